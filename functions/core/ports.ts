@@ -76,8 +76,8 @@ export type Clock = () => Date;
 
 /** The logging surface core uses; Powertools' Logger satisfies it. */
 export interface Log {
-  debug(message: string, ...extra: object[]): void;
-  info(message: string, ...extra: object[]): void;
-  warn(message: string, ...extra: object[]): void;
-  error(message: string, ...extra: object[]): void;
+  debug(message: string, ...attributes: Record<string, unknown>[]): void;
+  info(message: string, ...attributes: Record<string, unknown>[]): void;
+  warn(message: string, ...attributes: Record<string, unknown>[]): void;
+  error(message: string, ...extra: [Error] | Record<string, unknown>[]): void;
 }

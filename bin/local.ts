@@ -1,0 +1,47 @@
+// `npm start`: the embedded runtime, the same handlers as in AWS on one machine with files
+// instead of SSM, and SMTP relays or an outbox folder instead of SES.
+import { relative } from 'node:path';
+import { LocalEnvSchema } from '../functions/local-runtime/env.js';
+import { startLocalRuntime } from '../functions/local-runtime/server.js';
+import { parseEnv } from '../functions/shared/env.js';
+import { createLogger } from '../functions/shared/logger.js';
+
+const env = parseEnv(LocalEnvSchema, process.env, 'npm start');
+const runtime = await startLocalRuntime({
+  port: env.PORT,
+  host: env.HOST,
+  dataDir: env.DATA_DIR,
+  ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
+  mailOutbox: env.MAIL_OUTBOX,
+  ...(env.SES_ENDPOINT ? { sesEndpoint: env.SES_ENDPOINT } : {}),
+  awsRegion: env.AWS_REGION,
+  log: createLogger({ logLevel: env.LOG_LEVEL }),
+});
+
+const shown = (path: string) => relative(process.cwd(), path) || '.';
+const tokenSource = env.ADMIN_TOKEN
+  ? 'from ADMIN_TOKEN'
+  : runtime.adminTokenGenerated
+    ? `generated now, stored in ${shown(runtime.dataDir)}/admin-token`
+    : `from ${shown(runtime.dataDir)}/admin-token`;
+process.stdout.write(
+  [
+    '',
+    'appliance-notifier embedded runtime',
+    `  listening    ${runtime.url}`,
+    `  data         ${shown(runtime.dataDir)} (configuration in config/, mail in outbox/)`,
+    '  mail         SMTP relays as each cluster configures them;',
+    `               ${runtime.sesDestination}`,
+    `  admin token  ${runtime.adminToken} (${tokenSource})`,
+    `  try          curl -H "Authorization: Bearer ${runtime.adminToken}" ${runtime.url}/clusters/default/email-config`,
+    '',
+    '',
+  ].join('\n'),
+);
+
+const stop = async () => {
+  await runtime.close();
+  process.exit(0);
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,37 @@
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(value: string): string {
+  return value
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+/**
+ * Replaces every occurrence of each secret (and its base64 form, as SMTP AUTH sends it) with
+ * `[redacted]`. Short values are skipped: redacting "a" would shred the text and protect nothing.
+ */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length < 4) continue;
+    for (const form of [secret, Buffer.from(secret).toString('base64')]) {
+      out = out.split(form).join('[redacted]');
+    }
+  }
+  return out;
+}
+
+export type Language = 'en' | 'de';
+
+/** `28 Nov 2026, 18:06:51 UTC` / `28.11.2026, 18:06:51 UTC`: an unambiguous time for a reader at 3 a.m. */
+export function formatTime(date: Date, language: Language): string {
+  return new Intl.DateTimeFormat(language === 'de' ? 'de-DE' : 'en-GB', {
+    dateStyle: 'medium',
+    timeStyle: 'medium',
+    timeZone: 'UTC',
+  })
+    .format(date)
+    .concat(' UTC');
+}

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
+/** `npm start`'s environment: everything optional, embedded defaults for the rest. */
+export const LocalEnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Send every message to the outbox folder, whatever the configuration says (dry run). */
+  MAIL_OUTBOX: flag,
+  /** A local SES endpoint (e.g. aws-ses-v2-local) for `transport: "ses"`; otherwise SES mail goes to the outbox. */
+  SES_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().default('eu-west-1'),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+});
+export type LocalEnv = z.output<typeof LocalEnvSchema>;
