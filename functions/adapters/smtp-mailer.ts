@@ -17,6 +17,7 @@ import {
   type OutgoingMessage,
   type SendReceipt,
 } from '../core/ports.js';
+import { redact } from '../core/text.js';
 import { composeRawMessage } from './mime.js';
 
 export type SmtpCredentials = { user: string; pass: string } | { user: string; accessToken: string };
@@ -58,7 +59,6 @@ const DEFAULT_TIMEOUTS: Required<SmtpTimeouts> = {
 const MAX_TRANSCRIPT_LINES = 200;
 const TRANSCRIPT_HEAD_LINES = 40;
 const MAX_LINE_LENGTH = 500;
-export const REDACTED = '[redacted]';
 
 /** Sends through an SMTP relay, one connection per message, and explains every failure. */
 export class SmtpMailer implements Mailer {
@@ -347,14 +347,6 @@ function secretVariants(credentials: SmtpCredentials | undefined, extra: string[
   const all = values.filter((v) => v.length > 0).flatMap((v) => [v, base64(v)]);
   // Longest first, so that a secret inside a longer one does not leave the rest visible.
   return [...new Set(all)].sort((a, b) => b.length - a.length);
-}
-
-export function redact(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret) result = result.split(secret).join(REDACTED);
-  }
-  return result;
 }
 
 // ---------------------------------------------------------------------------------------------

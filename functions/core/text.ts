@@ -8,18 +8,21 @@ export function escapeHtml(value: string): string {
     .replaceAll("'", '&#39;');
 }
 
+export const REDACTED = '[redacted]';
+
 /**
  * Replaces every occurrence of each secret (and its base64 form, as SMTP AUTH sends it) with
- * `[redacted]`. Short values are skipped: redacting "a" would shred the text and protect nothing.
+ * `[redacted]`, longest first so that a secret inside a longer one leaves nothing visible.
+ * Values shorter than 4 characters are skipped: redacting "a" would shred the text and
+ * protect nothing.
  */
 export function redact(text: string, secrets: readonly string[]): string {
+  const forms = secrets
+    .filter((secret) => secret.length >= 4)
+    .flatMap((secret) => [secret, Buffer.from(secret).toString('base64')])
+    .sort((a, b) => b.length - a.length);
   let out = text;
-  for (const secret of secrets) {
-    if (secret.length < 4) continue;
-    for (const form of [secret, Buffer.from(secret).toString('base64')]) {
-      out = out.split(form).join('[redacted]');
-    }
-  }
+  for (const form of forms) out = out.split(form).join(REDACTED);
   return out;
 }
 

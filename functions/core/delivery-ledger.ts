@@ -1,0 +1,94 @@
+// The delivery log port: what happened to every event (and daily notice), plus the two
+// pieces of state that make delivery exactly-once and fold repeats. Adapters: DynamoDB (AWS)
+// and a file journal (embedded runtime). Core decides; the ledger only stores atomically.
+
+export const OUTCOMES = ['sent', 'folded', 'rejected', 'failed'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface DeliveryRecord {
+  clusterId: string;
+  /** The EventBridge event id (stable across redeliveries), or `daily-notice:<cluster>:<date>`. */
+  eventId: string;
+  /** Condition id, `daily-notice`, or `unknown` for an event that could not be identified. */
+  condition: string;
+  outcome: Outcome;
+  /** Why it was folded, rejected or failed, in words an admin can act on. */
+  reason?: string;
+  recipients: string[];
+  messageId?: string;
+  /** When this outcome was recorded. */
+  at: string;
+  /**
+   * The event's own time (EventBridge `time`): the record's position in the log. Redeliveries of
+   * one event carry the same time and id, so a later outcome replaces the earlier one.
+   */
+  eventTime: string;
+  /** Hostname of the reporting appliance, when known. */
+  appliance?: string;
+  /** For `failed`: the platform retries it (temporary failure) or not (permanent). */
+  transient?: boolean;
+  /** For `failed`: the original envelope, so the event can be replayed once the cause is fixed. */
+  envelope?: unknown;
+}
+
+export type EventClaim =
+  /** This invocation owns the event now and must finish or release it. */
+  | { status: 'claimed' }
+  /** The event was already handled with this final outcome: do nothing (a duplicate delivery). */
+  | { status: 'duplicate'; outcome: Outcome }
+  /** Another invocation holds a live lease on it: retry later rather than risk a second email. */
+  | { status: 'in-progress' };
+
+export interface FoldState {
+  /** When the last email for this key went out. */
+  lastSentAt: string;
+  /** The event whose email that was (so only its own failure can undo the slot). */
+  lastSentEventId: string;
+  /** Repeats folded since that email. */
+  foldedCount: number;
+  /** The first folded repeat since that email. */
+  firstFoldedAt?: string;
+}
+
+export type FoldDecision =
+  /** Email this event; `previous` is what the email reports as folded since the last one. */
+  | { send: true; previous?: FoldState }
+  /** Inside the window: fold it; `state` counts it already. */
+  | { send: false; state: FoldState };
+
+export interface ListOptions {
+  limit: number;
+  /** Only records whose event time is at or after this. */
+  since?: Date;
+}
+
+export interface DeliveryLedger {
+  /**
+   * Claims an event id for processing (a conditional write). A finished event is a duplicate,
+   * unless it finished `failed`: a failed event may be claimed again (retry or replay).
+   * A claim whose lease expired (a crashed invocation) may be taken over.
+   */
+  claimEvent(eventId: string, now: Date, leaseMs: number): Promise<EventClaim>;
+  /** Marks the event finished with its final outcome; later deliveries of it are duplicates. */
+  finishEvent(eventId: string, outcome: Outcome, now: Date): Promise<void>;
+  /** Gives a claim back after a temporary failure so that the platform's retry can take it. */
+  releaseEvent(eventId: string): Promise<void>;
+
+  /**
+   * Atomically decides whether an event for `key` (cluster, condition, appliance) is emailed or
+   * folded: emailed when no email went out for the key within `windowMs` before `now`.
+   */
+  decideFold(key: string, eventId: string, now: Date, windowMs: number): Promise<FoldDecision>;
+  /** The email of `eventId` could not be sent: restore the state from before its decision. */
+  undoFold(key: string, eventId: string, previous: FoldState | undefined): Promise<void>;
+
+  /** Stores or replaces the record of (clusterId, eventTime, eventId). */
+  record(record: DeliveryRecord): Promise<void>;
+  /** A cluster's records, newest event first. */
+  list(clusterId: string, options: ListOptions): Promise<DeliveryRecord[]>;
+}
+
+/** The folding key: one condition from one appliance of one cluster. */
+export function foldKey(clusterId: string, condition: string, appliance: string): string {
+  return `${clusterId}#${condition}#${appliance.toLowerCase()}`;
+}
