@@ -1,0 +1,41 @@
+// The AWS adapters every function composes, built once per execution environment (module
+// scope), so SDK clients and the configuration cache survive warm invocations.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { z } from 'zod';
+import type { ConfigStoreEnvShape, LedgerEnvShape, MailEnvShape } from '../shared/service-env.js';
+import { DynamoDbLedger } from './dynamodb-ledger.js';
+import { TransportMailerFactory } from './mailer-factory.js';
+import { SsmConfigStore } from './ssm-config-store.js';
+
+type Env<S extends z.ZodRawShape> = z.output<z.ZodObject<S>>;
+
+export function awsConfigStore(env: Env<typeof ConfigStoreEnvShape>): SsmConfigStore {
+  return new SsmConfigStore({
+    client: new SSMClient({}),
+    parameterPrefix: env.CONFIG_PARAMETER_PREFIX,
+    kmsKeyId: env.CONFIG_KMS_KEY_ID,
+    cacheTtlMs: env.CONFIG_CACHE_TTL_SECONDS * 1000,
+  });
+}
+
+/** SES code and its SDK client load on first use: an SMTP-only deployment never pays for them. */
+export function awsMailers(env: Env<typeof MailEnvShape>): TransportMailerFactory {
+  return new TransportMailerFactory({
+    ses: async () => {
+      const [{ SESClient }, { SesMailer }] = await Promise.all([
+        import('@aws-sdk/client-ses'),
+        import('./ses-mailer.js'),
+      ]);
+      return new SesMailer({
+        client: new SESClient({}),
+        ...(env.SES_CONFIGURATION_SET ? { configurationSetName: env.SES_CONFIGURATION_SET } : {}),
+      });
+    },
+  });
+}
+
+export function awsLedger(env: Env<typeof LedgerEnvShape>): DynamoDbLedger {
+  // Its own client: the document client wrapper writes settings onto the client's config.
+  return new DynamoDbLedger({ client: new DynamoDBClient({}), tableName: env.LEDGER_TABLE_NAME });
+}

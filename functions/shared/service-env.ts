@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+// Environment shared by the functions that read configuration, send mail and keep the
+// delivery log. Each function's schema spreads what it uses; lib/ types the construct's
+// `environment` from the same schemas.
+
+export const ConfigStoreEnvShape = {
+  CONFIG_PARAMETER_PREFIX: z
+    .string()
+    .regex(/^(\/[A-Za-z0-9_.-]+)+$/, 'must be an SSM path like /appliance-notifier/clusters'),
+  CONFIG_KMS_KEY_ID: z.string().min(1, 'must name the KMS key that encrypts the SecureString parameters'),
+  CONFIG_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+};
+
+export const MailEnvShape = {
+  SES_CONFIGURATION_SET: z.string().min(1).optional(),
+};
+
+export const LedgerEnvShape = {
+  LEDGER_TABLE_NAME: z.string().min(3, 'must name the DynamoDB table of the delivery log'),
+};
+
+export const LoggingEnvShape = {
+  POWERTOOLS_SERVICE_NAME: z.string().default('appliance-notifier'),
+  POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+};
+
+export const MetricsEnvShape = {
+  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default('ApplianceNotifier'),
+};
