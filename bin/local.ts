@@ -15,6 +15,7 @@ const runtime = await startLocalRuntime({
   mailOutbox: env.MAIL_OUTBOX,
   ...(env.SES_ENDPOINT ? { sesEndpoint: env.SES_ENDPOINT } : {}),
   awsRegion: env.AWS_REGION,
+  dailyNoticeTime: env.DAILY_NOTICE_TIME,
   log: createLogger({ logLevel: env.LOG_LEVEL }),
 });
 
@@ -33,6 +34,8 @@ process.stdout.write(
     '  mail         SMTP relays as each cluster configures them;',
     `               ${runtime.sesDestination}`,
     `  admin token  ${runtime.adminToken} (${tokenSource})`,
+    `  events       POST ${runtime.url}/events (PutEvents entries), or: npm run emit -- <condition-id>`,
+    `  daily notice ${runtime.nextDailyNotice ? `next at ${runtime.nextDailyNotice.toISOString()} (DAILY_NOTICE_TIME, UTC)` : 'off'}; now: POST ${runtime.url}/daily-notice/run`,
     `  try          curl -H "Authorization: Bearer ${runtime.adminToken}" ${runtime.url}/clusters/default/email-config`,
     '',
     '',

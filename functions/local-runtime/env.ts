@@ -16,6 +16,11 @@ export const LocalEnvSchema = z.object({
   /** A local SES endpoint (e.g. aws-ses-v2-local) for `transport: "ses"`; otherwise SES mail goes to the outbox. */
   SES_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().default('eu-west-1'),
+  /** When the daily notice goes out, `HH:MM` in UTC, or `off`. */
+  DAILY_NOTICE_TIME: z
+    .string()
+    .regex(/^(([01]\d|2[0-3]):[0-5]\d|off)$/, 'must be HH:MM (UTC) or "off"')
+    .default('08:00'),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
 export type LocalEnv = z.output<typeof LocalEnvSchema>;

@@ -7,16 +7,24 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { SESClient } from '@aws-sdk/client-ses';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { FileConfigStore } from '../adapters/file-config-store.js';
+import { FileLedger } from '../adapters/file-ledger.js';
 import { TransportMailerFactory, type TransportMailerFactoryOptions } from '../adapters/mailer-factory.js';
 import { OutboxMailer } from '../adapters/outbox-mailer.js';
 import { SesMailer } from '../adapters/ses-mailer.js';
 import { createAdminApiHandler } from '../admin-api/app.js';
+import { catalogRoutes } from '../admin-api/catalog-routes.js';
+import { DailyNoticeService } from '../core/daily-notice.js';
 import { EmailConfigService } from '../core/email-config-service.js';
+import { NotifyService } from '../core/notify-service.js';
 import type { Clock } from '../core/ports.js';
+import { createNotifyHandler } from '../notify/app.js';
 import { bearerTokenAuthenticator } from '../shared/auth.js';
 import { jsonResponse } from '../shared/http.js';
 import { createLogger } from '../shared/logger.js';
 import { localContext, toApiGatewayEvent, writeApiGatewayResult } from './api-gateway-event.js';
+import { DailySchedule } from './daily-schedule.js';
+import { LocalEventBus } from './event-bus.js';
+import { localRoutes } from './local-routes.js';
 
 export interface LocalRuntimeOptions {
   port?: number;
@@ -28,6 +36,10 @@ export interface LocalRuntimeOptions {
   sesEndpoint?: string;
   awsRegion?: string;
   smtpTimeouts?: TransportMailerFactoryOptions['smtpTimeouts'];
+  /** `HH:MM` (UTC) for the daily notice, or `off`. Default `08:00`. */
+  dailyNoticeTime?: string;
+  /** Delays between automatic retries of a failed event delivery (EventBridge's role). */
+  retryDelaysMs?: number[];
   clock?: Clock;
   log?: Logger;
 }
@@ -40,6 +52,10 @@ export interface LocalRuntime {
   adminTokenGenerated: boolean;
   dataDir: string;
   outboxDir: string;
+  /** When the next daily notice runs, or undefined when it is off. */
+  nextDailyNotice: Date | undefined;
+  /** The embedded event bus (tests deliver through it like `POST /events`). */
+  bus: LocalEventBus;
   /** One line: where `transport: "ses"` mail goes. */
   sesDestination: string;
   close(): Promise<void>;
@@ -96,10 +112,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ...(options.smtpTimeouts ? { smtpTimeouts: options.smtpTimeouts } : {}),
   });
   const store = new FileConfigStore({ directory: resolve(dataDir, 'config') });
+  const ledger = await FileLedger.open({ directory: resolve(dataDir, 'ledger'), clock });
+  const notify = createNotifyHandler({
+    service: new NotifyService({ store, mailers, ledger, clock, log }),
+    log,
+  });
+  const dailyNotice = new DailyNoticeService({ store, mailers, ledger, clock, log });
+  const bus = new LocalEventBus({
+    target: (envelope) => notify(envelope, localContext('notify')),
+    clock,
+    log,
+    ...(options.awsRegion ? { region: options.awsRegion } : {}),
+    ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
+  });
+  const schedule = new DailySchedule({
+    time: options.dailyNoticeTime ?? '08:00',
+    run: () => dailyNotice.run(),
+    log,
+  });
   const adminApi: LambdaHandler = createAdminApiHandler({
     service: new EmailConfigService({ store, mailers, clock, log }),
     authenticator: bearerTokenAuthenticator(adminToken),
     log,
+    extraRoutes: [...catalogRoutes(ledger), ...localRoutes({ bus, dailyNotice, failed: ledger })],
   });
 
   const server: Server = createServer((request, response) => {
@@ -142,15 +177,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     adminTokenGenerated: generated,
     dataDir,
     outboxDir,
+    nextDailyNotice: schedule.next,
+    bus,
     sesDestination: options.mailOutbox
       ? `every message goes to the outbox ${outboxDir} (MAIL_OUTBOX)`
       : options.sesEndpoint
         ? `transport "ses" sends to the SES endpoint ${options.sesEndpoint}`
         : `transport "ses" writes .eml files to ${outboxDir} (set SES_ENDPOINT for a local SES)`,
-    close: () =>
-      new Promise<void>((done) => {
+    close: async () => {
+      schedule.stop();
+      bus.close();
+      await new Promise<void>((done) => {
         server.close(() => done());
         server.closeAllConnections();
-      }),
+      });
+      await ledger.close();
+    },
   };
 }
