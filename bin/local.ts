@@ -19,7 +19,10 @@ const runtime = await startLocalRuntime({
   log: createLogger({ logLevel: env.LOG_LEVEL }),
 });
 
-const shown = (path: string) => relative(process.cwd(), path) || '.';
+const shown = (path: string) => {
+  const rel = relative(process.cwd(), path) || '.';
+  return rel.startsWith('..') ? path : rel;
+};
 const tokenSource = env.ADMIN_TOKEN
   ? 'from ADMIN_TOKEN'
   : runtime.adminTokenGenerated

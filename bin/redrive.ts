@@ -1,0 +1,61 @@
+// `npm run redrive`: replay failed events once their cause is fixed.
+//   AWS:      npm run redrive -- --queue <DLQ URL> --function <notify function name> [--max N] [--dry-run]
+//   locally:  npm run redrive -- --local [--cluster <id>] [--url http://127.0.0.1:3000]
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { redriveDeadLetters } from '../functions/ops/redrive.js';
+
+const { values } = parseArgs({
+  options: {
+    queue: { type: 'string' },
+    function: { type: 'string' },
+    max: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    local: { type: 'boolean', default: false },
+    cluster: { type: 'string' },
+    url: { type: 'string', default: process.env.APPLIANCE_NOTIFIER_URL ?? 'http://127.0.0.1:3000' },
+    token: { type: 'string' },
+  },
+});
+
+if (values.local) {
+  const token =
+    values.token ??
+    process.env.ADMIN_TOKEN ??
+    readFileSync(resolve(process.env.DATA_DIR ?? '.data', 'admin-token'), 'utf8').trim();
+  const query = values.cluster ? `?clusterId=${encodeURIComponent(values.cluster)}` : '';
+  const response = await fetch(`${values.url}/deliveries/replay-failed${query}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const body = (await response.json()) as { replayed?: { eventId: string; ok: boolean; error?: string }[] };
+  if (!response.ok) throw new Error(`replay failed: HTTP ${response.status} ${JSON.stringify(body)}`);
+  for (const item of body.replayed ?? [])
+    console.log(
+      `${item.ok ? 'replayed' : 'still failing'} ${item.eventId}${item.error ? `: ${item.error}` : ''}`,
+    );
+  console.log(
+    `${body.replayed?.filter((i) => i.ok).length ?? 0} replayed, ${body.replayed?.filter((i) => !i.ok).length ?? 0} still failing`,
+  );
+} else {
+  if (!values.queue || !values.function) {
+    console.error(
+      'usage: npm run redrive -- --queue <DLQ URL> --function <notify function> [--max N] [--dry-run]\n       npm run redrive -- --local [--cluster <id>]',
+    );
+    process.exit(2);
+  }
+  const summary = await redriveDeadLetters({
+    sqs: new SQSClient({}),
+    lambda: new LambdaClient({}),
+    queueUrl: values.queue,
+    functionName: values.function,
+    ...(values.max ? { max: Number(values.max) } : {}),
+    dryRun: values['dry-run'],
+    print: (line) => console.log(line),
+  });
+  console.log(`${summary.replayed} replayed, ${summary.failed} still failing, ${summary.skipped} skipped`);
+  if (summary.failed > 0) process.exitCode = 1;
+}
