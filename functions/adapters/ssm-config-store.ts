@@ -75,7 +75,7 @@ export class SsmConfigStore implements ConfigStore {
   async get(clusterId: string): Promise<StoredEmailConfig | undefined> {
     const name = this.parameterName(clusterId);
     const cached = this.cache.get(clusterId);
-    if (cached && cached.expiresAt > this.clock()) return copy(cached.value);
+    if (cached && cached.expiresAt > this.clock()) return cached.value;
 
     let pending = this.inFlight.get(clusterId);
     if (!pending) {
@@ -90,7 +90,7 @@ export class SsmConfigStore implements ConfigStore {
       pending.then(forget, forget);
       this.inFlight.set(clusterId, pending);
     }
-    return copy(await pending);
+    return await pending;
   }
 
   async put(document: StoredEmailConfig): Promise<void> {
@@ -117,7 +117,7 @@ export class SsmConfigStore implements ConfigStore {
       await this.write(name, value, 'Advanced');
     }
     this.generations.set(clusterId, (this.generations.get(clusterId) ?? 0) + 1);
-    this.remember(clusterId, parsed.data);
+    this.remember(clusterId, deepFreeze(parsed.data));
   }
 
   async listClusterIds(): Promise<string[]> {
@@ -175,7 +175,7 @@ export class SsmConfigStore implements ConfigStore {
         `SSM parameter ${name} holds an invalid configuration: ${formatIssues(issuesFromZod(parsed.error))}`,
       );
     }
-    return parsed.data;
+    return deepFreeze(parsed.data);
   }
 
   private async write(name: string, value: string, tier: ParameterTier): Promise<void> {
@@ -197,9 +197,17 @@ export class SsmConfigStore implements ConfigStore {
   }
 }
 
-// Callers may edit what they get; the cached document must stay as stored.
-function copy<T>(value: T): T {
-  return value === undefined ? value : structuredClone(value);
+/**
+ * The cached document is shared by every caller of a warm function, so it is frozen: a caller
+ * that tried to edit it would throw instead of silently changing what others read. Freezing
+ * once is cheaper than copying on every read of the hot path.
+ */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 function errorName(error: unknown): string | undefined {

@@ -7,7 +7,7 @@ import type { EmailConfig } from './config-model.js';
 import type { DeliveryRecord, Outcome } from './delivery-ledger.js';
 import type { OutgoingMessage } from './ports.js';
 import { describeDelivery } from './test-email.js';
-import { escapeHtml, formatTime, type Language } from './text.js';
+import { dateTimeFormat, escapeHtml, formatTime, type Language } from './text.js';
 
 export interface ConditionCounts {
   /** Every event of the condition in the period, whatever became of it. */
@@ -134,10 +134,7 @@ const WORDS = {
 } as const;
 
 function formatDate(date: Date, language: Language): string {
-  return new Intl.DateTimeFormat(language === 'de' ? 'de-DE' : 'en-GB', {
-    dateStyle: 'medium',
-    timeZone: 'UTC',
-  }).format(date);
+  return dateTimeFormat(language, 'date').format(date);
 }
 
 /** The twelve catalog rows in catalog order, then `unknown` when anything landed there. */

@@ -30,11 +30,23 @@ export type Language = 'en' | 'de';
 
 /** `28 Nov 2026, 18:06:51 UTC` / `28.11.2026, 18:06:51 UTC`: an unambiguous time for a reader at 3 a.m. */
 export function formatTime(date: Date, language: Language): string {
-  return new Intl.DateTimeFormat(language === 'de' ? 'de-DE' : 'en-GB', {
-    dateStyle: 'medium',
-    timeStyle: 'medium',
-    timeZone: 'UTC',
-  })
-    .format(date)
-    .concat(' UTC');
+  return `${dateTimeFormat(language, 'dateTime').format(date)} UTC`;
+}
+
+// Creating an Intl formatter costs far more than formatting with one: keep one per kind.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** A cached UTC formatter: `dateTime` (date and time, medium) or `date` (date only). */
+export function dateTimeFormat(language: Language, kind: 'dateTime' | 'date'): Intl.DateTimeFormat {
+  const key = `${language}:${kind}`;
+  let format = formatters.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(language === 'de' ? 'de-DE' : 'en-GB', {
+      dateStyle: 'medium',
+      ...(kind === 'dateTime' ? { timeStyle: 'medium' } : {}),
+      timeZone: 'UTC',
+    });
+    formatters.set(key, format);
+  }
+  return format;
 }

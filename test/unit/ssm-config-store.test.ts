@@ -304,14 +304,14 @@ describe('SsmConfigStore cache', () => {
     expect(results).toEqual([storedDocument(), storedDocument(), storedDocument()]);
   });
 
-  it('hands out copies, so a caller editing its document does not change the cache', async () => {
+  it('hands out frozen documents, so a caller cannot change what other callers read', async () => {
     // Prepare
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(storedDocument()) } });
     const store = makeStore();
     const first = await store.get('prod-eu');
 
     // Act
-    if (first) first.config.adminContacts.push('intruder@example.com');
+    expect(() => first?.config.adminContacts.push('intruder@example.com')).toThrow(TypeError);
     const second = await store.get('prod-eu');
 
     // Assess

@@ -1,0 +1,202 @@
+// `npm run bench`: the notify path's cost over a bare nodemailer send, and the burst rate.
+// Run by hand (not part of npm test); both sides are measured in one run, interleaved, so the
+// ratio holds on a noisy shared machine even when absolute times do not.
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { CONDITION_IDS } from '../events/catalog.js';
+import { validateConditionEvent } from '../events/envelope.js';
+import { loadSample } from '../events/samples.js';
+import { FileLedger } from '../functions/adapters/file-ledger.js';
+import { TransportMailerFactory } from '../functions/adapters/mailer-factory.js';
+import { SsmConfigStore } from '../functions/adapters/ssm-config-store.js';
+import { composeConditionEmail } from '../functions/core/condition-email.js';
+import { EmailConfigInputSchema, type StoredEmailConfig } from '../functions/core/config-model.js';
+import { NotifyService } from '../functions/core/notify-service.js';
+import { localContext } from '../functions/local-runtime/api-gateway-event.js';
+import { createNotifyHandler } from '../functions/notify/app.js';
+import { createLogger } from '../functions/shared/logger.js';
+
+const WARM_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 400);
+const BURST_EVENTS = 10_000;
+const BURST_APPLIANCES = 100;
+const BURST_CONCURRENCY = 50;
+
+// smtp-server holds every greeting back 100 ms to catch clients that talk too early. That
+// fixed delay would dwarf what is measured here (and flatter the ratio), so the bench greets at
+// once; everything after the greeting is smtp-server's own protocol handling.
+const init = SMTPConnection.prototype.init;
+SMTPConnection.prototype.init = function initWithoutGreetingDelay(this: SMTPConnection) {
+  (this as unknown as { _setListeners(done: () => void): void })._setListeners(() => this.connectionReady());
+};
+void init;
+
+// A real SMTP server on loopback that accepts everything and keeps nothing.
+const server = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS', 'AUTH'],
+  // No reverse DNS of the client: it would add the resolver's latency to both sides alike.
+  disableReverseLookup: true,
+  logger: false,
+  onData(stream, _session, callback) {
+    stream.on('data', () => undefined);
+    stream.on('end', () => callback());
+  },
+});
+await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+const port = (server.server.address() as { port: number }).port;
+
+const stored: StoredEmailConfig = {
+  schemaVersion: 1,
+  clusterId: 'bench',
+  updatedAt: new Date().toISOString(),
+  config: EmailConfigInputSchema.parse({
+    sender: 'appliance@example.com',
+    smtp: { host: '127.0.0.1', port, encryption: 'none' },
+    adminContacts: 'ops@example.com oncall@example.com',
+  }),
+};
+
+// Configuration from SSM, as in AWS: the first read goes to (mocked) SSM, every later one is
+// served by the store's warm cache, which is what a warm invocation sees.
+const ssm = mockClient(SSMClient);
+ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(stored) } });
+const store = new SsmConfigStore({
+  client: new SSMClient({ region: 'eu-west-1' }),
+  parameterPrefix: '/bench',
+  cacheTtlMs: 3_600_000,
+});
+
+// Logs are formatted and written as in production, to /dev/null instead of the terminal.
+const devNull = openSync('/dev/null', 'w');
+const realWrite = process.stdout.write.bind(process.stdout);
+const silenceStdout = () => {
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    writeSync(devNull, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    return true;
+  }) as typeof process.stdout.write;
+};
+const restoreStdout = () => {
+  process.stdout.write = realWrite;
+};
+
+const log = createLogger({ logLevel: 'INFO' });
+const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+let clock = new Date('2026-11-28T00:00:00Z');
+const ledger = await FileLedger.open({ directory: join(dir, 'ledger'), clock: () => clock });
+const mailers = new TransportMailerFactory({ ses: () => Promise.reject(new Error('unused')) });
+const notify = createNotifyHandler({
+  service: new NotifyService({ store, mailers, ledger, clock: () => clock, log }),
+  log,
+});
+
+const sample = loadSample('promotion-pending');
+const eventFor = (hostname: string, id: (typeof CONDITION_IDS)[number] = 'promotion-pending') => {
+  const base = id === 'promotion-pending' ? sample : loadSample(id);
+  return {
+    ...base,
+    id: randomUUID(),
+    detail: { ...base.detail, clusterId: 'bench', appliance: { ...base.detail.appliance, hostname } },
+  };
+};
+
+// The baseline: nodemailer alone sending the same message to the same server.
+const bare = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+const validated = validateConditionEvent(eventFor('baseline.example.com'));
+if (!validated.ok) throw new Error(validated.reason);
+const message = composeConditionEmail({
+  condition: validated.condition,
+  detail: validated.detail,
+  eventId: validated.envelope.id,
+  eventTime: validated.envelope.time,
+  clusterId: 'bench',
+  config: stored.config,
+});
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+};
+
+silenceStdout();
+// Warm up both paths (JIT, connection setup code, the config cache).
+for (let i = 0; i < 30; i++) {
+  await notify(eventFor(`warmup-${i}.example.com`), localContext('notify'));
+  await bare.sendMail(message);
+}
+const ours: number[] = [];
+const baseline: number[] = [];
+for (let i = 0; i < WARM_ROUNDS; i++) {
+  // Alternate which goes first, so drift and GC land on both sides alike.
+  const runOurs = async () => {
+    const started = process.hrtime.bigint();
+    const result = await notify(eventFor(`warm-${i}.example.com`), localContext('notify'));
+    ours.push(Number(process.hrtime.bigint() - started) / 1e6);
+    if (result.outcome !== 'sent') throw new Error(`unexpected outcome ${result.outcome}`);
+  };
+  const runBare = async () => {
+    const started = process.hrtime.bigint();
+    await bare.sendMail(message);
+    baseline.push(Number(process.hrtime.bigint() - started) / 1e6);
+  };
+  if (i % 2 === 0) {
+    await runOurs();
+    await runBare();
+  } else {
+    await runBare();
+    await runOurs();
+  }
+}
+
+// The burst: 10,000 events from 100 appliances (each reporting its own condition), handled
+// with bounded concurrency as parallel Lambda invocations would be. Repeats inside the window
+// fold, so about one email per appliance goes out.
+clock = new Date(clock.getTime() + 24 * 3_600_000);
+const appliances = Array.from({ length: BURST_APPLIANCES }, (_, i) => ({
+  hostname: `node-${i}.example.com`,
+  condition: CONDITION_IDS[i % CONDITION_IDS.length] ?? 'promotion-pending',
+}));
+const events = Array.from({ length: BURST_EVENTS }, (_, i) => {
+  const appliance = appliances[i % BURST_APPLIANCES] ?? appliances[0];
+  return eventFor(appliance?.hostname ?? 'x', appliance?.condition);
+});
+const outcomes = new Map<string, number>();
+const burstStarted = process.hrtime.bigint();
+let next = 0;
+await Promise.all(
+  Array.from({ length: BURST_CONCURRENCY }, async () => {
+    while (next < events.length) {
+      const event = events[next++];
+      const result = await notify(event, localContext('notify'));
+      outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
+    }
+  }),
+);
+const burstSeconds = Number(process.hrtime.bigint() - burstStarted) / 1e9;
+restoreStdout();
+
+const oursMedian = median(ours);
+const bareMedian = median(baseline);
+console.log(
+  `notify warm path vs bare nodemailer send (${WARM_ROUNDS} rounds each, interleaved, loopback smtp-server)`,
+);
+console.log(`  notify handler  median ${oursMedian.toFixed(3)} ms/event`);
+console.log(`  nodemailer      median ${bareMedian.toFixed(3)} ms/event`);
+console.log(`  ratio           ${(oursMedian / bareMedian).toFixed(3)} (target <= 1.15)`);
+console.log(
+  `burst: ${BURST_EVENTS} events from ${BURST_APPLIANCES} appliances, concurrency ${BURST_CONCURRENCY}: ${burstSeconds.toFixed(2)} s, ${Math.round(BURST_EVENTS / burstSeconds)} events/s (target >= 1000)`,
+);
+console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+
+await ledger.close();
+closeSync(devNull);
+bare.close();
+ssm.restore();
+await new Promise<void>((done) => server.close(() => done()));
+rmSync(dir, { recursive: true, force: true });
