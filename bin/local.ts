@@ -16,6 +16,7 @@ const runtime = await startLocalRuntime({
   ...(env.SES_ENDPOINT ? { sesEndpoint: env.SES_ENDPOINT } : {}),
   awsRegion: env.AWS_REGION,
   dailyNoticeTime: env.DAILY_NOTICE_TIME,
+  publicBaseUrl: env.PUBLIC_BASE_URL,
   log: createLogger({ logLevel: env.LOG_LEVEL }),
 });
 
@@ -37,6 +38,7 @@ process.stdout.write(
     '  mail         SMTP relays as each cluster configures them;',
     `               ${runtime.sesDestination}`,
     `  admin token  ${runtime.adminToken} (${tokenSource})`,
+    `  oauth        redirect URI ${env.PUBLIC_BASE_URL.replace(/\/$/, '')}/login/smtp-verification/ (PUBLIC_BASE_URL)`,
     `  events       POST ${runtime.url}/events (PutEvents entries), or: npm run emit -- <condition-id>`,
     `  daily notice ${runtime.nextDailyNotice ? `next at ${runtime.nextDailyNotice.toISOString()} (DAILY_NOTICE_TIME, UTC)` : 'off'}; now: POST ${runtime.url}/daily-notice/run`,
     `  try          curl -H "Authorization: Bearer ${runtime.adminToken}" ${runtime.url}/clusters/default/email-config`,

@@ -3,6 +3,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { z } from 'zod';
+import type { AccessTokenSource } from '../core/oauth-ports.js';
 import type { ConfigStoreEnvShape, LedgerEnvShape, MailEnvShape } from '../shared/service-env.js';
 import { DynamoDbLedger } from './dynamodb-ledger.js';
 import { TransportMailerFactory } from './mailer-factory.js';
@@ -20,8 +21,12 @@ export function awsConfigStore(env: Env<typeof ConfigStoreEnvShape>): SsmConfigS
 }
 
 /** SES code and its SDK client load on first use: an SMTP-only deployment never pays for them. */
-export function awsMailers(env: Env<typeof MailEnvShape>): TransportMailerFactory {
+export function awsMailers(
+  env: Env<typeof MailEnvShape>,
+  extra: { oauthTokens?: AccessTokenSource } = {},
+): TransportMailerFactory {
   return new TransportMailerFactory({
+    ...(extra.oauthTokens ? { oauthTokens: extra.oauthTokens } : {}),
     ses: async () => {
       const [{ SESClient }, { SesMailer }] = await Promise.all([
         import('@aws-sdk/client-ses'),

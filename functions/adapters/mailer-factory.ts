@@ -1,4 +1,5 @@
 import type { EmailConfig } from '../core/config-model.js';
+import type { AccessTokenSource } from '../core/oauth-ports.js';
 import { DeliveryError, type Mailer, type MailerFactory } from '../core/ports.js';
 import type { SmtpMailerOptions } from './smtp-mailer.js';
 
@@ -8,7 +9,17 @@ export interface TransportMailerFactoryOptions {
   /** When set, every message goes here instead (the embedded runtime's dry-run mode). */
   outbox?: () => Mailer | Promise<Mailer>;
   smtpTimeouts?: SmtpMailerOptions['timeouts'];
+  /** XOAUTH2 access tokens for `auth.type: "oauth2"` (the OAuthTokenProvider); without it OAuth2 cannot send. */
+  oauthTokens?: AccessTokenSource;
 }
+
+// Loaded on first use and kept: an SES-only function never loads the SMTP stack, and a warm one
+// does not pay for the module lookup on every send.
+let smtpModule: Promise<typeof import('./smtp-mailer.js')> | undefined;
+const loadSmtpMailer = () => {
+  smtpModule ??= import('./smtp-mailer.js');
+  return smtpModule;
+};
 
 /** Picks the transport a configuration asks for; SMTP code is loaded only when a relay is used. */
 export class TransportMailerFactory implements MailerFactory {
@@ -16,7 +27,7 @@ export class TransportMailerFactory implements MailerFactory {
 
   constructor(private readonly options: TransportMailerFactoryOptions) {}
 
-  async forConfig(config: EmailConfig, _context: { clusterId: string }): Promise<Mailer> {
+  async forConfig(config: EmailConfig, context: { clusterId: string }): Promise<Mailer> {
     if (this.options.outbox) return this.options.outbox();
     if (config.transport === 'ses' || !config.smtp) {
       this.sesMailer ??= Promise.resolve(this.options.ses());
@@ -28,18 +39,37 @@ export class TransportMailerFactory implements MailerFactory {
     if (auth.type === 'password') {
       credentials = { user: auth.username, pass: auth.password ?? '' };
     } else if (auth.type === 'oauth2') {
-      throw new DeliveryError({
-        stage: 'auth',
-        transient: false,
-        reason: 'OAUTH_NOT_AUTHORIZED',
-        message: 'OAuth2 is configured but not authorized yet: no refresh token is stored for this cluster',
-      });
+      const tokens = this.options.oauthTokens;
+      if (!tokens) {
+        throw new DeliveryError({
+          stage: 'auth',
+          transient: false,
+          reason: 'OAUTH_NOT_AUTHORIZED',
+          message: 'OAuth2 is configured but this service has no OAuth2 token provider',
+        });
+      }
+      const { user, accessToken } = await tokens.accessTokenFor(context.clusterId);
+      credentials = { user, accessToken };
     }
-    const { SmtpMailer } = await import('./smtp-mailer.js');
-    return new SmtpMailer({
+    const { SmtpMailer } = await loadSmtpMailer();
+    const mailer = new SmtpMailer({
       settings,
       ...(credentials ? { credentials } : {}),
       ...(this.options.smtpTimeouts ? { timeouts: this.options.smtpTimeouts } : {}),
     });
+    const tokens = this.options.oauthTokens;
+    if (auth.type !== 'oauth2' || !tokens) return mailer;
+    // A relay that rejects the access token (revoked early, scope removed) gets a fresh one next time.
+    return {
+      send: async (message) => {
+        try {
+          return await mailer.send(message);
+        } catch (error) {
+          if (error instanceof DeliveryError && error.failure.stage === 'auth')
+            tokens.invalidate(context.clusterId);
+          throw error;
+        }
+      },
+    };
   }
 }

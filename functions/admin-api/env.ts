@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OAuthEnvShape } from '../adapters/oauth-composition.js';
 import { ConfigStoreEnvShape, LedgerEnvShape, LoggingEnvShape, MailEnvShape } from '../shared/service-env.js';
 
 /** The admin API function's environment; lib/ types the construct's `environment` from it. */
@@ -7,5 +8,6 @@ export const AdminApiEnvSchema = z.object({
   ...MailEnvShape,
   ...LedgerEnvShape,
   ...LoggingEnvShape,
+  ...OAuthEnvShape,
 });
 export type AdminApiEnv = z.output<typeof AdminApiEnvSchema>;

@@ -349,13 +349,75 @@ export const EmailConfigInputSchema = z
 
 export const STORED_SCHEMA_VERSION = 1;
 
+export const OAUTH_GRANT_STATUSES = ['authorized', 'needs-authorization'] as const;
+export type OAuthGrantStatus = (typeof OAUTH_GRANT_STATUSES)[number];
+
+/**
+ * What the OAuth2 redirect flow left behind: the refresh token (a secret, never returned) and
+ * what an admin needs to see. `binding` records the client the grant belongs to, so a save
+ * that switches to another app registration or tenant drops a grant that can no longer work.
+ */
+export const OAuthGrantSchema = z.object({
+  status: z.enum(OAUTH_GRANT_STATUSES),
+  /** Absent once the provider refused it (`invalid_grant`): it is of no use any more. */
+  refreshToken: z.string().min(1).optional(),
+  authorizedAt: z.iso.datetime(),
+  /** The mailbox that signed in, from the id token (display only). */
+  authorizedAs: z.string().optional(),
+  lastRefreshAt: z.iso.datetime().optional(),
+  lastError: z.string().optional(),
+  lastErrorAt: z.iso.datetime().optional(),
+  binding: z.object({
+    provider: z.enum(OAUTH_PROVIDERS),
+    tenant: z.string().optional(),
+    clientId: z.string(),
+    tokenEndpoint: z.string(),
+  }),
+});
+export type OAuthGrant = z.output<typeof OAuthGrantSchema>;
+export type OAuthGrantBinding = OAuthGrant['binding'];
+
 export const StoredEmailConfigSchema = z.object({
   schemaVersion: z.literal(STORED_SCHEMA_VERSION),
   clusterId: ClusterIdSchema,
   updatedAt: z.iso.datetime(),
   config: EmailConfigSchema,
+  /** Present after an admin authorized OAuth2 for this configuration. */
+  oauth: OAuthGrantSchema.optional(),
 });
 export type StoredEmailConfig = z.output<typeof StoredEmailConfigSchema>;
+
+/** The fields a grant is bound to: a refresh token is issued to one client at one token endpoint. */
+export function oauthBindingOf(auth: OAuth2Auth): OAuthGrantBinding {
+  return {
+    provider: auth.provider,
+    ...(auth.tenant !== undefined ? { tenant: auth.tenant } : {}),
+    clientId: auth.clientId,
+    tokenEndpoint: auth.tokenEndpoint,
+  };
+}
+
+/** The stored grant still belongs to this configuration (same provider, tenant, client and token endpoint). */
+export function grantMatches(grant: OAuthGrant, config: EmailConfig): boolean {
+  const auth = config.smtp?.auth;
+  if (config.transport !== 'smtp' || auth?.type !== 'oauth2') return false;
+  const binding = oauthBindingOf(auth);
+  return (
+    grant.binding.provider === binding.provider &&
+    grant.binding.tenant === binding.tenant &&
+    grant.binding.clientId === binding.clientId &&
+    grant.binding.tokenEndpoint === binding.tokenEndpoint
+  );
+}
+
+/** The grant a save keeps: the previous one while it still belongs to the new configuration. */
+export function keepOAuthGrant(
+  config: EmailConfig,
+  previous: StoredEmailConfig | undefined,
+): OAuthGrant | undefined {
+  const grant = previous?.oauth;
+  return grant && grantMatches(grant, config) ? grant : undefined;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Secrets: write-only
@@ -392,23 +454,60 @@ export function missingSecrets(config: EmailConfig): FieldIssue[] {
   return [];
 }
 
-/** Every secret value of a configuration, for redaction of transcripts and messages. */
-export function secretsOf(config: EmailConfig | undefined): string[] {
-  const auth = config?.smtp?.auth;
+/**
+ * Every secret value of a configuration (or of a stored document, which adds the OAuth2
+ * refresh token), for redaction of transcripts and messages.
+ */
+export function secretsOf(configOrDocument: EmailConfig | StoredEmailConfig | undefined): string[] {
+  if (configOrDocument && 'config' in configOrDocument) {
+    const refreshToken = configOrDocument.oauth?.refreshToken;
+    return [...secretsOf(configOrDocument.config), ...(refreshToken ? [refreshToken] : [])];
+  }
+  const auth = configOrDocument?.smtp?.auth;
   if (auth?.type === 'password') return auth.password ? [auth.password] : [];
   if (auth?.type === 'oauth2') return auth.clientSecret ? [auth.clientSecret] : [];
   return [];
 }
 
-/** What GET returns: secrets replaced by `passwordSet` / `clientSecretSet`. */
+/**
+ * What GET returns: secrets replaced by `passwordSet` / `clientSecretSet`, and for OAuth2 the
+ * grant's status (never a token).
+ */
 export function toPublicConfig(stored: StoredEmailConfig): Record<string, unknown> {
   const { config } = stored;
   const smtp = config.smtp && { ...config.smtp, auth: publicAuth(config.smtp.auth) };
+  const oauth =
+    config.transport === 'smtp' && config.smtp?.auth.type === 'oauth2' ? publicOAuth(stored) : undefined;
   return {
     clusterId: stored.clusterId,
     ...config,
     ...(smtp ? { smtp } : {}),
+    ...(oauth ? { oauth } : {}),
     updatedAt: stored.updatedAt,
+  };
+}
+
+export interface PublicOAuthStatus {
+  status: OAuthGrantStatus;
+  authorizedAt?: string;
+  authorizedAs?: string;
+  lastRefreshAt?: string;
+  lastError?: string;
+  lastErrorAt?: string;
+}
+
+function publicOAuth(stored: StoredEmailConfig): PublicOAuthStatus {
+  const grant = stored.oauth && grantMatches(stored.oauth, stored.config) ? stored.oauth : undefined;
+  if (!grant) return { status: 'needs-authorization' };
+  // Listed field by field: a field added to the grant later stays private until it is added here.
+  const { status, authorizedAt, authorizedAs, lastRefreshAt, lastError, lastErrorAt } = grant;
+  return {
+    status: status === 'authorized' && grant.refreshToken ? 'authorized' : 'needs-authorization',
+    authorizedAt,
+    ...(authorizedAs !== undefined ? { authorizedAs } : {}),
+    ...(lastRefreshAt !== undefined ? { lastRefreshAt } : {}),
+    ...(lastError !== undefined ? { lastError } : {}),
+    ...(lastErrorAt !== undefined ? { lastErrorAt } : {}),
   };
 }
 

@@ -129,8 +129,60 @@ const isMicrosoft = (facts: Facts) =>
   /(^|\.)(office365|outlook)\.com$/i.test(facts.config.smtp?.host ?? '') ||
   /outlook\.com|office365|microsoft/i.test(facts.failure.message);
 
+const providerOf = (facts: Facts) => {
+  const auth = facts.config.smtp?.auth;
+  return auth?.type === 'oauth2' ? auth.provider : undefined;
+};
+
+const AUTHORIZE_AGAIN =
+  'Open the email configuration and click Authorize again, signing in as the mailbox that sends.';
+
+// OAuth2 token endpoint reasons (the token provider's OAUTH_* reasons), before anything SMTP.
+const OAUTH_RULES: Rule[] = [
+  ({ failure }) =>
+    failure.reason === 'OAUTH_NOT_AUTHORIZED'
+      ? 'OAuth2 is configured but nobody has authorized it yet: click Authorize in the email configuration and sign in as the mailbox that sends (register the redirect URI shown there with the provider first).'
+      : undefined,
+  ({ failure }) =>
+    failure.reason === 'OAUTH_NEEDS_AUTHORIZATION'
+      ? `The stored OAuth2 authorization no longer works (see the last error). ${AUTHORIZE_AGAIN}`
+      : undefined,
+  (facts) => {
+    if (facts.failure.reason !== 'OAUTH_INVALID_GRANT') return undefined;
+    const provider = providerOf(facts);
+    const why =
+      provider === 'google'
+        ? ' Google revokes refresh tokens when the account’s password changes, when access is removed in the Google account’s security settings, after six months without use, and after 7 days while the OAuth consent screen is in "Testing" status (publish the app to avoid that).'
+        : provider === 'microsoft'
+          ? ' Microsoft Entra ID revokes refresh tokens when the mailbox’s password changes or its sessions are revoked, when consent is withdrawn, after 90 days without use, and when Conditional Access policies change.'
+          : ' The provider no longer accepts the refresh token (expired, revoked, or issued to another client).';
+    return `The provider refused the stored refresh token (invalid_grant), so this service can no longer get access tokens.${why} ${AUTHORIZE_AGAIN}`;
+  },
+  (facts) =>
+    facts.failure.reason === 'OAUTH_INVALID_CLIENT'
+      ? `The token endpoint did not accept the client ID or client secret. Check the client (application) ID, and create a new client secret if the old one expired${providerOf(facts) === 'microsoft' ? ' (Entra ID client secrets expire after at most 24 months: Certificates & secrets in the app registration)' : ''}; save it, then send a test email.`
+      : undefined,
+  ({ failure }) =>
+    failure.reason === 'OAUTH_INVALID_SCOPE'
+      ? `The token endpoint refused the scopes. Use the provider’s SMTP scope (Microsoft: https://outlook.office.com/SMTP.Send offline_access; Google: https://mail.google.com/), then authorize again.`
+      : undefined,
+  ({ failure }) =>
+    failure.reason === 'OAUTH_TOKEN_ENDPOINT_UNAVAILABLE'
+      ? 'The OAuth2 token endpoint could not be reached or had a server error, so no access token could be had; delivery will be retried. If it persists, check the token endpoint URL and that this service can reach it (a Lambda function in a VPC needs a NAT gateway to reach the internet).'
+      : undefined,
+  ({ failure }) =>
+    failure.reason === 'OAUTH_TOKEN_ENDPOINT_BAD_RESPONSE'
+      ? 'The token endpoint answered with something that is not an OAuth2 token response: check the token endpoint URL (for Microsoft .../oauth2/v2.0/token, for Google https://oauth2.googleapis.com/token).'
+      : undefined,
+  ({ failure }) =>
+    failure.reason === 'OAUTH_TOKEN_ERROR'
+      ? `The token endpoint refused to issue an access token; its answer says why. If it mentions consent or the grant, ${AUTHORIZE_AGAIN.charAt(0).toLowerCase()}${AUTHORIZE_AGAIN.slice(1)}`
+      : undefined,
+];
+
 // First match wins: provider-specific codes before generic ones, the reason before the stage.
 const RULES: Rule[] = [
+  ...OAUTH_RULES,
   // Microsoft 365
   ({ enhancedCode, text }) =>
     enhancedCode === '5.7.139' || /SmtpClientAuthentication is disabled/i.test(text)

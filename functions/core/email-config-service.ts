@@ -1,5 +1,6 @@
 import {
   type EmailConfig,
+  keepOAuthGrant,
   keepStoredSecrets,
   missingSecrets,
   STORED_SCHEMA_VERSION,
@@ -37,11 +38,14 @@ export class EmailConfigService {
     const config = keepStoredSecrets(input, previous?.config);
     const missing = missingSecrets(config);
     if (missing.length > 0) throw new ValidationError('Invalid email configuration', missing);
+    // The OAuth2 grant survives a save unless the save moved to another client, tenant or provider.
+    const oauth = keepOAuthGrant(config, previous);
     const document: StoredEmailConfig = {
       schemaVersion: STORED_SCHEMA_VERSION,
       clusterId,
       updatedAt: this.deps.clock().toISOString(),
       config,
+      ...(oauth ? { oauth } : {}),
     };
     await this.deps.store.put(document);
     this.deps.log.info('Email configuration saved', {

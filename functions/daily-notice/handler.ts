@@ -1,5 +1,6 @@
 // Lambda entry of the daily notice (EventBridge Scheduler target).
 import { awsConfigStore, awsLedger, awsMailers } from '../adapters/aws-composition.js';
+import { oauthTokenProvider } from '../adapters/oauth-composition.js';
 import { DailyNoticeService } from '../core/daily-notice.js';
 import { parseEnv } from '../shared/env.js';
 import { createLogger } from '../shared/logger.js';
@@ -9,13 +10,17 @@ import { DailyNoticeEnvSchema } from './env.js';
 
 const env = parseEnv(DailyNoticeEnvSchema, process.env, 'daily-notice');
 const log = createLogger({ serviceName: env.POWERTOOLS_SERVICE_NAME, logLevel: env.POWERTOOLS_LOG_LEVEL });
+const clock = () => new Date();
+// One store instance for the service and the token provider, so the SSM cache sees rotated tokens.
+const store = awsConfigStore(env);
+const oauthTokens = oauthTokenProvider({ store, clock, log });
 
 export const handler = createDailyNoticeHandler({
   service: new DailyNoticeService({
-    store: awsConfigStore(env),
-    mailers: awsMailers(env),
+    store,
+    mailers: awsMailers(env, { oauthTokens }),
     ledger: awsLedger(env),
-    clock: () => new Date(),
+    clock,
     log,
   }),
   log,

@@ -9,10 +9,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { FileConfigStore } from '../adapters/file-config-store.js';
 import { FileLedger } from '../adapters/file-ledger.js';
 import { TransportMailerFactory, type TransportMailerFactoryOptions } from '../adapters/mailer-factory.js';
+import { oauthTokenProvider } from '../adapters/oauth-composition.js';
 import { OutboxMailer } from '../adapters/outbox-mailer.js';
 import { SesMailer } from '../adapters/ses-mailer.js';
 import { createAdminApiHandler } from '../admin-api/app.js';
 import { catalogRoutes } from '../admin-api/catalog-routes.js';
+import { localOAuthRoutes } from '../admin-api/oauth-composition.js';
 import { DailyNoticeService } from '../core/daily-notice.js';
 import { EmailConfigService } from '../core/email-config-service.js';
 import { NotifyService } from '../core/notify-service.js';
@@ -35,6 +37,8 @@ export interface LocalRuntimeOptions {
   mailOutbox?: boolean;
   sesEndpoint?: string;
   awsRegion?: string;
+  /** Where the OAuth provider redirects back to (`/login/smtp-verification/` under it). */
+  publicBaseUrl?: string;
   smtpTimeouts?: TransportMailerFactoryOptions['smtpTimeouts'];
   /** `HH:MM` (UTC) for the daily notice, or `off`. Default `08:00`. */
   dailyNoticeTime?: string;
@@ -94,6 +98,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const log = options.log ?? createLogger();
   const clock = options.clock ?? (() => new Date());
 
+  const store = new FileConfigStore({ directory: resolve(dataDir, 'config') });
+  const oauthTokens = oauthTokenProvider({ store, clock, log });
   const outbox = () => new OutboxMailer({ directory: outboxDir });
   const ses = options.sesEndpoint
     ? () =>
@@ -108,10 +114,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     : outbox;
   const mailers = new TransportMailerFactory({
     ses,
+    oauthTokens,
     ...(options.mailOutbox ? { outbox } : {}),
     ...(options.smtpTimeouts ? { smtpTimeouts: options.smtpTimeouts } : {}),
   });
-  const store = new FileConfigStore({ directory: resolve(dataDir, 'config') });
   const ledger = await FileLedger.open({ directory: resolve(dataDir, 'ledger'), clock });
   const notify = createNotifyHandler({
     service: new NotifyService({ store, mailers, ledger, clock, log }),
@@ -134,7 +140,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     service: new EmailConfigService({ store, mailers, clock, log }),
     authenticator: bearerTokenAuthenticator(adminToken),
     log,
-    extraRoutes: [...catalogRoutes(ledger), ...localRoutes({ bus, dailyNotice, failed: ledger })],
+    extraRoutes: [
+      ...catalogRoutes(ledger),
+      ...localOAuthRoutes({
+        store,
+        dataDir,
+        ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
+        clock,
+        log,
+      }),
+      ...localRoutes({ bus, dailyNotice, failed: ledger }),
+    ],
   });
 
   const server: Server = createServer((request, response) => {

@@ -1,5 +1,6 @@
 // Lambda entry of the notify function (target of one EventBridge rule per condition).
 import { awsConfigStore, awsLedger, awsMailers } from '../adapters/aws-composition.js';
+import { oauthTokenProvider } from '../adapters/oauth-composition.js';
 import { NotifyService } from '../core/notify-service.js';
 import { parseEnv } from '../shared/env.js';
 import { createLogger } from '../shared/logger.js';
@@ -9,13 +10,17 @@ import { NotifyEnvSchema } from './env.js';
 
 const env = parseEnv(NotifyEnvSchema, process.env, 'notify');
 const log = createLogger({ serviceName: env.POWERTOOLS_SERVICE_NAME, logLevel: env.POWERTOOLS_LOG_LEVEL });
+const clock = () => new Date();
+// One store instance for the service and the token provider, so the SSM cache sees rotated tokens.
+const store = awsConfigStore(env);
+const oauthTokens = oauthTokenProvider({ store, clock, log });
 
 export const handler = createNotifyHandler({
   service: new NotifyService({
-    store: awsConfigStore(env),
-    mailers: awsMailers(env),
+    store,
+    mailers: awsMailers(env, { oauthTokens }),
     ledger: awsLedger(env),
-    clock: () => new Date(),
+    clock,
     log,
     leaseMs: env.EVENT_LEASE_SECONDS * 1000,
   }),
