@@ -1,0 +1,37 @@
+// How every Lambda bundle is built. The CDK construct (notifier-function.ts) and the cold-start
+// benchmark (bench/cold-start.ts) both read this object, so the benchmark measures exactly what
+// the stack deploys. Plain data on purpose: no aws-cdk-lib import, the bench loads it cheaply.
+
+/**
+ * ESM output cannot `require()`, but some CommonJS dependencies inside the bundle still do
+ * (`require('node:crypto')` and the like). The banner gives the module a real `require`;
+ * the aliased import cannot collide with a `createRequire` the bundled code declares itself.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
+
+export const LAMBDA_BUNDLE = {
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  /** ESM builds of the AWS SDK and Powertools tree-shake better than their CommonJS builds. */
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourcemap: true,
+  banner: ESM_REQUIRE_BANNER,
+  /**
+   * The SDK clients are bundled at the versions package-lock.json pins instead of using the copy in
+   * the Lambda runtime, which changes without notice: what was tested is what runs.
+   */
+  bundleAwsSdk: true,
+  /** Stack traces in the logs point at the TypeScript sources (set on every function). */
+  nodeOptions: '--enable-source-maps',
+} as const;
+
+/** The entry (`handler.ts`) of each function, relative to the repository root. */
+export const FUNCTION_ENTRIES = {
+  adminApi: 'functions/admin-api/handler.ts',
+  notify: 'functions/notify/handler.ts',
+  dailyNotice: 'functions/daily-notice/handler.ts',
+} as const;
+export type FunctionName = keyof typeof FUNCTION_ENTRIES;

@@ -1,0 +1,30 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface DeadLetterQueueProps {
+  readonly description: string;
+}
+
+/**
+ * Where an event ends when every retry failed: kept 14 days (SQS's maximum) for `npm run
+ * redrive`, encrypted, TLS only. SQS-managed encryption rather than the data key: EventBridge and
+ * Scheduler write into these queues, and a customer managed key would have to trust both services
+ * in its key policy; the messages are events an appliance sent, not configuration secrets.
+ */
+export class DeadLetterQueue extends Construct {
+  readonly queue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: DeadLetterQueueProps) {
+    super(scope, id);
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: `This queue is itself a dead-letter queue (${props.description}); a DLQ of a DLQ would only move the problem. Its alarm fires on the first message.`,
+    });
+  }
+}

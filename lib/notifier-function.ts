@@ -1,0 +1,163 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, type RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import { FUNCTION_ENTRIES, type FunctionName, LAMBDA_BUNDLE } from './bundling.js';
+
+/** The repository root: entries and the lock file are resolved from here, whatever the cwd. */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+type RequiredKeys<T> = { [K in keyof T]-?: Record<never, never> extends Pick<T, K> ? never : K }[keyof T];
+
+/**
+ * A Lambda `environment` typed from the function's own zod schema: every variable the schema
+ * requires is a required string here, so forgetting one is a compile error in lib/, and a
+ * variable the schema does not know is one too.
+ */
+export type LambdaEnvironment<S extends z.ZodObject> = {
+  readonly [K in RequiredKeys<z.input<S>> & string]: string;
+} & {
+  readonly [K in Exclude<keyof z.input<S>, RequiredKeys<z.input<S>>> & string]?: string;
+};
+
+export interface NotifierFunctionProps<S extends z.ZodObject> {
+  /** Which folder under functions/ to deploy. */
+  readonly entry: FunctionName;
+  readonly description: string;
+  /** The schema the handler validates `process.env` with at cold start. */
+  readonly envSchema: S;
+  readonly environment: LambdaEnvironment<S>;
+  readonly timeout: Duration;
+  readonly memorySize?: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  /**
+   * Pre-built code instead of bundling `entry` with esbuild. Only the infrastructure tests use
+   * it, to synthesize many stacks quickly; a deployment always bundles.
+   */
+  readonly code?: lambda.Code;
+}
+
+/**
+ * The defaults every function of the service shares: Node.js 22 on ARM64, an esbuild bundle
+ * (minified, ESM, source maps, SDK bundled), JSON logs into a log group this stack owns (with
+ * retention), and a role that can write only to that log group.
+ *
+ * Outside a VPC (as here) a function has internet egress, which SMTP relays need: 587
+ * (STARTTLS), 465 (implicit TLS) and 25. AWS restricts outbound port 25 from Lambda by default,
+ * so do not rely on it: use a relay on 587 or 465, or SES (reached over HTTPS, 443).
+ */
+export class NotifierFunction<S extends z.ZodObject> extends Construct {
+  readonly function: lambda.Function;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: NotifierFunctionProps<S>) {
+    super(scope, id);
+    const environment = checkedEnvironment(props.envSchema, props.environment, `${props.entry} function`);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    // Our own role instead of AWSLambdaBasicExecutionRole, whose logs:* on every log group is
+    // more than a function that logs into one group needs.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${props.entry} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const logLevel = environment.POWERTOOLS_LOG_LEVEL ?? 'INFO';
+    const common: lambda.FunctionOptions = {
+      description: props.description,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      // Powertools filters by POWERTOOLS_LOG_LEVEL; Lambda must not drop what it lets through.
+      applicationLogLevelV2: lambda.ApplicationLogLevel[logLevel as keyof typeof lambda.ApplicationLogLevel],
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      environment: { ...environment, NODE_OPTIONS: LAMBDA_BUNDLE.nodeOptions },
+    };
+
+    this.function = props.code
+      ? new lambda.Function(this, 'Function', {
+          ...common,
+          runtime: lambda.Runtime.NODEJS_22_X,
+          handler: 'index.handler',
+          code: props.code,
+        })
+      : new nodejs.NodejsFunction(this, 'Function', {
+          ...common,
+          runtime: lambda.Runtime.NODEJS_22_X,
+          entry: `${REPO_ROOT}${FUNCTION_ENTRIES[props.entry]}`,
+          handler: 'handler',
+          projectRoot: REPO_ROOT,
+          depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+          awsSdkConnectionReuse: false,
+          bundling: nodejsBundling(),
+        });
+    // The role exists before the function; make sure the log group does too, so the first
+    // invocation cannot race its creation.
+    this.function.node.addDependency(this.logGroup);
+  }
+}
+
+/** LAMBDA_BUNDLE in the shape NodejsFunction takes. */
+export function nodejsBundling(): nodejs.BundlingOptions {
+  return {
+    target: LAMBDA_BUNDLE.target,
+    format: nodejs.OutputFormat.ESM,
+    mainFields: [...LAMBDA_BUNDLE.mainFields],
+    minify: LAMBDA_BUNDLE.minify,
+    sourceMap: LAMBDA_BUNDLE.sourcemap,
+    banner: LAMBDA_BUNDLE.banner,
+    bundleAwsSDK: LAMBDA_BUNDLE.bundleAwsSdk,
+    externalModules: [],
+    forceDockerBundling: false,
+  };
+}
+
+/**
+ * Runs the function's own schema over the environment at synth time, so a bad context value
+ * (say, a parameter prefix with a trailing slash) fails `cdk synth` instead of the first cold
+ * start. Values that are still tokens (ARNs, names) are only known at deploy time and skipped.
+ */
+function checkedEnvironment<S extends z.ZodObject>(
+  schema: S,
+  environment: LambdaEnvironment<S>,
+  what: string,
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(environment as Record<string, string | undefined>)) {
+    if (value !== undefined) values[key] = value;
+  }
+  const result = schema.safeParse(values);
+  if (!result.success) {
+    const problems = result.error.issues.filter((issue) => {
+      const key = issue.path[0];
+      return typeof key !== 'string' || !Token.isUnresolved(values[key]);
+    });
+    if (problems.length > 0) {
+      const text = problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ');
+      throw new Error(`${what}: invalid environment: ${text}`);
+    }
+  }
+  return values;
+}
+
+export const DEFAULT_FUNCTION_TIMEOUTS = {
+  /** API Gateway gives up after 30 s. */
+  adminApi: Duration.seconds(29),
+  /** A relay that is slow at every stage still finishes; the event lease (300 s) is longer. */
+  notify: Duration.seconds(120),
+  /** Sends one notice per cluster in sequence. */
+  dailyNotice: Duration.minutes(5),
+} as const;

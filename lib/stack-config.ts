@@ -1,0 +1,137 @@
+import { Aws, RemovalPolicy } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+import type { AdminAuthProps } from './admin-api.js';
+import { parseTimeOfDay } from './daily-schedule.js';
+import type { NotifierStackProps } from './notifier-stack.js';
+
+/** `cdk -c key=value` passes strings; cdk.json may hold real booleans and numbers. */
+const text = z.string().trim().min(1);
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const count = z.coerce.number().int().positive();
+
+/**
+ * Every context key `bin/app.ts` reads (`cdk deploy -c sesIdentity=example.com ...`), validated
+ * so a typo fails `cdk synth` with a message instead of deploying something else.
+ */
+export const StackContextSchema = z
+  .object({
+    stackName: text.default('ApplianceNotifier'),
+    /** The verified SES identity (domain or address); without it, only SMTP relays can send. */
+    sesIdentity: optionalText,
+    sesConfigurationSet: optionalText,
+    alarmEmail: z
+      .email()
+      .optional()
+      .or(z.literal('').transform(() => undefined)),
+    dailyNoticeTime: text.default('08:00').refine((v) => {
+      try {
+        parseTimeOfDay(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be HH:MM (24 h)'),
+    timeZone: text.default('Europe/Berlin').refine((v) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: v });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Europe/Berlin'),
+    /** An external OpenID issuer (Entra ID, Okta, ...) instead of the Cognito user pool. */
+    jwtIssuer: z.url().optional(),
+    /** Comma-separated audiences the external issuer's tokens carry. */
+    jwtAudience: optionalText,
+    /** Hosted UI prefix of the Cognito domain: globally unique per region. */
+    cognitoDomainPrefix: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and hyphens')
+      .refine((v) => !/aws|amazon|cognito/.test(v), 'must not contain aws, amazon or cognito')
+      .optional(),
+    /** Allow `http://localhost:3000/admin/` as a sign-in callback, for the page in development. */
+    localhostCallback: flag.default(true),
+    parameterPrefix: z
+      .string()
+      .regex(/^(\/[A-Za-z0-9_.-]+)+$/, 'an SSM path such as /appliance-notifier/clusters (no trailing slash)')
+      .default('/appliance-notifier/clusters'),
+    eventBusName: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,256}$/)
+      .default('appliance-notifier'),
+    logRetentionDays: count.default(90),
+    removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+    apiRateLimit: count.default(20),
+    apiBurstLimit: count.default(40),
+  })
+  .refine((c) => !c.jwtIssuer === !c.jwtAudience, {
+    message: 'jwtIssuer and jwtAudience go together (an external issuer needs its audience)',
+    path: ['jwtAudience'],
+  });
+export type StackContext = z.output<typeof StackContextSchema>;
+
+const RETENTIONS = new Set<number>(
+  Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number'),
+);
+
+/** Reads the context through `get` (e.g. `(k) => app.node.tryGetContext(k)`). */
+export function stackPropsFromContext(
+  get: (key: string) => unknown,
+): NotifierStackProps & { stackName: string } {
+  const raw = Object.fromEntries(Object.keys(StackContextSchema.shape).map((k) => [k, get(k)]));
+  const parsed = StackContextSchema.safeParse(raw);
+  if (!parsed.success) {
+    const text = parsed.error.issues.map((i) => `-c ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid CDK context:\n${text}`);
+  }
+  const c = parsed.data;
+  if (!RETENTIONS.has(c.logRetentionDays)) {
+    throw new Error(
+      `Invalid CDK context:\n-c logRetentionDays: CloudWatch Logs does not offer ${c.logRetentionDays} days (e.g. 30, 90, 365)`,
+    );
+  }
+
+  const auth: AdminAuthProps =
+    c.jwtIssuer && c.jwtAudience
+      ? {
+          kind: 'external',
+          issuer: c.jwtIssuer,
+          audience: c.jwtAudience
+            .split(',')
+            .map((a) => a.trim())
+            .filter(Boolean),
+        }
+      : {
+          kind: 'cognito',
+          // The account id makes the default unique per account (resolved at deploy time).
+          domainPrefix: c.cognitoDomainPrefix ?? `appliance-notifier-${Aws.ACCOUNT_ID}`,
+          localCallbackUrls: c.localhostCallback ? ['http://localhost:3000/admin/'] : [],
+        };
+
+  return {
+    stackName: c.stackName,
+    description: 'appliance-notifier: email notifications for appliance failover clusters',
+    ...(c.sesIdentity
+      ? {
+          ses: {
+            identity: c.sesIdentity,
+            ...(c.sesConfigurationSet ? { configurationSet: c.sesConfigurationSet } : {}),
+          },
+        }
+      : {}),
+    ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
+    dailyNotice: { time: c.dailyNoticeTime, timeZone: c.timeZone },
+    auth,
+    parameterPrefix: c.parameterPrefix,
+    eventBusName: c.eventBusName,
+    apiThrottle: { rateLimit: c.apiRateLimit, burstLimit: c.apiBurstLimit },
+    logRetention: c.logRetentionDays as logs.RetentionDays,
+    removalPolicy: c.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  };
+}

@@ -1,0 +1,129 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { AdminApiEnvSchema } from '../../functions/admin-api/env.js';
+import type { LambdaEnvironment } from '../../lib/notifier-function.js';
+import { stackPropsFromContext } from '../../lib/stack-config.js';
+import { buildStack } from './support.js';
+
+const fromContext = (context: Record<string, unknown>) => stackPropsFromContext((key) => context[key]);
+
+describe('context -> stack props', () => {
+  test('defaults: Cognito sign-in, 08:00 Europe/Berlin, retained data, the documented prefix', () => {
+    const props = fromContext({});
+    expect(props).toMatchObject({
+      stackName: 'ApplianceNotifier',
+      dailyNotice: { time: '08:00', timeZone: 'Europe/Berlin' },
+      parameterPrefix: '/appliance-notifier/clusters',
+      logRetention: 90,
+      removalPolicy: 'retain',
+      auth: { kind: 'cognito', localCallbackUrls: ['http://localhost:3000/admin/'] },
+    });
+    expect(props.ses).toBeUndefined();
+  });
+
+  test('strings from `cdk -c` are parsed: external issuer, audiences, retention, removal policy', () => {
+    const props = fromContext({
+      jwtIssuer: 'https://issuer.example.com/',
+      jwtAudience: 'a, b',
+      logRetentionDays: '30',
+      removalPolicy: 'destroy',
+      localhostCallback: 'false',
+    });
+    expect(props).toMatchObject({
+      auth: { kind: 'external', issuer: 'https://issuer.example.com/', audience: ['a', 'b'] },
+      logRetention: 30,
+      removalPolicy: 'destroy',
+    });
+  });
+
+  test.each([
+    [{ dailyNoticeTime: '8am' }, /dailyNoticeTime/],
+    [{ timeZone: 'Mars/Olympus' }, /timeZone/],
+    [{ parameterPrefix: '/trailing/' }, /parameterPrefix/],
+    [{ jwtIssuer: 'https://issuer.example.com/' }, /jwtAudience/],
+    [{ logRetentionDays: '31' }, /logRetentionDays/],
+    [{ alarmEmail: 'not-an-address' }, /alarmEmail/],
+  ])('rejects %j', (context, message) => {
+    expect(() => fromContext(context)).toThrow(message);
+  });
+});
+
+describe('context variants of the stack', () => {
+  test('an external issuer replaces the user pool in the JWT authorizer', () => {
+    const { template } = buildStack({
+      jwtIssuer: 'https://issuer.example.com/',
+      jwtAudience: 'api://notifier',
+    });
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      JwtConfiguration: { Issuer: 'https://issuer.example.com/', Audience: ['api://notifier'] },
+    });
+    expect(Object.keys(template.toJSON().Outputs)).not.toContain('UserPoolId');
+  });
+
+  test('without an SES identity no function may send through SES', () => {
+    const { template } = buildStack();
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ses:');
+  });
+
+  test('an SES configuration set is passed to the functions and allowed next to the identity', () => {
+    const { template } = buildStack({ sesIdentity: 'example.com', sesConfigurationSet: 'notifier' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SES_CONFIGURATION_SET: 'notifier' }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'ses:SendRawEmail',
+            Resource: [
+              {
+                'Fn::Join': [
+                  '',
+                  ['arn:', { Ref: 'AWS::Partition' }, ':ses:eu-central-1:123456789012:identity/example.com'],
+                ],
+              },
+              {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    ':ses:eu-central-1:123456789012:configuration-set/notifier',
+                  ],
+                ],
+              },
+            ],
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('removalPolicy=destroy lets the table and key go with the stack', () => {
+    const { template } = buildStack({ removalPolicy: 'destroy' });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
+  });
+});
+
+test('the environment type follows the function schema (checked by tsc)', () => {
+  const complete: LambdaEnvironment<typeof AdminApiEnvSchema> = {
+    CONFIG_PARAMETER_PREFIX: '/p',
+    CONFIG_KMS_KEY_ID: 'key',
+    LEDGER_TABLE_NAME: 'table',
+    PUBLIC_BASE_URL: 'https://api.example.com',
+  };
+  // @ts-expect-error LEDGER_TABLE_NAME is required by AdminApiEnvSchema
+  const missing: LambdaEnvironment<typeof AdminApiEnvSchema> = {
+    CONFIG_PARAMETER_PREFIX: '/p',
+    CONFIG_KMS_KEY_ID: 'k',
+  };
+  const unknown: LambdaEnvironment<typeof AdminApiEnvSchema> = {
+    ...complete,
+    // @ts-expect-error the admin API has no EVENT_LEASE_SECONDS
+    EVENT_LEASE_SECONDS: '300',
+  };
+  expect(AdminApiEnvSchema.safeParse(complete).success).toBe(true);
+  expect(AdminApiEnvSchema.safeParse(missing).success).toBe(false);
+  expect(unknown).toBeDefined();
+});

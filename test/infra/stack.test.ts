@@ -1,0 +1,426 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { ADMIN_API_ROUTES } from '../../lib/admin-api.js';
+import {
+  actionsOf,
+  buildStack,
+  FUNCTION_DESCRIPTIONS,
+  functionId,
+  statementsOfFunction,
+  TEST_ENV,
+} from './support.js';
+
+// The one suite that bundles the functions with esbuild for real (as `cdk synth` does).
+let template: Template;
+let ids: Record<keyof typeof FUNCTION_DESCRIPTIONS, string>;
+let keyId: string;
+let tableId: string;
+const PARAMETERS = `arn:aws:ssm:${TEST_ENV.region}:${TEST_ENV.account}:parameter/appliance-notifier/clusters`;
+
+beforeAll(() => {
+  ({ template } = buildStack(
+    { sesIdentity: 'example.com', alarmEmail: 'ops@example.com' },
+    { bundle: true },
+  ));
+  ids = {
+    adminApi: functionId(template, FUNCTION_DESCRIPTIONS.adminApi),
+    notify: functionId(template, FUNCTION_DESCRIPTIONS.notify),
+    dailyNotice: functionId(template, FUNCTION_DESCRIPTIONS.dailyNotice),
+  };
+  keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0] as string;
+  tableId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0] as string;
+}, 120_000);
+
+/** Renders `{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:...']] }` as a plain ARN. */
+function plain(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const join = (value as Record<string, unknown>)['Fn::Join'] as [string, unknown[]] | undefined;
+  if (join) {
+    return join[1]
+      .map((part) => (JSON.stringify(part) === '{"Ref":"AWS::Partition"}' ? 'aws' : part))
+      .join('');
+  }
+  return value;
+}
+
+function resourcesOf(statement: Record<string, unknown>): unknown[] {
+  const r = statement.Resource;
+  return (Array.isArray(r) ? r : [r]).map(plain);
+}
+
+describe('functions', () => {
+  test.each(['adminApi', 'notify', 'dailyNotice'] as const)(
+    '%s: Node.js 22 on ARM64, JSON logs into its own log group, bundled ESM with source maps',
+    (name) => {
+      const fn = template.toJSON().Resources[ids[name]];
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/LogGroup/) } },
+        Environment: {
+          Variables: expect.objectContaining({
+            CONFIG_PARAMETER_PREFIX: '/appliance-notifier/clusters',
+            CONFIG_KMS_KEY_ID: { 'Fn::GetAtt': [keyId, 'Arn'] },
+            LEDGER_TABLE_NAME: { Ref: tableId },
+            NODE_OPTIONS: '--enable-source-maps',
+          }),
+        },
+      });
+      // A real asset (esbuild output), not inline code.
+      expect(fn.Properties.Code).toHaveProperty('S3Key', expect.stringMatching(/\.zip$/));
+      const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref;
+      expect(template.toJSON().Resources[logGroupId].Properties).toMatchObject({ RetentionInDays: 90 });
+    },
+  );
+
+  test('no function uses a managed policy (their roles carry only the statements below)', () => {
+    const roles = template.findResources('AWS::IAM::Role');
+    for (const role of Object.values(roles)) {
+      expect((role as { Properties: Record<string, unknown> }).Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  test('notify and daily notice: Lambda async retries end in their own DLQs', () => {
+    const outputs = template.toJSON().Outputs;
+    for (const [fn, output] of [
+      ['notify', 'NotifyFailureDlqUrl'],
+      ['dailyNotice', 'DailyNoticeDlqUrl'],
+    ] as const) {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: ids[fn] },
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 6 * 3600,
+        DestinationConfig: {
+          OnFailure: { Destination: { 'Fn::GetAtt': [outputs[output].Value.Ref, 'Arn'] } },
+        },
+      });
+    }
+  });
+});
+
+describe('IAM: each function gets what it uses, on named resources', () => {
+  const expectStatements = (
+    name: keyof typeof ids,
+    expected: Array<{ actions: string[]; resources: unknown[] }>,
+  ) => {
+    const actual = statementsOfFunction(template, ids[name]).map((s) => ({
+      actions: actionsOf(s),
+      resources: resourcesOf(s),
+    }));
+    expect(actual).toEqual(
+      expect.arrayContaining(expected.map((e) => ({ ...e, actions: [...e.actions].sort() }))),
+    );
+    expect(actual).toHaveLength(expected.length);
+    for (const statement of actual) expect(statement.resources).not.toContain('*');
+  };
+  const logs = (name: keyof typeof ids) => {
+    const fn = template.toJSON().Resources[ids[name]];
+    return {
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [{ 'Fn::GetAtt': [fn.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] }],
+    };
+  };
+  const key = () => ({ 'Fn::GetAtt': [keyId, 'Arn'] });
+  const ledger = () => [
+    {
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+      ],
+      resources: [{ 'Fn::GetAtt': [tableId, 'Arn'] }],
+    },
+    { actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [key()] },
+  ];
+  const ses = {
+    actions: ['ses:SendRawEmail'],
+    resources: [`arn:aws:ses:${TEST_ENV.region}:${TEST_ENV.account}:identity/example.com`],
+  };
+  const configReadWrite = () => [
+    { actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [`${PARAMETERS}/*`] },
+    { actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [key()] },
+  ];
+
+  test('admin API: read and save configurations, the delivery log, SES on the identity only', () => {
+    expectStatements('adminApi', [logs('adminApi'), ...configReadWrite(), ...ledger(), ses]);
+  });
+
+  test('notify: the same plus its failure DLQ (PutParameter: rotated OAuth refresh tokens)', () => {
+    const dlq = template.toJSON().Outputs.NotifyFailureDlqUrl.Value.Ref;
+    expectStatements('notify', [
+      logs('notify'),
+      ...configReadWrite(),
+      ...ledger(),
+      ses,
+      {
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        resources: [{ 'Fn::GetAtt': [dlq, 'Arn'] }],
+      },
+    ]);
+  });
+
+  test('daily notice: also lists the configuration path', () => {
+    const dlq = template.toJSON().Outputs.DailyNoticeDlqUrl.Value.Ref;
+    expectStatements('dailyNotice', [
+      logs('dailyNotice'),
+      ...configReadWrite(),
+      { actions: ['ssm:GetParametersByPath'], resources: [PARAMETERS, `${PARAMETERS}/*`] },
+      ...ledger(),
+      ses,
+      {
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        resources: [{ 'Fn::GetAtt': [dlq, 'Arn'] }],
+      },
+    ]);
+  });
+
+  test('KMS use is bound to SSM (with the parameter ARN as context) and to DynamoDB', () => {
+    for (const id of Object.values(ids)) {
+      const kms = statementsOfFunction(template, id).filter((s) => actionsOf(s).includes('kms:Decrypt'));
+      const conditions = kms.map((s) => JSON.stringify(plain(s.Condition)));
+      expect(kms.map((s) => s.Condition)).toEqual(
+        expect.arrayContaining([
+          {
+            StringEquals: { 'kms:ViaService': `ssm.${TEST_ENV.region}.amazonaws.com` },
+            StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': expect.anything() },
+          },
+          { StringEquals: { 'kms:ViaService': `dynamodb.${TEST_ENV.region}.amazonaws.com` } },
+        ]),
+      );
+      expect(conditions).toHaveLength(2);
+    }
+  });
+
+  test('publisher policy: only events:PutEvents on this bus with the appliance source', () => {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'events:PutEvents',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Bus'), 'Arn'] },
+            Condition: { StringEquals: { 'events:source': 'appliance.failover' } },
+          },
+        ],
+      },
+    });
+  });
+});
+
+describe('daily schedule', () => {
+  test('08:00 Europe/Berlin, the daily notice function, retry policy and DLQ', () => {
+    const dlq = template.toJSON().Outputs.DailyNoticeDlqUrl.Value.Ref;
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 8 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [ids.dailyNotice, 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 7200 },
+      }),
+    });
+  });
+});
+
+describe('admin API', () => {
+  const routes = () =>
+    Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) =>
+        (r as { Properties: { RouteKey: string; AuthorizationType: string; AuthorizerId?: unknown } })
+          .Properties,
+    );
+
+  test.each([
+    ['GET /clusters/{clusterId}/email-config', 'JWT'],
+    ['PUT /clusters/{clusterId}/email-config', 'JWT'],
+    ['POST /clusters/{clusterId}/email-config/test', 'JWT'],
+    ['GET /clusters/{clusterId}/deliveries', 'JWT'],
+    ['GET /clusters/{clusterId}/oauth/authorize', 'JWT'],
+    ['GET /conditions', 'JWT'],
+    ['GET /login/smtp-verification', 'NONE'],
+  ])('%s: %s', (routeKey, authorizationType) => {
+    const route = routes().find((r) => r.RouteKey === routeKey);
+    expect(route?.AuthorizationType).toBe(authorizationType);
+    if (authorizationType === 'JWT') expect(route?.AuthorizerId).toBeDefined();
+    else expect(route?.AuthorizerId).toBeUndefined();
+  });
+
+  test('exactly the routes of the routes table, and no catch-all route', () => {
+    expect(
+      routes()
+        .map((r) => r.RouteKey)
+        .sort(),
+    ).toEqual(ADMIN_API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  test('JWT authorizer: the Cognito user pool as issuer, its app client as audience', () => {
+    const pool = Object.keys(template.findResources('AWS::Cognito::UserPool'))[0];
+    const client = Object.keys(template.findResources('AWS::Cognito::UserPoolClient'))[0];
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Audience: [{ Ref: client }],
+        Issuer: {
+          'Fn::Join': ['', [`https://cognito-idp.${TEST_ENV.region}.amazonaws.com/`, { Ref: pool }]],
+        },
+      },
+    });
+  });
+
+  test('stage: throttled, JSON access logs with the request id and without the query string', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      AccessLogSettings: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
+    });
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as {
+      Properties: { AccessLogSettings: { Format: string } };
+    };
+    expect(stage.Properties.AccessLogSettings.Format).not.toMatch(/querystring|\$context\.path/i);
+  });
+
+  test('Cognito: no self sign-up, MFA required, Plus tier with threat protection, code + PKCE client', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'ON',
+      UserPoolTier: 'PLUS',
+      UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      CallbackURLs: [{ 'Fn::Join': ['', [Match.anyValue(), '/admin/']] }, 'http://localhost:3000/admin/'],
+    });
+  });
+});
+
+describe('storage', () => {
+  test('delivery log: on demand, TTL, point-in-time recovery, customer managed key, retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+        },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () =>
+    Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: Record<string, unknown> }).Properties,
+    );
+
+  test('daily notice not sent for 26 hours: 26 hourly sums of DailyNoticeSent < 1, missing data breaching', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'ApplianceNotifier',
+      MetricName: 'DailyNoticeSent',
+      Dimensions: [{ Name: 'service', Value: 'appliance-notifier-daily-notice' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 26,
+      DatapointsToAlarm: 26,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  test('every dead-letter queue alarms on its first message', () => {
+    const outputs = template.toJSON().Outputs;
+    for (const output of ['EventTargetDlqUrl', 'NotifyFailureDlqUrl', 'DailyNoticeDlqUrl']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [outputs[output].Value.Ref, 'QueueName'] } },
+        ],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+  });
+
+  test.each(['Errors', 'Throttles'])('every function alarms on %s', (metricName) => {
+    for (const id of Object.values(ids)) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: id } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+  });
+
+  test('every alarm notifies the encrypted, TLS-only topic, which has the email subscription', () => {
+    const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0] as string;
+    for (const alarm of alarms()) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.OKActions).toEqual([{ Ref: topicId }]);
+    }
+    expect(alarms()).toHaveLength(3 + 3 * 2 + 3);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+});
+
+describe('outputs', () => {
+  test.each([
+    'ApiUrl',
+    'OAuthRedirectUri',
+    'EventBusName',
+    'EventBusArn',
+    'PublisherPolicyArn',
+    'UserPoolId',
+    'UserPoolClientId',
+    'HostedUiDomain',
+    'EventTargetDlqUrl',
+    'NotifyFailureDlqUrl',
+    'DailyNoticeDlqUrl',
+    'NotifyFunctionName',
+  ])('%s', (name) => {
+    expect(template.toJSON().Outputs[name]?.Value).toBeDefined();
+  });
+
+  test('the OAuth redirect URI is the API endpoint plus /login/smtp-verification/', () => {
+    template.hasOutput('OAuthRedirectUri', {
+      Value: {
+        'Fn::Join': [
+          '',
+          [
+            { 'Fn::GetAtt': [Match.stringLikeRegexp('^AdminApiHttpApi'), 'ApiEndpoint'] },
+            '/login/smtp-verification/',
+          ],
+        ],
+      },
+    });
+    template.hasOutput('NotifyFunctionName', { Value: { Ref: ids.notify } });
+  });
+});

@@ -1,0 +1,91 @@
+// Builds the stack the way bin/app.ts does (context -> props -> stack) for the infra tests.
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NotifierStack } from '../../lib/notifier-stack.js';
+import { stackPropsFromContext } from '../../lib/stack-config.js';
+
+export const TEST_ENV = { account: '123456789012', region: 'eu-central-1' } as const;
+
+export interface BuiltStack {
+  app: App;
+  stack: NotifierStack;
+  template: Template;
+}
+
+/**
+ * `bundle: false` swaps the esbuild bundles for a one-line inline handler: the template is the
+ * same except for the code, and a stack builds in well under a second. The main suite bundles
+ * for real.
+ */
+export function buildStack(
+  context: Record<string, unknown> = {},
+  options: { bundle?: boolean } = {},
+): BuiltStack {
+  const { app, stack } = createStack(new App({ context }), options);
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** The stack on `app`, not synthesized yet (for tests that add validation plugins first). */
+export function createStack(
+  app: App,
+  options: { bundle?: boolean } = {},
+): { app: App; stack: NotifierStack } {
+  const { stackName, ...props } = stackPropsFromContext((key) => app.node.tryGetContext(key));
+  const inline = lambda.Code.fromInline('export const handler = async () => {};');
+  const stack = new NotifierStack(app, stackName, {
+    ...props,
+    env: TEST_ENV,
+    ...(options.bundle ? {} : { functionCode: { adminApi: inline, notify: inline, dailyNotice: inline } }),
+  });
+  return { app, stack };
+}
+
+type Resources = Record<string, { Properties: Record<string, unknown> }>;
+
+/** The logical id of the one resource matching `props` (found, never hard-coded). */
+export function logicalIdOf(template: Template, type: string, props: Record<string, unknown>): string {
+  const found = Object.keys(template.findResources(type, { Properties: props }) as Resources);
+  if (found.length !== 1) throw new Error(`expected one ${type} matching, found ${found.length}`);
+  return found[0] as string;
+}
+
+/** The Lambda function whose description starts with `prefix`. */
+export function functionId(template: Template, descriptionPrefix: string): string {
+  const all = template.findResources('AWS::Lambda::Function') as Resources;
+  const ids = Object.entries(all)
+    .filter(([, r]) => String(r.Properties.Description ?? '').startsWith(descriptionPrefix))
+    .map(([id]) => id);
+  if (ids.length !== 1)
+    throw new Error(`expected one function "${descriptionPrefix}...", found ${ids.length}`);
+  return ids[0] as string;
+}
+
+export const FUNCTION_DESCRIPTIONS = {
+  adminApi: 'appliance-notifier admin API',
+  notify: 'appliance-notifier: emails one appliance event',
+  dailyNotice: 'appliance-notifier: the daily',
+} as const;
+
+/** The statements of the inline policy attached to the role of function `fnId`. */
+export function statementsOfFunction(template: Template, fnId: string): Array<Record<string, unknown>> {
+  const fn = (template.toJSON().Resources as Resources)[fnId];
+  if (!fn) throw new Error(`no resource ${fnId}`);
+  const roleRef = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const policies = template.findResources('AWS::IAM::Policy') as Resources;
+  const statements: Array<Record<string, unknown>> = [];
+  for (const policy of Object.values(policies)) {
+    const roles = policy.Properties.Roles as Array<{ Ref: string }>;
+    if (roles.some((r) => r.Ref === roleRef)) {
+      const doc = policy.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> };
+      statements.push(...doc.Statement);
+    }
+  }
+  return statements;
+}
+
+/** `Action` of a statement as a sorted array. */
+export function actionsOf(statement: Record<string, unknown>): string[] {
+  const action = statement.Action as string | string[];
+  return (Array.isArray(action) ? [...action] : [action]).sort();
+}
