@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { OutgoingMessage } from '../core/ports.js';
 
@@ -9,11 +10,18 @@ export interface RawMessage {
   envelope: { from: string; to: string[] };
 }
 
+export interface ComposedMessage {
+  messageId: string;
+  envelope: { from: string; to: string[] };
+  /** The message as a stream: the SMTP relay sends it while it is being generated. */
+  stream(): Readable;
+}
+
 /**
- * Builds the MIME message once, with nodemailer's composer, so that the SMTP relay, SES and
- * the outbox all carry byte-for-byte the same message.
+ * One MIME composer (nodemailer's) for every transport, so that the SMTP relay, SES and the
+ * outbox carry the same message.
  */
-export async function composeRawMessage(message: OutgoingMessage): Promise<RawMessage> {
+export function composeMessage(message: OutgoingMessage): ComposedMessage {
   const node = new MailComposer({
     from: message.from,
     to: message.to,
@@ -23,10 +31,17 @@ export async function composeRawMessage(message: OutgoingMessage): Promise<RawMe
     ...(message.headers ? { headers: message.headers } : {}),
   }).compile();
   const envelope = node.getEnvelope();
-  const raw = await node.build();
   return {
-    raw,
     messageId: node.messageId(),
     envelope: { from: envelope.from || '', to: envelope.to },
+    stream: () => node.createReadStream(),
   };
+}
+
+/** The whole message in memory, for the transports that take it in one piece (SES, outbox). */
+export async function composeRawMessage(message: OutgoingMessage): Promise<RawMessage> {
+  const composed = composeMessage(message);
+  const chunks: Buffer[] = [];
+  for await (const chunk of composed.stream()) chunks.push(Buffer.from(chunk as Buffer));
+  return { raw: Buffer.concat(chunks), messageId: composed.messageId, envelope: composed.envelope };
 }

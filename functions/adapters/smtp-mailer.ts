@@ -18,7 +18,7 @@ import {
   type SendReceipt,
 } from '../core/ports.js';
 import { redact } from '../core/text.js';
-import { composeRawMessage } from './mime.js';
+import { type ComposedMessage, composeMessage } from './mime.js';
 
 export type SmtpCredentials = { user: string; pass: string } | { user: string; accessToken: string };
 
@@ -77,9 +77,9 @@ export class SmtpMailer implements Mailer {
 
   async send(message: OutgoingMessage): Promise<SendReceipt> {
     const transcript = new Transcript(this.secrets);
-    let composed: Awaited<ReturnType<typeof composeRawMessage>>;
+    let composed: ComposedMessage;
     try {
-      composed = await composeRawMessage(message);
+      composed = composeMessage(message);
     } catch (error) {
       throw new DeliveryError({
         stage: 'data',
@@ -90,7 +90,8 @@ export class SmtpMailer implements Mailer {
     }
     const transporter = nodemailer.createTransport(this.transportOptions(transcript));
     try {
-      const info = await transporter.sendMail({ envelope: composed.envelope, raw: composed.raw });
+      // Streamed: the relay receives the message while it is generated, as with a plain sendMail.
+      const info = await transporter.sendMail({ envelope: composed.envelope, raw: composed.stream() });
       return {
         messageId: composed.messageId,
         accepted: info.accepted.map(String),
