@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { OutgoingMessage } from '../core/ports.js';
 
@@ -10,38 +10,44 @@ export interface RawMessage {
   envelope: { from: string; to: string[] };
 }
 
-export interface ComposedMessage {
+/** What nodemailer's MailComposer takes, with the Message-ID fixed up front. */
+export interface MailOptions {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html?: string;
+  headers?: Record<string, string>;
   messageId: string;
-  envelope: { from: string; to: string[] };
-  /** The message as a stream: the SMTP relay sends it while it is being generated. */
-  stream(): Readable;
 }
 
+const senderDomain = (from: string) => /@([^@\s<>"]+)>?\s*$/.exec(from)?.[1] ?? 'appliance-notifier.invalid';
+
 /**
- * One MIME composer (nodemailer's) for every transport, so that the SMTP relay, SES and the
- * outbox carry the same message.
+ * The message as nodemailer's MailComposer takes it: the one composer every transport uses
+ * (the relay's sendMail composes with it too), so the relay, SES and the outbox carry the same
+ * message. The Message-ID is chosen here, so a receipt names it whatever the transport.
  */
-export function composeMessage(message: OutgoingMessage): ComposedMessage {
-  const node = new MailComposer({
+export function mailOptions(message: OutgoingMessage): MailOptions {
+  return {
     from: message.from,
     to: message.to,
     subject: message.subject,
     text: message.text,
     ...(message.html ? { html: message.html } : {}),
     ...(message.headers ? { headers: message.headers } : {}),
-  }).compile();
-  const envelope = node.getEnvelope();
-  return {
-    messageId: node.messageId(),
-    envelope: { from: envelope.from || '', to: envelope.to },
-    stream: () => node.createReadStream(),
+    messageId: `<${randomUUID()}@${senderDomain(message.from)}>`,
   };
 }
 
 /** The whole message in memory, for the transports that take it in one piece (SES, outbox). */
 export async function composeRawMessage(message: OutgoingMessage): Promise<RawMessage> {
-  const composed = composeMessage(message);
-  const chunks: Buffer[] = [];
-  for await (const chunk of composed.stream()) chunks.push(Buffer.from(chunk as Buffer));
-  return { raw: Buffer.concat(chunks), messageId: composed.messageId, envelope: composed.envelope };
+  const options = mailOptions(message);
+  const node = new MailComposer(options).compile();
+  const envelope = node.getEnvelope();
+  return {
+    raw: await node.build(),
+    messageId: options.messageId,
+    envelope: { from: envelope.from || '', to: envelope.to },
+  };
 }

@@ -18,7 +18,7 @@ import {
   type SendReceipt,
 } from '../core/ports.js';
 import { redact } from '../core/text.js';
-import { type ComposedMessage, composeMessage } from './mime.js';
+import { type MailOptions, mailOptions } from './mime.js';
 
 export type SmtpCredentials = { user: string; pass: string } | { user: string; accessToken: string };
 
@@ -77,9 +77,9 @@ export class SmtpMailer implements Mailer {
 
   async send(message: OutgoingMessage): Promise<SendReceipt> {
     const transcript = new Transcript(this.secrets);
-    let composed: ComposedMessage;
+    let composed: MailOptions;
     try {
-      composed = composeMessage(message);
+      composed = mailOptions(message);
     } catch (error) {
       throw new DeliveryError({
         stage: 'data',
@@ -90,8 +90,9 @@ export class SmtpMailer implements Mailer {
     }
     const transporter = nodemailer.createTransport(this.transportOptions(transcript));
     try {
-      // Streamed: the relay receives the message while it is generated, as with a plain sendMail.
-      const info = await transporter.sendMail({ envelope: composed.envelope, raw: composed.stream() });
+      // nodemailer composes with the same MailComposer and streams the message to the relay
+      // while it is generated.
+      const info = await transporter.sendMail(composed);
       return {
         messageId: composed.messageId,
         accepted: info.accepted.map(String),
