@@ -32,6 +32,9 @@ export const ADMIN_API_ROUTES = [
   { method: 'GET', path: '/clusters/{clusterId}/oauth/authorize', access: 'jwt' },
   { method: 'GET', path: '/conditions', access: 'jwt' },
   { method: 'GET', path: '/login/smtp-verification', access: 'public' },
+  // The admin page and its assets: public, like any sign-in page; its API calls carry the JWT.
+  { method: 'GET', path: '/admin', access: 'public' },
+  { method: 'GET', path: '/admin/{proxy+}', access: 'public' },
 ] as const satisfies readonly AdminApiRoute[];
 
 /** Where the OAuth provider sends the admin back (register exactly this URI with the provider). */

@@ -64,6 +64,28 @@ export interface NotifierStackProps extends StackProps {
  * The whole service: storage, the three functions, the admin API, the event bus with one rule
  * per condition, the daily schedule, the dead-letter queues, the alarms and the publisher policy.
  */
+/**
+ * The admin page's sign-in settings: the Cognito app client and hosted UI endpoints (created
+ * with the API, after the function, hence lazy), or the external issuer and its first audience.
+ */
+function adminPageSignIn(auth: AdminAuthProps, api: () => AdminApi) {
+  if (auth.kind === 'external') {
+    return auth.audience[0] ? { ADMIN_PAGE_CLIENT_ID: auth.audience[0], ADMIN_PAGE_ISSUER: auth.issuer } : {};
+  }
+  const pool = () => {
+    const created = api().userPool;
+    if (!created) throw new Error('the Cognito user pool is missing');
+    return created;
+  };
+  return {
+    ADMIN_PAGE_CLIENT_ID: Lazy.string({ produce: () => pool().client.userPoolClientId }),
+    ADMIN_PAGE_AUTHORIZATION_ENDPOINT: Lazy.string({
+      produce: () => `${pool().hostedUiUrl}/oauth2/authorize`,
+    }),
+    ADMIN_PAGE_TOKEN_ENDPOINT: Lazy.string({ produce: () => `${pool().hostedUiUrl}/oauth2/token` }),
+  };
+}
+
 export class NotifierStack extends Stack {
   readonly storage: Storage;
   readonly bus: events.EventBus;
@@ -113,6 +135,7 @@ export class NotifierStack extends Stack {
         // The API is built after its function (it integrates it); the function only needs the
         // API's URL, which does not depend on the function, so a lazy value keeps it cycle-free.
         PUBLIC_BASE_URL: Lazy.string({ produce: () => this.adminApi.endpoint }),
+        ...adminPageSignIn(props.auth, () => this.adminApi),
       },
     });
     this.notifyFunction = new NotifierFunction(this, 'NotifyFunction', {

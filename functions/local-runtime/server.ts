@@ -12,12 +12,14 @@ import { TransportMailerFactory, type TransportMailerFactoryOptions } from '../a
 import { oauthTokenProvider } from '../adapters/oauth-composition.js';
 import { OutboxMailer } from '../adapters/outbox-mailer.js';
 import { SesMailer } from '../adapters/ses-mailer.js';
+import { adminPageRoutes } from '../admin-api/admin-page-routes.js';
 import { createAdminApiHandler } from '../admin-api/app.js';
 import { catalogRoutes } from '../admin-api/catalog-routes.js';
 import { localOAuthRoutes } from '../admin-api/oauth-composition.js';
 import { DailyNoticeService } from '../core/daily-notice.js';
 import { EmailConfigService } from '../core/email-config-service.js';
 import { NotifyService } from '../core/notify-service.js';
+import { redirectUriFor } from '../core/oauth-flow.js';
 import type { Clock } from '../core/ports.js';
 import { createNotifyHandler } from '../notify/app.js';
 import { bearerTokenAuthenticator } from '../shared/auth.js';
@@ -150,6 +152,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         log,
       }),
       ...localRoutes({ bus, dailyNotice, failed: ledger }),
+      ...adminPageRoutes({
+        auth: { mode: 'token' },
+        ...(options.publicBaseUrl ? { smtpRedirectUri: redirectUriFor(options.publicBaseUrl) } : {}),
+      }),
     ],
   });
 

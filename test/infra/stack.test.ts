@@ -73,6 +73,15 @@ describe('functions', () => {
     },
   );
 
+  test('admin API: the OAuth redirect base and the admin page sign-in come from the API and the user pool', () => {
+    const variables = template.toJSON().Resources[ids.adminApi].Properties.Environment.Variables;
+    const client = Object.keys(template.findResources('AWS::Cognito::UserPoolClient'))[0];
+    expect(JSON.stringify(variables.PUBLIC_BASE_URL)).toMatch(/HttpApi/);
+    expect(variables.ADMIN_PAGE_CLIENT_ID).toEqual({ Ref: client });
+    expect(JSON.stringify(variables.ADMIN_PAGE_AUTHORIZATION_ENDPOINT)).toMatch(/oauth2\/authorize/);
+    expect(JSON.stringify(variables.ADMIN_PAGE_TOKEN_ENDPOINT)).toMatch(/oauth2\/token/);
+  });
+
   test('no function uses a managed policy (their roles carry only the statements below)', () => {
     const roles = template.findResources('AWS::IAM::Role');
     for (const role of Object.values(roles)) {
@@ -242,6 +251,8 @@ describe('admin API', () => {
     ['GET /clusters/{clusterId}/oauth/authorize', 'JWT'],
     ['GET /conditions', 'JWT'],
     ['GET /login/smtp-verification', 'NONE'],
+    ['GET /admin', 'NONE'],
+    ['GET /admin/{proxy+}', 'NONE'],
   ])('%s: %s', (routeKey, authorizationType) => {
     const route = routes().find((r) => r.RouteKey === routeKey);
     expect(route?.AuthorizationType).toBe(authorizationType);

@@ -1,0 +1,429 @@
+// The admin page in a real browser (Debian's chromium via playwright-core) against the embedded
+// runtime, a real SMTP relay (smtp-server) and, for Authorize, oauth2-mock-server.
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { loadSample } from '../../events/samples.js';
+import { adminPageRoutes } from '../../functions/admin-api/admin-page-routes.js';
+import { type LocalRuntime, startLocalRuntime } from '../../functions/local-runtime/server.js';
+import { createLogger } from '../../functions/shared/logger.js';
+import { collectPageProblems, launchBrowser, tabTo } from '../support/browser.js';
+import { type OAuthTestProvider, startOAuthProvider } from '../support/oauth-provider.js';
+import { type SmtpTestServer, startSmtpTestServer, unusedPort } from '../support/smtp-test-server.js';
+
+const ADMIN_TOKEN = 'admin-page-e2e-token-0123456789';
+const USERNAME = 'relay@example.com';
+const PASSWORD = 'Page-Relay-Secret-42';
+// A test artifact (CI keeps test-results/); docs/admin-page.png, linked from the README, is a copy.
+const SCREENSHOT = join(process.cwd(), 'test-results', 'admin-page.png');
+const log = createLogger({ logLevel: 'ERROR' });
+
+let dataDir: string;
+let relay: SmtpTestServer;
+let runtime: LocalRuntime;
+let browser: Browser;
+/** Where the browser loads the page: the runtime serves page and API on one origin. */
+let origin: string;
+let context: BrowserContext;
+let page: Page;
+let problems: string[];
+
+async function api(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${runtime.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+const relayConfig = (overrides: Record<string, unknown> = {}) => ({
+  sender: 'Appliance Cluster <appliance@example.com>',
+  smtp: {
+    host: relay.host,
+    port: relay.port,
+    encryption: 'starttls',
+    verifyCertificate: false,
+    auth: { type: 'password', username: USERNAME, password: PASSWORD },
+  },
+  adminContacts: 'ops@example.com oncall@example.com',
+  ...overrides,
+});
+
+async function signIn(target: Page = page): Promise<void> {
+  await target.goto(`${origin}/admin/`);
+  await target.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await target.getByRole('button', { name: 'Sign in' }).click();
+  await target.locator('#workspace').waitFor({ state: 'visible' });
+  await target
+    .locator('#load-status')
+    .filter({ hasText: /Loaded|no configuration yet/ })
+    .waitFor();
+}
+
+async function loadCluster(id: string): Promise<void> {
+  await page.getByLabel('Cluster', { exact: true }).fill(id);
+  await page.getByRole('button', { name: 'Load' }).click();
+  await page
+    .locator('#load-status')
+    .filter({
+      hasText: new RegExp(
+        `^(Loaded the configuration of cluster ${id}\\b|Cluster ${id} has no configuration yet)`,
+      ),
+    })
+    .waitFor();
+  await page.locator('#cluster-name').filter({ hasText: id }).waitFor();
+}
+
+/** Fills the form as an admin would for the test relay (username and password). */
+async function fillRelayForm(): Promise<void> {
+  await page.getByLabel('Sender').fill('Appliance Cluster <appliance@example.com>');
+  await page.getByLabel('SMTP relay server', { exact: true }).fill(relay.host);
+  await page.getByLabel('SMTP port').fill(String(relay.port));
+  await page.getByLabel('SMTP encryption').selectOption('starttls');
+  await page.getByLabel("Verify the relay's certificate").uncheck();
+  await page.getByLabel('Username and password').check();
+  await page.getByLabel('Username', { exact: true }).fill(USERNAME);
+  await page.getByLabel(/^Password/).fill(PASSWORD);
+  await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
+  await page.getByLabel('Language of the emails').selectOption('de');
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'admin-page-'));
+  relay = await startSmtpTestServer({ mode: 'starttls', auth: { username: USERNAME, password: PASSWORD } });
+  const port = await unusedPort();
+  runtime = await startLocalRuntime({
+    port,
+    dataDir,
+    adminToken: ADMIN_TOKEN,
+    publicBaseUrl: `http://127.0.0.1:${port}`,
+    dailyNoticeTime: 'off',
+    log,
+  });
+  origin = runtime.url;
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.close();
+  await relay?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(8000);
+  problems = collectPageProblems(page);
+  relay.reset();
+});
+
+afterEach(async () => {
+  await context?.close();
+});
+
+describe('admin page: serving', () => {
+  it('is served by the embedded runtime at /admin/ with strict security and caching headers', async () => {
+    const bare = await fetch(`${runtime.url}/admin`, { redirect: 'manual' });
+    const html = await fetch(`${runtime.url}/admin/`);
+    const body = await html.text();
+    const again = await fetch(`${runtime.url}/admin/app.js`, {
+      headers: { 'if-none-match': (await fetch(`${runtime.url}/admin/app.js`)).headers.get('etag') ?? '' },
+    });
+    const config = await fetch(`${runtime.url}/admin/config.json`);
+
+    expect(bare.status).toBe(301);
+    expect(new URL(bare.headers.get('location') ?? '', `${runtime.url}/admin`).pathname).toBe('/admin/');
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const csp = html.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(html.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(html.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(html.headers.get('cache-control')).toBe('no-cache');
+    expect(body).not.toMatch(/<script>|<style>|\son\w+=|https?:\/\//);
+    expect(again.status).toBe(304);
+    expect(await config.json()).toEqual({
+      auth: { mode: 'token' },
+      smtpRedirectUri: `${runtime.url}/login/smtp-verification/`,
+    });
+  });
+
+  it('in oidc mode names the sign-in endpoints and lets the page reach only the token endpoint', async () => {
+    const routes = adminPageRoutes({
+      auth: {
+        mode: 'oidc',
+        clientId: 'page-client',
+        redirectUri: 'https://api.example.com/admin/',
+        authorizationEndpoint: 'https://login.example.com/oauth2/authorize',
+        tokenEndpoint: 'https://login.example.com/oauth2/token',
+      },
+    });
+    const configRoute = routes.find((route) => route.path === '/admin/config.json');
+
+    const response = await configRoute?.handler(
+      { headers: {}, requestContext: { http: { path: '/admin/config.json' } } } as never,
+      undefined,
+    );
+
+    expect(JSON.parse(response?.body ?? '{}')).toEqual({
+      auth: {
+        mode: 'oidc',
+        clientId: 'page-client',
+        redirectUri: 'https://api.example.com/admin/',
+        authorizationEndpoint: 'https://login.example.com/oauth2/authorize',
+        tokenEndpoint: 'https://login.example.com/oauth2/token',
+        scopes: ['openid', 'email'],
+        bearer: 'access_token',
+      },
+    });
+    expect(response?.headers['content-security-policy']).toContain(
+      "connect-src 'self' https://login.example.com;",
+    );
+    expect(routes.every((route) => route.public)).toBe(true);
+  });
+});
+
+describe('admin page: in the browser', () => {
+  it('refuses a wrong token and says so next to the token field', async () => {
+    await page.goto(`${origin}/admin/`);
+    await page.getByLabel('Admin token').fill('not-the-admin-token-at-all');
+
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    const error = page.locator('#token-error');
+    await error.filter({ hasText: 'This token was not accepted.' }).waitFor();
+    expect(await page.getByLabel('Admin token').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#workspace').isHidden()).toBe(true);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+  });
+
+  it('fills and saves a configuration; secrets come back as "set", never as values', async () => {
+    await signIn();
+    await loadCluster('page-save');
+    await fillRelayForm();
+
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    await page.locator('#save-status').filter({ hasText: 'Saved' }).waitFor();
+    const stored = await api('GET', '/clusters/page-save/email-config');
+    expect(stored.body).toMatchObject({
+      sender: '"Appliance Cluster" <appliance@example.com>',
+      transport: 'smtp',
+      smtp: {
+        host: relay.host,
+        port: relay.port,
+        encryption: 'starttls',
+        verifyCertificate: false,
+        auth: { type: 'password', username: USERNAME, passwordSet: true },
+      },
+      adminContacts: ['ops@example.com', 'oncall@example.com'],
+      language: 'de',
+    });
+    await page.reload();
+    await loadCluster('page-save');
+    expect(await page.getByLabel(/^Password/).inputValue()).toBe('');
+    expect(await page.locator('#password-state').textContent()).toBe('set');
+    expect(await page.content()).not.toContain(PASSWORD);
+    expect(await page.evaluate('JSON.stringify(localStorage)')).not.toContain(ADMIN_TOKEN);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a field error next to the port, summarizes it at the top and moves focus there', async () => {
+    await signIn();
+    await loadCluster('page-errors');
+    await fillRelayForm();
+    await page.getByLabel('SMTP port').fill('70000');
+
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    const portError = page.locator('#f-smtp-port-error');
+    await portError.filter({ hasText: 'must be between 1 and 65535' }).waitFor();
+    const port = page.getByLabel('SMTP port');
+    expect(await port.getAttribute('aria-invalid')).toBe('true');
+    expect(await port.getAttribute('aria-describedby')).toContain('f-smtp-port-error');
+    expect(await page.evaluate('document.activeElement.id')).toBe('error-summary');
+    const link = page.locator('#error-list a');
+    expect(await link.textContent()).toBe('SMTP port: must be between 1 and 65535');
+    await link.click();
+    expect(await page.evaluate('document.activeElement.id')).toBe('f-smtp-port');
+    expect((await api('GET', '/clusters/page-errors/email-config')).status).toBe(404);
+  });
+
+  it('sends a test email that the relay receives and shows the result; saves the screenshot', async () => {
+    await signIn();
+    await loadCluster('page-test');
+    await fillRelayForm();
+    await page.getByLabel('Send a test email after saving').check();
+
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    const [message] = await relay.waitForMessages(1);
+    expect(message?.rcptTo).toEqual(['ops@example.com', 'oncall@example.com']);
+    expect(message?.user).toBe(USERNAME);
+    const result = page.locator('#test-result');
+    await result.filter({ hasText: 'Sent to ops@example.com, oncall@example.com' }).waitFor();
+    await result.locator('summary').click();
+    const transcript = (await result.locator('pre').textContent()) ?? '';
+    expect(transcript).toContain('AUTH');
+    expect(transcript).not.toContain(PASSWORD);
+    expect(transcript).not.toContain(Buffer.from(`\0${USERNAME}\0${PASSWORD}`).toString('base64'));
+
+    await page.getByRole('button', { name: 'Send test email', exact: true }).click();
+    await relay.waitForMessages(2);
+    await mkdir(join(process.cwd(), 'test-results'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect((await stat(SCREENSHOT)).size).toBeGreaterThan(20_000);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows the stage, codes, hint and redacted transcript of a failing test email', async () => {
+    const wrongPassword = 'not-the-relay-password';
+    const config = relayConfig();
+    config.smtp.auth.password = wrongPassword;
+    await api('PUT', '/clusters/page-fail/email-config', config);
+    await signIn();
+    await loadCluster('page-fail');
+
+    await page.getByRole('button', { name: 'Send test email', exact: true }).click();
+
+    const result = page.locator('#test-result');
+    await result.filter({ hasText: 'Failed at the authentication stage.' }).waitFor();
+    const facts = (await result.locator('dl').textContent()) ?? '';
+    expect(facts).toContain('Reply code535');
+    expect(facts).toContain('Enhanced code5.7.8');
+    expect(facts).toContain('What to do');
+    await result.locator('summary').click();
+    expect(await result.locator('pre').textContent()).not.toContain(wrongPassword);
+    expect(relay.messages).toHaveLength(0);
+  });
+
+  it('saves with the keyboard alone (Tab, Space, Enter and typing), with visible focus', async () => {
+    await page.goto(`${origin}/admin/`);
+    await tabTo(page, '#token');
+    await page.keyboard.type(ADMIN_TOKEN);
+    await page.keyboard.press('Enter');
+    await page.locator('#workspace').waitFor({ state: 'visible' });
+    await page.locator('#load-status').filter({ hasText: 'default' }).waitFor();
+    await page.keyboard.press('Enter'); // nothing focused that acts on Enter: a no-op
+    await tabTo(page, '#cluster');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('page-keyboard');
+    await page.keyboard.press('Enter');
+    await page
+      .locator('#load-status')
+      .filter({ hasText: 'page-keyboard has no configuration yet' })
+      .waitFor();
+
+    await tabTo(page, '#f-sender');
+    await page.keyboard.type('keyboard@example.com');
+    await tabTo(page, '#f-smtp-host');
+    await page.keyboard.type('relay.example.net');
+    await tabTo(page, '#f-smtp-verifyCertificate');
+    await page.keyboard.press('Space');
+    await tabTo(page, '#f-adminContacts');
+    await page.keyboard.type('ops@example.com');
+    await tabTo(page, '#save');
+    const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle');
+    await page.keyboard.press('Enter');
+
+    await page.locator('#save-status').filter({ hasText: 'Saved' }).waitFor();
+    expect(outline).toBe('solid');
+    const stored = await api('GET', '/clusters/page-keyboard/email-config');
+    expect(stored.body).toMatchObject({
+      sender: 'keyboard@example.com',
+      smtp: { host: 'relay.example.net', port: 587, encryption: 'starttls', verifyCertificate: false },
+      adminContacts: ['ops@example.com'],
+    });
+  });
+
+  it('shows an event in the delivery log after it was emailed', async () => {
+    await api('PUT', '/clusters/page-log/email-config', relayConfig());
+    const sample = loadSample('promotion-pending');
+    const emitted = await api('POST', '/events', {
+      Entries: [
+        {
+          Source: sample.source,
+          DetailType: sample['detail-type'],
+          Detail: JSON.stringify({ ...sample.detail, clusterId: 'page-log' }),
+        },
+      ],
+    });
+    expect(emitted.status).toBe(200);
+    await relay.waitForMessages(1);
+    await signIn();
+
+    await loadCluster('page-log');
+
+    const row = page.locator('#deliveries-body tr').filter({ hasText: 'promotion-pending' });
+    for (let attempt = 0; attempt < 20 && (await row.count()) === 0; attempt++) {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.waitForTimeout(100);
+    }
+    const cells = await row.first().locator('td').allTextContents();
+    expect(cells.slice(1)).toEqual([
+      'promotion-pending',
+      sample.detail.appliance.hostname,
+      'sent',
+      '',
+      'ops@example.com, oncall@example.com',
+    ]);
+  });
+});
+
+describe('admin page: OAuth2 Authorize', () => {
+  let provider: OAuthTestProvider;
+  const MAILBOX = 'alerts@contoso.example';
+
+  beforeAll(async () => {
+    provider = await startOAuthProvider({ email: MAILBOX });
+  });
+  afterAll(async () => {
+    await provider?.close();
+  });
+
+  it('runs Authorize through the provider and comes back to the page showing who authorized', async () => {
+    const probe = await api('GET', '/clusters/page-oauth/oauth/authorize');
+    expect(probe.body?.error ?? '').not.toMatch(/^No route/);
+    await api('PUT', '/clusters/page-oauth/email-config', {
+      ...relayConfig(),
+      smtp: {
+        ...relayConfig().smtp,
+        auth: {
+          type: 'oauth2',
+          provider: 'custom',
+          clientId: 'page-client',
+          clientSecret: 'page-client-secret',
+          scopes: 'openid email offline_access',
+          authorizationEndpoint: provider.authorizationEndpoint,
+          tokenEndpoint: provider.tokenEndpoint,
+        },
+      },
+    });
+    await signIn();
+    await loadCluster('page-oauth');
+    await page.locator('#oauth-status').filter({ hasText: 'Needs authorization' }).waitFor();
+    expect(await page.locator('#redirect-uri').inputValue()).toBe(`${origin}/login/smtp-verification/`);
+
+    await page.getByRole('button', { name: 'Authorize' }).click();
+
+    await page.waitForURL(/\/login\/smtp-verification\//);
+    expect(await page.locator('h1').textContent()).toBe('OAuth2 authorized');
+    await page.getByRole('link', { name: 'Back to the email configuration' }).click();
+    const status = page.locator('#oauth-status');
+    await status.filter({ hasText: `Authorized as ${MAILBOX}` }).waitFor();
+    expect(await page.locator('#cluster-name').textContent()).toBe('page-oauth');
+    expect(await page.locator('#authorize-status').textContent()).toBe('Back from the provider: authorized.');
+    expect(provider.tokenRequests.some((r) => r.body.grant_type === 'authorization_code')).toBe(true);
+  });
+});
