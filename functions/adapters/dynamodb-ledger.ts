@@ -19,6 +19,7 @@ import {
   OUTCOMES,
   type Outcome,
 } from '../core/delivery-ledger.js';
+import { isoOf, millis } from './ledger-time.js';
 
 /**
  * The table's key schema and TTL attribute: the CDK construct that creates the table and the
@@ -496,17 +497,6 @@ function numberOf(item: Item, name: string, where: string): number {
     throw new Error(`Ledger item ${where} has no number ${name}`);
   }
   return value;
-}
-
-function millis(value: Date | string, name: string): number {
-  const ms = typeof value === 'string' ? Date.parse(value) : value.getTime();
-  if (!Number.isFinite(ms)) throw new Error(`Ledger: ${name} is not a valid time: ${String(value)}`);
-  return ms;
-}
-
-// Sort keys compare as strings: one canonical form keeps "newest first" and `since` exact.
-function isoOf(value: Date | string, name: string): string {
-  return new Date(millis(value, name)).toISOString();
 }
 
 function epochSeconds(ms: number): number {

@@ -17,6 +17,7 @@ import {
   readFileIfExists,
   writeFileAtomic,
 } from './atomic-file.js';
+import { isoOf, millis } from './ledger-time.js';
 
 export interface FileLedgerOptions {
   /** e.g. `${DATA_DIR}/ledger`; created 0700. */
@@ -554,17 +555,6 @@ function foldStateOf(fold: Fold): FoldState {
   };
   if (fold.firstFoldedAt !== undefined) state.firstFoldedAt = new Date(fold.firstFoldedAt).toISOString();
   return state;
-}
-
-function millis(value: Date | string, name: string): number {
-  const ms = typeof value === 'string' ? Date.parse(value) : value.getTime();
-  if (!Number.isFinite(ms)) throw new Error(`Ledger: ${name} is not a valid time: ${String(value)}`);
-  return ms;
-}
-
-// Sort keys compare as strings: one canonical form keeps "newest first" and `since` exact.
-function isoOf(value: Date | string, name: string): string {
-  return new Date(millis(value, name)).toISOString();
 }
 
 function days(name: string, value: number): number {
