@@ -1,17 +1,16 @@
 // `npm run emit -- <condition-id> [--cluster X]`: send a condition's sample event to the
 // embedded runtime, or with `--bus NAME` to a deployed bus through PutEvents.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONDITION_IDS, isConditionId } from '../events/catalog.js';
 import { sampleEntry } from '../functions/ops/emit.js';
+import { localTarget } from '../functions/ops/local-target.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     cluster: { type: 'string' },
     bus: { type: 'string' },
-    url: { type: 'string', default: process.env.APPLIANCE_NOTIFIER_URL ?? 'http://127.0.0.1:3000' },
+    url: { type: 'string' },
     token: { type: 'string' },
   },
 });
@@ -35,11 +34,8 @@ if (values.bus) {
   );
   if (result.FailedEntryCount) process.exitCode = 1;
 } else {
-  const token =
-    values.token ??
-    process.env.ADMIN_TOKEN ??
-    readFileSync(resolve(process.env.DATA_DIR ?? '.data', 'admin-token'), 'utf8').trim();
-  const response = await fetch(`${values.url}/events`, {
+  const { url, token } = localTarget(values, 'npm run emit');
+  const response = await fetch(`${url}/events`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ Entries: [entry] }),

@@ -7,6 +7,7 @@ import { parseEnv } from '../functions/shared/env.js';
 import { createLogger } from '../functions/shared/logger.js';
 
 const env = parseEnv(LocalEnvSchema, process.env, 'npm start');
+const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
 const runtime = await startLocalRuntime({
   port: env.PORT,
   host: env.HOST,
@@ -16,7 +17,7 @@ const runtime = await startLocalRuntime({
   ...(env.SES_ENDPOINT ? { sesEndpoint: env.SES_ENDPOINT } : {}),
   awsRegion: env.AWS_REGION,
   dailyNoticeTime: env.DAILY_NOTICE_TIME,
-  publicBaseUrl: env.PUBLIC_BASE_URL,
+  publicBaseUrl,
   log: createLogger({ logLevel: env.LOG_LEVEL }),
 });
 
@@ -38,7 +39,8 @@ process.stdout.write(
     '  mail         SMTP relays as each cluster configures them;',
     `               ${runtime.sesDestination}`,
     `  admin token  ${runtime.adminToken} (${tokenSource})`,
-    `  oauth        redirect URI ${env.PUBLIC_BASE_URL.replace(/\/$/, '')}/login/smtp-verification/ (PUBLIC_BASE_URL)`,
+    `  admin page   ${runtime.url}/admin/ (sign in with the admin token)`,
+    `  oauth        redirect URI ${publicBaseUrl}/login/smtp-verification/ (PUBLIC_BASE_URL)`,
     `  events       POST ${runtime.url}/events (PutEvents entries), or: npm run emit -- <condition-id>`,
     `  daily notice ${runtime.nextDailyNotice ? `next at ${runtime.nextDailyNotice.toISOString()} (DAILY_NOTICE_TIME, UTC)` : 'off'}; now: POST ${runtime.url}/daily-notice/run`,
     `  try          curl -H "Authorization: Bearer ${runtime.adminToken}" ${runtime.url}/clusters/default/email-config`,

@@ -1,11 +1,10 @@
 // `npm run redrive`: replay failed events once their cause is fixed.
 //   AWS:      npm run redrive -- --queue <DLQ URL> --function <notify function name> [--max N] [--dry-run]
 //   locally:  npm run redrive -- --local [--cluster <id>] [--url http://127.0.0.1:3000]
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { localTarget } from '../functions/ops/local-target.js';
 import { redriveDeadLetters } from '../functions/ops/redrive.js';
 
 const { values } = parseArgs({
@@ -16,18 +15,15 @@ const { values } = parseArgs({
     'dry-run': { type: 'boolean', default: false },
     local: { type: 'boolean', default: false },
     cluster: { type: 'string' },
-    url: { type: 'string', default: process.env.APPLIANCE_NOTIFIER_URL ?? 'http://127.0.0.1:3000' },
+    url: { type: 'string' },
     token: { type: 'string' },
   },
 });
 
 if (values.local) {
-  const token =
-    values.token ??
-    process.env.ADMIN_TOKEN ??
-    readFileSync(resolve(process.env.DATA_DIR ?? '.data', 'admin-token'), 'utf8').trim();
+  const { url, token } = localTarget(values, 'npm run redrive');
   const query = values.cluster ? `?clusterId=${encodeURIComponent(values.cluster)}` : '';
-  const response = await fetch(`${values.url}/deliveries/replay-failed${query}`, {
+  const response = await fetch(`${url}/deliveries/replay-failed${query}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}` },
   });

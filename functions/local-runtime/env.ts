@@ -16,8 +16,11 @@ export const LocalEnvSchema = z.object({
   /** A local SES endpoint (e.g. aws-ses-v2-local) for `transport: "ses"`; otherwise SES mail goes to the outbox. */
   SES_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().default('eu-west-1'),
-  /** The URL browsers reach this runtime at; the OAuth redirect URI is `<it>/login/smtp-verification/`. */
-  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000'),
+  /**
+   * The URL browsers reach this runtime at (default `http://localhost:<PORT>`); the OAuth
+   * redirect URI is `<it>/login/smtp-verification/`.
+   */
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** When the daily notice goes out, `HH:MM` in UTC, or `off`. */
   DAILY_NOTICE_TIME: z
     .string()
