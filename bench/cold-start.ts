@@ -23,6 +23,11 @@ const FUNCTION_ENV = {
   CONFIG_PARAMETER_PREFIX: '/appliance-notifier/clusters',
   CONFIG_KMS_KEY_ID: 'arn:aws:kms:eu-central-1:111111111111:key/00000000-0000-0000-0000-000000000000',
   LEDGER_TABLE_NAME: 'bench-delivery-log',
+  PUBLIC_BASE_URL: 'https://api.example.com',
+  // As deployed with the Cognito user pool: the admin API also serves the admin page.
+  ADMIN_PAGE_CLIENT_ID: 'bench-client',
+  ADMIN_PAGE_AUTHORIZATION_ENDPOINT: 'https://bench.auth.eu-central-1.amazoncognito.com/oauth2/authorize',
+  ADMIN_PAGE_TOKEN_ENDPOINT: 'https://bench.auth.eu-central-1.amazoncognito.com/oauth2/token',
   POWERTOOLS_SERVICE_NAME: 'bench',
   POWERTOOLS_LOG_LEVEL: 'ERROR',
   POWERTOOLS_METRICS_NAMESPACE: 'Bench',
