@@ -32,6 +32,9 @@ export const ADMIN_API_ROUTES = [
   { method: 'GET', path: '/clusters/{clusterId}/oauth/authorize', access: 'jwt' },
   { method: 'GET', path: '/conditions', access: 'jwt' },
   { method: 'GET', path: '/login/smtp-verification', access: 'public' },
+  // Route keys cannot end in `/`, and the registered redirect URI does. HTTP APIs are reported to
+  // send `/x/` to the `/x` route; the greedy route catches it should they not (unverified here).
+  { method: 'GET', path: '/login/smtp-verification/{proxy+}', access: 'public' },
   // The admin page and its assets: public, like any sign-in page; its API calls carry the JWT.
   { method: 'GET', path: '/admin', access: 'public' },
   { method: 'GET', path: '/admin/{proxy+}', access: 'public' },

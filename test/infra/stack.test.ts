@@ -251,6 +251,7 @@ describe('admin API', () => {
     ['GET /clusters/{clusterId}/oauth/authorize', 'JWT'],
     ['GET /conditions', 'JWT'],
     ['GET /login/smtp-verification', 'NONE'],
+    ['GET /login/smtp-verification/{proxy+}', 'NONE'],
     ['GET /admin', 'NONE'],
     ['GET /admin/{proxy+}', 'NONE'],
   ])('%s: %s', (routeKey, authorizationType) => {
