@@ -1,14 +1,13 @@
 // `npm run bench:cold`: how long a fresh Node process takes to load each function's bundle,
 // against a reference bundle (a handler that only creates an STS client). Bundles are built with
-// LAMBDA_BUNDLE, the options the CDK construct uses, and loaded with the NODE_OPTIONS the stack
+// buildFunctionBundle, as the CDK construct builds them, and loaded with the NODE_OPTIONS the stack
 // sets. Runs alternate between bundles so drift in machine load hits all of them alike.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { FUNCTION_ENTRIES, LAMBDA_BUNDLE } from '../lib/bundling.js';
+import { buildFunctionBundle, FUNCTION_ENTRIES, LAMBDA_BUNDLE } from '../lib/bundling.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 // BENCH_NODE_OPTIONS='' measures without source maps (what --enable-source-maps costs at load).
@@ -41,22 +40,18 @@ const entries: Record<string, string> = {
   'daily-notice': FUNCTION_ENTRIES.dailyNotice,
 };
 
-async function bundle(name: string, entry: string, outdir: string): Promise<string> {
-  const outfile = join(outdir, name, 'index.mjs');
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: LAMBDA_BUNDLE.platform,
-    target: LAMBDA_BUNDLE.target,
-    format: LAMBDA_BUNDLE.format,
-    mainFields: [...LAMBDA_BUNDLE.mainFields],
-    minify: LAMBDA_BUNDLE.minify,
-    sourcemap: LAMBDA_BUNDLE.sourcemap,
-    banner: { js: LAMBDA_BUNDLE.banner },
-    logLevel: 'error',
-  });
-  return outfile;
+/** Builds as the stack does (index.mjs plus chunks); returns the entry file. */
+function bundle(name: string, entry: string, outdir: string): string {
+  const dir = join(outdir, name);
+  buildFunctionBundle(entry, dir, process.cwd());
+  return join(dir, 'index.mjs');
+}
+
+/** KB of all JavaScript files of a bundle (the entry and every chunk), maps excluded. */
+function totalKb(entryFile: string): number {
+  const dir = join(entryFile, '..');
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.mjs'));
+  return Math.round(files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0) / 1024);
 }
 
 /** Milliseconds a fresh `node` process spends in `import()` of the bundle (startup excluded). */
@@ -82,7 +77,7 @@ async function main(): Promise<void> {
   const outdir = mkdtempSync(join(tmpdir(), 'cold-start-'));
   try {
     const files: Record<string, string> = {};
-    for (const [name, entry] of Object.entries(entries)) files[name] = await bundle(name, entry, outdir);
+    for (const [name, entry] of Object.entries(entries)) files[name] = bundle(name, entry, outdir);
 
     const names = Object.keys(files);
     for (const name of names) loadOnce(files[name] as string); // warm the file cache
@@ -97,7 +92,8 @@ async function main(): Promise<void> {
       const ms = median(samples[name] ?? []);
       return {
         bundle: name,
-        'size KB': Math.round(statSync(file).size / 1024),
+        'entry KB': Math.round(statSync(file).size / 1024),
+        'all chunks KB': totalKb(file),
         'map KB': Math.round(statSync(`${file}.map`).size / 1024),
         'median load ms': Number(ms.toFixed(1)),
         'x reference': Number((ms / reference).toFixed(2)),

@@ -1,6 +1,7 @@
 // How every Lambda bundle is built. The CDK construct (notifier-function.ts) and the cold-start
-// benchmark (bench/cold-start.ts) both read this object, so the benchmark measures exactly what
-// the stack deploys. Plain data on purpose: no aws-cdk-lib import, the bench loads it cheaply.
+// benchmark (bench/cold-start.ts) both call buildFunctionBundle, so the benchmark measures
+// exactly what the stack deploys. No aws-cdk-lib import: the bench loads this cheaply.
+import { buildSync } from 'esbuild';
 
 /**
  * ESM output cannot `require()`, but some CommonJS dependencies inside the bundle still do
@@ -35,3 +36,29 @@ export const FUNCTION_ENTRIES = {
   dailyNotice: 'functions/daily-notice/handler.ts',
 } as const;
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;
+
+/**
+ * Builds one function into `outdir` (`index.mjs` plus chunks) as the stack deploys it. Code
+ * splitting puts what a function imports only on demand (the SES transport and its SDK client,
+ * the SMTP transport) into chunks of their own, so a cold start does not parse the transport a
+ * configuration does not use.
+ */
+export function buildFunctionBundle(entry: string, outdir: string, workingDirectory: string): void {
+  buildSync({
+    absWorkingDir: workingDirectory,
+    entryPoints: { index: entry },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    platform: LAMBDA_BUNDLE.platform,
+    target: LAMBDA_BUNDLE.target,
+    format: LAMBDA_BUNDLE.format,
+    mainFields: [...LAMBDA_BUNDLE.mainFields],
+    minify: LAMBDA_BUNDLE.minify,
+    sourcemap: LAMBDA_BUNDLE.sourcemap,
+    banner: { js: LAMBDA_BUNDLE.banner },
+    logLevel: 'warning',
+  });
+}

@@ -1,12 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, type RemovalPolicy, Token } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, type RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
-import { FUNCTION_ENTRIES, type FunctionName, LAMBDA_BUNDLE } from './bundling.js';
+import { buildFunctionBundle, FUNCTION_ENTRIES, type FunctionName, LAMBDA_BUNDLE } from './bundling.js';
 
 /** The repository root: entries and the lock file are resolved from here, whatever the cwd. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -87,42 +86,40 @@ export class NotifierFunction<S extends z.ZodObject> extends Construct {
       environment: { ...environment, NODE_OPTIONS: LAMBDA_BUNDLE.nodeOptions },
     };
 
-    this.function = props.code
-      ? new lambda.Function(this, 'Function', {
-          ...common,
-          runtime: lambda.Runtime.NODEJS_22_X,
-          handler: 'index.handler',
-          code: props.code,
-        })
-      : new nodejs.NodejsFunction(this, 'Function', {
-          ...common,
-          runtime: lambda.Runtime.NODEJS_22_X,
-          entry: `${REPO_ROOT}${FUNCTION_ENTRIES[props.entry]}`,
-          handler: 'handler',
-          projectRoot: REPO_ROOT,
-          depsLockFilePath: `${REPO_ROOT}package-lock.json`,
-          awsSdkConnectionReuse: false,
-          bundling: nodejsBundling(),
-        });
+    this.function = new lambda.Function(this, 'Function', {
+      ...common,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: props.code ?? functionCode(props.entry),
+    });
     // The role exists before the function; make sure the log group does too, so the first
     // invocation cannot race its creation.
     this.function.node.addDependency(this.logGroup);
   }
 }
 
-/** LAMBDA_BUNDLE in the shape NodejsFunction takes. */
-export function nodejsBundling(): nodejs.BundlingOptions {
-  return {
-    target: LAMBDA_BUNDLE.target,
-    format: nodejs.OutputFormat.ESM,
-    mainFields: [...LAMBDA_BUNDLE.mainFields],
-    minify: LAMBDA_BUNDLE.minify,
-    sourceMap: LAMBDA_BUNDLE.sourcemap,
-    banner: LAMBDA_BUNDLE.banner,
-    bundleAwsSDK: LAMBDA_BUNDLE.bundleAwsSdk,
-    externalModules: [],
-    forceDockerBundling: false,
-  };
+/**
+ * The function's code: bundled locally with esbuild (the local esbuild of package-lock.json;
+ * no Docker). NodejsFunction cannot split code into chunks, hence a plain asset. Its hash is
+ * the bundle's own (OUTPUT), so the repository is not fingerprinted file by file.
+ */
+export function functionCode(entry: FunctionName): lambda.Code {
+  return lambda.Code.fromAsset(REPO_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Only used if local bundling were impossible; tryBundle always succeeds or throws.
+      image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+      // CDK caches bundles by source path and bundling options; the closure below is invisible
+      // to that key, so the entry must be in it, or every function would get the first bundle.
+      environment: { FUNCTION_ENTRY: FUNCTION_ENTRIES[entry] },
+      local: {
+        tryBundle(outputDir: string): boolean {
+          buildFunctionBundle(FUNCTION_ENTRIES[entry], outputDir, REPO_ROOT);
+          return true;
+        },
+      },
+    },
+  });
 }
 
 /**

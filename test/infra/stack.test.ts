@@ -82,6 +82,13 @@ describe('functions', () => {
     expect(JSON.stringify(variables.ADMIN_PAGE_TOKEN_ENDPOINT)).toMatch(/oauth2\/token/);
   });
 
+  test('each function deploys its own bundle', () => {
+    const keys = (['adminApi', 'notify', 'dailyNotice'] as const).map(
+      (name) => template.toJSON().Resources[ids[name]].Properties.Code.S3Key,
+    );
+    expect(new Set(keys).size).toBe(3);
+  });
+
   test('no function uses a managed policy (their roles carry only the statements below)', () => {
     const roles = template.findResources('AWS::IAM::Role');
     for (const role of Object.values(roles)) {
