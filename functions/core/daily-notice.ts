@@ -15,6 +15,8 @@ export interface DailyNoticeClusterResult {
   clusterId: string;
   outcome: Outcome | 'skipped' | 'duplicate';
   reason?: string;
+  /** For `failed`: a retry may succeed (the schedule's retry sends this cluster's notice again). */
+  transient?: boolean;
   messageId?: string;
 }
 
@@ -121,7 +123,7 @@ export class DailyNoticeService {
       if (failure.transient) await ledger.releaseEvent(noticeId);
       else await ledger.finishEvent(noticeId, 'failed', now);
       log.error('Daily notice failed', { clusterId, stage: failure.stage, code: failure.code });
-      return { clusterId, outcome: 'failed', reason };
+      return { clusterId, outcome: 'failed', reason, transient: failure.transient };
     }
   }
 }
