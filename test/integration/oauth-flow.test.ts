@@ -571,6 +571,8 @@ describe('the daily notice', () => {
           clusterId: 'revoked',
           outcome: 'failed',
           reason: expect.stringMatching(/auth failed: .*Authorize again/),
+          // A revoked grant does not heal by retrying: the schedule must not retry it.
+          transient: false,
         },
       ]);
       expect(provider.tokenRequestCount()).toBe(count + 1);
