@@ -10,16 +10,8 @@ export interface RawMessage {
   envelope: { from: string; to: string[] };
 }
 
-/** What nodemailer's MailComposer takes, with the Message-ID fixed up front. */
-export interface MailOptions {
-  from: string;
-  to: string[];
-  subject: string;
-  text: string;
-  html?: string;
-  headers?: Record<string, string>;
-  messageId: string;
-}
+/** What nodemailer's MailComposer takes: the message with its Message-ID fixed up front. */
+export type MailOptions = OutgoingMessage & { messageId: string };
 
 const senderDomain = (from: string) => /@([^@\s<>"]+)>?\s*$/.exec(from)?.[1] ?? 'appliance-notifier.invalid';
 

@@ -12,7 +12,7 @@ import {
   type Severity,
 } from '../../events/catalog.js';
 import type { EmailConfig } from './config-model.js';
-import { hasControlCharacters } from './header-safety.js';
+import { automaticMessage, FONT, formatInterval, htmlFooterRow, htmlPage, plural } from './email-layout.js';
 import type { OutgoingMessage } from './ports.js';
 import { escapeHtml, formatTime, type Language } from './text.js';
 
@@ -52,39 +52,6 @@ const SEVERITY_STYLE: Record<Severity, SeverityStyle> = {
   critical: { tag: { en: 'CRITICAL', de: 'KRITISCH' }, colour: '#b00020', tint: '#fdecee' },
   warning: { tag: { en: 'WARNING', de: 'WARNUNG' }, colour: '#8a4b00', tint: '#fff4e0' },
 };
-
-/**
- * Headers every automatic message carries: RFC 3834 `Auto-Submitted` for standard auto-responders,
- * and Exchange's own header so Outlook out-of-office replies stay quiet too (bounces still arrive).
- */
-export const AUTOMATIC_MESSAGE_HEADERS: Readonly<Record<string, string>> = {
-  'Auto-Submitted': 'auto-generated',
-  'X-Auto-Response-Suppress': 'OOF, AutoReply',
-};
-
-/**
- * The subject and header values must be single lines. The values come from validated input, so a
- * control character here is a defect upstream: refuse to build the message rather than send it.
- */
-export function assertHeaderSafe(message: OutgoingMessage): OutgoingMessage {
-  const values = [message.subject, message.from, ...message.to, ...Object.values(message.headers ?? {})];
-  if (values.some(hasControlCharacters)) {
-    throw new Error('refusing to compose a message with control characters in its subject or headers');
-  }
-  return message;
-}
-
-const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
-
-/** `4 hours`, `90 minutes`, `7 days` / `4 Stunden`, ...: how admins state a repeat window. */
-export function formatInterval(minutes: number, language: Language): string {
-  const de = language === 'de';
-  if (minutes > 2 * 1440 && minutes % 1440 === 0) {
-    return plural(minutes / 1440, de ? 'Tag' : 'day', de ? 'Tagen' : 'days');
-  }
-  if (minutes % 60 === 0) return plural(minutes / 60, de ? 'Stunde' : 'hour', de ? 'Stunden' : 'hours');
-  return plural(minutes, de ? 'Minute' : 'minute', de ? 'Minuten' : 'minutes');
-}
 
 const at = (iso: string, language: Language) => formatTime(new Date(iso), language);
 
@@ -138,8 +105,6 @@ const WORDS = {
   },
 } as const;
 
-const FONT = 'font-family:Arial,Helvetica,sans-serif';
-
 /** One fact table for both emails' house style: labels left, values right, wrapping on phones. */
 function htmlFactRows(facts: readonly Fact[]): string {
   return facts
@@ -151,25 +116,6 @@ function htmlFactRows(facts: readonly Fact[]): string {
         '</tr>',
     )
     .join('\n');
-}
-
-/** The page around a message's content: no external resources, inline styles only. */
-export function htmlPage(language: Language, title: string, content: string): string {
-  return [
-    '<!DOCTYPE html>',
-    `<html lang="${language}">`,
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    '</head>',
-    `<body style="margin:0;padding:0;background-color:#ffffff;">`,
-    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:680px;${FONT};font-size:15px;line-height:1.45;color:#1a1a1a;">`,
-    content,
-    '</table>',
-    '</body>',
-    '</html>',
-  ].join('\n');
 }
 
 export function composeConditionEmail<K extends ConditionId>(input: ConditionEmailInput<K>): OutgoingMessage {
@@ -248,22 +194,18 @@ export function composeConditionEmail<K extends ConditionId>(input: ConditionEma
       '</ol>',
       '</td></tr>',
       `<tr><td style="${cell}"><p style="margin:0;font-size:13px;color:#555555;">${escapeHtml(policy)}</p></td></tr>`,
-      `<tr><td style="padding:16px;"><p style="margin:0;padding-top:12px;border-top:1px solid #e5e5e5;font-size:12px;color:#777777;">${footer.map(escapeHtml).join('<br>')}</p></td></tr>`,
+      htmlFooterRow(footer),
     ].join('\n'),
   );
 
-  return assertHeaderSafe({
-    from: config.sender,
-    to: config.adminContacts,
-    subject,
-    text,
-    html,
-    headers: {
+  return automaticMessage(
+    config,
+    { subject, text, html },
+    {
       'X-Appliance-Notifier-Event': eventId,
       'X-Appliance-Notifier-Condition': condition.id,
       'X-Appliance-Notifier-Cluster': clusterId,
-      ...AUTOMATIC_MESSAGE_HEADERS,
       ...(condition.severity === 'critical' ? { 'X-Priority': '1', Importance: 'high' } : {}),
     },
-  });
+  );
 }

@@ -2,9 +2,9 @@
 // arrival proves delivery works, and its table shows what happened to every condition's events in
 // the period, so an admin sees the whole picture, including what was folded, rejected or failed.
 import { CATALOG, CONDITION_IDS, type ConditionId, isConditionId } from '../../events/catalog.js';
-import { AUTOMATIC_MESSAGE_HEADERS, assertHeaderSafe, formatInterval, htmlPage } from './condition-email.js';
 import type { EmailConfig } from './config-model.js';
 import type { DeliveryRecord, Outcome } from './delivery-ledger.js';
+import { automaticMessage, formatInterval, htmlFooterRow, htmlPage } from './email-layout.js';
 import type { OutgoingMessage } from './ports.js';
 import { describeDelivery } from './test-email.js';
 import { dateTimeFormat, escapeHtml, formatTime, type Language } from './text.js';
@@ -275,21 +275,17 @@ export function composeDailyNotice(input: DailyNoticeInput): OutgoingMessage {
       ...settings.map((line) => `<li style="margin:0 0 4px 0;">${escapeHtml(line)}</li>`),
       '</ul>',
       '</td></tr>',
-      `<tr><td style="padding:16px;"><p style="margin:0;padding-top:12px;border-top:1px solid #e5e5e5;font-size:12px;color:#777777;">${footer.map(escapeHtml).join('<br>')}</p></td></tr>`,
+      htmlFooterRow(footer),
     ].join('\n'),
   );
 
-  return assertHeaderSafe({
-    from: config.sender,
-    to: config.adminContacts,
-    subject,
-    text,
-    html,
-    headers: {
+  return automaticMessage(
+    config,
+    { subject, text, html },
+    {
       'X-Appliance-Notifier-Kind': 'daily-notice',
       'X-Appliance-Notifier-Cluster': clusterId,
       'X-Appliance-Notifier-Event': noticeId,
-      ...AUTOMATIC_MESSAGE_HEADERS,
     },
-  });
+  );
 }

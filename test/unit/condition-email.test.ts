@@ -3,26 +3,15 @@ import { CATALOG, CONDITION_IDS, type ConditionId } from '../../events/catalog.j
 import { type ValidConditionEvent, validateConditionEvent } from '../../events/envelope.js';
 import { loadSample } from '../../events/samples.js';
 import { type ConditionEmailInput, composeConditionEmail } from '../../functions/core/condition-email.js';
-import { type EmailConfig, EmailConfigSchema } from '../../functions/core/config-model.js';
+import type { EmailConfig } from '../../functions/core/config-model.js';
 import { hasControlCharacters } from '../../functions/core/header-safety.js';
 import { escapeHtml, type Language } from '../../functions/core/text.js';
+import { passwordConfig } from '../support/config-fixtures.js';
 
 const PASSWORD = 'relay-Pa55word-never-shown';
 
 function config(language: Language, overrides: Record<string, unknown> = {}): EmailConfig {
-  return EmailConfigSchema.parse({
-    sender: 'appliance@example.com',
-    transport: 'smtp',
-    smtp: {
-      host: 'smtp.example.com',
-      port: 587,
-      encryption: 'starttls',
-      auth: { type: 'password', username: 'relay@example.com', password: PASSWORD },
-    },
-    adminContacts: 'ops@example.com oncall@example.com',
-    language,
-    ...overrides,
-  });
+  return passwordConfig({ password: PASSWORD, language, ...overrides });
 }
 
 type ValidEvent<K extends ConditionId> = Extract<ValidConditionEvent, { id: K }>;

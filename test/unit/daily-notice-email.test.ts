@@ -9,23 +9,13 @@ import {
 } from '../../functions/core/daily-notice-email.js';
 import type { DeliveryRecord, Outcome } from '../../functions/core/delivery-ledger.js';
 import { escapeHtml, type Language } from '../../functions/core/text.js';
+import { passwordConfig } from '../support/config-fixtures.js';
 
 const PASSWORD = 'relay-Pa55word-never-shown';
 const CLIENT_SECRET = 'oauth-Cl1ent-Secret-never-shown';
 
-function passwordConfig(language: Language): EmailConfig {
-  return EmailConfigSchema.parse({
-    sender: 'appliance@example.com',
-    transport: 'smtp',
-    smtp: {
-      host: 'smtp.example.com',
-      port: 587,
-      encryption: 'starttls',
-      auth: { type: 'password', username: 'relay@example.com', password: PASSWORD },
-    },
-    adminContacts: 'ops@example.com oncall@example.com',
-    language,
-  });
+function relayConfig(language: Language): EmailConfig {
+  return passwordConfig({ password: PASSWORD, language });
 }
 
 function oauthConfig(language: Language): EmailConfig {
@@ -97,7 +87,7 @@ const PERIOD_START = new Date('2026-11-27T06:00:00Z');
 function noticeInput(
   language: Language,
   summary: Map<string, ConditionCounts>,
-  config = passwordConfig(language),
+  config = relayConfig(language),
 ): DailyNoticeInput {
   return {
     clusterId: 'eu-prod-1',
@@ -291,7 +281,7 @@ describe('composeDailyNotice', () => {
   });
 
   it.each([
-    ['password', passwordConfig('en'), PASSWORD],
+    ['password', relayConfig('en'), PASSWORD],
     ['OAuth2 client secret', oauthConfig('de'), CLIENT_SECRET],
   ])('never shows the %s', (_, config, secret) => {
     const summary = summarizeDeliveries(sampleRecords());

@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SsmConfigStore } from '../../functions/adapters/ssm-config-store.js';
-import { type StoredEmailConfig, StoredEmailConfigSchema } from '../../functions/core/config-model.js';
+import type { StoredEmailConfig } from '../../functions/core/config-model.js';
+import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
 
 // aws-sdk-client-mock is used because no SSM emulator exists on npm; no request leaves the process.
 const PREFIX = '/appliance-notifier/clusters';
@@ -15,22 +16,7 @@ const KMS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-
 const SECRET = 'hunter2-relay-password';
 
 function storedDocument(clusterId = 'prod-eu', password = SECRET): StoredEmailConfig {
-  return StoredEmailConfigSchema.parse({
-    schemaVersion: 1,
-    clusterId,
-    updatedAt: '2025-01-02T03:04:05.000Z',
-    config: {
-      sender: 'appliance@example.com',
-      transport: 'smtp',
-      smtp: {
-        host: 'smtp.example.com',
-        port: 587,
-        encryption: 'starttls',
-        auth: { type: 'password', username: 'relay@example.com', password },
-      },
-      adminContacts: 'ops@example.com oncall@example.com',
-    },
-  });
+  return storedConfig(clusterId, passwordConfig({ password }));
 }
 
 const ssm = mockClient(SSMClient);
