@@ -98,7 +98,10 @@ export class SmtpMailer implements Mailer {
         accepted: info.accepted.map(String),
         rejected: info.rejected.map(String),
         response: this.redact(info.response),
-        transcript: transcript.lines(),
+        // Formatted when read (a test email shows it; a notification does not).
+        get transcript() {
+          return transcript.lines();
+        },
         destination: this.destination,
       };
     } catch (error) {
@@ -363,27 +366,96 @@ interface LogEntry {
 const SKIPPED_TNX = new Set(['create', 'transport', 'send', 'OAUTH2']);
 const SMTP_VERB = /^(EHLO|HELO|LHLO|STARTTLS|AUTH|MAIL|RCPT|DATA|BDAT|RSET|QUIT|NOOP)\b/i;
 
+/** One call of nodemailer's logger, kept as it came: formatting waits until someone reads it. */
+interface RawEntry {
+  tnx: string | undefined;
+  message: unknown;
+  args: unknown[];
+}
+
+/**
+ * The SMTP dialogue of one send. nodemailer reports each command and reply as it happens; the
+ * entries are kept raw (a push per line) and turned into redacted text lines only when a
+ * failure or a test email shows them, so a successful notification does not pay for formatting
+ * a transcript nobody reads.
+ */
 class Transcript {
-  private readonly head: string[] = [];
-  private readonly tail: string[] = [];
-  private omitted = 0;
-  private lastVerb: string | undefined;
-  private readonly ehloReplies: string[] = [];
+  private readonly head: RawEntry[] = [];
+  private readonly tail: RawEntry[] = [];
+  private omittedEntries = 0;
+  private replayed: TranscriptState | undefined;
 
   constructor(private readonly secrets: readonly string[]) {}
 
   logger(): Record<string, (entry: unknown, message?: unknown, ...args: unknown[]) => void> {
     const log = (entry: unknown, message?: unknown, ...args: unknown[]) => {
-      const data = (typeof entry === 'object' && entry !== null ? entry : {}) as LogEntry;
-      const text =
-        typeof entry === 'string' ? format(entry, message, ...args) : format(message ?? '', ...args);
-      this.record(data.tnx, text);
+      const tnx =
+        typeof entry === 'object' && entry !== null
+          ? (entry as LogEntry).tnx
+          : (undefined as string | undefined);
+      if (tnx && SKIPPED_TNX.has(tnx)) return;
+      this.replayed = undefined;
+      const raw: RawEntry =
+        typeof entry === 'string'
+          ? { tnx, message: entry, args: message === undefined ? args : [message, ...args] }
+          : { tnx, message, args };
+      if (this.head.length < TRANSCRIPT_HEAD_LINES) {
+        this.head.push(raw);
+        return;
+      }
+      this.tail.push(raw);
+      // The end of the dialogue explains a failure, so the middle is what goes.
+      if (this.tail.length > MAX_TRANSCRIPT_LINES - TRANSCRIPT_HEAD_LINES - 1) {
+        this.tail.shift();
+        this.omittedEntries++;
+      }
     };
     return { trace: log, debug: log, info: log, warn: log, error: log, fatal: log };
   }
 
-  private record(tnx: string | undefined, text: string): void {
-    if (tnx && SKIPPED_TNX.has(tnx)) return;
+  private state(): TranscriptState {
+    if (this.replayed) return this.replayed;
+    const state = new TranscriptState(this.secrets);
+    for (const raw of this.head) state.record(raw);
+    if (this.omittedEntries > 0) state.omit(this.omittedEntries);
+    for (const raw of this.tail) state.record(raw);
+    this.replayed = state;
+    return state;
+  }
+
+  lines(): string[] {
+    return this.state().lines();
+  }
+
+  /** Where the session was when it broke, from the last command the client sent. */
+  stage(): DeliveryStage {
+    const verb = this.state().lastVerb;
+    return verb ? stageOfCommand(verb) : 'connect';
+  }
+
+  /** Whether the first EHLO reply offered STARTTLS. */
+  offersStartTls(): boolean {
+    return /^\d{3}[ -]STARTTLS\b/im.test(this.state().ehloReplies[0] ?? '');
+  }
+
+  /** Whether the latest EHLO reply (after STARTTLS, if any) offered AUTH. */
+  offersAuth(): boolean {
+    return /^\d{3}[ -]AUTH\b/im.test(this.state().ehloReplies.at(-1) ?? '');
+  }
+}
+
+/** The transcript's text lines and what they say about the session, built from the raw entries. */
+class TranscriptState {
+  private readonly head: string[] = [];
+  private readonly tail: string[] = [];
+  private omitted = 0;
+  lastVerb: string | undefined;
+  readonly ehloReplies: string[] = [];
+
+  constructor(private readonly secrets: readonly string[]) {}
+
+  record({ tnx, message, args }: RawEntry): void {
+    const text = format(message ?? '', ...args);
     if (tnx === 'message') {
       // Only the size line; the message itself never enters the transcript.
       const size = /^<(\d+) bytes/.exec(text);
@@ -407,15 +479,19 @@ class Transcript {
     for (const line of cleanErrorText(text).split(/\r?\n/)) this.push(`* ${line}`);
   }
 
+  /** Entries dropped from the middle of a long dialogue. */
+  omit(entries: number): void {
+    this.omitted += entries;
+  }
+
   private push(line: string): void {
     let clean = redact(line, this.secrets);
     if (clean.length > MAX_LINE_LENGTH) clean = `${clean.slice(0, MAX_LINE_LENGTH - 1)}…`;
-    if (this.head.length < TRANSCRIPT_HEAD_LINES) {
+    if (this.head.length < TRANSCRIPT_HEAD_LINES && this.omitted === 0 && this.tail.length === 0) {
       this.head.push(clean);
       return;
     }
     this.tail.push(clean);
-    // The end of the dialogue explains a failure, so the middle is what goes.
     if (this.tail.length > MAX_TRANSCRIPT_LINES - TRANSCRIPT_HEAD_LINES - 1) {
       this.tail.shift();
       this.omitted++;
@@ -426,20 +502,5 @@ class Transcript {
     return this.omitted > 0
       ? [...this.head, `* … ${this.omitted} lines omitted …`, ...this.tail]
       : [...this.head, ...this.tail];
-  }
-
-  /** Where the session was when it broke, from the last command the client sent. */
-  stage(): DeliveryStage {
-    return this.lastVerb ? stageOfCommand(this.lastVerb) : 'connect';
-  }
-
-  /** Whether the first EHLO reply offered STARTTLS. */
-  offersStartTls(): boolean {
-    return /^\d{3}[ -]STARTTLS\b/im.test(this.ehloReplies[0] ?? '');
-  }
-
-  /** Whether the latest EHLO reply (after STARTTLS, if any) offered AUTH. */
-  offersAuth(): boolean {
-    return /^\d{3}[ -]AUTH\b/im.test(this.ehloReplies.at(-1) ?? '');
   }
 }
