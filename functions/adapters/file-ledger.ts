@@ -263,9 +263,13 @@ export class FileLedger implements DeliveryLedger {
     // Checked before anything changes: a record that cannot be placed must not half-apply.
     isoOf(record.eventTime, 'eventTime');
     millis(record.at, 'at');
-    // Through JSON, as a replay will see it: no undefined fields, no shared references.
-    const stored = JSON.parse(JSON.stringify(record)) as DeliveryRecord;
-    this.commit({ op: 'record', record: stored });
+    // Through JSON, as a replay will see it: no undefined fields, no shared references. The one
+    // serialization is also the journal line.
+    const json = JSON.stringify(record);
+    this.commit(
+      { op: 'record', record: JSON.parse(json) as DeliveryRecord },
+      `{"op":"record","record":${json}}`,
+    );
   }
 
   async list(clusterId: string, options: ListOptions): Promise<DeliveryRecord[]> {
@@ -344,9 +348,10 @@ export class FileLedger implements DeliveryLedger {
   }
 
   // Applies an entry to memory and queues it for the journal, with no await in between.
-  private commit(entry: Entry): void {
+  /** `line` is the entry's JSON when the caller has it already. */
+  private commit(entry: Entry, line = JSON.stringify(entry)): void {
     this.apply(entry);
-    this.pending.push(`${JSON.stringify(entry)}\n`);
+    this.pending.push(`${line}\n`);
     this.queued++;
     this.lineCount++;
     this.writing ??= this.drain();
