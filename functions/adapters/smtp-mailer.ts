@@ -380,9 +380,7 @@ interface RawEntry {
  * a transcript nobody reads.
  */
 class Transcript {
-  private readonly head: RawEntry[] = [];
-  private readonly tail: RawEntry[] = [];
-  private omittedEntries = 0;
+  private readonly entries = new HeadAndTail<RawEntry>();
   private replayed: TranscriptState | undefined;
 
   constructor(private readonly secrets: readonly string[]) {}
@@ -399,16 +397,7 @@ class Transcript {
         typeof entry === 'string'
           ? { tnx, message: entry, args: message === undefined ? args : [message, ...args] }
           : { tnx, message, args };
-      if (this.head.length < TRANSCRIPT_HEAD_LINES) {
-        this.head.push(raw);
-        return;
-      }
-      this.tail.push(raw);
-      // The end of the dialogue explains a failure, so the middle is what goes.
-      if (this.tail.length > MAX_TRANSCRIPT_LINES - TRANSCRIPT_HEAD_LINES - 1) {
-        this.tail.shift();
-        this.omittedEntries++;
-      }
+      this.entries.push(raw);
     };
     return { trace: log, debug: log, info: log, warn: log, error: log, fatal: log };
   }
@@ -416,15 +405,15 @@ class Transcript {
   private state(): TranscriptState {
     if (this.replayed) return this.replayed;
     const state = new TranscriptState(this.secrets);
-    for (const raw of this.head) state.record(raw);
-    if (this.omittedEntries > 0) state.omit(this.omittedEntries);
-    for (const raw of this.tail) state.record(raw);
+    for (const raw of this.entries.head) state.record(raw);
+    state.lines.omit(this.entries.omitted);
+    for (const raw of this.entries.tail) state.record(raw);
     this.replayed = state;
     return state;
   }
 
   lines(): string[] {
-    return this.state().lines();
+    return this.state().lines.items((omitted) => `* … ${omitted} lines omitted …`);
   }
 
   /** Where the session was when it broke, from the last command the client sent. */
@@ -446,9 +435,7 @@ class Transcript {
 
 /** The transcript's text lines and what they say about the session, built from the raw entries. */
 class TranscriptState {
-  private readonly head: string[] = [];
-  private readonly tail: string[] = [];
-  private omitted = 0;
+  readonly lines = new HeadAndTail<string>();
   lastVerb: string | undefined;
   readonly ehloReplies: string[] = [];
 
@@ -479,28 +466,39 @@ class TranscriptState {
     for (const line of cleanErrorText(text).split(/\r?\n/)) this.push(`* ${line}`);
   }
 
-  /** Entries dropped from the middle of a long dialogue. */
-  omit(entries: number): void {
-    this.omitted += entries;
-  }
-
   private push(line: string): void {
-    let clean = redact(line, this.secrets);
-    if (clean.length > MAX_LINE_LENGTH) clean = `${clean.slice(0, MAX_LINE_LENGTH - 1)}…`;
+    const clean = redact(line, this.secrets);
+    this.lines.push(clean.length > MAX_LINE_LENGTH ? `${clean.slice(0, MAX_LINE_LENGTH - 1)}…` : clean);
+  }
+}
+
+/**
+ * At most MAX_TRANSCRIPT_LINES items: the first ones and the latest ones. The end of a dialogue
+ * explains a failure and its start shows the greeting and EHLO, so the middle is what goes.
+ */
+class HeadAndTail<T> {
+  readonly head: T[] = [];
+  readonly tail: T[] = [];
+  omitted = 0;
+
+  push(item: T): void {
     if (this.head.length < TRANSCRIPT_HEAD_LINES && this.omitted === 0 && this.tail.length === 0) {
-      this.head.push(clean);
+      this.head.push(item);
       return;
     }
-    this.tail.push(clean);
+    this.tail.push(item);
     if (this.tail.length > MAX_TRANSCRIPT_LINES - TRANSCRIPT_HEAD_LINES - 1) {
       this.tail.shift();
       this.omitted++;
     }
   }
 
-  lines(): string[] {
-    return this.omitted > 0
-      ? [...this.head, `* … ${this.omitted} lines omitted …`, ...this.tail]
-      : [...this.head, ...this.tail];
+  /** Items dropped elsewhere (before these were built) count as omitted here too. */
+  omit(count: number): void {
+    this.omitted += count;
+  }
+
+  items(note: (omitted: number) => T): T[] {
+    return this.omitted > 0 ? [...this.head, note(this.omitted), ...this.tail] : [...this.head, ...this.tail];
   }
 }

@@ -1,13 +1,10 @@
 import { z } from 'zod';
 import { OAuthEnvShape } from '../adapters/oauth-composition.js';
-import { ConfigStoreEnvShape, LedgerEnvShape, LoggingEnvShape, MailEnvShape } from '../shared/service-env.js';
+import { ServiceEnvShape } from '../shared/service-env.js';
 
 /** The admin API function's environment; lib/ types the construct's `environment` from it. */
 export const AdminApiEnvSchema = z.object({
-  ...ConfigStoreEnvShape,
-  ...MailEnvShape,
-  ...LedgerEnvShape,
-  ...LoggingEnvShape,
+  ...ServiceEnvShape,
   ...OAuthEnvShape,
   /**
    * The admin page's sign-in (authorization code + PKCE): the public app client and either the

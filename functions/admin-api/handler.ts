@@ -1,11 +1,9 @@
 // Lambda entry of the admin API: the composition root for AWS.
-import { awsConfigStore, awsLedger, awsMailers } from '../adapters/aws-composition.js';
-import { oauthTokenProvider } from '../adapters/oauth-composition.js';
+import { awsService } from '../adapters/aws-composition.js';
 import { EmailConfigService } from '../core/email-config-service.js';
 import { redirectUriFor } from '../core/oauth-flow.js';
 import { jwtAuthorizerAuthenticator } from '../shared/auth.js';
 import { parseEnv } from '../shared/env.js';
-import { createLogger } from '../shared/logger.js';
 import { adminPageRoutes } from './admin-page-routes.js';
 import { createAdminApiHandler } from './app.js';
 import { catalogRoutes } from './catalog-routes.js';
@@ -13,11 +11,7 @@ import { AdminApiEnvSchema } from './env.js';
 import { awsOAuthRoutes } from './oauth-composition.js';
 
 const env = parseEnv(AdminApiEnvSchema, process.env, 'admin-api');
-const log = createLogger({ serviceName: env.POWERTOOLS_SERVICE_NAME, logLevel: env.POWERTOOLS_LOG_LEVEL });
-const clock = () => new Date();
-// One store instance for the services and the token provider, so the SSM cache sees rotated tokens.
-const store = awsConfigStore(env);
-const oauthTokens = oauthTokenProvider({ store, clock, log });
+const { log, clock, store, mailers, ledger } = awsService(env);
 const baseUrl = env.PUBLIC_BASE_URL.replace(/\/$/, '');
 const pageRoutes = env.ADMIN_PAGE_CLIENT_ID
   ? adminPageRoutes({
@@ -36,11 +30,11 @@ const pageRoutes = env.ADMIN_PAGE_CLIENT_ID
   : [];
 
 export const handler = createAdminApiHandler({
-  service: new EmailConfigService({ store, mailers: awsMailers(env, { oauthTokens }), clock, log }),
+  service: new EmailConfigService({ store, mailers, clock, log }),
   authenticator: jwtAuthorizerAuthenticator,
   log,
   extraRoutes: [
-    ...catalogRoutes(awsLedger(env)),
+    ...catalogRoutes(ledger),
     ...awsOAuthRoutes({
       store,
       tableName: env.LEDGER_TABLE_NAME,

@@ -28,3 +28,17 @@ export const LoggingEnvShape = {
 export const MetricsEnvShape = {
   POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default('ApplianceNotifier'),
 };
+
+/** Every function's common part: configuration, mail, the delivery log and logging. */
+export const ServiceEnvShape = {
+  ...ConfigStoreEnvShape,
+  ...MailEnvShape,
+  ...LedgerEnvShape,
+  ...LoggingEnvShape,
+};
+
+/** The event-driven senders (notify, daily notice): the common part plus their metrics. */
+export const SenderEnvShape = {
+  ...ServiceEnvShape,
+  ...MetricsEnvShape,
+};
