@@ -670,7 +670,7 @@ describe('FileLedger journal', () => {
 
   it('keeps its state across close and reopen', async () => {
     // Prepare
-    const first = await FileLedger.open({ directory });
+    const first = await openFileLedger(directory);
     await writeSomeState(first);
 
     // Act
@@ -688,7 +688,7 @@ describe('FileLedger journal', () => {
 
     // Act
     await writer.flush();
-    const reader = await FileLedger.open({ directory });
+    const reader = await openFileLedger(directory);
 
     // Assess
     try {
@@ -700,13 +700,13 @@ describe('FileLedger journal', () => {
 
   it('skips a torn last line, keeps the rest, and appends cleanly after it', async () => {
     // Prepare: a crash in the middle of an append.
-    const first = await FileLedger.open({ directory });
+    const first = await openFileLedger(directory);
     await writeSomeState(first);
     await first.close();
     await appendFile(journal, '{"op":"claim","eventId":"evt-torn","claim":{"status":"do');
 
     // Act
-    const second = await FileLedger.open({ directory });
+    const second = await openFileLedger(directory);
     await second.claimEvent('evt-after', T0, LEASE_MS);
     await second.finishEvent('evt-after', 'rejected', T0);
     await second.close();
@@ -724,7 +724,7 @@ describe('FileLedger journal', () => {
 
   it('compacts a journal of mostly superseded lines at open, keeping the state', async () => {
     // Prepare: the same lines many times over, as a long run of repeats leaves them.
-    const first = await FileLedger.open({ directory });
+    const first = await openFileLedger(directory);
     await writeSomeState(first);
     await first.close();
     const lines = await journalLines();
@@ -767,7 +767,7 @@ describe('FileLedger journal', () => {
 
   it('drops records past the retention and expired claims and folds when it opens', async () => {
     // Prepare
-    const first = await FileLedger.open({ directory });
+    const first = await openFileLedger(directory);
     await writeSomeState(first);
     await first.close();
 
@@ -795,7 +795,7 @@ describe('FileLedger journal', () => {
 
   it('handles 10,000 operations in a burst and replays them all', async () => {
     // Prepare
-    const ledger = await FileLedger.open({ directory });
+    const ledger = await openFileLedger(directory);
     const events = 2500;
 
     // Act: claim, fold decision, record and finish for each event (10,000 operations).
@@ -832,7 +832,7 @@ describe('FileLedger journal', () => {
 
   it('refuses operations after close', async () => {
     // Prepare
-    const ledger = await FileLedger.open({ directory });
+    const ledger = await openFileLedger(directory);
     await ledger.close();
 
     // Act
