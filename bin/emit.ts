@@ -2,8 +2,8 @@
 // embedded runtime, or with `--bus NAME` to a deployed bus through PutEvents.
 import { parseArgs } from 'node:util';
 import { CONDITION_IDS, isConditionId } from '../events/catalog.js';
-import { sampleEntry } from '../functions/ops/emit.js';
-import { localTarget } from '../functions/ops/local-target.js';
+import { sampleEntry } from '../ops/emit.js';
+import { localTarget } from '../ops/local-target.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

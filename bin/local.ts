@@ -1,10 +1,10 @@
 // `npm start`: the embedded runtime, the same handlers as in AWS on one machine with files
 // instead of SSM, and SMTP relays or an outbox folder instead of SES.
 import { relative } from 'node:path';
-import { LocalEnvSchema } from '../functions/local-runtime/env.js';
-import { startLocalRuntime } from '../functions/local-runtime/server.js';
 import { parseEnv } from '../functions/shared/env.js';
 import { createLogger } from '../functions/shared/logger.js';
+import { LocalEnvSchema } from '../local-runtime/env.js';
+import { startLocalRuntime } from '../local-runtime/server.js';
 
 const env = parseEnv(LocalEnvSchema, process.env, 'npm start');
 const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');

@@ -4,8 +4,8 @@
 import { parseArgs } from 'node:util';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { localTarget } from '../functions/ops/local-target.js';
-import { redriveDeadLetters } from '../functions/ops/redrive.js';
+import { localTarget } from '../ops/local-target.js';
+import { redriveDeadLetters } from '../ops/redrive.js';
 
 const { values } = parseArgs({
   options: {

@@ -4,8 +4,8 @@
 // `GET /conditions`. Adding an id to CONDITION_IDS without an entry (or a test row, or a sample)
 // does not compile or does not pass.
 import type { z } from 'zod';
-import { DEFAULT_CLUSTER_ID } from '../functions/core/config-model.js';
-import { formatTime, type Language } from '../functions/core/text.js';
+import { DEFAULT_CLUSTER_ID } from '../functions/kernel/cluster-id.js';
+import { formatTime, type Language } from '../functions/kernel/text.js';
 import {
   type ApplianceRole,
   BackupOperationsDisabledDetailSchema,

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { ClusterIdSchema } from '../functions/core/config-model.js';
-import { CONTROL_CHARACTER_MESSAGE, hasControlCharacters } from '../functions/core/header-safety.js';
+import { ClusterIdSchema } from '../functions/kernel/cluster-id.js';
+import { CONTROL_CHARACTER_MESSAGE, hasControlCharacters } from '../functions/kernel/header-safety.js';
 
 // Everything in a detail can end up in a subject line, a header or the body of an email that an
 // admin reads at night, so every string is bounded, and a control character is rejected with the

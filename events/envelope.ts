@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { type FieldIssue, formatIssues, issuesFromZod } from '../functions/core/errors.js';
-import { CONTROL_CHARACTER_MESSAGE, hasControlCharacters } from '../functions/core/header-safety.js';
+import { type FieldIssue, formatIssues, issuesFromZod } from '../functions/kernel/field-issues.js';
+import { CONTROL_CHARACTER_MESSAGE, hasControlCharacters } from '../functions/kernel/header-safety.js';
 import {
   type ConditionDefinition,
   type ConditionDetail,

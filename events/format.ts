@@ -1,4 +1,4 @@
-import { formatTime, type Language } from '../functions/core/text.js';
+import { formatTime, type Language } from '../functions/kernel/text.js';
 
 interface Unit {
   seconds: number;

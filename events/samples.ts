@@ -2,7 +2,7 @@
 // for Lambda bundles (esbuild does not copy the JSON); the notify function never needs it.
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { formatIssues, issuesFromZod } from '../functions/core/errors.js';
+import { formatIssues, issuesFromZod } from '../functions/kernel/field-issues.js';
 import { CATALOG, type ConditionDetailInput, type ConditionId } from './catalog.js';
 import { type EventBridgeEnvelope, EventBridgeEnvelopeSchema } from './envelope.js';
 

@@ -1,7 +1,7 @@
-import type { EmailConfig } from '../core/config-model.js';
-import type { AccessTokenSource } from '../core/oauth-ports.js';
-import { DeliveryError, type Mailer, type MailerFactory } from '../core/ports.js';
-import type { SmtpMailerOptions } from './smtp-mailer.js';
+import type { EmailConfig } from '../core/config/email-config.js';
+import { DeliveryError, type Mailer, type MailerFactory } from '../core/mail/mailer.js';
+import type { AccessTokenSource } from '../core/oauth/oauth-ports.js';
+import type { SmtpMailerOptions } from './smtp/smtp-mailer.js';
 
 export interface TransportMailerFactoryOptions {
   /** The mailer for `transport: "ses"`: Amazon SES in AWS; SES-local or the outbox on one machine. */
@@ -15,9 +15,9 @@ export interface TransportMailerFactoryOptions {
 
 // Loaded on first use and kept: an SES-only function never loads the SMTP stack, and a warm one
 // does not pay for the module lookup on every send.
-let smtpModule: Promise<typeof import('./smtp-mailer.js')> | undefined;
+let smtpModule: Promise<typeof import('./smtp/smtp-mailer.js')> | undefined;
 const loadSmtpMailer = () => {
-  smtpModule ??= import('./smtp-mailer.js');
+  smtpModule ??= import('./smtp/smtp-mailer.js');
   return smtpModule;
 };
 

@@ -2,8 +2,9 @@
 // functions, and the embedded runtime. Each process builds one token provider on the SAME
 // ConfigStore instance its services use, so the SSM store's cache sees rotated refresh tokens.
 import { z } from 'zod';
-import { OAuthTokenProvider } from '../core/oauth-token-provider.js';
-import type { Clock, ConfigStore, Log } from '../core/ports.js';
+import type { ConfigStore } from '../core/config/config-store.js';
+import { OAuthTokenProvider } from '../core/oauth/oauth-token-provider.js';
+import type { Clock, Log } from '../core/ports.js';
 import { FetchTokenClient } from './oauth-token-client.js';
 
 /** The admin API function's extra environment: where the provider redirects back to. */

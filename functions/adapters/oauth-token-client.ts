@@ -6,7 +6,7 @@ import {
   TokenEndpointError,
   type TokenEndpointFailure,
   type TokenSet,
-} from '../core/oauth-ports.js';
+} from '../core/oauth/oauth-ports.js';
 
 export interface FetchTokenClientOptions {
   /** The whole request, connect to last byte (default 10 s: Lambda's invocation is the budget). */

@@ -1,7 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { EmailConfigInputSchema, toPublicConfig } from '../core/config-model.js';
-import type { EmailConfigService } from '../core/email-config-service.js';
-import { ValidationError } from '../core/errors.js';
+import { EmailConfigInputSchema } from '../core/config/email-config.js';
+import type { EmailConfigService } from '../core/config/email-config-service.js';
+import { toPublicConfig } from '../core/config/public-config.js';
+import { ValidationError } from '../kernel/field-issues.js';
 import type { Authenticator } from '../shared/auth.js';
 import { jsonResponse, queryFlag, readJsonBody } from '../shared/http.js';
 import { clusterIdOf, createHttpApi, type HttpApiHandler, type RouteSpec } from '../shared/http-api.js';

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { conditionsSummary } from '../../events/catalog.js';
-import { type DeliveryLedger, OUTCOMES } from '../core/delivery-ledger.js';
-import { ValidationError } from '../core/errors.js';
+import { type DeliveryLedger, OUTCOMES } from '../core/notify/delivery-ledger.js';
+import { ValidationError } from '../kernel/field-issues.js';
 import { jsonResponse } from '../shared/http.js';
 import { clusterIdOf, type RouteSpec } from '../shared/http-api.js';
 

@@ -1,7 +1,7 @@
 // Lambda entry of the admin API: the composition root for AWS.
-import { awsService } from '../adapters/aws-composition.js';
-import { EmailConfigService } from '../core/email-config-service.js';
-import { redirectUriFor } from '../core/oauth-flow.js';
+import { awsService } from '../adapters/aws/aws-adapters.js';
+import { EmailConfigService } from '../core/config/email-config-service.js';
+import { redirectUriFor } from '../core/oauth/oauth-flow.js';
 import { jwtAuthorizerAuthenticator } from '../shared/auth.js';
 import { parseEnv } from '../shared/env.js';
 import { adminPageRoutes } from './admin-page-routes.js';

@@ -2,11 +2,12 @@
 // runtime (composition roots).
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbOAuthStateStore } from '../adapters/aws/oauth-dynamodb-state-store.js';
+import { FileOAuthStateStore } from '../adapters/local/oauth-file-state-store.js';
 import { LOCAL_PUBLIC_BASE_URL } from '../adapters/oauth-composition.js';
-import { DynamoDbOAuthStateStore } from '../adapters/oauth-dynamodb-state-store.js';
-import { FileOAuthStateStore } from '../adapters/oauth-file-state-store.js';
 import { FetchTokenClient } from '../adapters/oauth-token-client.js';
-import type { Clock, ConfigStore, Log } from '../core/ports.js';
+import type { ConfigStore } from '../core/config/config-store.js';
+import type { Clock, Log } from '../core/ports.js';
 import type { RouteSpec } from '../shared/http-api.js';
 import { createOAuthAuthorizationService, oauthRoutes } from './oauth-routes.js';
 

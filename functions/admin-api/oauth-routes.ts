@@ -2,15 +2,16 @@
 // target (public, protected by the one-time state). Served by the admin API function in AWS
 // and by the embedded runtime alike.
 import { createHash } from 'node:crypto';
+import type { ConfigStore } from '../core/config/config-store.js';
 import {
   type CallbackOutcome,
   OAuthAuthorizationService,
   OAuthNotApplicableError,
-} from '../core/oauth-authorization.js';
-import { OAUTH_REDIRECT_PATH, redirectUriFor } from '../core/oauth-flow.js';
-import type { OAuthStateStore, TokenClient } from '../core/oauth-ports.js';
-import type { Clock, ConfigStore, Log } from '../core/ports.js';
-import { escapeHtml } from '../core/text.js';
+} from '../core/oauth/oauth-authorization.js';
+import { OAUTH_REDIRECT_PATH, redirectUriFor } from '../core/oauth/oauth-flow.js';
+import type { OAuthStateStore, TokenClient } from '../core/oauth/oauth-ports.js';
+import type { Clock, Log } from '../core/ports.js';
+import { escapeHtml } from '../kernel/text.js';
 import { HttpError, type HttpResponse, jsonResponse } from '../shared/http.js';
 import { clusterIdOf, type RouteSpec } from '../shared/http-api.js';
 

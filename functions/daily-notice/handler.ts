@@ -1,6 +1,6 @@
 // Lambda entry of the daily notice (EventBridge Scheduler target).
-import { awsService } from '../adapters/aws-composition.js';
-import { DailyNoticeService } from '../core/daily-notice.js';
+import { awsService } from '../adapters/aws/aws-adapters.js';
+import { DailyNoticeService } from '../core/daily-notice/daily-notice-service.js';
 import { parseEnv } from '../shared/env.js';
 import { createMetrics } from '../shared/metrics.js';
 import { createDailyNoticeHandler } from './app.js';

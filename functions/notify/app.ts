@@ -4,7 +4,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { NotifyResult, NotifyService } from '../core/notify-service.js';
+import type { NotifyResult, NotifyService } from '../core/notify/notify-service.js';
 import { METRIC_NAMES } from '../shared/metrics.js';
 
 export interface NotifyHandlerDeps {

@@ -1,6 +1,6 @@
 // Lambda entry of the notify function (target of one EventBridge rule per condition).
-import { awsService } from '../adapters/aws-composition.js';
-import { NotifyService } from '../core/notify-service.js';
+import { awsService } from '../adapters/aws/aws-adapters.js';
+import { NotifyService } from '../core/notify/notify-service.js';
 import { parseEnv } from '../shared/env.js';
 import { createMetrics } from '../shared/metrics.js';
 import { createNotifyHandler } from './app.js';

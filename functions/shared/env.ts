@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { formatIssues, issuesFromZod } from '../core/errors.js';
+import { formatIssues, issuesFromZod } from '../kernel/field-issues.js';
 
 /**
  * Validates a function's environment at cold start. A missing or malformed variable stops the

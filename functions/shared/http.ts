@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type FieldIssue, NotFoundError, ValidationError } from '../core/errors.js';
 import type { Log } from '../core/ports.js';
+import { type FieldIssue, NotFoundError, ValidationError } from '../kernel/field-issues.js';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & {
   statusCode: number;

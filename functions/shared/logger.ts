@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { REDACTED } from '../core/text.js';
+import { REDACTED } from '../kernel/text.js';
 
 // Keys whose values are secrets wherever they appear in a log entry. Defence in depth: code
 // never logs a configuration or a token, but a future log line must not be able to either.

@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadSample } from '../../events/samples.js';
 import { adminPageRoutes } from '../../functions/admin-api/admin-page-routes.js';
-import { type LocalRuntime, startLocalRuntime } from '../../functions/local-runtime/server.js';
 import { createLogger } from '../../functions/shared/logger.js';
+import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
 import { collectPageProblems, launchBrowser, tabTo } from '../support/browser.js';
 import { type OAuthTestProvider, startOAuthProvider } from '../support/oauth-provider.js';
 import { type SmtpTestServer, startSmtpTestServer, unusedPort } from '../support/smtp-test-server.js';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { CATALOG, CONDITION_IDS, type ConditionId, EVENT_SOURCE } from '../../events/catalog.js';
 import { loadSample } from '../../events/samples.js';
-import { type LocalRuntime, startLocalRuntime } from '../../functions/local-runtime/server.js';
 import { createLogger } from '../../functions/shared/logger.js';
+import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
 import {
   type ReceivedMessage,
   type SmtpTestServer,

@@ -2,8 +2,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { type LocalRuntime, startLocalRuntime } from '../../functions/local-runtime/server.js';
 import { createLogger } from '../../functions/shared/logger.js';
+import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
 import { type SmtpTestServer, startSmtpTestServer } from '../support/smtp-test-server.js';
 
 const PASSWORD = 'e2e-Relay-Secret-42';

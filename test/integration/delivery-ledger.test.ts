@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { loadSample } from '../../events/samples.js';
-import { DynamoDbLedger, LEDGER_TABLE_KEYS } from '../../functions/adapters/dynamodb-ledger.js';
-import { FileLedger, JOURNAL_FILE_NAME } from '../../functions/adapters/file-ledger.js';
-import type { DeliveryLedger, DeliveryRecord, Outcome } from '../../functions/core/delivery-ledger.js';
+import { DynamoDbLedger, LEDGER_TABLE_KEYS } from '../../functions/adapters/aws/dynamodb-ledger.js';
+import { FileLedger, JOURNAL_FILE_NAME } from '../../functions/adapters/local/file-ledger.js';
+import type { DeliveryLedger, DeliveryRecord, Outcome } from '../../functions/core/notify/delivery-ledger.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
 
 /** Both adapters offer `listFailed` besides the port, for the replay of failed events. */

@@ -1,9 +1,12 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../functions/adapters/atomic-file.js';
-import { FileConfigStore } from '../../functions/adapters/file-config-store.js';
-import { type StoredEmailConfig, StoredEmailConfigSchema } from '../../functions/core/config-model.js';
+import { writeFileAtomic } from '../../functions/adapters/local/atomic-file.js';
+import { FileConfigStore } from '../../functions/adapters/local/file-config-store.js';
+import {
+  type StoredEmailConfig,
+  StoredEmailConfigSchema,
+} from '../../functions/core/config/stored-config.js';
 
 const SECRET = 'file-store-secret-password';
 

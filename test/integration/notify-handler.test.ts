@@ -8,19 +8,19 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadSample } from '../../events/samples.js';
-import { DynamoDbLedger } from '../../functions/adapters/dynamodb-ledger.js';
-import { FileConfigStore } from '../../functions/adapters/file-config-store.js';
+import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger.js';
+import { FileConfigStore } from '../../functions/adapters/local/file-config-store.js';
+import { OutboxMailer } from '../../functions/adapters/local/outbox-mailer.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
-import { OutboxMailer } from '../../functions/adapters/outbox-mailer.js';
-import { EmailConfigInputSchema } from '../../functions/core/config-model.js';
-import { DailyNoticeService } from '../../functions/core/daily-notice.js';
-import { EmailConfigService } from '../../functions/core/email-config-service.js';
-import { NotifyService } from '../../functions/core/notify-service.js';
+import { EmailConfigInputSchema } from '../../functions/core/config/email-config.js';
+import { EmailConfigService } from '../../functions/core/config/email-config-service.js';
+import { DailyNoticeService } from '../../functions/core/daily-notice/daily-notice-service.js';
+import { NotifyService } from '../../functions/core/notify/notify-service.js';
 import { createDailyNoticeHandler } from '../../functions/daily-notice/app.js';
-import { localContext } from '../../functions/local-runtime/api-gateway-event.js';
 import { createNotifyHandler } from '../../functions/notify/app.js';
-import { eventOfDeadLetter, redriveDeadLetters } from '../../functions/ops/redrive.js';
 import { createLogger } from '../../functions/shared/logger.js';
+import { localContext } from '../../local-runtime/api-gateway-event.js';
+import { eventOfDeadLetter, redriveDeadLetters } from '../../ops/redrive.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
 import { type SmtpTestServer, startSmtpTestServer } from '../support/smtp-test-server.js';
 

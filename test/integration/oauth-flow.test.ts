@@ -6,17 +6,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { FileConfigStore } from '../../functions/adapters/file-config-store.js';
-import { FileLedger } from '../../functions/adapters/file-ledger.js';
+import { FileConfigStore } from '../../functions/adapters/local/file-config-store.js';
+import { FileLedger } from '../../functions/adapters/local/file-ledger.js';
+import { FileOAuthStateStore } from '../../functions/adapters/local/oauth-file-state-store.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
-import { FileOAuthStateStore } from '../../functions/adapters/oauth-file-state-store.js';
 import { FetchTokenClient } from '../../functions/adapters/oauth-token-client.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
 import { localOAuthRoutes } from '../../functions/admin-api/oauth-composition.js';
 import { createOAuthAuthorizationService, oauthRoutes } from '../../functions/admin-api/oauth-routes.js';
-import { DailyNoticeService } from '../../functions/core/daily-notice.js';
-import { EmailConfigService } from '../../functions/core/email-config-service.js';
-import { OAuthTokenProvider } from '../../functions/core/oauth-token-provider.js';
+import { EmailConfigService } from '../../functions/core/config/email-config-service.js';
+import { DailyNoticeService } from '../../functions/core/daily-notice/daily-notice-service.js';
+import { OAuthTokenProvider } from '../../functions/core/oauth/oauth-token-provider.js';
 import { bearerTokenAuthenticator } from '../../functions/shared/auth.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type ApiRequest, type ApiResponse, type Handler, invoke } from '../support/api-gateway.js';
@@ -55,7 +55,7 @@ async function callback(
   query: Record<string, string>,
 ): Promise<{ status: number; headers: Record<string, string>; html: string }> {
   const { apiEvent } = await import('../support/api-gateway.js');
-  const { localContext } = await import('../../functions/local-runtime/api-gateway-event.js');
+  const { localContext } = await import('../../local-runtime/api-gateway-event.js');
   const result = (await handler(
     apiEvent({ method: 'GET', path: '/login/smtp-verification/', query }),
     localContext('admin-api'),

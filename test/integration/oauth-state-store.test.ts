@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { LEDGER_TABLE_KEYS } from '../../functions/adapters/dynamodb-ledger.js';
-import { DynamoDbOAuthStateStore } from '../../functions/adapters/oauth-dynamodb-state-store.js';
-import { FileOAuthStateStore } from '../../functions/adapters/oauth-file-state-store.js';
-import { randomUrlSafe } from '../../functions/core/oauth-flow.js';
-import type { OAuthStateRecord, OAuthStateStore } from '../../functions/core/oauth-ports.js';
+import { LEDGER_TABLE_KEYS } from '../../functions/adapters/aws/dynamodb-ledger.js';
+import { DynamoDbOAuthStateStore } from '../../functions/adapters/aws/oauth-dynamodb-state-store.js';
+import { FileOAuthStateStore } from '../../functions/adapters/local/oauth-file-state-store.js';
+import { randomUrlSafe } from '../../functions/core/oauth/oauth-flow.js';
+import type { OAuthStateRecord, OAuthStateStore } from '../../functions/core/oauth/oauth-ports.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
 
 const NOW = Date.parse('2026-11-28T18:00:00.000Z');

@@ -1,8 +1,8 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { OutboxMailer } from '../../functions/adapters/outbox-mailer.js';
-import type { OutgoingMessage } from '../../functions/core/ports.js';
+import { OutboxMailer } from '../../functions/adapters/local/outbox-mailer.js';
+import type { OutgoingMessage } from '../../functions/core/mail/mailer.js';
 
 const message: OutgoingMessage = {
   from: 'notifier@example.com',

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { SESClient } from '@aws-sdk/client-ses';
-import { classifySesError, SesMailer } from '../../functions/adapters/ses-mailer.js';
-import { DeliveryError, type OutgoingMessage } from '../../functions/core/ports.js';
+import { classifySesError, SesMailer } from '../../functions/adapters/aws/ses-mailer.js';
+import { DeliveryError, type OutgoingMessage } from '../../functions/core/mail/mailer.js';
 import { SES_LOCAL_CLIENT_CONFIG, type SesLocal, startSesLocal } from '../support/ses-local.js';
 
 const message: OutgoingMessage = {

@@ -1,9 +1,17 @@
 // The SMTP relay mailer against real smtp-server instances on loopback: every encryption mode,
 // authentication, and each failure class the diagnostics rely on.
-import { SmtpMailer, type SmtpMailerOptions } from '../../functions/adapters/smtp-mailer.js';
-import { type EmailConfig, EmailConfigSchema, type SmtpSettings } from '../../functions/core/config-model.js';
-import { hintFor } from '../../functions/core/diagnostics.js';
-import { DeliveryError, type DeliveryFailure, type OutgoingMessage } from '../../functions/core/ports.js';
+import { SmtpMailer, type SmtpMailerOptions } from '../../functions/adapters/smtp/smtp-mailer.js';
+import {
+  type EmailConfig,
+  EmailConfigSchema,
+  type SmtpSettings,
+} from '../../functions/core/config/email-config.js';
+import { hintFor } from '../../functions/core/mail/diagnostics.js';
+import {
+  DeliveryError,
+  type DeliveryFailure,
+  type OutgoingMessage,
+} from '../../functions/core/mail/mailer.js';
 import { type SmtpTestServer, startSmtpTestServer, unusedPort } from '../support/smtp-test-server.js';
 
 const USER = 'relay@example.com';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { localContext } from '../../functions/local-runtime/api-gateway-event.js';
+import { localContext } from '../../local-runtime/api-gateway-event.js';
 
 export interface ApiRequest {
   method: string;

@@ -1,9 +1,8 @@
+import { type EmailConfig, EmailConfigSchema } from '../../functions/core/config/email-config.js';
 import {
-  type EmailConfig,
-  EmailConfigSchema,
   type StoredEmailConfig,
   StoredEmailConfigSchema,
-} from '../../functions/core/config-model.js';
+} from '../../functions/core/config/stored-config.js';
 
 /** A relay configuration with password authentication, as the API would store it. */
 export function passwordConfig(options: { password: string } & Record<string, unknown>): EmailConfig {

@@ -2,10 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import { CATALOG, CONDITION_IDS, type ConditionId } from '../../events/catalog.js';
 import { type ValidConditionEvent, validateConditionEvent } from '../../events/envelope.js';
 import { loadSample } from '../../events/samples.js';
-import { type ConditionEmailInput, composeConditionEmail } from '../../functions/core/condition-email.js';
-import type { EmailConfig } from '../../functions/core/config-model.js';
-import { hasControlCharacters } from '../../functions/core/header-safety.js';
-import { escapeHtml, type Language } from '../../functions/core/text.js';
+import type { EmailConfig } from '../../functions/core/config/email-config.js';
+import {
+  type ConditionEmailInput,
+  composeConditionEmail,
+} from '../../functions/core/notify/condition-email.js';
+import { hasControlCharacters } from '../../functions/kernel/header-safety.js';
+import { escapeHtml, type Language } from '../../functions/kernel/text.js';
 import { passwordConfig } from '../support/config-fixtures.js';
 
 const PASSWORD = 'relay-Pa55word-never-shown';

@@ -1,12 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  type EmailConfig,
-  EmailConfigInputSchema,
-  keepStoredSecrets,
-  missingSecrets,
-  toPublicConfig,
-} from '../../functions/core/config-model.js';
-import { issuesFromZod } from '../../functions/core/errors.js';
+import { type EmailConfig, EmailConfigInputSchema } from '../../functions/core/config/email-config.js';
+import { toPublicConfig } from '../../functions/core/config/public-config.js';
+import { keepStoredSecrets, missingSecrets } from '../../functions/core/config/secrets.js';
+import { issuesFromZod } from '../../functions/kernel/field-issues.js';
 
 const valid = {
   sender: 'appliance@example.com',

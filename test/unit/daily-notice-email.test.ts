@@ -1,14 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { CATALOG, CONDITION_IDS } from '../../events/catalog.js';
-import { type EmailConfig, EmailConfigSchema } from '../../functions/core/config-model.js';
+import { type EmailConfig, EmailConfigSchema } from '../../functions/core/config/email-config.js';
 import {
   type ConditionCounts,
   composeDailyNotice,
   type DailyNoticeInput,
   summarizeDeliveries,
-} from '../../functions/core/daily-notice-email.js';
-import type { DeliveryRecord, Outcome } from '../../functions/core/delivery-ledger.js';
-import { escapeHtml, type Language } from '../../functions/core/text.js';
+} from '../../functions/core/daily-notice/daily-notice-email.js';
+import type { DeliveryRecord, Outcome } from '../../functions/core/notify/delivery-ledger.js';
+import { escapeHtml, type Language } from '../../functions/kernel/text.js';
 import { passwordConfig } from '../support/config-fixtures.js';
 
 const PASSWORD = 'relay-Pa55word-never-shown';

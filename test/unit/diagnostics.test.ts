@@ -1,12 +1,12 @@
-import { type EmailConfig, EmailConfigSchema } from '../../functions/core/config-model.js';
+import { type EmailConfig, EmailConfigSchema } from '../../functions/core/config/email-config.js';
 import {
   AUTH_NOT_OFFERED,
   hintFor,
   parseSmtpReply,
   STARTTLS_NOT_OFFERED,
   STARTTLS_REFUSED,
-} from '../../functions/core/diagnostics.js';
-import type { DeliveryFailure } from '../../functions/core/ports.js';
+} from '../../functions/core/mail/diagnostics.js';
+import type { DeliveryFailure } from '../../functions/core/mail/mailer.js';
 
 function smtpConfig(smtp: Record<string, unknown> = {}): EmailConfig {
   return EmailConfigSchema.parse({

@@ -1,21 +1,21 @@
 import { describe, expect, it } from '@jest/globals';
+import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
+import { toPublicConfig } from '../../functions/core/config/public-config.js';
+import { secretsOf } from '../../functions/core/config/secrets.js';
 import {
-  EmailConfigSchema,
   keepOAuthGrant,
   type OAuthGrant,
   type StoredEmailConfig,
-  secretsOf,
-  toPublicConfig,
-} from '../../functions/core/config-model.js';
-import { hintFor } from '../../functions/core/diagnostics.js';
+} from '../../functions/core/config/stored-config.js';
+import { hintFor } from '../../functions/core/mail/diagnostics.js';
+import type { DeliveryFailure } from '../../functions/core/mail/mailer.js';
 import {
   buildAuthorizationUrl,
   mailboxFromIdToken,
   pkceChallenge,
   randomUrlSafe,
   redirectUriFor,
-} from '../../functions/core/oauth-flow.js';
-import type { DeliveryFailure } from '../../functions/core/ports.js';
+} from '../../functions/core/oauth/oauth-flow.js';
 
 const REFRESH_TOKEN = '0.AXoA-refresh-token-value-that-must-stay-private';
 

@@ -6,8 +6,8 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SsmConfigStore } from '../../functions/adapters/ssm-config-store.js';
-import type { StoredEmailConfig } from '../../functions/core/config-model.js';
+import { SsmConfigStore } from '../../functions/adapters/aws/ssm-config-store.js';
+import type { StoredEmailConfig } from '../../functions/core/config/stored-config.js';
 import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
 
 // aws-sdk-client-mock is used because no SSM emulator exists on npm; no request leaves the process.

@@ -1,0 +1,511 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  type NativeAttributeValue,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type DeliveryLedger,
+  type DeliveryRecord,
+  type EventClaim,
+  type FoldDecision,
+  type FoldState,
+  type ListOptions,
+  OUTCOMES,
+  type Outcome,
+} from '../../core/notify/delivery-ledger.js';
+import { isoOf, millis } from '../ledger-time.js';
+
+/**
+ * The table's key schema and TTL attribute: the CDK construct that creates the table and the
+ * test support that creates it in dynalite both read these, so the names cannot drift.
+ */
+export const LEDGER_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
+
+/** Every action the adapter calls, for the function's least-privilege policy on the table. */
+export const DYNAMODB_LEDGER_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+] as const;
+
+export const DEFAULT_RECORD_TTL_DAYS = 30;
+export const DEFAULT_CLAIM_TTL_DAYS = 7;
+/** How long fold state outlives its window after its last change. */
+export const FOLD_RETENTION_AFTER_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export interface DynamoDbLedgerOptions {
+  /**
+   * Created once per process by the composition root. The adapter wraps it in a document
+   * client, which shares (and sets `translateConfig` on) the client's config: give the ledger
+   * a client of its own rather than one that other document clients wrap differently.
+   */
+  client: DynamoDBClient;
+  tableName: string;
+  /** How long delivery records are kept (TTL after `at`). */
+  recordTtlDays?: number;
+  /**
+   * How long a finished event stays a duplicate (TTL after its claim or finish). It must outlast
+   * the platform's redeliveries and retries (EventBridge retries for up to 24 hours).
+   */
+  claimTtlDays?: number;
+}
+
+export interface ListFailedOptions {
+  /** Required here: failed records are found per cluster. */
+  clusterId?: string;
+  /** Newest first; all of them when absent. */
+  limit?: number;
+}
+
+const { partitionKey: PK, sortKey: SK, ttlAttribute: TTL } = LEDGER_TABLE_KEYS;
+const DAY_MS = 24 * 60 * 60 * 1000;
+// Each retry needs another writer to have changed the item in between; a handful of rounds
+// is plenty, and a bound keeps a pathological loop from outliving the invocation.
+const MAX_CONDITIONAL_ROUNDS = 8;
+// DynamoDB items hold at most 400 KB; the detail is capped at 64 KiB upstream, so an envelope
+// this large means something upstream changed. Keeping the record beats failing to store it.
+const MAX_ENVELOPE_BYTES = 300 * 1024;
+
+type Item = Record<string, NativeAttributeValue>;
+
+/**
+ * The delivery ledger in one DynamoDB table (on-demand, generic `pk`/`sk`, TTL on `expiresAt`):
+ *
+ * - `EVENT#<eventId>` / `CLAIM`: the event's claim (`status` processing|done, `leaseUntil` in
+ *   epoch ms while processing, `outcome` when done)
+ * - `FOLD#<foldKey>` / `FOLD`: fold state (`lastSentAt`, `firstFoldedAt` in epoch ms)
+ * - `CLUSTER#<clusterId>` / `AT#<eventTime ISO>#<eventId>`: a delivery record, so a redelivery
+ *   replaces its record and a backwards Query lists newest first
+ *
+ * Atomicity comes from conditional single-item writes only (no transactions), so it also runs
+ * against dynalite. Items past their TTL count as absent even before DynamoDB deletes them
+ * (deletion lags by up to days), which keeps the behaviour deterministic.
+ */
+export class DynamoDbLedger implements DeliveryLedger {
+  private readonly documents: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly recordTtlMs: number;
+  private readonly claimTtlMs: number;
+
+  constructor(options: DynamoDbLedgerOptions) {
+    if (!options.tableName) throw new Error('DynamoDbLedger: tableName is required');
+    this.documents = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.tableName = options.tableName;
+    this.recordTtlMs = days('recordTtlDays', options.recordTtlDays ?? DEFAULT_RECORD_TTL_DAYS);
+    this.claimTtlMs = days('claimTtlDays', options.claimTtlDays ?? DEFAULT_CLAIM_TTL_DAYS);
+  }
+
+  async claimEvent(eventId: string, now: Date, leaseMs: number): Promise<EventClaim> {
+    const key = claimKey(eventId);
+    const nowMs = millis(now, 'now');
+    const leaseUntil = nowMs + leaseMs;
+    for (let round = 0; round < MAX_CONDITIONAL_ROUNDS; round++) {
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...key,
+              status: 'processing',
+              claimedAt: now.toISOString(),
+              leaseUntil,
+              [TTL]: epochSeconds(Math.max(nowMs + this.claimTtlMs, leaseUntil)),
+            },
+            ConditionExpression:
+              'attribute_not_exists(#pk) OR #outcome = :failed OR (#status = :processing AND #leaseUntil < :now) OR #ttl < :nowSeconds',
+            ExpressionAttributeNames: {
+              '#pk': PK,
+              '#outcome': 'outcome',
+              '#status': 'status',
+              '#leaseUntil': 'leaseUntil',
+              '#ttl': TTL,
+            },
+            ExpressionAttributeValues: {
+              ':failed': 'failed',
+              ':processing': 'processing',
+              ':now': nowMs,
+              ':nowSeconds': epochSeconds(nowMs),
+            },
+          }),
+        );
+        return { status: 'claimed' };
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+      const output = await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      const existing = output.Item;
+      // Gone, finished failed or lease expired since the write: another round can take it.
+      if (!existing || isExpired(existing, nowMs)) continue;
+      const status = existing.status;
+      if (status === 'done') {
+        const outcome = outcomeOf(existing, key.pk);
+        if (outcome !== 'failed') return { status: 'duplicate', outcome };
+      } else if (status === 'processing') {
+        if (numberOf(existing, 'leaseUntil', key.pk) >= nowMs) return { status: 'in-progress' };
+      } else {
+        throw new Error(`Ledger item ${key.pk} has an unknown status ${JSON.stringify(status)}`);
+      }
+    }
+    // The claim kept changing under us: someone else is busy with the event, so a later retry
+    // is the safe answer (never a second email).
+    return { status: 'in-progress' };
+  }
+
+  async finishEvent(eventId: string, outcome: Outcome, now: Date): Promise<void> {
+    if (!isOutcome(outcome)) throw new Error(`Unknown outcome ${JSON.stringify(outcome)}`);
+    const nowMs = millis(now, 'now');
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...claimKey(eventId),
+          status: 'done',
+          outcome,
+          finishedAt: now.toISOString(),
+          [TTL]: epochSeconds(nowMs + this.claimTtlMs),
+        },
+      }),
+    );
+  }
+
+  async releaseEvent(eventId: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: claimKey(eventId),
+          // A finished event stays finished: a late release must not turn it back into new.
+          ConditionExpression: '#status = :processing',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':processing': 'processing' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async decideFold(key: string, eventId: string, now: Date, windowMs: number): Promise<FoldDecision> {
+    const itemKey = foldItemKey(key);
+    const nowMs = millis(now, 'now');
+    const cutoff = nowMs - windowMs;
+    const expiresAt = epochSeconds(nowMs + windowMs + FOLD_RETENTION_AFTER_WINDOW_MS);
+    const nowSeconds = epochSeconds(nowMs);
+    for (let round = 0; round < MAX_CONDITIONAL_ROUNDS; round++) {
+      try {
+        const output = await this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: itemKey,
+            UpdateExpression:
+              'SET #lastSentAt = :now, #lastSentEventId = :eventId, #foldedCount = :zero, #ttl = :expiresAt REMOVE #firstFoldedAt',
+            ConditionExpression: 'attribute_not_exists(#pk) OR #lastSentAt <= :cutoff OR #ttl < :nowSeconds',
+            ExpressionAttributeNames: {
+              '#pk': PK,
+              '#lastSentAt': 'lastSentAt',
+              '#lastSentEventId': 'lastSentEventId',
+              '#foldedCount': 'foldedCount',
+              '#firstFoldedAt': 'firstFoldedAt',
+              '#ttl': TTL,
+            },
+            ExpressionAttributeValues: {
+              ':now': nowMs,
+              ':eventId': eventId,
+              ':zero': 0,
+              ':expiresAt': expiresAt,
+              ':cutoff': cutoff,
+              ':nowSeconds': nowSeconds,
+            },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        const old = output.Attributes;
+        if (!old || isExpired(old, nowMs)) return { send: true };
+        return { send: true, previous: foldStateOf(old, itemKey.pk) };
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+      try {
+        const output = await this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: itemKey,
+            UpdateExpression:
+              'SET #firstFoldedAt = if_not_exists(#firstFoldedAt, :now), #ttl = :expiresAt ADD #foldedCount :one',
+            // The same window test, negated: if the item was undone or expired in between, the
+            // next round sends instead.
+            ConditionExpression: 'attribute_exists(#pk) AND #lastSentAt > :cutoff AND #ttl >= :nowSeconds',
+            ExpressionAttributeNames: {
+              '#pk': PK,
+              '#lastSentAt': 'lastSentAt',
+              '#foldedCount': 'foldedCount',
+              '#firstFoldedAt': 'firstFoldedAt',
+              '#ttl': TTL,
+            },
+            ExpressionAttributeValues: {
+              ':now': nowMs,
+              ':one': 1,
+              ':expiresAt': expiresAt,
+              ':cutoff': cutoff,
+              ':nowSeconds': nowSeconds,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        if (!output.Attributes) throw new Error(`DynamoDB returned no attributes for ${itemKey.pk}`);
+        return { send: false, state: foldStateOf(output.Attributes, itemKey.pk) };
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+    }
+    // Thrown, not guessed: the caller treats it as temporary and the platform retries.
+    throw new Error(
+      `The fold state of "${key}" changed during each of ${MAX_CONDITIONAL_ROUNDS} attempts to decide`,
+    );
+  }
+
+  async undoFold(key: string, eventId: string, previous: FoldState | undefined): Promise<void> {
+    const itemKey = foldItemKey(key);
+    // Only the event that took the slot may give it back; anything newer has moved on.
+    const condition = {
+      ConditionExpression: '#lastSentEventId = :eventId',
+      ExpressionAttributeNames: { '#lastSentEventId': 'lastSentEventId' },
+      ExpressionAttributeValues: { ':eventId': eventId },
+    };
+    try {
+      if (!previous) {
+        await this.documents.send(
+          new DeleteCommand({ TableName: this.tableName, Key: itemKey, ...condition }),
+        );
+        return;
+      }
+      const firstFoldedAt =
+        previous.firstFoldedAt === undefined ? undefined : millis(previous.firstFoldedAt, 'firstFoldedAt');
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKey,
+          // The TTL stays as it is: it was set from a later time than the restored state's.
+          UpdateExpression: `SET #lastSentAt = :lastSentAt, #lastSentEventId = :previousEventId, #foldedCount = :foldedCount${
+            firstFoldedAt === undefined ? ' REMOVE #firstFoldedAt' : ', #firstFoldedAt = :firstFoldedAt'
+          }`,
+          ConditionExpression: condition.ConditionExpression,
+          ExpressionAttributeNames: {
+            ...condition.ExpressionAttributeNames,
+            '#lastSentAt': 'lastSentAt',
+            '#foldedCount': 'foldedCount',
+            '#firstFoldedAt': 'firstFoldedAt',
+          },
+          ExpressionAttributeValues: {
+            ...condition.ExpressionAttributeValues,
+            ':lastSentAt': millis(previous.lastSentAt, 'lastSentAt'),
+            ':previousEventId': previous.lastSentEventId,
+            ':foldedCount': previous.foldedCount,
+            ...(firstFoldedAt === undefined ? {} : { ':firstFoldedAt': firstFoldedAt }),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async record(record: DeliveryRecord): Promise<void> {
+    const eventTime = isoOf(record.eventTime, 'eventTime');
+    const atMs = millis(record.at, 'at');
+    const item: Item = {
+      [PK]: clusterPartition(record.clusterId),
+      [SK]: `AT#${eventTime}#${record.eventId}`,
+      clusterId: record.clusterId,
+      eventId: record.eventId,
+      condition: record.condition,
+      outcome: record.outcome,
+      recipients: [...record.recipients],
+      at: record.at,
+      eventTime: record.eventTime,
+      [TTL]: epochSeconds(atMs + this.recordTtlMs),
+    };
+    if (record.reason !== undefined) item.reason = record.reason;
+    if (record.messageId !== undefined) item.messageId = record.messageId;
+    if (record.appliance !== undefined) item.appliance = record.appliance;
+    if (record.transient !== undefined) item.transient = record.transient;
+    if (record.envelope !== undefined) {
+      // A string, not a map: the envelope is kept verbatim for a replay, never queried, and
+      // DynamoDB maps cannot hold empty keys or every JSON shape an event may carry.
+      const envelope = JSON.stringify(record.envelope);
+      if (Buffer.byteLength(envelope, 'utf8') <= MAX_ENVELOPE_BYTES) item.envelope = envelope;
+      else item.envelopeOmitted = true;
+    }
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+
+  async list(clusterId: string, options: ListOptions): Promise<DeliveryRecord[]> {
+    const since = options.since ? `AT#${isoOf(options.since, 'since')}` : undefined;
+    return this.query(clusterId, options.limit, since, false);
+  }
+
+  /** A cluster's failed records, newest first, for a replay once the cause is fixed. */
+  async listFailed(options: ListFailedOptions = {}): Promise<DeliveryRecord[]> {
+    if (options.clusterId === undefined) {
+      throw new Error('DynamoDbLedger.listFailed needs a clusterId: failed records are found per cluster');
+    }
+    return this.query(options.clusterId, options.limit ?? Number.POSITIVE_INFINITY, undefined, true);
+  }
+
+  private async query(
+    clusterId: string,
+    limit: number,
+    fromSortKey: string | undefined,
+    failedOnly: boolean,
+  ): Promise<DeliveryRecord[]> {
+    const wanted = Math.floor(limit);
+    const records: DeliveryRecord[] = [];
+    if (!(wanted > 0)) return records;
+    let startKey: Item | undefined;
+    do {
+      const remaining = wanted - records.length;
+      const input: QueryCommandInput = {
+        TableName: this.tableName,
+        KeyConditionExpression: fromSortKey
+          ? '#pk = :pk AND #sk >= :from'
+          : '#pk = :pk AND begins_with(#sk, :from)',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: { ':pk': clusterPartition(clusterId), ':from': fromSortKey ?? 'AT#' },
+        ScanIndexForward: false,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      };
+      if (failedOnly) {
+        // Limit counts items before the filter, so a filtered query reads whole pages instead.
+        input.FilterExpression = '#outcome = :failed';
+        input.ExpressionAttributeNames = { ...input.ExpressionAttributeNames, '#outcome': 'outcome' };
+        input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':failed': 'failed' };
+      } else if (Number.isFinite(remaining)) {
+        input.Limit = remaining;
+      }
+      const page = await this.documents.send(new QueryCommand(input));
+      for (const item of page.Items ?? []) {
+        if (records.length >= wanted) break;
+        records.push(recordOf(item));
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && records.length < wanted);
+    return records;
+  }
+}
+
+/** True for DynamoDB's "condition not met" (checked by name: errors may come from another realm). */
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'name' in error &&
+    error.name === 'ConditionalCheckFailedException'
+  );
+}
+
+function claimKey(eventId: string) {
+  return { [PK]: `EVENT#${eventId}`, [SK]: 'CLAIM' };
+}
+
+function foldItemKey(key: string) {
+  return { [PK]: `FOLD#${key}`, [SK]: 'FOLD' };
+}
+
+function clusterPartition(clusterId: string): string {
+  return `CLUSTER#${clusterId}`;
+}
+
+function isExpired(item: Item, nowMs: number): boolean {
+  const expiresAt = item[TTL];
+  return typeof expiresAt === 'number' && expiresAt < epochSeconds(nowMs);
+}
+
+function foldStateOf(item: Item, where: string): FoldState {
+  const state: FoldState = {
+    lastSentAt: new Date(numberOf(item, 'lastSentAt', where)).toISOString(),
+    lastSentEventId: stringOf(item, 'lastSentEventId', where),
+    foldedCount: numberOf(item, 'foldedCount', where),
+  };
+  if (item.firstFoldedAt !== undefined) {
+    state.firstFoldedAt = new Date(numberOf(item, 'firstFoldedAt', where)).toISOString();
+  }
+  return state;
+}
+
+function recordOf(item: Item): DeliveryRecord {
+  const where = `${String(item[PK])} ${String(item[SK])}`;
+  const recipients = item.recipients;
+  if (!Array.isArray(recipients) || !recipients.every((r) => typeof r === 'string')) {
+    throw new Error(`Ledger item ${where} has no valid recipients`);
+  }
+  const record: DeliveryRecord = {
+    clusterId: stringOf(item, 'clusterId', where),
+    eventId: stringOf(item, 'eventId', where),
+    condition: stringOf(item, 'condition', where),
+    outcome: outcomeOf(item, where),
+    recipients: recipients as string[],
+    at: stringOf(item, 'at', where),
+    eventTime: stringOf(item, 'eventTime', where),
+  };
+  if (typeof item.reason === 'string') record.reason = item.reason;
+  if (typeof item.messageId === 'string') record.messageId = item.messageId;
+  if (typeof item.appliance === 'string') record.appliance = item.appliance;
+  if (typeof item.transient === 'boolean') record.transient = item.transient;
+  if (typeof item.envelope === 'string') {
+    try {
+      record.envelope = JSON.parse(item.envelope);
+    } catch {
+      throw new Error(`Ledger item ${where} holds an envelope that is not valid JSON`);
+    }
+  }
+  return record;
+}
+
+function outcomeOf(item: Item, where: string): Outcome {
+  const outcome: unknown = item.outcome;
+  if (!isOutcome(outcome)) {
+    throw new Error(`Ledger item ${where} has an unknown outcome ${JSON.stringify(outcome)}`);
+  }
+  return outcome;
+}
+
+function isOutcome(value: unknown): value is Outcome {
+  return (OUTCOMES as readonly unknown[]).includes(value);
+}
+
+function stringOf(item: Item, name: string, where: string): string {
+  const value = item[name];
+  if (typeof value !== 'string') throw new Error(`Ledger item ${where} has no string ${name}`);
+  return value;
+}
+
+function numberOf(item: Item, name: string, where: string): number {
+  const value = item[name];
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new Error(`Ledger item ${where} has no number ${name}`);
+  }
+  return value;
+}
+
+function epochSeconds(ms: number): number {
+  return Math.floor(ms / 1000);
+}
+
+function days(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`DynamoDbLedger: ${name} must be a number > 0, got ${value}`);
+  }
+  return value * DAY_MS;
+}

@@ -1,0 +1,504 @@
+import { isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
+import { format } from 'node:util';
+import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nodemailer';
+import type { SmtpSettings } from '../../core/config/email-config.js';
+import {
+  AUTH_NOT_OFFERED,
+  parseSmtpReply,
+  STARTTLS_NOT_OFFERED,
+  STARTTLS_REFUSED,
+} from '../../core/mail/diagnostics.js';
+import {
+  DeliveryError,
+  type DeliveryFailure,
+  type DeliveryStage,
+  type Mailer,
+  type OutgoingMessage,
+  type SendReceipt,
+} from '../../core/mail/mailer.js';
+import { redact } from '../../kernel/text.js';
+import { type MailOptions, mailOptions } from './mime.js';
+
+export type SmtpCredentials = { user: string; pass: string } | { user: string; accessToken: string };
+
+export interface SmtpTimeouts {
+  /** Until the TCP connection (and, for implicit TLS, the handshake) is up; includes DNS. */
+  connectionMs?: number;
+  /** Until the server's 220 greeting, and again for a STARTTLS handshake. */
+  greetingMs?: number;
+  /** Inactivity on an established connection. */
+  socketMs?: number;
+  dnsMs?: number;
+}
+
+export interface SmtpMailerOptions {
+  settings: SmtpSettings;
+  /** Resolved by the caller (password from the store, access token from the OAuth client); none for auth type none. */
+  credentials?: SmtpCredentials;
+  timeouts?: SmtpTimeouts;
+  /** Extra values to redact from the transcript and from error messages. */
+  secrets?: string[];
+  /** EHLO name; nodemailer derives one from the machine's host name when absent. */
+  clientName?: string;
+  /**
+   * CA certificates (PEM) to trust in addition to Node's bundled roots: a relay behind a private
+   * CA, or a test server's own certificate.
+   */
+  ca?: string[];
+}
+
+// Lambda's whole invocation is the budget; these leave room for a retry inside it.
+const DEFAULT_TIMEOUTS: Required<SmtpTimeouts> = {
+  connectionMs: 10_000,
+  greetingMs: 10_000,
+  socketMs: 30_000,
+  dnsMs: 10_000,
+};
+
+const MAX_TRANSCRIPT_LINES = 200;
+const TRANSCRIPT_HEAD_LINES = 40;
+const MAX_LINE_LENGTH = 500;
+
+/** Sends through an SMTP relay, one connection per message, and explains every failure. */
+export class SmtpMailer implements Mailer {
+  private readonly timeouts: Required<SmtpTimeouts>;
+  private readonly secrets: string[];
+
+  constructor(private readonly options: SmtpMailerOptions) {
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...definedOnly(options.timeouts ?? {}) };
+    this.secrets = secretVariants(options.credentials, options.secrets ?? []);
+  }
+
+  get destination(): string {
+    const { host, port } = this.options.settings;
+    return `smtp://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+  }
+
+  async send(message: OutgoingMessage): Promise<SendReceipt> {
+    const transcript = new Transcript(this.secrets);
+    let composed: MailOptions;
+    try {
+      composed = mailOptions(message);
+    } catch (error) {
+      throw new DeliveryError({
+        stage: 'data',
+        transient: false,
+        reason: 'COMPOSE_FAILED',
+        message: this.redact(`The message could not be composed: ${errorMessage(error)}`),
+      });
+    }
+    const transporter = nodemailer.createTransport(this.transportOptions(transcript));
+    try {
+      // nodemailer composes with the same MailComposer and streams the message to the relay
+      // while it is generated.
+      const info = await transporter.sendMail(composed);
+      return {
+        messageId: composed.messageId,
+        accepted: info.accepted.map(String),
+        rejected: info.rejected.map(String),
+        response: this.redact(info.response),
+        // Formatted when read (a test email shows it; a notification does not).
+        get transcript() {
+          return transcript.lines();
+        },
+        destination: this.destination,
+      };
+    } catch (error) {
+      throw new DeliveryError(this.classify(error as NodemailerError, transcript));
+    } finally {
+      transporter.close();
+    }
+  }
+
+  private transportOptions(transcript: Transcript): SMTPTransportOptions {
+    const { host, port, encryption, verifyCertificate } = this.options.settings;
+    const credentials = this.options.credentials;
+    // The mode comes from the configuration alone; nodemailer would otherwise guess from the port.
+    const mode =
+      encryption === 'tls'
+        ? { secure: true }
+        : encryption === 'starttls'
+          ? { secure: false, requireTLS: true }
+          : { secure: false, ignoreTLS: true };
+    return {
+      host,
+      port,
+      ...mode,
+      ...(this.options.clientName ? { name: this.options.clientName } : {}),
+      tls: {
+        rejectUnauthorized: verifyCertificate,
+        minVersion: 'TLSv1.2',
+        ...(isIP(host) === 0 ? { servername: host } : {}),
+        // `ca` replaces Node's roots, so the extra certificates are added to them.
+        ...(this.options.ca?.length ? { ca: [...rootCertificates, ...this.options.ca] } : {}),
+      },
+      ...(credentials
+        ? {
+            auth:
+              'accessToken' in credentials
+                ? { type: 'OAuth2', user: credentials.user, accessToken: credentials.accessToken }
+                : { user: credentials.user, pass: credentials.pass },
+            // nodemailer skips AUTH when the server does not advertise it, and the message would
+            // then go out unauthenticated; with credentials configured, that must fail instead.
+            forceAuth: true,
+          }
+        : {}),
+      connectionTimeout: this.timeouts.connectionMs,
+      greetingTimeout: this.timeouts.greetingMs,
+      socketTimeout: this.timeouts.socketMs,
+      dnsTimeout: this.timeouts.dnsMs,
+      // transactionLog logs commands and replies but, unlike `debug`, never the message data.
+      transactionLog: true,
+      debug: false,
+      logger: transcript.logger(),
+    };
+  }
+
+  private classify(error: NodemailerError, transcript: Transcript): DeliveryFailure {
+    const reply = typeof error.response === 'string' ? parseSmtpReply(error.response) : undefined;
+    const code = error.responseCode ?? reply?.code;
+    const command = error.command && !INTERNAL_COMMANDS.has(error.command) ? error.command : undefined;
+    const { stage, reason } = this.stageAndReason(error, command, transcript);
+    const failure: DeliveryFailure = {
+      stage,
+      message: this.redact(this.describe(error, reason, reply)),
+      transient: isTransient(code, reason, stage),
+      transcript: transcript.lines(),
+    };
+    if (code !== undefined) failure.code = code;
+    if (reply?.enhancedCode) failure.enhancedCode = reply.enhancedCode;
+    if (reason) failure.reason = reason;
+    if (command) failure.command = command;
+    return failure;
+  }
+
+  private stageAndReason(
+    error: NodemailerError,
+    command: string | undefined,
+    transcript: Transcript,
+  ): { stage: DeliveryStage; reason?: string } {
+    const original = error.originalCode;
+    switch (error.code) {
+      case 'EDNS':
+        return { stage: 'dns', reason: original ?? 'EDNS' };
+      case 'ETIMEDOUT': {
+        const reason = error.timeoutType ?? 'ETIMEDOUT';
+        if (reason === 'CONNECT_TIMEOUT' || reason === 'GREETING_TIMEOUT')
+          return { stage: 'connect', reason };
+        if (reason === 'UPGRADE_TIMEOUT') return { stage: 'tls', reason };
+        return { stage: transcript.stage(), reason };
+      }
+      case 'ETLS':
+        if (command === 'STARTTLS' && error.responseCode !== undefined) {
+          return {
+            stage: 'tls',
+            reason: transcript.offersStartTls() ? STARTTLS_REFUSED : STARTTLS_NOT_OFFERED,
+          };
+        }
+        return { stage: 'tls', reason: original ?? 'ETLS' };
+      case 'EAUTH':
+        // forceAuth sends AUTH even when EHLO did not offer it; the refusal then means "no AUTH here".
+        if (error.responseCode !== undefined && !transcript.offersAuth())
+          return { stage: 'auth', reason: AUTH_NOT_OFFERED };
+        return { stage: 'auth', reason: original ?? error.code };
+      case 'ENOAUTH':
+      case 'EOAUTH2':
+        return { stage: 'auth', reason: original ?? error.code };
+      case 'EENVELOPE':
+        return { stage: command === 'DATA' ? 'data' : 'envelope', reason: error.code };
+      case 'EMESSAGE':
+      case 'ESTREAM':
+        return { stage: 'data', reason: error.code };
+    }
+    // Certificate and handshake errors arrive as socket errors; Node's code tells them apart.
+    if (original && isTlsReason(original)) return { stage: 'tls', reason: original };
+    const stage = command ? stageOfCommand(command) : transcript.stage();
+    return { stage, reason: original ?? error.code ?? 'UNKNOWN' };
+  }
+
+  private describe(
+    error: NodemailerError,
+    reason: string | undefined,
+    reply: ReturnType<typeof parseSmtpReply> | undefined,
+  ): string {
+    const { host, port } = this.options.settings;
+    const where = `${host}:${port}`;
+    if (reason === STARTTLS_NOT_OFFERED) {
+      return `STARTTLS is required, but ${where} does not offer it${reply ? `; it answered STARTTLS with: ${formatReply(reply)}` : ''}`;
+    }
+    if (reason === AUTH_NOT_OFFERED) {
+      return `Credentials are configured, but ${where} does not offer AUTH${reply ? `; it answered ${error.command ?? 'AUTH'} with: ${formatReply(reply)}` : ''}`;
+    }
+    if (reply) return formatReply(reply);
+    switch (reason) {
+      case 'CONNECT_TIMEOUT':
+        return `Could not connect to ${where} within ${seconds(this.timeouts.connectionMs)}`;
+      case 'GREETING_TIMEOUT':
+        return `Connected to ${where}, but the server sent no greeting within ${seconds(this.timeouts.greetingMs)}`;
+      case 'UPGRADE_TIMEOUT':
+        return `The TLS handshake with ${where} did not finish within ${seconds(this.timeouts.greetingMs)}`;
+      case 'SOCKET_TIMEOUT':
+        return `The server at ${where} stopped answering for ${seconds(this.timeouts.socketMs)}`;
+      case 'ECONNREFUSED':
+        return `Connection refused by ${where}`;
+    }
+    const text = cleanErrorText(error.message);
+    if (error.code === 'EDNS') return `DNS lookup of ${host} failed: ${text}`;
+    if (reason && isTlsReason(reason)) return `TLS handshake with ${where} failed: ${text} (${reason})`;
+    return text;
+  }
+
+  private redact(text: string): string {
+    return redact(text, this.secrets);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classification helpers
+// ---------------------------------------------------------------------------------------------
+
+/** nodemailer's markers for "no SMTP command": not worth showing as the failing command. */
+const INTERNAL_COMMANDS = new Set(['CONN', 'API']);
+
+const TLS_REASON = /^(ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|UNABLE_TO_|HOSTNAME_MISMATCH|EPROTO$)/;
+const isTlsReason = (reason: string) => TLS_REASON.test(reason);
+
+// Failures a retry can fix; everything else needs the admin (or a different message).
+const TRANSIENT_REASONS = new Set([
+  'CONNECT_TIMEOUT',
+  'GREETING_TIMEOUT',
+  'UPGRADE_TIMEOUT',
+  'SOCKET_TIMEOUT',
+  'ETIMEDOUT',
+  'ETIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ECONNECTION',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ESERVFAIL',
+]);
+
+function isTransient(code: number | undefined, reason: string | undefined, stage: DeliveryStage): boolean {
+  if (code !== undefined && code >= 400) return code < 500;
+  if (reason && TRANSIENT_REASONS.has(reason)) return true;
+  if (reason && (isTlsReason(reason) || reason === 'ENOTFOUND' || reason === 'ENODATA')) return false;
+  return stage === 'connect';
+}
+
+function stageOfCommand(command: string): DeliveryStage {
+  const verb = command.split(' ')[0]?.toUpperCase() ?? '';
+  switch (verb) {
+    case 'STARTTLS':
+      return 'tls';
+    case 'AUTH':
+      return 'auth';
+    case 'MAIL':
+    case 'RCPT':
+      return 'envelope';
+    case 'DATA':
+    case 'BDAT':
+      return 'data';
+    default:
+      return 'connect';
+  }
+}
+
+function formatReply(reply: ReturnType<typeof parseSmtpReply>): string {
+  return [reply.code, reply.enhancedCode, reply.text]
+    .filter((part) => part !== undefined && part !== '')
+    .join(' ');
+}
+
+/** OpenSSL's messages carry library internals (`80BC...:error:0A00010B:SSL routines:...`). */
+function cleanErrorText(text: string): string {
+  const openssl = /^[0-9A-F]+:error:[0-9A-F]+:[^:]+:[^:]*:([^:]+):/.exec(text.trim());
+  if (openssl?.[1]) return openssl[1];
+  return text.trim();
+}
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redaction
+// ---------------------------------------------------------------------------------------------
+
+const base64 = (value: string) => Buffer.from(value, 'utf8').toString('base64');
+
+/** Every form in which a credential can appear on the wire: plain, and the SASL encodings. */
+function secretVariants(credentials: SmtpCredentials | undefined, extra: string[]): string[] {
+  const values = [...extra];
+  if (credentials && 'pass' in credentials) {
+    values.push(credentials.pass, base64(`\0${credentials.user}\0${credentials.pass}`));
+  }
+  if (credentials && 'accessToken' in credentials) {
+    values.push(
+      credentials.accessToken,
+      base64(`user=${credentials.user}\x01auth=Bearer ${credentials.accessToken}\x01\x01`),
+    );
+  }
+  const all = values.filter((v) => v.length > 0).flatMap((v) => [v, base64(v)]);
+  // Longest first, so that a secret inside a longer one does not leave the rest visible.
+  return [...new Set(all)].sort((a, b) => b.length - a.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transcript: nodemailer's log, as C:/S: lines, bounded, redacted, without the message
+// ---------------------------------------------------------------------------------------------
+
+interface LogEntry {
+  tnx?: string;
+}
+
+/** Log sources that are about this library's internals rather than the SMTP session. */
+const SKIPPED_TNX = new Set(['create', 'transport', 'send', 'OAUTH2']);
+const SMTP_VERB = /^(EHLO|HELO|LHLO|STARTTLS|AUTH|MAIL|RCPT|DATA|BDAT|RSET|QUIT|NOOP)\b/i;
+
+/** One call of nodemailer's logger, kept as it came: formatting waits until someone reads it. */
+interface RawEntry {
+  tnx: string | undefined;
+  message: unknown;
+  args: unknown[];
+}
+
+/**
+ * The SMTP dialogue of one send. nodemailer reports each command and reply as it happens; the
+ * entries are kept raw (a push per line) and turned into redacted text lines only when a
+ * failure or a test email shows them, so a successful notification does not pay for formatting
+ * a transcript nobody reads.
+ */
+class Transcript {
+  private readonly entries = new HeadAndTail<RawEntry>();
+  private replayed: TranscriptState | undefined;
+
+  constructor(private readonly secrets: readonly string[]) {}
+
+  logger(): Record<string, (entry: unknown, message?: unknown, ...args: unknown[]) => void> {
+    const log = (entry: unknown, message?: unknown, ...args: unknown[]) => {
+      const tnx =
+        typeof entry === 'object' && entry !== null
+          ? (entry as LogEntry).tnx
+          : (undefined as string | undefined);
+      if (tnx && SKIPPED_TNX.has(tnx)) return;
+      this.replayed = undefined;
+      const raw: RawEntry =
+        typeof entry === 'string'
+          ? { tnx, message: entry, args: message === undefined ? args : [message, ...args] }
+          : { tnx, message, args };
+      this.entries.push(raw);
+    };
+    return { trace: log, debug: log, info: log, warn: log, error: log, fatal: log };
+  }
+
+  private state(): TranscriptState {
+    if (this.replayed) return this.replayed;
+    const state = new TranscriptState(this.secrets);
+    for (const raw of this.entries.head) state.record(raw);
+    state.lines.omit(this.entries.omitted);
+    for (const raw of this.entries.tail) state.record(raw);
+    this.replayed = state;
+    return state;
+  }
+
+  lines(): string[] {
+    return this.state().lines.items((omitted) => `* … ${omitted} lines omitted …`);
+  }
+
+  /** Where the session was when it broke, from the last command the client sent. */
+  stage(): DeliveryStage {
+    const verb = this.state().lastVerb;
+    return verb ? stageOfCommand(verb) : 'connect';
+  }
+
+  /** Whether the first EHLO reply offered STARTTLS. */
+  offersStartTls(): boolean {
+    return /^\d{3}[ -]STARTTLS\b/im.test(this.state().ehloReplies[0] ?? '');
+  }
+
+  /** Whether the latest EHLO reply (after STARTTLS, if any) offered AUTH. */
+  offersAuth(): boolean {
+    return /^\d{3}[ -]AUTH\b/im.test(this.state().ehloReplies.at(-1) ?? '');
+  }
+}
+
+/** The transcript's text lines and what they say about the session, built from the raw entries. */
+class TranscriptState {
+  readonly lines = new HeadAndTail<string>();
+  lastVerb: string | undefined;
+  readonly ehloReplies: string[] = [];
+
+  constructor(private readonly secrets: readonly string[]) {}
+
+  record({ tnx, message, args }: RawEntry): void {
+    const text = format(message ?? '', ...args);
+    if (tnx === 'message') {
+      // Only the size line; the message itself never enters the transcript.
+      const size = /^<(\d+) bytes/.exec(text);
+      if (size) this.push(`C: <message, ${size[1]} bytes, not shown>`);
+      return;
+    }
+    if (tnx === 'client') {
+      const verb = SMTP_VERB.exec(text)?.[1]?.toUpperCase();
+      if (verb) this.lastVerb = verb;
+      for (const line of text.split(/\r?\n/)) this.push(`C: ${line}`);
+      return;
+    }
+    if (tnx === 'server') {
+      if (this.lastVerb === 'EHLO' || this.lastVerb === 'HELO') {
+        this.ehloReplies.push(text);
+        this.lastVerb = undefined;
+      }
+      for (const line of text.split(/\r?\n/)) this.push(`S: ${line}`);
+      return;
+    }
+    for (const line of cleanErrorText(text).split(/\r?\n/)) this.push(`* ${line}`);
+  }
+
+  private push(line: string): void {
+    const clean = redact(line, this.secrets);
+    this.lines.push(clean.length > MAX_LINE_LENGTH ? `${clean.slice(0, MAX_LINE_LENGTH - 1)}…` : clean);
+  }
+}
+
+/**
+ * At most MAX_TRANSCRIPT_LINES items: the first ones and the latest ones. The end of a dialogue
+ * explains a failure and its start shows the greeting and EHLO, so the middle is what goes.
+ */
+class HeadAndTail<T> {
+  readonly head: T[] = [];
+  readonly tail: T[] = [];
+  omitted = 0;
+
+  push(item: T): void {
+    if (this.head.length < TRANSCRIPT_HEAD_LINES && this.omitted === 0 && this.tail.length === 0) {
+      this.head.push(item);
+      return;
+    }
+    this.tail.push(item);
+    if (this.tail.length > MAX_TRANSCRIPT_LINES - TRANSCRIPT_HEAD_LINES - 1) {
+      this.tail.shift();
+      this.omitted++;
+    }
+  }
+
+  /** Items dropped elsewhere (before these were built) count as omitted here too. */
+  omit(count: number): void {
+    this.omitted += count;
+  }
+
+  items(note: (omitted: number) => T): T[] {
+    return this.omitted > 0 ? [...this.head, note(this.omitted), ...this.tail] : [...this.head, ...this.tail];
+  }
+}

@@ -1,0 +1,62 @@
+import { NotFoundError, ValidationError } from '../../kernel/field-issues.js';
+import type { MailerFactory } from '../mail/mailer.js';
+import { sendTestEmail, type TestEmailResult } from '../mail/test-email.js';
+import type { Clock, Log } from '../ports.js';
+import type { ConfigStore } from './config-store.js';
+import type { EmailConfig } from './email-config.js';
+import { keepStoredSecrets, missingSecrets } from './secrets.js';
+import { keepOAuthGrant, STORED_SCHEMA_VERSION, type StoredEmailConfig } from './stored-config.js';
+
+export interface EmailConfigServiceDeps {
+  store: ConfigStore;
+  mailers: MailerFactory;
+  clock: Clock;
+  log: Log;
+}
+
+export interface SaveResult {
+  document: StoredEmailConfig;
+  created: boolean;
+}
+
+/** The use cases behind the admin API's configuration routes. */
+export class EmailConfigService {
+  constructor(private readonly deps: EmailConfigServiceDeps) {}
+
+  async get(clusterId: string): Promise<StoredEmailConfig> {
+    const document = await this.deps.store.get(clusterId);
+    if (!document) throw new NotFoundError(`Cluster "${clusterId}" has no email configuration`);
+    return document;
+  }
+
+  /** Creates or replaces the configuration; secrets left out are kept from the stored one. */
+  async save(clusterId: string, input: EmailConfig): Promise<SaveResult> {
+    const previous = await this.deps.store.get(clusterId);
+    const config = keepStoredSecrets(input, previous?.config);
+    const missing = missingSecrets(config);
+    if (missing.length > 0) throw new ValidationError('Invalid email configuration', missing);
+    // The OAuth2 grant survives a save unless the save moved to another client, tenant or provider.
+    const oauth = keepOAuthGrant(config, previous);
+    const document: StoredEmailConfig = {
+      schemaVersion: STORED_SCHEMA_VERSION,
+      clusterId,
+      updatedAt: this.deps.clock().toISOString(),
+      config,
+      ...(oauth ? { oauth } : {}),
+    };
+    await this.deps.store.put(document);
+    this.deps.log.info('Email configuration saved', {
+      clusterId,
+      created: !previous,
+      transport: config.transport,
+      authType: config.smtp?.auth.type,
+    });
+    return { document, created: !previous };
+  }
+
+  async sendTestEmail(clusterIdOrDocument: string | StoredEmailConfig): Promise<TestEmailResult> {
+    const document =
+      typeof clusterIdOrDocument === 'string' ? await this.get(clusterIdOrDocument) : clusterIdOrDocument;
+    return sendTestEmail(this.deps, document);
+  }
+}

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import {
+  AdminContactsSchema,
+  EmailAddressSchema,
+  EndpointUrlSchema,
+  HostSchema,
+  PortSchema,
+  readOnly,
+  ScopesSchema,
+  SecretSchema,
+  SenderSchema,
+  singleLine,
+} from './field-schemas.js';
+import { MICROSOFT_DEFAULT_TENANT, OAUTH_PROVIDERS, oauthPreset, SMTP_ENCRYPTIONS } from './presets.js';
+
+// The configuration document an admin writes: one schema for the API body, the stored
+// document and the local file.
+
+const AuthNoneSchema = z.strictObject({ type: z.literal('none'), ...readOnly });
+
+const AuthPasswordSchema = z.strictObject({
+  type: z.literal('password'),
+  username: singleLine(256),
+  password: SecretSchema,
+  ...readOnly,
+});
+
+const AuthOAuth2Schema = z
+  .strictObject({
+    type: z.literal('oauth2'),
+    provider: z.enum(OAUTH_PROVIDERS, { error: 'must be one of microsoft, google, custom' }),
+    tenant: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$/, 'must be a tenant ID, a domain, "organizations" or "common"')
+      .optional(),
+    clientId: singleLine(256),
+    clientSecret: SecretSchema,
+    scopes: ScopesSchema.optional(),
+    authorizationEndpoint: EndpointUrlSchema.optional(),
+    tokenEndpoint: EndpointUrlSchema.optional(),
+    /** The mailbox that authenticates (XOAUTH2 user); defaults to the authorized account, then the sender. */
+    user: EmailAddressSchema.optional(),
+    ...readOnly,
+  })
+  .transform((auth, ctx) => {
+    const tenant = auth.provider === 'microsoft' ? (auth.tenant ?? MICROSOFT_DEFAULT_TENANT) : auth.tenant;
+    const preset = oauthPreset(auth.provider, tenant);
+    const resolved = {
+      ...auth,
+      tenant,
+      scopes: auth.scopes ?? preset?.scopes,
+      authorizationEndpoint: auth.authorizationEndpoint ?? preset?.authorizationEndpoint,
+      tokenEndpoint: auth.tokenEndpoint ?? preset?.tokenEndpoint,
+    };
+    for (const field of ['scopes', 'authorizationEndpoint', 'tokenEndpoint'] as const) {
+      if (resolved[field] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: 'is required for the custom provider' });
+      }
+    }
+    if (resolved.tenant === undefined) delete resolved.tenant;
+    return resolved as typeof resolved & {
+      scopes: string[];
+      authorizationEndpoint: string;
+      tokenEndpoint: string;
+    };
+  });
+
+const AuthSchema = z.discriminatedUnion('type', [AuthNoneSchema, AuthPasswordSchema, AuthOAuth2Schema], {
+  error: 'must be one of none, password, oauth2',
+});
+
+export const SmtpSettingsSchema = z.strictObject({
+  host: HostSchema,
+  port: PortSchema,
+  encryption: z.enum(SMTP_ENCRYPTIONS, { error: 'must be one of tls, starttls, none' }),
+  verifyCertificate: z.boolean({ error: 'must be true or false' }).default(true),
+  auth: AuthSchema.default({ type: 'none' }),
+});
+
+export const DEFAULT_REPEAT_INTERVAL_MINUTES = 240;
+
+const configShape = {
+  sender: SenderSchema,
+  transport: z.enum(['smtp', 'ses'], { error: 'must be "smtp" or "ses"' }).default('smtp'),
+  smtp: SmtpSettingsSchema.optional(),
+  adminContacts: AdminContactsSchema,
+  dailyNotice: z.boolean({ error: 'must be true or false' }).default(true),
+  language: z.enum(['en', 'de'], { error: 'must be "en" or "de"' }).default('en'),
+  /** Repeats of one condition from one appliance inside this window are folded (0 = never fold). */
+  repeatIntervalMinutes: z
+    .number({ error: 'must be a number of minutes' })
+    .int('must be a whole number')
+    .min(0, 'must be between 0 and 10080 (one week)')
+    .max(10080, 'must be between 0 and 10080 (one week)')
+    .default(DEFAULT_REPEAT_INTERVAL_MINUTES),
+};
+
+function checkTransport(config: { transport: string; smtp?: unknown }, ctx: z.RefinementCtx): void {
+  if (config.transport === 'smtp' && config.smtp === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['smtp'], message: 'is required when transport is "smtp"' });
+  }
+  if (config.transport === 'ses' && config.smtp !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['smtp'], message: 'must be absent when transport is "ses"' });
+  }
+}
+
+function stripReadOnly<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (key, v) => (key in readOnly ? undefined : v))) as T;
+}
+
+/** The canonical configuration, as stored (secrets included when set). */
+export const EmailConfigSchema = z
+  .strictObject(configShape)
+  .superRefine(checkTransport)
+  .transform(stripReadOnly);
+export type EmailConfig = z.output<typeof EmailConfigSchema>;
+export type SmtpSettings = NonNullable<EmailConfig['smtp']>;
+export type SmtpAuth = SmtpSettings['auth'];
+export type OAuth2Auth = Extract<SmtpAuth, { type: 'oauth2' }>;
+
+/**
+ * The body of `PUT /email-config`: the canonical shape, plus the read-only fields that GET
+ * returns (ignored), so a document fetched with GET can be edited and sent back as it is.
+ */
+export const EmailConfigInputSchema = z
+  .strictObject({
+    ...configShape,
+    clusterId: z.unknown().optional(),
+    updatedAt: z.unknown().optional(),
+    oauth: z.unknown().optional(),
+  })
+  .superRefine(checkTransport)
+  .transform(
+    ({ clusterId: _c, updatedAt: _u, oauth: _o, ...config }) => stripReadOnly(config) as EmailConfig,
+  );

@@ -1,0 +1,52 @@
+import type { FieldIssue } from '../../kernel/field-issues.js';
+import type { EmailConfig, SmtpAuth } from './email-config.js';
+import type { StoredEmailConfig } from './stored-config.js';
+
+// Secrets are write-only: a save may leave them out, GET never returns them, and every
+// transcript and message is redacted with them.
+
+/** A save that leaves a secret out keeps the stored one (for the same kind of authentication). */
+export function keepStoredSecrets(input: EmailConfig, previous: EmailConfig | undefined): EmailConfig {
+  const auth = input.smtp?.auth;
+  const before = previous?.smtp?.auth;
+  if (!auth || !before || auth.type !== before.type) return input;
+  if (auth.type === 'password' && before.type === 'password' && auth.password === undefined) {
+    return withAuth(input, { ...auth, password: before.password });
+  }
+  if (auth.type === 'oauth2' && before.type === 'oauth2' && auth.clientSecret === undefined) {
+    return withAuth(input, { ...auth, clientSecret: before.clientSecret });
+  }
+  return input;
+}
+
+function withAuth(config: EmailConfig, auth: SmtpAuth): EmailConfig {
+  if (!config.smtp) return config;
+  return { ...config, smtp: { ...config.smtp, auth } };
+}
+
+/** Secrets a configuration cannot work without, after the stored ones were merged in. */
+export function missingSecrets(config: EmailConfig): FieldIssue[] {
+  const auth = config.smtp?.auth;
+  if (auth?.type === 'password' && !auth.password) {
+    return [{ path: 'smtp.auth.password', message: 'is required (no password is stored yet)' }];
+  }
+  if (auth?.type === 'oauth2' && !auth.clientSecret) {
+    return [{ path: 'smtp.auth.clientSecret', message: 'is required (no client secret is stored yet)' }];
+  }
+  return [];
+}
+
+/**
+ * Every secret value of a configuration (or of a stored document, which adds the OAuth2
+ * refresh token), for redaction of transcripts and messages.
+ */
+export function secretsOf(configOrDocument: EmailConfig | StoredEmailConfig | undefined): string[] {
+  if (configOrDocument && 'config' in configOrDocument) {
+    const refreshToken = configOrDocument.oauth?.refreshToken;
+    return [...secretsOf(configOrDocument.config), ...(refreshToken ? [refreshToken] : [])];
+  }
+  const auth = configOrDocument?.smtp?.auth;
+  if (auth?.type === 'password') return auth.password ? [auth.password] : [];
+  if (auth?.type === 'oauth2') return auth.clientSecret ? [auth.clientSecret] : [];
+  return [];
+}

@@ -1,0 +1,291 @@
+// The daily "notification works" email (the seed's "Tägliche Kommunikationsmitteilung"): its
+// arrival proves delivery works, and its table shows what happened to every condition's events in
+// the period, so an admin sees the whole picture, including what was folded, rejected or failed.
+import { CATALOG, CONDITION_IDS, type ConditionId, isConditionId } from '../../../events/catalog.js';
+import { dateTimeFormat, escapeHtml, formatTime, type Language } from '../../kernel/text.js';
+import type { EmailConfig } from '../config/email-config.js';
+import { automaticMessage, formatInterval, htmlFooterRow, htmlPage } from '../mail/email-layout.js';
+import type { OutgoingMessage } from '../mail/mailer.js';
+import { describeDelivery } from '../mail/test-email.js';
+import type { DeliveryRecord, Outcome } from '../notify/delivery-ledger.js';
+
+export interface ConditionCounts {
+  /** Every event of the condition in the period, whatever became of it. */
+  received: number;
+  sent: number;
+  folded: number;
+  rejected: number;
+  failed: number;
+}
+
+/** The row for events that could not be tied to a catalog condition. */
+export const UNKNOWN_CONDITION = 'unknown';
+const DAILY_NOTICE = 'daily-notice';
+
+const COLUMNS = ['received', 'sent', 'folded', 'rejected', 'failed'] as const satisfies readonly (
+  | keyof ConditionCounts
+  | Outcome
+)[];
+
+const zero = (): ConditionCounts => ({ received: 0, sent: 0, folded: 0, rejected: 0, failed: 0 });
+
+function add(into: ConditionCounts, counts: ConditionCounts): void {
+  for (const column of COLUMNS) into[column] += counts[column];
+}
+
+/**
+ * Counts per condition id. Records of the daily notice itself are not events and are left out;
+ * a condition the catalog does not know (unidentifiable, or one since removed) counts as
+ * `unknown`. A redelivered event counts once, with its latest outcome, should a ledger return it twice.
+ */
+export function summarizeDeliveries(records: DeliveryRecord[]): Map<string, ConditionCounts> {
+  const latest = new Map<string, DeliveryRecord>();
+  for (const record of records) {
+    if (record.condition === DAILY_NOTICE) continue;
+    const seen = latest.get(record.eventId);
+    if (!seen || Date.parse(record.at) >= Date.parse(seen.at)) latest.set(record.eventId, record);
+  }
+  const counts = new Map<string, ConditionCounts>();
+  for (const record of latest.values()) {
+    const key = isConditionId(record.condition) ? record.condition : UNKNOWN_CONDITION;
+    const row = counts.get(key) ?? zero();
+    row.received += 1;
+    row[record.outcome] += 1;
+    counts.set(key, row);
+  }
+  return counts;
+}
+
+export interface DailyNoticeInput {
+  clusterId: string;
+  config: EmailConfig;
+  now: Date;
+  /** Start of the period the counts cover (normally `now` minus 24 hours). */
+  periodStart: Date;
+  counts: Map<string, ConditionCounts>;
+  /** The ledger's id of this notice, e.g. `daily-notice:<cluster>:<date>`. */
+  noticeId: string;
+}
+
+interface Row {
+  label: string;
+  counts: ConditionCounts;
+}
+
+const WORDS = {
+  en: {
+    subject: 'notification works',
+    cluster: 'cluster',
+    heading: 'Daily communication notice',
+    intro: (clusterId: string) =>
+      `If you are reading this, appliance-notifier can deliver email to the admin contacts of cluster ${clusterId}: notification works. This notice is sent once a day; if it stops arriving, alerts are not getting through either.`,
+    period: 'Period',
+    condition: 'Condition',
+    columns: { received: 'Received', sent: 'Sent', folded: 'Folded', rejected: 'Rejected', failed: 'Failed' },
+    total: 'Total',
+    unknown: 'Unidentifiable events (unknown type or malformed)',
+    legend:
+      'Received: events that arrived. Sent: emailed. Folded: repeats not emailed, counted in the next email. Rejected: invalid events. Failed: could not be delivered.',
+    problems: (summary: string, failed: number, clusterId: string) =>
+      `In this period: ${summary}. The delivery log has the reasons (GET /clusters/${clusterId}/deliveries).${failed > 0 ? ' Failed events can be replayed once the cause is fixed.' : ''}`,
+    noProblems: 'No event failed or was rejected in this period.',
+    settings: 'Delivery settings in use',
+    recipients: 'Recipients',
+    footer: 'Automatic message from appliance-notifier.',
+    notice: 'Notice',
+    generated: 'Generated',
+    attention: (failed: number, rejected: number) =>
+      [failed > 0 ? `${failed} failed` : '', rejected > 0 ? `${rejected} rejected` : '']
+        .filter(Boolean)
+        .join(', '),
+  },
+  de: {
+    subject: 'Benachrichtigung funktioniert',
+    cluster: 'Cluster',
+    heading: 'Tägliche Kommunikationsmitteilung',
+    intro: (clusterId: string) =>
+      `Wenn Sie diese E-Mail lesen, kann appliance-notifier E-Mails an die Admin-Kontakte des Clusters ${clusterId} zustellen: Die Benachrichtigung funktioniert. Diese Mitteilung kommt einmal täglich; bleibt sie aus, kommen auch Warnmeldungen nicht an.`,
+    period: 'Zeitraum',
+    condition: 'Meldung',
+    columns: {
+      received: 'Empfangen',
+      sent: 'Gesendet',
+      folded: 'Zusammengefasst',
+      rejected: 'Abgelehnt',
+      failed: 'Fehlgeschlagen',
+    },
+    total: 'Summe',
+    unknown: 'Nicht zuordenbare Ereignisse (unbekannter Typ oder fehlerhaft)',
+    legend:
+      'Empfangen: eingegangene Ereignisse. Gesendet: per E-Mail gemeldet. Zusammengefasst: Wiederholungen ohne eigene E-Mail, in der nächsten E-Mail gezählt. Abgelehnt: ungültige Ereignisse. Fehlgeschlagen: konnten nicht zugestellt werden.',
+    problems: (summary: string, failed: number, clusterId: string) =>
+      `In diesem Zeitraum: ${summary}. Die Gründe stehen im Zustellprotokoll (GET /clusters/${clusterId}/deliveries).${failed > 0 ? ' Fehlgeschlagene Ereignisse können nach Behebung der Ursache erneut eingespielt werden.' : ''}`,
+    noProblems: 'In diesem Zeitraum ist kein Ereignis fehlgeschlagen oder abgelehnt worden.',
+    settings: 'Verwendete Zustelleinstellungen',
+    recipients: 'Empfänger',
+    footer: 'Automatische Nachricht von appliance-notifier.',
+    notice: 'Mitteilung',
+    generated: 'Erstellt',
+    attention: (failed: number, rejected: number) =>
+      [failed > 0 ? `${failed} fehlgeschlagen` : '', rejected > 0 ? `${rejected} abgelehnt` : '']
+        .filter(Boolean)
+        .join(', '),
+  },
+} as const;
+
+function formatDate(date: Date, language: Language): string {
+  return dateTimeFormat(language, 'date').format(date);
+}
+
+/** The twelve catalog rows in catalog order, then `unknown` when anything landed there. */
+function rowsOf(counts: Map<string, ConditionCounts>, language: Language): Row[] {
+  const rows: Row[] = CONDITION_IDS.map((id: ConditionId) => ({
+    label: CATALOG[id].title[language],
+    counts: { ...zero(), ...counts.get(id) },
+  }));
+  // Keys outside the catalog (a caller's own map) join the unknown row, so the rows add up to the total.
+  const unknown = zero();
+  for (const [key, value] of counts) if (!isConditionId(key)) add(unknown, value);
+  if (COLUMNS.some((column) => unknown[column] > 0)) {
+    rows.push({ label: WORDS[language].unknown, counts: unknown });
+  }
+  return rows;
+}
+
+/** Numbers first and the condition last, so long (German) titles do not break the columns. */
+function textTable(rows: Row[], total: Row, language: Language): string[] {
+  const words = WORDS[language];
+  const widths = COLUMNS.map((column) =>
+    Math.max(words.columns[column].length, ...[...rows, total].map((r) => String(r.counts[column]).length)),
+  );
+  const line = (cells: string[], label: string) =>
+    `${cells.map((cell, i) => cell.padStart(widths[i] ?? 0)).join('  ')}  ${label}`;
+  return [
+    line(
+      COLUMNS.map((column) => words.columns[column]),
+      words.condition,
+    ),
+    ...[...rows, total].map((row) =>
+      line(
+        COLUMNS.map((column) => String(row.counts[column])),
+        row.label,
+      ),
+    ),
+  ];
+}
+
+function htmlTable(rows: Row[], total: Row, language: Language): string {
+  const words = WORDS[language];
+  const font = 'font-family:Arial,Helvetica,sans-serif;font-size:13px;';
+  const cell = `${font}padding:5px 6px;border-bottom:1px solid #e5e5e5;`;
+  const number = (column: (typeof COLUMNS)[number], value: number, bold: boolean) => {
+    const alarming = (column === 'failed' || column === 'rejected') && value > 0;
+    const colour = alarming ? '#b00020' : value === 0 ? '#888888' : '#1a1a1a';
+    const weight = bold || alarming ? 'bold' : 'normal';
+    return `<td align="right" style="${cell}color:${colour};font-weight:${weight};">${value}</td>`;
+  };
+  const row = (r: Row, bold: boolean) =>
+    '<tr>' +
+    `<td style="${cell}font-weight:${bold ? 'bold' : 'normal'};word-break:break-word;">${escapeHtml(r.label)}</td>` +
+    COLUMNS.map((column) => number(column, r.counts[column], bold)).join('') +
+    '</tr>';
+  return [
+    '<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">',
+    '<tr>' +
+      `<th align="left" style="${cell}border-bottom:2px solid #444444;">${escapeHtml(words.condition)}</th>` +
+      COLUMNS.map(
+        (column) =>
+          `<th align="right" style="${cell}border-bottom:2px solid #444444;">${escapeHtml(words.columns[column])}</th>`,
+      ).join('') +
+      '</tr>',
+    ...rows.map((r) => row(r, false)),
+    row(total, true),
+    '</table>',
+  ].join('\n');
+}
+
+export function composeDailyNotice(input: DailyNoticeInput): OutgoingMessage {
+  const { clusterId, config, now, periodStart, counts, noticeId } = input;
+  const language = config.language;
+  const words = WORDS[language];
+
+  const rows = rowsOf(counts, language);
+  const totals = zero();
+  for (const row of rows) add(totals, row.counts);
+  const total: Row = { label: words.total, counts: totals };
+  const { failed, rejected } = totals;
+
+  const attention = words.attention(failed, rejected);
+  const subject = `appliance-notifier: ${words.subject} (${words.cluster} ${clusterId}, ${formatDate(now, language)}${attention ? `; ${attention}` : ''})`;
+
+  const minutes = Math.max(0, Math.round((now.getTime() - periodStart.getTime()) / 60_000));
+  const period = `${words.period}: ${formatTime(periodStart, language)} – ${formatTime(now, language)} (${formatInterval(minutes, language)})`;
+  const problems = attention ? words.problems(attention, failed, clusterId) : words.noProblems;
+  const settings = [
+    ...describeDelivery(config, language),
+    `${words.recipients}: ${config.adminContacts.join(', ')}`,
+  ];
+  const footer = [
+    words.footer,
+    `${words.notice}: ${noticeId}`,
+    `${words.generated}: ${formatTime(now, language)}`,
+  ];
+
+  const text = [
+    words.heading,
+    '',
+    words.intro(clusterId),
+    '',
+    period,
+    '',
+    ...textTable(rows, total, language),
+    '',
+    words.legend,
+    '',
+    problems,
+    '',
+    `${words.settings}:`,
+    ...settings.map((line) => `- ${line}`),
+    '',
+    '-- ',
+    ...footer,
+    '',
+  ].join('\n');
+
+  const block = 'padding:16px 16px 0 16px;';
+  const heading = 'font-family:Arial,Helvetica,sans-serif;font-size:16px;font-weight:bold;margin:0 0 8px 0;';
+  const problemStyle = attention
+    ? 'padding:8px 12px;background-color:#fdecee;border-left:4px solid #b00020;'
+    : 'padding:8px 12px;background-color:#eaf6ec;border-left:4px solid #1e7b34;';
+  const html = htmlPage(
+    language,
+    subject,
+    [
+      `<tr><td style="border-left:6px solid #1e7b34;background-color:#eaf6ec;padding:12px 16px;"><h1 style="font-size:20px;line-height:1.3;margin:0;">${escapeHtml(words.heading)}</h1></td></tr>`,
+      `<tr><td style="${block}"><p style="margin:0;">${escapeHtml(words.intro(clusterId))}</p></td></tr>`,
+      `<tr><td style="${block}"><p style="margin:0;font-weight:bold;">${escapeHtml(period)}</p></td></tr>`,
+      `<tr><td style="${block}">`,
+      htmlTable(rows, total, language),
+      `<p style="margin:8px 0 0 0;font-size:12px;color:#555555;">${escapeHtml(words.legend)}</p>`,
+      '</td></tr>',
+      `<tr><td style="${block}"><p style="margin:0;${problemStyle}">${escapeHtml(problems)}</p></td></tr>`,
+      `<tr><td style="${block}">`,
+      `<h2 style="${heading}">${escapeHtml(words.settings)}</h2>`,
+      '<ul style="margin:0;padding-left:24px;">',
+      ...settings.map((line) => `<li style="margin:0 0 4px 0;">${escapeHtml(line)}</li>`),
+      '</ul>',
+      '</td></tr>',
+      htmlFooterRow(footer),
+    ].join('\n'),
+  );
+
+  return automaticMessage(
+    config,
+    { subject, text, html },
+    {
+      'X-Appliance-Notifier-Kind': 'daily-notice',
+      'X-Appliance-Notifier-Cluster': clusterId,
+      'X-Appliance-Notifier-Event': noticeId,
+    },
+  );
+}

@@ -1,0 +1,64 @@
+import type { EmailConfig } from '../config/email-config.js';
+
+// The mail port: core builds messages, adapters send them and classify failures by stage.
+
+/** A message as core builds it; adapters turn it into MIME (one composer for every transport). */
+export interface OutgoingMessage {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html?: string;
+  /** Extra headers, e.g. `X-Appliance-Notifier-Event`. Values were validated as single lines. */
+  headers?: Record<string, string>;
+}
+
+export interface SendReceipt {
+  messageId: string;
+  accepted: string[];
+  rejected: string[];
+  /** The server's final reply, e.g. `250 2.0.0 Ok: queued as ...`. */
+  response?: string;
+  /** The SMTP dialogue (client and server lines), credentials redacted. */
+  transcript?: string[];
+  /** Where the message went: `smtp://host:port`, `ses:eu-west-1`, or the outbox file path. */
+  destination: string;
+}
+
+export const DELIVERY_STAGES = ['dns', 'connect', 'tls', 'auth', 'envelope', 'data'] as const;
+export type DeliveryStage = (typeof DELIVERY_STAGES)[number];
+
+export interface DeliveryFailure {
+  stage: DeliveryStage;
+  /** SMTP reply code (535), when the server answered. */
+  code?: number;
+  /** Enhanced status code (5.7.139), when the server sent one. */
+  enhancedCode?: string;
+  /** The server's reply text, or what went wrong locally. */
+  message: string;
+  /** A retry may succeed (4xx replies, timeouts, connection errors, throttling). */
+  transient: boolean;
+  /** A lower-level reason, e.g. `DEPTH_ZERO_SELF_SIGNED_CERT`, `ETIMEDOUT`, `Throttling`. */
+  reason?: string;
+  /** The command that got the failing reply (`RCPT TO`, `AUTH PLAIN`, `STARTTLS`). */
+  command?: string;
+  transcript?: string[];
+}
+
+/** A failed delivery, classified by the adapter that saw it. */
+export class DeliveryError extends Error {
+  override readonly name = 'DeliveryError';
+  constructor(readonly failure: DeliveryFailure) {
+    super(failure.message);
+  }
+}
+
+export interface Mailer {
+  /** Sends one message; throws DeliveryError with the stage that failed. */
+  send(message: OutgoingMessage): Promise<SendReceipt>;
+}
+
+export interface MailerFactory {
+  /** A mailer for this configuration's transport (SMTP relay, SES, or the local outbox). */
+  forConfig(config: EmailConfig, context: { clusterId: string }): Promise<Mailer>;
+}

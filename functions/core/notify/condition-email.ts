@@ -1,0 +1,218 @@
+// The email an admin reads at night when an appliance reports a failover condition. Everything in
+// it comes from the catalog (wording, facts, checks) and from a detail the catalog's schema has
+// validated; every value is escaped in the HTML part, and header values are checked once more here
+// because a line break in a subject or header would let an event write its own headers.
+import type { z } from 'zod';
+import {
+  type ConditionDefinition,
+  type ConditionDetail,
+  type ConditionId,
+  commonFacts,
+  type Fact,
+  type Severity,
+} from '../../../events/catalog.js';
+import { escapeHtml, formatTime, type Language } from '../../kernel/text.js';
+import type { EmailConfig } from '../config/email-config.js';
+import {
+  automaticMessage,
+  FONT,
+  formatInterval,
+  htmlFooterRow,
+  htmlPage,
+  plural,
+} from '../mail/email-layout.js';
+import type { OutgoingMessage } from '../mail/mailer.js';
+
+/** Repeats folded since the previous email for this condition and appliance. */
+export interface FoldedSummary {
+  count: number;
+  /** ISO time of the first folded repeat. */
+  since: string;
+  /** ISO time the previous email went out. */
+  lastSentAt: string;
+}
+
+/**
+ * `condition` and `detail` share `K`, so a detail of another condition does not compile when the
+ * condition is a literal catalog entry; the erased view of `ValidConditionEvent` (K = every id)
+ * is accepted as it is.
+ */
+export interface ConditionEmailInput<K extends ConditionId = ConditionId> {
+  condition: ConditionDefinition<z.ZodType, K>;
+  detail: ConditionDetail<K>;
+  eventId: string;
+  /** ISO time of the event (EventBridge `time`). */
+  eventTime: string;
+  clusterId: string;
+  config: EmailConfig;
+  folded?: FoldedSummary;
+}
+
+interface SeverityStyle {
+  tag: Record<Language, string>;
+  /** Text and border colour: dark enough to read on white and on the tint. */
+  colour: string;
+  tint: string;
+}
+
+const SEVERITY_STYLE: Record<Severity, SeverityStyle> = {
+  critical: { tag: { en: 'CRITICAL', de: 'KRITISCH' }, colour: '#b00020', tint: '#fdecee' },
+  warning: { tag: { en: 'WARNING', de: 'WARNUNG' }, colour: '#8a4b00', tint: '#fff4e0' },
+};
+
+const at = (iso: string, language: Language) => formatTime(new Date(iso), language);
+
+function foldedNote(folded: FoldedSummary, language: Language): string {
+  const { count } = folded;
+  const since = at(folded.since, language);
+  const last = at(folded.lastSentAt, language);
+  if (language === 'de') {
+    return count === 1
+      ? `1 Wiederholung dieser Meldung von diesem Appliance wurde seit ${since} nicht per E-Mail gesendet (die vorherige E-Mail wurde am ${last} gesendet).`
+      : `${count} Wiederholungen dieser Meldung von diesem Appliance wurden seit ${since} nicht per E-Mail gesendet (die vorherige E-Mail wurde am ${last} gesendet).`;
+  }
+  return count === 1
+    ? `1 repeat of this condition from this appliance was not emailed since ${since} (the previous email went out at ${last}).`
+    : `${count} repeats of this condition from this appliance were not emailed since ${since} (the previous email went out at ${last}).`;
+}
+
+function foldingPolicy(config: EmailConfig, clusterId: string, language: Language): string {
+  const minutes = config.repeatIntervalMinutes;
+  const log = `GET /clusters/${clusterId}/deliveries`;
+  if (language === 'de') {
+    return minutes === 0
+      ? 'Jedes Ereignis dieser Meldung wird per E-Mail gesendet; Wiederholungen werden nicht zusammengefasst.'
+      : `Wiederholungen dieser Meldung vom selben Appliance innerhalb von ${formatInterval(minutes, language)} nach einer E-Mail werden zusammengefasst: Die nächste E-Mail nennt ihre Anzahl, und das Zustellprotokoll (${log}) führt jede einzeln auf.`;
+  }
+  return minutes === 0
+    ? 'Every event of this condition is emailed; repeats are not folded.'
+    : `Repeats of this condition from the same appliance within ${formatInterval(minutes, language)} of an email are folded: the next email says how many, and the delivery log (${log}) lists each one.`;
+}
+
+const WORDS = {
+  en: {
+    on: 'on',
+    cluster: 'cluster',
+    repeats: (n: number) => plural(n, 'repeat', 'repeats'),
+    details: 'Details',
+    checks: 'What to check next',
+    footer: (clusterId: string) => `Automatic message from appliance-notifier for cluster ${clusterId}.`,
+    event: 'Event',
+    eventTime: 'Event time',
+  },
+  de: {
+    on: 'auf',
+    cluster: 'Cluster',
+    repeats: (n: number) => plural(n, 'Wiederholung', 'Wiederholungen'),
+    details: 'Details',
+    checks: 'Was Sie jetzt prüfen sollten',
+    footer: (clusterId: string) => `Automatische Nachricht von appliance-notifier für Cluster ${clusterId}.`,
+    event: 'Ereignis',
+    eventTime: 'Ereigniszeit',
+  },
+} as const;
+
+/** One fact table for both emails' house style: labels left, values right, wrapping on phones. */
+function htmlFactRows(facts: readonly Fact[]): string {
+  return facts
+    .map(
+      ({ label, value }) =>
+        '<tr>' +
+        `<th scope="row" align="left" valign="top" style="${FONT};font-size:14px;font-weight:bold;color:#444444;padding:6px 12px 6px 0;border-bottom:1px solid #e5e5e5;width:40%;">${escapeHtml(label)}</th>` +
+        `<td valign="top" style="${FONT};font-size:14px;color:#1a1a1a;padding:6px 0;border-bottom:1px solid #e5e5e5;word-break:break-word;">${escapeHtml(value)}</td>` +
+        '</tr>',
+    )
+    .join('\n');
+}
+
+export function composeConditionEmail<K extends ConditionId>(input: ConditionEmailInput<K>): OutgoingMessage {
+  const { condition, detail, eventId, eventTime, clusterId, config, folded } = input;
+  const language = config.language;
+  const words = WORDS[language];
+  const style = SEVERITY_STYLE[condition.severity];
+  const tag = style.tag[language];
+  const title = condition.title[language];
+  const description = condition.description[language];
+  const hostname = detail.appliance.hostname;
+  const foldedCount = folded && folded.count > 0 ? folded.count : 0;
+
+  const subject = [
+    `[${tag}] ${title} ${words.on} ${hostname} (${words.cluster} ${clusterId})`,
+    ...(foldedCount > 0 ? [`(+${words.repeats(foldedCount)})`] : []),
+  ].join(' ');
+
+  const facts = [...condition.facts(detail, language), ...commonFacts(detail, language)];
+  const checks = condition.checks[language];
+  const foldNote = folded && foldedCount > 0 ? foldedNote(folded, language) : undefined;
+  const policy = foldingPolicy(config, clusterId, language);
+  const footer = [
+    words.footer(clusterId),
+    `${words.event}: ${eventId}`,
+    `${words.eventTime}: ${at(eventTime, language)}`,
+  ];
+
+  const text = [
+    `${tag}: ${title}`,
+    '',
+    description,
+    '',
+    ...(foldNote ? [foldNote, ''] : []),
+    `${words.details}:`,
+    ...facts.map((f) => `- ${f.label}: ${f.value}`),
+    '',
+    `${words.checks}:`,
+    ...checks.map((step, i) => `${i + 1}. ${step}`),
+    '',
+    policy,
+    '',
+    '-- ',
+    ...footer,
+    '',
+  ].join('\n');
+
+  const cell = 'padding:16px 16px 0 16px;';
+  const heading = `${FONT};font-size:16px;font-weight:bold;margin:0 0 8px 0;`;
+  const html = htmlPage(
+    language,
+    subject,
+    [
+      '<tr>',
+      `<td style="border-left:6px solid ${style.colour};background-color:${style.tint};padding:12px 16px;">`,
+      `<div style="${FONT};font-size:12px;font-weight:bold;letter-spacing:1px;color:${style.colour};">${escapeHtml(tag)}</div>`,
+      `<h1 style="${FONT};font-size:20px;line-height:1.3;margin:4px 0 0 0;color:#1a1a1a;">${escapeHtml(title)}</h1>`,
+      '</td>',
+      '</tr>',
+      `<tr><td style="${cell}"><p style="margin:0;">${escapeHtml(description)}</p></td></tr>`,
+      ...(foldNote
+        ? [
+            `<tr><td style="${cell}"><p style="margin:0;padding:8px 12px;background-color:#f2f2f2;border-left:4px solid #777777;">${escapeHtml(foldNote)}</p></td></tr>`,
+          ]
+        : []),
+      `<tr><td style="${cell}">`,
+      `<h2 style="${heading}">${escapeHtml(words.details)}</h2>`,
+      '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">',
+      htmlFactRows(facts),
+      '</table>',
+      '</td></tr>',
+      `<tr><td style="${cell}">`,
+      `<h2 style="${heading}">${escapeHtml(words.checks)}</h2>`,
+      '<ol style="margin:0;padding-left:24px;">',
+      ...checks.map((step) => `<li style="margin:0 0 6px 0;">${escapeHtml(step)}</li>`),
+      '</ol>',
+      '</td></tr>',
+      `<tr><td style="${cell}"><p style="margin:0;font-size:13px;color:#555555;">${escapeHtml(policy)}</p></td></tr>`,
+      htmlFooterRow(footer),
+    ].join('\n'),
+  );
+
+  return automaticMessage(
+    config,
+    { subject, text, html },
+    {
+      'X-Appliance-Notifier-Event': eventId,
+      'X-Appliance-Notifier-Condition': condition.id,
+      'X-Appliance-Notifier-Cluster': clusterId,
+      ...(condition.severity === 'critical' ? { 'X-Priority': '1', Importance: 'high' } : {}),
+    },
+  );
+}

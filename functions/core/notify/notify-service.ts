@@ -1,0 +1,296 @@
+import { createHash } from 'node:crypto';
+import { clusterIdOf } from '../../../events/catalog.js';
+import { type ValidConditionEvent, validateConditionEvent } from '../../../events/envelope.js';
+import { ClusterIdSchema, DEFAULT_CLUSTER_ID } from '../../kernel/cluster-id.js';
+import type { ConfigStore } from '../config/config-store.js';
+import { hintFor } from '../mail/diagnostics.js';
+import { DeliveryError, type MailerFactory, type SendReceipt } from '../mail/mailer.js';
+import type { Clock, Log } from '../ports.js';
+import { composeConditionEmail, type FoldedSummary } from './condition-email.js';
+import {
+  type DeliveryLedger,
+  type DeliveryRecord,
+  type FoldDecision,
+  foldKey,
+  type Outcome,
+} from './delivery-ledger.js';
+
+export interface NotifyDeps {
+  store: ConfigStore;
+  mailers: MailerFactory;
+  ledger: DeliveryLedger;
+  clock: Clock;
+  log: Log;
+  /**
+   * How long a claim on an event id keeps other invocations out. Longer than the function's
+   * timeout, so a slow send is never duplicated by a redelivery.
+   */
+  leaseMs?: number;
+}
+
+export type NotifyOutcome = Outcome | 'duplicate';
+
+export interface NotifyResult {
+  eventId: string;
+  clusterId: string;
+  outcome: NotifyOutcome;
+  reason?: string;
+  messageId?: string;
+}
+
+/**
+ * Thrown for a temporary failure (relay unreachable, 4xx reply, throttling, another invocation
+ * still holding the event): the platform retries the event, and after the last retry it lands
+ * in the dead-letter queue. The failure is recorded first, so nothing is lost silently.
+ */
+export class RetryableNotifyError extends Error {
+  override readonly name = 'RetryableNotifyError';
+}
+
+const DEFAULT_LEASE_MS = 5 * 60_000;
+
+interface EventIdentity {
+  eventId: string;
+  clusterId: string;
+  eventTime: string;
+  appliance?: string;
+}
+
+const text = (value: unknown, max: number): string | undefined =>
+  typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined;
+
+/**
+ * The best identity a rejected event offers: its own id, cluster and time when they are
+ * usable, else a content hash (so redeliveries of one bad event replace one record), `default`,
+ * and the time it arrived.
+ */
+function identityOfRejected(input: unknown, now: Date): EventIdentity {
+  const envelope = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const detail = (
+    typeof envelope.detail === 'object' && envelope.detail !== null ? envelope.detail : {}
+  ) as Record<string, unknown>;
+  const cluster = ClusterIdSchema.safeParse(detail.clusterId);
+  const time = text(envelope.time, 40);
+  let eventId = text(envelope.id, 128);
+  if (!eventId || !/^[\x21-\x7e]+$/.test(eventId)) {
+    let serialized = '';
+    try {
+      serialized = JSON.stringify(input) ?? '';
+    } catch {
+      serialized = String(input);
+    }
+    eventId = `sha256:${createHash('sha256').update(serialized).digest('hex').slice(0, 32)}`;
+  }
+  return {
+    eventId,
+    clusterId: cluster.success ? cluster.data : DEFAULT_CLUSTER_ID,
+    eventTime: time && !Number.isNaN(Date.parse(time)) ? new Date(time).toISOString() : now.toISOString(),
+  };
+}
+
+function eventTimeOf(event: ValidConditionEvent, now: Date): string {
+  const parsed = Date.parse(event.envelope.time);
+  return Number.isNaN(parsed) ? now.toISOString() : new Date(parsed).toISOString();
+}
+
+/**
+ * Turns one EventBridge event into at most one email: validate, claim the event id (exactly
+ * once), fold repeats, render, send, and record the outcome. Bad events are rejected with a
+ * reason and never throw; temporary delivery failures throw RetryableNotifyError.
+ */
+export class NotifyService {
+  private readonly leaseMs: number;
+
+  constructor(private readonly deps: NotifyDeps) {
+    this.leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  async handle(input: unknown): Promise<NotifyResult> {
+    const now = this.deps.clock();
+    const validated = validateConditionEvent(input);
+    if (!validated.ok) {
+      const identity = identityOfRejected(input, now);
+      await this.record(identity, 'unknown', 'rejected', now, { reason: validated.reason });
+      this.deps.log.warn('Event rejected', {
+        eventId: identity.eventId,
+        code: validated.code,
+        reason: validated.reason,
+      });
+      return {
+        eventId: identity.eventId,
+        clusterId: identity.clusterId,
+        outcome: 'rejected',
+        reason: validated.reason,
+      };
+    }
+
+    const identity: EventIdentity = {
+      eventId: validated.envelope.id,
+      clusterId: clusterIdOf(validated.detail),
+      eventTime: eventTimeOf(validated, now),
+      appliance: validated.detail.appliance.hostname,
+    };
+    const claim = await this.deps.ledger.claimEvent(identity.eventId, now, this.leaseMs);
+    if (claim.status === 'duplicate') {
+      this.deps.log.info('Duplicate delivery ignored', { eventId: identity.eventId, outcome: claim.outcome });
+      return { ...identity, outcome: 'duplicate', reason: `already ${claim.outcome}` };
+    }
+    if (claim.status === 'in-progress') {
+      throw new RetryableNotifyError(`event ${identity.eventId} is being processed by another invocation`);
+    }
+
+    try {
+      return await this.deliver(validated, identity, now, input);
+    } catch (error) {
+      // Whatever went wrong unexpectedly, give the event back so that a retry can have it.
+      await this.deps.ledger.releaseEvent(identity.eventId);
+      throw error;
+    }
+  }
+
+  private async deliver(
+    event: ValidConditionEvent,
+    identity: EventIdentity,
+    now: Date,
+    envelope: unknown,
+  ): Promise<NotifyResult> {
+    const { ledger, log } = this.deps;
+    const condition = event.id;
+    const stored = await this.deps.store.get(identity.clusterId);
+    if (!stored) {
+      const reason = `cluster "${identity.clusterId}" has no email configuration (PUT /clusters/${identity.clusterId}/email-config)`;
+      return this.finish(identity, condition, 'failed', now, { reason, envelope, transient: false });
+    }
+    const { config } = stored;
+
+    const key = foldKey(identity.clusterId, condition, identity.appliance ?? '');
+    const windowMs = config.repeatIntervalMinutes * 60_000;
+    const decision: FoldDecision =
+      windowMs > 0 ? await ledger.decideFold(key, identity.eventId, now, windowMs) : { send: true };
+    if (!decision.send) {
+      const reason = `repeat within ${config.repeatIntervalMinutes} min of the email sent at ${decision.state.lastSentAt}; folded into the next email (${decision.state.foldedCount} so far)`;
+      return this.finish(identity, condition, 'folded', now, { reason, recipients: [] });
+    }
+
+    const previous = decision.previous;
+    const folded: FoldedSummary | undefined =
+      previous && previous.foldedCount > 0
+        ? {
+            count: previous.foldedCount,
+            since: previous.firstFoldedAt ?? previous.lastSentAt,
+            lastSentAt: previous.lastSentAt,
+          }
+        : undefined;
+
+    let receipt: SendReceipt;
+    try {
+      const message = composeConditionEmail({
+        condition: event.condition,
+        detail: event.detail,
+        eventId: identity.eventId,
+        eventTime: identity.eventTime,
+        clusterId: identity.clusterId,
+        config,
+        ...(folded ? { folded } : {}),
+      });
+      const mailer = await this.deps.mailers.forConfig(config, { clusterId: identity.clusterId });
+      receipt = await mailer.send(message);
+    } catch (error) {
+      if (windowMs > 0) await ledger.undoFold(key, identity.eventId, previous);
+      if (!(error instanceof DeliveryError)) throw error;
+      const { failure } = error;
+      const hint = hintFor(failure, config);
+      const reason = [
+        `${failure.stage} failed${failure.code ? ` (${failure.code}${failure.enhancedCode ? ` ${failure.enhancedCode}` : ''})` : ''}: ${failure.message}`,
+        hint,
+      ]
+        .filter(Boolean)
+        .join(' ');
+      if (failure.transient) {
+        await this.record(identity, condition, 'failed', now, {
+          reason: `temporary, will be retried: ${reason}`,
+          envelope,
+          transient: true,
+          recipients: config.adminContacts,
+        });
+        await ledger.releaseEvent(identity.eventId);
+        log.warn('Temporary delivery failure; the event will be retried', {
+          eventId: identity.eventId,
+          stage: failure.stage,
+          code: failure.code,
+        });
+        throw new RetryableNotifyError(reason);
+      }
+      log.error('Delivery failed permanently', {
+        eventId: identity.eventId,
+        stage: failure.stage,
+        code: failure.code,
+      });
+      return this.finish(identity, condition, 'failed', now, {
+        reason,
+        envelope,
+        transient: false,
+        recipients: config.adminContacts,
+      });
+    }
+
+    log.info('Notification sent', { eventId: identity.eventId, condition, messageId: receipt.messageId });
+    return this.finish(identity, condition, 'sent', now, {
+      recipients: receipt.accepted,
+      messageId: receipt.messageId,
+      ...(receipt.rejected.length > 0
+        ? { reason: `refused recipients: ${receipt.rejected.join(', ')}` }
+        : {}),
+    });
+  }
+
+  private async finish(
+    identity: EventIdentity,
+    condition: string,
+    outcome: Outcome,
+    now: Date,
+    extra: RecordExtra,
+  ): Promise<NotifyResult> {
+    await this.record(identity, condition, outcome, now, extra);
+    await this.deps.ledger.finishEvent(identity.eventId, outcome, now);
+    return {
+      eventId: identity.eventId,
+      clusterId: identity.clusterId,
+      outcome,
+      ...(extra.reason ? { reason: extra.reason } : {}),
+      ...(extra.messageId ? { messageId: extra.messageId } : {}),
+    };
+  }
+
+  private record(
+    identity: EventIdentity,
+    condition: string,
+    outcome: Outcome,
+    now: Date,
+    extra: RecordExtra,
+  ): Promise<void> {
+    const record: DeliveryRecord = {
+      clusterId: identity.clusterId,
+      eventId: identity.eventId,
+      condition,
+      outcome,
+      recipients: extra.recipients ?? [],
+      at: now.toISOString(),
+      eventTime: identity.eventTime,
+      ...(identity.appliance ? { appliance: identity.appliance } : {}),
+      ...(extra.reason ? { reason: extra.reason } : {}),
+      ...(extra.messageId ? { messageId: extra.messageId } : {}),
+      ...(extra.transient !== undefined ? { transient: extra.transient } : {}),
+      ...(extra.envelope !== undefined ? { envelope: extra.envelope } : {}),
+    };
+    return this.deps.ledger.record(record);
+  }
+}
+
+interface RecordExtra {
+  reason?: string;
+  recipients?: string[];
+  messageId?: string;
+  transient?: boolean;
+  envelope?: unknown;
+}

@@ -1,0 +1,87 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { EventBridgeEnvelope } from '../events/envelope.js';
+import type { DailyNoticeService } from '../functions/core/daily-notice/daily-notice-service.js';
+import { ValidationError } from '../functions/kernel/field-issues.js';
+import { HttpError, jsonResponse, readJsonBody } from '../functions/shared/http.js';
+import type { RouteSpec } from '../functions/shared/http-api.js';
+import { type LocalEventBus, PutEventsRequestSchema } from './event-bus.js';
+
+export interface FailedEventSource {
+  listFailed(options?: {
+    clusterId?: string;
+    limit?: number;
+  }): Promise<{ eventId: string; envelope?: unknown }[]>;
+}
+
+export interface LocalRoutesDeps {
+  bus: LocalEventBus;
+  dailyNotice: DailyNoticeService;
+  failed: FailedEventSource;
+}
+
+function jsonObject(event: APIGatewayProxyEventV2): Record<string, unknown> {
+  const body = readJsonBody(event);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpError(400, 'Request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+/**
+ * The embedded runtime's stand-ins for what AWS provides around the functions: the event bus
+ * (PutEvents and direct envelope delivery), the daily schedule, and replay of failed events.
+ */
+export function localRoutes({ bus, dailyNotice, failed }: LocalRoutesDeps): RouteSpec[] {
+  return [
+    {
+      method: 'POST',
+      path: '/events',
+      handler: async (event) => {
+        const parsed = PutEventsRequestSchema.safeParse(jsonObject(event));
+        if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'Invalid PutEvents request');
+        return jsonResponse(200, await bus.putEvents(parsed.data.Entries));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/events/envelope',
+      handler: async (event) => {
+        // Delivered as received: the notify function validates it (and records a bad one).
+        const envelope = jsonObject(event) as EventBridgeEnvelope;
+        const delivery = await bus.deliver(envelope);
+        if (!delivery.ok) {
+          return jsonResponse(503, {
+            error: delivery.error,
+            retry: 'scheduled; the failure is in the delivery log',
+          });
+        }
+        return jsonResponse(200, delivery.result);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/daily-notice/run',
+      handler: async () => jsonResponse(200, await dailyNotice.run({ force: true })),
+    },
+    {
+      method: 'POST',
+      path: '/deliveries/replay-failed',
+      handler: async (event) => {
+        const clusterId = event.queryStringParameters?.clusterId;
+        const records = await failed.listFailed(clusterId ? { clusterId } : {});
+        const replayed = [];
+        for (const record of records) {
+          if (record.envelope === undefined) continue;
+          const delivery = await bus.deliver(record.envelope as EventBridgeEnvelope, { retry: false });
+          replayed.push({
+            eventId: record.eventId,
+            ok: delivery.ok,
+            result: delivery.result,
+            error: delivery.error,
+          });
+        }
+        return jsonResponse(200, { replayed });
+      },
+    },
+  ];
+}
