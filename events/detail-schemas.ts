@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { ClusterIdSchema } from '../functions/kernel/cluster-id.js';
+import { ClusterIdSchema } from '../functions/kernel/cluster-id-schema.js';
 import { CONTROL_CHARACTER_MESSAGE, hasControlCharacters } from '../functions/kernel/header-safety.js';
 
 // Everything in a detail can end up in a subject line, a header or the body of an email that an

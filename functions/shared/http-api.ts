@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler, { type Route } from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { ClusterIdSchema } from '../kernel/cluster-id.js';
+import { ClusterIdSchema } from '../kernel/cluster-id-schema.js';
 import type { Authenticator, Principal } from './auth.js';
 import { HttpError, type HttpResponse, jsonErrorHandler } from './http.js';
 

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { ConfigStore } from '../../core/config/config-store.js';
 import { type StoredEmailConfig, StoredEmailConfigSchema } from '../../core/config/stored-config.js';
-import { ClusterIdSchema } from '../../kernel/cluster-id.js';
+import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
 import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
 
 export interface SsmConfigStoreOptions {

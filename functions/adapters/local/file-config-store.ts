@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ConfigStore } from '../../core/config/config-store.js';
 import { type StoredEmailConfig, StoredEmailConfigSchema } from '../../core/config/stored-config.js';
-import { ClusterIdSchema } from '../../kernel/cluster-id.js';
+import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
 import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
 import {
   ensurePrivateDirectory,

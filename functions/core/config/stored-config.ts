@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClusterIdSchema } from '../../kernel/cluster-id.js';
+import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
 import { type EmailConfig, EmailConfigSchema, type OAuth2Auth } from './email-config.js';
 import { OAUTH_PROVIDERS } from './presets.js';
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { clusterIdOf } from '../../../events/catalog.js';
 import { type ValidConditionEvent, validateConditionEvent } from '../../../events/envelope.js';
-import { ClusterIdSchema, DEFAULT_CLUSTER_ID } from '../../kernel/cluster-id.js';
+import { DEFAULT_CLUSTER_ID } from '../../kernel/cluster-id.js';
+import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
 import type { ConfigStore } from '../config/config-store.js';
 import { hintFor } from '../mail/diagnostics.js';
 import { DeliveryError, type MailerFactory, type SendReceipt } from '../mail/mailer.js';
