@@ -17,6 +17,7 @@ const runtime = await startLocalRuntime({
   ...(env.SES_ENDPOINT ? { sesEndpoint: env.SES_ENDPOINT } : {}),
   awsRegion: env.AWS_REGION,
   dailyNoticeTime: env.DAILY_NOTICE_TIME,
+  eventLeaseSeconds: env.EVENT_LEASE_SECONDS,
   publicBaseUrl,
   log: createLogger({ logLevel: env.LOG_LEVEL }),
 });

@@ -7,43 +7,8 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-
-export type RouteAccess = 'jwt' | 'public';
-export interface AdminApiRoute {
-  readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
-  readonly path: string;
-  readonly access: RouteAccess;
-}
-
-/**
- * Every route of the admin API function, one line each. `jwt` routes need a token from the
- * authorizer's issuer; `public` routes are reachable without one and protect themselves (the OAuth
- * redirect checks its one-time `state`).
- *
- * API Gateway route keys cannot end in "/", and an HTTP API matches a request path with or
- * without a trailing slash to the same route: `/login/smtp-verification` also serves the
- * registered redirect URI `/login/smtp-verification/`.
- */
-export const ADMIN_API_ROUTES = [
-  { method: 'GET', path: '/clusters/{clusterId}/email-config', access: 'jwt' },
-  { method: 'PUT', path: '/clusters/{clusterId}/email-config', access: 'jwt' },
-  { method: 'POST', path: '/clusters/{clusterId}/email-config/test', access: 'jwt' },
-  { method: 'GET', path: '/clusters/{clusterId}/deliveries', access: 'jwt' },
-  { method: 'GET', path: '/clusters/{clusterId}/oauth/authorize', access: 'jwt' },
-  { method: 'GET', path: '/conditions', access: 'jwt' },
-  { method: 'GET', path: '/login/smtp-verification', access: 'public' },
-  // Route keys cannot end in `/`, and the registered redirect URI does. HTTP APIs are reported to
-  // send `/x/` to the `/x` route; the greedy route catches it should they not (unverified here).
-  { method: 'GET', path: '/login/smtp-verification/{proxy+}', access: 'public' },
-  // The admin page and its assets: public, like any sign-in page; its API calls carry the JWT.
-  { method: 'GET', path: '/admin', access: 'public' },
-  { method: 'GET', path: '/admin/{proxy+}', access: 'public' },
-] as const satisfies readonly AdminApiRoute[];
-
-/** Where the OAuth provider sends the admin back (register exactly this URI with the provider). */
-export const OAUTH_REDIRECT_PATH = '/login/smtp-verification/';
-/** The admin web page; the Cognito app client redirects here after sign-in. */
-export const ADMIN_PAGE_PATH = '/admin/';
+import { apiGatewayRoutes } from '../functions/admin-api/route-table.js';
+import { ADMIN_PAGE_PATH, OAUTH_REDIRECT_PATH } from '../functions/kernel/public-paths.js';
 
 export type AdminAuthProps =
   | {
@@ -128,12 +93,13 @@ export class AdminApi extends Construct {
     const authorizer = new HttpJwtAuthorizer('AdminJwt', issuer, { jwtAudience: audience });
     const integration = new HttpLambdaIntegration('AdminApiFunction', props.handler);
 
-    for (const route of ADMIN_API_ROUTES as readonly AdminApiRoute[]) {
+    // Every route of the admin API function's route table; nothing else reaches the function.
+    for (const route of apiGatewayRoutes()) {
       const [created] = this.api.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
         integration,
-        authorizer: route.access === 'jwt' ? authorizer : new apigwv2.HttpNoneAuthorizer(),
+        authorizer: route.access === 'admin' ? authorizer : new apigwv2.HttpNoneAuthorizer(),
       });
       if (route.access === 'public' && created) {
         Validations.of(created).acknowledge({

@@ -1,16 +1,29 @@
 import type { Log } from '../functions/core/ports.js';
 
+export interface DailyScheduleOptions {
+  /** `HH:MM` (UTC), or `off`. */
+  time: string;
+  /** The daily-notice function; a rejection asks for a retry, as a failed Lambda invocation does. */
+  run: () => Promise<unknown>;
+  /** Delays of the retries after a failed run (EventBridge Scheduler's retry policy). */
+  retryDelaysMs?: number[];
+  log: Log;
+  now?: () => Date;
+}
+
+const DEFAULT_RETRY_DELAYS_MS = [60_000, 5 * 60_000, 15 * 60_000];
+
 /**
  * The embedded runtime's stand-in for the EventBridge schedule: runs once a day at `HH:MM`
- * UTC. The timer does not keep the process alive on its own.
+ * UTC, and retries a failed run like the schedule's retry policy. The timers do not keep the
+ * process alive on their own.
  */
 export class DailySchedule {
   private timer: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
   next: Date | undefined;
 
-  constructor(
-    private readonly options: { time: string; run: () => Promise<unknown>; log: Log; now?: () => Date },
-  ) {
+  constructor(private readonly options: DailyScheduleOptions) {
     if (options.time === 'off') return;
     const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(options.time);
     if (!match) throw new Error(`DAILY_NOTICE_TIME must be HH:MM (UTC) or "off", not "${options.time}"`);
@@ -23,17 +36,34 @@ export class DailySchedule {
     if (next.getTime() <= now.getTime()) next.setUTCDate(next.getUTCDate() + 1);
     this.next = next;
     this.timer = setTimeout(() => {
-      this.options
-        .run()
-        .catch((error: unknown) => this.options.log.error('Daily notice run failed', error as Error))
-        .finally(() => this.schedule(hour, minute));
+      this.attempt(0);
+      this.schedule(hour, minute);
     }, next.getTime() - now.getTime());
     this.timer.unref();
   }
 
+  private attempt(retriesDone: number): void {
+    const delays = this.options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    this.options.run().catch((error: unknown) => {
+      const delay = delays[retriesDone];
+      if (delay === undefined) {
+        this.options.log.error('Daily notice run failed; no retries left', error as Error);
+        return;
+      }
+      this.options.log.warn('Daily notice run failed; retrying', {
+        retryInMs: delay,
+        error: (error as Error).message,
+      });
+      this.retry = setTimeout(() => this.attempt(retriesDone + 1), delay);
+      this.retry.unref();
+    });
+  }
+
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.retry) clearTimeout(this.retry);
     this.timer = undefined;
+    this.retry = undefined;
     this.next = undefined;
   }
 }

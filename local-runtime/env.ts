@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EventLeaseEnvShape } from '../functions/shared/service-env.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -26,6 +27,7 @@ export const LocalEnvSchema = z.object({
     .string()
     .regex(/^(([01]\d|2[0-3]):[0-5]\d|off)$/, 'must be HH:MM (UTC) or "off"')
     .default('08:00'),
+  ...EventLeaseEnvShape,
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
 export type LocalEnv = z.output<typeof LocalEnvSchema>;

@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { EventBridgeEnvelope } from '../events/envelope.js';
-import type { DailyNoticeService } from '../functions/core/daily-notice/daily-notice-service.js';
+import type { DailyNoticeRun } from '../functions/core/daily-notice/daily-notice-service.js';
 import { ValidationError } from '../functions/kernel/field-issues.js';
 import { HttpError, jsonResponse, readJsonBody } from '../functions/shared/http.js';
-import type { RouteSpec } from '../functions/shared/http-api.js';
+import { bindRoutes, type RouteSpec } from '../functions/shared/http-api.js';
+import type { RouteDefinition } from '../functions/shared/route-definition.js';
 import { type LocalEventBus, PutEventsRequestSchema } from './event-bus.js';
 
 export interface FailedEventSource {
@@ -15,7 +16,8 @@ export interface FailedEventSource {
 
 export interface LocalRoutesDeps {
   bus: LocalEventBus;
-  dailyNotice: DailyNoticeService;
+  /** Runs the daily notice now, through the daily-notice function as the schedule does. */
+  runDailyNotice: () => Promise<DailyNoticeRun>;
   failed: FailedEventSource;
 }
 
@@ -31,57 +33,48 @@ function jsonObject(event: APIGatewayProxyEventV2): Record<string, unknown> {
  * The embedded runtime's stand-ins for what AWS provides around the functions: the event bus
  * (PutEvents and direct envelope delivery), the daily schedule, and replay of failed events.
  */
-export function localRoutes({ bus, dailyNotice, failed }: LocalRoutesDeps): RouteSpec[] {
-  return [
-    {
-      method: 'POST',
-      path: '/events',
-      handler: async (event) => {
-        const parsed = PutEventsRequestSchema.safeParse(jsonObject(event));
-        if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'Invalid PutEvents request');
-        return jsonResponse(200, await bus.putEvents(parsed.data.Entries));
-      },
+export const LOCAL_RUNTIME_ROUTES = {
+  putEvents: { method: 'POST', path: '/events', access: 'admin' },
+  deliverEnvelope: { method: 'POST', path: '/events/envelope', access: 'admin' },
+  runDailyNotice: { method: 'POST', path: '/daily-notice/run', access: 'admin' },
+  replayFailed: { method: 'POST', path: '/deliveries/replay-failed', access: 'admin' },
+} as const satisfies Record<string, RouteDefinition>;
+
+export function localRoutes({ bus, runDailyNotice, failed }: LocalRoutesDeps): RouteSpec[] {
+  return bindRoutes(LOCAL_RUNTIME_ROUTES, {
+    putEvents: async (event) => {
+      const parsed = PutEventsRequestSchema.safeParse(jsonObject(event));
+      if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'Invalid PutEvents request');
+      return jsonResponse(200, await bus.putEvents(parsed.data.Entries));
     },
-    {
-      method: 'POST',
-      path: '/events/envelope',
-      handler: async (event) => {
-        // Delivered as received: the notify function validates it (and records a bad one).
-        const envelope = jsonObject(event) as EventBridgeEnvelope;
-        const delivery = await bus.deliver(envelope);
-        if (!delivery.ok) {
-          return jsonResponse(503, {
-            error: delivery.error,
-            retry: 'scheduled; the failure is in the delivery log',
-          });
-        }
-        return jsonResponse(200, delivery.result);
-      },
+    deliverEnvelope: async (event) => {
+      // Delivered as received: the notify function validates it (and records a bad one).
+      const envelope = jsonObject(event) as EventBridgeEnvelope;
+      const delivery = await bus.deliver(envelope);
+      if (!delivery.ok) {
+        return jsonResponse(503, {
+          error: delivery.error,
+          retry: 'scheduled; the failure is in the delivery log',
+        });
+      }
+      return jsonResponse(200, delivery.result);
     },
-    {
-      method: 'POST',
-      path: '/daily-notice/run',
-      handler: async () => jsonResponse(200, await dailyNotice.run({ force: true })),
+    runDailyNotice: async () => jsonResponse(200, await runDailyNotice()),
+    replayFailed: async (event) => {
+      const clusterId = event.queryStringParameters?.clusterId;
+      const records = await failed.listFailed(clusterId ? { clusterId } : {});
+      const replayed = [];
+      for (const record of records) {
+        if (record.envelope === undefined) continue;
+        const delivery = await bus.deliver(record.envelope as EventBridgeEnvelope, { retry: false });
+        replayed.push({
+          eventId: record.eventId,
+          ok: delivery.ok,
+          result: delivery.result,
+          error: delivery.error,
+        });
+      }
+      return jsonResponse(200, { replayed });
     },
-    {
-      method: 'POST',
-      path: '/deliveries/replay-failed',
-      handler: async (event) => {
-        const clusterId = event.queryStringParameters?.clusterId;
-        const records = await failed.listFailed(clusterId ? { clusterId } : {});
-        const replayed = [];
-        for (const record of records) {
-          if (record.envelope === undefined) continue;
-          const delivery = await bus.deliver(record.envelope as EventBridgeEnvelope, { retry: false });
-          replayed.push({
-            eventId: record.eventId,
-            ok: delivery.ok,
-            result: delivery.result,
-            error: delivery.error,
-          });
-        }
-        return jsonResponse(200, { replayed });
-      },
-    },
-  ];
+  });
 }

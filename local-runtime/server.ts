@@ -3,54 +3,33 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { SESClient } from '@aws-sdk/client-ses';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { SesMailer } from '../functions/adapters/aws/ses-mailer.js';
-import { FileConfigStore } from '../functions/adapters/local/file-config-store.js';
-import { FileLedger } from '../functions/adapters/local/file-ledger.js';
-import { OutboxMailer } from '../functions/adapters/local/outbox-mailer.js';
-import {
-  TransportMailerFactory,
-  type TransportMailerFactoryOptions,
-} from '../functions/adapters/mailer-factory.js';
-import { oauthTokenProvider } from '../functions/adapters/oauth-composition.js';
-import { adminPageRoutes } from '../functions/admin-api/admin-page-routes.js';
+import { type LocalAdapterOptions, localAdapters } from '../functions/adapters/local/local-adapters.js';
 import { createAdminApiHandler } from '../functions/admin-api/app.js';
-import { catalogRoutes } from '../functions/admin-api/catalog-routes.js';
-import { localOAuthRoutes } from '../functions/admin-api/oauth-composition.js';
-import { EmailConfigService } from '../functions/core/config/email-config-service.js';
-import { DailyNoticeService } from '../functions/core/daily-notice/daily-notice-service.js';
-import { NotifyService } from '../functions/core/notify/notify-service.js';
+import { buildServices } from '../functions/composition.js';
 import { redirectUriFor } from '../functions/core/oauth/oauth-flow.js';
-import type { Clock } from '../functions/core/ports.js';
+import { createDailyNoticeHandler, DailyNoticeRetryError } from '../functions/daily-notice/app.js';
 import { createNotifyHandler } from '../functions/notify/app.js';
 import { bearerTokenAuthenticator } from '../functions/shared/auth.js';
 import { jsonResponse } from '../functions/shared/http.js';
-import { createLogger } from '../functions/shared/logger.js';
+import { EventLeaseEnvShape, serviceSettingsOf } from '../functions/shared/service-env.js';
 import { localContext, toApiGatewayEvent, writeApiGatewayResult } from './api-gateway-event.js';
 import { DailySchedule } from './daily-schedule.js';
 import { LocalEventBus } from './event-bus.js';
 import { localRoutes } from './local-routes.js';
 
-export interface LocalRuntimeOptions {
+export interface LocalRuntimeOptions extends LocalAdapterOptions {
   port?: number;
   host?: string;
-  dataDir: string;
   /** Bearer token for the admin routes; generated and stored in the data directory when absent. */
   adminToken?: string;
-  mailOutbox?: boolean;
-  sesEndpoint?: string;
-  awsRegion?: string;
-  /** Where the OAuth provider redirects back to (`/login/smtp-verification/` under it). */
+  /** Where the OAuth provider redirects back to (`/login/smtp-verification/` under it); default this runtime's own URL. */
   publicBaseUrl?: string;
-  smtpTimeouts?: TransportMailerFactoryOptions['smtpTimeouts'];
   /** `HH:MM` (UTC) for the daily notice, or `off`. Default `08:00`. */
   dailyNoticeTime?: string;
-  /** Delays between automatic retries of a failed event delivery (EventBridge's role). */
+  /** Delays between automatic retries of a failed event delivery or daily notice (EventBridge's role). */
   retryDelaysMs?: number[];
-  clock?: Clock;
-  log?: Logger;
+  /** `EVENT_LEASE_SECONDS`, with the notify function's default. */
+  eventLeaseSeconds?: number;
 }
 
 export interface LocalRuntime {
@@ -69,8 +48,6 @@ export interface LocalRuntime {
   sesDestination: string;
   close(): Promise<void>;
 }
-
-type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -97,70 +74,11 @@ async function loadOrCreateAdminToken(
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const dataDir = resolve(options.dataDir);
-  const outboxDir = resolve(dataDir, 'outbox');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const { token: adminToken, generated } = await loadOrCreateAdminToken(dataDir, options.adminToken);
-  const log = options.log ?? createLogger();
-  const clock = options.clock ?? (() => new Date());
-
-  const store = new FileConfigStore({ directory: resolve(dataDir, 'config') });
-  const oauthTokens = oauthTokenProvider({ store, clock, log });
-  const outbox = () => new OutboxMailer({ directory: outboxDir });
-  const ses = options.sesEndpoint
-    ? () =>
-        new SesMailer({
-          client: new SESClient({
-            endpoint: options.sesEndpoint,
-            region: options.awsRegion ?? 'eu-west-1',
-            // A local SES emulator checks no signature; real credentials are never needed here.
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          }),
-        })
-    : outbox;
-  const mailers = new TransportMailerFactory({
-    ses,
-    oauthTokens,
-    ...(options.mailOutbox ? { outbox } : {}),
-    ...(options.smtpTimeouts ? { smtpTimeouts: options.smtpTimeouts } : {}),
-  });
-  const ledger = await FileLedger.open({ directory: resolve(dataDir, 'ledger'), clock });
-  const notify = createNotifyHandler({
-    service: new NotifyService({ store, mailers, ledger, clock, log }),
-    log,
-  });
-  const dailyNotice = new DailyNoticeService({ store, mailers, ledger, clock, log });
-  const bus = new LocalEventBus({
-    target: (envelope) => notify(envelope, localContext('notify')),
-    clock,
-    log,
-    ...(options.awsRegion ? { region: options.awsRegion } : {}),
-    ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
-  });
-  const schedule = new DailySchedule({
-    time: options.dailyNoticeTime ?? '08:00',
-    run: () => dailyNotice.run(),
-    log,
-  });
-  const adminApi: LambdaHandler = createAdminApiHandler({
-    service: new EmailConfigService({ store, mailers, clock, log }),
-    authenticator: bearerTokenAuthenticator(adminToken),
-    log,
-    extraRoutes: [
-      ...catalogRoutes(ledger),
-      ...localOAuthRoutes({
-        store,
-        dataDir,
-        ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
-        clock,
-        log,
-      }),
-      ...localRoutes({ bus, dailyNotice, failed: ledger }),
-      ...adminPageRoutes({
-        auth: { mode: 'token' },
-        ...(options.publicBaseUrl ? { smtpRedirectUri: redirectUriFor(options.publicBaseUrl) } : {}),
-      }),
-    ],
-  });
+  const adapters = await localAdapters({ ...options, dataDir });
+  const { log, clock } = adapters;
+  let adminApi: ReturnType<typeof createAdminApiHandler> | undefined;
 
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -179,6 +97,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     request.on('end', () => {
       const event = toApiGatewayEvent(request, Buffer.concat(chunks), clock());
+      if (!adminApi) {
+        writeApiGatewayResult(response, jsonResponse(503, { error: 'Starting up' }));
+        return;
+      }
       adminApi(event, localContext('admin-api'))
         .then((result) => writeApiGatewayResult(response, result))
         .catch((error: unknown) => {
@@ -195,20 +117,55 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const url = `http://${urlHost}:${port}`;
+  const publicBaseUrl = (options.publicBaseUrl ?? `http://localhost:${port}`).replace(/\/$/, '');
+
+  // The same composition and the same three handler factories as the Lambdas, with local adapters.
+  const services = buildServices(
+    adapters,
+    serviceSettingsOf({
+      EVENT_LEASE_SECONDS: EventLeaseEnvShape.EVENT_LEASE_SECONDS.parse(options.eventLeaseSeconds),
+      PUBLIC_BASE_URL: publicBaseUrl,
+    }),
+  );
+  const notify = createNotifyHandler({ service: services.notify, log });
+  const dailyNotice = createDailyNoticeHandler({ service: services.dailyNotice, log });
+  const bus = new LocalEventBus({
+    target: (envelope) => notify(envelope, localContext('notify')),
+    clock,
+    log,
+    ...(options.awsRegion ? { region: options.awsRegion } : {}),
+    ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
+  });
+  const schedule = new DailySchedule({
+    time: options.dailyNoticeTime ?? '08:00',
+    run: () => dailyNotice({}, localContext('daily-notice')),
+    ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
+    log,
+  });
+  // "Send now": the daily-notice function with `force`; a temporary failure still shows its run.
+  const runDailyNotice = () =>
+    dailyNotice({ force: true }, localContext('daily-notice')).catch((error: unknown) => {
+      if (error instanceof DailyNoticeRetryError) return error.run;
+      throw error;
+    });
+  adminApi = createAdminApiHandler({
+    services,
+    authenticator: bearerTokenAuthenticator(adminToken),
+    adminPage: { auth: { mode: 'token' }, smtpRedirectUri: redirectUriFor(publicBaseUrl) },
+    localRoutes: localRoutes({ bus, runDailyNotice, failed: adapters.ledger }),
+  });
+
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     port,
     adminToken,
     adminTokenGenerated: generated,
     dataDir,
-    outboxDir,
+    outboxDir: adapters.outboxDir,
     nextDailyNotice: schedule.next,
     bus,
-    sesDestination: options.mailOutbox
-      ? `every message goes to the outbox ${outboxDir} (MAIL_OUTBOX)`
-      : options.sesEndpoint
-        ? `transport "ses" sends to the SES endpoint ${options.sesEndpoint}`
-        : `transport "ses" writes .eml files to ${outboxDir} (set SES_ENDPOINT for a local SES)`,
+    sesDestination: adapters.sesDestination,
     close: async () => {
       schedule.stop();
       bus.close();
@@ -216,7 +173,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         server.close(() => done());
         server.closeAllConnections();
       });
-      await ledger.close();
+      await adapters.close();
     },
   };
 }

@@ -7,7 +7,8 @@ import { APP_CSS } from '../admin-page/app-css.js';
 import { APP_JS } from '../admin-page/app-js.js';
 import { INDEX_HTML } from '../admin-page/index-html.js';
 import type { HttpResponse } from '../shared/http.js';
-import type { RouteSpec } from '../shared/http-api.js';
+import { HttpError } from '../shared/http.js';
+import type { AdminApiRouteHandlers } from './app.js';
 
 /** How the page signs the admin in. */
 export type AdminPageAuth =
@@ -43,8 +44,6 @@ export interface AdminPageOptions {
    */
   smtpRedirectUri?: string;
 }
-
-export const ADMIN_PAGE_PATH = '/admin/';
 
 interface Asset {
   body: string;
@@ -131,7 +130,26 @@ const header = (event: APIGatewayProxyEventV2, name: string) =>
  * `/admin/config.json`. Assets are revalidated on every load (`no-cache` + ETag → 304), so a
  * deploy is picked up at once without versioned file names.
  */
-export function adminPageRoutes(options: AdminPageOptions): RouteSpec[] {
+type AdminPageHandlers = Pick<
+  AdminApiRouteHandlers,
+  'adminPage' | 'adminPageScript' | 'adminPageStyles' | 'adminPageSettings'
+>;
+
+export function adminPageHandlers(options: AdminPageOptions | undefined): AdminPageHandlers {
+  if (!options) {
+    const notServed = async (): Promise<HttpResponse> => {
+      throw new HttpError(
+        404,
+        'The admin page is not served by this deployment (no sign-in is configured for it)',
+      );
+    };
+    return {
+      adminPage: notServed,
+      adminPageScript: notServed,
+      adminPageStyles: notServed,
+      adminPageSettings: notServed,
+    };
+  }
   const security = securityHeaders(options.auth);
   const config = {
     auth: publicAuthConfig(options.auth),
@@ -161,27 +179,22 @@ export function adminPageRoutes(options: AdminPageOptions): RouteSpec[] {
     };
 
   const html = serve(assets.html);
-  return [
-    {
-      // The router treats `/admin` and `/admin/` as one path: redirect the bare one, so that the
-      // page's relative URLs (app.js, ../clusters/...) resolve under /admin/.
-      method: 'GET',
-      path: ADMIN_PAGE_PATH,
-      public: true,
-      handler: async (event) => {
-        const path = event.requestContext?.http?.path ?? event.rawPath ?? '';
-        if (!path.endsWith('/')) {
-          return {
-            statusCode: 301,
-            headers: { ...security, location: 'admin/', 'cache-control': 'max-age=3600' },
-            body: '',
-          };
-        }
-        return html(event);
-      },
+  return {
+    // The router treats `/admin` and `/admin/` as one path: redirect the bare one, so that the
+    // page's relative URLs (app.js, ../clusters/...) resolve under /admin/.
+    adminPage: async (event) => {
+      const path = event.requestContext?.http?.path ?? event.rawPath ?? '';
+      if (!path.endsWith('/')) {
+        return {
+          statusCode: 301,
+          headers: { ...security, location: 'admin/', 'cache-control': 'max-age=3600' },
+          body: '',
+        };
+      }
+      return html(event);
     },
-    { method: 'GET', path: '/admin/app.js', public: true, handler: serve(assets.js) },
-    { method: 'GET', path: '/admin/app.css', public: true, handler: serve(assets.css) },
-    { method: 'GET', path: '/admin/config.json', public: true, handler: serve(assets.config) },
-  ];
+    adminPageScript: serve(assets.js),
+    adminPageStyles: serve(assets.css),
+    adminPageSettings: serve(assets.config),
+  };
 }

@@ -1,58 +1,74 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Services } from '../composition.js';
 import { EmailConfigInputSchema } from '../core/config/email-config.js';
 import type { EmailConfigService } from '../core/config/email-config-service.js';
 import { toPublicConfig } from '../core/config/public-config.js';
 import { ValidationError } from '../kernel/field-issues.js';
 import type { Authenticator } from '../shared/auth.js';
 import { jsonResponse, queryFlag, readJsonBody } from '../shared/http.js';
-import { clusterIdOf, createHttpApi, type HttpApiHandler, type RouteSpec } from '../shared/http-api.js';
+import {
+  bindRoutes,
+  clusterIdOf,
+  createHttpApi,
+  type HttpApiHandler,
+  type RouteHandlers,
+  type RouteSpec,
+} from '../shared/http-api.js';
+import { type AdminPageOptions, adminPageHandlers } from './admin-page-routes.js';
+import { catalogHandlers } from './catalog-routes.js';
+import { oauthHandlers } from './oauth-routes.js';
+import { ADMIN_API_ROUTES } from './route-table.js';
 
-export interface AdminApiDeps {
-  service: EmailConfigService;
+export type AdminApiRouteHandlers = RouteHandlers<typeof ADMIN_API_ROUTES>;
+
+export interface AdminApiOptions {
+  services: Pick<Services, 'log' | 'emailConfig' | 'deliveries' | 'oauthAuthorization'>;
   authenticator: Authenticator;
-  log: Logger;
-  /** More routes served by the same function (delivery log, OAuth, catalog). */
-  extraRoutes?: RouteSpec[];
+  /** How the admin page signs admins in; without it the page's routes answer 404. */
+  adminPage?: AdminPageOptions;
+  /** The embedded runtime's own routes (its stand-ins for AWS services); never in API Gateway. */
+  localRoutes?: RouteSpec[];
 }
 
-const CONFIG_PATH = '/clusters/{clusterId}/email-config';
-
-export function emailConfigRoutes(service: EmailConfigService, log: Logger): RouteSpec[] {
-  return [
-    {
-      method: 'GET',
-      path: CONFIG_PATH,
-      handler: async (event) => jsonResponse(200, toPublicConfig(await service.get(clusterIdOf(event)))),
+export function emailConfigHandlers(
+  service: EmailConfigService,
+  log: Logger,
+): Pick<AdminApiRouteHandlers, 'getEmailConfig' | 'putEmailConfig' | 'sendTestEmail'> {
+  return {
+    getEmailConfig: async (event) => jsonResponse(200, toPublicConfig(await service.get(clusterIdOf(event)))),
+    putEmailConfig: async (event) => {
+      const clusterId = clusterIdOf(event);
+      const withTest = queryFlag(event, 'sendTestEmail');
+      const parsed = EmailConfigInputSchema.safeParse(readJsonBody(event));
+      if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'Invalid email configuration');
+      const { document, created } = await service.save(clusterId, parsed.data);
+      const testEmail = withTest ? await service.sendTestEmail(document) : undefined;
+      log.info('PUT email-config', { clusterId, created, testEmailOk: testEmail?.ok });
+      return jsonResponse(created ? 201 : 200, {
+        config: toPublicConfig(document),
+        ...(testEmail ? { testEmail } : {}),
+      });
     },
-    {
-      method: 'PUT',
-      path: CONFIG_PATH,
-      handler: async (event) => {
-        const clusterId = clusterIdOf(event);
-        const withTest = queryFlag(event, 'sendTestEmail');
-        const parsed = EmailConfigInputSchema.safeParse(readJsonBody(event));
-        if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'Invalid email configuration');
-        const { document, created } = await service.save(clusterId, parsed.data);
-        const testEmail = withTest ? await service.sendTestEmail(document) : undefined;
-        log.info('PUT email-config', { clusterId, created, testEmailOk: testEmail?.ok });
-        return jsonResponse(created ? 201 : 200, {
-          config: toPublicConfig(document),
-          ...(testEmail ? { testEmail } : {}),
-        });
-      },
-    },
-    {
-      method: 'POST',
-      path: `${CONFIG_PATH}/test`,
-      handler: async (event) => jsonResponse(200, await service.sendTestEmail(clusterIdOf(event))),
-    },
-  ];
+    sendTestEmail: async (event) => jsonResponse(200, await service.sendTestEmail(clusterIdOf(event))),
+  };
 }
 
-export function createAdminApiHandler(deps: AdminApiDeps): HttpApiHandler {
+/** A handler for every entry of the route table: one that is missing does not compile. */
+export function adminApiHandlers(options: AdminApiOptions): AdminApiRouteHandlers {
+  const { services } = options;
+  return {
+    ...emailConfigHandlers(services.emailConfig, services.log),
+    ...catalogHandlers(services.deliveries),
+    ...oauthHandlers({ authorization: services.oauthAuthorization }),
+    ...adminPageHandlers(options.adminPage),
+  };
+}
+
+/** The admin API function: the same factory in Lambda and in the embedded runtime. */
+export function createAdminApiHandler(options: AdminApiOptions): HttpApiHandler {
   return createHttpApi({
-    routes: [...emailConfigRoutes(deps.service, deps.log), ...(deps.extraRoutes ?? [])],
-    authenticator: deps.authenticator,
-    log: deps.log,
+    routes: [...bindRoutes(ADMIN_API_ROUTES, adminApiHandlers(options)), ...(options.localRoutes ?? [])],
+    authenticator: options.authenticator,
+    log: options.services.log,
   });
 }

@@ -4,7 +4,8 @@ import { conditionsSummary } from '../../events/catalog.js';
 import { type DeliveryLedger, OUTCOMES } from '../core/notify/delivery-ledger.js';
 import { ValidationError } from '../kernel/field-issues.js';
 import { jsonResponse } from '../shared/http.js';
-import { clusterIdOf, type RouteSpec } from '../shared/http-api.js';
+import { clusterIdOf } from '../shared/http-api.js';
+import type { AdminApiRouteHandlers } from './app.js';
 
 const DeliveriesQuerySchema = z.strictObject({
   limit: z.coerce
@@ -26,30 +27,24 @@ function deliveriesQuery(event: APIGatewayProxyEventV2) {
 }
 
 /** `GET /conditions` and `GET /clusters/{clusterId}/deliveries`. */
-export function catalogRoutes(ledger: DeliveryLedger): RouteSpec[] {
-  return [
-    {
-      method: 'GET',
-      path: '/conditions',
-      handler: async () => jsonResponse(200, { items: conditionsSummary() }),
+export function catalogHandlers(
+  ledger: DeliveryLedger,
+): Pick<AdminApiRouteHandlers, 'listConditions' | 'listDeliveries'> {
+  return {
+    listConditions: async () => jsonResponse(200, { items: conditionsSummary() }),
+    listDeliveries: async (event) => {
+      const clusterId = clusterIdOf(event);
+      const query = deliveriesQuery(event);
+      // An outcome filter is applied after reading, so read more to still fill the page.
+      const records = await ledger.list(clusterId, {
+        limit: query.outcome ? query.limit * 10 : query.limit,
+        ...(query.since ? { since: new Date(query.since) } : {}),
+      });
+      const items = records
+        .filter((record) => !query.outcome || record.outcome === query.outcome)
+        .slice(0, query.limit)
+        .map(({ envelope: _replayOnly, ...record }) => record);
+      return jsonResponse(200, { clusterId, items });
     },
-    {
-      method: 'GET',
-      path: '/clusters/{clusterId}/deliveries',
-      handler: async (event) => {
-        const clusterId = clusterIdOf(event);
-        const query = deliveriesQuery(event);
-        // An outcome filter is applied after reading, so read more to still fill the page.
-        const records = await ledger.list(clusterId, {
-          limit: query.outcome ? query.limit * 10 : query.limit,
-          ...(query.since ? { since: new Date(query.since) } : {}),
-        });
-        const items = records
-          .filter((record) => !query.outcome || record.outcome === query.outcome)
-          .slice(0, query.limit)
-          .map(({ envelope: _replayOnly, ...record }) => record);
-        return jsonResponse(200, { clusterId, items });
-      },
-    },
-  ];
+  };
 }

@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { OAuthEnvShape } from '../adapters/oauth-composition.js';
-import { ServiceEnvShape } from '../shared/service-env.js';
+import { redirectUriFor } from '../core/oauth/oauth-flow.js';
+import { ADMIN_PAGE_PATH } from '../kernel/public-paths.js';
+import { PublicUrlEnvShape, ServiceEnvShape } from '../shared/service-env.js';
+import type { AdminPageOptions } from './admin-page-routes.js';
 
 /** The admin API function's environment; lib/ types the construct's `environment` from it. */
 export const AdminApiEnvSchema = z.object({
   ...ServiceEnvShape,
-  ...OAuthEnvShape,
+  ...PublicUrlEnvShape,
   /**
    * The admin page's sign-in (authorization code + PKCE): the public app client and either the
    * issuer (discovery) or both endpoints. Without a client id the page is not served.
@@ -16,3 +18,22 @@ export const AdminApiEnvSchema = z.object({
   ADMIN_PAGE_TOKEN_ENDPOINT: z.url().optional(),
 });
 export type AdminApiEnv = z.output<typeof AdminApiEnvSchema>;
+
+/** The admin page's sign-in in AWS: the Cognito (or external) app client, when one is configured. */
+export function adminPageOptionsOf(env: AdminApiEnv): AdminPageOptions | undefined {
+  if (!env.ADMIN_PAGE_CLIENT_ID) return undefined;
+  const baseUrl = env.PUBLIC_BASE_URL.replace(/\/$/, '');
+  return {
+    auth: {
+      mode: 'oidc',
+      clientId: env.ADMIN_PAGE_CLIENT_ID,
+      redirectUri: `${baseUrl}${ADMIN_PAGE_PATH}`,
+      ...(env.ADMIN_PAGE_ISSUER ? { issuer: env.ADMIN_PAGE_ISSUER } : {}),
+      ...(env.ADMIN_PAGE_AUTHORIZATION_ENDPOINT
+        ? { authorizationEndpoint: env.ADMIN_PAGE_AUTHORIZATION_ENDPOINT }
+        : {}),
+      ...(env.ADMIN_PAGE_TOKEN_ENDPOINT ? { tokenEndpoint: env.ADMIN_PAGE_TOKEN_ENDPOINT } : {}),
+    },
+    smtpRedirectUri: redirectUriFor(baseUrl),
+  };
+}

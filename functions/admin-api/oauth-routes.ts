@@ -2,18 +2,15 @@
 // target (public, protected by the one-time state). Served by the admin API function in AWS
 // and by the embedded runtime alike.
 import { createHash } from 'node:crypto';
-import type { ConfigStore } from '../core/config/config-store.js';
 import {
   type CallbackOutcome,
-  OAuthAuthorizationService,
+  type OAuthAuthorizationService,
   OAuthNotApplicableError,
 } from '../core/oauth/oauth-authorization.js';
-import { OAUTH_REDIRECT_PATH, redirectUriFor } from '../core/oauth/oauth-flow.js';
-import type { OAuthStateStore, TokenClient } from '../core/oauth/oauth-ports.js';
-import type { Clock, Log } from '../core/ports.js';
 import { escapeHtml } from '../kernel/text.js';
 import { HttpError, type HttpResponse, jsonResponse } from '../shared/http.js';
-import { clusterIdOf, type RouteSpec } from '../shared/http-api.js';
+import { clusterIdOf } from '../shared/http-api.js';
+import type { AdminApiRouteHandlers } from './app.js';
 
 export interface OAuthRoutesDeps {
   authorization: OAuthAuthorizationService;
@@ -21,67 +18,45 @@ export interface OAuthRoutesDeps {
   adminPath?: string;
 }
 
-/** Builds the authorization service from the ports; `publicBaseUrl` is PUBLIC_BASE_URL. */
-export function createOAuthAuthorizationService(deps: {
-  store: ConfigStore;
-  states: OAuthStateStore;
-  tokens: TokenClient;
-  clock: Clock;
-  log: Log;
-  publicBaseUrl: string;
-}): OAuthAuthorizationService {
-  const { publicBaseUrl, ...rest } = deps;
-  return new OAuthAuthorizationService({ ...rest, redirectUri: redirectUriFor(publicBaseUrl) });
-}
-
-export const OAUTH_AUTHORIZE_PATH = '/clusters/{clusterId}/oauth/authorize';
-
-export function oauthRoutes(deps: OAuthRoutesDeps): RouteSpec[] {
+export function oauthHandlers(
+  deps: OAuthRoutesDeps,
+): Pick<AdminApiRouteHandlers, 'startOAuthAuthorization' | 'completeOAuthAuthorization'> {
   const { authorization } = deps;
   const adminPath = deps.adminPath ?? '/admin';
-  return [
-    {
-      method: 'GET',
-      path: OAUTH_AUTHORIZE_PATH,
-      handler: async (event, principal) => {
-        const clusterId = clusterIdOf(event);
-        const format = event.queryStringParameters?.format;
-        if (format !== undefined && format !== 'json') {
-          throw new HttpError(400, 'Invalid query parameter', [
-            { path: 'format', message: 'must be "json" or absent' },
-          ]);
-        }
-        let start: Awaited<ReturnType<OAuthAuthorizationService['start']>>;
-        try {
-          start = await authorization.start(clusterId, principal?.id);
-        } catch (error) {
-          if (error instanceof OAuthNotApplicableError) throw new HttpError(409, error.message);
-          throw error;
-        }
-        if (format === 'json') return jsonResponse(200, start);
-        return {
-          statusCode: 302,
-          headers: { location: start.url, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
-          body: '',
-        };
-      },
+  return {
+    startOAuthAuthorization: async (event, principal) => {
+      const clusterId = clusterIdOf(event);
+      const format = event.queryStringParameters?.format;
+      if (format !== undefined && format !== 'json') {
+        throw new HttpError(400, 'Invalid query parameter', [
+          { path: 'format', message: 'must be "json" or absent' },
+        ]);
+      }
+      let start: Awaited<ReturnType<OAuthAuthorizationService['start']>>;
+      try {
+        start = await authorization.start(clusterId, principal?.id);
+      } catch (error) {
+        if (error instanceof OAuthNotApplicableError) throw new HttpError(409, error.message);
+        throw error;
+      }
+      if (format === 'json') return jsonResponse(200, start);
+      return {
+        statusCode: 302,
+        headers: { location: start.url, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+        body: '',
+      };
     },
-    {
-      method: 'GET',
-      path: OAUTH_REDIRECT_PATH,
-      public: true,
-      handler: async (event) => {
-        const query = event.queryStringParameters ?? {};
-        const outcome = await authorization.complete({
-          state: query.state,
-          code: query.code,
-          error: query.error,
-          error_description: query.error_description,
-        });
-        return renderCallbackPage(outcome, { adminPath, redirectUri: authorization.redirectUri });
-      },
+    completeOAuthAuthorization: async (event) => {
+      const query = event.queryStringParameters ?? {};
+      const outcome = await authorization.complete({
+        state: query.state,
+        code: query.code,
+        error: query.error,
+        error_description: query.error_description,
+      });
+      return renderCallbackPage(outcome, { adminPath, redirectUri: authorization.redirectUri });
     },
-  ];
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

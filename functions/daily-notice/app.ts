@@ -4,6 +4,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { z } from 'zod';
 import type { DailyNoticeRun, DailyNoticeService } from '../core/daily-notice/daily-notice-service.js';
 import { METRIC_NAMES } from '../shared/metrics.js';
 
@@ -13,9 +14,16 @@ export interface DailyNoticeHandlerDeps {
   metrics?: Metrics;
 }
 
+/** Some clusters failed temporarily: the invocation fails so the schedule's retry policy runs it again. */
 export class DailyNoticeRetryError extends Error {
   override readonly name = 'DailyNoticeRetryError';
+  constructor(readonly run: DailyNoticeRun) {
+    super(`temporary failure for cluster(s) ${run.retryable.join(', ')}`);
+  }
 }
+
+/** The schedule's input is `{}`; `force: true` (an admin's "send now") sends even where today's notice went out. */
+const DailyNoticeEventSchema = z.looseObject({ force: z.boolean().optional() });
 
 /**
  * EventBridge Scheduler target. Sends every cluster's notice; when some failed temporarily the
@@ -25,14 +33,15 @@ export class DailyNoticeRetryError extends Error {
 export function createDailyNoticeHandler(deps: DailyNoticeHandlerDeps) {
   const handler = middy<unknown, DailyNoticeRun, Error, Context>()
     .use(injectLambdaContext(deps.log, { resetKeys: true }))
-    .handler(async () => {
-      const run = await deps.service.run();
+    .handler(async (event) => {
+      const parsed = DailyNoticeEventSchema.safeParse(event ?? {});
+      const run = await deps.service.run(parsed.success && parsed.data.force ? { force: true } : {});
       const sent = run.results.filter((r) => r.outcome === 'sent').length;
       const failed = run.results.filter((r) => r.outcome === 'failed').length;
       deps.metrics?.addMetric(METRIC_NAMES.dailyNoticeSent, MetricUnit.Count, sent);
       deps.metrics?.addMetric(METRIC_NAMES.dailyNoticeFailed, MetricUnit.Count, failed);
       if (run.retryable.length > 0) {
-        throw new DailyNoticeRetryError(`temporary failure for cluster(s) ${run.retryable.join(', ')}`);
+        throw new DailyNoticeRetryError(run);
       }
       return run;
     });

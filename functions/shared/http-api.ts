@@ -7,16 +7,31 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { ClusterIdSchema } from '../kernel/cluster-id-schema.js';
 import type { Authenticator, Principal } from './auth.js';
 import { HttpError, type HttpResponse, jsonErrorHandler } from './http.js';
+import type { RouteDefinition } from './route-definition.js';
 
-export type Method = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'PATCH';
+export type RouteHandler = (
+  event: APIGatewayProxyEventV2,
+  principal: Principal | undefined,
+) => Promise<HttpResponse>;
 
-export interface RouteSpec {
-  method: Method;
-  /** API Gateway style: `/clusters/{clusterId}/email-config`. */
-  path: string;
-  /** Public routes (the OAuth redirect) skip authentication; every other route is admin-only. */
-  public?: boolean;
-  handler: (event: APIGatewayProxyEventV2, principal: Principal | undefined) => Promise<HttpResponse>;
+/** A route table entry with its handler: what the router serves. */
+export interface RouteSpec extends RouteDefinition {
+  handler: RouteHandler;
+}
+
+/** One handler for every entry of a route table: a table entry without one does not compile. */
+export type RouteHandlers<Table extends Record<string, RouteDefinition>> = {
+  [Id in keyof Table]: RouteHandler;
+};
+
+export function bindRoutes<Table extends Record<string, RouteDefinition>>(
+  table: Table,
+  handlers: RouteHandlers<Table>,
+): RouteSpec[] {
+  return Object.entries(table).map(([id, definition]) => ({
+    ...definition,
+    handler: handlers[id as keyof Table],
+  }));
 }
 
 export type HttpApiHandler = (
@@ -73,7 +88,7 @@ export function createHttpApi(options: {
     path: spec.path,
     handler: async (event: APIGatewayProxyEventV2) => {
       const principal = authenticator(event);
-      if (!spec.public && !principal) {
+      if (spec.access === 'admin' && !principal) {
         throw new HttpError(401, 'Authentication required', undefined, { 'www-authenticate': 'Bearer' });
       }
       return spec.handler(event, principal);

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { ServiceSettings } from '../composition.js';
+import { DEFAULT_LEASE_MS } from '../core/notify/notify-service.js';
 
 // Environment shared by the functions that read configuration, send mail and keep the
 // delivery log. Each function's schema spreads what it uses; lib/ types the construct's
@@ -27,6 +29,34 @@ export const LoggingEnvShape = {
 
 export const MetricsEnvShape = {
   POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default('ApplianceNotifier'),
+};
+
+/** The notify function's setting, by the same name in AWS and in the embedded runtime. */
+export const EventLeaseEnvShape = {
+  /** Longer than the notify function's timeout, so a slow send is never duplicated by a redelivery. */
+  EVENT_LEASE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(30)
+    .max(3600)
+    .default(DEFAULT_LEASE_MS / 1000),
+};
+
+/** The settings `buildServices` takes, from whichever of them a function's environment has. */
+export function serviceSettingsOf(env: {
+  EVENT_LEASE_SECONDS?: number;
+  PUBLIC_BASE_URL?: string;
+}): ServiceSettings {
+  return {
+    ...(env.EVENT_LEASE_SECONDS !== undefined ? { eventLeaseMs: env.EVENT_LEASE_SECONDS * 1000 } : {}),
+    ...(env.PUBLIC_BASE_URL ? { publicBaseUrl: env.PUBLIC_BASE_URL } : {}),
+  };
+}
+
+/** Where browsers reach the API: the OAuth2 redirect URI and the admin page's address derive from it. */
+export const PublicUrlEnvShape = {
+  /** The API's public URL (`https://{api-id}.execute-api.{region}.amazonaws.com` or a custom domain). */
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be the public http(s) URL of the API' }),
 };
 
 /** Every function's common part: configuration, mail, the delivery log and logging. */

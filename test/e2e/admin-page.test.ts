@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadSample } from '../../events/samples.js';
-import { adminPageRoutes } from '../../functions/admin-api/admin-page-routes.js';
+import { adminPageHandlers } from '../../functions/admin-api/admin-page-routes.js';
+import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
 import { collectPageProblems, launchBrowser, tabTo } from '../support/browser.js';
@@ -160,7 +161,7 @@ describe('admin page: serving', () => {
   });
 
   it('in oidc mode names the sign-in endpoints and lets the page reach only the token endpoint', async () => {
-    const routes = adminPageRoutes({
+    const handlers = adminPageHandlers({
       auth: {
         mode: 'oidc',
         clientId: 'page-client',
@@ -169,9 +170,7 @@ describe('admin page: serving', () => {
         tokenEndpoint: 'https://login.example.com/oauth2/token',
       },
     });
-    const configRoute = routes.find((route) => route.path === '/admin/config.json');
-
-    const response = await configRoute?.handler(
+    const response = await handlers.adminPageSettings(
       { headers: {}, requestContext: { http: { path: '/admin/config.json' } } } as never,
       undefined,
     );
@@ -190,7 +189,13 @@ describe('admin page: serving', () => {
     expect(response?.headers['content-security-policy']).toContain(
       "connect-src 'self' https://login.example.com;",
     );
-    expect(routes.every((route) => route.public)).toBe(true);
+    const pageRoutes = [
+      ADMIN_API_ROUTES.adminPage,
+      ADMIN_API_ROUTES.adminPageScript,
+      ADMIN_API_ROUTES.adminPageStyles,
+      ADMIN_API_ROUTES.adminPageSettings,
+    ];
+    expect(pageRoutes.every((route) => route.access === 'public')).toBe(true);
   });
 });
 

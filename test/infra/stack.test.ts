@@ -1,5 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { ADMIN_API_ROUTES } from '../../lib/admin-api.js';
+import { ADMIN_API_ROUTES, apiGatewayRoutes } from '../../functions/admin-api/route-table.js';
 import {
   actionsOf,
   buildStack,
@@ -268,13 +268,26 @@ describe('admin API', () => {
     else expect(route?.AuthorizerId).toBeUndefined();
   });
 
-  test('exactly the routes of the routes table, and no catch-all route', () => {
+  test('exactly the routes of the route table, and no catch-all route', () => {
     expect(
       routes()
         .map((r) => r.RouteKey)
         .sort(),
-    ).toEqual(ADMIN_API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    ).toEqual(
+      apiGatewayRoutes()
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    );
   });
+
+  test.each(Object.entries(ADMIN_API_ROUTES))(
+    'route table entry %s: reached, with its access',
+    (_id, entry) => {
+      const key = `${entry.method} ${entry.path.replace(/\/+$/, '')}`;
+      const route = routes().find((r) => r.RouteKey === key);
+      expect(route?.AuthorizationType).toBe(entry.access === 'admin' ? 'JWT' : 'NONE');
+    },
+  );
 
   test('JWT authorizer: the Cognito user pool as issuer, its app client as audience', () => {
     const pool = Object.keys(template.findResources('AWS::Cognito::UserPool'))[0];

@@ -8,10 +8,10 @@ import { OutboxMailer } from '../../functions/adapters/local/outbox-mailer.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
 import type { ConfigStore } from '../../functions/core/config/config-store.js';
-import { EmailConfigService } from '../../functions/core/config/email-config-service.js';
 import { bearerTokenAuthenticator, jwtAuthorizerAuthenticator } from '../../functions/shared/auth.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type ApiRequest, type ApiResponse, type Handler, invoke } from '../support/api-gateway.js';
+import { type TestServices, testServices } from '../support/services.js';
 
 const TOKEN = 'test-admin-token-0123456789';
 const PASSWORD = 'Relay-Pa55word!';
@@ -19,6 +19,7 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 
 let dataDir: string;
 let handler: Handler;
+let services: TestServices;
 let store: FileConfigStore;
 let closedPort: number;
 const responses: string[] = [];
@@ -67,14 +68,12 @@ beforeAll(async () => {
     ses: () => new OutboxMailer({ directory: join(dataDir, 'outbox') }),
     smtpTimeouts: { connectionMs: 2000, greetingMs: 2000, socketMs: 2000 },
   });
-  handler = createAdminApiHandler({
-    service: new EmailConfigService({ store, mailers, clock: () => new Date(), log }),
-    authenticator: bearerTokenAuthenticator(TOKEN),
-    log,
-  });
+  services = await testServices({ dataDir, log, adapters: { store, mailers: () => mailers } });
+  handler = createAdminApiHandler({ services, authenticator: bearerTokenAuthenticator(TOKEN) });
 });
 
 afterAll(async () => {
+  await services.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -92,18 +91,7 @@ describe('authentication', () => {
   });
 
   it('in AWS, trusts only claims verified by the JWT authorizer', async () => {
-    const log = createLogger({ logLevel: 'ERROR' });
-    const service = new EmailConfigService({
-      store,
-      mailers: new TransportMailerFactory({
-        ses: () => {
-          throw new Error('unused');
-        },
-      }),
-      clock: () => new Date(),
-      log,
-    });
-    const aws = createAdminApiHandler({ service, authenticator: jwtAuthorizerAuthenticator, log });
+    const aws = createAdminApiHandler({ services, authenticator: jwtAuthorizerAuthenticator });
 
     const anonymous = await invoke(aws, {
       method: 'GET',
@@ -304,19 +292,14 @@ describe('routing and failures', () => {
       listClusterIds: async () => [],
     };
     const log = createLogger({ logLevel: 'CRITICAL' as 'ERROR' });
-    const failing = createAdminApiHandler({
-      service: new EmailConfigService({
-        store: broken,
-        mailers: new TransportMailerFactory({
-          ses: () => {
-            throw new Error('unused');
-          },
-        }),
-        clock: () => new Date(),
-        log,
-      }),
-      authenticator: bearerTokenAuthenticator(TOKEN),
+    const brokenServices = await testServices({
+      dataDir: join(dataDir, 'broken'),
       log,
+      adapters: { store: broken },
+    });
+    const failing = createAdminApiHandler({
+      services: brokenServices,
+      authenticator: bearerTokenAuthenticator(TOKEN),
     });
 
     const response = await invoke(failing, {
@@ -325,6 +308,7 @@ describe('routing and failures', () => {
       headers: auth,
     });
 
+    await brokenServices.close();
     expect(response.status).toBe(500);
     expect(Object.keys(response.body).sort()).toEqual(['error', 'requestId']);
     expect(response.raw).not.toMatch(/disk on fire|at .*\.ts/);

@@ -8,19 +8,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { FileConfigStore } from '../../functions/adapters/local/file-config-store.js';
 import { FileLedger } from '../../functions/adapters/local/file-ledger.js';
-import { FileOAuthStateStore } from '../../functions/adapters/local/oauth-file-state-store.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import { FetchTokenClient } from '../../functions/adapters/oauth-token-client.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
-import { localOAuthRoutes } from '../../functions/admin-api/oauth-composition.js';
-import { createOAuthAuthorizationService, oauthRoutes } from '../../functions/admin-api/oauth-routes.js';
-import { EmailConfigService } from '../../functions/core/config/email-config-service.js';
 import { DailyNoticeService } from '../../functions/core/daily-notice/daily-notice-service.js';
 import { OAuthTokenProvider } from '../../functions/core/oauth/oauth-token-provider.js';
 import { bearerTokenAuthenticator } from '../../functions/shared/auth.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type ApiRequest, type ApiResponse, type Handler, invoke } from '../support/api-gateway.js';
 import { type OAuthTestProvider, startOAuthProvider } from '../support/oauth-provider.js';
+import { type TestServices, testServices } from '../support/services.js';
 import { type SmtpTestServer, startSmtpTestServer } from '../support/smtp-test-server.js';
 
 const TOKEN = 'test-admin-token-0123456789';
@@ -36,6 +33,7 @@ let provider: OAuthTestProvider;
 let smtp: SmtpTestServer;
 let store: FileConfigStore;
 let handler: Handler;
+let services: TestServices;
 let tokenProvider: OAuthTokenProvider;
 let mailers: TransportMailerFactory;
 let log: ReturnType<typeof createLogger>;
@@ -152,24 +150,19 @@ beforeAll(async () => {
     oauthTokens: tokenProvider,
     smtpTimeouts: { connectionMs: 3000, greetingMs: 3000, socketMs: 3000 },
   });
-  const authorization = createOAuthAuthorizationService({
-    store,
-    states: new FileOAuthStateStore({ directory: join(dataDir, 'oauth-state'), clock: () => now.getTime() }),
-    tokens,
+  services = await testServices({
+    dataDir: join(dataDir, 'services'),
+    log,
     clock,
-    log,
-    publicBaseUrl: PUBLIC_BASE_URL,
+    adapters: { store, tokenClient: tokens, mailers: () => mailers },
+    settings: { publicBaseUrl: PUBLIC_BASE_URL },
   });
-  handler = createAdminApiHandler({
-    service: new EmailConfigService({ store, mailers, clock, log }),
-    authenticator: bearerTokenAuthenticator(TOKEN),
-    log,
-    extraRoutes: oauthRoutes({ authorization }),
-  });
+  handler = createAdminApiHandler({ services, authenticator: bearerTokenAuthenticator(TOKEN) });
 });
 
 afterAll(async () => {
   jest.restoreAllMocks();
+  await services?.close();
   await smtp?.close();
   await provider?.close();
   await rm(dataDir, { recursive: true, force: true });
@@ -257,19 +250,18 @@ describe('authorize', () => {
 
 describe('the embedded runtime', () => {
   it('serves the same routes, with file states and the redirect URI from PUBLIC_BASE_URL', async () => {
-    const make = (publicBaseUrl?: string) =>
-      createAdminApiHandler({
-        service: new EmailConfigService({ store, mailers, clock: () => now, log }),
-        authenticator: bearerTokenAuthenticator(TOKEN),
+    const opened: TestServices[] = [];
+    const make = async (publicBaseUrl: string) => {
+      const local = await testServices({
+        dataDir: join(dataDir, 'local'),
         log,
-        extraRoutes: localOAuthRoutes({
-          store,
-          dataDir: join(dataDir, 'local'),
-          clock: () => now,
-          log,
-          ...(publicBaseUrl ? { publicBaseUrl } : {}),
-        }),
+        clock: () => now,
+        adapters: { store, mailers: () => mailers },
+        settings: { publicBaseUrl },
       });
+      opened.push(local);
+      return createAdminApiHandler({ services: local, authenticator: bearerTokenAuthenticator(TOKEN) });
+    };
     const request = {
       method: 'GET',
       path: '/clusters/flow-url/oauth/authorize',
@@ -277,8 +269,9 @@ describe('the embedded runtime', () => {
       headers: admin,
     };
 
-    const byDefault = await invoke(make(), request);
-    const configured = await invoke(make('https://notifier.example.com/'), request);
+    const byDefault = await invoke(await make('http://localhost:3000'), request);
+    const configured = await invoke(await make('https://notifier.example.com/'), request);
+    for (const local of opened) await local.close();
 
     expect(byDefault.body.redirectUri).toBe(REDIRECT_URI);
     expect(configured.body.redirectUri).toBe('https://notifier.example.com/login/smtp-verification/');

@@ -48,7 +48,7 @@ export class RetryableNotifyError extends Error {
   override readonly name = 'RetryableNotifyError';
 }
 
-const DEFAULT_LEASE_MS = 5 * 60_000;
+export const DEFAULT_LEASE_MS = 5 * 60_000;
 
 interface EventIdentity {
   eventId: string;

@@ -1,13 +1,11 @@
 // The pieces of the OAuth2 authorization code flow with PKCE (RFC 6749, RFC 7636, RFC 9700)
 // that need no I/O: random values, the authorization URL, and reading the id token.
 import { createHash, randomBytes } from 'node:crypto';
+import { OAUTH_REDIRECT_PATH } from '../../kernel/public-paths.js';
 import type { OAuth2Auth } from '../config/email-config.js';
 
 /** 10 minutes: enough to sign in with multi-factor authentication, short enough for RFC 9700. */
 export const STATE_TTL_MS = 10 * 60 * 1000;
-
-/** The path the provider redirects back to; registered with the provider as part of the redirect URI. */
-export const OAUTH_REDIRECT_PATH = '/login/smtp-verification/';
 
 /** `bytes` random bytes, base64url: 32 bytes = 256 bits (RFC 7636 asks for 32 octets for the verifier). */
 export function randomUrlSafe(bytes = 32): string {

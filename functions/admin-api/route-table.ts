@@ -1,0 +1,61 @@
+// The one route table of the admin API: the admin API function binds a handler to every entry,
+// the embedded runtime serves the same function, and lib/ creates the API Gateway routes from
+// it. Free of handlers and SDK imports, so lib/ can read it at synth time.
+import { ADMIN_PAGE_PATH, OAUTH_REDIRECT_PATH } from '../kernel/public-paths.js';
+import type { Method, RouteAccess, RouteDefinition } from '../shared/route-definition.js';
+
+const CONFIG_PATH = '/clusters/{clusterId}/email-config';
+
+export const ADMIN_API_ROUTES = {
+  getEmailConfig: { method: 'GET', path: CONFIG_PATH, access: 'admin' },
+  putEmailConfig: { method: 'PUT', path: CONFIG_PATH, access: 'admin' },
+  sendTestEmail: { method: 'POST', path: `${CONFIG_PATH}/test`, access: 'admin' },
+  listDeliveries: { method: 'GET', path: '/clusters/{clusterId}/deliveries', access: 'admin' },
+  startOAuthAuthorization: { method: 'GET', path: '/clusters/{clusterId}/oauth/authorize', access: 'admin' },
+  listConditions: { method: 'GET', path: '/conditions', access: 'admin' },
+  completeOAuthAuthorization: { method: 'GET', path: OAUTH_REDIRECT_PATH, access: 'public' },
+  adminPage: { method: 'GET', path: ADMIN_PAGE_PATH, access: 'public' },
+  adminPageScript: { method: 'GET', path: `${ADMIN_PAGE_PATH}app.js`, access: 'public' },
+  adminPageStyles: { method: 'GET', path: `${ADMIN_PAGE_PATH}app.css`, access: 'public' },
+  adminPageSettings: { method: 'GET', path: `${ADMIN_PAGE_PATH}config.json`, access: 'public' },
+} as const satisfies Record<string, RouteDefinition>;
+
+export type AdminApiRouteId = keyof typeof ADMIN_API_ROUTES;
+
+export interface ApiGatewayRoute {
+  readonly method: Method;
+  /** The route key's path: no trailing slash, `{proxy+}` for a greedy match. */
+  readonly path: string;
+  readonly access: RouteAccess;
+}
+
+/**
+ * The API Gateway routes that reach the table's entries. Route keys cannot end in `/`, and an
+ * HTTP API matches a request path with or without a trailing slash to the same route, so
+ * `/login/smtp-verification` also serves the registered redirect URI `/login/smtp-verification/`.
+ * A path that ends in `/` also gets a greedy `{proxy+}` route in case the trailing slash does not
+ * reach the plain one (unverified against a live API).
+ */
+export function apiGatewayRoutes(
+  table: Record<string, RouteDefinition> = ADMIN_API_ROUTES,
+): ApiGatewayRoute[] {
+  const routes = new Map<string, ApiGatewayRoute>();
+  const add = (route: ApiGatewayRoute) => {
+    const key = `${route.method} ${route.path}`;
+    const existing = routes.get(key);
+    if (existing && existing.access !== route.access) {
+      throw new Error(`apiGatewayRoutes: ${key} is both ${existing.access} and ${route.access}`);
+    }
+    routes.set(key, route);
+  };
+  for (const { method, path, access } of Object.values(table)) {
+    if (!path.endsWith('/')) {
+      add({ method, path, access });
+      continue;
+    }
+    const bare = path.replace(/\/+$/, '');
+    add({ method, path: bare, access });
+    add({ method, path: `${bare}/{proxy+}`, access });
+  }
+  return [...routes.values()];
+}

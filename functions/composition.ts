@@ -1,0 +1,87 @@
+// The one composition root: every service is assembled here, from adapters that
+// `awsAdapters(env)` (Lambda) or `localAdapters(options)` (the embedded runtime) construct, or
+// that a test builds. The two deployments differ only in what they pass in.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ConfigStore } from './core/config/config-store.js';
+import { EmailConfigService } from './core/config/email-config-service.js';
+import { DailyNoticeService } from './core/daily-notice/daily-notice-service.js';
+import type { MailerFactory } from './core/mail/mailer.js';
+import type { DeliveryLedger } from './core/notify/delivery-ledger.js';
+import { NotifyService } from './core/notify/notify-service.js';
+import { OAuthAuthorizationService } from './core/oauth/oauth-authorization.js';
+import { redirectUriFor } from './core/oauth/oauth-flow.js';
+import type { AccessTokenSource, OAuthStateStore, TokenClient } from './core/oauth/oauth-ports.js';
+import { OAuthTokenProvider } from './core/oauth/oauth-token-provider.js';
+import type { Clock } from './core/ports.js';
+
+/** What a deployment provides: the only things that differ between AWS, one machine and a test. */
+export interface Adapters {
+  log: Logger;
+  clock: Clock;
+  store: ConfigStore;
+  ledger: DeliveryLedger;
+  /** Pending OAuth2 authorizations (one-time state and PKCE verifier). */
+  oauthStates: OAuthStateStore;
+  /** The OAuth2 token endpoint client. */
+  tokenClient: TokenClient;
+  /** The mailers for each transport, given where XOAUTH2 access tokens come from. */
+  mailers(oauthTokens: AccessTokenSource): MailerFactory;
+}
+
+/** Settings from each deployment's environment schema; the same names in AWS and locally. */
+export interface ServiceSettings {
+  /** How long a claim on an event id keeps redeliveries out (`EVENT_LEASE_SECONDS`; the notify default otherwise). */
+  eventLeaseMs?: number;
+  /** Where browsers reach the API (`PUBLIC_BASE_URL`); needed by the OAuth2 redirect flow only. */
+  publicBaseUrl?: string;
+}
+
+export interface Services {
+  log: Logger;
+  clock: Clock;
+  emailConfig: EmailConfigService;
+  notify: NotifyService;
+  dailyNotice: DailyNoticeService;
+  /** The delivery log, as the admin API reads it. */
+  deliveries: DeliveryLedger;
+  /** The OAuth2 redirect flow; built on first use, and only where `publicBaseUrl` is set. */
+  readonly oauthAuthorization: OAuthAuthorizationService;
+}
+
+export function buildServices(adapters: Adapters, settings: ServiceSettings): Services {
+  const { log, clock, store, ledger } = adapters;
+  // One token provider on the same store the services use, so a cached configuration sees
+  // rotated refresh tokens.
+  const oauthTokens = new OAuthTokenProvider({ store, clock, log, tokens: adapters.tokenClient });
+  const mailers = adapters.mailers(oauthTokens);
+  let oauthAuthorization: OAuthAuthorizationService | undefined;
+  return {
+    log,
+    clock,
+    emailConfig: new EmailConfigService({ store, mailers, clock, log }),
+    notify: new NotifyService({
+      store,
+      mailers,
+      ledger,
+      clock,
+      log,
+      ...(settings.eventLeaseMs !== undefined ? { leaseMs: settings.eventLeaseMs } : {}),
+    }),
+    dailyNotice: new DailyNoticeService({ store, mailers, ledger, clock, log }),
+    deliveries: ledger,
+    get oauthAuthorization() {
+      if (!settings.publicBaseUrl) {
+        throw new Error('buildServices: the OAuth2 redirect flow needs publicBaseUrl (PUBLIC_BASE_URL)');
+      }
+      oauthAuthorization ??= new OAuthAuthorizationService({
+        store,
+        states: adapters.oauthStates,
+        tokens: adapters.tokenClient,
+        clock,
+        log,
+        redirectUri: redirectUriFor(settings.publicBaseUrl),
+      });
+      return oauthAuthorization;
+    },
+  };
+}
