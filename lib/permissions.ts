@@ -5,7 +5,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { DYNAMODB_LEDGER_ACTIONS } from '../functions/adapters/aws/dynamodb-ledger.js';
+import { DYNAMODB_LEDGER_ACTIONS } from '../functions/adapters/aws/resource-names.js';
 
 export interface ConfigAccess {
   /** Read one cluster's configuration (GetParameter with decryption). */

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { LEDGER_TABLE_KEYS } from '../functions/adapters/aws/dynamodb-ledger.js';
+import { LEDGER_TABLE_KEYS } from '../functions/adapters/aws/resource-names.js';
 
 export interface StorageProps {
   /** Where each cluster's configuration lives: `${parameterPrefix}/{clusterId}/email-config`. */

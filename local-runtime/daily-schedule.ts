@@ -18,7 +18,7 @@ const DEFAULT_RETRY_DELAYS_MS = [60_000, 5 * 60_000, 15 * 60_000];
  * UTC, and retries a failed run like the schedule's retry policy. The timers do not keep the
  * process alive on their own.
  */
-export class DailySchedule {
+export class LocalDailySchedule {
   private timer: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
   next: Date | undefined;

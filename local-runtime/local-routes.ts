@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { EventBridgeEnvelope } from '../events/envelope.js';
 import type { DailyNoticeRun } from '../functions/core/daily-notice/daily-notice-service.js';
+import type { ListFailedOptions } from '../functions/core/notify/delivery-ledger.js';
 import { ValidationError } from '../functions/kernel/field-issues.js';
 import { HttpError, jsonResponse, readJsonBody } from '../functions/shared/http.js';
 import { bindRoutes, type RouteSpec } from '../functions/shared/http-api.js';
@@ -8,10 +9,7 @@ import type { RouteDefinition } from '../functions/shared/route-definition.js';
 import { type LocalEventBus, PutEventsRequestSchema } from './event-bus.js';
 
 export interface FailedEventSource {
-  listFailed(options?: {
-    clusterId?: string;
-    limit?: number;
-  }): Promise<{ eventId: string; envelope?: unknown }[]>;
+  listFailed(options?: ListFailedOptions): Promise<{ eventId: string; envelope?: unknown }[]>;
 }
 
 export interface LocalRoutesDeps {

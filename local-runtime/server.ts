@@ -13,7 +13,7 @@ import { bearerTokenAuthenticator } from '../functions/shared/auth.js';
 import { jsonResponse } from '../functions/shared/http.js';
 import { EventLeaseEnvShape, serviceSettingsOf } from '../functions/shared/service-env.js';
 import { localContext, toApiGatewayEvent, writeApiGatewayResult } from './api-gateway-event.js';
-import { DailySchedule } from './daily-schedule.js';
+import { LocalDailySchedule } from './daily-schedule.js';
 import { LocalEventBus } from './event-bus.js';
 import { localRoutes } from './local-routes.js';
 
@@ -137,7 +137,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ...(options.awsRegion ? { region: options.awsRegion } : {}),
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
   });
-  const schedule = new DailySchedule({
+  const schedule = new LocalDailySchedule({
     time: options.dailyNoticeTime ?? '08:00',
     run: () => dailyNotice({}, localContext('daily-notice')),
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),

@@ -8,7 +8,7 @@ import type { Authenticator } from '../shared/auth.js';
 import { jsonResponse, queryFlag, readJsonBody } from '../shared/http.js';
 import {
   bindRoutes,
-  clusterIdOf,
+  clusterIdParam,
   createHttpApi,
   type HttpApiHandler,
   type RouteHandlers,
@@ -35,9 +35,10 @@ export function emailConfigHandlers(
   log: Logger,
 ): Pick<AdminApiRouteHandlers, 'getEmailConfig' | 'putEmailConfig' | 'sendTestEmail'> {
   return {
-    getEmailConfig: async (event) => jsonResponse(200, toPublicConfig(await service.get(clusterIdOf(event)))),
+    getEmailConfig: async (event) =>
+      jsonResponse(200, toPublicConfig(await service.get(clusterIdParam(event)))),
     putEmailConfig: async (event) => {
-      const clusterId = clusterIdOf(event);
+      const clusterId = clusterIdParam(event);
       const withTest = queryFlag(event, 'sendTestEmail');
       const parsed = EmailConfigInputSchema.safeParse(readJsonBody(event));
       if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'Invalid email configuration');
@@ -49,7 +50,7 @@ export function emailConfigHandlers(
         ...(testEmail ? { testEmail } : {}),
       });
     },
-    sendTestEmail: async (event) => jsonResponse(200, await service.sendTestEmail(clusterIdOf(event))),
+    sendTestEmail: async (event) => jsonResponse(200, await service.sendTestEmail(clusterIdParam(event))),
   };
 }
 

@@ -4,7 +4,7 @@ import { conditionsSummary } from '../../events/catalog.js';
 import { type DeliveryLedger, OUTCOMES } from '../core/notify/delivery-ledger.js';
 import { ValidationError } from '../kernel/field-issues.js';
 import { jsonResponse } from '../shared/http.js';
-import { clusterIdOf } from '../shared/http-api.js';
+import { clusterIdParam } from '../shared/http-api.js';
 import type { AdminApiRouteHandlers } from './app.js';
 
 const DeliveriesQuerySchema = z.strictObject({
@@ -33,7 +33,7 @@ export function catalogHandlers(
   return {
     listConditions: async () => jsonResponse(200, { items: conditionsSummary() }),
     listDeliveries: async (event) => {
-      const clusterId = clusterIdOf(event);
+      const clusterId = clusterIdParam(event);
       const query = deliveriesQuery(event);
       // An outcome filter is applied after reading, so read more to still fill the page.
       const records = await ledger.list(clusterId, {

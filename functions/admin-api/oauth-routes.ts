@@ -9,7 +9,7 @@ import {
 } from '../core/oauth/oauth-authorization.js';
 import { escapeHtml } from '../kernel/text.js';
 import { HttpError, type HttpResponse, jsonResponse } from '../shared/http.js';
-import { clusterIdOf } from '../shared/http-api.js';
+import { clusterIdParam } from '../shared/http-api.js';
 import type { AdminApiRouteHandlers } from './app.js';
 
 export interface OAuthRoutesDeps {
@@ -25,7 +25,7 @@ export function oauthHandlers(
   const adminPath = deps.adminPath ?? '/admin';
   return {
     startOAuthAuthorization: async (event, principal) => {
-      const clusterId = clusterIdOf(event);
+      const clusterId = clusterIdParam(event);
       const format = event.queryStringParameters?.format;
       if (format !== undefined && format !== 'json') {
         throw new HttpError(400, 'Invalid query parameter', [

@@ -40,7 +40,7 @@ export type HttpApiHandler = (
 ) => Promise<APIGatewayProxyResultV2>;
 
 /** The `{clusterId}` path parameter, validated: 400 names the problem. */
-export function clusterIdOf(event: APIGatewayProxyEventV2): string {
+export function clusterIdParam(event: APIGatewayProxyEventV2): string {
   const raw = decodeURIComponent(event.pathParameters?.clusterId ?? '');
   const parsed = ClusterIdSchema.safeParse(raw);
   if (!parsed.success) {

@@ -75,5 +75,7 @@ export async function invoke(handler: Handler, request: ApiRequest): Promise<Api
   const headers = Object.fromEntries(
     Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
   );
-  return { status: result.statusCode ?? 200, headers, body: raw ? JSON.parse(raw) : {}, raw };
+  // HTML pages, scripts and styles come back as text in `raw`; JSON is parsed into `body`.
+  const json = raw !== '' && /json/.test(headers['content-type'] ?? 'application/json');
+  return { status: result.statusCode ?? 200, headers, body: json ? JSON.parse(raw) : {}, raw };
 }

@@ -8,7 +8,7 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
-import { LEDGER_TABLE_KEYS } from '../../functions/adapters/aws/dynamodb-ledger.js';
+import { LEDGER_TABLE_KEYS } from '../../functions/adapters/aws/resource-names.js';
 
 export interface Dynalite {
   /** For `new DynamoDBClient({ ...dynalite.clientConfig })`: endpoint, region, dummy credentials. */

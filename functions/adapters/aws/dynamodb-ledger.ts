@@ -15,31 +15,15 @@ import {
   type EventClaim,
   type FoldDecision,
   type FoldState,
+  type ListFailedOptions,
   type ListOptions,
   OUTCOMES,
   type Outcome,
 } from '../../core/notify/delivery-ledger.js';
-import { isoOf, millis } from '../ledger-time.js';
-
-/**
- * The table's key schema and TTL attribute: the CDK construct that creates the table and the
- * test support that creates it in dynalite both read these, so the names cannot drift.
- */
-export const LEDGER_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
-
-/** Every action the adapter calls, for the function's least-privilege policy on the table. */
-export const DYNAMODB_LEDGER_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:Query',
-] as const;
+import { DEFAULT_CLAIM_TTL_DAYS, FOLD_RETENTION_AFTER_WINDOW_MS, isoOf, millis } from '../ledger-time.js';
+import { LEDGER_TABLE_KEYS } from './resource-names.js';
 
 export const DEFAULT_RECORD_TTL_DAYS = 30;
-export const DEFAULT_CLAIM_TTL_DAYS = 7;
-/** How long fold state outlives its window after its last change. */
-export const FOLD_RETENTION_AFTER_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface DynamoDbLedgerOptions {
   /**
@@ -56,13 +40,6 @@ export interface DynamoDbLedgerOptions {
    * the platform's redeliveries and retries (EventBridge retries for up to 24 hours).
    */
   claimTtlDays?: number;
-}
-
-export interface ListFailedOptions {
-  /** Required here: failed records are found per cluster. */
-  clusterId?: string;
-  /** Newest first; all of them when absent. */
-  limit?: number;
 }
 
 const { partitionKey: PK, sortKey: SK, ttlAttribute: TTL } = LEDGER_TABLE_KEYS;

@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { OAuthStateRecord, OAuthStateStore } from '../../core/oauth/oauth-ports.js';
-import { isConditionalCheckFailed, LEDGER_TABLE_KEYS } from './dynamodb-ledger.js';
+import { isConditionalCheckFailed } from './dynamodb-ledger.js';
+import { LEDGER_TABLE_KEYS } from './resource-names.js';
 
 export interface DynamoDbOAuthStateStoreOptions {
   /** A client of its own (the document client wrapper writes settings onto the client's config). */
@@ -9,9 +10,6 @@ export interface DynamoDbOAuthStateStoreOptions {
   /** The delivery ledger's table (generic `pk`/`sk`, TTL on `expiresAt`). */
   tableName: string;
 }
-
-/** The actions this store calls, for the admin API function's policy on the table. */
-export const DYNAMODB_OAUTH_STATE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
 
 const { partitionKey: PK, sortKey: SK, ttlAttribute: TTL } = LEDGER_TABLE_KEYS;
 

@@ -9,6 +9,7 @@ import type { ConfigStore } from '../../core/config/config-store.js';
 import { type StoredEmailConfig, StoredEmailConfigSchema } from '../../core/config/stored-config.js';
 import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
 import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
+import { CONFIG_PARAMETER_SUFFIX, configParameterName } from './resource-names.js';
 
 export interface SsmConfigStoreOptions {
   client: SSMClient;
@@ -22,7 +23,6 @@ export interface SsmConfigStoreOptions {
 }
 
 export const DEFAULT_CONFIG_CACHE_TTL_MS = 30_000;
-const PARAMETER_SUFFIX = 'email-config';
 const STANDARD_TIER_MAX_BYTES = 4096;
 const ADVANCED_TIER_MAX_BYTES = 8192;
 
@@ -70,7 +70,7 @@ export class SsmConfigStore implements ConfigStore {
   parameterName(clusterId: string): string {
     const checked = ClusterIdSchema.safeParse(clusterId);
     if (!checked.success) throw ValidationError.fromZod(checked.error, 'Invalid cluster id', ['clusterId']);
-    return `${this.prefix}/${checked.data}/${PARAMETER_SUFFIX}`;
+    return configParameterName(this.prefix, checked.data);
   }
 
   async get(clusterId: string): Promise<StoredEmailConfig | undefined> {
@@ -136,7 +136,7 @@ export class SsmConfigStore implements ConfigStore {
         }),
       );
       for (const parameter of page.Parameters ?? []) {
-        const id = parameter.Name && this.clusterIdOf(parameter.Name);
+        const id = parameter.Name && this.clusterIdOfParameter(parameter.Name);
         if (id) ids.add(id);
       }
       nextToken = page.NextToken;
@@ -144,9 +144,9 @@ export class SsmConfigStore implements ConfigStore {
     return [...ids].sort();
   }
 
-  private clusterIdOf(name: string): string | undefined {
+  private clusterIdOfParameter(name: string): string | undefined {
     const head = `${this.prefix}/`;
-    const tail = `/${PARAMETER_SUFFIX}`;
+    const tail = `/${CONFIG_PARAMETER_SUFFIX}`;
     if (!name.startsWith(head) || !name.endsWith(tail)) return undefined;
     const id = name.slice(head.length, -tail.length);
     // Other parameters may share the prefix (deeper paths, other documents): skip them.

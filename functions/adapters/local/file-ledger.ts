@@ -7,11 +7,12 @@ import {
   type EventClaim,
   type FoldDecision,
   type FoldState,
+  type ListFailedOptions,
   type ListOptions,
   OUTCOMES,
   type Outcome,
 } from '../../core/notify/delivery-ledger.js';
-import { isoOf, millis } from '../ledger-time.js';
+import { DEFAULT_CLAIM_TTL_DAYS, FOLD_RETENTION_AFTER_WINDOW_MS, isoOf, millis } from '../ledger-time.js';
 import {
   ensurePrivateDirectory,
   PRIVATE_FILE_MODE,
@@ -30,21 +31,11 @@ export interface FileLedgerOptions {
   claimTtlDays?: number;
 }
 
-export interface ListFailedOptions {
-  /** Only this cluster's; every cluster's when absent. */
-  clusterId?: string;
-  /** Newest first; all of them when absent. */
-  limit?: number;
-}
-
 /** How long the journal writer waits to gather changes into one write. */
 const GROUP_COMMIT_MS = 5;
 
 export const JOURNAL_FILE_NAME = 'journal.jsonl';
 export const DEFAULT_RECORD_RETENTION_DAYS = 30;
-export const DEFAULT_CLAIM_TTL_DAYS = 7;
-/** How long fold state outlives its window after its last change (as in the DynamoDB ledger). */
-export const FOLD_RETENTION_AFTER_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 // Compaction rewrites every live entry, so it waits until superseded lines are both numerous

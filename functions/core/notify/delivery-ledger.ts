@@ -92,3 +92,11 @@ export interface DeliveryLedger {
 export function foldKey(clusterId: string, condition: string, appliance: string): string {
   return `${clusterId}#${condition}#${appliance.toLowerCase()}`;
 }
+
+/** Which failed events to list for a replay. */
+export interface ListFailedOptions {
+  /** Only this cluster's; every cluster's when absent (the DynamoDB ledger requires it). */
+  clusterId?: string;
+  /** Newest first; all of them when absent. */
+  limit?: number;
+}

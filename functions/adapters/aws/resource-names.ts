@@ -1,0 +1,28 @@
+// Names the AWS adapters and the CDK stack must agree on: the ledger table's key schema, the
+// actions the adapters call, and the configuration parameters' names. No SDK imports: lib/ reads
+// them at synth time and the test support creates tables from them.
+
+/**
+ * The table's key schema and TTL attribute: the CDK construct that creates the table and the
+ * test support that creates it in dynalite both read these, so the names cannot drift.
+ */
+export const LEDGER_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
+
+/**
+ * Every action the ledger adapter and the OAuth state store (same table) call, for the
+ * functions' least-privilege policy on the table.
+ */
+export const DYNAMODB_LEDGER_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+] as const;
+
+/** A cluster's configuration is the SecureString `<CONFIG_PARAMETER_PREFIX>/<clusterId>/email-config`. */
+export const CONFIG_PARAMETER_SUFFIX = 'email-config';
+
+export function configParameterName(prefix: string, clusterId: string): string {
+  return `${prefix}/${clusterId}/${CONFIG_PARAMETER_SUFFIX}`;
+}
