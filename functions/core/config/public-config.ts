@@ -1,15 +1,33 @@
-import type { SmtpAuth } from './email-config.js';
+import type { EmailConfig, SmtpAuth, SmtpSettings } from './email-config.js';
 import { grantMatches, type OAuthGrantStatus, type StoredEmailConfig } from './stored-config.js';
+
+type PasswordAuth = Extract<SmtpAuth, { type: 'password' }>;
+type OAuth2Auth = Extract<SmtpAuth, { type: 'oauth2' }>;
+
+/** An SMTP authentication as an admin sees it: write-only secrets become `…Set` flags. */
+export type PublicSmtpAuth =
+  | Extract<SmtpAuth, { type: 'none' }>
+  | (Omit<PasswordAuth, 'password'> & { passwordSet: boolean })
+  | (Omit<OAuth2Auth, 'clientSecret'> & { clientSecretSet: boolean });
+
+/** The configuration as the API returns it (GET, and PUT's `config`). */
+export type PublicEmailConfig = Omit<EmailConfig, 'smtp'> & {
+  clusterId: string;
+  smtp?: Omit<SmtpSettings, 'auth'> & { auth: PublicSmtpAuth };
+  /** For OAuth2 relays: the grant's status, never a token. */
+  oauth?: PublicOAuthStatus;
+  updatedAt: string;
+};
 
 /**
  * What GET returns: secrets replaced by `passwordSet` / `clientSecretSet`, and for OAuth2 the
  * grant's status (never a token).
  */
-export function toPublicConfig(stored: StoredEmailConfig): Record<string, unknown> {
-  const { config } = stored;
-  const smtp = config.smtp && { ...config.smtp, auth: publicAuth(config.smtp.auth) };
+export function toPublicConfig(stored: StoredEmailConfig): PublicEmailConfig {
+  const { smtp: settings, ...config } = stored.config;
+  const smtp = settings && { ...settings, auth: publicAuth(settings.auth) };
   const oauth =
-    config.transport === 'smtp' && config.smtp?.auth.type === 'oauth2' ? publicOAuth(stored) : undefined;
+    config.transport === 'smtp' && settings?.auth.type === 'oauth2' ? publicOAuth(stored) : undefined;
   return {
     clusterId: stored.clusterId,
     ...config,
@@ -43,7 +61,7 @@ function publicOAuth(stored: StoredEmailConfig): PublicOAuthStatus {
   };
 }
 
-function publicAuth(auth: SmtpAuth): Record<string, unknown> {
+function publicAuth(auth: SmtpAuth): PublicSmtpAuth {
   switch (auth.type) {
     case 'none':
       return auth;
