@@ -28,6 +28,7 @@ import { createNotifyHandler } from '../functions/notify/app.js';
 import { bearerTokenAuthenticator } from '../functions/shared/auth.js';
 import { jsonResponse } from '../functions/shared/http.js';
 import { createLogger } from '../functions/shared/logger.js';
+import { buildAdminPage } from '../web/admin-page/build.js';
 import { localContext, toApiGatewayEvent, writeApiGatewayResult } from './api-gateway-event.js';
 import { DailySchedule } from './daily-schedule.js';
 import { LocalEventBus } from './event-bus.js';
@@ -156,6 +157,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       }),
       ...localRoutes({ bus, dailyNotice, failed: ledger }),
       ...adminPageRoutes({
+        assets: buildAdminPage(),
         auth: { mode: 'token' },
         ...(options.publicBaseUrl ? { smtpRedirectUri: redirectUriFor(options.publicBaseUrl) } : {}),
       }),

@@ -4,6 +4,7 @@ import { EmailConfigService } from '../core/config/email-config-service.js';
 import { redirectUriFor } from '../core/oauth/oauth-flow.js';
 import { jwtAuthorizerAuthenticator } from '../shared/auth.js';
 import { parseEnv } from '../shared/env.js';
+import { bundledAdminPage } from './admin-page-assets.js';
 import { adminPageRoutes } from './admin-page-routes.js';
 import { createAdminApiHandler } from './app.js';
 import { catalogRoutes } from './catalog-routes.js';
@@ -15,6 +16,7 @@ const { log, clock, store, mailers, ledger } = awsService(env);
 const baseUrl = env.PUBLIC_BASE_URL.replace(/\/$/, '');
 const pageRoutes = env.ADMIN_PAGE_CLIENT_ID
   ? adminPageRoutes({
+      assets: bundledAdminPage(),
       auth: {
         mode: 'oidc',
         clientId: env.ADMIN_PAGE_CLIENT_ID,

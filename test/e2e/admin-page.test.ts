@@ -9,6 +9,7 @@ import { loadSample } from '../../events/samples.js';
 import { adminPageRoutes } from '../../functions/admin-api/admin-page-routes.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
+import { buildAdminPage } from '../../web/admin-page/build.js';
 import { collectPageProblems, launchBrowser, tabTo } from '../support/browser.js';
 import { type OAuthTestProvider, startOAuthProvider } from '../support/oauth-provider.js';
 import { type SmtpTestServer, startSmtpTestServer, unusedPort } from '../support/smtp-test-server.js';
@@ -161,6 +162,7 @@ describe('admin page: serving', () => {
 
   it('in oidc mode names the sign-in endpoints and lets the page reach only the token endpoint', async () => {
     const routes = adminPageRoutes({
+      assets: buildAdminPage(),
       auth: {
         mode: 'oidc',
         clientId: 'page-client',
