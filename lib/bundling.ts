@@ -41,12 +41,12 @@ export type FunctionName = keyof typeof FUNCTION_ENTRIES;
 /**
  * Constants esbuild writes into a bundle. The admin API serves the admin page: its bundle carries
  * the page built by buildAdminPage (the build the embedded runtime and the tests serve too) as
- * `__ADMIN_PAGE_ASSETS__`, read by functions/admin-api/admin-page-assets.ts. (esbuild's plugins,
- * which could load a virtual module instead, do not run in buildSync.)
+ * `__ADMIN_PAGE_ASSETS__`, a JSON string read by functions/admin-api/admin-page-assets.ts.
+ * (esbuild's plugins, which could load a virtual module instead, do not run in buildSync.)
  */
 function bundleDefines(entry: string): Record<string, string> {
   if (entry !== FUNCTION_ENTRIES.adminApi) return {};
-  return { __ADMIN_PAGE_ASSETS__: JSON.stringify(buildAdminPage()) };
+  return { __ADMIN_PAGE_ASSETS__: JSON.stringify(JSON.stringify(buildAdminPage())) };
 }
 
 /**

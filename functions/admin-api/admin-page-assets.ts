@@ -1,14 +1,14 @@
-// The admin page inside the admin API's Lambda bundle: lib/bundling.ts builds web/admin-page
-// (buildAdminPage) and has esbuild replace the constant below with the result, so the function
-// carries the page as strings and never runs esbuild or reads a file.
+// The built admin page for the admin API function. In its Lambda bundle, lib/bundling.ts has
+// esbuild replace __ADMIN_PAGE_ASSETS__ with the page buildAdminPage built (as a JSON string), so
+// the branch that would build it is dead: esbuild drops it and never bundles esbuild, and the
+// function carries the page without reading a file. Run unbundled (tsx, tests that import
+// handler.ts), the module builds the page itself, with the same function.
 import type { AdminPageAssets } from './admin-page-routes.js';
 
-declare const __ADMIN_PAGE_ASSETS__: AdminPageAssets | undefined;
+declare const __ADMIN_PAGE_ASSETS__: string;
 
-/** The page built into this bundle; the embedded runtime and the tests call buildAdminPage instead. */
-export function bundledAdminPage(): AdminPageAssets {
-  if (typeof __ADMIN_PAGE_ASSETS__ === 'undefined') {
-    throw new Error('This bundle carries no admin page: build it with buildFunctionBundle (lib/bundling.ts)');
-  }
-  return __ADMIN_PAGE_ASSETS__;
-}
+let assets: AdminPageAssets;
+if (typeof __ADMIN_PAGE_ASSETS__ === 'string') assets = JSON.parse(__ADMIN_PAGE_ASSETS__);
+else assets = (await import('../../web/admin-page/build.js')).buildAdminPage();
+
+export const adminPageAssets: AdminPageAssets = assets;

@@ -4,7 +4,7 @@ import { EmailConfigService } from '../core/config/email-config-service.js';
 import { redirectUriFor } from '../core/oauth/oauth-flow.js';
 import { jwtAuthorizerAuthenticator } from '../shared/auth.js';
 import { parseEnv } from '../shared/env.js';
-import { bundledAdminPage } from './admin-page-assets.js';
+import { adminPageAssets } from './admin-page-assets.js';
 import { adminPageRoutes } from './admin-page-routes.js';
 import { createAdminApiHandler } from './app.js';
 import { catalogRoutes } from './catalog-routes.js';
@@ -16,7 +16,7 @@ const { log, clock, store, mailers, ledger } = awsService(env);
 const baseUrl = env.PUBLIC_BASE_URL.replace(/\/$/, '');
 const pageRoutes = env.ADMIN_PAGE_CLIENT_ID
   ? adminPageRoutes({
-      assets: bundledAdminPage(),
+      assets: adminPageAssets,
       auth: {
         mode: 'oidc',
         clientId: env.ADMIN_PAGE_CLIENT_ID,
