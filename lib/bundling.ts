@@ -2,6 +2,7 @@
 // benchmark (bench/cold-start.ts) both call buildFunctionBundle, so the benchmark measures
 // exactly what the stack deploys. No aws-cdk-lib import: the bench loads this cheaply.
 import { buildSync } from 'esbuild';
+import { buildAdminPage } from '../web/admin-page/build.js';
 
 /**
  * ESM output cannot `require()`, but some CommonJS dependencies inside the bundle still do
@@ -38,6 +39,17 @@ export const FUNCTION_ENTRIES = {
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;
 
 /**
+ * Constants esbuild writes into a bundle. The admin API serves the admin page: its bundle carries
+ * the page built by buildAdminPage (the build the embedded runtime and the tests serve too) as
+ * `__ADMIN_PAGE_ASSETS__`, a JSON string read by functions/admin-api/admin-page-assets.ts.
+ * (esbuild's plugins, which could load a virtual module instead, do not run in buildSync.)
+ */
+function bundleDefines(entry: string): Record<string, string> {
+  if (entry !== FUNCTION_ENTRIES.adminApi) return {};
+  return { __ADMIN_PAGE_ASSETS__: JSON.stringify(JSON.stringify(buildAdminPage())) };
+}
+
+/**
  * Builds one function into `outdir` (`index.mjs` plus chunks) as the stack deploys it. Code
  * splitting puts what a function imports only on demand (the SES transport and its SDK client,
  * the SMTP transport) into chunks of their own, so a cold start does not parse the transport a
@@ -59,6 +71,7 @@ export function buildFunctionBundle(entry: string, outdir: string, workingDirect
     minify: LAMBDA_BUNDLE.minify,
     sourcemap: LAMBDA_BUNDLE.sourcemap,
     banner: { js: LAMBDA_BUNDLE.banner },
+    define: bundleDefines(entry),
     logLevel: 'warning',
   });
 }

@@ -12,6 +12,7 @@ import { createNotifyHandler } from '../functions/notify/app.js';
 import { bearerTokenAuthenticator } from '../functions/shared/auth.js';
 import { jsonResponse } from '../functions/shared/http.js';
 import { EventLeaseEnvShape, serviceSettingsOf } from '../functions/shared/service-env.js';
+import { buildAdminPage } from '../web/admin-page/build.js';
 import { localContext, toApiGatewayEvent, writeApiGatewayResult } from './api-gateway-event.js';
 import { LocalDailySchedule } from './daily-schedule.js';
 import { LocalEventBus } from './event-bus.js';
@@ -152,7 +153,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   adminApi = createAdminApiHandler({
     services,
     authenticator: bearerTokenAuthenticator(adminToken),
-    adminPage: { auth: { mode: 'token' }, smtpRedirectUri: redirectUriFor(publicBaseUrl) },
+    adminPage: {
+      assets: buildAdminPage(),
+      auth: { mode: 'token' },
+      smtpRedirectUri: redirectUriFor(publicBaseUrl),
+    },
     localRoutes: localRoutes({ bus, runDailyNotice, failed: adapters.ledger }),
   });
 

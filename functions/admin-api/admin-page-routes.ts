@@ -1,11 +1,8 @@
-// The admin web page (Management > Email Configuration): static assets compiled into the
-// bundle as strings, so the same routes serve it from the embedded runtime and from a Lambda
-// bundled by esbuild, with no file system access and no external network.
+// The admin web page (Management > Email Configuration): web/admin-page built into strings
+// (buildAdminPage) and passed in, so the same routes serve it from the embedded runtime and from
+// a Lambda whose bundle carries the build, with no file system access and no external network.
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { APP_CSS } from '../admin-page/app-css.js';
-import { APP_JS } from '../admin-page/app-js.js';
-import { INDEX_HTML } from '../admin-page/index-html.js';
 import type { HttpResponse } from '../shared/http.js';
 import { HttpError } from '../shared/http.js';
 import type { AdminApiRouteHandlers } from './app.js';
@@ -35,8 +32,16 @@ export type AdminPageAuth =
       bearer?: 'access_token' | 'id_token';
     };
 
+/** The built page (web/admin-page/build.ts): markup, one script and one stylesheet. */
+export interface AdminPageAssets {
+  indexHtml: string;
+  appJs: string;
+  appCss: string;
+}
+
 export interface AdminPageOptions {
   auth: AdminPageAuth;
+  assets: AdminPageAssets;
   /**
    * The SMTP OAuth2 redirect URI the backend registers with providers
    * (`redirectUriFor(PUBLIC_BASE_URL)`), shown with a copy button. Default: derived in the
@@ -156,9 +161,9 @@ export function adminPageHandlers(options: AdminPageOptions | undefined): AdminP
     ...(options.smtpRedirectUri ? { smtpRedirectUri: options.smtpRedirectUri } : {}),
   };
   const assets = {
-    html: asset(INDEX_HTML, 'text/html; charset=utf-8'),
-    js: asset(APP_JS, 'text/javascript; charset=utf-8'),
-    css: asset(APP_CSS, 'text/css; charset=utf-8'),
+    html: asset(options.assets.indexHtml, 'text/html; charset=utf-8'),
+    js: asset(options.assets.appJs, 'text/javascript; charset=utf-8'),
+    css: asset(options.assets.appCss, 'text/css; charset=utf-8'),
     config: asset(`${JSON.stringify(config, null, 2)}\n`, 'application/json; charset=utf-8'),
   };
 

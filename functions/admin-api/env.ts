@@ -19,8 +19,11 @@ export const AdminApiEnvSchema = z.object({
 });
 export type AdminApiEnv = z.output<typeof AdminApiEnvSchema>;
 
-/** The admin page's sign-in in AWS: the Cognito (or external) app client, when one is configured. */
-export function adminPageOptionsOf(env: AdminApiEnv): AdminPageOptions | undefined {
+/**
+ * The admin page's sign-in in AWS: the Cognito (or external) app client, when one is configured.
+ * The assets come from the bundle (admin-page-assets), not from here: lib/ imports this module.
+ */
+export function adminPageOptionsOf(env: AdminApiEnv): Omit<AdminPageOptions, 'assets'> | undefined {
   if (!env.ADMIN_PAGE_CLIENT_ID) return undefined;
   const baseUrl = env.PUBLIC_BASE_URL.replace(/\/$/, '');
   return {

@@ -10,6 +10,7 @@ import { adminPageHandlers } from '../../functions/admin-api/admin-page-routes.j
 import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
+import { buildAdminPage } from '../../web/admin-page/build.js';
 import { collectPageProblems, launchBrowser, tabTo } from '../support/browser.js';
 import { type OAuthTestProvider, startOAuthProvider } from '../support/oauth-provider.js';
 import { type SmtpTestServer, startSmtpTestServer, unusedPort } from '../support/smtp-test-server.js';
@@ -162,6 +163,7 @@ describe('admin page: serving', () => {
 
   it('in oidc mode names the sign-in endpoints and lets the page reach only the token endpoint', async () => {
     const handlers = adminPageHandlers({
+      assets: buildAdminPage(),
       auth: {
         mode: 'oidc',
         clientId: 'page-client',

@@ -1,4 +1,5 @@
 import type { EmailConfig } from '../config/email-config.js';
+import type { DeliveryStage } from './delivery-stages.js';
 
 // The mail port: core builds messages, adapters send them and classify failures by stage.
 
@@ -25,8 +26,7 @@ export interface SendReceipt {
   destination: string;
 }
 
-export const DELIVERY_STAGES = ['dns', 'connect', 'tls', 'auth', 'envelope', 'data'] as const;
-export type DeliveryStage = (typeof DELIVERY_STAGES)[number];
+export { DELIVERY_STAGES, type DeliveryStage } from './delivery-stages.js';
 
 export interface DeliveryFailure {
   stage: DeliveryStage;

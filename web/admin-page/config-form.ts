@@ -1,0 +1,315 @@
+// The configuration form: filled from what GET returns, collected into the PUT body, provider
+// presets, which groups show, and the server's field issues shown next to their fields. The
+// choices and presets are the domain's own (functions/core/config/presets.ts).
+import {
+  MICROSOFT_DEFAULT_TENANT,
+  OAUTH_PROVIDERS,
+  type OAuthProvider,
+  oauthPreset,
+  SMTP_ENCRYPTIONS,
+  type SmtpEncryption,
+} from '../../functions/core/config/presets.js';
+import type { FieldIssue, PublicEmailConfig } from './api-client.js';
+import { byId, el, input, radio, select, setRadio, status, value } from './dom.js';
+import { renderOAuth } from './result-views.js';
+
+const ENCRYPTION_LABELS = {
+  tls: 'TLS (implicit, from the first byte)',
+  starttls: 'STARTTLS (required)',
+  none: 'None',
+} satisfies Record<SmtpEncryption, string>;
+
+const PROVIDER_LABELS = {
+  microsoft: 'Microsoft 365 (Entra ID)',
+  google: 'Google Workspace / Gmail',
+  custom: 'Custom',
+} satisfies Record<OAuthProvider, string>;
+
+/** What an empty form shows (the schema's defaults for what it leaves unset). */
+const DEFAULTS = {
+  port: '587',
+  encryption: 'starttls',
+  provider: 'microsoft',
+  repeatIntervalMinutes: '240',
+} as const satisfies { encryption: SmtpEncryption; provider: OAuthProvider } & Record<string, string>;
+
+/** The OAuth2 fields a preset fills. */
+const PRESET_FIELDS = ['authorizationEndpoint', 'tokenEndpoint', 'scopes'] as const;
+
+/** A provider preset as the form's fields hold it (scopes space-separated, the port as text). */
+interface FormPreset {
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  scopes: string;
+  relay: { host: string; port: string; encryption: SmtpEncryption };
+}
+
+export const formState = {
+  /** The form differs from what was loaded or saved. */
+  dirty: false,
+  /** The tenant the preset fields were last filled for. */
+  tenant: '',
+};
+
+const isOAuthProvider = (provider: string): provider is OAuthProvider =>
+  (OAUTH_PROVIDERS as readonly string[]).includes(provider);
+
+function formPreset(provider: string, tenant: string): FormPreset | null {
+  const preset = isOAuthProvider(provider)
+    ? oauthPreset(provider, tenant || MICROSOFT_DEFAULT_TENANT)
+    : undefined;
+  if (!preset) return null;
+  const { host, port, encryption } = preset.relay;
+  return {
+    authorizationEndpoint: preset.authorizationEndpoint,
+    tokenEndpoint: preset.tokenEndpoint,
+    scopes: preset.scopes.join(' '),
+    relay: { host, port: String(port), encryption },
+  };
+}
+
+function fillOptions<V extends string>(
+  target: HTMLSelectElement,
+  values: readonly V[],
+  labels: Record<V, string>,
+  selected: V,
+): void {
+  target.replaceChildren(
+    ...values.map((optionValue) => {
+      const option = el('option', labels[optionValue]);
+      option.value = optionValue;
+      return option;
+    }),
+  );
+  target.value = selected;
+}
+
+/** The choices the domain offers: encryption modes, OAuth2 providers, the default tenant. */
+export function renderChoices(): void {
+  fillOptions(select('f-smtp-encryption'), SMTP_ENCRYPTIONS, ENCRYPTION_LABELS, DEFAULTS.encryption);
+  fillOptions(select('f-smtp-auth-provider'), OAUTH_PROVIDERS, PROVIDER_LABELS, DEFAULTS.provider);
+  input('f-smtp-auth-tenant').placeholder = MICROSOFT_DEFAULT_TENANT;
+  byId('default-tenant').textContent = MICROSOFT_DEFAULT_TENANT;
+}
+
+export function fillForm(config: PublicEmailConfig | null): void {
+  const smtp = config?.smtp;
+  const auth = smtp?.auth ?? { type: 'none' };
+  const password = auth.type === 'password' ? auth : undefined;
+  const oauth2 = auth.type === 'oauth2' ? auth : undefined;
+  input('f-sender').value = config?.sender || '';
+  setRadio('transport', config?.transport || 'smtp');
+  input('f-smtp-host').value = smtp?.host || '';
+  input('f-smtp-port').value = smtp ? String(smtp.port) : DEFAULTS.port;
+  select('f-smtp-encryption').value = smtp?.encryption || DEFAULTS.encryption;
+  input('f-smtp-verifyCertificate').checked = smtp?.verifyCertificate !== false;
+  setRadio('smtp.auth.type', auth.type);
+  input('f-smtp-auth-username').value = password?.username || '';
+  input('f-smtp-auth-password').value = '';
+  secretState('password-state', password?.passwordSet);
+  select('f-smtp-auth-provider').value = oauth2?.provider || DEFAULTS.provider;
+  input('f-smtp-auth-tenant').value = oauth2?.tenant || '';
+  formState.tenant = oauth2?.tenant || '';
+  input('f-smtp-auth-clientId').value = oauth2?.clientId || '';
+  input('f-smtp-auth-clientSecret').value = '';
+  secretState('client-secret-state', oauth2?.clientSecretSet);
+  input('f-smtp-auth-scopes').value = oauth2?.scopes.join(' ') ?? '';
+  input('f-smtp-auth-authorizationEndpoint').value = oauth2?.authorizationEndpoint || '';
+  input('f-smtp-auth-tokenEndpoint').value = oauth2?.tokenEndpoint || '';
+  input('f-smtp-auth-user').value = oauth2?.user || '';
+  input('f-adminContacts').value = config?.adminContacts.join(' ') ?? '';
+  input('f-dailyNotice').checked = config?.dailyNotice !== false;
+  select('f-language').value = config?.language || 'en';
+  input('f-repeatIntervalMinutes').value = config
+    ? String(config.repeatIntervalMinutes)
+    : DEFAULTS.repeatIntervalMinutes;
+  input('send-test').checked = false;
+  if (auth.type !== 'oauth2') applyPreset(null, '');
+  renderOAuth(config);
+  updateVisibility();
+  formState.dirty = false;
+}
+
+function secretState(id: string, isSet: boolean | undefined): void {
+  const badge = byId(id);
+  badge.textContent = isSet ? 'set' : 'not set';
+  badge.className = `secret-state${isSet ? ' set' : ''}`;
+}
+
+export function updateVisibility(): void {
+  const smtp = radio('transport') !== 'ses';
+  byId('f-smtp').hidden = !smtp;
+  byId('ses-note').hidden = smtp;
+  const type = radio('smtp.auth.type');
+  byId('auth-password').hidden = type !== 'password';
+  byId('auth-oauth2').hidden = type !== 'oauth2';
+  byId('tenant-field').hidden = value('f-smtp-auth-provider') !== 'microsoft';
+}
+
+/** Fills endpoints and scopes from the provider's preset where they are empty or still the previous preset. */
+export function applyPreset(previousProvider: string | null, previousTenant: string): FormPreset | null {
+  const provider = value('f-smtp-auth-provider');
+  const before = previousProvider ? formPreset(previousProvider, previousTenant) : null;
+  const next = formPreset(provider, value('f-smtp-auth-tenant'));
+  for (const key of PRESET_FIELDS) {
+    const field = input(`f-smtp-auth-${key}`);
+    const current = field.value.trim();
+    if (current === '' || (before && current === before[key])) field.value = next ? next[key] : '';
+  }
+  return next;
+}
+
+/** A new provider or tenant: its preset, and its relay where none is entered yet. */
+export function onProviderChange(previous: string): void {
+  const next = applyPreset(previous, formState.tenant);
+  if (next && value('f-smtp-host') === '') {
+    input('f-smtp-host').value = next.relay.host;
+    input('f-smtp-port').value = next.relay.port;
+    select('f-smtp-encryption').value = next.relay.encryption;
+  }
+  formState.tenant = value('f-smtp-auth-tenant');
+  updateVisibility();
+}
+
+/** Numbers go as numbers; anything else as typed, for the server to explain what is wrong. */
+const numberOrText = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
+
+/** The PUT body, as typed: the server validates it and answers with field issues. */
+export interface ConfigBody {
+  sender: string;
+  transport: string;
+  adminContacts: string;
+  dailyNotice: boolean;
+  language: string;
+  repeatIntervalMinutes?: number | string;
+  smtp?: {
+    host: string;
+    port: number | string;
+    encryption: string;
+    verifyCertificate: boolean;
+    auth: Record<string, string>;
+  };
+}
+
+export function collect(): ConfigBody {
+  const body: ConfigBody = {
+    sender: value('f-sender'),
+    transport: radio('transport'),
+    adminContacts: value('f-adminContacts'),
+    dailyNotice: input('f-dailyNotice').checked,
+    language: select('f-language').value,
+  };
+  const repeat = value('f-repeatIntervalMinutes');
+  if (repeat !== '') body.repeatIntervalMinutes = numberOrText(repeat);
+  if (body.transport !== 'smtp') return body;
+  const type = radio('smtp.auth.type');
+  let auth: Record<string, string> = { type };
+  if (type === 'password') {
+    auth = { type, username: value('f-smtp-auth-username') };
+    const password = input('f-smtp-auth-password').value;
+    if (password !== '') auth.password = password;
+  } else if (type === 'oauth2') {
+    auth = { type, provider: value('f-smtp-auth-provider'), clientId: value('f-smtp-auth-clientId') };
+    if (auth.provider === 'microsoft' && value('f-smtp-auth-tenant'))
+      auth.tenant = value('f-smtp-auth-tenant');
+    const secret = input('f-smtp-auth-clientSecret').value;
+    if (secret !== '') auth.clientSecret = secret;
+    for (const key of ['scopes', 'authorizationEndpoint', 'tokenEndpoint', 'user']) {
+      if (value(`f-smtp-auth-${key}`)) auth[key] = value(`f-smtp-auth-${key}`);
+    }
+  }
+  body.smtp = {
+    host: value('f-smtp-host'),
+    port: numberOrText(value('f-smtp-port')),
+    encryption: select('f-smtp-encryption').value,
+    verifyCertificate: input('f-smtp-verifyCertificate').checked,
+    auth,
+  };
+  return body;
+}
+
+// ------------------------------------------------------------------ field errors
+
+/** The field an issue path names: the longest prefix with a field (smtp.auth.x → smtp.auth → smtp). */
+function fieldFor(path: string): HTMLElement | null {
+  const parts = path.split('.');
+  while (parts.length > 0) {
+    const node = document.getElementById(`f-${parts.join('-')}`);
+    if (node && !node.closest('[hidden]')) return node;
+    parts.pop();
+  }
+  return null;
+}
+
+function labelOf(field: HTMLElement): string {
+  const label =
+    field instanceof HTMLFieldSetElement
+      ? field.querySelector('legend')
+      : document.querySelector(`label[for="${field.id}"]`);
+  if (!label) return field.id;
+  const copy = label.cloneNode(true);
+  if (!(copy instanceof Element)) return field.id;
+  for (const badge of copy.querySelectorAll('.secret-state')) badge.remove();
+  return (copy.textContent ?? '').trim();
+}
+
+function focusTargetOf(field: HTMLElement): HTMLElement {
+  if (!(field instanceof HTMLFieldSetElement)) return field;
+  const first = field.querySelector('input:not([type=hidden]),select');
+  return first instanceof HTMLElement ? first : field;
+}
+
+export function clearErrors(): void {
+  byId('error-summary').hidden = true;
+  byId('error-list').textContent = '';
+  for (const error of document.querySelectorAll('#config-form .error')) {
+    if (!(error instanceof HTMLElement)) continue;
+    error.textContent = '';
+    error.hidden = true;
+  }
+  for (const field of document.querySelectorAll('#config-form [aria-invalid]')) {
+    field.removeAttribute('aria-invalid');
+  }
+}
+
+/** The server's field issues next to their fields, and linked from a summary that takes the focus. */
+export function showErrors(message: string, issues: FieldIssue[]): void {
+  const list = byId('error-list');
+  const count = issues.length;
+  byId('error-summary-title').textContent =
+    count > 0
+      ? `The configuration was not saved: ${count === 1 ? '1 problem' : `${count} problems`}`
+      : 'The configuration was not saved';
+  const items = count > 0 ? issues : [{ path: '', message }];
+  for (const issue of items) {
+    const field = fieldFor(issue.path);
+    const item = el('li');
+    if (field) {
+      const error = document.getElementById(`${field.id}-error`);
+      if (error) {
+        error.textContent =
+          error.hidden || !error.textContent ? issue.message : `${error.textContent}; ${issue.message}`;
+        error.hidden = false;
+      }
+      if (!(field instanceof HTMLFieldSetElement)) field.setAttribute('aria-invalid', 'true');
+      const target = focusTargetOf(field);
+      const link = el('a', `${labelOf(field)}: ${issue.message}`);
+      link.href = `#${target.id}`;
+      link.addEventListener('click', (event) => {
+        event.preventDefault();
+        target.focus();
+      });
+      item.append(link);
+    } else {
+      item.textContent = (issue.path ? `${issue.path}: ` : '') + issue.message;
+    }
+    list.append(item);
+  }
+  byId('error-summary').hidden = false;
+  byId('error-summary').focus();
+  status(
+    'save-status',
+    `Not saved: ${count === 1 ? '1 problem' : `${Math.max(count, 1)} problems`}, listed at the top of the form.`,
+    'bad',
+  );
+}

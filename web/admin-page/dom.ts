@@ -1,0 +1,72 @@
+// Typed access to the page's elements. The markup and this script ship as one build, so an id
+// that is missing or names the wrong kind of element is a bug: it fails here, by name.
+// Server values only ever reach the page as text (textContent, option values), never as HTML.
+
+export function element<T extends HTMLElement>(id: string, type: new () => T): T {
+  const node = document.getElementById(id);
+  if (!(node instanceof type)) throw new Error(`#${id} is missing or not a ${type.name}`);
+  return node;
+}
+
+export const byId = (id: string): HTMLElement => element(id, HTMLElement);
+export const input = (id: string): HTMLInputElement => element(id, HTMLInputElement);
+export const select = (id: string): HTMLSelectElement => element(id, HTMLSelectElement);
+export const button = (id: string): HTMLButtonElement => element(id, HTMLButtonElement);
+export const form = (id: string): HTMLFormElement => element(id, HTMLFormElement);
+
+/** The trimmed value of a text field or select. */
+export function value(id: string): string {
+  const node = document.getElementById(id);
+  if (node instanceof HTMLInputElement || node instanceof HTMLSelectElement) return node.value.trim();
+  throw new Error(`#${id} is missing or not a form field`);
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  text?: string | number | null,
+  className?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
+
+const radios = (name: string): HTMLInputElement[] =>
+  [...document.querySelectorAll(`input[name="${name}"]`)].filter(
+    (node): node is HTMLInputElement => node instanceof HTMLInputElement,
+  );
+
+/** The value of the checked radio button of a group, or '' when none is checked. */
+export const radio = (name: string): string => radios(name).find((node) => node.checked)?.value ?? '';
+
+export function setRadio(name: string, checked: string): void {
+  for (const node of radios(name)) node.checked = node.value === checked;
+}
+
+export type StatusKind = 'ok' | 'bad' | '';
+
+/** Writes a status line (role="status", so screen readers announce it). */
+export function status(id: string, text?: string, kind: StatusKind = ''): void {
+  const node = byId(id);
+  node.textContent = text || '';
+  node.className = `status${kind ? ` ${kind}` : ''}`;
+}
+
+/** A <time> in the browser's locale, its machine-readable value the server's ISO time. */
+export function when(iso: string): HTMLTimeElement {
+  const date = new Date(iso);
+  const node = el(
+    'time',
+    Number.isNaN(date.getTime())
+      ? iso
+      : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }),
+  );
+  node.dateTime = iso;
+  return node;
+}
+
+export const isRecord = (data: unknown): data is Record<string, unknown> =>
+  typeof data === 'object' && data !== null;
+
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
