@@ -7,7 +7,6 @@ import { LocalEnvSchema } from '../local-runtime/env.js';
 import { startLocalRuntime } from '../local-runtime/server.js';
 
 const env = parseEnv(LocalEnvSchema, process.env, 'npm start');
-const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
 const runtime = await startLocalRuntime({
   port: env.PORT,
   host: env.HOST,
@@ -18,7 +17,7 @@ const runtime = await startLocalRuntime({
   awsRegion: env.AWS_REGION,
   dailyNoticeTime: env.DAILY_NOTICE_TIME,
   eventLeaseSeconds: env.EVENT_LEASE_SECONDS,
-  publicBaseUrl,
+  ...(env.PUBLIC_BASE_URL ? { publicBaseUrl: env.PUBLIC_BASE_URL } : {}),
   log: createLogger({ logLevel: env.LOG_LEVEL }),
 });
 
@@ -41,7 +40,7 @@ process.stdout.write(
     `               ${runtime.sesDestination}`,
     `  admin token  ${runtime.adminToken} (${tokenSource})`,
     `  admin page   ${runtime.url}/admin/ (sign in with the admin token)`,
-    `  oauth        redirect URI ${publicBaseUrl}/login/smtp-verification/ (PUBLIC_BASE_URL)`,
+    `  oauth        redirect URI ${runtime.publicBaseUrl}/login/smtp-verification/ (PUBLIC_BASE_URL)`,
     `  events       POST ${runtime.url}/events (PutEvents entries), or: npm run emit -- <condition-id>`,
     `  daily notice ${runtime.nextDailyNotice ? `next at ${runtime.nextDailyNotice.toISOString()} (DAILY_NOTICE_TIME, UTC)` : 'off'}; now: POST ${runtime.url}/daily-notice/run`,
     `  try          curl -H "Authorization: Bearer ${runtime.adminToken}" ${runtime.url}/clusters/default/email-config`,

@@ -1,0 +1,29 @@
+import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_LEASE_MS } from '../../functions/core/notify/notify-service.js';
+import { NotifyEnvSchema } from '../../functions/notify/env.js';
+import { serviceSettingsOf } from '../../functions/shared/service-env.js';
+import { LocalEnvSchema } from '../../local-runtime/env.js';
+
+const lambdaEnv = {
+  CONFIG_PARAMETER_PREFIX: '/appliance-notifier/clusters',
+  CONFIG_KMS_KEY_ID: 'alias/appliance-notifier',
+  LEDGER_TABLE_NAME: 'ledger',
+};
+
+describe('the settings buildServices takes, in AWS and on one machine', () => {
+  it('gives the notify function and the embedded runtime the same event lease by default', () => {
+    const aws = serviceSettingsOf(NotifyEnvSchema.parse(lambdaEnv));
+    const local = serviceSettingsOf(LocalEnvSchema.parse({}));
+
+    expect(aws.eventLeaseMs).toBe(DEFAULT_LEASE_MS);
+    expect(local.eventLeaseMs).toBe(aws.eventLeaseMs);
+  });
+
+  it('reads EVENT_LEASE_SECONDS by the same name in both', () => {
+    const aws = serviceSettingsOf(NotifyEnvSchema.parse({ ...lambdaEnv, EVENT_LEASE_SECONDS: '900' }));
+    const local = serviceSettingsOf(LocalEnvSchema.parse({ EVENT_LEASE_SECONDS: '900' }));
+
+    expect(aws.eventLeaseMs).toBe(900_000);
+    expect(local.eventLeaseMs).toBe(900_000);
+  });
+});
