@@ -1,0 +1,123 @@
+// The admin API's JSON as the page sees it: the wire format of what toPublicConfig, the test
+// email and the delivery log send. Declared here because the domain's own types live in modules
+// that import zod and Node built-ins, which the page cannot load; test/unit/admin-page-api-types
+// checks that the domain's values satisfy these types, so the two cannot drift apart.
+import type { OAuthProvider, SmtpEncryption } from '../../functions/core/config/presets.js';
+import type { DeliveryStage } from '../../functions/core/mail/delivery-stages.js';
+
+/** `/admin/config.json`, written by adminPageHandlers. */
+export type PageAuth =
+  | { mode: 'token' }
+  | {
+      mode: 'oidc';
+      clientId: string;
+      redirectUri: string;
+      issuer?: string;
+      authorizationEndpoint?: string;
+      tokenEndpoint?: string;
+      scopes: string[];
+      bearer: 'access_token' | 'id_token';
+    };
+export type OidcAuth = Extract<PageAuth, { mode: 'oidc' }>;
+
+export interface PageConfig {
+  auth: PageAuth;
+  smtpRedirectUri?: string;
+}
+
+/** An SMTP authentication as GET returns it: secrets replaced by whether they are set. */
+export type PublicSmtpAuth =
+  | { type: 'none' }
+  | { type: 'password'; username: string; passwordSet: boolean }
+  | {
+      type: 'oauth2';
+      provider: OAuthProvider;
+      tenant?: string;
+      clientId: string;
+      clientSecretSet: boolean;
+      scopes: string[];
+      authorizationEndpoint: string;
+      tokenEndpoint: string;
+      user?: string;
+    };
+
+export interface PublicOAuthStatus {
+  status: 'authorized' | 'needs-authorization';
+  authorizedAt?: string;
+  authorizedAs?: string;
+  lastRefreshAt?: string;
+  lastError?: string;
+  lastErrorAt?: string;
+}
+
+/** `GET /clusters/{clusterId}/email-config`. */
+export interface PublicEmailConfig {
+  clusterId: string;
+  sender: string;
+  transport: 'smtp' | 'ses';
+  smtp?: {
+    host: string;
+    port: number;
+    encryption: SmtpEncryption;
+    verifyCertificate: boolean;
+    auth: PublicSmtpAuth;
+  };
+  adminContacts: string[];
+  dailyNotice: boolean;
+  language: 'en' | 'de';
+  repeatIntervalMinutes: number;
+  oauth?: PublicOAuthStatus;
+  updatedAt?: string;
+}
+
+/** `POST .../email-config/test`, and `testEmail` of a PUT with `?sendTestEmail=true`. */
+export interface TestEmailResult {
+  ok: boolean;
+  stage?: DeliveryStage;
+  code?: number;
+  enhancedCode?: string;
+  message?: string;
+  hint?: string;
+  transcript?: string[];
+  transient?: boolean;
+  recipients: string[];
+  durationMs: number;
+  at: string;
+}
+
+/** `PUT /clusters/{clusterId}/email-config`. */
+export interface SaveResponse {
+  config: PublicEmailConfig;
+  testEmail?: TestEmailResult;
+}
+
+/** One entry of `GET /clusters/{clusterId}/deliveries`. */
+export interface DeliveryRecord {
+  condition: string;
+  outcome: string;
+  reason?: string;
+  recipients: string[];
+  at: string;
+  eventTime: string;
+  appliance?: string;
+}
+
+export interface DeliveriesResponse {
+  items: DeliveryRecord[];
+}
+
+/** `GET /clusters/{clusterId}/oauth/authorize?format=json`. */
+export interface AuthorizeResponse {
+  url?: string;
+}
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** What every error answer carries (400s add the field issues). */
+export interface ApiErrorBody {
+  error?: string;
+  issues?: FieldIssue[];
+}
