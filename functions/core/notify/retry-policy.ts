@@ -1,0 +1,38 @@
+// When a temporarily failed event is tried again: exponential backoff with jitter, capped, and
+// enough attempts that retries go on for at least 24 hours (a relay outage overnight) before the
+// event is dead-lettered. The same policy drives the SQS queue in AWS (visibility timeout per
+// attempt, maxReceiveCount) and the embedded runtime's queue.
+
+export const RETRY_POLICY = {
+  /** The delay after the first failed attempt. */
+  firstDelaySeconds: 30,
+  /** No single wait is longer (SQS allows up to 12 hours of visibility). */
+  maxDelaySeconds: 3600,
+  /** Each delay is drawn from [jitterFloor, 1] × the exponential delay, so retries of a storm spread out. */
+  jitterFloor: 0.75,
+  /** Attempts in all, the first included; then the event is dead-lettered (SQS maxReceiveCount). */
+  maxAttempts: 39,
+} as const;
+
+/**
+ * How long to wait after failed attempt `attempt` (1 = the first delivery) before the next one.
+ * `random` returns a number in [0, 1).
+ */
+export function retryDelaySeconds(attempt: number, random: () => number = Math.random): number {
+  const { firstDelaySeconds, maxDelaySeconds, jitterFloor } = RETRY_POLICY;
+  const exponential = Math.min(maxDelaySeconds, firstDelaySeconds * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exponential * (jitterFloor + (1 - jitterFloor) * random()));
+}
+
+/** Whether attempt `attempt` failing leaves another attempt, or the event is dead-lettered. */
+export function hasAttemptsLeft(attempt: number): boolean {
+  return attempt < RETRY_POLICY.maxAttempts;
+}
+
+/** Where an event stands in its retries, for the delivery log and the admin page. */
+export function describeRetry(attempt: number, nextAttemptAt: Date | undefined): string {
+  const { maxAttempts } = RETRY_POLICY;
+  return nextAttemptAt
+    ? `temporary failure, attempt ${attempt} of ${maxAttempts}, next retry at ${nextAttemptAt.toISOString()}`
+    : `gave up after ${attempt} attempts`;
+}
