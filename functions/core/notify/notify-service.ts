@@ -15,6 +15,7 @@ import {
   foldKey,
   type Outcome,
 } from './delivery-ledger.js';
+import { describeRetry, hasAttemptsLeft, retryDelaySeconds } from './retry-policy.js';
 
 export interface NotifyDeps {
   store: ConfigStore;
@@ -27,6 +28,8 @@ export interface NotifyDeps {
    * timeout, so a slow send is never duplicated by a redelivery.
    */
   leaseMs?: number;
+  /** The retry policy's jitter source, in [0, 1); injectable for tests. */
+  random?: () => number;
 }
 
 export type NotifyOutcome = Outcome | 'duplicate';
@@ -46,6 +49,18 @@ export interface NotifyResult {
  */
 export class RetryableNotifyError extends Error {
   override readonly name = 'RetryableNotifyError';
+  constructor(
+    message: string,
+    /** When the queue should deliver the event again (the retry policy's delay for this attempt). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** How often the queue has delivered this event (1 = the first delivery), e.g. SQS's ApproximateReceiveCount. */
+export interface DeliveryAttempt {
+  attempt: number;
 }
 
 export const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -101,12 +116,14 @@ function eventTimeOf(event: ValidConditionEvent, now: Date): string {
  */
 export class NotifyService {
   private readonly leaseMs: number;
+  private readonly random: () => number;
 
   constructor(private readonly deps: NotifyDeps) {
     this.leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+    this.random = deps.random ?? Math.random;
   }
 
-  async handle(input: unknown): Promise<NotifyResult> {
+  async handle(input: unknown, delivery: DeliveryAttempt = { attempt: 1 }): Promise<NotifyResult> {
     const now = this.deps.clock();
     const validated = validateConditionEvent(input);
     if (!validated.ok) {
@@ -137,11 +154,14 @@ export class NotifyService {
       return { ...identity, outcome: 'duplicate', reason: `already ${claim.outcome}` };
     }
     if (claim.status === 'in-progress') {
-      throw new RetryableNotifyError(`event ${identity.eventId} is being processed by another invocation`);
+      throw new RetryableNotifyError(
+        `event ${identity.eventId} is being processed by another invocation`,
+        retryDelaySeconds(delivery.attempt, this.random),
+      );
     }
 
     try {
-      return await this.deliver(validated, identity, now, input);
+      return await this.deliver(validated, identity, now, input, delivery);
     } catch (error) {
       // Whatever went wrong unexpectedly, give the event back so that a retry can have it.
       await this.deps.ledger.releaseEvent(identity.eventId);
@@ -154,6 +174,7 @@ export class NotifyService {
     identity: EventIdentity,
     now: Date,
     envelope: unknown,
+    delivery: DeliveryAttempt,
   ): Promise<NotifyResult> {
     const { ledger, log } = this.deps;
     const condition = event.id;
@@ -207,9 +228,11 @@ export class NotifyService {
       ]
         .filter(Boolean)
         .join(' ');
-      if (failure.transient) {
+      if (failure.transient && hasAttemptsLeft(delivery.attempt)) {
+        const retryAfterSeconds = retryDelaySeconds(delivery.attempt, this.random);
+        const nextAttemptAt = new Date(now.getTime() + retryAfterSeconds * 1000);
         await this.record(identity, condition, 'failed', now, {
-          reason: `temporary, will be retried: ${reason}`,
+          reason: `${describeRetry(delivery.attempt, nextAttemptAt)}: ${reason}`,
           envelope,
           transient: true,
           recipients: config.adminContacts,
@@ -219,8 +242,22 @@ export class NotifyService {
           eventId: identity.eventId,
           stage: failure.stage,
           code: failure.code,
+          attempt: delivery.attempt,
+          nextAttemptAt: nextAttemptAt.toISOString(),
         });
-        throw new RetryableNotifyError(reason);
+        throw new RetryableNotifyError(reason, retryAfterSeconds);
+      }
+      if (failure.transient) {
+        log.error('Delivery failed on every attempt; giving up', {
+          eventId: identity.eventId,
+          attempt: delivery.attempt,
+        });
+        return this.finish(identity, condition, 'failed', now, {
+          reason: `${describeRetry(delivery.attempt, undefined)} (temporary failures only): ${reason}. Replay it from the delivery log once the cause is fixed.`,
+          envelope,
+          transient: false,
+          recipients: config.adminContacts,
+        });
       }
       log.error('Delivery failed permanently', {
         eventId: identity.eventId,
