@@ -208,13 +208,14 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, createLedger
 
   describe('folding', () => {
     it('sends the first event, folds the next 49 in the window, and reports them with the next email', async () => {
-      // Act
-      const first = await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS);
+      // Act: evt-0's email goes out (confirmed), its repeats fold for the whole window.
+      const first = await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.confirmFold(KEY, 'evt-0');
       const folds = [];
       for (let n = 1; n <= 49; n++) {
-        folds.push(await ledger.decideFold(KEY, `evt-${n}`, at(n * 10_000), WINDOW_MS));
+        folds.push(await ledger.decideFold(KEY, `evt-${n}`, at(n * 10_000), WINDOW_MS, LEASE_MS));
       }
-      const next = await ledger.decideFold(KEY, 'evt-50', at(WINDOW_MS + 1), WINDOW_MS);
+      const next = await ledger.decideFold(KEY, 'evt-50', at(WINDOW_MS + 1), WINDOW_MS, LEASE_MS);
 
       // Assess
       expect(first).toEqual({ send: true });
@@ -242,12 +243,12 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, createLedger
 
     it('starts counting afresh after an email', async () => {
       // Prepare
-      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS);
-      await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS);
-      await ledger.decideFold(KEY, 'evt-2', at(WINDOW_MS), WINDOW_MS);
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS);
+      await ledger.decideFold(KEY, 'evt-2', at(WINDOW_MS), WINDOW_MS, LEASE_MS);
 
       // Act
-      const fold = await ledger.decideFold(KEY, 'evt-3', at(WINDOW_MS + 5000), WINDOW_MS);
+      const fold = await ledger.decideFold(KEY, 'evt-3', at(WINDOW_MS + 5000), WINDOW_MS, LEASE_MS);
 
       // Assess
       expect(fold).toEqual({
@@ -263,11 +264,12 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, createLedger
 
     it('sends at exactly one window after the last email, and folds a millisecond before', async () => {
       // Prepare
-      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS);
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.confirmFold(KEY, 'evt-0');
 
       // Act
-      const before = await ledger.decideFold(KEY, 'evt-1', at(WINDOW_MS - 1), WINDOW_MS);
-      const onTheDot = await ledger.decideFold(KEY, 'evt-2', at(WINDOW_MS), WINDOW_MS);
+      const before = await ledger.decideFold(KEY, 'evt-1', at(WINDOW_MS - 1), WINDOW_MS, LEASE_MS);
+      const onTheDot = await ledger.decideFold(KEY, 'evt-2', at(WINDOW_MS), WINDOW_MS, LEASE_MS);
 
       // Assess
       expect(before.send).toBe(false);
@@ -276,14 +278,15 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, createLedger
 
     it('undo restores the state from before the decision, so the retry sends with the same report', async () => {
       // Prepare
-      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS);
-      await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS);
-      const decision = await ledger.decideFold(KEY, 'evt-2', at(WINDOW_MS + 1), WINDOW_MS);
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.confirmFold(KEY, 'evt-0');
+      await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS);
+      const decision = await ledger.decideFold(KEY, 'evt-2', at(WINDOW_MS + 1), WINDOW_MS, LEASE_MS);
       if (!decision.send) throw new Error('expected evt-2 to be sent');
 
       // Act
-      await ledger.undoFold(KEY, 'evt-2', decision.previous);
-      const retry = await ledger.decideFold(KEY, 'evt-2', at(WINDOW_MS + 60_000), WINDOW_MS);
+      await ledger.undoFold(KEY, 'evt-2');
+      const retry = await ledger.decideFold(KEY, 'evt-2', at(WINDOW_MS + 60_000), WINDOW_MS, LEASE_MS);
 
       // Assess
       expect(decision.previous).toEqual({
@@ -297,11 +300,11 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, createLedger
 
     it('undo of the first email of a key lets the retry send as the first again', async () => {
       // Prepare
-      const decision = await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS);
+      const decision = await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
 
       // Act
-      await ledger.undoFold(KEY, 'evt-0', undefined);
-      const retry = await ledger.decideFold(KEY, 'evt-0', at(1000), WINDOW_MS);
+      await ledger.undoFold(KEY, 'evt-0');
+      const retry = await ledger.decideFold(KEY, 'evt-0', at(1000), WINDOW_MS, LEASE_MS);
 
       // Assess
       expect(decision).toEqual({ send: true });
@@ -310,17 +313,12 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, createLedger
 
     it('undo by an event that does not hold the slot changes nothing', async () => {
       // Prepare
-      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS);
-      await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS);
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS);
 
       // Act
-      await ledger.undoFold(KEY, 'evt-1', undefined);
-      await ledger.undoFold(KEY, 'evt-1', {
-        lastSentAt: at(-DAY).toISOString(),
-        lastSentEventId: 'evt-old',
-        foldedCount: 7,
-      });
-      const next = await ledger.decideFold(KEY, 'evt-2', at(2000), WINDOW_MS);
+      await ledger.undoFold(KEY, 'evt-1');
+      const next = await ledger.decideFold(KEY, 'evt-2', at(2000), WINDOW_MS, LEASE_MS);
 
       // Assess
       expect(next).toEqual({
@@ -337,7 +335,7 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, createLedger
     it('sends exactly one of 20 concurrent decisions for one key and counts the other 19', async () => {
       // Act
       const decisions = await Promise.all(
-        Array.from({ length: 20 }, (_, n) => ledger.decideFold(KEY, `evt-${n}`, at(n), WINDOW_MS)),
+        Array.from({ length: 20 }, (_, n) => ledger.decideFold(KEY, `evt-${n}`, at(n), WINDOW_MS, LEASE_MS)),
       );
 
       // Assess
@@ -348,7 +346,7 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, createLedger
 
     it('folds each key on its own', async () => {
       // Prepare
-      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS);
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
 
       // Act
       const otherAppliance = await ledger.decideFold(
@@ -356,10 +354,81 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, createLedger
         'evt-1',
         at(1000),
         WINDOW_MS,
+        LEASE_MS,
       );
 
       // Assess
       expect(otherAppliance).toEqual({ send: true });
+    });
+  });
+
+  describe('folding: a slot belongs to its event until its send is confirmed', () => {
+    it('a redelivery of the owner sends again, with the same report, and is never its own repeat', async () => {
+      // Prepare: evt-0 took the slot and crashed during its send (never confirmed).
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+
+      // Act
+      const redelivery = await ledger.decideFold(KEY, 'evt-0', at(1000), WINDOW_MS, LEASE_MS);
+      const later = await ledger.decideFold(KEY, 'evt-0', at(LEASE_MS + 1000), WINDOW_MS, LEASE_MS);
+
+      // Assess
+      expect(redelivery).toEqual({ send: true });
+      expect(later).toEqual({ send: true });
+    });
+
+    it("folds repeats into a pending send only during its owner's lease, then the next event is emailed", async () => {
+      // Prepare
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      const during = await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS);
+
+      // Act: the owner's lease passes without a confirmation (it crashed and was not retried yet).
+      const after = await ledger.decideFold(KEY, 'evt-2', at(LEASE_MS + 1), WINDOW_MS, LEASE_MS);
+      const ownerBack = await ledger.decideFold(KEY, 'evt-0', at(LEASE_MS + 2), WINDOW_MS, LEASE_MS);
+
+      // Assess: evt-2 reports what was never emailed (evt-0 and its one repeat); the old owner
+      // is now a repeat of evt-2's email.
+      expect(during.send).toBe(false);
+      expect(after).toEqual({
+        send: true,
+        previous: {
+          lastSentAt: T0.toISOString(),
+          lastSentEventId: 'evt-0',
+          foldedCount: 2,
+          firstFoldedAt: T0.toISOString(),
+        },
+      });
+      expect(ownerBack).toMatchObject({ send: false, state: { lastSentEventId: 'evt-2', foldedCount: 1 } });
+    });
+
+    it('a confirmed send folds repeats for its whole window', async () => {
+      // Prepare
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.confirmFold(KEY, 'evt-0');
+
+      // Act
+      const repeat = await ledger.decideFold(KEY, 'evt-1', at(LEASE_MS + 1), WINDOW_MS, LEASE_MS);
+      const ownerAgain = await ledger.decideFold(KEY, 'evt-0', at(LEASE_MS + 2), WINDOW_MS, LEASE_MS);
+
+      // Assess: a redelivery of the owner means its outcome was never committed: it is sent again
+      // (the one case that can email twice), and the slot keeps counting.
+      expect(repeat).toMatchObject({ send: false, state: { lastSentEventId: 'evt-0', foldedCount: 1 } });
+      expect(ownerAgain).toEqual({ send: true });
+      expect(await ledger.decideFold(KEY, 'evt-3', at(LEASE_MS + 3), WINDOW_MS, LEASE_MS)).toMatchObject({
+        send: false,
+        state: { foldedCount: 2 },
+      });
+    });
+
+    it('a confirmation by an event that does not own the slot changes nothing', async () => {
+      // Prepare
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+
+      // Act
+      await ledger.confirmFold(KEY, 'evt-1');
+      const after = await ledger.decideFold(KEY, 'evt-2', at(LEASE_MS + 1), WINDOW_MS, LEASE_MS);
+
+      // Assess: still unconfirmed, so the lease's end frees the slot.
+      expect(after.send).toBe(true);
     });
   });
 
@@ -503,7 +572,7 @@ describe('DynamoDbLedger on dynalite', () => {
     // Act
     await ledger.claimEvent('evt-1', T0, LEASE_MS);
     await ledger.finishEvent('evt-1', 'failed', T0);
-    await ledger.decideFold(KEY, 'evt-1', T0, WINDOW_MS);
+    await ledger.decideFold(KEY, 'evt-1', T0, WINDOW_MS, LEASE_MS);
     await ledger.record(recordOf({ envelope: sample }));
 
     // Assess
@@ -596,14 +665,15 @@ describe('DynamoDbLedger on dynalite', () => {
 
   it('sends an event whose fold slot was given back between the two writes', async () => {
     // Prepare: evt-0 holds the slot and undoes it just as evt-1 is about to be counted as a repeat.
-    await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS);
+    await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
     const racing = racingLedger(
-      (input) => String(input.UpdateExpression).includes('ADD'),
-      () => ledger.undoFold(KEY, 'evt-0', undefined),
+      // Between evt-1's read of the slot and its conditional write.
+      (input) => String(input.ConditionExpression).includes('#version'),
+      () => ledger.undoFold(KEY, 'evt-0'),
     );
 
     // Act
-    const decision = await racing.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS);
+    const decision = await racing.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS);
 
     // Assess
     expect(decision).toEqual({ send: true });
@@ -615,7 +685,7 @@ describe('DynamoDbLedger on dynalite', () => {
 
     // Act
     const claim = missing.claimEvent('evt-1', T0, LEASE_MS);
-    const fold = missing.decideFold(KEY, 'evt-1', T0, WINDOW_MS);
+    const fold = missing.decideFold(KEY, 'evt-1', T0, WINDOW_MS, LEASE_MS);
 
     // Assess
     await expect(claim).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
@@ -649,8 +719,8 @@ describe('FileLedger journal', () => {
     await ledger.claimEvent('evt-done', T0, LEASE_MS);
     await ledger.finishEvent('evt-done', 'sent', T0);
     await ledger.claimEvent('evt-busy', T0, LEASE_MS);
-    await ledger.decideFold(KEY, 'evt-done', T0, WINDOW_MS);
-    await ledger.decideFold(KEY, 'evt-repeat', at(1000), WINDOW_MS);
+    await ledger.decideFold(KEY, 'evt-done', T0, WINDOW_MS, LEASE_MS);
+    await ledger.decideFold(KEY, 'evt-repeat', at(1000), WINDOW_MS, LEASE_MS);
     await ledger.record(recordOf({ outcome: 'failed', reason: 'Relay unreachable', envelope: sample }));
   }
 
@@ -660,7 +730,7 @@ describe('FileLedger journal', () => {
       outcome: 'sent',
     });
     expect(await ledger.claimEvent('evt-busy', at(2000), LEASE_MS)).toEqual({ status: 'in-progress' });
-    expect(await ledger.decideFold(KEY, 'evt-next', at(3000), WINDOW_MS)).toMatchObject({
+    expect(await ledger.decideFold(KEY, 'evt-next', at(3000), WINDOW_MS, LEASE_MS)).toMatchObject({
       send: false,
       state: { lastSentEventId: 'evt-done', foldedCount: 2, firstFoldedAt: at(1000).toISOString() },
     });
@@ -746,21 +816,21 @@ describe('FileLedger journal', () => {
   it('compacts itself while running once most lines are superseded', async () => {
     // Prepare
     const ledger = await openFileLedger(directory);
-    await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS);
+    await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
 
     // Act
-    for (let n = 1; n <= 3000; n++) await ledger.decideFold(KEY, `evt-${n}`, at(n), WINDOW_MS);
+    for (let n = 1; n <= 3000; n++) await ledger.decideFold(KEY, `evt-${n}`, at(n), WINDOW_MS, LEASE_MS);
     await ledger.flush();
 
     // Assess
     expect((await journalLines()).length).toBeLessThan(2000);
-    expect(await ledger.decideFold(KEY, 'evt-last', at(5000), WINDOW_MS)).toMatchObject({
+    expect(await ledger.decideFold(KEY, 'evt-last', at(5000), WINDOW_MS, LEASE_MS)).toMatchObject({
       send: false,
       state: { foldedCount: 3001 },
     });
     await ledger.close();
     const reopened = await openFileLedger(directory);
-    expect(await reopened.decideFold(KEY, 'evt-after', at(6000), WINDOW_MS)).toMatchObject({
+    expect(await reopened.decideFold(KEY, 'evt-after', at(6000), WINDOW_MS, LEASE_MS)).toMatchObject({
       send: false,
       state: { foldedCount: 3002 },
     });
@@ -778,7 +848,7 @@ describe('FileLedger journal', () => {
     // Assess
     expect(await later.list(CLUSTER, { limit: 10 })).toEqual([]);
     expect(await later.claimEvent('evt-done', at(31 * DAY), LEASE_MS)).toEqual({ status: 'claimed' });
-    expect(await later.decideFold(KEY, 'evt-new', at(31 * DAY), WINDOW_MS)).toEqual({ send: true });
+    expect(await later.decideFold(KEY, 'evt-new', at(31 * DAY), WINDOW_MS, LEASE_MS)).toEqual({ send: true });
   });
 
   it('keeps the journal readable by its owner only (0600, directory 0700)', async () => {
@@ -809,6 +879,7 @@ describe('FileLedger journal', () => {
         eventId,
         now,
         WINDOW_MS,
+        LEASE_MS,
       );
       const outcome: Outcome = decision.send ? 'sent' : 'folded';
       await ledger.record(recordOf({ eventId, eventTime: now.toISOString(), outcome }));

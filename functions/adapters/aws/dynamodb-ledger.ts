@@ -7,7 +7,6 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
   type DeliveryLedger,
@@ -20,6 +19,7 @@ import {
   OUTCOMES,
   type Outcome,
 } from '../../core/notify/delivery-ledger.js';
+import { confirmFoldSlot, decideFoldSlot, type FoldSlot, undoFoldSlot } from '../../core/notify/fold-slot.js';
 import { DEFAULT_CLAIM_TTL_DAYS, FOLD_RETENTION_AFTER_WINDOW_MS, isoOf, millis } from '../ledger-time.js';
 import { LEDGER_TABLE_KEYS } from './resource-names.js';
 
@@ -47,6 +47,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 // Each retry needs another writer to have changed the item in between; a handful of rounds
 // is plenty, and a bound keeps a pathological loop from outliving the invocation.
 const MAX_CONDITIONAL_ROUNDS = 8;
+/** A storm's events for one key race for its slot: each round has one winner, the rest read again. */
+const MAX_FOLD_ROUNDS = 64;
 // DynamoDB items hold at most 400 KB; the detail is capped at 64 KiB upstream, so an envelope
 // this large means something upstream changed. Keeping the record beats failing to store it.
 const MAX_ENVELOPE_BYTES = 300 * 1024;
@@ -174,129 +176,82 @@ export class DynamoDbLedger implements DeliveryLedger {
     }
   }
 
-  async decideFold(key: string, eventId: string, now: Date, windowMs: number): Promise<FoldDecision> {
-    const itemKey = foldItemKey(key);
+  async decideFold(
+    key: string,
+    eventId: string,
+    now: Date,
+    windowMs: number,
+    pendingMs: number,
+  ): Promise<FoldDecision> {
     const nowMs = millis(now, 'now');
-    const cutoff = nowMs - windowMs;
-    const expiresAt = epochSeconds(nowMs + windowMs + FOLD_RETENTION_AFTER_WINDOW_MS);
-    const nowSeconds = epochSeconds(nowMs);
-    for (let round = 0; round < MAX_CONDITIONAL_ROUNDS; round++) {
-      try {
-        const output = await this.documents.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: itemKey,
-            UpdateExpression:
-              'SET #lastSentAt = :now, #lastSentEventId = :eventId, #foldedCount = :zero, #ttl = :expiresAt REMOVE #firstFoldedAt',
-            ConditionExpression: 'attribute_not_exists(#pk) OR #lastSentAt <= :cutoff OR #ttl < :nowSeconds',
-            ExpressionAttributeNames: {
-              '#pk': PK,
-              '#lastSentAt': 'lastSentAt',
-              '#lastSentEventId': 'lastSentEventId',
-              '#foldedCount': 'foldedCount',
-              '#firstFoldedAt': 'firstFoldedAt',
-              '#ttl': TTL,
-            },
-            ExpressionAttributeValues: {
-              ':now': nowMs,
-              ':eventId': eventId,
-              ':zero': 0,
-              ':expiresAt': expiresAt,
-              ':cutoff': cutoff,
-              ':nowSeconds': nowSeconds,
-            },
-            ReturnValues: 'ALL_OLD',
-          }),
-        );
-        const old = output.Attributes;
-        if (!old || isExpired(old, nowMs)) return { send: true };
-        return { send: true, previous: foldStateOf(old, itemKey.pk) };
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-      }
-      try {
-        const output = await this.documents.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: itemKey,
-            UpdateExpression:
-              'SET #firstFoldedAt = if_not_exists(#firstFoldedAt, :now), #ttl = :expiresAt ADD #foldedCount :one',
-            // The same window test, negated: if the item was undone or expired in between, the
-            // next round sends instead.
-            ConditionExpression: 'attribute_exists(#pk) AND #lastSentAt > :cutoff AND #ttl >= :nowSeconds',
-            ExpressionAttributeNames: {
-              '#pk': PK,
-              '#lastSentAt': 'lastSentAt',
-              '#foldedCount': 'foldedCount',
-              '#firstFoldedAt': 'firstFoldedAt',
-              '#ttl': TTL,
-            },
-            ExpressionAttributeValues: {
-              ':now': nowMs,
-              ':one': 1,
-              ':expiresAt': expiresAt,
-              ':cutoff': cutoff,
-              ':nowSeconds': nowSeconds,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        if (!output.Attributes) throw new Error(`DynamoDB returned no attributes for ${itemKey.pk}`);
-        return { send: false, state: foldStateOf(output.Attributes, itemKey.pk) };
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-      }
-    }
-    // Thrown, not guessed: the caller treats it as temporary and the platform retries.
-    throw new Error(
-      `The fold state of "${key}" changed during each of ${MAX_CONDITIONAL_ROUNDS} attempts to decide`,
-    );
+    const timing = { nowMs, windowMs, pendingMs, retentionMs: FOLD_RETENTION_AFTER_WINDOW_MS };
+    return this.changeFold(key, 'decide', (slot) => {
+      const { decision, next } = decideFoldSlot(slot, eventId, timing);
+      return { next, result: decision };
+    });
   }
 
-  async undoFold(key: string, eventId: string, previous: FoldState | undefined): Promise<void> {
+  async confirmFold(key: string, eventId: string): Promise<void> {
+    await this.changeFold(key, 'confirm', (slot) => ({
+      next: confirmFoldSlot(slot, eventId),
+      result: undefined,
+    }));
+  }
+
+  async undoFold(key: string, eventId: string): Promise<void> {
+    await this.changeFold(key, 'undo', (slot) => ({ next: undoFoldSlot(slot, eventId), result: undefined }));
+  }
+
+  /**
+   * Read, decide with the shared rules, and write only if nobody changed the slot in between
+   * (a conditional write on its version); a lost race reads again.
+   */
+  private async changeFold<T>(
+    key: string,
+    action: string,
+    change: (slot: FoldSlot | undefined) => { next: FoldSlot | null | undefined; result: T },
+  ): Promise<T> {
     const itemKey = foldItemKey(key);
-    // Only the event that took the slot may give it back; anything newer has moved on.
-    const condition = {
-      ConditionExpression: '#lastSentEventId = :eventId',
-      ExpressionAttributeNames: { '#lastSentEventId': 'lastSentEventId' },
-      ExpressionAttributeValues: { ':eventId': eventId },
-    };
-    try {
-      if (!previous) {
-        await this.documents.send(
-          new DeleteCommand({ TableName: this.tableName, Key: itemKey, ...condition }),
-        );
-        return;
-      }
-      const firstFoldedAt =
-        previous.firstFoldedAt === undefined ? undefined : millis(previous.firstFoldedAt, 'firstFoldedAt');
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: itemKey,
-          // The TTL stays as it is: it was set from a later time than the restored state's.
-          UpdateExpression: `SET #lastSentAt = :lastSentAt, #lastSentEventId = :previousEventId, #foldedCount = :foldedCount${
-            firstFoldedAt === undefined ? ' REMOVE #firstFoldedAt' : ', #firstFoldedAt = :firstFoldedAt'
-          }`,
-          ConditionExpression: condition.ConditionExpression,
-          ExpressionAttributeNames: {
-            ...condition.ExpressionAttributeNames,
-            '#lastSentAt': 'lastSentAt',
-            '#foldedCount': 'foldedCount',
-            '#firstFoldedAt': 'firstFoldedAt',
-          },
-          ExpressionAttributeValues: {
-            ...condition.ExpressionAttributeValues,
-            ':lastSentAt': millis(previous.lastSentAt, 'lastSentAt'),
-            ':previousEventId': previous.lastSentEventId,
-            ':foldedCount': previous.foldedCount,
-            ...(firstFoldedAt === undefined ? {} : { ':firstFoldedAt': firstFoldedAt }),
-          },
-        }),
+    for (let round = 0; round < MAX_FOLD_ROUNDS; round++) {
+      const { Item } = await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: itemKey, ConsistentRead: true }),
       );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
+      const slot = Item ? foldSlotOf(Item, itemKey[PK]) : undefined;
+      const { next, result } = change(slot);
+      if (next === undefined) return result;
+      const guard: {
+        ConditionExpression: string;
+        ExpressionAttributeNames: Record<string, string>;
+        ExpressionAttributeValues?: Record<string, unknown>;
+      } =
+        slot === undefined
+          ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
+          : {
+              ConditionExpression: '#version = :version',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':version': slot.version },
+            };
+      try {
+        if (next === null) {
+          await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: itemKey, ...guard }));
+        } else {
+          await this.documents.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: { ...itemKey, ...foldItemOf(next) },
+              ...guard,
+            }),
+          );
+        }
+        return result;
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
     }
+    // Thrown, not guessed: the caller treats it as temporary and the queue retries.
+    throw new Error(
+      `The fold state of "${key}" changed during each of ${MAX_FOLD_ROUNDS} attempts to ${action}`,
+    );
   }
 
   async record(record: DeliveryRecord): Promise<void> {
@@ -409,16 +364,25 @@ function isExpired(item: Item, nowMs: number): boolean {
   return typeof expiresAt === 'number' && expiresAt < epochSeconds(nowMs);
 }
 
-function foldStateOf(item: Item, where: string): FoldState {
-  const state: FoldState = {
-    lastSentAt: new Date(numberOf(item, 'lastSentAt', where)).toISOString(),
+function foldSlotOf(item: Item, where: string): FoldSlot {
+  const slot: FoldSlot = {
+    lastSentAt: numberOf(item, 'lastSentAt', where),
     lastSentEventId: stringOf(item, 'lastSentEventId', where),
     foldedCount: numberOf(item, 'foldedCount', where),
+    // Items written before slots had a version read as version 0, confirmed.
+    version: typeof item.version === 'number' ? item.version : 0,
+    expiresAt:
+      typeof item.slotExpiresAt === 'number' ? item.slotExpiresAt : numberOf(item, TTL, where) * 1000,
   };
-  if (item.firstFoldedAt !== undefined) {
-    state.firstFoldedAt = new Date(numberOf(item, 'firstFoldedAt', where)).toISOString();
-  }
-  return state;
+  if (item.firstFoldedAt !== undefined) slot.firstFoldedAt = numberOf(item, 'firstFoldedAt', where);
+  if (item.pendingUntil !== undefined) slot.pendingUntil = numberOf(item, 'pendingUntil', where);
+  if (item.reported !== undefined) slot.reported = item.reported as FoldState;
+  return slot;
+}
+
+function foldItemOf(slot: FoldSlot): Item {
+  const { expiresAt, ...rest } = slot;
+  return { ...rest, slotExpiresAt: expiresAt, [TTL]: epochSeconds(expiresAt) };
 }
 
 function recordOf(item: Item): DeliveryRecord {

@@ -6,12 +6,12 @@ import {
   type DeliveryRecord,
   type EventClaim,
   type FoldDecision,
-  type FoldState,
   type ListFailedOptions,
   type ListOptions,
   OUTCOMES,
   type Outcome,
 } from '../../core/notify/delivery-ledger.js';
+import { confirmFoldSlot, decideFoldSlot, type FoldSlot, undoFoldSlot } from '../../core/notify/fold-slot.js';
 import { DEFAULT_CLAIM_TTL_DAYS, FOLD_RETENTION_AFTER_WINDOW_MS, isoOf, millis } from '../ledger-time.js';
 import {
   ensurePrivateDirectory,
@@ -46,13 +46,7 @@ type Claim =
   | { status: 'processing'; leaseUntil: number; expiresAt: number }
   | { status: 'done'; outcome: Outcome; expiresAt: number };
 
-interface Fold {
-  lastSentAt: number;
-  lastSentEventId: string;
-  foldedCount: number;
-  firstFoldedAt?: number;
-  expiresAt: number;
-}
+type Fold = FoldSlot;
 
 interface ClusterRecords {
   byKey: Map<string, DeliveryRecord>;
@@ -65,11 +59,21 @@ const ClaimSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('processing'), leaseUntil: z.number(), expiresAt: z.number() }),
   z.object({ status: z.literal('done'), outcome: OutcomeSchema, expiresAt: z.number() }),
 ]);
+const FoldStateSchema = z.object({
+  lastSentAt: z.string(),
+  lastSentEventId: z.string(),
+  foldedCount: z.number().int().nonnegative(),
+  firstFoldedAt: z.string().optional(),
+});
 const FoldSchema = z.object({
   lastSentAt: z.number(),
   lastSentEventId: z.string(),
   foldedCount: z.number().int().nonnegative(),
   firstFoldedAt: z.number().optional(),
+  pendingUntil: z.number().optional(),
+  reported: FoldStateSchema.optional(),
+  // Journals written before the slot had a version read as version 0, confirmed.
+  version: z.number().int().nonnegative().default(0),
   expiresAt: z.number(),
 });
 const RecordSchema = z.object({
@@ -203,50 +207,35 @@ export class FileLedger implements DeliveryLedger {
     if (this.claims.get(eventId)?.status === 'processing') this.commit({ op: 'unclaim', eventId });
   }
 
-  async decideFold(key: string, eventId: string, now: Date, windowMs: number): Promise<FoldDecision> {
+  async decideFold(
+    key: string,
+    eventId: string,
+    now: Date,
+    windowMs: number,
+    pendingMs: number,
+  ): Promise<FoldDecision> {
     this.assertWritable();
-    const nowMs = now.getTime();
-    const expiresAt = nowMs + windowMs + FOLD_RETENTION_AFTER_WINDOW_MS;
-    const current = this.folds.get(key);
-    const live = current && current.expiresAt >= nowMs ? current : undefined;
-    if (!live || live.lastSentAt <= nowMs - windowMs) {
-      this.commit({
-        op: 'fold',
-        key,
-        fold: { lastSentAt: nowMs, lastSentEventId: eventId, foldedCount: 0, expiresAt },
-      });
-      return live ? { send: true, previous: foldStateOf(live) } : { send: true };
-    }
-    const fold: Fold = {
-      ...live,
-      foldedCount: live.foldedCount + 1,
-      firstFoldedAt: live.firstFoldedAt ?? nowMs,
-      expiresAt,
-    };
-    this.commit({ op: 'fold', key, fold });
-    return { send: false, state: foldStateOf(fold) };
+    const { decision, next } = decideFoldSlot(this.folds.get(key), eventId, {
+      nowMs: now.getTime(),
+      windowMs,
+      pendingMs,
+      retentionMs: FOLD_RETENTION_AFTER_WINDOW_MS,
+    });
+    this.commit({ op: 'fold', key, fold: next });
+    return decision;
   }
 
-  async undoFold(key: string, eventId: string, previous: FoldState | undefined): Promise<void> {
+  async confirmFold(key: string, eventId: string): Promise<void> {
     this.assertWritable();
-    const current = this.folds.get(key);
-    // Only the event that took the slot may give it back; anything newer has moved on.
-    if (current?.lastSentEventId !== eventId) return;
-    if (!previous) {
-      this.commit({ op: 'unfold', key });
-      return;
-    }
-    const fold: Fold = {
-      lastSentAt: millis(previous.lastSentAt, 'lastSentAt'),
-      lastSentEventId: previous.lastSentEventId,
-      foldedCount: previous.foldedCount,
-      // It was set from a later time than the restored state's.
-      expiresAt: current.expiresAt,
-    };
-    if (previous.firstFoldedAt !== undefined) {
-      fold.firstFoldedAt = millis(previous.firstFoldedAt, 'firstFoldedAt');
-    }
-    this.commit({ op: 'fold', key, fold });
+    const next = confirmFoldSlot(this.folds.get(key), eventId);
+    if (next) this.commit({ op: 'fold', key, fold: next });
+  }
+
+  async undoFold(key: string, eventId: string): Promise<void> {
+    this.assertWritable();
+    const next = undoFoldSlot(this.folds.get(key), eventId);
+    if (next === null) this.commit({ op: 'unfold', key });
+    else if (next) this.commit({ op: 'fold', key, fold: next });
   }
 
   async record(record: DeliveryRecord): Promise<void> {
@@ -541,16 +530,6 @@ function insertionIndex(keys: string[], key: string): number {
     else high = middle;
   }
   return low;
-}
-
-function foldStateOf(fold: Fold): FoldState {
-  const state: FoldState = {
-    lastSentAt: new Date(fold.lastSentAt).toISOString(),
-    lastSentEventId: fold.lastSentEventId,
-    foldedCount: fold.foldedCount,
-  };
-  if (fold.firstFoldedAt !== undefined) state.firstFoldedAt = new Date(fold.firstFoldedAt).toISOString();
-  return state;
 }
 
 function days(name: string, value: number): number {

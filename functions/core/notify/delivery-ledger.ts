@@ -76,11 +76,22 @@ export interface DeliveryLedger {
 
   /**
    * Atomically decides whether an event for `key` (cluster, condition, appliance) is emailed or
-   * folded: emailed when no email went out for the key within `windowMs` before `now`.
+   * folded: emailed when no confirmed email went out for the key within `windowMs` before `now`
+   * (the rules are `decideFoldSlot` in fold-slot.ts). The event that is to be emailed owns the slot
+   * until `confirmFold`; a redelivery of the owner sends again, and an owner unconfirmed for
+   * `pendingMs` (its lease) folds nothing more.
    */
-  decideFold(key: string, eventId: string, now: Date, windowMs: number): Promise<FoldDecision>;
-  /** The email of `eventId` could not be sent: restore the state from before its decision. */
-  undoFold(key: string, eventId: string, previous: FoldState | undefined): Promise<void>;
+  decideFold(
+    key: string,
+    eventId: string,
+    now: Date,
+    windowMs: number,
+    pendingMs: number,
+  ): Promise<FoldDecision>;
+  /** The owner's email went out: the slot now folds repeats for its window. */
+  confirmFold(key: string, eventId: string): Promise<void>;
+  /** The email of `eventId` failed for good: restore the state from before its decision. */
+  undoFold(key: string, eventId: string): Promise<void>;
 
   /** Stores or replaces the record of (clusterId, eventTime, eventId). */
   record(record: DeliveryRecord): Promise<void>;

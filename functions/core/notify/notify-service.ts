@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { clusterIdOf } from '../../../events/catalog.js';
+import { clusterIdOf, conditionByDetailType } from '../../../events/catalog.js';
 import { type ValidConditionEvent, validateConditionEvent } from '../../../events/envelope.js';
 import { DEFAULT_CLUSTER_ID } from '../../kernel/cluster-id.js';
 import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
@@ -104,6 +104,31 @@ function identityOfRejected(input: unknown, now: Date): EventIdentity {
   };
 }
 
+/** What is kept of an envelope for a replay: at most this much JSON. */
+export const MAX_KEPT_ENVELOPE_BYTES = 64 * 1024;
+
+function keptEnvelope(envelope: unknown): { kept?: unknown; note?: string } {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(envelope);
+  } catch {
+    return { note: '(the envelope was not kept for a replay: it cannot be serialized)' };
+  }
+  if (json === undefined) return {};
+  if (Buffer.byteLength(json) > MAX_KEPT_ENVELOPE_BYTES) {
+    return {
+      note: `(the envelope was not kept for a replay: larger than ${MAX_KEPT_ENVELOPE_BYTES / 1024} KiB)`,
+    };
+  }
+  return { kept: JSON.parse(json) };
+}
+
+/** The condition of an event that could not be processed, as far as its detail-type tells. */
+function conditionOf(input: unknown): string {
+  const detailType = (input as { 'detail-type'?: unknown } | null)?.['detail-type'];
+  return (typeof detailType === 'string' && conditionByDetailType(detailType)?.id) || 'unknown';
+}
+
 function eventTimeOf(event: ValidConditionEvent, now: Date): string {
   const parsed = Date.parse(event.envelope.time);
   return Number.isNaN(parsed) ? now.toISOString() : new Date(parsed).toISOString();
@@ -125,6 +150,58 @@ export class NotifyService {
 
   async handle(input: unknown, delivery: DeliveryAttempt = { attempt: 1 }): Promise<NotifyResult> {
     const now = this.deps.clock();
+    try {
+      return await this.process(input, delivery, now);
+    } catch (error) {
+      if (error instanceof RetryableNotifyError) throw error;
+      return this.failUnexpected(input, error, delivery, now);
+    }
+  }
+
+  /**
+   * Anything that is not a delivery error (the configuration unreadable, the store or the ledger
+   * unavailable, a bug) is recorded as a failure with its reason and retried like a temporary
+   * one; after the last attempt it stays failed, for a replay.
+   */
+  private async failUnexpected(
+    input: unknown,
+    error: unknown,
+    delivery: DeliveryAttempt,
+    now: Date,
+  ): Promise<NotifyResult> {
+    const identity = identityOfRejected(input, now);
+    const message = error instanceof Error ? error.message : String(error);
+    const last = !hasAttemptsLeft(delivery.attempt);
+    const retryAfterSeconds = retryDelaySeconds(delivery.attempt, this.random);
+    const status = last
+      ? `${describeRetry(delivery.attempt, undefined)}; replay it from the delivery log once the cause is fixed`
+      : describeRetry(delivery.attempt, new Date(now.getTime() + retryAfterSeconds * 1000));
+    const reason = `${status}: unexpected error: ${message}`;
+    this.deps.log.error('Event processing failed unexpectedly', {
+      eventId: identity.eventId,
+      attempt: delivery.attempt,
+      error: message,
+    });
+    try {
+      await this.record(identity, conditionOf(input), 'failed', now, {
+        reason,
+        envelope: input,
+        transient: !last,
+      });
+      if (last) await this.deps.ledger.finishEvent(identity.eventId, 'failed', now);
+      else await this.deps.ledger.releaseEvent(identity.eventId);
+    } catch (recordError) {
+      // The ledger itself is down: the queue still holds the event and delivers it again.
+      this.deps.log.error('The failure could not be recorded; the queue keeps the event', {
+        eventId: identity.eventId,
+        error: recordError instanceof Error ? recordError.message : String(recordError),
+      });
+    }
+    if (last) return { eventId: identity.eventId, clusterId: identity.clusterId, outcome: 'failed', reason };
+    throw new RetryableNotifyError(reason, retryAfterSeconds);
+  }
+
+  private async process(input: unknown, delivery: DeliveryAttempt, now: Date): Promise<NotifyResult> {
     const validated = validateConditionEvent(input);
     if (!validated.ok) {
       const identity = identityOfRejected(input, now);
@@ -160,13 +237,7 @@ export class NotifyService {
       );
     }
 
-    try {
-      return await this.deliver(validated, identity, now, input, delivery);
-    } catch (error) {
-      // Whatever went wrong unexpectedly, give the event back so that a retry can have it.
-      await this.deps.ledger.releaseEvent(identity.eventId);
-      throw error;
-    }
+    return this.deliver(validated, identity, now, input, delivery);
   }
 
   private async deliver(
@@ -188,7 +259,9 @@ export class NotifyService {
     const key = foldKey(identity.clusterId, condition, identity.appliance ?? '');
     const windowMs = config.repeatIntervalMinutes * 60_000;
     const decision: FoldDecision =
-      windowMs > 0 ? await ledger.decideFold(key, identity.eventId, now, windowMs) : { send: true };
+      windowMs > 0
+        ? await ledger.decideFold(key, identity.eventId, now, windowMs, this.leaseMs)
+        : { send: true };
     if (!decision.send) {
       const reason = `repeat within ${config.repeatIntervalMinutes} min of the email sent at ${decision.state.lastSentAt}; folded into the next email (${decision.state.foldedCount} so far)`;
       return this.finish(identity, condition, 'folded', now, { reason, recipients: [] });
@@ -218,8 +291,11 @@ export class NotifyService {
       const mailer = await this.deps.mailers.forConfig(config, { clusterId: identity.clusterId });
       receipt = await mailer.send(message);
     } catch (error) {
-      if (windowMs > 0) await ledger.undoFold(key, identity.eventId, previous);
+      // Not a delivery error: the slot stays this event's (pending) for its retry, and folds
+      // nothing beyond its lease. A delivery error gives it back: the next event is emailed (it
+      // tries the relay again), and this one's retry decides afresh.
       if (!(error instanceof DeliveryError)) throw error;
+      if (windowMs > 0) await ledger.undoFold(key, identity.eventId);
       const { failure } = error;
       const hint = hintFor(failure, config);
       const reason = [
@@ -272,6 +348,7 @@ export class NotifyService {
       });
     }
 
+    if (windowMs > 0) await ledger.confirmFold(key, identity.eventId);
     log.info('Notification sent', { eventId: identity.eventId, condition, messageId: receipt.messageId });
     return this.finish(identity, condition, 'sent', now, {
       recipients: receipt.accepted,
@@ -316,11 +393,13 @@ export class NotifyService {
       at: now.toISOString(),
       eventTime: identity.eventTime,
       ...(identity.appliance ? { appliance: identity.appliance } : {}),
-      ...(extra.reason ? { reason: extra.reason } : {}),
       ...(extra.messageId ? { messageId: extra.messageId } : {}),
       ...(extra.transient !== undefined ? { transient: extra.transient } : {}),
-      ...(extra.envelope !== undefined ? { envelope: extra.envelope } : {}),
     };
+    const envelope = extra.envelope === undefined ? { kept: undefined } : keptEnvelope(extra.envelope);
+    if (envelope.kept !== undefined) record.envelope = envelope.kept;
+    const reason = [extra.reason, envelope.note].filter(Boolean).join(' ');
+    if (reason) record.reason = reason;
     return this.deps.ledger.record(record);
   }
 }

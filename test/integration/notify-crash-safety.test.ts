@@ -1,0 +1,204 @@
+// The notify path under the faults of a real incident: a crash during a send, an unreadable
+// configuration, an event that cannot be stored, and a relay that stays down past the last
+// attempt. The ledger is the embedded runtime's (a real journal in a temp directory); the mailer
+// records what it was asked to send, or never answers (a process that died mid-send).
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { loadSample } from '../../events/samples.js';
+import { FileLedger } from '../../functions/adapters/local/file-ledger.js';
+import type { ConfigStore } from '../../functions/core/config/config-store.js';
+import type { StoredEmailConfig } from '../../functions/core/config/stored-config.js';
+import { DeliveryError, type Mailer, type OutgoingMessage } from '../../functions/core/mail/mailer.js';
+import {
+  DEFAULT_LEASE_MS,
+  NotifyService,
+  RetryableNotifyError,
+} from '../../functions/core/notify/notify-service.js';
+import { RETRY_POLICY } from '../../functions/core/notify/retry-policy.js';
+import { createLogger } from '../../functions/shared/logger.js';
+import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
+
+const CLUSTER = 'crash';
+const T0 = new Date('2026-11-28T02:00:00.000Z');
+const log = createLogger({ logLevel: 'CRITICAL' as 'ERROR' });
+
+let directory: string;
+let ledger: FileLedger;
+let now: Date;
+let sent: OutgoingMessage[];
+let stored: StoredEmailConfig | Error;
+
+const store: ConfigStore = {
+  get: async () => {
+    if (stored instanceof Error) throw stored;
+    return stored;
+  },
+  put: async () => undefined,
+  listClusterIds: async () => [CLUSTER],
+};
+
+const recording: Mailer = {
+  send: async (message) => {
+    sent.push(message);
+    return { messageId: `<${randomUUID()}@test>`, accepted: message.to, rejected: [], destination: 'test' };
+  },
+};
+const neverAnswers: Mailer = { send: () => new Promise(() => undefined) };
+const relayDown: Mailer = {
+  send: async () => {
+    throw new DeliveryError({ stage: 'connect', message: 'connect ECONNREFUSED', transient: true });
+  },
+};
+
+function service(mailer: Mailer): NotifyService {
+  return new NotifyService({
+    store,
+    mailers: { forConfig: async () => mailer },
+    ledger,
+    clock: () => now,
+    log,
+    random: () => 0.5,
+  });
+}
+
+function event(id = randomUUID()) {
+  const sample = loadSample('primary-check-failed');
+  return { ...sample, id, detail: { ...sample.detail, clusterId: CLUSTER } };
+}
+
+async function recordOf(eventId: string) {
+  return (await ledger.list(CLUSTER, { limit: 100 })).find((record) => record.eventId === eventId);
+}
+
+beforeEach(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'notify-crash-'));
+  now = T0;
+  ledger = await FileLedger.open({ directory, clock: () => now });
+  sent = [];
+  stored = storedConfig(CLUSTER, passwordConfig({ password: 'relay-secret-1', repeatIntervalMinutes: 240 }));
+});
+
+afterEach(async () => {
+  await ledger.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe('a crash during a send', () => {
+  it('does not suppress the alert: the redelivery is emailed, and so is a new event after the lease', async () => {
+    // Prepare: the first process takes the event and dies while the relay has it.
+    const crashed = event();
+    void service(neverAnswers).handle(crashed);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // Act: past the lease, the queue redelivers it; later a new event of the same condition arrives.
+    now = new Date(T0.getTime() + DEFAULT_LEASE_MS + 1000);
+    const redelivered = await service(recording).handle(crashed, { attempt: 2 });
+    const fresh = event();
+    now = new Date(T0.getTime() + 2 * DEFAULT_LEASE_MS);
+    const repeat = await service(recording).handle(fresh);
+
+    // Assess: one email for the incident, the repeat folded into the window of a confirmed email.
+    expect(redelivered.outcome).toBe('sent');
+    expect(sent).toHaveLength(1);
+    expect(repeat.outcome).toBe('folded');
+  });
+
+  it('lets a new event through once the crashed owner has held the slot for its whole lease', async () => {
+    // Prepare
+    void service(neverAnswers).handle(event());
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // Act: the crashed event is not redelivered yet; a new one arrives after the lease.
+    now = new Date(T0.getTime() + DEFAULT_LEASE_MS + 1);
+    const next = await service(recording).handle(event());
+
+    // Assess: it is emailed, and its email counts the unsent one.
+    expect(next.outcome).toBe('sent');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.text).toContain('1 repeat of this condition from this appliance was not emailed');
+  });
+
+  it('answers a redelivery inside the lease with a retry, not a second transmission', async () => {
+    const crashed = event();
+    void service(neverAnswers).handle(crashed);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    const early = service(recording).handle(crashed, { attempt: 2 });
+
+    await expect(early).rejects.toBeInstanceOf(RetryableNotifyError);
+    expect(sent).toHaveLength(0);
+  });
+});
+
+describe('failures that are not delivery errors', () => {
+  it('records an unreadable configuration as failed with its reason, retries, and delivers once fixed', async () => {
+    // Prepare
+    stored = new Error(
+      'SSM parameter /appliance-notifier/clusters/crash/email-config does not hold valid JSON',
+    );
+    const incident = event();
+
+    // Act
+    const first = service(recording).handle(incident);
+    await expect(first).rejects.toBeInstanceOf(RetryableNotifyError);
+    const whileBroken = await recordOf(incident.id);
+    stored = storedConfig(CLUSTER, passwordConfig({ password: 'relay-secret-1' }));
+    now = new Date(T0.getTime() + 60_000);
+    const retried = await service(recording).handle(incident, { attempt: 2 });
+
+    // Assess
+    expect(whileBroken).toMatchObject({ outcome: 'failed', transient: true });
+    expect(whileBroken?.reason).toMatch(/attempt 1 of \d+, next retry at .*does not hold valid JSON/);
+    expect(whileBroken?.envelope).toMatchObject({ id: incident.id });
+    expect(retried.outcome).toBe('sent');
+    expect(sent).toHaveLength(1);
+    expect((await recordOf(incident.id))?.outcome).toBe('sent');
+  });
+
+  it('records the failure of an envelope too deep to keep, without the envelope, instead of losing it', async () => {
+    // Prepare: an extra field nested 200,000 levels deep, and a relay that is down.
+    let deep: Record<string, unknown> = {};
+    for (let n = 0; n < 200_000; n++) deep = { deep };
+    const incident = { ...event(), extra: deep };
+
+    // Act
+    const attempt = service(relayDown).handle(incident);
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(RetryableNotifyError);
+    const record = await recordOf(incident.id);
+    expect(record).toMatchObject({ outcome: 'failed', transient: true });
+    expect(record?.reason).toMatch(/the envelope was not kept for a replay: it cannot be serialized/);
+    expect(record?.envelope).toBeUndefined();
+  });
+});
+
+describe('a relay down past the last attempt', () => {
+  it('says which attempt it is and when the next one comes, then gives up with how to replay', async () => {
+    // Prepare
+    const incident = event();
+
+    // Act
+    const firstTry = service(relayDown).handle(incident, { attempt: 1 });
+    await expect(firstTry).rejects.toMatchObject({ retryAfterSeconds: expect.any(Number) });
+    const pending = await recordOf(incident.id);
+    now = new Date(T0.getTime() + 24 * 3600_000);
+    const last = await service(relayDown).handle(incident, { attempt: RETRY_POLICY.maxAttempts });
+    const final = await recordOf(incident.id);
+
+    // Assess
+    expect(pending?.reason).toMatch(
+      new RegExp(
+        `^temporary failure, attempt 1 of ${RETRY_POLICY.maxAttempts}, next retry at 2026-11-28T02:00:2\\d`,
+      ),
+    );
+    expect(last.outcome).toBe('failed');
+    expect(final).toMatchObject({ outcome: 'failed', transient: false });
+    expect(final?.reason).toMatch(
+      new RegExp(`gave up after ${RETRY_POLICY.maxAttempts} attempts.*[Rr]eplay`),
+    );
+  });
+});
