@@ -433,6 +433,21 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, createLedger
   });
 
   describe('delivery records', () => {
+    it.each(['sent', 'failed', 'folded'] as const)(
+      'never lets a rejected redelivery overwrite a %s record of the same event',
+      async (outcome) => {
+        // Prepare
+        await ledger.record(recordOf({ eventId: 'evt-same', outcome }));
+
+        // Act
+        await ledger.record(recordOf({ eventId: 'evt-same', outcome: 'rejected', reason: 'bad detail' }));
+
+        // Assess
+        const records = await ledger.list(CLUSTER, { limit: 10 });
+        expect(records.filter((r) => r.eventId === 'evt-same').map((r) => r.outcome)).toEqual([outcome]);
+      },
+    );
+
     it('replaces the record of the same (cluster, event time, event id)', async () => {
       // Prepare
       await ledger.record(

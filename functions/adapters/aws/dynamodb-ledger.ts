@@ -280,7 +280,20 @@ export class DynamoDbLedger implements DeliveryLedger {
       if (Buffer.byteLength(envelope, 'utf8') <= MAX_ENVELOPE_BYTES) item.envelope = envelope;
       else item.envelopeOmitted = true;
     }
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item }));
+    // A rejected redelivery never replaces what an event became (sent, failed, folded).
+    const keepOutcome =
+      record.outcome === 'rejected'
+        ? {
+            ConditionExpression: 'attribute_not_exists(#pk) OR #outcome = :rejected',
+            ExpressionAttributeNames: { '#pk': PK, '#outcome': 'outcome' },
+            ExpressionAttributeValues: { ':rejected': 'rejected' },
+          }
+        : {};
+    try {
+      await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item, ...keepOutcome }));
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   async list(clusterId: string, options: ListOptions): Promise<DeliveryRecord[]> {

@@ -364,7 +364,10 @@ export class FileLedger implements DeliveryLedger {
       this.clusters.set(record.clusterId, records);
     }
     const key = `${isoOf(record.eventTime, 'eventTime')}#${record.eventId}`;
-    if (!records.byKey.has(key)) {
+    // A rejected redelivery never replaces what an event became (sent, failed, folded).
+    const existing = records.byKey.get(key);
+    if (record.outcome === 'rejected' && existing && existing.outcome !== 'rejected') return;
+    if (!existing) {
       records.keys.splice(insertionIndex(records.keys, key), 0, key);
       this.recordCount++;
     }
