@@ -97,6 +97,10 @@ export interface DeliveryRecord {
   outcome: string;
   reason?: string;
   recipients: string[];
+  /** Refused for now (4xx): retried for them only. */
+  pendingRecipients?: string[];
+  /** Refused for good (5xx). */
+  refusedRecipients?: string[];
   at: string;
   eventTime: string;
   appliance?: string;

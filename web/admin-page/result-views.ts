@@ -108,10 +108,22 @@ export function renderOAuth(config: PublicEmailConfig | null): void {
   );
 }
 
+/** Who got it, who is still pending and who refused it: a partial delivery never reads as complete. */
+function recipientsText(item: DeliveryRecord): string {
+  return [
+    item.recipients.join(', '),
+    item.pendingRecipients?.length ? `pending: ${item.pendingRecipients.join(', ')}` : '',
+    item.refusedRecipients?.length ? `refused: ${item.refusedRecipients.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+
 export function renderDeliveries(items: DeliveryRecord[], cluster: string): void {
   const tbody = byId('deliveries-body');
   tbody.textContent = '';
   for (const item of items) {
+    const partial = Boolean(item.pendingRecipients?.length || item.refusedRecipients?.length);
     const row = el('tr');
     const time = el('td');
     time.append(when(item.at || item.eventTime));
@@ -119,9 +131,9 @@ export function renderDeliveries(items: DeliveryRecord[], cluster: string): void
       time,
       el('td', item.condition),
       el('td', item.appliance || '—'),
-      el('td', item.outcome, `outcome-${item.outcome}`),
+      el('td', partial ? `${item.outcome} (partial)` : item.outcome, `outcome-${item.outcome}`),
       el('td', item.reason || ''),
-      el('td', item.recipients.join(', ')),
+      el('td', recipientsText(item)),
     );
     tbody.append(row);
   }

@@ -273,6 +273,8 @@ export class DynamoDbLedger implements DeliveryLedger {
     if (record.messageId !== undefined) item.messageId = record.messageId;
     if (record.appliance !== undefined) item.appliance = record.appliance;
     if (record.transient !== undefined) item.transient = record.transient;
+    if (record.pendingRecipients?.length) item.pendingRecipients = [...record.pendingRecipients];
+    if (record.refusedRecipients?.length) item.refusedRecipients = [...record.refusedRecipients];
     if (record.envelope !== undefined) {
       // A string, not a map: the envelope is kept verbatim for a replay, never queried, and
       // DynamoDB maps cannot hold empty keys or every JSON shape an event may carry.
@@ -294,6 +296,21 @@ export class DynamoDbLedger implements DeliveryLedger {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
     }
+  }
+
+  async getRecord(
+    clusterId: string,
+    eventTime: string,
+    eventId: string,
+  ): Promise<DeliveryRecord | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [PK]: clusterPartition(clusterId), [SK]: `AT#${isoOf(eventTime, 'eventTime')}#${eventId}` },
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? recordOf(Item) : undefined;
   }
 
   async list(clusterId: string, options: ListOptions): Promise<DeliveryRecord[]> {
@@ -417,6 +434,12 @@ function recordOf(item: Item): DeliveryRecord {
   if (typeof item.messageId === 'string') record.messageId = item.messageId;
   if (typeof item.appliance === 'string') record.appliance = item.appliance;
   if (typeof item.transient === 'boolean') record.transient = item.transient;
+  const addresses = (value: unknown) =>
+    Array.isArray(value) && value.every((v) => typeof v === 'string') && value.length > 0 ? value : undefined;
+  const pending = addresses(item.pendingRecipients);
+  if (pending) record.pendingRecipients = pending;
+  const refused = addresses(item.refusedRecipients);
+  if (refused) record.refusedRecipients = refused;
   if (typeof item.envelope === 'string') {
     try {
       record.envelope = JSON.parse(item.envelope);

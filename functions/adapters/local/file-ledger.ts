@@ -83,6 +83,8 @@ const RecordSchema = z.object({
   outcome: OutcomeSchema,
   reason: z.string().optional(),
   recipients: z.array(z.string()),
+  pendingRecipients: z.array(z.string()).optional(),
+  refusedRecipients: z.array(z.string()).optional(),
   messageId: z.string().optional(),
   at: z.string(),
   eventTime: z.string(),
@@ -250,6 +252,14 @@ export class FileLedger implements DeliveryLedger {
       { op: 'record', record: JSON.parse(json) as DeliveryRecord },
       `{"op":"record","record":${json}}`,
     );
+  }
+
+  async getRecord(
+    clusterId: string,
+    eventTime: string,
+    eventId: string,
+  ): Promise<DeliveryRecord | undefined> {
+    return this.clusters.get(clusterId)?.byKey.get(`${isoOf(eventTime, 'eventTime')}#${eventId}`);
   }
 
   async list(clusterId: string, options: ListOptions): Promise<DeliveryRecord[]> {

@@ -93,10 +93,12 @@ export class SmtpMailer implements Mailer {
       // nodemailer composes with the same MailComposer and streams the message to the relay
       // while it is generated.
       const info = await transporter.sendMail(composed);
+      const deferred = temporarilyRefused(info);
       return {
         messageId: composed.messageId,
         accepted: info.accepted.map(String),
-        rejected: info.rejected.map(String),
+        rejected: info.rejected.map(String).filter((address) => !deferred.includes(address)),
+        ...(deferred.length > 0 ? { deferred } : {}),
         response: this.redact(info.response),
         // Formatted when read (a test email shows it; a notification does not).
         get transcript() {
@@ -501,4 +503,14 @@ class HeadAndTail<T> {
   items(note: (omitted: number) => T): T[] {
     return this.omitted > 0 ? [...this.head, note(this.omitted), ...this.tail] : [...this.head, ...this.tail];
   }
+}
+
+/** Recipients the relay refused with a 4xx reply (nodemailer keeps each RCPT TO error). */
+function temporarilyRefused(info: { rejectedErrors?: unknown }): string[] {
+  const errors = Array.isArray(info.rejectedErrors) ? info.rejectedErrors : [];
+  return errors.flatMap((error: { recipient?: unknown; responseCode?: unknown }) =>
+    typeof error.recipient === 'string' && typeof error.responseCode === 'number' && error.responseCode < 500
+      ? [error.recipient]
+      : [],
+  );
 }

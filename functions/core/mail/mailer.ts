@@ -17,7 +17,10 @@ export interface OutgoingMessage {
 export interface SendReceipt {
   messageId: string;
   accepted: string[];
+  /** Refused for good (5xx): recorded as refused. */
   rejected: string[];
+  /** Refused for now (4xx, e.g. 451 for one recipient): tried again, for these recipients only. */
+  deferred?: string[];
   /** The server's final reply, e.g. `250 2.0.0 Ok: queued as ...`. */
   response?: string;
   /** The SMTP dialogue (client and server lines), credentials redacted. */

@@ -14,7 +14,12 @@ export interface DeliveryRecord {
   outcome: Outcome;
   /** Why it was folded, rejected or failed, in words an admin can act on. */
   reason?: string;
+  /** Who got the email. */
   recipients: string[];
+  /** Refused for now (4xx): the event is retried for these recipients only. */
+  pendingRecipients?: string[];
+  /** Refused for good (5xx). */
+  refusedRecipients?: string[];
   messageId?: string;
   /** When this outcome was recorded. */
   at: string;
@@ -95,6 +100,8 @@ export interface DeliveryLedger {
 
   /** Stores or replaces the record of (clusterId, eventTime, eventId). */
   record(record: DeliveryRecord): Promise<void>;
+  /** The record of one event, if there is one. */
+  getRecord(clusterId: string, eventTime: string, eventId: string): Promise<DeliveryRecord | undefined>;
   /** A cluster's records, newest event first. */
   list(clusterId: string, options: ListOptions): Promise<DeliveryRecord[]>;
 }

@@ -104,6 +104,8 @@ function identityOfRejected(input: unknown, now: Date): EventIdentity {
   };
 }
 
+const unique = (addresses: string[]): string[] => [...new Set(addresses)];
+
 /** What is kept of an envelope for a replay: at most this much JSON. */
 export const MAX_KEPT_ENVELOPE_BYTES = 64 * 1024;
 
@@ -256,8 +258,12 @@ export class NotifyService {
     }
     const { config } = stored;
 
+    // A retry after a partial delivery is owed to the recipients still pending, and to them only:
+    // it is never folded.
+    const earlier = await ledger.getRecord(identity.clusterId, identity.eventTime, identity.eventId);
+    const pendingOnly = earlier?.pendingRecipients?.length ? earlier.pendingRecipients : undefined;
     const key = foldKey(identity.clusterId, condition, identity.appliance ?? '');
-    const windowMs = config.repeatIntervalMinutes * 60_000;
+    const windowMs = pendingOnly ? 0 : config.repeatIntervalMinutes * 60_000;
     const decision: FoldDecision =
       windowMs > 0
         ? await ledger.decideFold(key, identity.eventId, now, windowMs, this.leaseMs)
@@ -279,7 +285,7 @@ export class NotifyService {
 
     let receipt: SendReceipt;
     try {
-      const message = composeConditionEmail({
+      const composed = composeConditionEmail({
         condition: event.condition,
         detail: event.detail,
         eventId: identity.eventId,
@@ -288,6 +294,7 @@ export class NotifyService {
         config,
         ...(folded ? { folded } : {}),
       });
+      const message = pendingOnly ? { ...composed, to: pendingOnly } : composed;
       const mailer = await this.deps.mailers.forConfig(config, { clusterId: identity.clusterId });
       receipt = await mailer.send(message);
     } catch (error) {
@@ -348,13 +355,44 @@ export class NotifyService {
       });
     }
 
+    // Someone has the email: the slot folds repeats for its window.
     if (windowMs > 0) await ledger.confirmFold(key, identity.eventId);
+    const delivered = unique([...(pendingOnly ? (earlier?.recipients ?? []) : []), ...receipt.accepted]);
+    const refused = unique([...(earlier?.refusedRecipients ?? []), ...receipt.rejected]);
+    const deferred = receipt.deferred ?? [];
+    const sentTo = delivered.length > 0 ? `delivered to ${delivered.join(', ')}` : 'delivered to nobody yet';
+    const refusedNote = refused.length > 0 ? `; refused for good by the relay: ${refused.join(', ')}` : '';
+    if (deferred.length > 0 && hasAttemptsLeft(delivery.attempt)) {
+      const retryAfterSeconds = retryDelaySeconds(delivery.attempt, this.random);
+      const nextAttemptAt = new Date(now.getTime() + retryAfterSeconds * 1000);
+      const reason = `partial: ${sentTo}; refused for now: ${deferred.join(', ')} (${describeRetry(delivery.attempt, nextAttemptAt)}, for them only)${refusedNote}`;
+      await this.record(identity, condition, 'sent', now, {
+        reason,
+        recipients: delivered,
+        pendingRecipients: deferred,
+        refusedRecipients: refused,
+        messageId: receipt.messageId,
+        transient: true,
+      });
+      await ledger.releaseEvent(identity.eventId);
+      log.warn('Partial delivery; the pending recipients will be retried', {
+        eventId: identity.eventId,
+        pending: deferred.length,
+        attempt: delivery.attempt,
+      });
+      throw new RetryableNotifyError(reason, retryAfterSeconds);
+    }
+    const gaveUp =
+      deferred.length > 0 ? `; gave up on ${deferred.join(', ')} after ${delivery.attempt} attempts` : '';
     log.info('Notification sent', { eventId: identity.eventId, condition, messageId: receipt.messageId });
     return this.finish(identity, condition, 'sent', now, {
-      recipients: receipt.accepted,
+      recipients: delivered,
       messageId: receipt.messageId,
-      ...(receipt.rejected.length > 0
-        ? { reason: `refused recipients: ${receipt.rejected.join(', ')}` }
+      refusedRecipients: unique([...refused, ...deferred]),
+      ...(refused.length > 0 || deferred.length > 0 || pendingOnly
+        ? {
+            reason: `${refused.length > 0 || deferred.length > 0 ? 'partial: ' : ''}${sentTo}${refusedNote}${gaveUp}`,
+          }
         : {}),
     });
   }
@@ -395,6 +433,8 @@ export class NotifyService {
       ...(identity.appliance ? { appliance: identity.appliance } : {}),
       ...(extra.messageId ? { messageId: extra.messageId } : {}),
       ...(extra.transient !== undefined ? { transient: extra.transient } : {}),
+      ...(extra.pendingRecipients?.length ? { pendingRecipients: extra.pendingRecipients } : {}),
+      ...(extra.refusedRecipients?.length ? { refusedRecipients: extra.refusedRecipients } : {}),
     };
     const envelope = extra.envelope === undefined ? { kept: undefined } : keptEnvelope(extra.envelope);
     if (envelope.kept !== undefined) record.envelope = envelope.kept;
@@ -407,6 +447,8 @@ export class NotifyService {
 interface RecordExtra {
   reason?: string;
   recipients?: string[];
+  pendingRecipients?: string[];
+  refusedRecipients?: string[];
   messageId?: string;
   transient?: boolean;
   envelope?: unknown;

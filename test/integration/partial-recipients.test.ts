@@ -1,0 +1,100 @@
+// A relay that refuses some recipients: 451 (for now) for one, 550 (for good) for another. The
+// email reaches the rest at once; the 451 recipient, and only that one, gets it on the retry.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { loadSample } from '../../events/samples.js';
+import { FileLedger } from '../../functions/adapters/local/file-ledger.js';
+import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
+import type { ConfigStore } from '../../functions/core/config/config-store.js';
+import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
+import { NotifyService, RetryableNotifyError } from '../../functions/core/notify/notify-service.js';
+import { createLogger } from '../../functions/shared/logger.js';
+import { storedConfig } from '../support/config-fixtures.js';
+import { type SmtpTestServer, startSmtpTestServer } from '../support/smtp-test-server.js';
+
+const CLUSTER = 'partial';
+let relay: SmtpTestServer;
+let directory: string;
+let ledger: FileLedger;
+let now = new Date('2026-11-28T02:00:00.000Z');
+let laterRefusal = true;
+
+beforeAll(async () => {
+  relay = await startSmtpTestServer({
+    mode: 'plain',
+    onRcptTo: (address) =>
+      address === 'later@example.com' && laterRefusal
+        ? '451 4.2.2 Mailbox over quota, try again later'
+        : address === 'never@example.com'
+          ? '550 5.1.1 No such user'
+          : undefined,
+  });
+  directory = await mkdtemp(join(tmpdir(), 'partial-'));
+  ledger = await FileLedger.open({ directory, clock: () => now });
+});
+
+afterAll(async () => {
+  await ledger?.close();
+  await relay?.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+it('delivers to the others, retries the 451 recipient only, records the 550 one as refused', async () => {
+  // Prepare
+  const config = EmailConfigSchema.parse({
+    sender: 'appliance@example.com',
+    smtp: { host: relay.host, port: relay.port, encryption: 'none' },
+    adminContacts: 'ops@example.com later@example.com never@example.com',
+  });
+  const store: ConfigStore = {
+    get: async () => storedConfig(CLUSTER, config),
+    put: async () => undefined,
+    listClusterIds: async () => [CLUSTER],
+  };
+  const service = new NotifyService({
+    store,
+    mailers: new TransportMailerFactory({ ses: () => Promise.reject(new Error('unused')) }),
+    ledger,
+    clock: () => now,
+    log: createLogger({ logLevel: 'CRITICAL' as 'ERROR' }),
+  });
+  const sample = loadSample('backup-promoted');
+  const event = { ...sample, id: 'partial-1', detail: { ...sample.detail, clusterId: CLUSTER } };
+
+  // Act
+  const first = service.handle(event, { attempt: 1 });
+  await expect(first).rejects.toBeInstanceOf(RetryableNotifyError);
+  const [partial] = await ledger.list(CLUSTER, { limit: 5 });
+  laterRefusal = false;
+  now = new Date(now.getTime() + 60_000);
+  const retry = await service.handle(event, { attempt: 2 });
+  const [final] = await ledger.list(CLUSTER, { limit: 5 });
+
+  // Assess: two transmissions, the second to the pending recipient alone.
+  expect(relay.messages.map((m) => [...m.rcptTo].sort())).toEqual([
+    ['ops@example.com'],
+    ['later@example.com'],
+  ]);
+  expect(partial).toMatchObject({
+    outcome: 'sent',
+    transient: true,
+    recipients: ['ops@example.com'],
+    pendingRecipients: ['later@example.com'],
+    refusedRecipients: ['never@example.com'],
+  });
+  expect(partial?.reason).toMatch(
+    /^partial: delivered to ops@example.com; refused for now: later@example.com \(temporary failure, attempt 1 of/,
+  );
+  expect(retry.outcome).toBe('sent');
+  expect(final).toMatchObject({
+    outcome: 'sent',
+    recipients: ['ops@example.com', 'later@example.com'],
+    refusedRecipients: ['never@example.com'],
+  });
+  expect(final?.pendingRecipients).toBeUndefined();
+  expect(final?.reason).toMatch(
+    /^partial: delivered to ops@example.com, later@example.com; refused for good by the relay: never@example.com/,
+  );
+});
