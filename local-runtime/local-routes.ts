@@ -65,11 +65,15 @@ export function localRoutes({ bus, runDailyNotice, failed }: LocalRoutesDeps): R
       for (const record of records) {
         if (record.envelope === undefined) continue;
         const delivery = await bus.deliver(record.envelope as EventBridgeEnvelope, { retry: false });
+        // Replayed means delivered: an event that failed again (for good) is still failing.
+        const outcome = (delivery.result as { outcome?: string; reason?: string } | undefined)?.outcome;
+        const ok = delivery.ok && outcome !== 'failed';
         replayed.push({
           eventId: record.eventId,
-          ok: delivery.ok,
+          ok,
           result: delivery.result,
-          error: delivery.error,
+          error:
+            delivery.error ?? (ok ? undefined : (delivery.result as { reason?: string } | undefined)?.reason),
         });
       }
       return jsonResponse(200, { replayed });

@@ -264,6 +264,12 @@ describe('temporary and permanent relay failures', () => {
       expect(response.body).toMatchObject({ outcome: 'failed', reason: expect.stringContaining(_code) });
       expect(relay.messages).toHaveLength(0);
 
+      // A replay before the fix fails again, and says so.
+      const tooEarly = await api('POST', '/deliveries/replay-failed?clusterId=flaky');
+      expect(tooEarly.body.replayed).toContainEqual(
+        expect.objectContaining({ eventId: event.id, ok: false, error: expect.stringContaining(_code) }),
+      );
+
       relay.reset();
       const replay = await api('POST', '/deliveries/replay-failed?clusterId=flaky');
 
