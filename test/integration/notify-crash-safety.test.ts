@@ -153,7 +153,7 @@ describe('failures that are not delivery errors', () => {
     expect(whileBroken).toMatchObject({ outcome: 'failed', transient: true });
     expect(whileBroken?.reason).toMatch(/attempt 1 of \d+, next retry at .*does not hold valid JSON/);
     expect(whileBroken?.envelope).toMatchObject({ id: incident.id });
-    expect(retried.outcome).toBe('sent');
+    expect(retried).toMatchObject({ outcome: 'sent' });
     expect(sent).toHaveLength(1);
     expect((await recordOf(incident.id))?.outcome).toBe('sent');
   });
@@ -200,5 +200,21 @@ describe('a relay down past the last attempt', () => {
     expect(final?.reason).toMatch(
       new RegExp(`gave up after ${RETRY_POLICY.maxAttempts} attempts.*[Rr]eplay`),
     );
+  });
+});
+
+describe('implausible event times', () => {
+  it.each([
+    ['from the future', '9999-12-31T23:59:59Z', /more than 5 minutes ahead of its arrival/],
+    ['older than the log keeps', '2020-01-01T00:00:00Z', /older than the delivery log keeps records/],
+  ])('logs an event %s at its arrival, and says why', async (_name, time, note) => {
+    const incident = { ...event(), time };
+
+    const result = await service(recording).handle(incident);
+
+    const [record] = await ledger.list(CLUSTER, { limit: 1 });
+    expect(result.outcome).toBe('sent');
+    expect(record).toMatchObject({ eventId: incident.id, eventTime: T0.toISOString() });
+    expect(record?.reason).toMatch(note);
   });
 });

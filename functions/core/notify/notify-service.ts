@@ -69,6 +69,8 @@ interface EventIdentity {
   eventId: string;
   clusterId: string;
   eventTime: string;
+  /** Why `eventTime` is not the event's own time. */
+  timeNote?: string;
   appliance?: string;
 }
 
@@ -100,7 +102,7 @@ function identityOfRejected(input: unknown, now: Date): EventIdentity {
   return {
     eventId,
     clusterId: cluster.success ? cluster.data : DEFAULT_CLUSTER_ID,
-    eventTime: time && !Number.isNaN(Date.parse(time)) ? new Date(time).toISOString() : now.toISOString(),
+    ...plausibleTime(time, now),
   };
 }
 
@@ -131,9 +133,32 @@ function conditionOf(input: unknown): string {
   return (typeof detailType === 'string' && conditionByDetailType(detailType)?.id) || 'unknown';
 }
 
-function eventTimeOf(event: ValidConditionEvent, now: Date): string {
-  const parsed = Date.parse(event.envelope.time);
-  return Number.isNaN(parsed) ? now.toISOString() : new Date(parsed).toISOString();
+/** Clocks drift, but an event from the future would sit at the top of the log (and every notice). */
+export const MAX_EVENT_TIME_AHEAD_MS = 5 * 60_000;
+/** Older than the delivery log keeps records: it would be dropped as soon as it was written. */
+export const MAX_EVENT_AGE_MS = 30 * 24 * 60 * 60_000;
+
+/**
+ * The event's own time, clamped to its arrival when it is implausible, with the reason. Every path
+ * (valid, rejected, failed unexpectedly) places one event at the same time, so its records meet.
+ */
+function plausibleTime(time: string | undefined, now: Date): { eventTime: string; timeNote?: string } {
+  const parsed = time === undefined ? Number.NaN : Date.parse(time);
+  if (Number.isNaN(parsed)) return { eventTime: now.toISOString() };
+  const given = new Date(parsed).toISOString();
+  if (parsed > now.getTime() + MAX_EVENT_TIME_AHEAD_MS) {
+    return {
+      eventTime: now.toISOString(),
+      timeNote: `(the event time ${given} is more than 5 minutes ahead of its arrival: logged at its arrival)`,
+    };
+  }
+  if (parsed < now.getTime() - MAX_EVENT_AGE_MS) {
+    return {
+      eventTime: now.toISOString(),
+      timeNote: `(the event time ${given} is older than the delivery log keeps records: logged at its arrival)`,
+    };
+  }
+  return { eventTime: given };
 }
 
 /**
@@ -224,7 +249,7 @@ export class NotifyService {
     const identity: EventIdentity = {
       eventId: validated.envelope.id,
       clusterId: clusterIdOf(validated.detail),
-      eventTime: eventTimeOf(validated, now),
+      ...plausibleTime(validated.envelope.time, now),
       appliance: validated.detail.appliance.hostname,
     };
     const claim = await this.deps.ledger.claimEvent(identity.eventId, now, this.leaseMs);
@@ -438,7 +463,7 @@ export class NotifyService {
     };
     const envelope = extra.envelope === undefined ? { kept: undefined } : keptEnvelope(extra.envelope);
     if (envelope.kept !== undefined) record.envelope = envelope.kept;
-    const reason = [extra.reason, envelope.note].filter(Boolean).join(' ');
+    const reason = [extra.reason, identity.timeNote, envelope.note].filter(Boolean).join(' ');
     if (reason) record.reason = reason;
     return this.deps.ledger.record(record);
   }
