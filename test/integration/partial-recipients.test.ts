@@ -18,7 +18,8 @@ const CLUSTER = 'partial';
 let relay: SmtpTestServer;
 let directory: string;
 let ledger: FileLedger;
-let now = new Date('2026-11-28T02:00:00.000Z');
+// A minute after the sample event's own time.
+let now = new Date('2026-11-28T03:10:00.000Z');
 let laterRefusal = true;
 
 beforeAll(async () => {
