@@ -1,6 +1,7 @@
 import { type EmailConfig, EmailConfigSchema } from '../../functions/core/config/email-config.js';
 import {
   AUTH_NOT_OFFERED,
+  DEADLINE_EXCEEDED,
   hintFor,
   parseSmtpReply,
   STARTTLS_NOT_OFFERED,
@@ -539,5 +540,24 @@ describe('hintFor', () => {
 
     // Assess
     expect(hint).toMatch(/the relay/);
+  });
+
+  test.each([
+    { stage: 'dns', expected: /DNS lookup of "smtp\.example\.com" did not finish in time/ },
+    { stage: 'connect', expected: /smtp\.example\.com:587 did not accept the connection and greet in time/ },
+    { stage: 'tls', expected: /TLS handshake with smtp\.example\.com:587 did not finish in time/ },
+    { stage: 'auth', expected: /answered the authentication too slowly/ },
+    { stage: 'envelope', expected: /answered the sender and recipient commands too slowly/ },
+    { stage: 'data', expected: /did not confirm the message in time\. It may have received it anyway/ },
+  ] as const)('explains a passed deadline at the $stage stage', ({ stage, expected }) => {
+    // Prepare: the reason decides, whatever the message says.
+    const late = failure({ stage, reason: DEADLINE_EXCEEDED, transient: true, message: '421 nope' });
+
+    // Act
+    const hint = hintFor(late, smtpConfig());
+
+    // Assess
+    expect(hint).toMatch(expected);
+    expect((hint ?? '').length).toBeLessThan(450);
   });
 });

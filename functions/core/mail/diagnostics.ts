@@ -63,6 +63,11 @@ export const STARTTLS_NOT_OFFERED = 'STARTTLS_NOT_OFFERED';
 export const STARTTLS_REFUSED = 'STARTTLS_REFUSED';
 /** Credentials are configured, and the server's EHLO reply did not offer AUTH. */
 export const AUTH_NOT_OFFERED = 'AUTH_NOT_OFFERED';
+/**
+ * The send's overall deadline passed (a relay answering slowly at every step, or not at all):
+ * the adapter dropped the connection; the failure's stage says where the send was.
+ */
+export const DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED';
 
 /** What OpenSSL reports when a TLS client reads a plaintext SMTP greeting as a TLS record. */
 const PLAINTEXT_PEER_REASONS = new Set([
@@ -180,9 +185,34 @@ const OAUTH_RULES: Rule[] = [
       : undefined,
 ];
 
+const RETRIED = 'Delivery will be retried.';
+
+/** The deadline passed: what was slow depends on where the send was. */
+function deadlineHint(facts: Facts): string {
+  const { failure, config, where } = facts;
+  if (config.transport === 'ses' || !config.smtp) {
+    return `Amazon SES did not answer in time. If this service runs in a VPC, it needs a route to the SES endpoint (a NAT gateway or a VPC endpoint); otherwise SES is slow for the moment. ${RETRIED}`;
+  }
+  switch (failure.stage) {
+    case 'dns':
+      return `The DNS lookup of "${config.smtp.host}" did not finish in time: check the DNS resolution of the network this service runs in (for a Lambda function in a VPC, the VPC’s DNS settings). ${RETRIED}`;
+    case 'connect':
+      return `${where} did not accept the connection and greet in time: the host or port may be wrong, a firewall may silently drop the connection, or the relay is overloaded.${port25Note(facts)} ${RETRIED}`;
+    case 'tls':
+      return `The TLS handshake with ${where} did not finish in time. If it happens every time, check the encryption mode against the port (implicit TLS is "tls", an upgrade after connecting is "starttls"); otherwise the relay is overloaded. ${RETRIED}`;
+    case 'auth':
+      return `${where} answered the authentication too slowly: the relay, or the identity provider behind it, is overloaded or slows down this client. ${RETRIED}`;
+    case 'envelope':
+      return `${where} answered the sender and recipient commands too slowly. Relays slow down (tarpit) clients that send too much or that they distrust: if it persists, check the relay’s limits and logs. ${RETRIED}`;
+    case 'data':
+      return `${where} did not confirm the message in time. It may have received it anyway, so the retry can deliver it twice; if it persists, check the relay’s logs for what slows it down (content filters, overload).`;
+  }
+}
+
 // First match wins: provider-specific codes before generic ones, the reason before the stage.
 const RULES: Rule[] = [
   ...OAUTH_RULES,
+  (facts) => (facts.failure.reason === DEADLINE_EXCEEDED ? deadlineHint(facts) : undefined),
   // Microsoft 365
   ({ enhancedCode, text }) =>
     enhancedCode === '5.7.139' || /SmtpClientAuthentication is disabled/i.test(text)

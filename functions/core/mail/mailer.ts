@@ -56,9 +56,18 @@ export class DeliveryError extends Error {
   }
 }
 
+export interface SendOptions {
+  /**
+   * The whole send may take at most this long (DNS to the relay's last answer); the adapter's
+   * own deadline (SEND_DEADLINE_MS) otherwise. When it passes, the adapter drops the connection,
+   * so nothing more is transmitted, and fails with a transient DeliveryError naming the stage.
+   */
+  deadlineMs?: number;
+}
+
 export interface Mailer {
   /** Sends one message; throws DeliveryError with the stage that failed. */
-  send(message: OutgoingMessage): Promise<SendReceipt>;
+  send(message: OutgoingMessage, options?: SendOptions): Promise<SendReceipt>;
 }
 
 export interface MailerFactory {
