@@ -9,6 +9,8 @@ export interface TransportMailerFactoryOptions {
   /** When set, every message goes here instead (the embedded runtime's dry-run mode). */
   outbox?: () => Mailer | Promise<Mailer>;
   smtpTimeouts?: SmtpMailerOptions['timeouts'];
+  /** The relay's deadline for one whole send (SEND_DEADLINE_MS by default); tests make it short. */
+  smtpDeadlineMs?: number;
   /** XOAUTH2 access tokens for `auth.type: "oauth2"` (the OAuthTokenProvider); without it OAuth2 cannot send. */
   oauthTokens?: AccessTokenSource;
 }
@@ -56,14 +58,15 @@ export class TransportMailerFactory implements MailerFactory {
       settings,
       ...(credentials ? { credentials } : {}),
       ...(this.options.smtpTimeouts ? { timeouts: this.options.smtpTimeouts } : {}),
+      ...(this.options.smtpDeadlineMs !== undefined ? { deadlineMs: this.options.smtpDeadlineMs } : {}),
     });
     const tokens = this.options.oauthTokens;
     if (auth.type !== 'oauth2' || !tokens) return mailer;
     // A relay that rejects the access token (revoked early, scope removed) gets a fresh one next time.
     return {
-      send: async (message) => {
+      send: async (message, options) => {
         try {
-          return await mailer.send(message);
+          return await mailer.send(message, options);
         } catch (error) {
           if (error instanceof DeliveryError && error.failure.stage === 'auth')
             tokens.invalidate(context.clusterId);

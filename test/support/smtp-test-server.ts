@@ -1,6 +1,6 @@
 // A real SMTP server on loopback (smtp-server), for tests of anything that sends mail: it records
 // what arrives and answers the way a test asks (refused recipients, 4xx/5xx replies, custom auth).
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { generate } from 'selfsigned';
 import {
   SMTPServer,
@@ -309,6 +309,180 @@ export async function unusedPort(): Promise<number> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   if (!address || typeof address === 'string') throw new Error('no port');
   return address.port;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A slow relay: a few lines of raw SMTP over `net`, for what smtp-server cannot be made to do
+// (answer EHLO and then nothing, take its time over every reply)
+// ---------------------------------------------------------------------------------------------
+
+/** Where a slow relay stops answering: it reads on, and replies nothing more. */
+export type SlowRelayStall =
+  /** Accepts the connection and never greets. */
+  | 'connect'
+  /** Answers EHLO, then nothing. */
+  | 'EHLO'
+  /** Answers STARTTLS with 220, then never starts the handshake. */
+  | 'STARTTLS'
+  /** Answers up to DATA (354), reads the whole message, and never confirms it. */
+  | 'message';
+
+export interface SlowSmtpServerOptions {
+  /** Waits this long before every reply, the greeting included. */
+  replyDelayMs?: number;
+  /** Stops answering at this point of the session. */
+  stallAfter?: SlowRelayStall;
+  /** Offers STARTTLS in the EHLO reply (default false). */
+  offerStartTls?: boolean;
+  /** Awaited before the reply to a received message: a gate the test opens. */
+  beforeMessageReply?: () => Promise<void>;
+}
+
+export interface SlowSmtpServer {
+  host: '127.0.0.1';
+  port: number;
+  /** Every command line received (message lines excluded), in arrival order, over all sessions. */
+  commands: string[];
+  /** Connections accepted so far. */
+  connections: number;
+  /** Connections still open. */
+  open: number;
+  /** Messages received completely (up to the closing dot), whether confirmed or not. */
+  messagesReceived: number;
+  /** Messages confirmed with 250, and when (Date.now()) the confirmation was written. */
+  confirmedAt: number[];
+  /** Resolves once no connection is open. */
+  waitUntilIdle(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startSlowSmtpServer(options: SlowSmtpServerOptions = {}): Promise<SlowSmtpServer> {
+  const delay = options.replyDelayMs ?? 0;
+  const sockets = new Set<Socket>();
+  let idleWaiters: Array<() => void> = [];
+  const state: SlowSmtpServer = {
+    host: '127.0.0.1',
+    port: 0,
+    commands: [],
+    connections: 0,
+    open: 0,
+    messagesReceived: 0,
+    confirmedAt: [],
+    waitUntilIdle(timeoutMs = 2000) {
+      return new Promise((resolve, reject) => {
+        if (state.open === 0) return resolve();
+        const timer = setTimeout(
+          () => reject(new Error(`${state.open} connection(s) still open after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    state.connections++;
+    state.open++;
+    let stalled = false;
+    let inData = false;
+    let buffered = '';
+    // Replies go out in order, each after the delay, like a relay that takes its time.
+    let queue = Promise.resolve();
+    const reply = (text: string | (() => Promise<string>), then?: () => void) => {
+      queue = queue.then(async () => {
+        if (delay > 0) await new Promise((done) => setTimeout(done, delay));
+        const line = typeof text === 'string' ? text : await text();
+        if (socket.destroyed || stalled) return;
+        socket.write(`${line}\r\n`);
+        then?.();
+      });
+    };
+    const stall = () => {
+      stalled = true;
+    };
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      sockets.delete(socket);
+      state.open--;
+      if (state.open === 0) {
+        for (const wake of idleWaiters) wake();
+        idleWaiters = [];
+      }
+    });
+    if (options.stallAfter === 'connect') stall();
+    else reply('220 slow.test ESMTP');
+
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      let end = buffered.indexOf('\r\n');
+      while (end >= 0) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        end = buffered.indexOf('\r\n');
+        if (inData) {
+          if (line !== '.') continue;
+          inData = false;
+          state.messagesReceived++;
+          if (options.stallAfter === 'message') {
+            stall();
+            continue;
+          }
+          reply(
+            async () => {
+              await options.beforeMessageReply?.();
+              return '250 2.0.0 OK: queued';
+            },
+            () => state.confirmedAt.push(Date.now()),
+          );
+          continue;
+        }
+        state.commands.push(line);
+        if (stalled) continue;
+        const verb = line.split(' ')[0]?.toUpperCase() ?? '';
+        switch (verb) {
+          case 'EHLO':
+          case 'HELO':
+            reply(
+              ['250-slow.test', ...(options.offerStartTls ? ['250-STARTTLS'] : []), '250 8BITMIME'].join(
+                '\r\n',
+              ),
+            );
+            if (options.stallAfter === 'EHLO') queue = queue.then(stall);
+            break;
+          case 'STARTTLS':
+            reply('220 2.0.0 Ready to start TLS');
+            if (options.stallAfter === 'STARTTLS') queue = queue.then(stall);
+            break;
+          case 'DATA':
+            reply('354 End data with <CR><LF>.<CR><LF>', () => {
+              inData = true;
+            });
+            break;
+          case 'QUIT':
+            reply('221 2.0.0 Bye', () => socket.end());
+            break;
+          default:
+            reply('250 2.0.0 OK');
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('slow smtp server has no port');
+  state.port = address.port;
+  return state;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,8 +3,10 @@ import { rootCertificates } from 'node:tls';
 import { format } from 'node:util';
 import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nodemailer';
 import type { SmtpSettings } from '../../core/config/email-config.js';
+import { formatSeconds, SEND_DEADLINE_MS } from '../../core/mail/deadlines.js';
 import {
   AUTH_NOT_OFFERED,
+  DEADLINE_EXCEEDED,
   parseSmtpReply,
   STARTTLS_NOT_OFFERED,
   STARTTLS_REFUSED,
@@ -15,6 +17,7 @@ import {
   type DeliveryStage,
   type Mailer,
   type OutgoingMessage,
+  type SendOptions,
   type SendReceipt,
 } from '../../core/mail/mailer.js';
 import { redact } from '../../kernel/text.js';
@@ -37,6 +40,11 @@ export interface SmtpMailerOptions {
   /** Resolved by the caller (password from the store, access token from the OAuth client); none for auth type none. */
   credentials?: SmtpCredentials;
   timeouts?: SmtpTimeouts;
+  /**
+   * The deadline of one whole send (SEND_DEADLINE_MS by default); a send's own `deadlineMs`
+   * replaces it. The per-phase timeouts above still apply inside it.
+   */
+  deadlineMs?: number;
   /** Extra values to redact from the transcript and from error messages. */
   secrets?: string[];
   /** EHLO name; nodemailer derives one from the machine's host name when absent. */
@@ -63,10 +71,12 @@ const MAX_LINE_LENGTH = 500;
 /** Sends through an SMTP relay, one connection per message, and explains every failure. */
 export class SmtpMailer implements Mailer {
   private readonly timeouts: Required<SmtpTimeouts>;
+  private readonly deadlineMs: number;
   private readonly secrets: string[];
 
   constructor(private readonly options: SmtpMailerOptions) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...definedOnly(options.timeouts ?? {}) };
+    this.deadlineMs = options.deadlineMs ?? SEND_DEADLINE_MS;
     this.secrets = secretVariants(options.credentials, options.secrets ?? []);
   }
 
@@ -75,8 +85,9 @@ export class SmtpMailer implements Mailer {
     return `smtp://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
   }
 
-  async send(message: OutgoingMessage): Promise<SendReceipt> {
-    const transcript = new Transcript(this.secrets);
+  async send(message: OutgoingMessage, options: SendOptions = {}): Promise<SendReceipt> {
+    const deadlineMs = options.deadlineMs ?? this.deadlineMs;
+    const transcript = new Transcript(this.secrets, isIP(this.options.settings.host) === 0);
     let composed: MailOptions;
     try {
       composed = mailOptions(message);
@@ -89,10 +100,19 @@ export class SmtpMailer implements Mailer {
       });
     }
     const transporter = nodemailer.createTransport(this.transportOptions(transcript));
+    // One deadline over every phase: nodemailer's timeouts are per phase and restart with each
+    // reply, so a relay that answers every command just in time would hold the send for minutes.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      transcript.note(
+        `Deadline of ${formatSeconds(deadlineMs)} passed at the ${transcript.stage()} stage: dropping the connection`,
+      );
+      deadline.abort();
+    }, deadlineMs);
     try {
       // nodemailer composes with the same MailComposer and streams the message to the relay
-      // while it is generated.
-      const info = await transporter.sendMail(composed);
+      // while it is generated. On abort it closes the connection at once (socketCloseTimeout 0).
+      const info = await transporter.sendMail({ ...composed, signal: deadline.signal });
       const deferred = temporarilyRefused(info);
       return {
         messageId: composed.messageId,
@@ -107,10 +127,29 @@ export class SmtpMailer implements Mailer {
         destination: this.destination,
       };
     } catch (error) {
+      if (deadline.signal.aborted && (error as NodemailerError).code === 'EABORT') {
+        throw new DeliveryError(this.deadlineFailure(deadlineMs, transcript));
+      }
       throw new DeliveryError(this.classify(error as NodemailerError, transcript));
     } finally {
+      clearTimeout(timer);
       transporter.close();
     }
+  }
+
+  private deadlineFailure(deadlineMs: number, transcript: Transcript): DeliveryFailure {
+    const { host, port } = this.options.settings;
+    const stage = transcript.stage();
+    const command = transcript.awaitedCommand();
+    return {
+      stage,
+      message: `No answer from the relay ${host}:${port} within ${formatSeconds(deadlineMs)}, at the ${stage} stage: the connection was closed at the send's deadline, so nothing more is sent`,
+      // The relay is slow or unreachable now; a later attempt, on a new connection, may pass.
+      transient: true,
+      reason: DEADLINE_EXCEEDED,
+      ...(command ? { command } : {}),
+      transcript: transcript.lines(),
+    };
   }
 
   private transportOptions(transcript: Transcript): SMTPTransportOptions {
@@ -150,6 +189,10 @@ export class SmtpMailer implements Mailer {
       greetingTimeout: this.timeouts.greetingMs,
       socketTimeout: this.timeouts.socketMs,
       dnsTimeout: this.timeouts.dnsMs,
+      // Closing destroys the socket instead of ending it: at the deadline, data still buffered
+      // for the relay (the rest of a message) must not go out. After a completed send nothing
+      // is buffered, and nodemailer sends no QUIT on a connection of its own anyway.
+      socketCloseTimeout: 0,
       // transactionLog logs commands and replies but, unlike `debug`, never the message data.
       transactionLog: true,
       debug: false,
@@ -235,13 +278,13 @@ export class SmtpMailer implements Mailer {
     if (reply) return formatReply(reply);
     switch (reason) {
       case 'CONNECT_TIMEOUT':
-        return `Could not connect to ${where} within ${seconds(this.timeouts.connectionMs)}`;
+        return `Could not connect to ${where} within ${formatSeconds(this.timeouts.connectionMs)}`;
       case 'GREETING_TIMEOUT':
-        return `Connected to ${where}, but the server sent no greeting within ${seconds(this.timeouts.greetingMs)}`;
+        return `Connected to ${where}, but the server sent no greeting within ${formatSeconds(this.timeouts.greetingMs)}`;
       case 'UPGRADE_TIMEOUT':
-        return `The TLS handshake with ${where} did not finish within ${seconds(this.timeouts.greetingMs)}`;
+        return `The TLS handshake with ${where} did not finish within ${formatSeconds(this.timeouts.greetingMs)}`;
       case 'SOCKET_TIMEOUT':
-        return `The server at ${where} stopped answering for ${seconds(this.timeouts.socketMs)}`;
+        return `The server at ${where} stopped answering for ${formatSeconds(this.timeouts.socketMs)}`;
       case 'ECONNREFUSED':
         return `Connection refused by ${where}`;
     }
@@ -323,8 +366,6 @@ function cleanErrorText(text: string): string {
   return text.trim();
 }
 
-const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
-
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -385,7 +426,17 @@ class Transcript {
   private readonly entries = new HeadAndTail<RawEntry>();
   private replayed: TranscriptState | undefined;
 
-  constructor(private readonly secrets: readonly string[]) {}
+  constructor(
+    private readonly secrets: readonly string[],
+    /** The relay is named by a host name (not an address), so connecting starts with a DNS lookup. */
+    private readonly needsDns: boolean,
+  ) {}
+
+  /** A line of our own (`* ...`), e.g. that the deadline passed. */
+  note(text: string): void {
+    this.replayed = undefined;
+    this.entries.push({ tnx: 'note', message: text, args: [] });
+  }
 
   logger(): Record<string, (entry: unknown, message?: unknown, ...args: unknown[]) => void> {
     const log = (entry: unknown, message?: unknown, ...args: unknown[]) => {
@@ -418,10 +469,23 @@ class Transcript {
     return this.state().lines.items((omitted) => `* … ${omitted} lines omitted …`);
   }
 
-  /** Where the session was when it broke, from the last command the client sent. */
+  /**
+   * Where the session was when it broke or stalled: the oldest command without a reply (with
+   * PIPELINING, MAIL, RCPT and DATA go out together, and a relay stalling on MAIL is at the
+   * envelope), else the last command sent (a TLS handshake after STARTTLS, a message being
+   * streamed after 354), else how far connecting got.
+   */
   stage(): DeliveryStage {
-    const verb = this.state().lastVerb;
-    return verb ? stageOfCommand(verb) : 'connect';
+    const state = this.state();
+    const verb = state.pending[0] ?? state.lastCommand;
+    if (verb) return stageOfCommand(verb);
+    return state.resolved || state.established || !this.needsDns ? 'connect' : 'dns';
+  }
+
+  /** The command whose reply the session waits for (`MAIL`, `DATA`), when there is one. */
+  awaitedCommand(): string | undefined {
+    const state = this.state();
+    return state.pending[0] ?? state.lastCommand;
   }
 
   /** Whether the first EHLO reply offered STARTTLS. */
@@ -440,6 +504,13 @@ class TranscriptState {
   readonly lines = new HeadAndTail<string>();
   lastVerb: string | undefined;
   readonly ehloReplies: string[] = [];
+  /** Commands sent and not answered yet, oldest first (the message counts as a DATA command). */
+  readonly pending: string[] = [];
+  /** The verb of the last command sent; a line without one continues it (AUTH LOGIN's steps). */
+  lastCommand: string | undefined;
+  /** The relay's name was resolved, and the connection (with implicit TLS, its handshake) is up. */
+  resolved = false;
+  established = false;
 
   constructor(private readonly secrets: readonly string[]) {}
 
@@ -448,16 +519,31 @@ class TranscriptState {
     if (tnx === 'message') {
       // Only the size line; the message itself never enters the transcript.
       const size = /^<(\d+) bytes/.exec(text);
-      if (size) this.push(`C: <message, ${size[1]} bytes, not shown>`);
+      if (size) {
+        this.push(`C: <message, ${size[1]} bytes, not shown>`);
+        // The message is sent: the session now waits for the reply to it.
+        this.pending.push('DATA');
+      }
       return;
     }
     if (tnx === 'client') {
       const verb = SMTP_VERB.exec(text)?.[1]?.toUpperCase();
       if (verb) this.lastVerb = verb;
-      for (const line of text.split(/\r?\n/)) this.push(`C: ${line}`);
+      for (const line of text.split(/\r?\n/)) {
+        const lineVerb = SMTP_VERB.exec(line)?.[1]?.toUpperCase() ?? this.lastCommand;
+        if (lineVerb) {
+          this.lastCommand = lineVerb;
+          this.pending.push(lineVerb);
+        }
+        this.push(`C: ${line}`);
+      }
       return;
     }
+    if (tnx === 'dns') this.resolved = true;
+    if (tnx === 'network' && /established/i.test(text)) this.established = true;
     if (tnx === 'server') {
+      // One log entry per reply, a multi-line reply included; the greeting answers no command.
+      this.pending.shift();
       if (this.lastVerb === 'EHLO' || this.lastVerb === 'HELO') {
         this.ehloReplies.push(text);
         this.lastVerb = undefined;

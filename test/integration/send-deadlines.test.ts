@@ -1,0 +1,234 @@
+// The overall deadline of a send, against relays that stall or answer every command slowly
+// (raw SMTP on loopback): the connection is dropped at the deadline, nothing more is
+// transmitted, and the failure is transient and names the stage. Deadlines are a few hundred
+// milliseconds here; the per-phase timeouts are set far longer, so only the deadline can end
+// these sends.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
+import { SmtpMailer } from '../../functions/adapters/smtp/smtp-mailer.js';
+import {
+  type EmailConfig,
+  EmailConfigSchema,
+  type SmtpSettings,
+} from '../../functions/core/config/email-config.js';
+import { DEADLINE_EXCEEDED, hintFor } from '../../functions/core/mail/diagnostics.js';
+import {
+  DeliveryError,
+  type DeliveryFailure,
+  type OutgoingMessage,
+} from '../../functions/core/mail/mailer.js';
+import {
+  type SlowSmtpServer,
+  type SlowSmtpServerOptions,
+  startSlowSmtpServer,
+} from '../support/smtp-test-server.js';
+
+const DEADLINE_MS = 300;
+/** What a deadline may overrun by on a busy machine: timers, and closing the connection. */
+const SLACK_MS = 700;
+/** Per-phase timeouts far beyond the deadline, so that only the deadline can end a send. */
+const LONG_TIMEOUTS = { connectionMs: 10_000, greetingMs: 10_000, socketMs: 10_000, dnsMs: 10_000 };
+
+const message: OutgoingMessage = {
+  from: 'notifier@example.com',
+  to: ['ops@example.com'],
+  subject: 'Failover Promotion Pending on fw-01',
+  text: 'The backup takes over in 120 seconds.',
+};
+
+const servers: SlowSmtpServer[] = [];
+async function slowRelay(options: SlowSmtpServerOptions): Promise<SlowSmtpServer> {
+  const server = await startSlowSmtpServer(options);
+  servers.push(server);
+  return server;
+}
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+const settingsFor = (relay: { port: number }, overrides: Partial<SmtpSettings> = {}): SmtpSettings => ({
+  host: '127.0.0.1',
+  port: relay.port,
+  encryption: 'none',
+  verifyCertificate: false,
+  auth: { type: 'none' },
+  ...overrides,
+});
+
+const configFor = (settings: SmtpSettings): EmailConfig =>
+  EmailConfigSchema.parse({
+    sender: 'notifier@example.com',
+    smtp: settings,
+    adminContacts: 'ops@example.com',
+  });
+
+/** The failure of a send, and how long it took to fail. */
+async function timedFailure(
+  sending: () => Promise<unknown>,
+): Promise<{ failure: DeliveryFailure; ms: number }> {
+  const started = performance.now();
+  try {
+    await sending();
+  } catch (error) {
+    if (error instanceof DeliveryError) return { failure: error.failure, ms: performance.now() - started };
+    throw error;
+  }
+  throw new Error('expected the send to fail');
+}
+
+describe('SmtpMailer deadline', () => {
+  it('drops a relay that answers EHLO and then nothing, at the envelope stage, within the deadline', async () => {
+    // Prepare
+    const relay = await slowRelay({ stallAfter: 'EHLO' });
+    const mailer = new SmtpMailer({
+      settings: settingsFor(relay),
+      timeouts: LONG_TIMEOUTS,
+      deadlineMs: DEADLINE_MS,
+    });
+
+    // Act
+    const { failure, ms } = await timedFailure(() => mailer.send(message));
+
+    // Assess
+    expect(failure).toMatchObject({
+      stage: 'envelope',
+      transient: true,
+      reason: DEADLINE_EXCEEDED,
+      command: 'MAIL',
+      message: `No answer from the relay 127.0.0.1:${relay.port} within 0.3 s, at the envelope stage: the connection was closed at the send's deadline, so nothing more is sent`,
+    });
+    expect(ms).toBeGreaterThanOrEqual(DEADLINE_MS - 20);
+    expect(ms).toBeLessThan(DEADLINE_MS + SLACK_MS);
+    expect(failure.transcript).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^C: EHLO /),
+        expect.stringMatching(/^C: MAIL FROM:<notifier@example.com>/),
+        '* Deadline of 0.3 s passed at the envelope stage: dropping the connection',
+      ]),
+    );
+    await relay.waitUntilIdle();
+    expect(relay.connections).toBe(1);
+    expect(relay.commands.map((line) => line.split(/[ :]/)[0])).toEqual(['EHLO', 'MAIL']);
+  });
+
+  it('ends a send whose every reply comes slowly, though no per-phase timeout ever fires', async () => {
+    // Prepare: 100 ms per reply; the whole send needs about 600 ms. At 350 ms the relay has
+    // answered for the sender (300 ms) and not yet for the recipient (400 ms).
+    const relay = await slowRelay({ replyDelayMs: 100 });
+    const mailer = new SmtpMailer({ settings: settingsFor(relay), timeouts: LONG_TIMEOUTS });
+
+    // Act
+    const slow = await timedFailure(() => mailer.send(message, { deadlineMs: 350 }));
+    await relay.waitUntilIdle();
+    const patient = await mailer.send(message, { deadlineMs: 5_000 });
+
+    // Assess: the deadline (the send's own, over the mailer's default) ended the first send
+    // while the relay had the sender and was yet to answer for the recipient; the second shows
+    // the relay does deliver when given the time.
+    expect(slow.failure).toMatchObject({ stage: 'envelope', transient: true, reason: DEADLINE_EXCEEDED });
+    expect(slow.failure.message).toContain('within 0.35 s, at the envelope stage');
+    expect(slow.ms).toBeLessThan(350 + SLACK_MS);
+    expect(patient.accepted).toEqual(['ops@example.com']);
+    expect(relay.connections).toBe(2);
+    expect(relay.messagesReceived).toBe(1);
+  });
+
+  it('transmits a message at most once when the relay never confirms it (data stage)', async () => {
+    // Prepare
+    const relay = await slowRelay({ stallAfter: 'message' });
+    const mailer = new SmtpMailer({
+      settings: settingsFor(relay),
+      timeouts: LONG_TIMEOUTS,
+      deadlineMs: DEADLINE_MS,
+    });
+
+    // Act
+    const { failure, ms } = await timedFailure(() => mailer.send(message));
+    await relay.waitUntilIdle();
+
+    // Assess
+    expect(failure).toMatchObject({
+      stage: 'data',
+      transient: true,
+      reason: DEADLINE_EXCEEDED,
+      command: 'DATA',
+    });
+    expect(failure.message).toContain('at the data stage');
+    expect(ms).toBeLessThan(DEADLINE_MS + SLACK_MS);
+    expect(relay.connections).toBe(1);
+    expect(relay.messagesReceived).toBe(1);
+    expect(relay.confirmedAt).toEqual([]);
+  });
+
+  it('names the TLS stage when the relay agrees to STARTTLS and never starts the handshake', async () => {
+    const relay = await slowRelay({ offerStartTls: true, stallAfter: 'STARTTLS' });
+    const mailer = new SmtpMailer({
+      settings: settingsFor(relay, { encryption: 'starttls' }),
+      timeouts: LONG_TIMEOUTS,
+      deadlineMs: DEADLINE_MS,
+    });
+
+    const { failure, ms } = await timedFailure(() => mailer.send(message));
+
+    expect(failure).toMatchObject({ stage: 'tls', transient: true, reason: DEADLINE_EXCEEDED });
+    expect(ms).toBeLessThan(DEADLINE_MS + SLACK_MS);
+    await relay.waitUntilIdle();
+  });
+
+  it('names the connect stage when the relay never greets', async () => {
+    const relay = await slowRelay({ stallAfter: 'connect' });
+    const mailer = new SmtpMailer({
+      settings: settingsFor(relay),
+      timeouts: LONG_TIMEOUTS,
+      deadlineMs: DEADLINE_MS,
+    });
+
+    const { failure } = await timedFailure(() => mailer.send(message));
+
+    expect(failure).toMatchObject({ stage: 'connect', transient: true, reason: DEADLINE_EXCEEDED });
+    expect(hintFor(failure, configFor(settingsFor(relay)))).toMatch(
+      /did not accept the connection and greet in time/,
+    );
+    await relay.waitUntilIdle();
+    expect(relay.commands).toEqual([]);
+  });
+
+  it('applies through the mailer factory, OAuth2 included: a relay stalling on AUTH is at the auth stage', async () => {
+    // Prepare: the OAuth2 wrapper around the relay's mailer must pass the deadline on.
+    const relay = await slowRelay({ stallAfter: 'EHLO' });
+    const invalidated: string[] = [];
+    const factory = new TransportMailerFactory({
+      ses: () => {
+        throw new Error('not used');
+      },
+      smtpTimeouts: LONG_TIMEOUTS,
+      smtpDeadlineMs: 60_000,
+      oauthTokens: {
+        accessTokenFor: async () => ({ user: 'relay@example.com', accessToken: 'token-0123456789' }),
+        invalidate: (clusterId) => invalidated.push(clusterId),
+      },
+    });
+    const config = EmailConfigSchema.parse({
+      sender: 'notifier@example.com',
+      smtp: {
+        host: '127.0.0.1',
+        port: relay.port,
+        encryption: 'none',
+        auth: { type: 'oauth2', provider: 'google', clientId: 'client', clientSecret: 'secret' },
+      },
+      adminContacts: 'ops@example.com',
+    });
+    const mailer = await factory.forConfig(config, { clusterId: 'c1' });
+
+    // Act
+    const { failure, ms } = await timedFailure(() => mailer.send(message, { deadlineMs: DEADLINE_MS }));
+
+    // Assess
+    expect(failure).toMatchObject({ stage: 'auth', transient: true, reason: DEADLINE_EXCEEDED });
+    expect(ms).toBeLessThan(DEADLINE_MS + SLACK_MS);
+    expect(failure.transcript?.join('\n')).not.toContain('token-0123456789');
+    expect(hintFor(failure, config)).toMatch(/answered the authentication too slowly/);
+    await relay.waitUntilIdle();
+  });
+});
