@@ -1,9 +1,12 @@
 // The overall deadline of a send, against relays that stall or answer every command slowly
-// (raw SMTP on loopback): the connection is dropped at the deadline, nothing more is
-// transmitted, and the failure is transient and names the stage. Deadlines are a few hundred
-// milliseconds here; the per-phase timeouts are set far longer, so only the deadline can end
-// these sends.
-import { afterEach, describe, expect, it } from '@jest/globals';
+// (raw SMTP on loopback) and an SES endpoint that never answers: the connection is dropped at
+// the deadline, nothing more is transmitted, and the failure is transient and names the stage.
+// Deadlines are a few hundred milliseconds here; the per-phase timeouts are set far longer, so
+// only the deadline can end these sends.
+import { createServer, type Server, type Socket } from 'node:net';
+import { SESClient } from '@aws-sdk/client-ses';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { SesMailer } from '../../functions/adapters/aws/ses-mailer.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import { SmtpMailer } from '../../functions/adapters/smtp/smtp-mailer.js';
 import {
@@ -17,6 +20,7 @@ import {
   type DeliveryFailure,
   type OutgoingMessage,
 } from '../../functions/core/mail/mailer.js';
+import { SES_LOCAL_CLIENT_CONFIG } from '../support/ses-local.js';
 import {
   type SlowSmtpServer,
   type SlowSmtpServerOptions,
@@ -230,5 +234,62 @@ describe('SmtpMailer deadline', () => {
     expect(failure.transcript?.join('\n')).not.toContain('token-0123456789');
     expect(hintFor(failure, config)).toMatch(/answered the authentication too slowly/);
     await relay.waitUntilIdle();
+  });
+});
+
+describe('SesMailer deadline', () => {
+  let silent: Server;
+  let port: number;
+  const sockets = new Set<Socket>();
+  let requests = 0;
+
+  beforeAll(async () => {
+    // An endpoint that accepts the connection, reads the request, and never answers.
+    silent = createServer((socket) => {
+      requests++;
+      sockets.add(socket);
+      socket.on('data', () => {});
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    port = (silent.address() as { port: number }).port;
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('cancels the request at the deadline with a transient failure, and closes the connection', async () => {
+    // Prepare: the SDK's own retries stay inside the deadline; one attempt keeps this exact.
+    const client = new SESClient({
+      ...SES_LOCAL_CLIENT_CONFIG,
+      endpoint: `http://127.0.0.1:${port}`,
+      maxAttempts: 1,
+    });
+    const mailer = new SesMailer({ client, deadlineMs: DEADLINE_MS });
+
+    // Act
+    const { failure, ms } = await timedFailure(() => mailer.send(message));
+    client.destroy();
+
+    // Assess
+    expect(failure).toMatchObject({
+      stage: 'connect',
+      transient: true,
+      reason: DEADLINE_EXCEEDED,
+      message: expect.stringContaining('No answer from Amazon SES within 0.3 s'),
+    });
+    expect(ms).toBeLessThan(DEADLINE_MS + SLACK_MS);
+    expect(requests).toBe(1);
+    const config = EmailConfigSchema.parse({
+      sender: 'a@example.com',
+      transport: 'ses',
+      adminContacts: 'b@example.com',
+    });
+    expect(hintFor(failure, config)).toMatch(/Amazon SES did not answer in time/);
+    const deadline = Date.now() + 2000;
+    while (sockets.size > 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
+    expect(sockets.size).toBe(0);
   });
 });

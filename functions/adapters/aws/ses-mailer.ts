@@ -1,9 +1,12 @@
 import { type SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
+import { formatSeconds, SEND_DEADLINE_MS } from '../../core/mail/deadlines.js';
+import { DEADLINE_EXCEEDED } from '../../core/mail/diagnostics.js';
 import {
   DeliveryError,
   type DeliveryFailure,
   type Mailer,
   type OutgoingMessage,
+  type SendOptions,
   type SendReceipt,
 } from '../../core/mail/mailer.js';
 import { composeRawMessage } from '../smtp/mime.js';
@@ -14,6 +17,8 @@ export interface SesMailerOptions {
   configurationSetName?: string;
   /** For the receipt's destination; read from the client when absent. */
   region?: string;
+  /** The deadline of one whole send, the SDK's own retries included (SEND_DEADLINE_MS by default). */
+  deadlineMs?: number;
 }
 
 /** Sends through Amazon SES (v1 API) as raw MIME, so SES and the SMTP relay carry the same message. */
@@ -21,16 +26,24 @@ export class SesMailer implements Mailer {
   private readonly client: SESClient;
   private readonly configurationSetName: string | undefined;
   private readonly region: string | undefined;
+  private readonly deadlineMs: number;
 
   constructor(options: SesMailerOptions) {
     this.client = options.client;
     this.configurationSetName = options.configurationSetName;
     this.region = options.region;
+    this.deadlineMs = options.deadlineMs ?? SEND_DEADLINE_MS;
   }
 
-  async send(message: OutgoingMessage): Promise<SendReceipt> {
+  async send(message: OutgoingMessage, options: SendOptions = {}): Promise<SendReceipt> {
+    const deadlineMs = options.deadlineMs ?? this.deadlineMs;
     const { raw, envelope } = await composeRawMessage(message);
     let messageId: string | undefined;
+    // The SDK retries throttling and network errors on its own, and an unreachable endpoint
+    // waits for the operating system's connect timeout: the deadline bounds all of it. Aborting
+    // destroys the HTTP request.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), deadlineMs);
     try {
       const output = await this.client.send(
         new SendRawEmailCommand({
@@ -39,10 +52,14 @@ export class SesMailer implements Mailer {
           Destinations: envelope.to,
           ...(this.configurationSetName ? { ConfigurationSetName: this.configurationSetName } : {}),
         }),
+        { abortSignal: deadline.signal },
       );
       messageId = output.MessageId;
     } catch (error) {
+      if (deadline.signal.aborted) throw new DeliveryError(deadlineFailure(deadlineMs));
       throw new DeliveryError(classifySesError(error));
+    } finally {
+      clearTimeout(timer);
     }
     if (!messageId) {
       // SES took the request, so it may have sent the message: a retry could send it twice.
@@ -59,6 +76,19 @@ export class SesMailer implements Mailer {
       destination: `ses:${this.region ?? (await this.client.config.region())}`,
     };
   }
+}
+
+/**
+ * SES answers within a second when it is reachable; silence until the deadline almost always
+ * means the endpoint cannot be reached (a VPC without a route to it), hence the connect stage.
+ */
+function deadlineFailure(deadlineMs: number): DeliveryFailure {
+  return {
+    stage: 'connect',
+    message: `No answer from Amazon SES within ${formatSeconds(deadlineMs)}, at the connect stage: the request was cancelled at the send's deadline`,
+    transient: true,
+    reason: DEADLINE_EXCEEDED,
+  };
 }
 
 // SES decided about this message or this sender: sending it again will not help.
