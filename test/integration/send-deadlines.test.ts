@@ -3,23 +3,34 @@
 // the deadline, nothing more is transmitted, and the failure is transient and names the stage.
 // Deadlines are a few hundred milliseconds here; the per-phase timeouts are set far longer, so
 // only the deadline can end these sends.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SESClient } from '@aws-sdk/client-ses';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { SesMailer } from '../../functions/adapters/aws/ses-mailer.js';
+import { FileConfigStore } from '../../functions/adapters/local/file-config-store.js';
+import { OutboxMailer } from '../../functions/adapters/local/outbox-mailer.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import { SmtpMailer } from '../../functions/adapters/smtp/smtp-mailer.js';
+import { createAdminApiHandler } from '../../functions/admin-api/app.js';
 import {
   type EmailConfig,
   EmailConfigSchema,
   type SmtpSettings,
 } from '../../functions/core/config/email-config.js';
+import { EmailConfigService } from '../../functions/core/config/email-config-service.js';
 import { DEADLINE_EXCEEDED, hintFor } from '../../functions/core/mail/diagnostics.js';
 import {
   DeliveryError,
   type DeliveryFailure,
   type OutgoingMessage,
 } from '../../functions/core/mail/mailer.js';
+import { bearerTokenAuthenticator } from '../../functions/shared/auth.js';
+import { createLogger } from '../../functions/shared/logger.js';
+import { type Handler, invoke } from '../support/api-gateway.js';
+import { type TestServices, testServices } from '../support/services.js';
 import { SES_LOCAL_CLIENT_CONFIG } from '../support/ses-local.js';
 import {
   type SlowSmtpServer,
@@ -291,5 +302,105 @@ describe('SesMailer deadline', () => {
     const deadline = Date.now() + 2000;
     while (sockets.size > 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
     expect(sockets.size).toBe(0);
+  });
+});
+
+describe('the test email through the admin API', () => {
+  const TOKEN = 'test-admin-token-0123456789';
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  let dataDir: string;
+  let services: TestServices;
+  let handler: Handler;
+  let relay: SlowSmtpServer;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'test-email-deadline-'));
+    relay = await startSlowSmtpServer({ stallAfter: 'EHLO' });
+    const log = createLogger({ logLevel: 'ERROR' });
+    const store = new FileConfigStore({ directory: join(dataDir, 'config') });
+    const mailers = new TransportMailerFactory({
+      ses: () => new OutboxMailer({ directory: join(dataDir, 'outbox') }),
+      smtpTimeouts: LONG_TIMEOUTS,
+    });
+    services = await testServices({ dataDir, log, adapters: { store, mailers: () => mailers } });
+    // The admin API as deployed, with the test email's deadline shortened from 20 s.
+    const emailConfig = new EmailConfigService({
+      store,
+      mailers,
+      clock: services.clock,
+      log,
+      testEmailDeadlineMs: DEADLINE_MS,
+    });
+    handler = createAdminApiHandler({
+      services: {
+        log,
+        deliveries: services.deliveries,
+        oauthAuthorization: services.oauthAuthorization,
+        emailConfig,
+      },
+      authenticator: bearerTokenAuthenticator(TOKEN),
+    });
+  });
+
+  afterAll(async () => {
+    await relay.close();
+    await services.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const relayConfig = () => ({
+    sender: 'appliance@example.com',
+    smtp: { host: '127.0.0.1', port: relay.port, encryption: 'none', auth: { type: 'none' } },
+    adminContacts: 'ops@example.com',
+  });
+
+  it('answers 200 with the diagnosis when the relay stalls after EHLO, never a 500', async () => {
+    // Prepare
+    await invoke(handler, {
+      method: 'PUT',
+      path: '/clusters/c-stall/email-config',
+      headers: auth,
+      body: relayConfig(),
+    });
+
+    // Act
+    const started = performance.now();
+    const response = await invoke(handler, {
+      method: 'POST',
+      path: '/clusters/c-stall/email-config/test',
+      headers: auth,
+    });
+    const ms = performance.now() - started;
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      ok: false,
+      stage: 'envelope',
+      transient: true,
+      message: expect.stringContaining('within 0.3 s, at the envelope stage'),
+      hint: expect.stringContaining('answered the sender and recipient commands too slowly'),
+      recipients: ['ops@example.com'],
+    });
+    expect(response.body.transcript).toEqual(expect.arrayContaining([expect.stringMatching(/^C: EHLO /)]));
+    expect(ms).toBeLessThan(DEADLINE_MS + SLACK_MS);
+  });
+
+  it('reports the same diagnosis after a save with ?sendTestEmail=true', async () => {
+    const response = await invoke(handler, {
+      method: 'PUT',
+      path: '/clusters/c-stall-2/email-config',
+      query: { sendTestEmail: 'true' },
+      headers: auth,
+      body: relayConfig(),
+    });
+
+    expect(response.status).toBe(201);
+    expect(response.body.testEmail).toMatchObject({
+      ok: false,
+      stage: 'envelope',
+      transient: true,
+      message: expect.stringContaining('within 0.3 s'),
+    });
   });
 });

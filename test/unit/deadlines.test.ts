@@ -8,8 +8,12 @@ import {
   SEND_DEADLINE_MS,
   TEST_EMAIL_DEADLINE_MS,
 } from '../../functions/core/mail/deadlines.js';
+import type { Mailer, SendOptions } from '../../functions/core/mail/mailer.js';
+import { sendTestEmail } from '../../functions/core/mail/test-email.js';
 import { DEFAULT_LEASE_MS } from '../../functions/core/notify/notify-service.js';
+import { createLogger } from '../../functions/shared/logger.js';
 import { DEFAULT_FUNCTION_TIMEOUTS } from '../../lib/notifier-function.js';
+import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
 
 describe('the send deadlines', () => {
   it('end a send before the notify lease on its event expires', () => {
@@ -30,5 +34,47 @@ describe('the send deadlines', () => {
   it('read as seconds in messages', () => {
     expect(formatSeconds(SEND_DEADLINE_MS)).toBe('60 s');
     expect(formatSeconds(350)).toBe('0.35 s');
+  });
+});
+
+describe('the test email deadline', () => {
+  /** The deadline each send was given, after `setupMs` went by getting the mailer (a token request). */
+  async function deadlineGiven(setupMs: number, deadlineMs?: number): Promise<number | undefined> {
+    let now = Date.parse('2026-11-28T03:00:00Z');
+    const given: SendOptions[] = [];
+    const mailer: Mailer = {
+      send: async (message, options = {}) => {
+        given.push(options);
+        return { messageId: '<m@x>', accepted: message.to, rejected: [], destination: 'test' };
+      },
+    };
+    await sendTestEmail(
+      {
+        mailers: {
+          forConfig: async () => {
+            now += setupMs;
+            return mailer;
+          },
+        },
+        clock: () => new Date(now),
+        log: createLogger({ logLevel: 'SILENT' }),
+        ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+      },
+      storedConfig('c1', passwordConfig({ password: 'pw' })),
+    );
+    return given[0]?.deadlineMs;
+  }
+
+  it('gives the send the test email deadline', async () => {
+    expect(await deadlineGiven(0)).toBe(TEST_EMAIL_DEADLINE_MS);
+  });
+
+  it('covers the OAuth2 token request too: the send gets what is left', async () => {
+    expect(await deadlineGiven(8_000)).toBe(TEST_EMAIL_DEADLINE_MS - 8_000);
+  });
+
+  it('still lets the send try briefly when the token request took it all', async () => {
+    expect(await deadlineGiven(25_000)).toBe(1_000);
+    expect(await deadlineGiven(900, 300)).toBe(300);
   });
 });

@@ -12,6 +12,8 @@ export interface EmailConfigServiceDeps {
   mailers: MailerFactory;
   clock: Clock;
   log: Log;
+  /** The test email's deadline (TEST_EMAIL_DEADLINE_MS by default); injectable for tests. */
+  testEmailDeadlineMs?: number;
 }
 
 export interface SaveResult {
@@ -57,6 +59,15 @@ export class EmailConfigService {
   async sendTestEmail(clusterIdOrDocument: string | StoredEmailConfig): Promise<TestEmailResult> {
     const document =
       typeof clusterIdOrDocument === 'string' ? await this.get(clusterIdOrDocument) : clusterIdOrDocument;
-    return sendTestEmail(this.deps, document);
+    const { mailers, clock, log, testEmailDeadlineMs } = this.deps;
+    return sendTestEmail(
+      {
+        mailers,
+        clock,
+        log,
+        ...(testEmailDeadlineMs !== undefined ? { deadlineMs: testEmailDeadlineMs } : {}),
+      },
+      document,
+    );
   }
 }
