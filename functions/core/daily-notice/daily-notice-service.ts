@@ -1,6 +1,9 @@
+import { redact } from '../../kernel/text.js';
 import type { ConfigStore } from '../config/config-store.js';
+import { secretsOf } from '../config/secrets.js';
+import type { StoredEmailConfig } from '../config/stored-config.js';
 import { hintFor } from '../mail/diagnostics.js';
-import { DeliveryError, type MailerFactory } from '../mail/mailer.js';
+import { DeliveryError, type MailerFactory, type SendReceipt } from '../mail/mailer.js';
 import type { DeliveryLedger, Outcome } from '../notify/delivery-ledger.js';
 import type { Clock, Log } from '../ports.js';
 import { composeDailyNotice, summarizeDeliveries } from './daily-notice-email.js';
@@ -11,6 +14,8 @@ export interface DailyNoticeDeps {
   ledger: DeliveryLedger;
   clock: Clock;
   log: Log;
+  /** How many clusters are served at once (DAILY_NOTICE_CONCURRENCY by default). */
+  concurrency?: number;
 }
 
 export interface DailyNoticeClusterResult {
@@ -24,70 +29,110 @@ export interface DailyNoticeClusterResult {
 
 export interface DailyNoticeRun {
   at: string;
+  /** One per cluster, in cluster order. */
   results: DailyNoticeClusterResult[];
   /** Clusters whose notice failed temporarily: the schedule's retry sends only those again. */
   retryable: string[];
 }
 
+/**
+ * Clusters served at once: a slow relay holds up only its own cluster, and a fleet's notices
+ * still go out within the function's timeout (each send ends by SEND_DEADLINE_MS), without
+ * opening connections to every relay at the same moment.
+ */
+export const DAILY_NOTICE_CONCURRENCY = 4;
+
+/**
+ * How long a claim on today's notice keeps other runs (the schedule's retries, a concurrent
+ * "send now") out: longer than a send may take (SEND_DEADLINE_MS), so a notice being sent is
+ * never sent again by a run that thinks its claim expired.
+ */
+export const NOTICE_LEASE_MS = 5 * 60_000;
+
 const DAY_MS = 24 * 60 * 60_000;
 /** The most records a summary reads per cluster; a busier day is summarized from the newest. */
 const SUMMARY_RECORD_LIMIT = 20_000;
+/** Enough of an unexpected error's message to know what happened, not a page of it. */
+const MAX_ERROR_TEXT = 300;
+
+/** What the cluster's notice was doing when it failed, for the reason an admin reads. */
+type Step = 'config' | 'claim' | 'summary' | 'compose' | 'send';
+
+const STEP_FAILED: Record<Step, string> = {
+  config: 'the stored email configuration could not be read',
+  claim: 'the delivery log could not be reached to claim today’s notice',
+  summary: 'the last 24 hours could not be read from the delivery log',
+  compose: 'the notice could not be composed',
+  send: 'the notice could not be sent',
+};
 
 /**
  * The daily "notification works" email: for every cluster with the notice on, a 24-hour
  * summary per condition and the delivery settings in use. One notice per cluster and UTC day
  * (a retried schedule does not send twice); `force` sends again (the admin's "run now").
+ * Clusters are independent: a configuration that cannot be read, a slow relay or a bug in one
+ * cluster's notice is that cluster's failure, and the others are served all the same.
  */
 export class DailyNoticeService {
-  constructor(private readonly deps: DailyNoticeDeps) {}
+  private readonly concurrency: number;
+
+  constructor(private readonly deps: DailyNoticeDeps) {
+    const concurrency = deps.concurrency ?? DAILY_NOTICE_CONCURRENCY;
+    this.concurrency = Number.isFinite(concurrency) ? Math.max(1, Math.floor(concurrency)) : 1;
+  }
 
   async run(options: { force?: boolean; clusterIds?: string[] } = {}): Promise<DailyNoticeRun> {
     const now = this.deps.clock();
-    const clusterIds = options.clusterIds ?? (await this.deps.store.listClusterIds());
-    const results: DailyNoticeClusterResult[] = [];
-    for (const clusterId of clusterIds.sort()) {
-      results.push(await this.runCluster(clusterId, now, options.force ?? false));
-    }
-    const retryable = results
-      .filter((r) => r.outcome === 'failed' && r.reason?.startsWith('temporary'))
-      .map((r) => r.clusterId);
+    const force = options.force ?? false;
+    const clusterIds = [...(options.clusterIds ?? (await this.deps.store.listClusterIds()))].sort();
+    const results = await mapBounded(clusterIds, this.concurrency, (clusterId) =>
+      this.serve(clusterId, now, force).catch((error: unknown) => this.lastResort(clusterId, error)),
+    );
+    const retryable = results.filter((r) => r.outcome === 'failed' && r.transient).map((r) => r.clusterId);
+    const count = (outcome: DailyNoticeClusterResult['outcome']) =>
+      results.filter((r) => r.outcome === outcome).length;
     this.deps.log.info('Daily notice run', {
       clusters: results.length,
-      sent: results.filter((r) => r.outcome === 'sent').length,
-      failed: results.filter((r) => r.outcome === 'failed').length,
+      sent: count('sent'),
+      failed: count('failed'),
+      duplicate: count('duplicate'),
+      skipped: count('skipped'),
+      retryable,
     });
     return { at: now.toISOString(), results, retryable };
   }
 
-  private async runCluster(clusterId: string, now: Date, force: boolean): Promise<DailyNoticeClusterResult> {
-    const { ledger, log } = this.deps;
-    const stored = await this.deps.store.get(clusterId);
-    if (!stored) return { clusterId, outcome: 'skipped', reason: 'no email configuration' };
-    if (!stored.config.dailyNotice) return { clusterId, outcome: 'skipped', reason: 'daily notice is off' };
-
+  /** One cluster's notice; every failure becomes this cluster's result, recorded in the ledger. */
+  private async serve(clusterId: string, now: Date, force: boolean): Promise<DailyNoticeClusterResult> {
+    const { ledger } = this.deps;
     const day = now.toISOString().slice(0, 10);
     const noticeId = force
       ? `daily-notice:${clusterId}:${now.toISOString()}`
       : `daily-notice:${clusterId}:${day}`;
-    const claim = await ledger.claimEvent(noticeId, now, 5 * 60_000);
-    if (claim.status !== 'claimed') {
-      return {
-        clusterId,
-        outcome: 'duplicate',
-        reason: `today's notice is already ${claim.status === 'duplicate' ? claim.outcome : 'being sent'}`,
-      };
-    }
-
-    const periodStart = new Date(now.getTime() - DAY_MS);
-    const base = {
-      clusterId,
-      eventId: noticeId,
-      condition: 'daily-notice',
-      at: now.toISOString(),
-      eventTime: now.toISOString(),
-    };
+    let step: Step = 'config';
+    let stored: StoredEmailConfig | undefined;
+    let claimed = false;
+    let receipt: SendReceipt;
     try {
+      stored = await this.deps.store.get(clusterId);
+      if (!stored) return { clusterId, outcome: 'skipped', reason: 'no email configuration' };
+      if (!stored.config.dailyNotice) return { clusterId, outcome: 'skipped', reason: 'daily notice is off' };
+
+      step = 'claim';
+      const claim = await ledger.claimEvent(noticeId, now, NOTICE_LEASE_MS);
+      if (claim.status !== 'claimed') {
+        return {
+          clusterId,
+          outcome: 'duplicate',
+          reason: `today's notice is already ${claim.status === 'duplicate' ? claim.outcome : 'being sent'}`,
+        };
+      }
+      claimed = true;
+
+      step = 'summary';
+      const periodStart = new Date(now.getTime() - DAY_MS);
       const records = await ledger.list(clusterId, { since: periodStart, limit: SUMMARY_RECORD_LIMIT });
+      step = 'compose';
       const message = composeDailyNotice({
         clusterId,
         config: stored.config,
@@ -96,36 +141,187 @@ export class DailyNoticeService {
         counts: summarizeDeliveries(records),
         noticeId,
       });
+      step = 'send';
       const mailer = await this.deps.mailers.forConfig(stored.config, { clusterId });
-      const receipt = await mailer.send(message);
+      receipt = await mailer.send(message);
+    } catch (error) {
+      return this.failed({ clusterId, noticeId, now, step, stored, claimed, error });
+    }
+    return this.sent(clusterId, noticeId, now, receipt);
+  }
+
+  /** The email went out: whatever the ledger says now, the claim is not given back (no resend). */
+  private async sent(
+    clusterId: string,
+    noticeId: string,
+    now: Date,
+    receipt: SendReceipt,
+  ): Promise<DailyNoticeClusterResult> {
+    const { ledger, log } = this.deps;
+    const problems: string[] = [];
+    try {
       await ledger.record({
-        ...base,
+        clusterId,
+        eventId: noticeId,
+        condition: 'daily-notice',
         outcome: 'sent',
         recipients: receipt.accepted,
         messageId: receipt.messageId,
+        at: now.toISOString(),
+        eventTime: now.toISOString(),
       });
-      await ledger.finishEvent(noticeId, 'sent', now);
-      return { clusterId, outcome: 'sent', messageId: receipt.messageId };
     } catch (error) {
-      if (!(error instanceof DeliveryError)) {
-        await ledger.releaseEvent(noticeId);
-        throw error;
-      }
+      problems.push(`not recorded in the delivery log (${errorText(error)})`);
+    }
+    try {
+      await ledger.finishEvent(noticeId, 'sent', now);
+    } catch (error) {
+      // The claim stays until its lease ends, which keeps the schedule's retries from resending.
+      problems.push(`not marked finished (${errorText(error)})`);
+    }
+    if (problems.length > 0) {
+      log.error('Daily notice sent, but the delivery log failed', { clusterId, problems });
+      return {
+        clusterId,
+        outcome: 'sent',
+        messageId: receipt.messageId,
+        reason: `sent, ${problems.join('; ')}`,
+      };
+    }
+    return { clusterId, outcome: 'sent', messageId: receipt.messageId };
+  }
+
+  private async failed(facts: {
+    clusterId: string;
+    noticeId: string;
+    now: Date;
+    step: Step;
+    stored: StoredEmailConfig | undefined;
+    claimed: boolean;
+    error: unknown;
+  }): Promise<DailyNoticeClusterResult> {
+    const { clusterId, noticeId, now, step, stored, claimed, error } = facts;
+    const { ledger, log } = this.deps;
+    let detail: string;
+    let transient: boolean;
+    if (error instanceof DeliveryError && stored) {
       const { failure } = error;
       const hint = hintFor(failure, stored.config);
-      const detail = `${failure.stage} failed${failure.code ? ` (${failure.code})` : ''}: ${failure.message}${hint ? ` ${hint}` : ''}`;
-      const reason = failure.transient ? `temporary, will be retried: ${detail}` : detail;
+      detail = `${failure.stage} failed${failure.code ? ` (${failure.code})` : ''}: ${failure.message}${hint ? ` ${hint}` : ''}`;
+      transient = failure.transient;
+      log.error('Daily notice failed', { clusterId, stage: failure.stage, code: failure.code, transient });
+    } else {
+      detail = `${STEP_FAILED[step]}: ${redact(errorText(error), secretsOf(stored))}`;
+      transient = mayPassOnRetry(error);
+      log.error('Daily notice failed', { clusterId, step, transient, error });
+    }
+    const reason = transient ? `temporary, will be retried: ${detail}` : detail;
+    try {
       await ledger.record({
-        ...base,
+        clusterId,
+        eventId: noticeId,
+        condition: 'daily-notice',
         outcome: 'failed',
         reason,
-        transient: failure.transient,
-        recipients: stored.config.adminContacts,
+        transient,
+        recipients: stored?.config.adminContacts ?? [],
+        at: now.toISOString(),
+        eventTime: now.toISOString(),
       });
-      if (failure.transient) await ledger.releaseEvent(noticeId);
-      else await ledger.finishEvent(noticeId, 'failed', now);
-      log.error('Daily notice failed', { clusterId, stage: failure.stage, code: failure.code });
-      return { clusterId, outcome: 'failed', reason, transient: failure.transient };
+      if (claimed) {
+        // A temporary failure gives the claim back for the schedule's retry; a permanent one is
+        // finished `failed`, which a later run (once the cause is fixed) may claim again.
+        if (transient) await ledger.releaseEvent(noticeId);
+        else await ledger.finishEvent(noticeId, 'failed', now);
+      }
+    } catch (ledgerError) {
+      // The result still reports the failure; an unreleased claim ends with its lease.
+      log.error('Daily notice failure could not be recorded', { clusterId, error: ledgerError });
     }
+    return { clusterId, outcome: 'failed', reason, transient };
   }
+
+  /** Only if reporting a failure failed itself: the cluster is still reported, never the run aborted. */
+  private lastResort(clusterId: string, error: unknown): DailyNoticeClusterResult {
+    this.deps.log.error('Daily notice failed unexpectedly', { clusterId, error });
+    const transient = mayPassOnRetry(error);
+    const detail = `the notice failed unexpectedly: ${errorText(error)}`;
+    return {
+      clusterId,
+      outcome: 'failed',
+      reason: transient ? `temporary, will be retried: ${detail}` : detail,
+      transient,
+    };
+  }
+}
+
+/** Runs `task` on every item, at most `limit` at once; the results in the items' order. */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT - 1)}…` : text;
+}
+
+const TRANSIENT_NAMES = new Set([
+  'TimeoutError',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+]);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EMFILE',
+  'ENFILE',
+  'EBUSY',
+  'EAGAIN',
+]);
+
+/**
+ * Whether a retry may help, by the marks the ports' adapters leave on their errors (the AWS
+ * SDK's `$retryable`, server faults and throttling; Node's network and resource codes). A
+ * configuration that does not validate, or a bug, fails the same way next time: not transient.
+ */
+function mayPassOnRetry(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as {
+    name?: unknown;
+    code?: unknown;
+    $retryable?: unknown;
+    $fault?: unknown;
+    $metadata?: { httpStatusCode?: unknown };
+  };
+  if (e.$retryable || e.$fault === 'server') return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (typeof status === 'number' && (status >= 500 || status === 429)) return true;
+  if (typeof e.name === 'string' && TRANSIENT_NAMES.has(e.name)) return true;
+  return typeof e.code === 'string' && TRANSIENT_CODES.has(e.code);
 }
