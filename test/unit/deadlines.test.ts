@@ -2,6 +2,7 @@
 // event could be sent twice, and a test email that outlived API Gateway would answer 504/500
 // instead of the diagnosis.
 import { describe, expect, it } from '@jest/globals';
+import { NOTICE_LEASE_MS } from '../../functions/core/daily-notice/daily-notice-service.js';
 import {
   API_GATEWAY_TIMEOUT_MS,
   formatSeconds,
@@ -22,6 +23,11 @@ describe('the send deadlines', () => {
 
   it('end a send before the notify function times out', () => {
     expect(SEND_DEADLINE_MS).toBeLessThan(DEFAULT_FUNCTION_TIMEOUTS.notify.toMilliseconds());
+  });
+
+  it('end a daily notice before its claim expires and before the daily notice function times out', () => {
+    expect(SEND_DEADLINE_MS).toBeLessThan(NOTICE_LEASE_MS);
+    expect(SEND_DEADLINE_MS).toBeLessThan(DEFAULT_FUNCTION_TIMEOUTS.dailyNotice.toMilliseconds());
   });
 
   it('answer the test email before the admin API function and API Gateway give up', () => {
