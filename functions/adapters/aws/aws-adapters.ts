@@ -2,15 +2,18 @@
 // configuration cache survive warm invocations. The only place in the Lambdas that constructs
 // SDK clients, stores and mailers.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { z } from 'zod';
 import type { Adapters } from '../../composition.js';
+import type { EventQueue } from '../../core/notify/event-queue.js';
 import type { OAuthStateStore } from '../../core/oauth/oauth-ports.js';
 import { createLogger } from '../../shared/logger.js';
 import type { ServiceEnvShape } from '../../shared/service-env.js';
 import { TransportMailerFactory } from '../mailer-factory.js';
 import { FetchTokenClient } from '../oauth-token-client.js';
 import { DynamoDbLedger } from './dynamodb-ledger.js';
+import { SqsEventQueue } from './sqs-event-queue.js';
 import { SsmConfigStore } from './ssm-config-store.js';
 
 export type ServiceEnv = z.output<z.ZodObject<typeof ServiceEnvShape>>;
@@ -54,6 +57,11 @@ export function awsAdapters(env: ServiceEnv): Adapters {
         },
       }),
   };
+}
+
+/** The SQS queue in front of notify (only the notify function consumes one). */
+export function awsEventQueue(env: { EVENT_QUEUE_URL: string }): EventQueue {
+  return new SqsEventQueue({ client: new SQSClient({}), queueUrl: env.EVENT_QUEUE_URL });
 }
 
 /** Only the admin API's OAuth routes use the state store: the other functions never load it. */
