@@ -70,6 +70,7 @@ beforeAll(async () => {
     CONFIG_KMS_KEY_ID: 'alias/appliance-notifier',
     CONFIG_CACHE_TTL_SECONDS: '0',
     LEDGER_TABLE_NAME: dynalite.tableName,
+    EVENT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/appliance-notifier-events',
     PUBLIC_BASE_URL: 'https://api.example.com',
     ADMIN_PAGE_CLIENT_ID: 'page-client',
     ADMIN_PAGE_ISSUER: 'https://issuer.example.com',
