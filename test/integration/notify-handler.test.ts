@@ -3,8 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadSample } from '../../events/samples.js';
@@ -244,11 +248,9 @@ describe('daily notice Lambda handler', () => {
 
 describe('redrive of the dead-letter queue', () => {
   const sqs = mockClient(SQSClient);
-  const lambda = mockClient(LambdaClient);
-  afterAll(() => {
-    sqs.restore();
-    lambda.restore();
-  });
+  afterAll(() => sqs.restore());
+  const DLQ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/notify-dlq';
+  const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/notify';
 
   it('finds the event in both dead-letter formats', () => {
     const envelope = event();
@@ -260,37 +262,50 @@ describe('redrive of the dead-letter queue', () => {
     expect(eventOfDeadLetter('not json')).toBeUndefined();
   });
 
-  it('invokes the function with the original event and deletes only what succeeded', async () => {
+  it('sends each event back to the notify queue as it was, and deletes only what went back', async () => {
     const ok = event();
-    const bad = event();
+    const unlucky = event();
     sqs
       .on(ReceiveMessageCommand)
       .resolvesOnce({
         Messages: [
           { MessageId: 'm1', ReceiptHandle: 'r1', Body: JSON.stringify({ requestPayload: ok }) },
-          { MessageId: 'm2', ReceiptHandle: 'r2', Body: JSON.stringify(bad) },
+          { MessageId: 'm2', ReceiptHandle: 'r2', Body: JSON.stringify(unlucky) },
+          { MessageId: 'm3', ReceiptHandle: 'r3', Body: 'not an event' },
         ],
       })
       .resolves({ Messages: [] });
     sqs.on(DeleteMessageCommand).resolves({});
-    lambda
-      .on(InvokeCommand)
-      .callsFake((input: { Payload: Uint8Array }) =>
-        JSON.parse(Buffer.from(input.Payload).toString()).id === ok.id
-          ? { StatusCode: 200, Payload: Buffer.from('{"outcome":"sent"}') }
-          : { StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from('{"errorMessage":"451"}') },
-      );
+    sqs.on(SendMessageCommand).callsFake((input: { MessageBody: string }) => {
+      if (JSON.parse(input.MessageBody).id === unlucky.id) throw new Error('throttled');
+      return { MessageId: 'new' };
+    });
 
     const summary = await redriveDeadLetters({
       sqs: new SQSClient({ region: 'eu-west-1' }),
-      lambda: new LambdaClient({ region: 'eu-west-1' }),
-      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
-      functionName: 'notify',
+      queueUrl: DLQ,
+      targetQueueUrl: QUEUE,
     });
 
-    expect(summary).toEqual({ received: 2, replayed: 1, failed: 1, skipped: 0 });
-    expect(sqs.commandCalls(DeleteMessageCommand).map((call) => call.args[0].input.ReceiptHandle)).toEqual([
-      'r1',
+    expect(summary).toEqual({ received: 3, requeued: 1, failed: 1, skipped: 1 });
+    expect(sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input)).toEqual([
+      { QueueUrl: QUEUE, MessageBody: JSON.stringify(ok) },
+      { QueueUrl: QUEUE, MessageBody: JSON.stringify(unlucky) },
     ]);
+    expect(sqs.commandCalls(DeleteMessageCommand).map((call) => call.args[0].input)).toEqual([
+      { QueueUrl: DLQ, ReceiptHandle: 'r1' },
+    ]);
+  });
+
+  it('a sent-back event is a duplicate when it did get through in the meantime', async () => {
+    const envelope = event({
+      appliance: { hostname: 'redriven.example.com', role: 'backup', version: '1' },
+    });
+    await deliver(envelope);
+
+    const again = await deliver(eventOfDeadLetter(JSON.stringify(envelope)));
+
+    expect(again.outcome).toMatchObject({ ok: true, result: { outcome: 'duplicate' } });
+    expect(relay.messages).toHaveLength(1);
   });
 });
