@@ -2,7 +2,6 @@
 // configuration cache survive warm invocations. The only place in the Lambdas that constructs
 // SDK clients, stores and mailers.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { z } from 'zod';
 import type { Adapters } from '../../composition.js';
@@ -13,7 +12,6 @@ import type { ServiceEnvShape } from '../../shared/service-env.js';
 import { TransportMailerFactory } from '../mailer-factory.js';
 import { FetchTokenClient } from '../oauth-token-client.js';
 import { DynamoDbLedger } from './dynamodb-ledger.js';
-import { SqsEventQueue } from './sqs-event-queue.js';
 import { SsmConfigStore } from './ssm-config-store.js';
 
 export type ServiceEnv = z.output<z.ZodObject<typeof ServiceEnvShape>>;
@@ -59,9 +57,29 @@ export function awsAdapters(env: ServiceEnv): Adapters {
   };
 }
 
-/** The SQS queue in front of notify (only the notify function consumes one). */
+/**
+ * The SQS queue in front of notify (only the notify function consumes one). Notify calls it only
+ * for a record that failed, so the SQS client and its adapter load on first use (one client per
+ * execution environment), as the SES transport does: a cold start does not parse them.
+ */
 export function awsEventQueue(env: { EVENT_QUEUE_URL: string }): EventQueue {
-  return new SqsEventQueue({ client: new SQSClient({}), queueUrl: env.EVENT_QUEUE_URL });
+  let queue: Promise<EventQueue> | undefined;
+  const load = async (): Promise<EventQueue> => {
+    const [{ SQSClient }, { SqsEventQueue }] = await Promise.all([
+      import('@aws-sdk/client-sqs'),
+      import('./sqs-event-queue.js'),
+    ]);
+    return new SqsEventQueue({ client: new SQSClient({}), queueUrl: env.EVENT_QUEUE_URL });
+  };
+  return {
+    retryLater: async (receiptHandle, delaySeconds) => {
+      queue ??= load().catch((error: unknown) => {
+        queue = undefined;
+        throw error;
+      });
+      return (await queue).retryLater(receiptHandle, delaySeconds);
+    },
+  };
 }
 
 /** Only the admin API's OAuth routes use the state store: the other functions never load it. */
