@@ -22,6 +22,7 @@ const FUNCTION_ENV = {
   CONFIG_PARAMETER_PREFIX: '/appliance-notifier/clusters',
   CONFIG_KMS_KEY_ID: 'arn:aws:kms:eu-central-1:111111111111:key/00000000-0000-0000-0000-000000000000',
   LEDGER_TABLE_NAME: 'bench-delivery-log',
+  EVENT_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/111111111111/bench-events',
   PUBLIC_BASE_URL: 'https://api.example.com',
   // As deployed with the Cognito user pool: the admin API also serves the admin page.
   ADMIN_PAGE_CLIENT_ID: 'bench-client',

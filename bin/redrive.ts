@@ -1,8 +1,7 @@
 // `npm run redrive`: replay failed events once their cause is fixed.
-//   AWS:      npm run redrive -- --queue <DLQ URL> --function <notify function name> [--max N] [--dry-run]
+//   AWS:      npm run redrive -- --queue <DLQ URL> --to <notify queue URL> [--max N] [--dry-run]
 //   locally:  npm run redrive -- --local [--cluster <id>] [--url http://127.0.0.1:3000]
 import { parseArgs } from 'node:util';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { localTarget } from '../ops/local-target.js';
 import { redriveDeadLetters } from '../ops/redrive.js';
@@ -10,7 +9,7 @@ import { redriveDeadLetters } from '../ops/redrive.js';
 const { values } = parseArgs({
   options: {
     queue: { type: 'string' },
-    function: { type: 'string' },
+    to: { type: 'string' },
     max: { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     local: { type: 'boolean', default: false },
@@ -37,21 +36,22 @@ if (values.local) {
     `${body.replayed?.filter((i) => i.ok).length ?? 0} replayed, ${body.replayed?.filter((i) => !i.ok).length ?? 0} still failing`,
   );
 } else {
-  if (!values.queue || !values.function) {
+  if (!values.queue || !values.to) {
     console.error(
-      'usage: npm run redrive -- --queue <DLQ URL> --function <notify function> [--max N] [--dry-run]\n       npm run redrive -- --local [--cluster <id>]',
+      'usage: npm run redrive -- --queue <DLQ URL> --to <notify queue URL> [--max N] [--dry-run]\n       npm run redrive -- --local [--cluster <id>]',
     );
     process.exit(2);
   }
   const summary = await redriveDeadLetters({
     sqs: new SQSClient({}),
-    lambda: new LambdaClient({}),
     queueUrl: values.queue,
-    functionName: values.function,
+    targetQueueUrl: values.to,
     ...(values.max ? { max: Number(values.max) } : {}),
     dryRun: values['dry-run'],
     print: (line) => console.log(line),
   });
-  console.log(`${summary.replayed} replayed, ${summary.failed} still failing, ${summary.skipped} skipped`);
+  console.log(
+    `${summary.requeued} sent back to the notify queue, ${summary.failed} could not be sent, ${summary.skipped} skipped`,
+  );
   if (summary.failed > 0) process.exitCode = 1;
 }

@@ -15,6 +15,8 @@ export interface AlarmsProps {
   /** Subscribed by email when given (the recipient confirms the subscription once). */
   readonly email?: string;
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
+  /** The queue in front of notify: alarms when its events wait too long. */
+  readonly eventQueue: sqs.IQueue;
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   /** The custom metrics (Powertools EMF) the functions emit. */
   readonly metrics: {
@@ -28,6 +30,14 @@ export interface AlarmsProps {
 
 /** DAILY_NOTICE_SILENCE_HOURS of no `DailyNoticeSent` (a day plus slack for a slow run). */
 export const DAILY_NOTICE_SILENCE_HOURS = 26;
+
+/**
+ * An event normally leaves the notify queue within seconds. One that waits this long either
+ * finds no consumer (the event source mapping disabled, notify throttled or crashing before it
+ * answers) or keeps failing temporarily (about the sixth attempt of the retry policy: a relay
+ * outage, which the delivery log shows as `failed` with the next attempt).
+ */
+export const EVENT_QUEUE_MAX_AGE_MINUTES = 15;
 
 /** What pages the operators: every alarm goes to one SNS topic. */
 export class Alarms extends Construct {
@@ -75,6 +85,18 @@ export class Alarms extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
+
+    add('NotifyQueueBacklog', {
+      alarmDescription: `Events have waited over ${EVENT_QUEUE_MAX_AGE_MINUTES} minutes in the notify queue: notify is not consuming it (event source mapping disabled, throttling, crashes) or their deliveries keep failing temporarily (see the delivery log)`,
+      metric: props.eventQueue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: EVENT_QUEUE_MAX_AGE_MINUTES * 60,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
 
     for (const [name, fn] of Object.entries(props.functions)) {
       add(`${name}Errors`, {

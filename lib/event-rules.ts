@@ -1,18 +1,19 @@
-import type { Duration } from 'aws-cdk-lib';
+import { Annotations, type Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CATALOG, CONDITION_IDS, type ConditionId, EVENT_SOURCE } from '../events/catalog.js';
 import { cdkEventPattern } from '../events/event-pattern.js';
 
 export interface EventRulesProps {
   readonly bus: events.IEventBus;
-  readonly target: lambda.IFunction;
-  /** Events EventBridge could not deliver to the function (after its retries). */
+  /** The queue in front of notify: every rule sends the whole event there. */
+  readonly queue: sqs.IQueue;
+  /** Events EventBridge could not deliver to the queue (after its retries). */
   readonly deadLetterQueue: sqs.IQueue;
-  /** How long and how often EventBridge retries a failed invoke. */
+  /** How long and how often EventBridge retries a failed delivery to the queue. */
   readonly retryAttempts: number;
   readonly maxEventAge: Duration;
 }
@@ -20,7 +21,14 @@ export interface EventRulesProps {
 /**
  * One rule per catalog condition (pattern: the appliance source and that condition's one
  * detail-type), plus one rule for every other detail-type of the source, so an appliance that
- * sends a type this version does not know gets a recorded rejection instead of silence.
+ * sends a type this version does not know gets a recorded rejection instead of silence. Every
+ * rule sends the whole event to the queue in front of notify.
+ *
+ * `targets.SqsQueue` would add one statement per rule to the resource policy of the queue and of
+ * the dead-letter queue; SQS allows 20 statements and 10 conditions per policy, which a growing
+ * catalog would exceed. So the targets are bound to references of the two queues that do not own
+ * their policies (nothing is added there), and each queue gets one statement instead: SendMessage
+ * for events.amazonaws.com when the source is one of these rules.
  */
 export class EventRules extends Construct {
   readonly rules: Readonly<Record<ConditionId, events.Rule>>;
@@ -28,9 +36,11 @@ export class EventRules extends Construct {
 
   constructor(scope: Construct, id: string, props: EventRulesProps) {
     super(scope, id);
+    const queue = policyLessReference(this, 'QueueTarget', props.queue);
+    const deadLetterQueue = policyLessReference(this, 'DeadLetterTarget', props.deadLetterQueue);
     const target = () =>
-      new targets.LambdaFunction(props.target, {
-        deadLetterQueue: props.deadLetterQueue,
+      new targets.SqsQueue(queue, {
+        deadLetterQueue,
         retryAttempts: props.retryAttempts,
         maxEventAge: props.maxEventAge,
       });
@@ -39,7 +49,7 @@ export class EventRules extends Construct {
     for (const conditionId of CONDITION_IDS) {
       rules[conditionId] = new events.Rule(this, `Condition-${conditionId}`, {
         eventBus: props.bus,
-        description: `${CATALOG[conditionId].detailType} (${conditionId}) -> notify`,
+        description: `${CATALOG[conditionId].detailType} (${conditionId}) -> notify queue`,
         eventPattern: cdkEventPattern(conditionId),
         targets: [target()],
       });
@@ -48,7 +58,7 @@ export class EventRules extends Construct {
 
     this.unknownTypeRule = new events.Rule(this, 'UnknownDetailType', {
       eventBus: props.bus,
-      description: `${EVENT_SOURCE} events whose detail-type is not in the catalog -> notify (recorded as rejected)`,
+      description: `${EVENT_SOURCE} events whose detail-type is not in the catalog -> notify queue (recorded as rejected)`,
       eventPattern: {
         source: [EVENT_SOURCE],
         detailType: events.Match.anythingBut(
@@ -57,5 +67,35 @@ export class EventRules extends Construct {
       },
       targets: [target()],
     });
+
+    for (const rule of this.allRules) {
+      Annotations.of(rule).acknowledgeWarning(
+        '@aws-cdk/aws-events:ruleUnresolvedEnvironment',
+        "The target is this stack's own queue; CDK reads the environment of the reference from the queue ARN, which is a token until deploy time. Same account and region by construction.",
+      );
+    }
+
+    const ruleArns = this.allRules.map((rule) => rule.ruleArn);
+    for (const destination of [props.queue, props.deadLetterQueue]) {
+      destination.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowThisStacksEventRules',
+          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [destination.queueArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': ruleArns } },
+        }),
+      );
+    }
   }
+
+  /** Every rule: the catalog conditions' and the catch-all. */
+  get allRules(): events.Rule[] {
+    return [...Object.values(this.rules), this.unknownTypeRule];
+  }
+}
+
+/** The same queue, seen through a reference whose resource policy is not this stack's to change. */
+function policyLessReference(scope: Construct, id: string, queue: sqs.IQueue): sqs.IQueue {
+  return sqs.Queue.fromQueueAttributes(scope, id, { queueArn: queue.queueArn, queueUrl: queue.queueUrl });
 }

@@ -11,6 +11,7 @@ import {
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../events/catalog.js';
@@ -24,6 +25,7 @@ import { DailySchedule } from './daily-schedule.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { EventRules } from './event-rules.js';
 import { DEFAULT_FUNCTION_TIMEOUTS, NotifierFunction } from './notifier-function.js';
+import { NotifyQueue } from './notify-queue.js';
 import { configStatements, ledgerStatements, type SesSending, sesStatements } from './permissions.js';
 import { PublisherPolicy } from './publisher-policy.js';
 import { Storage } from './storage.js';
@@ -62,7 +64,8 @@ export interface NotifierStackProps extends StackProps {
 
 /**
  * The whole service: storage, the three functions, the admin API, the event bus with one rule
- * per condition, the daily schedule, the dead-letter queues, the alarms and the publisher policy.
+ * per condition, the queue in front of notify, the daily schedule, the dead-letter queues, the
+ * alarms and the publisher policy.
  */
 /**
  * The admin page's sign-in settings: the Cognito app client and hosted UI endpoints (created
@@ -94,10 +97,11 @@ export class NotifierStack extends Stack {
   readonly dailyNoticeFunction: NotifierFunction<typeof DailyNoticeEnvSchema>;
   readonly adminApi: AdminApi;
   readonly eventRules: EventRules;
+  readonly notifyQueue: NotifyQueue;
+  readonly notifyEventSource: SqsEventSource;
   readonly dailySchedule: DailySchedule;
   readonly deadLetterQueues: {
     readonly eventTarget: DeadLetterQueue;
-    readonly notifyFailure: DeadLetterQueue;
     readonly dailyNotice: DeadLetterQueue;
   };
   readonly alarms: Alarms;
@@ -138,6 +142,12 @@ export class NotifierStack extends Stack {
         ...adminPageSignIn(props.auth, () => this.adminApi),
       },
     });
+    // Created before its consumer: notify is told the queue's URL.
+    const eventLeaseSeconds = 300;
+    this.notifyQueue = new NotifyQueue(this, 'NotifyQueue', {
+      consumerTimeout: DEFAULT_FUNCTION_TIMEOUTS.notify,
+      eventLease: Duration.seconds(eventLeaseSeconds),
+    });
     this.notifyFunction = new NotifierFunction(this, 'NotifyFunction', {
       ...functionDefaults('notify'),
       description: 'appliance-notifier: emails one appliance event to its cluster admins',
@@ -146,10 +156,14 @@ export class NotifierStack extends Stack {
         ...sharedEnv,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.notify,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        // Longer than the function timeout (120 s): a slow send is never taken over by a redelivery.
-        EVENT_LEASE_SECONDS: '300',
+        // Longer than the function timeout (120 s): a slow send is never taken over by a
+        // redelivery. Shorter than the queue's visibility timeout (720 s): the redelivery of an
+        // invocation that timed out finds the claim expired.
+        EVENT_LEASE_SECONDS: String(eventLeaseSeconds),
+        EVENT_QUEUE_URL: this.notifyQueue.queue.queueUrl,
       },
     });
+    this.notifyEventSource = this.notifyQueue.addConsumer(this.notifyFunction.function);
     this.dailyNoticeFunction = new NotifierFunction(this, 'DailyNoticeFunction', {
       ...functionDefaults('dailyNotice'),
       description: 'appliance-notifier: the daily "notifications still work" notice to every cluster',
@@ -185,28 +199,21 @@ export class NotifierStack extends Stack {
 
     this.deadLetterQueues = {
       eventTarget: new DeadLetterQueue(this, 'EventTargetDlq', {
-        description: 'events EventBridge could not hand to the notify function',
-      }),
-      notifyFailure: new DeadLetterQueue(this, 'NotifyFailureDlq', {
-        description: 'events the notify function failed on after its async retries',
+        description: 'events EventBridge could not send to the notify queue',
       }),
       dailyNotice: new DeadLetterQueue(this, 'DailyNoticeDlq', {
         description: 'daily notice runs the scheduler could not start or the function failed on',
       }),
     };
 
-    // Two retry layers, because each covers a different failure. EventBridge's retry policy and
-    // target DLQ only cover failing to *invoke* (throttling, a missing permission, the service
-    // unavailable): EventBridge invokes asynchronously, so once Lambda accepted the event, an
-    // error thrown by the function is Lambda's to retry, per the function's async invoke config.
-    // Without the on-failure destination such an event would be dropped after Lambda's retries.
-    const asyncRetry = { retryAttempts: 2, maxEventAge: Duration.hours(6) };
-    this.notifyFunction.function.configureAsyncInvoke({
-      ...asyncRetry,
-      onFailure: new destinations.SqsDestination(this.deadLetterQueues.notifyFailure.queue),
-    });
+    // The daily notice is invoked asynchronously by the scheduler, so two retry layers: the
+    // schedule's retry policy and DLQ cover failing to invoke; once Lambda accepted the
+    // invocation, a failed run is Lambda's to retry, then the on-failure destination keeps it.
+    // (notify has neither: it is invoked synchronously by its event source mapping, and the
+    // queue retries and dead-letters its events.)
     this.dailyNoticeFunction.function.configureAsyncInvoke({
-      ...asyncRetry,
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
       onFailure: new destinations.SqsDestination(this.deadLetterQueues.dailyNotice.queue),
     });
 
@@ -221,9 +228,11 @@ export class NotifierStack extends Stack {
       retention: Duration.days(30),
     });
 
+    // EventBridge retries sending to the queue for a day (SQS unavailable, a policy not yet in
+    // place), then keeps the event in the target DLQ.
     this.eventRules = new EventRules(this, 'Rules', {
       bus: this.bus,
-      target: this.notifyFunction.function,
+      queue: this.notifyQueue.queue,
       deadLetterQueue: this.deadLetterQueues.eventTarget.queue,
       retryAttempts: 185,
       maxEventAge: Duration.hours(24),
@@ -251,9 +260,10 @@ export class NotifierStack extends Stack {
       ...(props.alarmEmail ? { email: props.alarmEmail } : {}),
       deadLetterQueues: {
         EventTargetDlq: this.deadLetterQueues.eventTarget.queue,
-        NotifyFailureDlq: this.deadLetterQueues.notifyFailure.queue,
+        NotifyQueueDlq: this.notifyQueue.deadLetterQueue.queue,
         DailyNoticeDlq: this.deadLetterQueues.dailyNotice.queue,
       },
+      eventQueue: this.notifyQueue.queue,
       functions: {
         AdminApi: this.adminApiFunction.function,
         Notify: this.notifyFunction.function,
@@ -298,20 +308,21 @@ export class NotifierStack extends Stack {
       this.publisherPolicy.policy.managedPolicyArn,
       `Attach to an appliance's role: PutEvents on the bus with source ${EVENT_SOURCE} only`,
     );
+    output('NotifyFunctionName', this.notifyFunction.function.functionName, 'Consumes the notify queue');
     output(
-      'NotifyFunctionName',
-      this.notifyFunction.function.functionName,
-      'npm run redrive re-invokes this',
+      'NotifyQueueUrl',
+      this.notifyQueue.queue.queueUrl,
+      'The queue every rule sends events to; npm run redrive sends dead-lettered events back here',
+    );
+    output(
+      'NotifyQueueDlqUrl',
+      this.notifyQueue.deadLetterQueue.queue.queueUrl,
+      'Events notify did not finish after every attempt (the event itself)',
     );
     output(
       'EventTargetDlqUrl',
       this.deadLetterQueues.eventTarget.queue.queueUrl,
-      'Events EventBridge could not deliver to the notify function (the event itself)',
-    );
-    output(
-      'NotifyFailureDlqUrl',
-      this.deadLetterQueues.notifyFailure.queue.queueUrl,
-      'Events the notify function failed on (Lambda invocation records; the event is requestPayload)',
+      'Events EventBridge could not send to the notify queue (the event itself)',
     );
     output(
       'DailyNoticeDlqUrl',

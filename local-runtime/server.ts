@@ -27,8 +27,13 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
   publicBaseUrl?: string;
   /** `HH:MM` (UTC) for the daily notice, or `off`. Default `08:00`. */
   dailyNoticeTime?: string;
-  /** Delays between automatic retries of a failed event delivery or daily notice (EventBridge's role). */
+  /** Delays between automatic retries of a failed daily notice (EventBridge Scheduler's retry policy). */
   retryDelaysMs?: number[];
+  /**
+   * Deliveries of one event before the bus gives up on it (SQS's maxReceiveCount): the retry
+   * policy's by default; 1 turns automatic retries off. The delays are those notify asks for.
+   */
+  eventDeliveryAttempts?: number;
   /** `EVENT_LEASE_SECONDS`, with the notify function's default. */
   eventLeaseSeconds?: number;
 }
@@ -131,15 +136,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       PUBLIC_BASE_URL: publicBaseUrl,
     }),
   );
-  const notify = createNotifyHandler({ service: services.notify, log });
-  const dailyNotice = createDailyNoticeHandler({ service: services.dailyNotice, log });
-  const bus = new LocalEventBus({
-    target: (envelope) => notify(envelope, localContext('notify')),
+  // The bus is notify's queue: it hands each event over as an SQS record, and notify tells it
+  // when to deliver a record that is not done again.
+  const bus: LocalEventBus = new LocalEventBus({
+    target: (event) => notify(event, localContext('notify')),
     clock,
     log,
     ...(options.awsRegion ? { region: options.awsRegion } : {}),
-    ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
+    ...(options.eventDeliveryAttempts !== undefined ? { maxAttempts: options.eventDeliveryAttempts } : {}),
   });
+  const notify = createNotifyHandler({
+    service: services.notify,
+    log,
+    queue: bus.queue,
+    onRecord: bus.onRecord,
+  });
+  const dailyNotice = createDailyNoticeHandler({ service: services.dailyNotice, log });
   const schedule = new LocalDailySchedule({
     time: options.dailyNoticeTime ?? '08:00',
     run: () => dailyNotice({}, localContext('daily-notice')),

@@ -1,28 +1,37 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 
 export interface RedriveOptions {
   sqs: SQSClient;
-  lambda: LambdaClient;
+  /** The dead-letter queue to drain: NotifyQueueDlqUrl or EventTargetDlqUrl. */
   queueUrl: string;
-  functionName: string;
+  /** Where the events go again: the notify queue (NotifyQueueUrl). */
+  targetQueueUrl: string;
   /** Stop after this many messages. */
   max?: number;
-  /** Only show what would be replayed. */
+  /** Only show what would be sent back. */
   dryRun?: boolean;
   print?: (line: string) => void;
 }
 
 export interface RedriveSummary {
   received: number;
-  replayed: number;
+  /** Sent back to the notify queue (and deleted from the dead-letter queue). */
+  requeued: number;
+  /** Could not be sent back; they stay in the dead-letter queue. */
   failed: number;
+  /** Not an EventBridge event; left in the dead-letter queue. */
   skipped: number;
 }
 
 /**
- * The event inside a dead-letter message. An EventBridge target DLQ holds the event itself;
- * a Lambda on-failure destination wraps it as `requestPayload`.
+ * The event inside a dead-letter message. The notify queue's DLQ and the EventBridge target DLQ
+ * hold the event itself; a Lambda on-failure destination (before notify consumed a queue)
+ * wrapped it as `requestPayload`.
  */
 export function eventOfDeadLetter(body: string): Record<string, unknown> | undefined {
   let parsed: unknown;
@@ -44,14 +53,15 @@ export function eventOfDeadLetter(body: string): Record<string, unknown> | undef
 }
 
 /**
- * Replays dead-lettered events into the notify function with their original id (so an event
- * that did get through in the meantime is not emailed twice), and deletes each message only
- * after the function handled it. A message the function still fails on stays in the queue.
+ * Sends dead-lettered events back to the notify queue with their original id (so an event that
+ * did get through in the meantime is a duplicate, not a second email), and deletes each message
+ * from the dead-letter queue only once it is back on the notify queue. A sent-back event starts
+ * its retries afresh (a new message, receive count 1).
  */
 export async function redriveDeadLetters(options: RedriveOptions): Promise<RedriveSummary> {
   const print = options.print ?? (() => undefined);
   const max = options.max ?? Number.POSITIVE_INFINITY;
-  const summary: RedriveSummary = { received: 0, replayed: 0, failed: 0, skipped: 0 };
+  const summary: RedriveSummary = { received: 0, requeued: 0, failed: 0, skipped: 0 };
   while (summary.received < max) {
     const batch = await options.sqs.send(
       new ReceiveMessageCommand({
@@ -72,27 +82,23 @@ export async function redriveDeadLetters(options: RedriveOptions): Promise<Redri
         continue;
       }
       if (options.dryRun) {
-        print(`would replay ${String(event.id)} (${String(event['detail-type'])})`);
+        print(`would send back ${String(event.id)} (${String(event['detail-type'])})`);
         continue;
       }
-      const result = await options.lambda.send(
-        new InvokeCommand({
-          FunctionName: options.functionName,
-          InvocationType: 'RequestResponse',
-          Payload: Buffer.from(JSON.stringify(event)),
-        }),
-      );
-      const answer = result.Payload ? Buffer.from(result.Payload).toString('utf8') : '';
-      if (result.FunctionError) {
+      try {
+        await options.sqs.send(
+          new SendMessageCommand({ QueueUrl: options.targetQueueUrl, MessageBody: JSON.stringify(event) }),
+        );
+      } catch (error) {
         summary.failed++;
-        print(`still failing ${String(event.id)}: ${answer.slice(0, 300)}`);
+        print(`could not send back ${String(event.id)}: ${(error as Error).message}`);
         continue;
       }
       await options.sqs.send(
         new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
       );
-      summary.replayed++;
-      print(`replayed ${String(event.id)}: ${answer.slice(0, 300)}`);
+      summary.requeued++;
+      print(`sent back ${String(event.id)} (${String(event['detail-type'])})`);
     }
     if (options.dryRun) break;
   }

@@ -1,31 +1,103 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
-import type { NotifyResult, NotifyService } from '../core/notify/notify-service.js';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { EventQueue } from '../core/notify/event-queue.js';
+import {
+  type NotifyResult,
+  type NotifyService,
+  RetryableNotifyError,
+} from '../core/notify/notify-service.js';
+import { retryDelaySeconds } from '../core/notify/retry-policy.js';
 import { METRIC_NAMES } from '../shared/metrics.js';
 
+/** What became of one record: its outcome, or the error that leaves it on the queue. */
+export type NotifyRecordOutcome = { ok: true; result: NotifyResult } | { ok: false; error: Error };
+
 export interface NotifyHandlerDeps {
-  service: NotifyService;
+  service: Pick<NotifyService, 'handle'>;
   log: Logger;
   metrics?: Metrics;
+  /** Where a failed record is scheduled for its next attempt (SQS visibility in AWS). */
+  queue: EventQueue;
+  /**
+   * Told each record's outcome by message id. The embedded runtime answers its HTTP callers
+   * with it; a Lambda has no one to tell beyond the logs, the metrics and the delivery log.
+   */
+  onRecord?: (messageId: string, outcome: NotifyRecordOutcome) => void;
+}
+
+/** The body EventBridge wrote: the whole event as JSON. Anything else goes on as the raw text. */
+function envelopeOf(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+}
+
+/** SQS counts receives from 1; a record without a usable count is treated as the first attempt. */
+function attemptOf(record: SQSRecord): number {
+  const count = Number(record.attributes?.ApproximateReceiveCount);
+  return Number.isInteger(count) && count >= 1 ? count : 1;
 }
 
 /**
- * EventBridge rule target. The event is passed through unparsed: the service validates it and
- * records a bad one as rejected instead of throwing, so EventBridge never retries a bad event.
- * A temporary failure throws, and the platform retries it (then the dead-letter queue).
+ * Consumer of the SQS event queue (event source mapping with ReportBatchItemFailures). Each
+ * record's body is an EventBridge event, passed to the service unparsed: it validates it and
+ * records a bad one as rejected instead of throwing, so a bad event is acknowledged and never
+ * retried. A record that fails stays on the queue: its visibility is set to the retry delay
+ * (the service's for a temporary failure, the retry policy's for anything unexpected, so a bug
+ * or an unreadable store is retried with backoff instead of at once), and it is reported in
+ * `batchItemFailures`. After RETRY_POLICY.maxAttempts receives SQS moves it to the DLQ.
  */
 export function createNotifyHandler(deps: NotifyHandlerDeps) {
-  const handler = middy<unknown, NotifyResult, Error, Context>()
-    .use(injectLambdaContext(deps.log, { resetKeys: true }))
-    .handler(async (event) => {
-      const result = await deps.service.handle(event);
-      deps.metrics?.addMetric(METRIC_NAMES.notification(result.outcome), MetricUnit.Count, 1);
+  const { service, log, metrics, queue } = deps;
+
+  const handleRecord = async (record: SQSRecord): Promise<NotifyResult> => {
+    const attempt = attemptOf(record);
+    try {
+      const result = await service.handle(envelopeOf(record.body), { attempt });
+      metrics?.addMetric(METRIC_NAMES.notification(result.outcome), MetricUnit.Count, 1);
+      deps.onRecord?.(record.messageId, { ok: true, result });
       return result;
-    });
-  if (deps.metrics) handler.use(logMetrics(deps.metrics));
+    } catch (thrown) {
+      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      const retryable = error instanceof RetryableNotifyError;
+      const delaySeconds = retryable ? error.retryAfterSeconds : retryDelaySeconds(attempt);
+      const context = { messageId: record.messageId, attempt, retryInSeconds: delaySeconds };
+      if (retryable) log.info('Event left on the queue for a later attempt', context);
+      else log.error('Unexpected error handling an event; it stays on the queue', { ...context, error });
+      try {
+        await queue.retryLater(record.receiptHandle, delaySeconds);
+      } catch (queueError) {
+        // The record still fails: it comes back after the queue's visibility timeout instead.
+        log.error('Could not schedule the retry of an event', {
+          messageId: record.messageId,
+          error: queueError as Error,
+        });
+      }
+      deps.onRecord?.(record.messageId, { ok: false, error });
+      throw error;
+    }
+  };
+
+  const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
+    .use(injectLambdaContext(deps.log, { resetKeys: true }))
+    .handler((event, context) =>
+      // A processor per invocation: its state (records, failures) lives on the instance, and the
+      // embedded runtime invokes this handler concurrently in one process.
+      processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
+        context,
+        // Every failed record already has its retry scheduled and its failure recorded; a batch
+        // whose records all failed (a relay outage) is no function error, so it is answered the
+        // same way rather than thrown.
+        throwOnFullBatchFailure: false,
+      }),
+    );
+  if (metrics) handler.use(logMetrics(metrics));
   return handler;
 }

@@ -2,5 +2,10 @@ import { z } from 'zod';
 import { EventLeaseEnvShape, SenderEnvShape } from '../shared/service-env.js';
 
 /** The notify function's environment; lib/ types the construct's `environment` from it. */
-export const NotifyEnvSchema = z.object({ ...SenderEnvShape, ...EventLeaseEnvShape });
+export const NotifyEnvSchema = z.object({
+  ...SenderEnvShape,
+  ...EventLeaseEnvShape,
+  /** The SQS queue notify consumes: a temporarily failed event is made visible again on it later. */
+  EVENT_QUEUE_URL: z.url({ protocol: /^https?$/, error: 'must be the URL of the SQS event queue' }),
+});
 export type NotifyEnv = z.output<typeof NotifyEnvSchema>;

@@ -1,5 +1,6 @@
-// Lambda entry of the notify function (target of one EventBridge rule per condition).
-import { awsAdapters } from '../adapters/aws/aws-adapters.js';
+// Lambda entry of the notify function (consumer of the SQS event queue that every EventBridge
+// rule targets).
+import { awsAdapters, awsEventQueue } from '../adapters/aws/aws-adapters.js';
 import { buildServices } from '../composition.js';
 import { parseEnv } from '../shared/env.js';
 import { createMetrics } from '../shared/metrics.js';
@@ -17,4 +18,5 @@ export const handler = createNotifyHandler({
     namespace: env.POWERTOOLS_METRICS_NAMESPACE,
     serviceName: env.POWERTOOLS_SERVICE_NAME,
   }),
+  queue: awsEventQueue(env),
 });

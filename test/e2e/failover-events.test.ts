@@ -66,6 +66,8 @@ beforeAll(async () => {
     clock: () => now,
     dailyNoticeTime: 'off',
     retryDelaysMs: [],
+    // No automatic redelivery: each test sees what one delivery did (the delays are real time).
+    eventDeliveryAttempts: 1,
     log: createLogger({ logLevel: 'SILENT' }),
     smtpTimeouts: { connectionMs: 2000, greetingMs: 2000, socketMs: 5000 },
   });

@@ -1,9 +1,10 @@
 // The three Lambda entries as deployed: each `functions/*/handler.ts` is imported with a stubbed
 // environment, so its AWS composition (awsAdapters -> buildServices -> handler factory) runs
 // before any deploy. DynamoDB and SES are real protocol peers on loopback (dynalite,
-// aws-ses-v2-local), reached through the SDK's AWS_ENDPOINT_URL_<SERVICE> variables; SSM has no
-// emulator and is mocked at the client level.
+// aws-ses-v2-local), reached through the SDK's AWS_ENDPOINT_URL_<SERVICE> variables, and so is
+// the SMTP relay (smtp-server); SSM and SQS have no emulator and are mocked at the client level.
 
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   GetParameterCommand,
   GetParametersByPathCommand,
@@ -12,6 +13,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CONDITION_IDS } from '../../events/catalog.js';
 import { loadSample } from '../../events/samples.js';
@@ -20,22 +22,29 @@ import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
 import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
 import type { HttpApiHandler } from '../../functions/shared/http-api.js';
 import { localContext } from '../../local-runtime/api-gateway-event.js';
+import { sqsEvent, sqsMessage } from '../../local-runtime/sqs-event.js';
 import { type ApiRequest, invoke } from '../support/api-gateway.js';
 import { storedConfig } from '../support/config-fixtures.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
 import { type SesLocal, startSesLocal } from '../support/ses-local.js';
+import { type SmtpTestServer, startSmtpTestServer } from '../support/smtp-test-server.js';
 
 const PREFIX = '/appliance-notifier/clusters';
 const CLUSTER = 'handlers';
+/** A cluster whose relay answers every MAIL FROM with a temporary failure. */
+const RELAY_DOWN = 'handlers-relay-down';
+const EVENT_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/appliance-notifier-events';
 const CLAIMS = { sub: 'admin-1', email: 'admin@example.com' };
 
 const ssm = mockClient(SSMClient);
+const sqs = mockClient(SQSClient);
 const parameters = new Map<string, string>();
 
 let dynalite: Dynalite;
 let ses: SesLocal;
+let relay: SmtpTestServer;
 let adminApi: HttpApiHandler;
-let notify: (event: unknown, context: unknown) => Promise<{ outcome: string }>;
+let notify: (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>;
 let dailyNotice: (event: unknown, context: unknown) => Promise<{ results: { outcome: string }[] }>;
 
 const sesConfig = EmailConfigSchema.parse({
@@ -45,7 +54,12 @@ const sesConfig = EmailConfigSchema.parse({
 });
 
 beforeAll(async () => {
-  [dynalite, ses] = await Promise.all([startDynalite(), startSesLocal()]);
+  [dynalite, ses, relay] = await Promise.all([
+    startDynalite(),
+    startSesLocal(),
+    startSmtpTestServer({ mode: 'plain', onMailFrom: () => '451 4.3.0 Try again later' }),
+  ]);
+  sqs.on(ChangeMessageVisibilityCommand).resolves({});
   ssm.on(GetParameterCommand).callsFake(({ Name }: { Name: string }) => {
     const value = parameters.get(Name);
     if (value === undefined) throw new ParameterNotFound({ message: `${Name} not found`, $metadata: {} });
@@ -59,6 +73,16 @@ beforeAll(async () => {
     Parameters: [...parameters].map(([Name, Value]) => ({ Name, Value })),
   }));
   parameters.set(configParameterName(PREFIX, CLUSTER), JSON.stringify(storedConfig(CLUSTER, sesConfig)));
+  const relayConfig = EmailConfigSchema.parse({
+    sender: 'appliance@example.com',
+    smtp: { host: relay.host, port: relay.port, encryption: 'none' },
+    adminContacts: 'ops@example.com',
+    dailyNotice: false,
+  });
+  parameters.set(
+    configParameterName(PREFIX, RELAY_DOWN),
+    JSON.stringify(storedConfig(RELAY_DOWN, relayConfig)),
+  );
 
   Object.assign(process.env, {
     AWS_REGION: 'eu-west-1',
@@ -70,6 +94,7 @@ beforeAll(async () => {
     CONFIG_KMS_KEY_ID: 'alias/appliance-notifier',
     CONFIG_CACHE_TTL_SECONDS: '0',
     LEDGER_TABLE_NAME: dynalite.tableName,
+    EVENT_QUEUE_URL,
     PUBLIC_BASE_URL: 'https://api.example.com',
     ADMIN_PAGE_CLIENT_ID: 'page-client',
     ADMIN_PAGE_ISSUER: 'https://issuer.example.com',
@@ -87,7 +112,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   ssm.restore();
-  await Promise.all([dynalite?.close(), ses?.close()]);
+  sqs.restore();
+  await Promise.all([dynalite?.close(), ses?.close(), relay?.close()]);
 });
 
 /** A request for a table entry: the path with `{clusterId}` filled in, and a body where one is read. */
@@ -131,21 +157,82 @@ describe('admin API handler (functions/admin-api/handler.ts)', () => {
 });
 
 describe('notify handler (functions/notify/handler.ts)', () => {
+  const sample = () => loadSample(CONDITION_IDS[0] as (typeof CONDITION_IDS)[number]);
+  /** The sample with its own id, cluster and appliance (so that no email folds another). */
+  const eventFor = (id: string, clusterId: string) => {
+    const event = sample();
+    const appliance = { ...event.detail.appliance, hostname: `${id}.example.com` };
+    return { ...event, id, detail: { ...event.detail, clusterId, appliance } };
+  };
+  const deliveries = async (clusterId: string) =>
+    (
+      await invoke(adminApi, {
+        method: 'GET',
+        path: `/clusters/${clusterId}/deliveries`,
+        claims: CLAIMS,
+      })
+    ).body.items as Array<Record<string, unknown>>;
+
   it('sends a sample event through SES and records it in DynamoDB', async () => {
     await ses.clear();
-    const event = loadSample(CONDITION_IDS[0] as (typeof CONDITION_IDS)[number]);
-    const envelope = { ...event, id: 'handler-test-1', detail: { ...event.detail, clusterId: CLUSTER } };
+    sqs.resetHistory();
 
-    const result = await notify(envelope, localContext('notify'));
-    const deliveries = await invoke(adminApi, {
-      method: 'GET',
-      path: `/clusters/${CLUSTER}/deliveries`,
-      claims: CLAIMS,
-    });
+    const response = await notify(
+      sqsEvent(sqsMessage(eventFor('handler-test-1', CLUSTER))),
+      localContext('notify'),
+    );
 
-    expect(result.outcome).toBe('sent');
+    expect(response).toEqual({ batchItemFailures: [] });
     expect((await ses.emails()).map((email) => email.destination.to)).toEqual([['ops@example.com']]);
-    expect(deliveries.body.items).toContainEqual(expect.objectContaining({ eventId: 'handler-test-1' }));
+    expect(await deliveries(CLUSTER)).toContainEqual(
+      expect.objectContaining({ eventId: 'handler-test-1', outcome: 'sent' }),
+    );
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
+  });
+
+  it('fails only the record whose relay fails temporarily, and delays it by the retry policy', async () => {
+    await ses.clear();
+    sqs.resetHistory();
+    const good = sqsMessage(eventFor('handler-batch-good', CLUSTER));
+    const failing = sqsMessage(eventFor('handler-batch-relay-down', RELAY_DOWN), { receiveCount: 2 });
+
+    const response = await notify(sqsEvent(good, failing), localContext('notify'));
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: failing.messageId }] });
+    const calls = sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input);
+    expect(calls).toEqual([
+      {
+        QueueUrl: EVENT_QUEUE_URL,
+        ReceiptHandle: failing.receiptHandle,
+        VisibilityTimeout: expect.any(Number),
+      },
+    ]);
+    // Attempt 2 (ApproximateReceiveCount): the retry policy's 60 s, with jitter down to 75 %.
+    const delay = calls[0]?.VisibilityTimeout ?? Number.NaN;
+    expect(delay).toBeGreaterThanOrEqual(45);
+    expect(delay).toBeLessThanOrEqual(60);
+    expect(await ses.emails()).toHaveLength(1);
+    expect(await deliveries(CLUSTER)).toContainEqual(
+      expect.objectContaining({ eventId: 'handler-batch-good', outcome: 'sent' }),
+    );
+    const failed = (await deliveries(RELAY_DOWN)).find((item) => item.eventId === 'handler-batch-relay-down');
+    expect(failed).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('attempt 2 of 39') });
+    // The delay SQS was given is the one the delivery log announces.
+    const nextRetry = /next retry at (\S+?):? /.exec(String(failed?.reason))?.[1];
+    expect(Date.parse(String(nextRetry)) - Date.parse(String(failed?.at))).toBe(delay * 1000);
+  });
+
+  it('records a body that is not JSON as rejected and does not fail it', async () => {
+    sqs.resetHistory();
+    const message = sqsMessage('not json: {"detail-type": "Failover', { receiveCount: 1 });
+
+    const response = await notify(sqsEvent(message), localContext('notify'));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await deliveries('default')).toContainEqual(
+      expect.objectContaining({ outcome: 'rejected', condition: 'unknown' }),
+    );
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
   });
 });
 

@@ -96,21 +96,17 @@ describe('functions', () => {
     }
   });
 
-  test('notify and daily notice: Lambda async retries end in their own DLQs', () => {
+  test('daily notice: Lambda async retries end in its DLQ (notify is fed by its queue instead)', () => {
     const outputs = template.toJSON().Outputs;
-    for (const [fn, output] of [
-      ['notify', 'NotifyFailureDlqUrl'],
-      ['dailyNotice', 'DailyNoticeDlqUrl'],
-    ] as const) {
-      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-        FunctionName: { Ref: ids[fn] },
-        MaximumRetryAttempts: 2,
-        MaximumEventAgeInSeconds: 6 * 3600,
-        DestinationConfig: {
-          OnFailure: { Destination: { 'Fn::GetAtt': [outputs[output].Value.Ref, 'Arn'] } },
-        },
-      });
-    }
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: ids.dailyNotice },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 6 * 3600,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [outputs.DailyNoticeDlqUrl.Value.Ref, 'Arn'] } },
+      },
+    });
   });
 });
 
@@ -163,17 +159,26 @@ describe('IAM: each function gets what it uses, on named resources', () => {
     expectStatements('adminApi', [logs('adminApi'), ...configReadWrite(), ...ledger(), ses]);
   });
 
-  test('notify: the same plus its failure DLQ (PutParameter: rotated OAuth refresh tokens)', () => {
-    const dlq = template.toJSON().Outputs.NotifyFailureDlqUrl.Value.Ref;
+  test('notify: the same plus consuming its queue (PutParameter: rotated OAuth refresh tokens)', () => {
+    const queue = { 'Fn::GetAtt': [template.toJSON().Outputs.NotifyQueueUrl.Value.Ref, 'Arn'] };
     expectStatements('notify', [
       logs('notify'),
       ...configReadWrite(),
       ...ledger(),
       ses,
+      // The event source mapping's, as CDK grants it.
       {
-        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-        resources: [{ 'Fn::GetAtt': [dlq, 'Arn'] }],
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueUrl',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+        ],
+        resources: [queue],
       },
+      // The function's own: scheduling a failed record's next attempt (SqsEventQueue).
+      { actions: ['sqs:ChangeMessageVisibility'], resources: [queue] },
     ]);
   });
 
@@ -383,7 +388,7 @@ describe('alarms', () => {
 
   test('every dead-letter queue alarms on its first message', () => {
     const outputs = template.toJSON().Outputs;
-    for (const output of ['EventTargetDlqUrl', 'NotifyFailureDlqUrl', 'DailyNoticeDlqUrl']) {
+    for (const output of ['EventTargetDlqUrl', 'NotifyQueueDlqUrl', 'DailyNoticeDlqUrl']) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SQS',
         MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -414,7 +419,8 @@ describe('alarms', () => {
       expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.OKActions).toEqual([{ Ref: topicId }]);
     }
-    expect(alarms()).toHaveLength(3 + 3 * 2 + 3);
+    // 3 dead-letter queues, the notify queue's backlog, 3 functions x errors and throttles, 3 custom.
+    expect(alarms()).toHaveLength(3 + 1 + 3 * 2 + 3);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
@@ -434,7 +440,8 @@ describe('outputs', () => {
     'UserPoolClientId',
     'HostedUiDomain',
     'EventTargetDlqUrl',
-    'NotifyFailureDlqUrl',
+    'NotifyQueueUrl',
+    'NotifyQueueDlqUrl',
     'DailyNoticeDlqUrl',
     'NotifyFunctionName',
   ])('%s', (name) => {

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { z } from 'zod';
 import type { Adapters } from '../../composition.js';
+import type { EventQueue } from '../../core/notify/event-queue.js';
 import type { OAuthStateStore } from '../../core/oauth/oauth-ports.js';
 import { createLogger } from '../../shared/logger.js';
 import type { ServiceEnvShape } from '../../shared/service-env.js';
@@ -53,6 +54,31 @@ export function awsAdapters(env: ServiceEnv): Adapters {
           });
         },
       }),
+  };
+}
+
+/**
+ * The SQS queue in front of notify (only the notify function consumes one). Notify calls it only
+ * for a record that failed, so the SQS client and its adapter load on first use (one client per
+ * execution environment), as the SES transport does: a cold start does not parse them.
+ */
+export function awsEventQueue(env: { EVENT_QUEUE_URL: string }): EventQueue {
+  let queue: Promise<EventQueue> | undefined;
+  const load = async (): Promise<EventQueue> => {
+    const [{ SQSClient }, { SqsEventQueue }] = await Promise.all([
+      import('@aws-sdk/client-sqs'),
+      import('./sqs-event-queue.js'),
+    ]);
+    return new SqsEventQueue({ client: new SQSClient({}), queueUrl: env.EVENT_QUEUE_URL });
+  };
+  return {
+    retryLater: async (receiptHandle, delaySeconds) => {
+      queue ??= load().catch((error: unknown) => {
+        queue = undefined;
+        throw error;
+      });
+      return (await queue).retryLater(receiptHandle, delaySeconds);
+    },
   };
 }
 
