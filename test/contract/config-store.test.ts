@@ -2,7 +2,7 @@
 // store a deployment uses. Each adapter gets its own storage per test; `reopen` is a restart (a
 // new process or a cold Lambda) on the same storage, `writeRaw` a document that did not come
 // through `put` (a hand edit, an import, a bug).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -16,7 +16,6 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { configParameterName } from '../../functions/adapters/aws/resource-names.js';
 import { SsmConfigStore } from '../../functions/adapters/aws/ssm-config-store.js';
-import { FileConfigStore } from '../../functions/adapters/local/file-config-store.js';
 import { SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import type { ConfigStore } from '../../functions/core/config/config-store.js';
@@ -99,23 +98,8 @@ async function ssmHarness(): Promise<Harness> {
   };
 }
 
-async function fileHarness(): Promise<Harness> {
-  const root = await mkdtemp(join(tmpdir(), 'config-contract-'));
-  const directory = join(root, 'config');
-  return {
-    store: new FileConfigStore({ directory }),
-    reopen: async () => new FileConfigStore({ directory }),
-    writeRaw: async (clusterId, text) => {
-      await mkdir(directory, { recursive: true });
-      await writeFile(join(directory, `${clusterId}.json`), text);
-    },
-    close: () => rm(root, { recursive: true, force: true }),
-  };
-}
-
 const adapters: Array<[string, () => Promise<Harness>]> = [
   ['SqliteConfigStore', sqliteHarness],
-  ['FileConfigStore', fileHarness],
   ['SsmConfigStore', ssmHarness],
 ];
 

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDbOAuthStateStore } from '../../functions/adapters/aws/oauth-dynamodb-state-store.js';
-import { FileOAuthStateStore } from '../../functions/adapters/local/oauth-file-state-store.js';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { SqliteOAuthStateStore } from '../../functions/adapters/local/sqlite-oauth-state-store.js';
 import { randomUrlSafe } from '../../functions/core/oauth/oauth-flow.js';
@@ -70,15 +69,8 @@ async function dynamoDbHarness(): Promise<Harness> {
   return { store: await make(), reopen: make, close: async () => undefined };
 }
 
-async function fileHarness(): Promise<Harness> {
-  const directory = await mkdtemp(join(tmpdir(), 'oauth-contract-'));
-  const make = async () => new FileOAuthStateStore({ directory, clock: () => NOW });
-  return { store: await make(), reopen: make, close: () => rm(directory, { recursive: true, force: true }) };
-}
-
 const adapters: Array<[string, () => Promise<Harness>]> = [
   ['SqliteOAuthStateStore', sqliteHarness],
-  ['FileOAuthStateStore', fileHarness],
   ['DynamoDbOAuthStateStore', dynamoDbHarness],
 ];
 

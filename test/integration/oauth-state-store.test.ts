@@ -1,12 +1,11 @@
 // What each OAuthStateStore keeps, beyond the contract (test/contract/oauth-state-store.test.ts).
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { DynamoDbOAuthStateStore } from '../../functions/adapters/aws/oauth-dynamodb-state-store.js';
 import { LEDGER_TABLE_KEYS } from '../../functions/adapters/aws/resource-names.js';
-import { FileOAuthStateStore } from '../../functions/adapters/local/oauth-file-state-store.js';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import {
   EXPIRED_STATE_RETENTION_MS,
@@ -83,22 +82,6 @@ it('the SQLite store sweeps a state a day after it expired, by its clock', async
   expect(await store.take(abandoned.state)).toBeUndefined();
   // Expired too, but less than a day ago: still given back, so the callback can say "expired".
   expect(await store.take(recent.state)).toEqual(recent);
-});
-
-it('the file store names files by a hash, never by the state, and sweeps expired ones', async () => {
-  const directory = join(dataDir, 'sweep');
-  const store = new FileOAuthStateStore({ directory, clock: () => NOW });
-  const expired = record({ expiresAt: NOW - 1 });
-  await store.put(expired);
-  const live = record();
-
-  await store.put(live);
-  const names = await readdir(directory);
-
-  expect(names).toHaveLength(1);
-  expect(names[0]).toMatch(/^[0-9a-f]{64}\.json$/);
-  expect(names.join()).not.toContain(live.state);
-  expect(await store.take(expired.state)).toBeUndefined();
 });
 
 it('the DynamoDB store keeps OAUTH#<state> / STATE with the TTL attribute in epoch seconds', async () => {

@@ -4,9 +4,11 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { localAdapters } from '../../functions/adapters/local/local-adapters.js';
 import { importConfigFiles, SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import type { StoredEmailConfig } from '../../functions/core/config/stored-config.js';
+import { createLogger } from '../../functions/shared/logger.js';
 import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
 
 const SECRET = 'legacy-file-secret';
@@ -135,4 +137,26 @@ describe('importConfigFiles', () => {
     // Assess
     expect(result).toEqual({ imported: [], ignored: [], notRenamed: [] });
   });
+});
+
+it('the embedded runtime imports an older version data directory when it first opens it', async () => {
+  // Prepare
+  await legacyFile('default.json', documentOf('default'));
+
+  // Act
+  const adapters = await localAdapters({
+    dataDir,
+    clock: () => NOW,
+    log: createLogger({ logLevel: 'ERROR' }),
+  });
+  let stored: StoredEmailConfig | undefined;
+  try {
+    stored = await adapters.store.get('default');
+  } finally {
+    await adapters.close();
+  }
+
+  // Assess
+  expect(stored).toEqual(documentOf('default'));
+  expect(await readdir(configDir)).toEqual(['default.json.imported']);
 });
