@@ -28,8 +28,9 @@ export default {
   projects: [
     // Pure functions: no I/O, no servers (under 5 s).
     tier('unit', 'unit'),
-    // Real protocol peers on loopback (SMTP, OAuth, SES, DynamoDB), and the Lambda entries as deployed.
-    tier('integration', 'integration', 'handlers'),
+    // Real protocol peers on loopback (SMTP, OAuth, SES, DynamoDB), real SQLite in temp dirs, the
+    // Lambda entries as deployed, and one contract suite per port run against every adapter.
+    tier('integration', 'integration', 'handlers', 'contract'),
     // CDK assertions on the synthesized template.
     tier('infra', 'infra'),
     // The embedded runtime end to end, and the admin page in Chromium.

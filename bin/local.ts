@@ -1,5 +1,5 @@
-// `npm start`: the embedded runtime, the same handlers as in AWS on one machine with files
-// instead of SSM, and SMTP relays or an outbox folder instead of SES.
+// `npm start`: the embedded runtime, the same handlers as in AWS on one machine with an embedded
+// database instead of SSM, and SMTP relays or an outbox folder instead of SES.
 import { relative } from 'node:path';
 import { parseEnv } from '../functions/shared/env.js';
 import { createLogger } from '../functions/shared/logger.js';
@@ -35,7 +35,7 @@ process.stdout.write(
     '',
     'appliance-notifier embedded runtime',
     `  listening    ${runtime.url}`,
-    `  data         ${shown(runtime.dataDir)} (configuration in config/, mail in outbox/)`,
+    `  data         ${shown(runtime.dataDir)} (configuration in notifier.db, delivery log in ledger/, mail in outbox/)`,
     '  mail         SMTP relays as each cluster configures them;',
     `               ${runtime.sesDestination}`,
     `  admin token  ${runtime.adminToken} (${tokenSource})`,

@@ -78,7 +78,8 @@ async function loadOrCreateAdminToken(
 
 /**
  * The embedded runtime: the same handlers as in AWS, fed API Gateway events built from plain
- * HTTP requests, with a file store and an outbox under the data directory.
+ * HTTP requests, with the embedded database, the delivery ledger and an outbox under the data
+ * directory.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const dataDir = resolve(options.dataDir);

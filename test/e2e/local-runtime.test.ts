@@ -110,7 +110,7 @@ describe('embedded runtime', () => {
     runtime = await startLocalRuntime({ port: 0, dataDir });
 
     const fetched = await api('GET', '/clusters/default/email-config');
-    const file = await stat(join(dataDir, 'config', 'default.json'));
+    const file = await stat(join(dataDir, 'notifier.db'));
 
     expect(runtime.adminTokenGenerated).toBe(false);
     expect(fetched.status).toBe(200);

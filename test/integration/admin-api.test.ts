@@ -3,8 +3,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FileConfigStore } from '../../functions/adapters/local/file-config-store.js';
 import { OutboxMailer } from '../../functions/adapters/local/outbox-mailer.js';
+import { SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
+import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
 import type { ConfigStore } from '../../functions/core/config/config-store.js';
@@ -20,7 +21,8 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 let dataDir: string;
 let handler: Handler;
 let services: TestServices;
-let store: FileConfigStore;
+let database: SqliteDatabase;
+let store: SqliteConfigStore;
 let closedPort: number;
 const responses: string[] = [];
 
@@ -62,7 +64,8 @@ const relayConfig = () => ({
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'admin-api-'));
   closedPort = await refusedPort();
-  store = new FileConfigStore({ directory: join(dataDir, 'config') });
+  database = await SqliteDatabase.open({ directory: join(dataDir, 'config') });
+  store = new SqliteConfigStore(database);
   const log = createLogger({ logLevel: 'ERROR' });
   const mailers = new TransportMailerFactory({
     ses: () => new OutboxMailer({ directory: join(dataDir, 'outbox') }),
@@ -74,6 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await services.close();
+  database?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 

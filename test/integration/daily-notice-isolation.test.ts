@@ -2,12 +2,13 @@
 // loopback: one cluster's broken configuration, slow relay or bug is that cluster's failure, the
 // others get their notice without waiting for it, and however the run is retried or doubled,
 // each cluster gets one notice a day.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger.js';
-import { FileConfigStore } from '../../functions/adapters/local/file-config-store.js';
+import { SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
+import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import type { ConfigStore } from '../../functions/core/config/config-store.js';
 import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
@@ -32,6 +33,7 @@ const log = createLogger({ logLevel: 'SILENT' });
 let dataDir: string;
 let dynalite: Dynalite;
 let relay: SmtpTestServer;
+const databases: SqliteDatabase[] = [];
 /** When each message reached `relay` (Date.now()), by recipient. */
 const arrivals = new Map<string, number>();
 
@@ -48,6 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const database of databases) database.close();
   await relay?.close();
   await dynalite?.close();
   await rm(dataDir, { recursive: true, force: true });
@@ -72,7 +75,9 @@ async function fleet(options: {
   concurrency?: number;
 }): Promise<Fleet> {
   const directory = await mkdtemp(join(dataDir, 'config-'));
-  const files = new FileConfigStore({ directory });
+  const database = await SqliteDatabase.open({ directory });
+  databases.push(database);
+  const files = new SqliteConfigStore(database);
   for (const cluster of options.clusters) {
     const { id, port } = typeof cluster === 'string' ? { id: cluster, port: relay.port } : cluster;
     const config = EmailConfigSchema.parse({
@@ -83,7 +88,6 @@ async function fleet(options: {
     });
     await files.put(storedConfig(id, config));
   }
-  await mkdir(directory, { recursive: true });
   for (const id of options.broken ?? []) {
     // Hand-edited, or written by an older version: the sender is no address at all.
     const document = {
@@ -92,7 +96,9 @@ async function fleet(options: {
       updatedAt: now.toISOString(),
       config: { sender: 'nobody' },
     };
-    await writeFile(join(directory, `${id}.json`), JSON.stringify(document));
+    database.connection
+      .prepare('INSERT INTO email_config (cluster_id, document) VALUES (?, ?)')
+      .run(id, JSON.stringify(document));
   }
   const ledger = new DynamoDbLedger({ client: dynalite.client, tableName: await dynalite.createTable() });
   const relayMailers = new TransportMailerFactory({

@@ -13,8 +13,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadSample } from '../../events/samples.js';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger.js';
-import { FileConfigStore } from '../../functions/adapters/local/file-config-store.js';
 import { OutboxMailer } from '../../functions/adapters/local/outbox-mailer.js';
+import { SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
+import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import { EmailConfigInputSchema } from '../../functions/core/config/email-config.js';
 import { EmailConfigService } from '../../functions/core/config/email-config-service.js';
@@ -41,6 +42,7 @@ let notify: ReturnType<typeof createNotifyHandler>;
 let dailyNotice: ReturnType<typeof createDailyNoticeHandler>;
 let ledger: DynamoDbLedger;
 let notifyService: NotifyService;
+let database: SqliteDatabase;
 const now = new Date('2026-11-28T03:00:00Z');
 /** The queue as notify sees it: which receipt handles it asked to see again, after how long. */
 const retries: Array<{ receiptHandle: string; delaySeconds: number }> = [];
@@ -68,7 +70,8 @@ beforeAll(async () => {
   dynalite = await startDynalite();
   relay = await startSmtpTestServer({ mode: 'plain' });
   const log = createLogger({ logLevel: 'SILENT' });
-  const store = new FileConfigStore({ directory: join(dataDir, 'config') });
+  database = await SqliteDatabase.open({ directory: dataDir });
+  const store = new SqliteConfigStore(database);
   const mailers = new TransportMailerFactory({
     ses: () => new OutboxMailer({ directory: join(dataDir, 'outbox') }),
     smtpTimeouts: { connectionMs: 2000, greetingMs: 2000, socketMs: 5000 },
@@ -102,6 +105,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await relay?.close();
   await dynalite?.close();
+  database?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 

@@ -1,4 +1,4 @@
-// The OAuth2 redirect flow end to end: the admin API with the OAuth routes, a FileConfigStore,
+// The OAuth2 redirect flow end to end: the admin API with the OAuth routes, a SqliteConfigStore,
 // oauth2-mock-server as the provider, and an SMTP server that accepts XOAUTH2 only with an
 // access token the provider signed.
 import { createHash } from 'node:crypto';
@@ -6,8 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { FileConfigStore } from '../../functions/adapters/local/file-config-store.js';
 import { FileLedger } from '../../functions/adapters/local/file-ledger.js';
+import { SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
+import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import { FetchTokenClient } from '../../functions/adapters/oauth-token-client.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
@@ -31,7 +32,8 @@ const admin = { authorization: `Bearer ${TOKEN}` };
 let dataDir: string;
 let provider: OAuthTestProvider;
 let smtp: SmtpTestServer;
-let store: FileConfigStore;
+let database: SqliteDatabase;
+let store: SqliteConfigStore;
 let handler: Handler;
 let services: TestServices;
 let tokenProvider: OAuthTokenProvider;
@@ -140,7 +142,8 @@ beforeAll(async () => {
   now = new Date('2026-11-28T18:00:00.000Z');
   const clock = () => now;
   log = createLogger({ logLevel: 'DEBUG' });
-  store = new FileConfigStore({ directory: join(dataDir, 'config') });
+  database = await SqliteDatabase.open({ directory: join(dataDir, 'config') });
+  store = new SqliteConfigStore(database);
   const tokens = new FetchTokenClient({ timeoutMs: 3000 });
   tokenProvider = new OAuthTokenProvider({ store, tokens, clock, log });
   mailers = new TransportMailerFactory({
@@ -163,6 +166,7 @@ beforeAll(async () => {
 afterAll(async () => {
   jest.restoreAllMocks();
   await services?.close();
+  database?.close();
   await smtp?.close();
   await provider?.close();
   await rm(dataDir, { recursive: true, force: true });
@@ -505,7 +509,7 @@ describe('access tokens', () => {
   });
 
   it('a token endpoint that is down gives a clear, transient error', async () => {
-    const other = await startOAuthProvider({ email: MAILBOX });
+    const other = await startOAuthProvider({ email: MAILBOX, keepAlive: false });
     const config = {
       ...oauthConfig(),
       smtp: {

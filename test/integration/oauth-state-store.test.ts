@@ -1,13 +1,18 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+// What each OAuthStateStore keeps, beyond the contract (test/contract/oauth-state-store.test.ts).
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { DynamoDbOAuthStateStore } from '../../functions/adapters/aws/oauth-dynamodb-state-store.js';
 import { LEDGER_TABLE_KEYS } from '../../functions/adapters/aws/resource-names.js';
-import { FileOAuthStateStore } from '../../functions/adapters/local/oauth-file-state-store.js';
+import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
+import {
+  EXPIRED_STATE_RETENTION_MS,
+  SqliteOAuthStateStore,
+} from '../../functions/adapters/local/sqlite-oauth-state-store.js';
 import { randomUrlSafe } from '../../functions/core/oauth/oauth-flow.js';
-import type { OAuthStateRecord, OAuthStateStore } from '../../functions/core/oauth/oauth-ports.js';
+import type { OAuthStateRecord } from '../../functions/core/oauth/oauth-ports.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
 
 const NOW = Date.parse('2026-11-28T18:00:00.000Z');
@@ -27,78 +32,64 @@ function record(overrides: Partial<OAuthStateRecord> = {}): OAuthStateRecord {
 }
 
 let dataDir: string;
+let database: SqliteDatabase;
 let dynalite: Dynalite;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'oauth-state-'));
+  database = await SqliteDatabase.open({ directory: dataDir });
   dynalite = await startDynalite();
 });
 
 afterAll(async () => {
   await dynalite?.close();
+  database?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const stores: Array<[string, () => OAuthStateStore]> = [
-  [
-    'file',
-    () =>
-      new FileOAuthStateStore({ directory: join(dataDir, `states-${randomUrlSafe(16)}`), clock: () => NOW }),
-  ],
-  ['DynamoDB', () => new DynamoDbOAuthStateStore({ client: dynalite.client, tableName: dynalite.tableName })],
-];
+it('the SQLite store keys states by their SHA-256 and keeps no state in the database', async () => {
+  // Prepare
+  const store = new SqliteOAuthStateStore({ database, clock: () => NOW });
+  const pending = record();
 
-describe.each(stores)('%s state store', (_name, makeStore) => {
-  it('gives a state back once: a replay finds nothing', async () => {
-    const store = makeStore();
-    const pending = record();
-    await store.put(pending);
+  // Act
+  await store.put(pending);
+  const rows = database.connection.prepare('SELECT * FROM oauth_state').all() as Array<
+    Record<string, unknown>
+  >;
 
-    const first = await store.take(pending.state);
-    const replay = await store.take(pending.state);
-
-    expect(first).toEqual(pending);
-    expect(replay).toBeUndefined();
-  });
-
-  it('gives a state to exactly one of many concurrent takes', async () => {
-    const store = makeStore();
-    const pending = record();
-    await store.put(pending);
-
-    const results = await Promise.all(Array.from({ length: 8 }, () => store.take(pending.state)));
-
-    expect(results.filter(Boolean)).toEqual([pending]);
-  });
-
-  it('knows no state it did not issue', async () => {
-    const store = makeStore();
-    await store.put(record());
-
-    expect(await store.take(randomUrlSafe(32))).toBeUndefined();
-  });
+  // Assess
+  expect(rows).toHaveLength(1);
+  expect(rows[0]?.state_hash).toMatch(/^[0-9a-f]{64}$/);
+  expect(JSON.stringify(rows)).not.toContain(pending.state);
+  expect(await store.take(pending.state)).toEqual(pending);
 });
 
-it('the file store names files by a hash, never by the state, and sweeps expired ones', async () => {
-  const directory = join(dataDir, 'sweep');
-  const store = new FileOAuthStateStore({ directory, clock: () => NOW });
-  const expired = record({ expiresAt: NOW - 1 });
-  await store.put(expired);
-  const live = record();
+it('the SQLite store sweeps a state a day after it expired, by its clock', async () => {
+  // Prepare
+  let now = NOW;
+  const store = new SqliteOAuthStateStore({ database, clock: () => now });
+  const abandoned = record({ expiresAt: NOW - 1 });
+  const recent = record();
+  await store.put(abandoned);
+  await store.put(recent);
 
-  await store.put(live);
-  const names = await readdir(directory);
+  // Act: a day after the first expired, the next authorization starts.
+  now = NOW + EXPIRED_STATE_RETENTION_MS;
+  await store.put(record({ expiresAt: now + 10 * 60 * 1000 }));
 
-  expect(names).toHaveLength(1);
-  expect(names[0]).toMatch(/^[0-9a-f]{64}\.json$/);
-  expect(names.join()).not.toContain(live.state);
-  expect(await store.take(expired.state)).toBeUndefined();
+  // Assess
+  expect(await store.take(abandoned.state)).toBeUndefined();
+  // Expired too, but less than a day ago: still given back, so the callback can say "expired".
+  expect(await store.take(recent.state)).toEqual(recent);
 });
 
 it('the DynamoDB store keeps OAUTH#<state> / STATE with the TTL attribute in epoch seconds', async () => {
+  // Prepare
   const store = new DynamoDbOAuthStateStore({ client: dynalite.client, tableName: dynalite.tableName });
   const pending = record();
 
+  // Act
   await store.put(pending);
   const { Item } = await dynalite.client.send(
     new GetItemCommand({
@@ -110,5 +101,6 @@ it('the DynamoDB store keeps OAUTH#<state> / STATE with the TTL attribute in epo
     }),
   );
 
+  // Assess
   expect(Item?.[LEDGER_TABLE_KEYS.ttlAttribute]).toEqual({ N: String(Math.ceil(pending.expiresAt / 1000)) });
 });

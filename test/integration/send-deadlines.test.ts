@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { SESClient } from '@aws-sdk/client-ses';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { SesMailer } from '../../functions/adapters/aws/ses-mailer.js';
-import { FileConfigStore } from '../../functions/adapters/local/file-config-store.js';
 import { OutboxMailer } from '../../functions/adapters/local/outbox-mailer.js';
+import { SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
+import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import { SmtpMailer } from '../../functions/adapters/smtp/smtp-mailer.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
@@ -312,12 +313,14 @@ describe('the test email through the admin API', () => {
   let services: TestServices;
   let handler: Handler;
   let relay: SlowSmtpServer;
+  let database: SqliteDatabase;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'test-email-deadline-'));
     relay = await startSlowSmtpServer({ stallAfter: 'EHLO' });
     const log = createLogger({ logLevel: 'ERROR' });
-    const store = new FileConfigStore({ directory: join(dataDir, 'config') });
+    database = await SqliteDatabase.open({ directory: join(dataDir, 'config') });
+    const store = new SqliteConfigStore(database);
     const mailers = new TransportMailerFactory({
       ses: () => new OutboxMailer({ directory: join(dataDir, 'outbox') }),
       smtpTimeouts: LONG_TIMEOUTS,
@@ -345,6 +348,7 @@ describe('the test email through the admin API', () => {
   afterAll(async () => {
     await relay.close();
     await services.close();
+    database.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 

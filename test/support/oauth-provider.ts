@@ -39,7 +39,19 @@ export interface OAuthTestProvider {
   close(): Promise<void>;
 }
 
-export async function startOAuthProvider(options: { email?: string } = {}): Promise<OAuthTestProvider> {
+export interface OAuthTestProviderOptions {
+  /** The `email` claim of the id tokens. */
+  email?: string;
+  /**
+   * false: every answer says `Connection: close`, so no client keeps a pooled connection. For
+   * a provider a test stops and then expects to find down: a request right after close()
+   * otherwise races the client noticing its idle connection ended ("other side closed" instead
+   * of "connection refused").
+   */
+  keepAlive?: boolean;
+}
+
+export async function startOAuthProvider(options: OAuthTestProviderOptions = {}): Promise<OAuthTestProvider> {
   const issuer = new OAuth2Issuer();
   await issuer.keys.generate('RS256');
   const service = new OAuth2Service(issuer);
@@ -50,6 +62,7 @@ export async function startOAuthProvider(options: { email?: string } = {}): Prom
   // including token requests the mock refuses before its events fire.
   const server: Server = createServer((req, res) => {
     requests.push(`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`);
+    if (options.keepAlive === false) res.setHeader('connection', 'close');
     handler(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

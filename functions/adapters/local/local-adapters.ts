@@ -1,6 +1,7 @@
-// The embedded runtime's adapters: files under the data directory instead of SSM and DynamoDB,
-// and an outbox folder (or a local SES endpoint) instead of Amazon SES. The only place outside
-// the Lambdas that constructs stores, SDK clients and mailers.
+// The embedded runtime's adapters: an embedded SQLite database (configurations, OAuth2 states)
+// and a journal (the delivery ledger) under the data directory instead of SSM and DynamoDB, and
+// an outbox folder (or a local SES endpoint) instead of Amazon SES. The only place outside the
+// Lambdas that constructs stores, SDK clients and mailers.
 import { resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Adapters } from '../../composition.js';
@@ -8,13 +9,14 @@ import type { Clock } from '../../core/ports.js';
 import { createLogger } from '../../shared/logger.js';
 import { TransportMailerFactory, type TransportMailerFactoryOptions } from '../mailer-factory.js';
 import { FetchTokenClient } from '../oauth-token-client.js';
-import { FileConfigStore } from './file-config-store.js';
 import { FileLedger } from './file-ledger.js';
-import { FileOAuthStateStore } from './oauth-file-state-store.js';
 import { OutboxMailer } from './outbox-mailer.js';
+import { importConfigFiles, SqliteConfigStore } from './sqlite-config-store.js';
+import { SqliteDatabase } from './sqlite-database.js';
+import { SqliteOAuthStateStore } from './sqlite-oauth-state-store.js';
 
 export interface LocalAdapterOptions {
-  /** Holds config/, ledger/, oauth-state/ and outbox/. */
+  /** Holds notifier.db (configurations, OAuth2 states), ledger/ and outbox/. */
   dataDir: string;
   /** Send every message to the outbox, whatever the configuration says (dry run). */
   mailOutbox?: boolean;
@@ -27,6 +29,8 @@ export interface LocalAdapterOptions {
 }
 
 export interface LocalAdapters extends Adapters {
+  /** The embedded database (`DATA_DIR/notifier.db`), open until `close()`. */
+  database: SqliteDatabase;
   ledger: FileLedger;
   outboxDir: string;
   /** One line: where `transport: "ses"` mail goes. */
@@ -56,16 +60,23 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
         });
       }
     : outbox;
-  const ledger = await FileLedger.open({ directory: resolve(dataDir, 'ledger'), clock });
+  const log = options.log ?? createLogger();
+  const database = await SqliteDatabase.open({ directory: dataDir });
+  let ledger: FileLedger;
+  try {
+    await importLegacyConfigFiles(database, resolve(dataDir, 'config'), clock, log);
+    ledger = await FileLedger.open({ directory: resolve(dataDir, 'ledger'), clock });
+  } catch (error) {
+    database.close();
+    throw error;
+  }
   return {
-    log: options.log ?? createLogger(),
+    log,
     clock,
-    store: new FileConfigStore({ directory: resolve(dataDir, 'config') }),
+    database,
+    store: new SqliteConfigStore(database),
     ledger,
-    oauthStates: new FileOAuthStateStore({
-      directory: resolve(dataDir, 'oauth-state'),
-      clock: () => clock().getTime(),
-    }),
+    oauthStates: new SqliteOAuthStateStore({ database, clock: () => clock().getTime() }),
     tokenClient: new FetchTokenClient(),
     mailers: (oauthTokens) =>
       new TransportMailerFactory({
@@ -80,6 +91,42 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
       : sesEndpoint
         ? `transport "ses" sends to the SES endpoint ${sesEndpoint}`
         : `transport "ses" writes .eml files to ${outboxDir} (set SES_ENDPOINT for a local SES)`,
-    close: () => ledger.close(),
+    close: async () => {
+      try {
+        await ledger.close();
+      } finally {
+        database.close();
+      }
+    },
   };
+}
+
+/** The configuration files of versions before the database: imported once, then renamed. */
+async function importLegacyConfigFiles(
+  database: SqliteDatabase,
+  directory: string,
+  clock: Clock,
+  log: Logger,
+): Promise<void> {
+  const result = await importConfigFiles(database, directory, clock);
+  if (result.imported.length > 0) {
+    log.info('Imported the configuration files of an older version into the database', {
+      clusterIds: result.imported,
+      from: directory,
+      database: database.path,
+      files: 'renamed to <clusterId>.json.imported',
+    });
+  }
+  if (result.notRenamed.length > 0) {
+    log.warn('Imported configuration files could not be renamed; they are no longer read', {
+      files: result.notRenamed,
+    });
+  }
+  if (result.ignored.length > 0) {
+    log.warn('Configuration files are ignored: the configuration lives in the database', {
+      clusterIds: result.ignored,
+      directory,
+      database: database.path,
+    });
+  }
 }

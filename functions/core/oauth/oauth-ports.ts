@@ -1,4 +1,4 @@
-// The ports of the OAuth2 redirect flow. Adapters: a DynamoDB and a file state store, and a
+// The ports of the OAuth2 redirect flow. Adapters: a DynamoDB and an SQLite state store, and a
 // token client over fetch. Core never imports them.
 
 /** What `GET /oauth/authorize` keeps server-side until the provider redirects back. */

@@ -1,0 +1,159 @@
+import { readdir, readFile, rename } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ConfigStore } from '../../core/config/config-store.js';
+import { type StoredEmailConfig, StoredEmailConfigSchema } from '../../core/config/stored-config.js';
+import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
+import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
+import { hasErrorCode } from './atomic-file.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+
+/**
+ * The embedded runtime's configuration store: one row per cluster in the embedded database,
+ * the stored document as JSON. Each save is one committed transaction, so a crash or a
+ * concurrent save (from this process or another) never leaves half a document; the last save
+ * wins. Documents are validated when read as well as when written: the database can be
+ * edited by hand (`sqlite3 notifier.db`) and imported files were never checked.
+ */
+export class SqliteConfigStore implements ConfigStore {
+  private readonly select;
+  private readonly upsert;
+  private readonly selectIds;
+
+  constructor(private readonly database: SqliteDatabase) {
+    const { connection } = database;
+    this.select = connection.prepare<[string], { document: string }>(
+      'SELECT document FROM email_config WHERE cluster_id = ?',
+    );
+    this.upsert = connection.prepare<[string, string]>(
+      `INSERT INTO email_config (cluster_id, document) VALUES (?, ?)
+       ON CONFLICT (cluster_id) DO UPDATE SET document = excluded.document`,
+    );
+    this.selectIds = connection
+      .prepare<[], string>('SELECT cluster_id FROM email_config ORDER BY cluster_id')
+      .pluck();
+  }
+
+  async get(clusterId: string): Promise<StoredEmailConfig | undefined> {
+    const id = checkedClusterId(clusterId);
+    const row = this.select.get(id);
+    if (!row) return undefined;
+    const where = `Stored configuration of cluster "${id}" (in ${this.database.path})`;
+    let json: unknown;
+    try {
+      json = JSON.parse(row.document);
+    } catch {
+      // JSON.parse's message quotes the text around the error, and the text holds secrets.
+      throw new Error(`${where} is not valid JSON`);
+    }
+    const parsed = StoredEmailConfigSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new Error(`${where} is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
+    }
+    if (parsed.data.clusterId !== id) {
+      throw new Error(`${where} belongs to cluster "${parsed.data.clusterId}"`);
+    }
+    return parsed.data;
+  }
+
+  async put(document: StoredEmailConfig): Promise<void> {
+    const parsed = StoredEmailConfigSchema.safeParse(document);
+    if (!parsed.success) {
+      throw ValidationError.fromZod(parsed.error, 'Refusing to store an invalid configuration');
+    }
+    this.upsert.run(parsed.data.clusterId, JSON.stringify(parsed.data));
+  }
+
+  async listClusterIds(): Promise<string[]> {
+    return this.selectIds.all();
+  }
+}
+
+function checkedClusterId(clusterId: string): string {
+  const checked = ClusterIdSchema.safeParse(clusterId);
+  if (!checked.success) throw ValidationError.fromZod(checked.error, 'Invalid cluster id', ['clusterId']);
+  return checked.data;
+}
+
+export const CONFIG_FILES_IMPORT_TASK = 'import config/*.json';
+export const IMPORTED_SUFFIX = '.imported';
+
+export interface ConfigFilesImport {
+  /** Clusters whose `<id>.json` was copied into the database now. */
+  imported: string[];
+  /** `<id>.json` files that were not looked at: this database imported its files before. */
+  ignored: string[];
+  /** Imported files that could not be renamed to `*.json.imported` (with why). */
+  notRenamed: string[];
+}
+
+/**
+ * Versions before the embedded database kept one `<clusterId>.json` per cluster in
+ * `DATA_DIR/config/`. The first time a database is opened, those documents are copied into it
+ * as they are (one transaction, together with the note that the import is done, so it happens
+ * once even if it is interrupted), and each file is then renamed to `<clusterId>.json.imported`:
+ * kept as a backup, but visibly no longer read. A document that is invalid is imported all the
+ * same and reported when read, as the file store reported it; a cluster the database already
+ * has keeps the database's document.
+ */
+export async function importConfigFiles(
+  database: SqliteDatabase,
+  directory: string,
+  clock: () => Date = () => new Date(),
+): Promise<ConfigFilesImport> {
+  const dir = resolve(directory);
+  const files = await configFilesIn(dir);
+  const { connection } = database;
+  const done = connection.prepare('SELECT 1 FROM task_done WHERE name = ?');
+  if (done.get(CONFIG_FILES_IMPORT_TASK)) {
+    return { imported: [], ignored: files.map((file) => file.clusterId), notRenamed: [] };
+  }
+  const documents = await Promise.all(
+    files.map(async (file) => ({ ...file, text: await readFile(file.path, 'utf8') })),
+  );
+  const insert = connection.prepare<[string, string]>(
+    'INSERT INTO email_config (cluster_id, document) VALUES (?, ?) ON CONFLICT (cluster_id) DO NOTHING',
+  );
+  const markDone = connection.prepare<[string, number, string]>(
+    'INSERT INTO task_done (name, done_at, detail) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+  );
+  const imported = connection
+    .transaction(() => {
+      // Another process may have imported while this one was reading the files.
+      if (done.get(CONFIG_FILES_IMPORT_TASK)) return undefined;
+      const ids = documents
+        .filter((d) => insert.run(d.clusterId, d.text).changes > 0)
+        .map((d) => d.clusterId);
+      markDone.run(CONFIG_FILES_IMPORT_TASK, clock().getTime(), JSON.stringify({ from: dir, imported: ids }));
+      return ids;
+    })
+    .immediate();
+  if (!imported) return { imported: [], ignored: files.map((file) => file.clusterId), notRenamed: [] };
+  const notRenamed: string[] = [];
+  for (const file of files) {
+    try {
+      await rename(file.path, `${file.path}${IMPORTED_SUFFIX}`);
+    } catch (error) {
+      // Imported all the same; the file is only a leftover, and the import is never repeated.
+      notRenamed.push(`${file.path}: ${(error as Error).message}`);
+    }
+  }
+  return { imported, ignored: [], notRenamed };
+}
+
+async function configFilesIn(directory: string): Promise<Array<{ clusterId: string; path: string }>> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT', 'ENOTDIR')) return [];
+    throw error;
+  }
+  return (
+    names
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => ({ clusterId: name.slice(0, -'.json'.length), path: join(directory, name) }))
+      // Temp files of the old store start with a dot, which a cluster id never does.
+      .filter((file) => ClusterIdSchema.safeParse(file.clusterId).success)
+      .sort((a, b) => (a.clusterId < b.clusterId ? -1 : a.clusterId > b.clusterId ? 1 : 0))
+  );
+}

@@ -1,0 +1,201 @@
+// The embedded runtime's database: one SQLite file in the data directory holds the email
+// configurations, the pending OAuth2 authorizations and the event queue. The schema is a list
+// of numbered steps; `PRAGMA user_version` says how many of them a database has had.
+import { open } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from './atomic-file.js';
+
+export type Connection = Database.Database;
+
+export const DATABASE_FILE_NAME = 'notifier.db';
+
+/** One step of the schema: after it, the database is at `version`. */
+export interface Migration {
+  version: number;
+  description: string;
+  /** Runs inside the transaction that applies every pending step and sets `user_version`. */
+  up(connection: Connection): void;
+}
+
+// Steps are append-only: a released step is never edited, a change is a new step. STRICT tables
+// make SQLite refuse a value of the wrong type instead of storing it anyway. Times are epoch
+// milliseconds (INTEGER) so comparisons with the injected clock are plain integer comparisons.
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'email configurations, pending OAuth2 authorizations, one-off tasks done',
+    up(connection) {
+      connection.exec(`
+        CREATE TABLE email_config (
+          cluster_id TEXT PRIMARY KEY NOT NULL,
+          -- The StoredEmailConfig as JSON, secrets included; validated when it is read.
+          document   TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE oauth_state (
+          -- SHA-256 (hex) of the state: the database never holds a state that could complete a sign-in.
+          state_hash TEXT PRIMARY KEY NOT NULL,
+          -- The OAuthStateRecord as JSON, without the state itself.
+          record     TEXT NOT NULL,
+          expires_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX oauth_state_expires_at ON oauth_state (expires_at);
+
+        -- Things done once per database, e.g. importing the configuration files of older versions.
+        CREATE TABLE task_done (
+          name    TEXT PRIMARY KEY NOT NULL,
+          done_at INTEGER NOT NULL,
+          detail  TEXT
+        ) STRICT;
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: 'the event queue and its dead letters',
+    up(connection) {
+      connection.exec(`
+        CREATE TABLE queue_message (
+          seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+          message_id     TEXT NOT NULL UNIQUE,
+          body           TEXT NOT NULL,
+          sent_at        INTEGER NOT NULL,
+          -- Receivable once the clock reaches it: the send time, then the end of each visibility.
+          visible_at     INTEGER NOT NULL,
+          receive_count  INTEGER NOT NULL DEFAULT 0 CHECK (receive_count >= 0),
+          -- The handle of the latest receive (NULL before the first): older handles match nothing.
+          receipt_handle TEXT UNIQUE,
+          first_received_at INTEGER
+        ) STRICT;
+        CREATE INDEX queue_message_visible ON queue_message (visible_at, seq);
+
+        CREATE TABLE queue_dead_letter (
+          seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+          message_id       TEXT NOT NULL UNIQUE,
+          body             TEXT NOT NULL,
+          sent_at          INTEGER NOT NULL,
+          receive_count    INTEGER NOT NULL,
+          dead_lettered_at INTEGER NOT NULL,
+          reason           TEXT NOT NULL
+        ) STRICT;
+      `);
+    },
+  },
+];
+
+export interface SqliteDatabaseOptions {
+  /** The data directory (`DATA_DIR`): the database is `notifier.db` in it; created 0700. */
+  directory: string;
+  /** How long a statement waits for another connection's lock before it fails. */
+  busyTimeoutMs?: number;
+  /** The schema steps to apply; the default is this version's (tests pass older or newer lists). */
+  migrations?: readonly Migration[];
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+/** The database file was written by a newer version of the code; nothing was changed. */
+export class NewerSchemaError extends Error {
+  override readonly name = 'NewerSchemaError';
+  constructor(
+    readonly path: string,
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(
+      `The database ${path} has schema version ${found}, but this version of appliance-notifier knows versions up to ${known}: a newer appliance-notifier wrote it. Run that version (or a later one), or restore a copy of the data directory from before the upgrade. The database was left as it is.`,
+    );
+  }
+}
+
+export class SqliteDatabase {
+  private constructor(
+    readonly connection: Connection,
+    readonly path: string,
+  ) {}
+
+  /**
+   * Opens (creating if needed) `notifier.db` in the directory: file 0600 in a 0700 directory,
+   * WAL journal, `synchronous=FULL` (a commit is on disk when it returns, power loss included),
+   * a busy timeout for other connections' locks, foreign keys enforced, and the schema brought
+   * to the latest version. Refuses a database from a newer version of the code.
+   */
+  static async open(options: SqliteDatabaseOptions): Promise<SqliteDatabase> {
+    const directory = resolve(options.directory);
+    const path = join(directory, DATABASE_FILE_NAME);
+    const migrations = options.migrations ?? MIGRATIONS;
+    checkMigrations(migrations);
+    await ensurePrivateDirectory(directory);
+    // Create the file ourselves: SQLite would create it with the umask's mode. Its -wal and
+    // -shm files take the database file's mode.
+    const handle = await open(path, 'a', PRIVATE_FILE_MODE);
+    try {
+      await handle.chmod(PRIVATE_FILE_MODE);
+    } finally {
+      await handle.close();
+    }
+    const connection = new Database(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    try {
+      configure(connection, path);
+      migrate(connection, path, migrations);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    return new SqliteDatabase(connection, path);
+  }
+
+  /** The number of schema steps this database has had. */
+  get schemaVersion(): number {
+    return userVersion(this.connection);
+  }
+
+  /** Closes the connection (idempotent); the last connection to close folds the WAL into the file. */
+  close(): void {
+    if (this.connection.open) this.connection.close();
+  }
+}
+
+function configure(connection: Connection, path: string): void {
+  let mode: unknown;
+  try {
+    mode = connection.pragma('journal_mode = WAL', { simple: true });
+  } catch (error) {
+    // SQLITE_NOTADB: some other file under our name, or one damaged beyond reading.
+    throw new Error(`${path} is not an SQLite database, or it is damaged: ${(error as Error).message}`);
+  }
+  if (mode !== 'wal') {
+    throw new Error(`${path}: SQLite could not switch to WAL mode (it is in "${String(mode)}" mode)`);
+  }
+  connection.pragma('synchronous = FULL');
+  connection.pragma('foreign_keys = ON');
+}
+
+function migrate(connection: Connection, path: string, migrations: readonly Migration[]): void {
+  const known = migrations.length;
+  // IMMEDIATE: the write lock first, so two processes opening a new database at once cannot
+  // both see version 0 and both create the tables; the second waits, then finds nothing to do.
+  connection
+    .transaction(() => {
+      const found = userVersion(connection);
+      if (found > known) throw new NewerSchemaError(path, found, known);
+      for (const step of migrations.slice(found)) step.up(connection);
+      if (found < known) connection.pragma(`user_version = ${known}`);
+    })
+    .immediate();
+}
+
+function userVersion(connection: Connection): number {
+  return connection.pragma('user_version', { simple: true }) as number;
+}
+
+function checkMigrations(migrations: readonly Migration[]): void {
+  migrations.forEach((step, index) => {
+    if (step.version !== index + 1) {
+      throw new Error(
+        `Schema steps must be numbered 1, 2, 3, ... in order: step ${index + 1} says ${step.version}`,
+      );
+    }
+  });
+}
