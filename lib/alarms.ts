@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC_NAMES } from '../functions/shared/metric-names.js';
 
 export interface AlarmsProps {
   /** Encrypts the topic; CloudWatch is allowed to use it for publishing alarms. */
@@ -143,6 +144,18 @@ export class Alarms extends Construct {
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // A retry now and then is normal (greylisting, a relay restart); retries in each of three
+    // 5-minute periods mean deliveries keep failing temporarily (a relay outage) while events wait.
+    add('NotificationRetried', {
+      alarmDescription:
+        'Notifications have failed temporarily for 15 minutes and are being retried (relay down or refusing): see the delivery log',
+      metric: custom(METRIC_NAMES.notificationRetried, props.metrics.notifyService, Duration.minutes(5)),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     add('NotificationFailed', {

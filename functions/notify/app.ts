@@ -69,6 +69,7 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
       const retryable = error instanceof RetryableNotifyError;
       const delaySeconds = retryable ? error.retryAfterSeconds : retryDelaySeconds(attempt);
       const context = { messageId: record.messageId, attempt, retryInSeconds: delaySeconds };
+      metrics?.addMetric(METRIC_NAMES.notificationRetried, MetricUnit.Count, 1);
       if (retryable) log.info('Event left on the queue for a later attempt', context);
       else log.error('Unexpected error handling an event; it stays on the queue', { ...context, error });
       try {

@@ -5,9 +5,4 @@ export function createMetrics(options: { namespace: string; serviceName: string 
   return new Metrics({ namespace: options.namespace, serviceName: options.serviceName });
 }
 
-export const METRIC_NAMES = {
-  /** One per notify outcome: `NotificationSent`, `NotificationFolded`, ... */
-  notification: (outcome: string) => `Notification${outcome.charAt(0).toUpperCase()}${outcome.slice(1)}`,
-  dailyNoticeSent: 'DailyNoticeSent',
-  dailyNoticeFailed: 'DailyNoticeFailed',
-} as const;
+export { METRIC_NAMES } from './metric-names.js';

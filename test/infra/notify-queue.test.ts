@@ -234,3 +234,13 @@ describe('alarms on the queue', () => {
     });
   });
 });
+
+test('alarms when notifications keep failing temporarily for 15 minutes (a relay outage)', () => {
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    MetricName: 'NotificationRetried',
+    Threshold: 1,
+    EvaluationPeriods: 3,
+    DatapointsToAlarm: 3,
+    TreatMissingData: 'notBreaching',
+  });
+});
