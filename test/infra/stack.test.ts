@@ -419,8 +419,8 @@ describe('alarms', () => {
       expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.OKActions).toEqual([{ Ref: topicId }]);
     }
-    // 3 dead-letter queues, the notify queue's backlog, 3 functions x errors and throttles, 3 custom.
-    expect(alarms()).toHaveLength(3 + 1 + 3 * 2 + 3);
+    // 3 dead-letter queues, the notify queue's backlog, 3 functions x errors and throttles, 4 custom.
+    expect(alarms()).toHaveLength(3 + 1 + 3 * 2 + 4);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
