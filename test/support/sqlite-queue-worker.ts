@@ -7,7 +7,7 @@
 //
 //   crash    sends 100 batches of 10 messages; after every other batch receives up to 4 (60 s
 //            visibility) and deletes 2 of them. The test kills it at a random point.
-//   receive  waits for "go" on stdin, then receives (5 at a time, 300 s visibility) until the
+//   receive  waits for "go" on stdin, then receives (5 at a time, 300 s visibility, 2 ms apart) until the
 //            queue is empty, reporting every message it got.
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -79,6 +79,9 @@ async function main(): Promise<void> {
       await report({
         received: messages.map(({ messageId, receiveCount }) => ({ messageId, receiveCount })),
       });
+      // A consumer works on what it received (a send takes milliseconds or more) before it asks
+      // again; without the pause the first process to start could drain the queue alone.
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
   } else {
     throw new Error(`unknown mode ${mode}`);
