@@ -9,6 +9,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  DEFAULT_RECORD_RETENTION_DAYS,
   type DeliveryLedger,
   type DeliveryRecord,
   type EventClaim,
@@ -22,8 +23,6 @@ import {
 import { confirmFoldSlot, decideFoldSlot, type FoldSlot, undoFoldSlot } from '../../core/notify/fold-slot.js';
 import { DEFAULT_CLAIM_TTL_DAYS, FOLD_RETENTION_AFTER_WINDOW_MS, isoOf, millis } from '../ledger-time.js';
 import { LEDGER_TABLE_KEYS } from './resource-names.js';
-
-export const DEFAULT_RECORD_TTL_DAYS = 30;
 
 export interface DynamoDbLedgerOptions {
   /**
@@ -80,7 +79,7 @@ export class DynamoDbLedger implements DeliveryLedger {
       marshallOptions: { removeUndefinedValues: true },
     });
     this.tableName = options.tableName;
-    this.recordTtlMs = days('recordTtlDays', options.recordTtlDays ?? DEFAULT_RECORD_TTL_DAYS);
+    this.recordTtlMs = days('recordTtlDays', options.recordTtlDays ?? DEFAULT_RECORD_RETENTION_DAYS);
     this.claimTtlMs = days('claimTtlDays', options.claimTtlDays ?? DEFAULT_CLAIM_TTL_DAYS);
   }
 

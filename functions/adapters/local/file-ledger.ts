@@ -2,6 +2,7 @@ import { type FileHandle, open, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import {
+  DEFAULT_RECORD_RETENTION_DAYS,
   type DeliveryLedger,
   type DeliveryRecord,
   type EventClaim,
@@ -35,7 +36,6 @@ export interface FileLedgerOptions {
 const GROUP_COMMIT_MS = 5;
 
 export const JOURNAL_FILE_NAME = 'journal.jsonl';
-export const DEFAULT_RECORD_RETENTION_DAYS = 30;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 // Compaction rewrites every live entry, so it waits until superseded lines are both numerous

@@ -5,6 +5,9 @@
 export const OUTCOMES = ['sent', 'folded', 'rejected', 'failed'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
+/** How long the delivery log keeps a record by default (both ledgers; the notify service's time rule). */
+export const DEFAULT_RECORD_RETENTION_DAYS = 30;
+
 export interface DeliveryRecord {
   clusterId: string;
   /** The EventBridge event id (stable across redeliveries), or `daily-notice:<cluster>:<date>`. */

@@ -9,6 +9,7 @@ import { DeliveryError, type MailerFactory, type SendReceipt } from '../mail/mai
 import type { Clock, Log } from '../ports.js';
 import { composeConditionEmail, type FoldedSummary } from './condition-email.js';
 import {
+  DEFAULT_RECORD_RETENTION_DAYS,
   type DeliveryLedger,
   type DeliveryRecord,
   type FoldDecision,
@@ -136,7 +137,7 @@ function conditionOf(input: unknown): string {
 /** Clocks drift, but an event from the future would sit at the top of the log (and every notice). */
 export const MAX_EVENT_TIME_AHEAD_MS = 5 * 60_000;
 /** Older than the delivery log keeps records: it would be dropped as soon as it was written. */
-export const MAX_EVENT_AGE_MS = 30 * 24 * 60 * 60_000;
+export const MAX_EVENT_AGE_MS = DEFAULT_RECORD_RETENTION_DAYS * 24 * 60 * 60_000;
 
 /**
  * The event's own time, clamped to its arrival when it is implausible, with the reason. Every path
