@@ -83,7 +83,7 @@ const text = (value: unknown, max: number): string | undefined =>
  * usable, else a content hash (so redeliveries of one bad event replace one record), `default`,
  * and the time it arrived.
  */
-function identityOfRejected(input: unknown, now: Date): EventIdentity {
+function identityOfInput(input: unknown, now: Date): EventIdentity {
   const envelope = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
   const detail = (
     typeof envelope.detail === 'object' && envelope.detail !== null ? envelope.detail : {}
@@ -197,7 +197,7 @@ export class NotifyService {
     delivery: DeliveryAttempt,
     now: Date,
   ): Promise<NotifyResult> {
-    const identity = identityOfRejected(input, now);
+    const identity = identityOfInput(input, now);
     const message = error instanceof Error ? error.message : String(error);
     const last = !hasAttemptsLeft(delivery.attempt);
     const retryAfterSeconds = retryDelaySeconds(delivery.attempt, this.random);
@@ -232,7 +232,7 @@ export class NotifyService {
   private async process(input: unknown, delivery: DeliveryAttempt, now: Date): Promise<NotifyResult> {
     const validated = validateConditionEvent(input);
     if (!validated.ok) {
-      const identity = identityOfRejected(input, now);
+      const identity = identityOfInput(input, now);
       await this.record(identity, 'unknown', 'rejected', now, { reason: validated.reason });
       this.deps.log.warn('Event rejected', {
         eventId: identity.eventId,
