@@ -79,7 +79,8 @@ const text = (value: unknown, max: number): string | undefined =>
   typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined;
 
 /**
- * The best identity a rejected event offers: its own id, cluster and time when they are
+ * The best identity an unvalidated event offers (a rejected one, or one that failed unexpectedly):
+ * its own id, cluster and time when they are
  * usable, else a content hash (so redeliveries of one bad event replace one record), `default`,
  * and the time it arrived.
  */
