@@ -8,7 +8,11 @@ import {
   type PublicEmailConfig as DomainPublicConfig,
   toPublicConfig,
 } from '../../functions/core/config/public-config.js';
-import type { TestEmailResult as DomainTestEmailResult } from '../../functions/core/mail/test-email.js';
+import { DeliveryError, type Mailer } from '../../functions/core/mail/mailer.js';
+import {
+  type TestEmailResult as DomainTestEmailResult,
+  sendTestEmail,
+} from '../../functions/core/mail/test-email.js';
 import type { DeliveryRecord as DomainDeliveryRecord } from '../../functions/core/notify/delivery-ledger.js';
 import type { DeliveryRecord, PublicEmailConfig, TestEmailResult } from '../../web/admin-page/api-types.js';
 import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
@@ -16,7 +20,11 @@ import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
 // Compile-time: every value the domain can produce is a value the page can read.
 const asPageConfig = (config: DomainPublicConfig): PublicEmailConfig => config;
 const asPageTestResult = (result: DomainTestEmailResult): TestEmailResult => result;
-const asPageRecord = (record: DomainDeliveryRecord): DeliveryRecord => record;
+// A delivery record has no producer without I/O here: this line is its check (`npm run typecheck`
+// fails when a DeliveryRecord stops fitting the page's type).
+void (true satisfies DomainDeliveryRecord extends DeliveryRecord ? true : never);
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('the admin page reads what the API sends', () => {
   it.each([
@@ -56,24 +64,32 @@ describe('the admin page reads what the API sends', () => {
     }
   });
 
-  it('a test email result and a delivery record', () => {
-    const result = asPageTestResult({
-      ok: true,
-      recipients: ['b@example.com'],
-      durationMs: 12,
-      at: '2026-11-28T00:00:00Z',
-    });
-    const record = asPageRecord({
-      clusterId: 'page',
-      eventId: 'evt-1',
-      condition: 'backup-promoted',
-      outcome: 'sent',
-      recipients: ['b@example.com'],
-      at: '2026-11-28T00:00:00Z',
-      eventTime: '2026-11-28T00:00:00Z',
-    });
+  it('a failed test email as the API returns it', async () => {
+    // Prepare: a relay that refuses the connection.
+    const refused: Mailer = {
+      send: async () => {
+        throw new DeliveryError({ stage: 'connect', message: 'connect ECONNREFUSED', transient: true });
+      },
+    };
+    const stored = storedConfig('page', passwordConfig({ password: 'relay-secret-123' }));
 
-    expect(result.recipients).toEqual(['b@example.com']);
-    expect(record.outcome).toBe('sent');
+    // Act
+    const result = asPageTestResult(
+      await sendTestEmail(
+        { mailers: { forConfig: async () => refused }, clock: () => new Date(0), log: quiet },
+        stored,
+      ),
+    );
+
+    // Assess: what the page shows (stage, recipients, timing), and no secret.
+    expect(result).toMatchObject({
+      ok: false,
+      stage: 'connect',
+      transient: true,
+      at: new Date(0).toISOString(),
+    });
+    expect(result.recipients).toEqual(stored.config.adminContacts);
+    expect(typeof result.durationMs).toBe('number');
+    expect(JSON.stringify(result)).not.toContain('relay-secret-123');
   });
 });
