@@ -1,6 +1,8 @@
 // `npm start`: the embedded runtime, the same handlers as in AWS on one machine with an embedded
 // database instead of SSM, and SMTP relays or an outbox folder instead of SES.
 import { relative } from 'node:path';
+import { DataDirectoryBusyError } from '../functions/adapters/local/data-directory-lock.js';
+import { NewerSchemaError } from '../functions/adapters/local/sqlite-database.js';
 import { parseEnv } from '../functions/shared/env.js';
 import { createLogger } from '../functions/shared/logger.js';
 import { LocalEnvSchema } from '../local-runtime/env.js';
@@ -19,6 +21,13 @@ const runtime = await startLocalRuntime({
   eventLeaseSeconds: env.EVENT_LEASE_SECONDS,
   ...(env.PUBLIC_BASE_URL ? { publicBaseUrl: env.PUBLIC_BASE_URL } : {}),
   log: createLogger({ logLevel: env.LOG_LEVEL }),
+}).catch((error: unknown) => {
+  // A refusal the user can act on is one line, not a stack trace.
+  if (error instanceof DataDirectoryBusyError || error instanceof NewerSchemaError) {
+    process.stderr.write(`npm start: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
 });
 
 const shown = (path: string) => {

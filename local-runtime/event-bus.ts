@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { CONDITION_IDS, EVENT_SOURCE } from '../events/catalog.js';
 import type { EventBridgeEnvelope } from '../events/envelope.js';
 import { matchesPattern, rulePattern } from '../events/event-pattern.js';
-import type { EventQueue } from '../functions/core/notify/event-queue.js';
-import { RETRY_POLICY, retryDelaySeconds } from '../functions/core/notify/retry-policy.js';
+import { MAX_MESSAGE_BYTES, type SqliteEventQueue } from '../functions/adapters/local/sqlite-event-queue.js';
 import type { Clock, Log } from '../functions/core/ports.js';
 import type { NotifyRecordOutcome } from '../functions/notify/app.js';
-import { sqsEvent } from './sqs-event.js';
+import type { LocalQueueConsumer } from './queue-consumer.js';
 
 /** One PutEvents entry as the API takes it. */
 export const PutEventsEntrySchema = z.object({
@@ -33,42 +31,21 @@ export interface PutEventsResult {
   Entries: PutEventsResultEntry[];
 }
 
-export interface DeliveryAttempt {
-  ok: boolean;
-  result?: unknown;
-  error?: string;
+/** What became of an envelope handed to the queue: its message, and notify's first answer if it came in time. */
+export interface QueuedDelivery {
+  messageId: string;
+  /** Undefined when notify had not finished an attempt within the wait (the event is still queued). */
+  outcome?: NotifyRecordOutcome;
 }
 
-/**
- * The notify function as the event source mapping invokes it: a batch of SQS records in, the
- * records that are not done out (`batchItemFailures`). A rejection fails the whole batch, as a
- * Lambda error does.
- */
-export type EventTarget = (event: SQSEvent) => Promise<SQSBatchResponse>;
-
 export interface LocalEventBusOptions {
-  target: EventTarget;
+  /** The durable queue in front of notify (the SQS queue every rule targets in AWS). */
+  queue: SqliteEventQueue;
+  /** Notify's event source mapping on that queue: woken by each send, and asked for outcomes. */
+  consumer: LocalQueueConsumer;
   clock: Clock;
   log: Log;
   region?: string;
-  /**
-   * Deliveries of one event before the bus gives up on it (SQS's maxReceiveCount): the retry
-   * policy's by default; 1 turns automatic retries off.
-   */
-  maxAttempts?: number;
-}
-
-/** An event on the bus's queue: the message body and id stay the same on every delivery. */
-interface QueuedMessage {
-  body: string;
-  messageId: string;
-  eventId: unknown;
-}
-
-/** A message while the target has it: what notify said about it, and when to try it again. */
-interface InFlight {
-  retryAfterSeconds?: number;
-  outcome?: NotifyRecordOutcome;
 }
 
 const MAX_ENTRY_BYTES = 256 * 1024;
@@ -80,41 +57,17 @@ const eventTime = (date: Date) => `${date.toISOString().slice(0, 19)}Z`;
 /**
  * The embedded runtime's event bus: PutEvents entries become EventBridge envelopes, matched
  * against the same per-condition patterns the CDK rules use (plus the catch-all for unknown
- * detail-types of the appliance source), and delivered to the notify handler as SQS records,
- * with retries on the schedule notify sets (as the SQS queue in AWS does).
+ * detail-types of the appliance source), and sent to the durable queue in front of notify, as
+ * every rule in AWS targets the notify queue. PutEvents answers once the entries are committed
+ * to the queue (milliseconds), never after sending: the consumer delivers them, and retries.
  */
 export class LocalEventBus {
-  private readonly maxAttempts: number;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly inFlight = new Map<string, InFlight>();
-  private readonly receipts = new Map<string, InFlight>();
+  constructor(private readonly options: LocalEventBusOptions) {}
 
-  /**
-   * The queue in front of notify, as notify sees it: `retryLater` sets when the bus delivers the
-   * message again (the visibility timeout SQS would change).
-   */
-  readonly queue: EventQueue = {
-    retryLater: async (receiptHandle, delaySeconds) => {
-      const message = this.receipts.get(receiptHandle);
-      if (!message) throw new Error(`unknown or expired receipt handle ${receiptHandle}`);
-      message.retryAfterSeconds = delaySeconds;
-    },
-  };
-
-  /** Pass to the notify handler (`onRecord`): each record's outcome, to answer HTTP callers with. */
-  readonly onRecord = (messageId: string, outcome: NotifyRecordOutcome): void => {
-    const message = this.inFlight.get(messageId);
-    if (message) message.outcome = outcome;
-  };
-
-  constructor(private readonly options: LocalEventBusOptions) {
-    this.maxAttempts = options.maxAttempts ?? RETRY_POLICY.maxAttempts;
-  }
-
-  /** Answers like PutEvents; accepted entries are delivered before it resolves. */
+  /** Answers like PutEvents once the accepted entries are on disk in the queue. */
   async putEvents(entries: unknown[]): Promise<PutEventsResult> {
     const results: PutEventsResultEntry[] = [];
-    const accepted: EventBridgeEnvelope[] = [];
+    const accepted: { index: number; body: string }[] = [];
     for (const raw of entries) {
       const entry = PutEventsEntrySchema.safeParse(raw);
       if (!entry.success) {
@@ -162,10 +115,43 @@ export class LocalEventBus {
         resources: Resources ?? [],
         detail,
       };
+      const rule = this.ruleFor(envelope);
+      if (!rule) {
+        // EventBridge accepts an event no rule matches, and drops it.
+        this.options.log.warn('No rule matches the event; it is dropped as EventBridge would drop it', {
+          eventId: envelope.id,
+          source: envelope.source,
+        });
+        results.push({ EventId: envelope.id });
+        continue;
+      }
+      const body = JSON.stringify(envelope);
+      if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
+        results.push({
+          ErrorCode: 'InvalidArgument',
+          ErrorMessage: `The event exceeds the notify queue's ${MAX_MESSAGE_BYTES / 1024} KiB message limit`,
+        });
+        continue;
+      }
       results.push({ EventId: envelope.id });
-      accepted.push(envelope);
+      accepted.push({ index: results.length - 1, body });
     }
-    for (const envelope of accepted) await this.route(envelope);
+    if (accepted.length > 0) {
+      try {
+        await this.options.queue.send(accepted.map((entry) => entry.body));
+        this.options.consumer.wake();
+      } catch (error) {
+        // Nothing of this call is queued (one transaction): say so for each entry, as PutEvents
+        // does for an internal failure, so that the client sends them again.
+        this.options.log.error('Could not queue the events', error as Error);
+        for (const { index } of accepted) {
+          results[index] = {
+            ErrorCode: 'InternalFailure',
+            ErrorMessage: `The event could not be queued: ${(error as Error).message}`,
+          };
+        }
+      }
+    }
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
   }
 
@@ -176,77 +162,21 @@ export class LocalEventBus {
     return envelope.source === EVENT_SOURCE ? 'unknown-detail-type' : undefined;
   }
 
-  private async route(envelope: EventBridgeEnvelope): Promise<void> {
-    const rule = this.ruleFor(envelope);
-    if (!rule) {
-      this.options.log.warn('No rule matches the event; it is dropped as EventBridge would drop it', {
-        eventId: envelope.id,
-        source: envelope.source,
-      });
-      return;
-    }
-    await this.deliver(envelope);
-  }
-
   /**
-   * Delivers one envelope to the target as a one-record SQS batch. With `retry` (the default, as
-   * the queue does) a record that is not done is delivered again after the delay notify asked
-   * for (`queue.retryLater`; the retry policy's when it asked for none), until `maxAttempts`
-   * deliveries; then it is given up: the record stays `failed` and can be replayed.
+   * Queues envelopes as they are (no rule matching: notify validates them, and records a bad one)
+   * and waits up to `waitMs` for notify's first answer on each. An event still on the queue then
+   * stays there: it is delivered and retried as any other.
    */
-  deliver(envelope: EventBridgeEnvelope, options: { retry?: boolean } = {}): Promise<DeliveryAttempt> {
-    const queued = { body: JSON.stringify(envelope), messageId: randomUUID(), eventId: envelope.id };
-    return this.attempt(queued, 1, options.retry !== false);
-  }
-
-  private async attempt(
-    queued: QueuedMessage,
-    receiveCount: number,
-    retry: boolean,
-  ): Promise<DeliveryAttempt> {
-    const { body, messageId } = queued;
-    const receiptHandle = randomUUID();
-    const message: InFlight = {};
-    this.inFlight.set(messageId, message);
-    this.receipts.set(receiptHandle, message);
-    let error: string;
-    try {
-      const response = await this.options.target(
-        sqsEvent({ messageId, receiptHandle, body, receiveCount, sentAt: this.options.clock() }),
-      );
-      const failed = response.batchItemFailures.some((item) => item.itemIdentifier === messageId);
-      if (!failed) return { ok: true, result: message.outcome?.ok ? message.outcome.result : undefined };
-      error =
-        message.outcome && !message.outcome.ok
-          ? message.outcome.error.message
-          : 'the notify function reported the event as not done';
-    } catch (thrown) {
-      error = thrown instanceof Error ? thrown.message : String(thrown);
-    } finally {
-      this.inFlight.delete(messageId);
-      this.receipts.delete(receiptHandle);
-    }
-
-    if (!retry) return { ok: false, error };
-    if (receiveCount >= this.maxAttempts) {
-      this.options.log.warn(
-        'Event delivery failed; no further automatic retry (replay it once the cause is fixed)',
-        { eventId: queued.eventId, attempts: receiveCount },
-      );
-      return { ok: false, error };
-    }
-    const delaySeconds = message.retryAfterSeconds ?? retryDelaySeconds(receiveCount);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void this.attempt(queued, receiveCount + 1, true);
-    }, delaySeconds * 1000);
-    timer.unref();
-    this.timers.add(timer);
-    return { ok: false, error };
-  }
-
-  close(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+  async deliver(envelopes: unknown[], waitMs: number): Promise<QueuedDelivery[]> {
+    if (envelopes.length === 0) return [];
+    const messageIds = await this.options.queue.send(envelopes.map((envelope) => JSON.stringify(envelope)));
+    const outcomes = messageIds.map((messageId) => this.options.consumer.outcomeOf(messageId, waitMs));
+    this.options.consumer.wake();
+    return Promise.all(
+      messageIds.map(async (messageId, index) => {
+        const outcome = await outcomes[index];
+        return outcome ? { messageId, outcome } : { messageId };
+      }),
+    );
   }
 }

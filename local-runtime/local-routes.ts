@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { EventBridgeEnvelope } from '../events/envelope.js';
+import { MAX_MESSAGE_BYTES } from '../functions/adapters/local/sqlite-event-queue.js';
 import type { DailyNoticeRun } from '../functions/core/daily-notice/daily-notice-service.js';
+import { SEND_DEADLINE_MS } from '../functions/core/mail/deadlines.js';
 import type { ListFailedOptions } from '../functions/core/notify/delivery-ledger.js';
 import { ValidationError } from '../functions/kernel/field-issues.js';
 import { HttpError, jsonResponse, readJsonBody } from '../functions/shared/http.js';
@@ -11,6 +12,12 @@ import { type LocalEventBus, PutEventsRequestSchema } from './event-bus.js';
 export interface FailedEventSource {
   listFailed(options?: ListFailedOptions): Promise<{ eventId: string; envelope?: unknown }[]>;
 }
+
+/**
+ * How long `/events/envelope` and a replay wait for notify's first answer: one send's deadline and
+ * some. A longer wait (a backlog in front of the event) answers "queued".
+ */
+export const DELIVERY_WAIT_MS = SEND_DEADLINE_MS + 10_000;
 
 export interface LocalRoutesDeps {
   bus: LocalEventBus;
@@ -46,36 +53,58 @@ export function localRoutes({ bus, runDailyNotice, failed }: LocalRoutesDeps): R
       return jsonResponse(200, await bus.putEvents(parsed.data.Entries));
     },
     deliverEnvelope: async (event) => {
-      // Delivered as received: the notify function validates it (and records a bad one).
-      const envelope = jsonObject(event) as EventBridgeEnvelope;
-      const delivery = await bus.deliver(envelope);
-      if (!delivery.ok) {
+      // Queued as received: the notify function validates it (and records a bad one).
+      const envelope = jsonObject(event);
+      const bytes = Buffer.byteLength(JSON.stringify(envelope));
+      if (bytes > MAX_MESSAGE_BYTES) {
+        throw new HttpError(
+          413,
+          `The envelope is ${bytes} bytes; the event queue takes at most ${MAX_MESSAGE_BYTES} (256 KiB, as SQS and PutEvents do)`,
+        );
+      }
+      const [delivery] = await bus.deliver([envelope], DELIVERY_WAIT_MS);
+      if (!delivery?.outcome) {
+        return jsonResponse(202, {
+          messageId: delivery?.messageId,
+          status: `queued; notify had not finished its first attempt within ${DELIVERY_WAIT_MS / 1000} s: see the delivery log`,
+        });
+      }
+      if (!delivery.outcome.ok) {
         return jsonResponse(503, {
-          error: delivery.error,
+          error: delivery.outcome.error.message,
           retry: 'scheduled; the failure is in the delivery log',
         });
       }
-      return jsonResponse(200, delivery.result);
+      return jsonResponse(200, delivery.outcome.result);
     },
     runDailyNotice: async () => jsonResponse(200, await runDailyNotice()),
     replayFailed: async (event) => {
       const clusterId = event.queryStringParameters?.clusterId;
-      const records = await failed.listFailed(clusterId ? { clusterId } : {});
-      const replayed = [];
-      for (const record of records) {
-        if (record.envelope === undefined) continue;
-        const delivery = await bus.deliver(record.envelope as EventBridgeEnvelope, { retry: false });
+      const records = (await failed.listFailed(clusterId ? { clusterId } : {})).filter(
+        (record) => record.envelope !== undefined,
+      );
+      // Back on the queue with their own ids: an event that got through meanwhile is a duplicate,
+      // and one that fails for a while again is retried as any other.
+      const deliveries = await bus.deliver(
+        records.map((record) => record.envelope),
+        DELIVERY_WAIT_MS,
+      );
+      const replayed = records.map((record, index) => {
+        const delivery = deliveries[index];
+        const outcome = delivery?.outcome;
+        if (!outcome) {
+          return { eventId: record.eventId, ok: false, error: 'still queued: see the delivery log' };
+        }
+        if (!outcome.ok) return { eventId: record.eventId, ok: false, error: outcome.error.message };
         // Replayed means delivered: an event that failed again (for good) is still failing.
-        const outcome = (delivery.result as { outcome?: string; reason?: string } | undefined)?.outcome;
-        const ok = delivery.ok && outcome !== 'failed';
-        replayed.push({
+        const ok = outcome.result.outcome !== 'failed';
+        return {
           eventId: record.eventId,
           ok,
-          result: delivery.result,
-          error:
-            delivery.error ?? (ok ? undefined : (delivery.result as { reason?: string } | undefined)?.reason),
-        });
-      }
+          result: outcome.result,
+          ...(ok ? {} : { error: outcome.result.reason }),
+        };
+      });
       return jsonResponse(200, { replayed });
     },
   });

@@ -3,7 +3,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { DataDirectoryLock } from '../functions/adapters/local/data-directory-lock.js';
 import { type LocalAdapterOptions, localAdapters } from '../functions/adapters/local/local-adapters.js';
+import { SqliteEventQueue } from '../functions/adapters/local/sqlite-event-queue.js';
 import { createAdminApiHandler } from '../functions/admin-api/app.js';
 import { buildServices } from '../functions/composition.js';
 import { redirectUriFor } from '../functions/core/oauth/oauth-flow.js';
@@ -17,6 +19,7 @@ import { localContext, toApiGatewayEvent, writeApiGatewayResult } from './api-ga
 import { LocalDailySchedule } from './daily-schedule.js';
 import { LocalEventBus } from './event-bus.js';
 import { localRoutes } from './local-routes.js';
+import { LocalQueueConsumer } from './queue-consumer.js';
 
 export interface LocalRuntimeOptions extends LocalAdapterOptions {
   port?: number;
@@ -30,10 +33,12 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
   /** Delays between automatic retries of a failed daily notice (EventBridge Scheduler's retry policy). */
   retryDelaysMs?: number[];
   /**
-   * Deliveries of one event before the bus gives up on it (SQS's maxReceiveCount): the retry
+   * Receives of one event before the queue dead-letters it (SQS's maxReceiveCount): the retry
    * policy's by default; 1 turns automatic retries off. The delays are those notify asks for.
    */
   eventDeliveryAttempts?: number;
+  /** Notify invocations at once on the event queue (the event source mapping's maximum concurrency). */
+  eventConsumers?: number;
   /** `EVENT_LEASE_SECONDS`, with the notify function's default. */
   eventLeaseSeconds?: number;
 }
@@ -52,12 +57,25 @@ export interface LocalRuntime {
   nextDailyNotice: Date | undefined;
   /** The embedded event bus (tests deliver through it like `POST /events`). */
   bus: LocalEventBus;
+  /** The durable queue in front of notify. */
+  queue: SqliteEventQueue;
+  /** Notify's consumer of that queue (`idle()` waits until everything queued was handled). */
+  consumer: LocalQueueConsumer;
   /** One line: where `transport: "ses"` mail goes. */
   sesDestination: string;
   close(): Promise<void>;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The queue's visibility timeout here: twice the notify lease, so that an invocation that is
+ * still working is never overlapped by a redelivery (AWS: six times the function timeout). After
+ * a crash it does not matter: the next start makes the abandoned messages visible at once.
+ */
+export function localVisibilityTimeoutSeconds(leaseSeconds: number): number {
+  return 2 * leaseSeconds;
+}
 
 async function loadOrCreateAdminToken(
   dataDir: string,
@@ -84,8 +102,18 @@ async function loadOrCreateAdminToken(
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const { token: adminToken, generated } = await loadOrCreateAdminToken(dataDir, options.adminToken);
-  const adapters = await localAdapters({ ...options, dataDir });
+  // One runtime per data directory: whoever holds it may take over what a crashed one left.
+  const lock = await DataDirectoryLock.acquire(dataDir);
+  let adapters: Awaited<ReturnType<typeof localAdapters>>;
+  let adminToken: string;
+  let generated: boolean;
+  try {
+    ({ token: adminToken, generated } = await loadOrCreateAdminToken(dataDir, options.adminToken));
+    adapters = await localAdapters({ ...options, dataDir });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const { log, clock } = adapters;
   let adminApi: ReturnType<typeof createAdminApiHandler> | undefined;
 
@@ -137,21 +165,44 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       PUBLIC_BASE_URL: publicBaseUrl,
     }),
   );
-  // The bus is notify's queue: it hands each event over as an SQS record, and notify tells it
-  // when to deliver a record that is not done again.
-  const bus: LocalEventBus = new LocalEventBus({
-    target: (event) => notify(event, localContext('notify')),
+  // Every rule targets one durable queue; notify consumes it in batches, as the event source
+  // mapping does in AWS, and tells it when to deliver a record that is not done again.
+  const queue = new SqliteEventQueue({
+    database: adapters.database,
     clock,
+    ...(options.eventDeliveryAttempts !== undefined
+      ? { maxReceiveCount: options.eventDeliveryAttempts }
+      : {}),
+  });
+  const leaseSeconds = EventLeaseEnvShape.EVENT_LEASE_SECONDS.parse(options.eventLeaseSeconds);
+  const consumer: LocalQueueConsumer = new LocalQueueConsumer({
+    queue,
+    target: (event) => notify(event, localContext('notify')),
     log,
-    ...(options.awsRegion ? { region: options.awsRegion } : {}),
-    ...(options.eventDeliveryAttempts !== undefined ? { maxAttempts: options.eventDeliveryAttempts } : {}),
+    visibilityTimeoutSeconds: localVisibilityTimeoutSeconds(leaseSeconds),
+    ...(options.eventConsumers !== undefined ? { concurrency: options.eventConsumers } : {}),
   });
   const notify = createNotifyHandler({
     service: services.notify,
     log,
-    queue: bus.queue,
-    onRecord: bus.onRecord,
+    queue,
+    onRecord: consumer.onRecord,
   });
+  const bus = new LocalEventBus({
+    queue,
+    consumer,
+    clock,
+    log,
+    ...(options.awsRegion ? { region: options.awsRegion } : {}),
+  });
+  // What a crashed predecessor was processing comes back at once instead of after its visibility.
+  const recovered = await queue.recoverAbandoned();
+  if (recovered > 0) {
+    log.warn('Events a previous run was processing when it stopped are delivered again', {
+      events: recovered,
+    });
+  }
+  consumer.start();
   const dailyNotice = createDailyNoticeHandler({ service: services.dailyNotice, log });
   const schedule = new LocalDailySchedule({
     time: options.dailyNoticeTime ?? '08:00',
@@ -186,15 +237,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     outboxDir: adapters.outboxDir,
     nextDailyNotice: schedule.next,
     bus,
+    queue,
+    consumer,
     sesDestination: adapters.sesDestination,
     close: async () => {
       schedule.stop();
-      bus.close();
       await new Promise<void>((done) => {
         server.close(() => done());
         server.closeAllConnections();
       });
-      await adapters.close();
+      try {
+        await consumer.stop();
+        await adapters.close();
+      } finally {
+        lock.release();
+      }
     },
   };
 }

@@ -111,6 +111,8 @@ describe('every condition through PutEvents to a real relay', () => {
     });
 
     expect(put.body).toMatchObject({ FailedEntryCount: 0, Entries: [{ EventId: expect.any(String) }] });
+    // PutEvents answers once the entries are queued; notify delivers them right after.
+    await runtime.consumer.idle();
     const messages = byCondition(relay.messages, id);
     expect(messages).toHaveLength(1);
     const [message] = messages;
@@ -177,8 +179,8 @@ describe('bad events are rejected with a reason, never emailed, never thrown', (
       /detail\.primaryVersion/,
     ],
     [
-      'a 300 KB detail',
-      () => eventFor('self-check-failed', 'bad', { padding: 'x'.repeat(300 * 1024) }),
+      'a 100 KB detail',
+      () => eventFor('self-check-failed', 'bad', { padding: 'x'.repeat(100 * 1024) }),
       /KiB serialized; the limit is 64 KiB/,
     ],
     [
@@ -214,6 +216,7 @@ describe('bad events are rejected with a reason, never emailed, never thrown', (
       ],
     });
     const eventId = (put.body.Entries as { EventId: string }[])[0]?.EventId;
+    await runtime.consumer.idle();
 
     const log = await api('GET', '/clusters/bad/deliveries?outcome=rejected&limit=500');
 

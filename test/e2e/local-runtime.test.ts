@@ -2,6 +2,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { EVENT_SOURCE } from '../../events/catalog.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
 import { type SmtpTestServer, startSmtpTestServer } from '../support/smtp-test-server.js';
@@ -128,5 +129,52 @@ describe('embedded runtime', () => {
     expect(result.status).toBe(200);
     expect(result.body).toMatchObject({ ok: false, stage: 'auth', code: 535 });
     expect(result.body.transcript.join('\n')).not.toContain('not-the-password');
+  });
+});
+
+describe('the data directory and the event queue', () => {
+  it('refuses a second runtime on a data directory that is in use, and names the holder', async () => {
+    await expect(startLocalRuntime({ port: 0, dataDir })).rejects.toThrow(
+      new RegExp(`data directory .* is in use by another appliance-notifier \\(pid ${process.pid} `),
+    );
+    // The first one still works.
+    expect((await api('GET', '/clusters/default/email-config')).status).toBe(200);
+  });
+
+  it('keeps queued events across a restart and delivers them after it', async () => {
+    // Prepare: a runtime whose consumer does not run (no invocations), so the events stay queued.
+    await runtime.close();
+    runtime = await startLocalRuntime({ port: 0, dataDir, eventConsumers: 1 });
+    await runtime.consumer.stop();
+    const put = await api('POST', '/events', {
+      Entries: [
+        {
+          Source: EVENT_SOURCE,
+          DetailType: 'Failover Backup Promoted',
+          Detail: JSON.stringify({ clusterId: 'default' }),
+        },
+      ],
+    });
+    const queuedBefore = await runtime.queue.depth();
+
+    // Act
+    await runtime.close();
+    runtime = await startLocalRuntime({ port: 0, dataDir });
+    await runtime.consumer.idle();
+
+    // Assess: the event was handled after the restart (a detail this thin is rejected, with a reason).
+    const eventId = put.body.Entries[0].EventId;
+    const log = await api('GET', '/clusters/default/deliveries?limit=500');
+    expect(put.body.FailedEntryCount).toBe(0);
+    expect(queuedBefore.visible).toBe(1);
+    expect(log.body.items).toContainEqual(expect.objectContaining({ eventId, outcome: 'rejected' }));
+    expect(await runtime.queue.depth()).toEqual({ visible: 0, inFlight: 0, deadLetters: 0 });
+  });
+
+  it('answers 413 naming the limit for an envelope larger than the event queue takes', async () => {
+    const response = await api('POST', '/events/envelope', { id: 'big', padding: 'x'.repeat(300 * 1024) });
+
+    expect(response.status).toBe(413);
+    expect(response.body.error).toMatch(/the event queue takes at most 262144/);
   });
 });

@@ -82,6 +82,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'queue messages say whether their invisibility is a scheduled retry',
+    up(connection) {
+      // 1 once a receiver scheduled the message's next attempt (a retry later), 0 while it is
+      // being processed: after a crash, the runtime that holds the data directory makes the
+      // messages its dead predecessor was processing visible at once, and leaves retries be.
+      connection.exec(`
+        ALTER TABLE queue_message ADD COLUMN retry_scheduled INTEGER NOT NULL DEFAULT 0
+          CHECK (retry_scheduled IN (0, 1));
+      `);
+    },
+  },
 ];
 
 export interface SqliteDatabaseOptions {

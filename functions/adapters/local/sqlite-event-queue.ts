@@ -82,14 +82,18 @@ export class SqliteEventQueue implements EventQueue {
       ),
       markReceived: connection.prepare<[string, number, number, number]>(
         `UPDATE queue_message
-         SET receipt_handle = ?, visible_at = ?, receive_count = receive_count + 1,
+         SET receipt_handle = ?, visible_at = ?, receive_count = receive_count + 1, retry_scheduled = 0,
              first_received_at = coalesce(first_received_at, ?)
          WHERE seq = ?`,
       ),
       deleteByHandle: connection.prepare<[string]>('DELETE FROM queue_message WHERE receipt_handle = ?'),
       deleteBySeq: connection.prepare<[number]>('DELETE FROM queue_message WHERE seq = ?'),
-      setVisibleAt: connection.prepare<[number, string]>(
-        'UPDATE queue_message SET visible_at = ? WHERE receipt_handle = ?',
+      setVisibleAt: connection.prepare<[number, number, string]>(
+        'UPDATE queue_message SET visible_at = ?, retry_scheduled = ? WHERE receipt_handle = ?',
+      ),
+      recoverAbandoned: connection.prepare<[number, number]>(
+        `UPDATE queue_message SET visible_at = ?
+         WHERE receipt_handle IS NOT NULL AND retry_scheduled = 0 AND visible_at > ?`,
       ),
       insertDead: connection.prepare<[string, string, number, number, number, string]>(
         `INSERT INTO queue_dead_letter (message_id, body, sent_at, receive_count, dead_lettered_at, reason)
@@ -198,9 +202,12 @@ export class SqliteEventQueue implements EventQueue {
     return this.statements.deleteByHandle.run(receiptHandle).changes > 0;
   }
 
-  /** The next attempt of a temporarily failed event: `changeVisibility` by the retry policy's delay. */
+  /**
+   * The next attempt of a temporarily failed event, `delaySeconds` from now: `changeVisibility`,
+   * marked as a scheduled retry so that a restart after a crash leaves it be.
+   */
   async retryLater(receiptHandle: string, delaySeconds: number): Promise<void> {
-    await this.changeVisibility(receiptHandle, delaySeconds);
+    this.setVisibility(receiptHandle, delaySeconds, true);
   }
 
   /**
@@ -208,8 +215,23 @@ export class SqliteEventQueue implements EventQueue {
    * ChangeMessageVisibility). A stale handle does nothing: false.
    */
   async changeVisibility(receiptHandle: string, seconds: number): Promise<boolean> {
+    return this.setVisibility(receiptHandle, seconds, false);
+  }
+
+  private setVisibility(receiptHandle: string, seconds: number, retry: boolean): boolean {
     const visibleAt = this.now() + checkedSeconds(seconds);
-    return this.statements.setVisibleAt.run(visibleAt, receiptHandle).changes > 0;
+    return this.statements.setVisibleAt.run(visibleAt, retry ? 1 : 0, receiptHandle).changes > 0;
+  }
+
+  /**
+   * After a crash: the messages that were being processed (received, neither deleted nor
+   * scheduled for a retry) become visible now instead of when their visibility ends. Only for
+   * the one process that holds the data directory (`DataDirectoryLock`): a live receiver's
+   * messages would be delivered twice at once. Returns how many.
+   */
+  async recoverAbandoned(): Promise<number> {
+    const now = this.now();
+    return this.statements.recoverAbandoned.run(now, now).changes;
   }
 
   /** The dead letters, in the order they died. */
