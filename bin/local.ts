@@ -19,6 +19,7 @@ const runtime = await startLocalRuntime({
   awsRegion: env.AWS_REGION,
   dailyNoticeTime: env.DAILY_NOTICE_TIME,
   eventLeaseSeconds: env.EVENT_LEASE_SECONDS,
+  eventConsumers: env.EVENT_CONSUMERS,
   ...(env.PUBLIC_BASE_URL ? { publicBaseUrl: env.PUBLIC_BASE_URL } : {}),
   log: createLogger({ logLevel: env.LOG_LEVEL }),
 }).catch((error: unknown) => {

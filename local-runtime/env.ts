@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EventLeaseEnvShape } from '../functions/shared/service-env.js';
+import { LOCAL_CONSUMER_DEFAULTS } from './queue-consumer.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -28,6 +29,8 @@ export const LocalEnvSchema = z.object({
     .regex(/^(([01]\d|2[0-3]):[0-5]\d|off)$/, 'must be HH:MM (UTC) or "off"')
     .default('08:00'),
   ...EventLeaseEnvShape,
+  /** Notify invocations at once on the event queue (AWS: the event source mapping's maximum concurrency). */
+  EVENT_CONSUMERS: z.coerce.number().int().min(1).max(32).default(LOCAL_CONSUMER_DEFAULTS.concurrency),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
 export type LocalEnv = z.output<typeof LocalEnvSchema>;
