@@ -9,6 +9,12 @@ export interface DailyScheduleOptions {
   retryDelaysMs?: number[];
   log: Log;
   now?: () => Date;
+  /**
+   * When started after today's time: run once now. The daily-notice function sends each cluster
+   * one notice per day, so this sends only what today's run (or its retries, which do not
+   * survive a restart) did not: a notice is late rather than skipped.
+   */
+  catchUp?: boolean;
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [60_000, 5 * 60_000, 15 * 60_000];
@@ -27,7 +33,13 @@ export class LocalDailySchedule {
     if (options.time === 'off') return;
     const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(options.time);
     if (!match) throw new Error(`DAILY_NOTICE_TIME must be HH:MM (UTC) or "off", not "${options.time}"`);
-    this.schedule(Number(match[1]), Number(match[2]));
+    const [hour, minute] = [Number(match[1]), Number(match[2])];
+    if (options.catchUp) {
+      const now = options.now?.() ?? new Date();
+      const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), hour, minute);
+      if (now.getTime() > today) this.attempt(0);
+    }
+    this.schedule(hour, minute);
   }
 
   private schedule(hour: number, minute: number): void {

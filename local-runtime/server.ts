@@ -207,6 +207,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const schedule = new LocalDailySchedule({
     time: options.dailyNoticeTime ?? '08:00',
     run: () => dailyNotice({}, localContext('daily-notice')),
+    // Today's notice if this start comes after its time (and it did not go out, or not to all).
+    catchUp: true,
+    now: clock,
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
     log,
   });

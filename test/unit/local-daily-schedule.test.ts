@@ -48,4 +48,24 @@ describe('the embedded runtime daily schedule', () => {
     expect(firstDay).toBe(2);
     expect(run).toHaveBeenCalledTimes(4);
   });
+
+  it('catches up on today\'s run when started after its time, and not when started before it', async () => {
+    const run = jest.fn<() => Promise<unknown>>().mockResolvedValue({ results: [] });
+    const late = new LocalDailySchedule({
+      time: '07:30',
+      run,
+      log: quiet,
+      catchUp: true,
+      now: () => new Date(),
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    const afterLateStart = run.mock.calls.length;
+    late.stop();
+    schedule = new LocalDailySchedule({ time: '08:00', run, log: quiet, catchUp: true, now: () => new Date() });
+    await jest.advanceTimersByTimeAsync(0);
+
+    expect(afterLateStart).toBe(1);
+    expect(run).toHaveBeenCalledTimes(1);
+    expect(schedule.next?.toISOString()).toBe('2026-11-28T08:00:00.000Z');
+  });
 });
