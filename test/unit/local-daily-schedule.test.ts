@@ -49,7 +49,7 @@ describe('the embedded runtime daily schedule', () => {
     expect(run).toHaveBeenCalledTimes(4);
   });
 
-  it('catches up on today\'s run when started after its time, and not when started before it', async () => {
+  it("catches up on today's run when started after its time, and not when started before it", async () => {
     const run = jest.fn<() => Promise<unknown>>().mockResolvedValue({ results: [] });
     const late = new LocalDailySchedule({
       time: '07:30',
@@ -61,7 +61,13 @@ describe('the embedded runtime daily schedule', () => {
     await jest.advanceTimersByTimeAsync(0);
     const afterLateStart = run.mock.calls.length;
     late.stop();
-    schedule = new LocalDailySchedule({ time: '08:00', run, log: quiet, catchUp: true, now: () => new Date() });
+    schedule = new LocalDailySchedule({
+      time: '08:00',
+      run,
+      log: quiet,
+      catchUp: true,
+      now: () => new Date(),
+    });
     await jest.advanceTimersByTimeAsync(0);
 
     expect(afterLateStart).toBe(1);
