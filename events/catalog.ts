@@ -72,6 +72,27 @@ export interface ConditionDefinition<S extends z.ZodType = z.ZodType, Id extends
   facts(detail: z.output<S>, language: Language): Fact[];
   /** What to check next, in order. */
   readonly checks: Localized<readonly string[]>;
+  /** The primary this condition is about, for conditions that name one (inhibition `same-primary`). */
+  primaryOf?(detail: z.output<S>): string;
+  /**
+   * Conditions this one makes redundant in the same cluster: an event of them is recorded
+   * `inhibited` with this event's id, and listed under "also reported" rather than alerted on its
+   * own. Each pair says why, from the seed's descriptions.
+   */
+  readonly supersedes?: readonly Supersession[];
+}
+
+/**
+ * Which events of the superseded condition an event inhibits: those about the same primary (both
+ * conditions have `primaryOf`), or reported by the same appliance.
+ */
+export type InhibitionScope = 'same-primary' | 'same-appliance';
+
+export interface Supersession {
+  readonly condition: ConditionId;
+  readonly scope: InhibitionScope;
+  /** Why the superseded event adds nothing an admin must act on once this one is known. */
+  readonly why: string;
 }
 
 /** Keeps each schema's own type for `facts` (and the id as a literal) while checking the shape. */
@@ -240,6 +261,14 @@ export const CATALOG = {
         'Tragen Sie unter Verwaltung > Failover nur Test-IP-Adressen stabiler Hosts ein, die immer antworten, z. B. das Standard-Gateway.',
       ],
     },
+    primaryOf: (d) => d.primaryHostname,
+    supersedes: [
+      {
+        condition: 'test-ips-unreachable',
+        scope: 'same-appliance',
+        why: 'Reaching neither the primary nor any test IP includes reaching no test IP: the same backup reports the wider failure.',
+      },
+    ],
   }),
 
   'test-ips-unreachable': defineCondition({
@@ -370,6 +399,7 @@ export const CATALOG = {
         'Prüfen Sie Firewalls und Routen zwischen dem Sicherungsknoten und dieser Adresse.',
       ],
     },
+    primaryOf: (d) => d.primaryHostname,
   }),
 
   'primary-check-failed': defineCondition({
@@ -418,6 +448,7 @@ export const CATALOG = {
         'Ist der primäre Knoten ausgefallen, entscheiden Sie, ob Sie den Sicherungsknoten unter Verwaltung > Failover von Hand hochstufen: der automatische Failover ist deaktiviert.',
       ],
     },
+    primaryOf: (d) => d.primaryHostname,
   }),
 
   'promotion-pending': defineCondition({
@@ -462,6 +493,7 @@ export const CATALOG = {
         'Ist der primäre Knoten ausgefallen, lassen Sie die Übernahme zu und stellen Sie danach sicher, dass Clients den neuen primären Knoten erreichen (geteilte IP-Adresse, DNS).',
       ],
     },
+    primaryOf: (d) => d.primaryHostname,
   }),
 
   'backup-promoted': defineCondition({
@@ -503,6 +535,24 @@ export const CATALOG = {
         'Wenn der bisherige primäre Knoten zurückkommt, stellen Sie sicher, dass er als Sicherungsknoten beitritt und nicht ebenfalls als primärer Knoten arbeitet (Verwaltung > Failover auf beiden prüfen).',
       ],
     },
+    primaryOf: (d) => d.previousPrimaryHostname,
+    supersedes: [
+      {
+        condition: 'promotion-pending',
+        scope: 'same-primary',
+        why: 'The promotion the countdown announced has happened: the backup is the primary now.',
+      },
+      {
+        condition: 'primary-check-failed',
+        scope: 'same-primary',
+        why: 'A backup that could not check the primary reports the silence that made another backup take over from that primary.',
+      },
+      {
+        condition: 'primary-and-test-ips-unreachable',
+        scope: 'same-primary',
+        why: "A backup that reached neither that primary nor its test IPs did not promote itself (the test IPs prevent it); the primary's silence is the incident, and that backup's own network is listed under also reported.",
+      },
+    ],
   }),
 
   'data-sync-stale': defineCondition({
@@ -603,6 +653,8 @@ export interface ConditionSummary {
   title: Localized<string>;
   description: Localized<string>;
   checks: Localized<string[]>;
+  /** The conditions this one inhibits in the same cluster, and why. */
+  supersedes: { condition: ConditionId; scope: InhibitionScope; why: string }[];
 }
 
 /** `GET /conditions`: plain JSON, no schemas or functions. */
@@ -615,5 +667,53 @@ export function conditionsSummary(): ConditionSummary[] {
     title: { ...c.title },
     description: { ...c.description },
     checks: { en: [...c.checks.en], de: [...c.checks.de] },
+    supersedes: (c.supersedes ?? []).map((s) => ({ ...s })),
   }));
+}
+
+/** The node an event is about for an inhibition scope, or undefined when it names none. */
+function inhibitionSubject(
+  id: ConditionId,
+  detail: ConditionDetail,
+  scope: InhibitionScope,
+): string | undefined {
+  if (scope === 'same-appliance') return detail.appliance.hostname.toLowerCase();
+  const definition = CATALOG[id] as ConditionDefinition;
+  return definition.primaryOf?.(detail)?.toLowerCase();
+}
+
+/** One condition and node an event stands for, in the form inhibition matches on. */
+export function inhibitionKey(condition: ConditionId, scope: InhibitionScope, subject: string): string {
+  return `${condition}#${scope}#${subject}`;
+}
+
+/** The keys under which an event of `id` can be inhibited by an earlier or grouped superseder. */
+export function inhibitableKeys(id: ConditionId, detail: ConditionDetail): string[] {
+  const keys = (SUPERSEDED_BY.get(id) ?? []).flatMap(({ scope }) => {
+    const subject = inhibitionSubject(id, detail, scope);
+    return subject ? [inhibitionKey(id, scope, subject)] : [];
+  });
+  return [...new Set(keys)];
+}
+
+/** The keys an event of `id` inhibits: each superseded condition about the same node. */
+export function inhibitedKeys(id: ConditionId, detail: ConditionDetail): string[] {
+  const definition = CATALOG[id] as ConditionDefinition;
+  return (definition.supersedes ?? []).flatMap(({ condition, scope }) => {
+    const subject = inhibitionSubject(id, detail, scope);
+    return subject ? [inhibitionKey(condition, scope, subject)] : [];
+  });
+}
+
+/** Which superseders can inhibit each condition, by scope (derived from `supersedes`). */
+const SUPERSEDED_BY = new Map<ConditionId, { by: ConditionId; scope: InhibitionScope }[]>();
+for (const definition of CONDITIONS) {
+  for (const { condition, scope } of definition.supersedes ?? []) {
+    SUPERSEDED_BY.set(condition, [...(SUPERSEDED_BY.get(condition) ?? []), { by: definition.id, scope }]);
+  }
+}
+
+/** Why `by` supersedes `condition`, as the catalog explains it. */
+export function supersessionReason(by: ConditionId, condition: ConditionId): string | undefined {
+  return (CATALOG[by] as ConditionDefinition).supersedes?.find((s) => s.condition === condition)?.why;
 }

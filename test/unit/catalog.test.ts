@@ -9,6 +9,8 @@ import {
   commonFacts,
   conditionByDetailType,
   conditionsSummary,
+  inhibitableKeys,
+  inhibitedKeys,
   isConditionId,
   type Severity,
 } from '../../events/catalog.js';
@@ -389,5 +391,72 @@ describe('rejected events', () => {
 
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason.length).toBeGreaterThan(10);
+  });
+});
+
+describe('inhibition, declared in the catalog', () => {
+  const validDetail = <K extends ConditionId>(id: K, patch: Record<string, unknown> = {}) => {
+    const sample = loadSample(id);
+    const result = validateConditionEvent({ ...sample, detail: { ...sample.detail, ...patch } });
+    if (!result.ok) throw new Error(result.reason);
+    return result.detail;
+  };
+
+  it('declares the pairs an admin reads as one incident, each with a reason, and no cycles', () => {
+    const pairs = CONDITION_IDS.flatMap((id) =>
+      (CATALOG[id].supersedes ?? []).map((s) => `${id} > ${s.condition} (${s.scope})`),
+    );
+
+    expect(pairs).toEqual([
+      'primary-and-test-ips-unreachable > test-ips-unreachable (same-appliance)',
+      'backup-promoted > promotion-pending (same-primary)',
+      'backup-promoted > primary-check-failed (same-primary)',
+      'backup-promoted > primary-and-test-ips-unreachable (same-primary)',
+    ]);
+    for (const id of CONDITION_IDS) {
+      for (const s of CATALOG[id].supersedes ?? []) {
+        expect(s.why.length).toBeGreaterThan(20);
+        expect(s.condition).not.toBe(id);
+        // A same-primary pair needs both ends to name their primary.
+        if (s.scope === 'same-primary') {
+          expect(CATALOG[id].primaryOf).toBeDefined();
+          expect(CATALOG[s.condition].primaryOf).toBeDefined();
+        }
+        // No cycles: what a condition supersedes never supersedes it back (the pairs are one level deep).
+        expect((CATALOG[s.condition].supersedes ?? []).map((t) => t.condition)).not.toContain(id);
+      }
+    }
+    expect(conditionsSummary().find((c) => c.id === 'backup-promoted')?.supersedes).toHaveLength(3);
+  });
+
+  it('matches a promotion to the countdown about the same primary, whatever its case, and not another primary', () => {
+    const promoted = validDetail('backup-promoted', {
+      previousPrimaryHostname: 'PRA-Primary-01.example.com',
+    });
+    const pending = validDetail('promotion-pending', { primaryHostname: 'pra-primary-01.example.com' });
+    const other = validDetail('promotion-pending', { primaryHostname: 'pra-primary-02.example.com' });
+
+    const inhibits = inhibitedKeys('backup-promoted', promoted);
+
+    expect(inhibitableKeys('promotion-pending', pending).some((key) => inhibits.includes(key))).toBe(true);
+    expect(inhibitableKeys('promotion-pending', other).some((key) => inhibits.includes(key))).toBe(false);
+  });
+
+  it('matches test-ips-unreachable only to the wider failure reported by the same backup', () => {
+    const wide = validDetail('primary-and-test-ips-unreachable');
+    const sameBackup = validDetail('test-ips-unreachable', { appliance: wide.appliance });
+    const otherBackup = validDetail('test-ips-unreachable', {
+      appliance: { ...wide.appliance, hostname: 'other-backup.example.com' },
+    });
+
+    const inhibits = inhibitedKeys('primary-and-test-ips-unreachable', wide);
+
+    expect(inhibitableKeys('test-ips-unreachable', sameBackup).some((key) => inhibits.includes(key))).toBe(
+      true,
+    );
+    expect(inhibitableKeys('test-ips-unreachable', otherBackup).some((key) => inhibits.includes(key))).toBe(
+      false,
+    );
+    expect(inhibitableKeys('version-mismatch', validDetail('version-mismatch'))).toEqual([]);
   });
 });
