@@ -15,7 +15,8 @@ import { CONDITION_IDS } from '../events/catalog.js';
 import { type ValidConditionEvent, validateConditionEvent } from '../events/envelope.js';
 import { loadSample } from '../events/samples.js';
 import { SsmConfigStore } from '../functions/adapters/aws/ssm-config-store.js';
-import { FileLedger } from '../functions/adapters/local/file-ledger.js';
+import { SqliteDatabase } from '../functions/adapters/local/sqlite-database.js';
+import { SqliteLedger } from '../functions/adapters/local/sqlite-ledger.js';
 import { TransportMailerFactory } from '../functions/adapters/mailer-factory.js';
 import { SmtpMailer } from '../functions/adapters/smtp/smtp-mailer.js';
 import { EmailConfigInputSchema } from '../functions/core/config/email-config.js';
@@ -93,7 +94,8 @@ const restoreStdout = () => {
 const log = createLogger({ logLevel: 'INFO' });
 const dir = mkdtempSync(join(tmpdir(), 'bench-'));
 let clock = new Date('2026-11-28T00:00:00Z');
-const ledger = await FileLedger.open({ directory: join(dir, 'ledger'), clock: () => clock });
+const database = await SqliteDatabase.open({ directory: dir });
+const ledger = new SqliteLedger({ database, clock: () => clock });
 const mailers = new TransportMailerFactory({ ses: () => Promise.reject(new Error('unused')) });
 // The handler as the event source mapping calls it: one SQS record per event (the burst below
 // runs 50 of them at once, as parallel invocations would), each outcome read back by message id.
@@ -112,7 +114,7 @@ const notify = async (event: SQSEvent, context: Context) => {
   if (!outcome?.ok) throw outcome?.error ?? new Error('no outcome');
   return outcome.result;
 };
-const asRecord = (envelope: unknown) => sqsEvent(sqsMessage(envelope));
+const asRecord = (envelope: unknown) => sqsEvent(sqsMessage(envelope, { sentAt: clock }));
 
 const sample = loadSample('promotion-pending');
 const eventFor = (hostname: string, id: (typeof CONDITION_IDS)[number] = 'promotion-pending') => {
@@ -286,7 +288,7 @@ console.log(
 row(
   'notify handler',
   'handler',
-  'middy + Powertools + batch, validate, config from cache, file ledger, render, log, send',
+  'middy + Powertools + batch, validate, config from cache, SQLite ledger, render, log, send',
 );
 row('minimal notifier', 'minimal', 'validate + render + our SMTP adapter; no ledger, log or middleware');
 row('SmtpMailer alone', 'adapter', 'the pre-rendered message');
@@ -308,6 +310,7 @@ console.log(
 console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}`);
 
 await ledger.close();
+database.close();
 closeSync(devNull);
 bare.close();
 ssm.restore();

@@ -45,7 +45,7 @@ process.stdout.write(
     '',
     'appliance-notifier embedded runtime',
     `  listening    ${runtime.url}`,
-    `  data         ${shown(runtime.dataDir)} (configuration in notifier.db, delivery log in ledger/, mail in outbox/)`,
+    `  data         ${shown(runtime.dataDir)} (configuration and delivery log in notifier.db, mail in outbox/)`,
     '  mail         SMTP relays as each cluster configures them;',
     `               ${runtime.sesDestination}`,
     `  admin token  ${runtime.adminToken} (${tokenSource})`,

@@ -46,6 +46,16 @@ function attemptOf(record: SQSRecord): number {
 }
 
 /**
+ * When the event arrived: SQS's SentTimestamp (epoch ms), the same on every receive of the
+ * message. Undefined when absent or unusable: the service takes its clock's time instead.
+ */
+function receivedAtOf(record: SQSRecord): Date | undefined {
+  const sent = record.attributes?.SentTimestamp;
+  if (typeof sent !== 'string' || !/^\d{1,15}$/.test(sent)) return undefined;
+  return new Date(Number(sent));
+}
+
+/**
  * Consumer of the SQS event queue (event source mapping with ReportBatchItemFailures). Each
  * record's body is an EventBridge event, passed to the service unparsed: it validates it and
  * records a bad one as rejected instead of throwing, so a bad event is acknowledged and never
@@ -60,7 +70,11 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
   const handleRecord = async (record: SQSRecord): Promise<NotifyResult> => {
     const attempt = attemptOf(record);
     try {
-      const result = await service.handle(envelopeOf(record.body), { attempt });
+      const receivedAt = receivedAtOf(record);
+      const result = await service.handle(envelopeOf(record.body), {
+        attempt,
+        ...(receivedAt ? { receivedAt } : {}),
+      });
       metrics?.addMetric(METRIC_NAMES.notification(result.outcome), MetricUnit.Count, 1);
       deps.onRecord?.(record.messageId, { ok: true, result });
       return result;

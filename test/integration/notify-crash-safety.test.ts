@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { loadSample } from '../../events/samples.js';
-import { FileLedger } from '../../functions/adapters/local/file-ledger.js';
+import type { SqliteLedger } from '../../functions/adapters/local/sqlite-ledger.js';
 import type { ConfigStore } from '../../functions/core/config/config-store.js';
 import type { StoredEmailConfig } from '../../functions/core/config/stored-config.js';
 import { DeliveryError, type Mailer, type OutgoingMessage } from '../../functions/core/mail/mailer.js';
@@ -20,13 +20,15 @@ import {
 import { RETRY_POLICY } from '../../functions/core/notify/retry-policy.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
+import { openSqliteLedger } from '../support/sqlite-ledger.js';
 
 const CLUSTER = 'crash';
 const T0 = new Date('2026-11-28T02:00:00.000Z');
 const log = createLogger({ logLevel: 'CRITICAL' as 'ERROR' });
 
 let directory: string;
-let ledger: FileLedger;
+let ledger: SqliteLedger;
+let closeLedger: () => Promise<void>;
 let now: Date;
 let sent: OutgoingMessage[];
 let stored: StoredEmailConfig | Error;
@@ -76,13 +78,13 @@ async function recordOf(eventId: string) {
 beforeEach(async () => {
   directory = await mkdtemp(join(tmpdir(), 'notify-crash-'));
   now = T0;
-  ledger = await FileLedger.open({ directory, clock: () => now });
+  ({ ledger, close: closeLedger } = await openSqliteLedger(directory, () => now));
   sent = [];
   stored = storedConfig(CLUSTER, passwordConfig({ password: 'relay-secret-1', repeatIntervalMinutes: 240 }));
 });
 
 afterEach(async () => {
-  await ledger.close();
+  await closeLedger();
   await rm(directory, { recursive: true, force: true });
 });
 

@@ -6,7 +6,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { FileLedger } from '../../functions/adapters/local/file-ledger.js';
 import { SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
@@ -20,6 +19,7 @@ import { type ApiRequest, type ApiResponse, type Handler, invoke } from '../supp
 import { type OAuthTestProvider, startOAuthProvider } from '../support/oauth-provider.js';
 import { type TestServices, testServices } from '../support/services.js';
 import { type SmtpTestServer, startSmtpTestServer } from '../support/smtp-test-server.js';
+import { openSqliteLedger } from '../support/sqlite-ledger.js';
 
 const TOKEN = 'test-admin-token-0123456789';
 const CLIENT_ID = 'appliance-notifier-test-client';
@@ -555,8 +555,11 @@ describe('the daily notice', () => {
     const started = now;
     // A day later: every cached access token has expired, so the notice proves the refresh token works.
     now = new Date(started.getTime() + 24 * 60 * 60 * 1000);
+    let closeLedger: (() => Promise<void>) | undefined;
     try {
-      const ledger = await FileLedger.open({ directory: join(dataDir, 'ledger'), clock: () => now });
+      const opened = await openSqliteLedger(dataDir, () => now);
+      closeLedger = opened.close;
+      const { ledger } = opened;
       const dailyNotice = new DailyNoticeService({ store, mailers, ledger, clock: () => now, log });
       const count = provider.tokenRequestCount();
 
@@ -577,6 +580,7 @@ describe('the daily notice', () => {
       expect(message?.user).toBe(MAILBOX);
       expect((await storedGrant('flow'))?.lastRefreshAt).toBe(now.toISOString());
     } finally {
+      await closeLedger?.();
       now = started;
     }
   });

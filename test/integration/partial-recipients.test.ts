@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { loadSample } from '../../events/samples.js';
-import { FileLedger } from '../../functions/adapters/local/file-ledger.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import type { ConfigStore } from '../../functions/core/config/config-store.js';
 import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
@@ -13,11 +12,12 @@ import { NotifyService, RetryableNotifyError } from '../../functions/core/notify
 import { createLogger } from '../../functions/shared/logger.js';
 import { storedConfig } from '../support/config-fixtures.js';
 import { type SmtpTestServer, startSmtpTestServer } from '../support/smtp-test-server.js';
+import { type OpenLedger, openSqliteLedger } from '../support/sqlite-ledger.js';
 
 const CLUSTER = 'partial';
 let relay: SmtpTestServer;
 let directory: string;
-let ledger: FileLedger;
+let open: OpenLedger;
 // A minute after the sample event's own time.
 let now = new Date('2026-11-28T03:10:00.000Z');
 let laterRefusal = true;
@@ -33,11 +33,11 @@ beforeAll(async () => {
           : undefined,
   });
   directory = await mkdtemp(join(tmpdir(), 'partial-'));
-  ledger = await FileLedger.open({ directory, clock: () => now });
+  open = await openSqliteLedger(directory, () => now);
 });
 
 afterAll(async () => {
-  await ledger?.close();
+  await open?.close();
   await relay?.close();
   await rm(directory, { recursive: true, force: true });
 });
@@ -57,7 +57,7 @@ it('delivers to the others, retries the 451 recipient only, records the 550 one 
   const service = new NotifyService({
     store,
     mailers: new TransportMailerFactory({ ses: () => Promise.reject(new Error('unused')) }),
-    ledger,
+    ledger: open.ledger,
     clock: () => now,
     log: createLogger({ logLevel: 'CRITICAL' as 'ERROR' }),
   });
@@ -67,11 +67,11 @@ it('delivers to the others, retries the 451 recipient only, records the 550 one 
   // Act
   const first = service.handle(event, { attempt: 1 });
   await expect(first).rejects.toBeInstanceOf(RetryableNotifyError);
-  const [partial] = await ledger.list(CLUSTER, { limit: 5 });
+  const [partial] = await open.ledger.list(CLUSTER, { limit: 5 });
   laterRefusal = false;
   now = new Date(now.getTime() + 60_000);
   const retry = await service.handle(event, { attempt: 2 });
-  const [final] = await ledger.list(CLUSTER, { limit: 5 });
+  const [final] = await open.ledger.list(CLUSTER, { limit: 5 });
 
   // Assess: two transmissions, the second to the pending recipient alone.
   expect(relay.messages.map((m) => [...m.rcptTo].sort())).toEqual([

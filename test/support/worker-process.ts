@@ -1,5 +1,5 @@
-// Runs test/support/sqlite-queue-worker.ts in a child process (node + tsx) and collects its
-// JSON lines.
+// Runs a worker script of test/support (sqlite-queue-worker.ts by default, or
+// sqlite-ledger-worker.ts) in a child process (node + tsx) and collects its JSON lines.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,44 +7,53 @@ import { fileURLToPath } from 'node:url';
 import type { WorkerLine } from './sqlite-queue-worker.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WORKER = join(ROOT, 'test', 'support', 'sqlite-queue-worker.ts');
+const SUPPORT = join(ROOT, 'test', 'support');
 
-export interface WorkerProcess {
+export interface WorkerProcess<Line = WorkerLine> {
   child: ChildProcess;
-  lines: WorkerLine[];
+  lines: Line[];
   /** Calls `listener` with every line from now on (and returns a function that stops it). */
-  onLine(listener: (line: WorkerLine) => void): () => void;
+  onLine(listener: (line: Line) => void): () => void;
   /** Resolves with the first line (already seen or to come) that `predicate` accepts. */
-  waitFor(predicate: (line: WorkerLine) => boolean, timeoutMs?: number): Promise<WorkerLine>;
+  waitFor(predicate: (line: Line) => boolean, timeoutMs?: number): Promise<Line>;
   /** Resolves when the process has exited and its output is read, with its code or signal. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr(): string;
 }
 
-export function startWorker(mode: 'crash' | 'receive', dataDir: string, clockStartMs: number): WorkerProcess {
+export function startWorker<Line = WorkerLine>(
+  mode: string,
+  dataDir: string,
+  clockStartMs: number,
+  script = 'sqlite-queue-worker.ts',
+): WorkerProcess<Line> {
   const env = { ...process.env };
   // Jest's --experimental-vm-modules is not for the child.
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, mode, dataDir, String(clockStartMs)], {
-    cwd: ROOT,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const lines: WorkerLine[] = [];
-  const listeners = new Set<(line: WorkerLine) => void>();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(SUPPORT, script), mode, dataDir, String(clockStartMs)],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  const lines: Line[] = [];
+  const listeners = new Set<(line: Line) => void>();
   let errors = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     errors += chunk.toString('utf8');
   });
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
-    const line = JSON.parse(text) as WorkerLine;
+    const line = JSON.parse(text) as Line;
     lines.push(line);
     for (const listener of listeners) listener(line);
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('close', (code, signal) => resolve({ code, signal })),
   );
-  const onLine = (listener: (line: WorkerLine) => void) => {
+  const onLine = (listener: (line: Line) => void) => {
     listeners.add(listener);
     return () => listeners.delete(listener);
   };

@@ -49,6 +49,7 @@ function record(condition: string, outcome: Outcome, extra: Partial<DeliveryReco
     outcome,
     recipients: outcome === 'sent' ? ['ops@example.com'] : [],
     at: '2026-11-28T03:00:00.000Z',
+    receivedAt: '2026-11-28T02:59:59.500Z',
     eventTime: '2026-11-28T02:59:59Z',
     ...(outcome === 'rejected' || outcome === 'failed' ? { reason: `${outcome} for a reason` } : {}),
     ...extra,

@@ -101,7 +101,11 @@ export interface DeliveryRecord {
   pendingRecipients?: string[];
   /** Refused for good (5xx). */
   refusedRecipients?: string[];
+  /** When this outcome was recorded. */
   at: string;
+  /** When the event arrived: its place in the log (newest first). */
+  receivedAt: string;
+  /** The event's own time, as the appliance reported it (clamped to the arrival when implausible). */
   eventTime: string;
   appliance?: string;
 }

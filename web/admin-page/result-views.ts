@@ -126,7 +126,8 @@ export function renderDeliveries(items: DeliveryRecord[], cluster: string): void
     const partial = Boolean(item.pendingRecipients?.length || item.refusedRecipients?.length);
     const row = el('tr');
     const time = el('td');
-    time.append(when(item.at || item.eventTime));
+    // The log's order: when the event arrived (its own time can be late, early or replayed).
+    time.append(when(item.receivedAt || item.at));
     row.append(
       time,
       el('td', item.condition),

@@ -7,6 +7,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
   DEFAULT_RECORD_RETENTION_DAYS,
@@ -32,7 +33,7 @@ export interface DynamoDbLedgerOptions {
    */
   client: DynamoDBClient;
   tableName: string;
-  /** How long delivery records are kept (TTL after `at`). */
+  /** How long delivery records are kept (TTL after `at`, the last outcome's time). */
   recordTtlDays?: number;
   /**
    * How long a finished event stays a duplicate (TTL after its claim or finish). It must outlast
@@ -60,8 +61,11 @@ type Item = Record<string, NativeAttributeValue>;
  * - `EVENT#<eventId>` / `CLAIM`: the event's claim (`status` processing|done, `leaseUntil` in
  *   epoch ms while processing, `outcome` when done)
  * - `FOLD#<foldKey>` / `FOLD`: fold state (`lastSentAt`, `firstFoldedAt` in epoch ms)
- * - `CLUSTER#<clusterId>` / `AT#<eventTime ISO>#<eventId>`: a delivery record, so a redelivery
- *   replaces its record and a backwards Query lists newest first
+ * - `EVENT#<eventId>` / `RECORD#<clusterId>`: where the event's record is: the first arrival
+ *   (`receivedAt`) stored for it, written with `if_not_exists`, so every later record of the event
+ *   (a retry, a replay, a redelivery as a new message) finds the same sort key
+ * - `CLUSTER#<clusterId>` / `AT#<receivedAt ISO>#<eventId>`: the delivery record, so a backwards
+ *   Query lists newest arrival first and `since` is a key condition
  *
  * Atomicity comes from conditional single-item writes only (no transactions), so it also runs
  * against dynalite. Items past their TTL count as absent even before DynamoDB deletes them
@@ -254,19 +258,24 @@ export class DynamoDbLedger implements DeliveryLedger {
   }
 
   async record(record: DeliveryRecord): Promise<void> {
-    const eventTime = isoOf(record.eventTime, 'eventTime');
+    // Checked before anything is written: a record that cannot be placed must not half-apply.
+    isoOf(record.eventTime, 'eventTime');
+    const given = isoOf(record.receivedAt, 'receivedAt');
     const atMs = millis(record.at, 'at');
+    const expiresAt = epochSeconds(atMs + this.recordTtlMs);
+    const receivedAt = await this.placeRecord(record.clusterId, record.eventId, given, atMs, expiresAt);
     const item: Item = {
       [PK]: clusterPartition(record.clusterId),
-      [SK]: `AT#${eventTime}#${record.eventId}`,
+      [SK]: recordSortKey(receivedAt, record.eventId),
       clusterId: record.clusterId,
       eventId: record.eventId,
       condition: record.condition,
       outcome: record.outcome,
       recipients: [...record.recipients],
       at: record.at,
+      receivedAt,
       eventTime: record.eventTime,
-      [TTL]: epochSeconds(atMs + this.recordTtlMs),
+      [TTL]: expiresAt,
     };
     if (record.reason !== undefined) item.reason = record.reason;
     if (record.messageId !== undefined) item.messageId = record.messageId;
@@ -281,13 +290,14 @@ export class DynamoDbLedger implements DeliveryLedger {
       if (Buffer.byteLength(envelope, 'utf8') <= MAX_ENVELOPE_BYTES) item.envelope = envelope;
       else item.envelopeOmitted = true;
     }
-    // A rejected redelivery never replaces what an event became (sent, failed, folded).
+    // A rejected redelivery never replaces what an event became (sent, failed, folded); a record
+    // past its TTL (not yet swept) is gone.
     const keepOutcome =
       record.outcome === 'rejected'
         ? {
-            ConditionExpression: 'attribute_not_exists(#pk) OR #outcome = :rejected',
-            ExpressionAttributeNames: { '#pk': PK, '#outcome': 'outcome' },
-            ExpressionAttributeValues: { ':rejected': 'rejected' },
+            ConditionExpression: 'attribute_not_exists(#pk) OR #outcome = :rejected OR #ttl < :nowSeconds',
+            ExpressionAttributeNames: { '#pk': PK, '#outcome': 'outcome', '#ttl': TTL },
+            ExpressionAttributeValues: { ':rejected': 'rejected', ':nowSeconds': epochSeconds(atMs) },
           }
         : {};
     try {
@@ -297,15 +307,84 @@ export class DynamoDbLedger implements DeliveryLedger {
     }
   }
 
-  async getRecord(
+  /**
+   * The arrival the event's record is filed under: the first one stored for it (its pointer
+   * item, kept with `if_not_exists`), or `given` when there is none yet or it expired. One
+   * conditional write each way, so concurrent first records of one event agree on one place.
+   */
+  private async placeRecord(
     clusterId: string,
-    eventTime: string,
     eventId: string,
-  ): Promise<DeliveryRecord | undefined> {
+    given: string,
+    nowMs: number,
+    expiresAt: number,
+  ): Promise<string> {
+    const key = pointerKey(clusterId, eventId);
+    for (let round = 0; round < MAX_CONDITIONAL_ROUNDS; round++) {
+      try {
+        const { Attributes } = await this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            // The TTL follows the record's: the pointer lives as long as the record it places.
+            UpdateExpression:
+              'SET #receivedAt = if_not_exists(#receivedAt, :given), #clusterId = :clusterId, #ttl = :ttl',
+            ConditionExpression: 'attribute_not_exists(#pk) OR #ttl >= :nowSeconds',
+            ExpressionAttributeNames: {
+              '#pk': PK,
+              '#receivedAt': 'receivedAt',
+              '#clusterId': 'clusterId',
+              '#ttl': TTL,
+            },
+            ExpressionAttributeValues: {
+              ':given': given,
+              ':clusterId': clusterId,
+              ':ttl': expiresAt,
+              ':nowSeconds': epochSeconds(nowMs),
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return stringOf(Attributes ?? {}, 'receivedAt', key[PK]);
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+      // The pointer expired (its record is gone with it): this arrival starts afresh, unless
+      // another writer replaced the pointer first (then the next round reads theirs).
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...key, receivedAt: given, clusterId, [TTL]: expiresAt },
+            ConditionExpression: '#ttl < :nowSeconds',
+            ExpressionAttributeNames: { '#ttl': TTL },
+            ExpressionAttributeValues: { ':nowSeconds': epochSeconds(nowMs) },
+          }),
+        );
+        return given;
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+    }
+    throw new Error(
+      `The record pointer of event "${eventId}" kept changing during ${MAX_CONDITIONAL_ROUNDS} attempts`,
+    );
+  }
+
+  async getRecord(clusterId: string, eventId: string): Promise<DeliveryRecord | undefined> {
+    const { Item: pointer } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: pointerKey(clusterId, eventId),
+        ConsistentRead: true,
+      }),
+    );
+    if (!pointer) return undefined;
+    const receivedAt = stringOf(pointer, 'receivedAt', `${String(pointer[PK])} ${String(pointer[SK])}`);
     const { Item } = await this.documents.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { [PK]: clusterPartition(clusterId), [SK]: `AT#${isoOf(eventTime, 'eventTime')}#${eventId}` },
+        Key: { [PK]: clusterPartition(clusterId), [SK]: recordSortKey(receivedAt, eventId) },
         ConsistentRead: true,
       }),
     );
@@ -317,7 +396,7 @@ export class DynamoDbLedger implements DeliveryLedger {
     return this.query(clusterId, options.limit, since, false);
   }
 
-  /** A cluster's failed records, newest first, for a replay once the cause is fixed. */
+  /** A cluster's failed records, newest arrival first, for a replay once the cause is fixed. */
   async listFailed(options: ListFailedOptions = {}): Promise<DeliveryRecord[]> {
     if (options.clusterId === undefined) {
       throw new Error('DynamoDbLedger.listFailed needs a clusterId: failed records are found per cluster');
@@ -384,8 +463,17 @@ function foldItemKey(key: string) {
   return { [PK]: `FOLD#${key}`, [SK]: 'FOLD' };
 }
 
+function pointerKey(clusterId: string, eventId: string) {
+  return { [PK]: `EVENT#${eventId}`, [SK]: `RECORD#${clusterId}` };
+}
+
 function clusterPartition(clusterId: string): string {
   return `CLUSTER#${clusterId}`;
+}
+
+/** `receivedAt` is canonical ISO (isoOf), so string order is time order. */
+function recordSortKey(receivedAt: string, eventId: string): string {
+  return `AT#${receivedAt}#${eventId}`;
 }
 
 function isExpired(item: Item, nowMs: number): boolean {
@@ -427,6 +515,8 @@ function recordOf(item: Item): DeliveryRecord {
     outcome: outcomeOf(item, where),
     recipients: recipients as string[],
     at: stringOf(item, 'at', where),
+    // Items from before records were filed by arrival were filed by event time.
+    receivedAt: typeof item.receivedAt === 'string' ? item.receivedAt : stringOf(item, 'eventTime', where),
     eventTime: stringOf(item, 'eventTime', where),
   };
   if (typeof item.reason === 'string') record.reason = item.reason;

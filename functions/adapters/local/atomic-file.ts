@@ -1,18 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { chmod, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /** Files that hold secrets or delivery data: readable by the service's user only. */
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIRECTORY_MODE = 0o700;
 
-// Temp files start with a dot and end in `.tmp`, so directory listings can tell them from
-// documents and a crash mid-write leaves nothing that looks like one.
+// Temp files start with a dot and end in `.tmp`, so a crash mid-write leaves nothing that looks
+// like a document.
 const TEMP_SUFFIX = '.tmp';
-
-export function isTempFileName(name: string): boolean {
-  return name.startsWith('.') && name.endsWith(TEMP_SUFFIX);
-}
 
 /** True for a Node system error with one of these codes (checked by shape: errors may come from another realm). */
 export function hasErrorCode(error: unknown, ...codes: string[]): boolean {
@@ -80,40 +76,5 @@ async function syncDirectory(directory: string): Promise<void> {
     if (!hasErrorCode(error, 'EISDIR', 'EPERM', 'EINVAL', 'ENOTSUP', 'EBADF')) throw error;
   } finally {
     await handle?.close();
-  }
-}
-
-/** The file's text, or undefined when it does not exist. */
-export async function readFileIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if (hasErrorCode(error, 'ENOENT')) return undefined;
-    throw error;
-  }
-}
-
-const queues = new Map<string, Promise<unknown>>();
-
-/**
- * Runs `task` after every earlier task for the same path in this process has settled, so
- * read-modify-write sequences do not interleave and the last call's write is the one that
- * stays. Across processes only the atomic rename protects the file (last writer wins).
- */
-export async function withPathLock<T>(path: string, task: () => Promise<T>): Promise<T> {
-  const key = resolve(path);
-  // Entries only ever hold settled-to-fulfilled promises, so a failed task does not block the next.
-  const previous = queues.get(key) ?? Promise.resolve();
-  const run = previous.then(task);
-  const settled = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  queues.set(key, settled);
-  try {
-    return await run;
-  } finally {
-    // Keep the map small: drop the entry unless a later task has queued behind this one.
-    if (queues.get(key) === settled) queues.delete(key);
   }
 }

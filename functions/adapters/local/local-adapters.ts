@@ -1,5 +1,5 @@
-// The embedded runtime's adapters: an embedded SQLite database (configurations, OAuth2 states)
-// and a journal (the delivery ledger) under the data directory instead of SSM and DynamoDB, and
+// The embedded runtime's adapters: an embedded SQLite database under the data directory
+// (configurations, OAuth2 states, the delivery ledger) instead of SSM and DynamoDB, and
 // an outbox folder (or a local SES endpoint) instead of Amazon SES. The only place outside the
 // Lambdas that constructs stores, SDK clients and mailers.
 import { resolve } from 'node:path';
@@ -9,14 +9,15 @@ import type { Clock } from '../../core/ports.js';
 import { createLogger } from '../../shared/logger.js';
 import { TransportMailerFactory, type TransportMailerFactoryOptions } from '../mailer-factory.js';
 import { FetchTokenClient } from '../oauth-token-client.js';
-import { FileLedger } from './file-ledger.js';
+import { importLedgerJournal } from './ledger-journal-import.js';
 import { OutboxMailer } from './outbox-mailer.js';
 import { importConfigFiles, SqliteConfigStore } from './sqlite-config-store.js';
 import { SqliteDatabase } from './sqlite-database.js';
+import { SqliteLedger } from './sqlite-ledger.js';
 import { SqliteOAuthStateStore } from './sqlite-oauth-state-store.js';
 
 export interface LocalAdapterOptions {
-  /** Holds notifier.db (configurations, OAuth2 states), ledger/ and outbox/. */
+  /** Holds notifier.db (configurations, OAuth2 states, the delivery log) and outbox/. */
   dataDir: string;
   /** Send every message to the outbox, whatever the configuration says (dry run). */
   mailOutbox?: boolean;
@@ -31,7 +32,8 @@ export interface LocalAdapterOptions {
 export interface LocalAdapters extends Adapters {
   /** The embedded database (`DATA_DIR/notifier.db`), open until `close()`. */
   database: SqliteDatabase;
-  ledger: FileLedger;
+  /** The delivery log, in the database; `listFailed` serves the local replay. */
+  ledger: SqliteLedger;
   outboxDir: string;
   /** One line: where `transport: "ses"` mail goes. */
   sesDestination: string;
@@ -62,10 +64,11 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
     : outbox;
   const log = options.log ?? createLogger();
   const database = await SqliteDatabase.open({ directory: dataDir });
-  let ledger: FileLedger;
+  let ledger: SqliteLedger;
   try {
     await importLegacyConfigFiles(database, resolve(dataDir, 'config'), clock, log);
-    ledger = await FileLedger.open({ directory: resolve(dataDir, 'ledger'), clock });
+    await importLegacyLedgerJournal(database, resolve(dataDir, 'ledger'), clock, log);
+    ledger = new SqliteLedger({ database, clock });
   } catch (error) {
     database.close();
     throw error;
@@ -99,6 +102,37 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
       }
     },
   };
+}
+
+/** The delivery log journal of versions before the database: imported once, then its directory renamed. */
+async function importLegacyLedgerJournal(
+  database: SqliteDatabase,
+  directory: string,
+  clock: Clock,
+  log: Logger,
+): Promise<void> {
+  const result = await importLedgerJournal(database, directory, clock);
+  if (result.status === 'imported') {
+    log.info('Imported the delivery log journal of an older version into the database', {
+      from: result.file,
+      database: database.path,
+      records: result.records,
+      claims: result.claims,
+      folds: result.folds,
+      skippedLines: result.skippedLines,
+      ...(result.renamedTo ? { renamedTo: result.renamedTo } : {}),
+    });
+    if (result.notRenamed) {
+      log.warn('The imported delivery log journal could not be renamed; it is no longer read', {
+        directory: result.notRenamed,
+      });
+    }
+  } else if (result.status === 'ignored') {
+    log.warn('The delivery log journal is ignored: the delivery log lives in the database', {
+      file: result.file,
+      database: database.path,
+    });
+  }
 }
 
 /** The configuration files of versions before the database: imported once, then renamed. */

@@ -1,5 +1,5 @@
 // The embedded runtime's database: one SQLite file in the data directory holds the email
-// configurations, the pending OAuth2 authorizations and the event queue. The schema is a list
+// configurations, the pending OAuth2 authorizations, the event queue and the delivery ledger. The schema is a list
 // of numbered steps; `PRAGMA user_version` says how many of them a database has had.
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -84,6 +84,61 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    description: 'the delivery ledger: event claims, fold slots and delivery records',
+    up(connection) {
+      connection.exec(`
+        CREATE TABLE ledger_claim (
+          event_id    TEXT PRIMARY KEY NOT NULL,
+          status      TEXT NOT NULL CHECK (status IN ('processing', 'done')),
+          -- While processing: until when the claim keeps other invocations out.
+          lease_until INTEGER,
+          -- When done: the final outcome.
+          -- An Outcome of delivery-ledger.ts; the adapter checks it when it reads (the list grows).
+          outcome     TEXT,
+          -- Past this the claim counts as absent (a finished event is no longer a duplicate).
+          expires_at  INTEGER NOT NULL,
+          CHECK ((status = 'processing') = (lease_until IS NOT NULL)),
+          CHECK ((status = 'done') = (outcome IS NOT NULL))
+        ) STRICT;
+        CREATE INDEX ledger_claim_expires_at ON ledger_claim (expires_at);
+
+        -- One row per folding key (cluster#condition#appliance): the FoldSlot of fold-slot.ts.
+        CREATE TABLE ledger_fold (
+          fold_key           TEXT PRIMARY KEY NOT NULL,
+          last_sent_at       INTEGER NOT NULL,
+          last_sent_event_id TEXT NOT NULL,
+          folded_count       INTEGER NOT NULL CHECK (folded_count >= 0),
+          first_folded_at    INTEGER,
+          pending_until      INTEGER,
+          -- The FoldState the owner's email reports (JSON), kept for its redelivery and for undo.
+          reported           TEXT,
+          version            INTEGER NOT NULL,
+          expires_at         INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX ledger_fold_expires_at ON ledger_fold (expires_at);
+
+        -- One record per (cluster, event id), in the log at its first arrival.
+        CREATE TABLE ledger_record (
+          cluster_id  TEXT NOT NULL,
+          event_id    TEXT NOT NULL,
+          -- The first arrival stored for the event: its place in the log, never changed.
+          received_at INTEGER NOT NULL,
+          -- An Outcome of delivery-ledger.ts, checked by the adapter when it reads.
+          outcome     TEXT NOT NULL,
+          -- When the latest outcome was recorded (the record's at): retention counts from it.
+          recorded_at INTEGER NOT NULL,
+          -- The rest of the DeliveryRecord as JSON (envelope included).
+          record      TEXT NOT NULL,
+          PRIMARY KEY (cluster_id, event_id)
+        ) STRICT;
+        CREATE INDEX ledger_record_arrival ON ledger_record (cluster_id, received_at, event_id);
+        CREATE INDEX ledger_record_recorded_at ON ledger_record (recorded_at);
+        CREATE INDEX ledger_record_failed ON ledger_record (received_at, event_id) WHERE outcome = 'failed';
+      `);
+    },
+  },
+  {
+    version: 4,
     description: 'queue messages say whether their invisibility is a scheduled retry',
     up(connection) {
       // 1 once a receiver scheduled the message's next attempt (a retry later), 0 while it is

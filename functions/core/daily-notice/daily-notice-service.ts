@@ -168,6 +168,7 @@ export class DailyNoticeService {
         recipients: receipt.accepted,
         messageId: receipt.messageId,
         at: now.toISOString(),
+        receivedAt: now.toISOString(),
         eventTime: now.toISOString(),
       });
     } catch (error) {
@@ -226,6 +227,7 @@ export class DailyNoticeService {
         transient,
         recipients: stored?.config.adminContacts ?? [],
         at: now.toISOString(),
+        receivedAt: now.toISOString(),
         eventTime: now.toISOString(),
       });
       if (claimed) {

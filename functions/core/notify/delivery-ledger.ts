@@ -1,6 +1,6 @@
 // The delivery log port: what happened to every event (and daily notice), plus the two
 // pieces of state that make delivery exactly-once and fold repeats. Adapters: DynamoDB (AWS)
-// and a file journal (embedded runtime). Core decides; the ledger only stores atomically.
+// and SQLite (embedded runtime). Core decides; the ledger only stores atomically.
 
 export const OUTCOMES = ['sent', 'folded', 'rejected', 'failed'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -27,9 +27,12 @@ export interface DeliveryRecord {
   /** When this outcome was recorded. */
   at: string;
   /**
-   * The event's own time (EventBridge `time`): the record's position in the log. Redeliveries of
-   * one event carry the same time and id, so a later outcome replaces the earlier one.
+   * When the event arrived (the queue's SentTimestamp of its message): the record's position in
+   * the log. The ledger keeps the first arrival it was given for an event id, so retries, replays
+   * and redeliveries (even as a new message) replace the record in its place.
    */
+  receivedAt: string;
+  /** The event's own time (EventBridge `time`, clamped to its arrival when implausible): information only. */
   eventTime: string;
   /** Hostname of the reporting appliance, when known. */
   appliance?: string;
@@ -66,7 +69,7 @@ export type FoldDecision =
 
 export interface ListOptions {
   limit: number;
-  /** Only records whose event time is at or after this. */
+  /** Only records of events that arrived at or after this. */
   since?: Date;
 }
 
@@ -101,11 +104,15 @@ export interface DeliveryLedger {
   /** The email of `eventId` failed for good: restore the state from before its decision. */
   undoFold(key: string, eventId: string): Promise<void>;
 
-  /** Stores or replaces the record of (clusterId, eventTime, eventId). */
+  /**
+   * Stores or replaces the record of (clusterId, eventId). The first `receivedAt` stored for the
+   * event stays its position; a later record's is ignored. A `rejected` record never replaces a
+   * sent, folded or failed one (a bad redelivery must not hide what the event became).
+   */
   record(record: DeliveryRecord): Promise<void>;
   /** The record of one event, if there is one. */
-  getRecord(clusterId: string, eventTime: string, eventId: string): Promise<DeliveryRecord | undefined>;
-  /** A cluster's records, newest event first. */
+  getRecord(clusterId: string, eventId: string): Promise<DeliveryRecord | undefined>;
+  /** A cluster's records, newest arrival first (ties: event id descending). */
   list(clusterId: string, options: ListOptions): Promise<DeliveryRecord[]>;
 }
 
@@ -118,6 +125,6 @@ export function foldKey(clusterId: string, condition: string, appliance: string)
 export interface ListFailedOptions {
   /** Only this cluster's; every cluster's when absent (the DynamoDB ledger requires it). */
   clusterId?: string;
-  /** Newest first; all of them when absent. */
+  /** Newest arrival first; all of them when absent. */
   limit?: number;
 }

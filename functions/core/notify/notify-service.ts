@@ -59,9 +59,15 @@ export class RetryableNotifyError extends Error {
   }
 }
 
-/** How often the queue has delivered this event (1 = the first delivery), e.g. SQS's ApproximateReceiveCount. */
+/** One delivery of an event by the queue. */
 export interface DeliveryAttempt {
+  /** How often the queue has delivered this event (1 = the first delivery), e.g. SQS's ApproximateReceiveCount. */
   attempt: number;
+  /**
+   * When the event arrived: when its message was queued (SQS SentTimestamp), the same on every
+   * receive of it. The clock's time when absent.
+   */
+  receivedAt?: Date;
 }
 
 export const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -69,6 +75,8 @@ export const DEFAULT_LEASE_MS = 5 * 60_000;
 interface EventIdentity {
   eventId: string;
   clusterId: string;
+  /** When the event arrived (ISO): its place in the delivery log. */
+  receivedAt: string;
   eventTime: string;
   /** Why `eventTime` is not the event's own time. */
   timeNote?: string;
@@ -84,7 +92,7 @@ const text = (value: unknown, max: number): string | undefined =>
  * usable, else a content hash (so redeliveries of one bad event replace one record), `default`,
  * and the time it arrived.
  */
-function identityOfInput(input: unknown, now: Date): EventIdentity {
+function identityOfInput(input: unknown, receivedAt: Date): EventIdentity {
   const envelope = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
   const detail = (
     typeof envelope.detail === 'object' && envelope.detail !== null ? envelope.detail : {}
@@ -104,7 +112,8 @@ function identityOfInput(input: unknown, now: Date): EventIdentity {
   return {
     eventId,
     clusterId: cluster.success ? cluster.data : DEFAULT_CLUSTER_ID,
-    ...plausibleTime(time, now),
+    receivedAt: receivedAt.toISOString(),
+    ...plausibleTime(time, receivedAt),
   };
 }
 
@@ -141,22 +150,23 @@ export const MAX_EVENT_TIME_AHEAD_MS = 5 * 60_000;
 export const MAX_EVENT_AGE_MS = DEFAULT_RECORD_RETENTION_DAYS * 24 * 60 * 60_000;
 
 /**
- * The event's own time, clamped to its arrival when it is implausible, with the reason. Every path
- * (valid, rejected, failed unexpectedly) places one event at the same time, so its records meet.
+ * The event's own time, clamped to its arrival when it is implausible, with the reason. Measured
+ * from the arrival, not from the clock, so every attempt at one event (valid, rejected, failed
+ * unexpectedly, retried hours later) computes the same time.
  */
-function plausibleTime(time: string | undefined, now: Date): { eventTime: string; timeNote?: string } {
+function plausibleTime(time: string | undefined, arrival: Date): { eventTime: string; timeNote?: string } {
   const parsed = time === undefined ? Number.NaN : Date.parse(time);
-  if (Number.isNaN(parsed)) return { eventTime: now.toISOString() };
+  if (Number.isNaN(parsed)) return { eventTime: arrival.toISOString() };
   const given = new Date(parsed).toISOString();
-  if (parsed > now.getTime() + MAX_EVENT_TIME_AHEAD_MS) {
+  if (parsed > arrival.getTime() + MAX_EVENT_TIME_AHEAD_MS) {
     return {
-      eventTime: now.toISOString(),
+      eventTime: arrival.toISOString(),
       timeNote: `(the event time ${given} is more than 5 minutes ahead of its arrival: logged at its arrival)`,
     };
   }
-  if (parsed < now.getTime() - MAX_EVENT_AGE_MS) {
+  if (parsed < arrival.getTime() - MAX_EVENT_AGE_MS) {
     return {
-      eventTime: now.toISOString(),
+      eventTime: arrival.toISOString(),
       timeNote: `(the event time ${given} is older than the delivery log keeps records: logged at its arrival)`,
     };
   }
@@ -177,8 +187,13 @@ export class NotifyService {
     this.random = deps.random ?? Math.random;
   }
 
-  async handle(input: unknown, delivery: DeliveryAttempt = { attempt: 1 }): Promise<NotifyResult> {
+  async handle(input: unknown, attempt: DeliveryAttempt = { attempt: 1 }): Promise<NotifyResult> {
     const now = this.deps.clock();
+    const arrival = attempt.receivedAt;
+    const delivery = {
+      attempt: attempt.attempt,
+      receivedAt: arrival && Number.isFinite(arrival.getTime()) ? arrival : now,
+    };
     try {
       return await this.process(input, delivery, now);
     } catch (error) {
@@ -195,10 +210,10 @@ export class NotifyService {
   private async failUnexpected(
     input: unknown,
     error: unknown,
-    delivery: DeliveryAttempt,
+    delivery: Arrival,
     now: Date,
   ): Promise<NotifyResult> {
-    const identity = identityOfInput(input, now);
+    const identity = identityOfInput(input, delivery.receivedAt);
     const message = error instanceof Error ? error.message : String(error);
     const last = !hasAttemptsLeft(delivery.attempt);
     const retryAfterSeconds = retryDelaySeconds(delivery.attempt, this.random);
@@ -230,10 +245,10 @@ export class NotifyService {
     throw new RetryableNotifyError(reason, retryAfterSeconds);
   }
 
-  private async process(input: unknown, delivery: DeliveryAttempt, now: Date): Promise<NotifyResult> {
+  private async process(input: unknown, delivery: Arrival, now: Date): Promise<NotifyResult> {
     const validated = validateConditionEvent(input);
     if (!validated.ok) {
-      const identity = identityOfInput(input, now);
+      const identity = identityOfInput(input, delivery.receivedAt);
       await this.record(identity, 'unknown', 'rejected', now, { reason: validated.reason });
       this.deps.log.warn('Event rejected', {
         eventId: identity.eventId,
@@ -251,7 +266,8 @@ export class NotifyService {
     const identity: EventIdentity = {
       eventId: validated.envelope.id,
       clusterId: clusterIdOf(validated.detail),
-      ...plausibleTime(validated.envelope.time, now),
+      receivedAt: delivery.receivedAt.toISOString(),
+      ...plausibleTime(validated.envelope.time, delivery.receivedAt),
       appliance: validated.detail.appliance.hostname,
     };
     const claim = await this.deps.ledger.claimEvent(identity.eventId, now, this.leaseMs);
@@ -274,7 +290,7 @@ export class NotifyService {
     identity: EventIdentity,
     now: Date,
     envelope: unknown,
-    delivery: DeliveryAttempt,
+    delivery: Arrival,
   ): Promise<NotifyResult> {
     const { ledger, log } = this.deps;
     const condition = event.id;
@@ -287,7 +303,7 @@ export class NotifyService {
 
     // A retry after a partial delivery is owed to the recipients still pending, and to them only:
     // it is never folded.
-    const earlier = await ledger.getRecord(identity.clusterId, identity.eventTime, identity.eventId);
+    const earlier = await ledger.getRecord(identity.clusterId, identity.eventId);
     const pendingOnly = earlier?.pendingRecipients?.length ? earlier.pendingRecipients : undefined;
     const key = foldKey(identity.clusterId, condition, identity.appliance ?? '');
     const windowMs = pendingOnly ? 0 : config.repeatIntervalMinutes * 60_000;
@@ -456,6 +472,7 @@ export class NotifyService {
       outcome,
       recipients: extra.recipients ?? [],
       at: now.toISOString(),
+      receivedAt: identity.receivedAt,
       eventTime: identity.eventTime,
       ...(identity.appliance ? { appliance: identity.appliance } : {}),
       ...(extra.messageId ? { messageId: extra.messageId } : {}),
@@ -470,6 +487,9 @@ export class NotifyService {
     return this.deps.ledger.record(record);
   }
 }
+
+/** A delivery with its arrival settled. */
+type Arrival = Required<DeliveryAttempt>;
 
 interface RecordExtra {
   reason?: string;

@@ -1,0 +1,383 @@
+import {
+  DEFAULT_RECORD_RETENTION_DAYS,
+  type DeliveryLedger,
+  type DeliveryRecord,
+  type EventClaim,
+  type FoldDecision,
+  type FoldState,
+  type ListFailedOptions,
+  type ListOptions,
+  OUTCOMES,
+  type Outcome,
+} from '../../core/notify/delivery-ledger.js';
+import { confirmFoldSlot, decideFoldSlot, type FoldSlot, undoFoldSlot } from '../../core/notify/fold-slot.js';
+import type { Clock } from '../../core/ports.js';
+import { DEFAULT_CLAIM_TTL_DAYS, FOLD_RETENTION_AFTER_WINDOW_MS, millis } from '../ledger-time.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+
+export interface SqliteLedgerOptions {
+  database: SqliteDatabase;
+  /** Decides which records have passed the retention, and when to prune; the operations take their own `now`. */
+  clock?: Clock;
+  /** How long delivery records are kept after their `at` (the latest outcome). */
+  recordRetentionDays?: number;
+  /** How long a finished event stays a duplicate after its claim or finish. */
+  claimTtlDays?: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Expired rows are deleted at open and then at most this often, on a write. */
+export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** SQLite's "no limit". */
+const ALL = -1;
+
+interface ClaimRow {
+  status: 'processing' | 'done';
+  lease_until: number | null;
+  outcome: Outcome | null;
+  expires_at: number;
+}
+
+interface FoldRow {
+  last_sent_at: number;
+  last_sent_event_id: string;
+  folded_count: number;
+  first_folded_at: number | null;
+  pending_until: number | null;
+  reported: string | null;
+  version: number;
+  expires_at: number;
+}
+
+interface RecordRow {
+  cluster_id: string;
+  event_id: string;
+  received_at: number;
+  record: string;
+}
+
+/** What a record's row holds besides its key columns: the record without the columns' fields. */
+export function recordDocument(record: DeliveryRecord): string {
+  const { clusterId: _cluster, eventId: _event, receivedAt: _arrival, ...rest } = record;
+  return JSON.stringify(rest);
+}
+
+/**
+ * The embedded runtime's delivery ledger, in the embedded database (tables `ledger_claim`,
+ * `ledger_fold`, `ledger_record`). Every operation is one transaction, and those that read before
+ * they write take the write lock first (IMMEDIATE), so processes sharing the database see one
+ * another's claims and fold slots and never both win one. The fold rules are fold-slot.ts's, as
+ * in the DynamoDB ledger. Claims, fold slots and records past their time count as absent at once
+ * and are deleted at open and about hourly after.
+ */
+export class SqliteLedger implements DeliveryLedger {
+  private readonly clock: Clock;
+  private readonly recordRetentionMs: number;
+  private readonly claimTtlMs: number;
+  private readonly s;
+  private readonly claimTx;
+  private readonly recordTx;
+  private readonly changeFoldTx;
+  private readonly pruneTx;
+  private prunedAt = Number.NEGATIVE_INFINITY;
+  private closed = false;
+
+  constructor(options: SqliteLedgerOptions) {
+    const { connection } = options.database;
+    this.clock = options.clock ?? (() => new Date());
+    this.recordRetentionMs = days(
+      'recordRetentionDays',
+      options.recordRetentionDays ?? DEFAULT_RECORD_RETENTION_DAYS,
+    );
+    this.claimTtlMs = days('claimTtlDays', options.claimTtlDays ?? DEFAULT_CLAIM_TTL_DAYS);
+    const recordColumns = 'cluster_id, event_id, received_at, record';
+    const newestFirst = 'ORDER BY received_at DESC, event_id DESC LIMIT ?';
+    const s = {
+      claim: connection.prepare<[string], ClaimRow>(
+        'SELECT status, lease_until, outcome, expires_at FROM ledger_claim WHERE event_id = ?',
+      ),
+      putClaim: connection.prepare<[string, string, number | null, string | null, number]>(
+        `INSERT INTO ledger_claim (event_id, status, lease_until, outcome, expires_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (event_id) DO UPDATE SET status = excluded.status, lease_until = excluded.lease_until,
+           outcome = excluded.outcome, expires_at = excluded.expires_at`,
+      ),
+      release: connection.prepare<[string]>(
+        "DELETE FROM ledger_claim WHERE event_id = ? AND status = 'processing'",
+      ),
+      fold: connection.prepare<[string], FoldRow>(
+        `SELECT last_sent_at, last_sent_event_id, folded_count, first_folded_at, pending_until, reported,
+                version, expires_at
+         FROM ledger_fold WHERE fold_key = ?`,
+      ),
+      putFold: connection.prepare<
+        [string, number, string, number, number | null, number | null, string | null, number, number]
+      >(
+        `INSERT INTO ledger_fold (fold_key, last_sent_at, last_sent_event_id, folded_count, first_folded_at,
+           pending_until, reported, version, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (fold_key) DO UPDATE SET last_sent_at = excluded.last_sent_at,
+           last_sent_event_id = excluded.last_sent_event_id, folded_count = excluded.folded_count,
+           first_folded_at = excluded.first_folded_at, pending_until = excluded.pending_until,
+           reported = excluded.reported, version = excluded.version, expires_at = excluded.expires_at`,
+      ),
+      deleteFold: connection.prepare<[string]>('DELETE FROM ledger_fold WHERE fold_key = ?'),
+      place: connection.prepare<
+        [string, string],
+        { received_at: number; outcome: Outcome; recorded_at: number }
+      >('SELECT received_at, outcome, recorded_at FROM ledger_record WHERE cluster_id = ? AND event_id = ?'),
+      putRecord: connection.prepare<[string, string, number, string, number, string]>(
+        `INSERT INTO ledger_record (cluster_id, event_id, received_at, outcome, recorded_at, record)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (cluster_id, event_id) DO UPDATE SET received_at = excluded.received_at,
+           outcome = excluded.outcome, recorded_at = excluded.recorded_at, record = excluded.record`,
+      ),
+      record: connection.prepare<[string, string, number], RecordRow>(
+        `SELECT ${recordColumns} FROM ledger_record WHERE cluster_id = ? AND event_id = ? AND recorded_at >= ?`,
+      ),
+      list: connection.prepare<[string, number, number, number], RecordRow>(
+        `SELECT ${recordColumns} FROM ledger_record
+         WHERE cluster_id = ? AND received_at >= ? AND recorded_at >= ? ${newestFirst}`,
+      ),
+      failedOf: connection.prepare<[string, number, number], RecordRow>(
+        `SELECT ${recordColumns} FROM ledger_record
+         WHERE cluster_id = ? AND outcome = 'failed' AND recorded_at >= ? ${newestFirst}`,
+      ),
+      failed: connection.prepare<[number, number], RecordRow>(
+        `SELECT ${recordColumns} FROM ledger_record
+         WHERE outcome = 'failed' AND recorded_at >= ? ${newestFirst}`,
+      ),
+      pruneClaims: connection.prepare<[number]>('DELETE FROM ledger_claim WHERE expires_at < ?'),
+      pruneFolds: connection.prepare<[number]>('DELETE FROM ledger_fold WHERE expires_at < ?'),
+      pruneRecords: connection.prepare<[number]>('DELETE FROM ledger_record WHERE recorded_at < ?'),
+    };
+    this.s = s;
+
+    this.claimTx = connection.transaction((eventId: string, nowMs: number, leaseMs: number): EventClaim => {
+      const current = s.claim.get(eventId);
+      const live = current && current.expires_at >= nowMs ? current : undefined;
+      if (live?.status === 'done' && live.outcome !== 'failed') {
+        return { status: 'duplicate', outcome: outcomeOf(live.outcome, eventId) };
+      }
+      if (live?.status === 'processing' && (live.lease_until ?? 0) >= nowMs) return { status: 'in-progress' };
+      const leaseUntil = nowMs + leaseMs;
+      s.putClaim.run(eventId, 'processing', leaseUntil, null, Math.max(nowMs + this.claimTtlMs, leaseUntil));
+      return { status: 'claimed' };
+    });
+
+    this.changeFoldTx = connection.transaction(
+      <T>(
+        key: string,
+        change: (slot: FoldSlot | undefined) => { next: FoldSlot | null | undefined; result: T },
+      ): T => {
+        const row = s.fold.get(key);
+        const { next, result } = change(row ? slotOf(row) : undefined);
+        if (next === null) s.deleteFold.run(key);
+        else if (next !== undefined) {
+          s.putFold.run(
+            key,
+            next.lastSentAt,
+            next.lastSentEventId,
+            next.foldedCount,
+            next.firstFoldedAt ?? null,
+            next.pendingUntil ?? null,
+            next.reported ? JSON.stringify(next.reported) : null,
+            next.version,
+            next.expiresAt,
+          );
+        }
+        return result;
+      },
+    );
+
+    this.recordTx = connection.transaction((record: DeliveryRecord, givenMs: number, atMs: number) => {
+      const oldest = this.oldestKept();
+      const existing = s.place.get(record.clusterId, record.eventId);
+      const live = existing && existing.recorded_at >= oldest ? existing : undefined;
+      // A rejected redelivery never replaces what an event became (sent, failed, folded).
+      if (record.outcome === 'rejected' && live && live.outcome !== 'rejected') return;
+      s.putRecord.run(
+        record.clusterId,
+        record.eventId,
+        live ? live.received_at : givenMs,
+        record.outcome,
+        atMs,
+        recordDocument(record),
+      );
+    });
+
+    this.pruneTx = connection.transaction((nowMs: number) => {
+      s.pruneClaims.run(nowMs);
+      s.pruneFolds.run(nowMs);
+      s.pruneRecords.run(nowMs - this.recordRetentionMs);
+    });
+
+    this.pruneIfDue();
+  }
+
+  async claimEvent(eventId: string, now: Date, leaseMs: number): Promise<EventClaim> {
+    this.assertOpen();
+    this.pruneIfDue();
+    return this.claimTx.immediate(eventId, millis(now, 'now'), leaseMs);
+  }
+
+  async finishEvent(eventId: string, outcome: Outcome, now: Date): Promise<void> {
+    this.assertOpen();
+    outcomeOf(outcome, eventId);
+    this.s.putClaim.run(eventId, 'done', null, outcome, millis(now, 'now') + this.claimTtlMs);
+  }
+
+  async releaseEvent(eventId: string): Promise<void> {
+    this.assertOpen();
+    // A finished event stays finished: a late release must not turn it back into new.
+    this.s.release.run(eventId);
+  }
+
+  async decideFold(
+    key: string,
+    eventId: string,
+    now: Date,
+    windowMs: number,
+    pendingMs: number,
+  ): Promise<FoldDecision> {
+    this.assertOpen();
+    const timing = {
+      nowMs: millis(now, 'now'),
+      windowMs,
+      pendingMs,
+      retentionMs: FOLD_RETENTION_AFTER_WINDOW_MS,
+    };
+    // better-sqlite3's Transaction type drops the generic: the result is the change's own.
+    return this.changeFoldTx.immediate(key, (slot) => {
+      const { decision, next } = decideFoldSlot(slot, eventId, timing);
+      return { next, result: decision };
+    }) as FoldDecision;
+  }
+
+  async confirmFold(key: string, eventId: string): Promise<void> {
+    this.assertOpen();
+    this.changeFoldTx.immediate(key, (slot) => ({ next: confirmFoldSlot(slot, eventId), result: undefined }));
+  }
+
+  async undoFold(key: string, eventId: string): Promise<void> {
+    this.assertOpen();
+    this.changeFoldTx.immediate(key, (slot) => ({ next: undoFoldSlot(slot, eventId), result: undefined }));
+  }
+
+  async record(record: DeliveryRecord): Promise<void> {
+    this.assertOpen();
+    // Checked before anything changes: a record that cannot be placed must not half-apply.
+    millis(record.eventTime, 'eventTime');
+    const givenMs = millis(record.receivedAt, 'receivedAt');
+    const atMs = millis(record.at, 'at');
+    this.pruneIfDue();
+    this.recordTx.immediate(record, givenMs, atMs);
+  }
+
+  async getRecord(clusterId: string, eventId: string): Promise<DeliveryRecord | undefined> {
+    this.assertOpen();
+    const row = this.s.record.get(clusterId, eventId, this.oldestKept());
+    return row ? recordOf(row) : undefined;
+  }
+
+  async list(clusterId: string, options: ListOptions): Promise<DeliveryRecord[]> {
+    this.assertOpen();
+    const limit = limitOf(options.limit);
+    if (limit === 0) return [];
+    const since = options.since ? millis(options.since, 'since') : Number.MIN_SAFE_INTEGER;
+    return this.s.list.all(clusterId, since, this.oldestKept(), limit).map(recordOf);
+  }
+
+  /** Failed records (of one cluster, or of all), newest arrival first, for a replay once the cause is fixed. */
+  async listFailed(options: ListFailedOptions = {}): Promise<DeliveryRecord[]> {
+    this.assertOpen();
+    const limit = limitOf(options.limit);
+    if (limit === 0) return [];
+    const rows =
+      options.clusterId === undefined
+        ? this.s.failed.all(this.oldestKept(), limit)
+        : this.s.failedOf.all(options.clusterId, this.oldestKept(), limit);
+    return rows.map(recordOf);
+  }
+
+  /** Deletes the claims, fold slots and records that have expired (they already count as absent). */
+  prune(): void {
+    this.assertOpen();
+    const nowMs = this.clock().getTime();
+    this.pruneTx.immediate(nowMs);
+    this.prunedAt = nowMs;
+  }
+
+  /**
+   * The ledger refuses every operation afterwards. The database is the caller's: it stays open
+   * (every change is committed already, there is nothing to flush).
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private pruneIfDue(): void {
+    const nowMs = this.clock().getTime();
+    if (nowMs - this.prunedAt >= PRUNE_INTERVAL_MS || nowMs < this.prunedAt) this.prune();
+  }
+
+  /** Records last written before this are past the retention. */
+  private oldestKept(): number {
+    return this.clock().getTime() - this.recordRetentionMs;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('The delivery ledger is closed');
+  }
+}
+
+function slotOf(row: FoldRow): FoldSlot {
+  const slot: FoldSlot = {
+    lastSentAt: row.last_sent_at,
+    lastSentEventId: row.last_sent_event_id,
+    foldedCount: row.folded_count,
+    version: row.version,
+    expiresAt: row.expires_at,
+  };
+  if (row.first_folded_at !== null) slot.firstFoldedAt = row.first_folded_at;
+  if (row.pending_until !== null) slot.pendingUntil = row.pending_until;
+  if (row.reported !== null) slot.reported = JSON.parse(row.reported) as FoldState;
+  return slot;
+}
+
+function recordOf(row: RecordRow): DeliveryRecord {
+  let rest: Omit<DeliveryRecord, 'clusterId' | 'eventId' | 'receivedAt'>;
+  try {
+    rest = JSON.parse(row.record);
+  } catch {
+    throw new Error(
+      `The delivery record of event "${row.event_id}" (cluster "${row.cluster_id}") is not valid JSON`,
+    );
+  }
+  return {
+    clusterId: row.cluster_id,
+    eventId: row.event_id,
+    ...rest,
+    receivedAt: new Date(row.received_at).toISOString(),
+  };
+}
+
+function outcomeOf(value: unknown, eventId: string): Outcome {
+  if (!(OUTCOMES as readonly unknown[]).includes(value)) {
+    throw new Error(`Unknown outcome ${JSON.stringify(value)} for event "${eventId}"`);
+  }
+  return value as Outcome;
+}
+
+function limitOf(limit: number | undefined): number {
+  if (limit === undefined || limit === Number.POSITIVE_INFINITY) return ALL;
+  const wanted = Math.floor(limit);
+  // NaN and anything below 1 ask for nothing.
+  if (!(wanted > 0)) return 0;
+  return wanted;
+}
+
+function days(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`SqliteLedger: ${name} must be a number > 0, got ${value}`);
+  }
+  return value * DAY_MS;
+}

@@ -1,0 +1,772 @@
+// The DeliveryLedger contract, run against every adapter: claims (exactly once), fold slots
+// (one email per window, a slot belongs to its event) and delivery records (one per event id, in
+// the log at its first arrival). `reopen` is a restart (another process, a cold Lambda) on the
+// same storage; the two ledgers then share it, as concurrent invocations do.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { loadSample } from '../../events/samples.js';
+import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger.js';
+import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
+import { SqliteLedger } from '../../functions/adapters/local/sqlite-ledger.js';
+import type {
+  DeliveryLedger,
+  DeliveryRecord,
+  ListFailedOptions,
+  Outcome,
+} from '../../functions/core/notify/delivery-ledger.js';
+import { type Dynalite, startDynalite } from '../support/dynalite.js';
+
+/** Both adapters offer `listFailed` besides the port, for the replay of failed events. */
+type LedgerUnderTest = DeliveryLedger & {
+  listFailed(options?: ListFailedOptions): Promise<DeliveryRecord[]>;
+};
+
+interface Harness {
+  ledger: LedgerUnderTest;
+  reopen(): Promise<LedgerUnderTest>;
+  close(): Promise<void>;
+}
+
+const T0 = new Date('2026-11-28T02:14:08.000Z');
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const LEASE_MS = 5 * MINUTE;
+const WINDOW_MS = 30 * MINUTE;
+const KEY = 'eu-prod-1#version-mismatch#pra-primary-01.example.com';
+
+function at(offsetMs: number): Date {
+  return new Date(T0.getTime() + offsetMs);
+}
+
+const sample = loadSample('version-mismatch');
+// Events that name no cluster belong to `default`.
+const CLUSTER = sample.detail.clusterId ?? 'default';
+
+/** The record of the sample event, as the notify function would write it. */
+function recordOf(overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
+  return {
+    clusterId: CLUSTER,
+    eventId: sample.id,
+    condition: 'version-mismatch',
+    outcome: 'sent',
+    recipients: ['ops@example.com', 'oncall@example.com'],
+    messageId: '<0102019a-example@eu-central-1.amazonses.com>',
+    at: T0.toISOString(),
+    receivedAt: T0.toISOString(),
+    eventTime: sample.time,
+    appliance: sample.detail.appliance.hostname,
+    ...overrides,
+  };
+}
+
+let dynalite: Dynalite;
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+});
+
+afterAll(async () => {
+  await dynalite?.close();
+});
+
+async function dynamoDbHarness(): Promise<Harness> {
+  const tableName = await dynalite.createTable();
+  const make = async () => new DynamoDbLedger({ client: dynalite.client, tableName });
+  return { ledger: await make(), reopen: make, close: async () => undefined };
+}
+
+async function sqliteHarness(): Promise<Harness> {
+  const directory = await mkdtemp(join(tmpdir(), 'ledger-contract-'));
+  const databases: SqliteDatabase[] = [];
+  const make = async () => {
+    const database = await SqliteDatabase.open({ directory });
+    databases.push(database);
+    return new SqliteLedger({ database, clock: () => T0 });
+  };
+  return {
+    ledger: await make(),
+    reopen: make,
+    async close() {
+      for (const database of databases) database.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+const adapters: [string, () => Promise<Harness>][] = [
+  ['DynamoDbLedger', dynamoDbHarness],
+  ['SqliteLedger', sqliteHarness],
+];
+
+describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, makeHarness) => {
+  let harness: Harness;
+  let ledger: LedgerUnderTest;
+
+  beforeEach(async () => {
+    harness = await makeHarness();
+    ledger = harness.ledger;
+  });
+
+  afterEach(async () => {
+    await harness.close();
+  });
+
+  describe('event claims', () => {
+    it('claims a new event; a second claim while the lease is live is in-progress', async () => {
+      // Prepare
+      const first = await ledger.claimEvent('evt-1', T0, LEASE_MS);
+
+      // Act
+      const second = await ledger.claimEvent('evt-1', at(LEASE_MS), LEASE_MS);
+
+      // Assess
+      expect(first).toEqual({ status: 'claimed' });
+      expect(second).toEqual({ status: 'in-progress' });
+    });
+
+    it.each<Outcome>(['sent', 'folded', 'rejected'])(
+      'a redelivery of an event that finished %s is a duplicate with that outcome',
+      async (outcome) => {
+        // Prepare
+        await ledger.claimEvent('evt-1', T0, LEASE_MS);
+        await ledger.finishEvent('evt-1', outcome, at(1000));
+
+        // Act
+        const again = await ledger.claimEvent('evt-1', at(2000), LEASE_MS);
+        // Long after the lease: a finished event never becomes claimable by a lease running out.
+        const later = await ledger.claimEvent('evt-1', at(2 * DAY), LEASE_MS);
+
+        // Assess
+        expect(again).toEqual({ status: 'duplicate', outcome });
+        expect(later).toEqual({ status: 'duplicate', outcome });
+      },
+    );
+
+    it('an event that finished failed may be claimed again, and is a duplicate once sent', async () => {
+      // Prepare
+      await ledger.claimEvent('evt-1', T0, LEASE_MS);
+      await ledger.finishEvent('evt-1', 'failed', at(1000));
+
+      // Act
+      const retry = await ledger.claimEvent('evt-1', at(2000), LEASE_MS);
+      const whileRetrying = await ledger.claimEvent('evt-1', at(3000), LEASE_MS);
+      await ledger.finishEvent('evt-1', 'sent', at(4000));
+      const afterSuccess = await ledger.claimEvent('evt-1', at(5000), LEASE_MS);
+
+      // Assess
+      expect(retry).toEqual({ status: 'claimed' });
+      expect(whileRetrying).toEqual({ status: 'in-progress' });
+      expect(afterSuccess).toEqual({ status: 'duplicate', outcome: 'sent' });
+    });
+
+    it('an expired lease can be taken over, once', async () => {
+      // Prepare
+      await ledger.claimEvent('evt-1', T0, LEASE_MS);
+
+      // Act
+      const atExpiry = await ledger.claimEvent('evt-1', at(LEASE_MS), LEASE_MS);
+      const takeover = await ledger.claimEvent('evt-1', at(LEASE_MS + 1), LEASE_MS);
+      const secondTakeover = await ledger.claimEvent('evt-1', at(LEASE_MS + 2), LEASE_MS);
+
+      // Assess
+      expect(atExpiry).toEqual({ status: 'in-progress' });
+      expect(takeover).toEqual({ status: 'claimed' });
+      expect(secondTakeover).toEqual({ status: 'in-progress' });
+    });
+
+    it('release lets the next claim in, but does not reopen a finished event', async () => {
+      // Prepare
+      await ledger.claimEvent('evt-1', T0, LEASE_MS);
+      await ledger.claimEvent('evt-2', T0, LEASE_MS);
+      await ledger.finishEvent('evt-2', 'sent', at(1000));
+
+      // Act
+      await ledger.releaseEvent('evt-1');
+      await ledger.releaseEvent('evt-2');
+      await ledger.releaseEvent('never-claimed');
+      const retry = await ledger.claimEvent('evt-1', at(2000), LEASE_MS);
+      const duplicate = await ledger.claimEvent('evt-2', at(2000), LEASE_MS);
+
+      // Assess
+      expect(retry).toEqual({ status: 'claimed' });
+      expect(duplicate).toEqual({ status: 'duplicate', outcome: 'sent' });
+    });
+
+    it('forgets a finished event after the claim TTL (7 days)', async () => {
+      // Prepare
+      await ledger.claimEvent('evt-1', T0, LEASE_MS);
+      await ledger.finishEvent('evt-1', 'sent', T0);
+
+      // Act
+      const within = await ledger.claimEvent('evt-1', at(6 * DAY), LEASE_MS);
+      const after = await ledger.claimEvent('evt-1', at(8 * DAY), LEASE_MS);
+
+      // Assess
+      expect(within).toEqual({ status: 'duplicate', outcome: 'sent' });
+      expect(after).toEqual({ status: 'claimed' });
+    });
+
+    it('keeps the claims of different events apart', async () => {
+      // Prepare
+      await ledger.claimEvent('evt-1', T0, LEASE_MS);
+      await ledger.finishEvent('evt-1', 'rejected', T0);
+
+      // Act
+      const other = await ledger.claimEvent('evt-2', T0, LEASE_MS);
+
+      // Assess
+      expect(other).toEqual({ status: 'claimed' });
+    });
+
+    it('gives exactly one of 20 concurrent claims of one event', async () => {
+      // Act
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => ledger.claimEvent('evt-1', T0, LEASE_MS)),
+      );
+
+      // Assess
+      expect(results.filter((r) => r.status === 'claimed')).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'in-progress')).toHaveLength(19);
+    });
+  });
+
+  describe('folding', () => {
+    it('sends the first event, folds the next 49 in the window, and reports them with the next email', async () => {
+      // Act: evt-0's email goes out (confirmed), its repeats fold for the whole window.
+      const first = await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.confirmFold(KEY, 'evt-0');
+      const folds = [];
+      for (let n = 1; n <= 49; n++) {
+        folds.push(await ledger.decideFold(KEY, `evt-${n}`, at(n * 10_000), WINDOW_MS, LEASE_MS));
+      }
+      const next = await ledger.decideFold(KEY, 'evt-50', at(WINDOW_MS + 1), WINDOW_MS, LEASE_MS);
+
+      // Assess
+      expect(first).toEqual({ send: true });
+      folds.forEach((decision, index) => {
+        expect(decision).toEqual({
+          send: false,
+          state: {
+            lastSentAt: T0.toISOString(),
+            lastSentEventId: 'evt-0',
+            foldedCount: index + 1,
+            firstFoldedAt: at(10_000).toISOString(),
+          },
+        });
+      });
+      expect(next).toEqual({
+        send: true,
+        previous: {
+          lastSentAt: T0.toISOString(),
+          lastSentEventId: 'evt-0',
+          foldedCount: 49,
+          firstFoldedAt: at(10_000).toISOString(),
+        },
+      });
+    });
+
+    it('starts counting afresh after an email', async () => {
+      // Prepare
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS);
+      await ledger.decideFold(KEY, 'evt-2', at(WINDOW_MS), WINDOW_MS, LEASE_MS);
+
+      // Act
+      const fold = await ledger.decideFold(KEY, 'evt-3', at(WINDOW_MS + 5000), WINDOW_MS, LEASE_MS);
+
+      // Assess
+      expect(fold).toEqual({
+        send: false,
+        state: {
+          lastSentAt: at(WINDOW_MS).toISOString(),
+          lastSentEventId: 'evt-2',
+          foldedCount: 1,
+          firstFoldedAt: at(WINDOW_MS + 5000).toISOString(),
+        },
+      });
+    });
+
+    it('sends at exactly one window after the last email, and folds a millisecond before', async () => {
+      // Prepare
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.confirmFold(KEY, 'evt-0');
+
+      // Act
+      const before = await ledger.decideFold(KEY, 'evt-1', at(WINDOW_MS - 1), WINDOW_MS, LEASE_MS);
+      const onTheDot = await ledger.decideFold(KEY, 'evt-2', at(WINDOW_MS), WINDOW_MS, LEASE_MS);
+
+      // Assess
+      expect(before.send).toBe(false);
+      expect(onTheDot.send).toBe(true);
+    });
+
+    it('undo restores the state from before the decision, so the retry sends with the same report', async () => {
+      // Prepare
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.confirmFold(KEY, 'evt-0');
+      await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS);
+      const decision = await ledger.decideFold(KEY, 'evt-2', at(WINDOW_MS + 1), WINDOW_MS, LEASE_MS);
+      if (!decision.send) throw new Error('expected evt-2 to be sent');
+
+      // Act
+      await ledger.undoFold(KEY, 'evt-2');
+      const retry = await ledger.decideFold(KEY, 'evt-2', at(WINDOW_MS + 60_000), WINDOW_MS, LEASE_MS);
+
+      // Assess
+      expect(decision.previous).toEqual({
+        lastSentAt: T0.toISOString(),
+        lastSentEventId: 'evt-0',
+        foldedCount: 1,
+        firstFoldedAt: at(1000).toISOString(),
+      });
+      expect(retry).toEqual(decision);
+    });
+
+    it('undo of the first email of a key lets the retry send as the first again', async () => {
+      // Prepare
+      const decision = await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+
+      // Act
+      await ledger.undoFold(KEY, 'evt-0');
+      const retry = await ledger.decideFold(KEY, 'evt-0', at(1000), WINDOW_MS, LEASE_MS);
+
+      // Assess
+      expect(decision).toEqual({ send: true });
+      expect(retry).toEqual({ send: true });
+    });
+
+    it('undo by an event that does not hold the slot changes nothing', async () => {
+      // Prepare
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS);
+
+      // Act
+      await ledger.undoFold(KEY, 'evt-1');
+      const next = await ledger.decideFold(KEY, 'evt-2', at(2000), WINDOW_MS, LEASE_MS);
+
+      // Assess
+      expect(next).toEqual({
+        send: false,
+        state: {
+          lastSentAt: T0.toISOString(),
+          lastSentEventId: 'evt-0',
+          foldedCount: 2,
+          firstFoldedAt: at(1000).toISOString(),
+        },
+      });
+    });
+
+    it('sends exactly one of 20 concurrent decisions for one key and counts the other 19', async () => {
+      // Act
+      const decisions = await Promise.all(
+        Array.from({ length: 20 }, (_, n) => ledger.decideFold(KEY, `evt-${n}`, at(n), WINDOW_MS, LEASE_MS)),
+      );
+
+      // Assess
+      expect(decisions.filter((d) => d.send)).toHaveLength(1);
+      const counts = decisions.flatMap((d) => (d.send ? [] : [d.state.foldedCount]));
+      expect(counts.sort((a, b) => a - b)).toEqual(Array.from({ length: 19 }, (_, n) => n + 1));
+    });
+
+    it('folds each key on its own', async () => {
+      // Prepare
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+
+      // Act
+      const otherAppliance = await ledger.decideFold(
+        'eu-prod-1#version-mismatch#pra-backup-01.example.com',
+        'evt-1',
+        at(1000),
+        WINDOW_MS,
+        LEASE_MS,
+      );
+
+      // Assess
+      expect(otherAppliance).toEqual({ send: true });
+    });
+  });
+
+  describe('folding: a slot belongs to its event until its send is confirmed', () => {
+    it('a redelivery of the owner sends again, with the same report, and is never its own repeat', async () => {
+      // Prepare: evt-0 took the slot and crashed during its send (never confirmed).
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+
+      // Act
+      const redelivery = await ledger.decideFold(KEY, 'evt-0', at(1000), WINDOW_MS, LEASE_MS);
+      const later = await ledger.decideFold(KEY, 'evt-0', at(LEASE_MS + 1000), WINDOW_MS, LEASE_MS);
+
+      // Assess
+      expect(redelivery).toEqual({ send: true });
+      expect(later).toEqual({ send: true });
+    });
+
+    it("folds repeats into a pending send only during its owner's lease, then the next event is emailed", async () => {
+      // Prepare
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      const during = await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS);
+
+      // Act: the owner's lease passes without a confirmation (it crashed and was not retried yet).
+      const after = await ledger.decideFold(KEY, 'evt-2', at(LEASE_MS + 1), WINDOW_MS, LEASE_MS);
+      const ownerBack = await ledger.decideFold(KEY, 'evt-0', at(LEASE_MS + 2), WINDOW_MS, LEASE_MS);
+
+      // Assess: evt-2 reports what was never emailed (evt-0 and its one repeat); the old owner
+      // is now a repeat of evt-2's email.
+      expect(during.send).toBe(false);
+      expect(after).toEqual({
+        send: true,
+        previous: {
+          lastSentAt: T0.toISOString(),
+          lastSentEventId: 'evt-0',
+          foldedCount: 2,
+          firstFoldedAt: T0.toISOString(),
+        },
+      });
+      expect(ownerBack).toMatchObject({ send: false, state: { lastSentEventId: 'evt-2', foldedCount: 1 } });
+    });
+
+    it('a confirmed send folds repeats for its whole window', async () => {
+      // Prepare
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.confirmFold(KEY, 'evt-0');
+
+      // Act
+      const repeat = await ledger.decideFold(KEY, 'evt-1', at(LEASE_MS + 1), WINDOW_MS, LEASE_MS);
+      const ownerAgain = await ledger.decideFold(KEY, 'evt-0', at(LEASE_MS + 2), WINDOW_MS, LEASE_MS);
+
+      // Assess: a redelivery of the owner means its outcome was never committed: it is sent again
+      // (the one case that can email twice), and the slot keeps counting.
+      expect(repeat).toMatchObject({ send: false, state: { lastSentEventId: 'evt-0', foldedCount: 1 } });
+      expect(ownerAgain).toEqual({ send: true });
+      expect(await ledger.decideFold(KEY, 'evt-3', at(LEASE_MS + 3), WINDOW_MS, LEASE_MS)).toMatchObject({
+        send: false,
+        state: { foldedCount: 2 },
+      });
+    });
+
+    it('a confirmation by an event that does not own the slot changes nothing', async () => {
+      // Prepare
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+
+      // Act
+      await ledger.confirmFold(KEY, 'evt-1');
+      const after = await ledger.decideFold(KEY, 'evt-2', at(LEASE_MS + 1), WINDOW_MS, LEASE_MS);
+
+      // Assess: still unconfirmed, so the lease's end frees the slot.
+      expect(after.send).toBe(true);
+    });
+  });
+
+  describe('across two ledgers on one storage (concurrent invocations, a restart)', () => {
+    it('gives exactly one of 20 concurrent claims, split over two ledgers, and one fold email', async () => {
+      // Prepare
+      const other = await harness.reopen();
+      const either = (n: number) => (n % 2 === 0 ? ledger : other);
+
+      // Act
+      const claims = await Promise.all(
+        Array.from({ length: 20 }, (_, n) => either(n).claimEvent('evt-1', T0, LEASE_MS)),
+      );
+      const decisions = await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          either(n).decideFold(KEY, `evt-${n}`, at(n), WINDOW_MS, LEASE_MS),
+        ),
+      );
+
+      // Assess
+      expect(claims.filter((c) => c.status === 'claimed')).toHaveLength(1);
+      expect(decisions.filter((d) => d.send)).toHaveLength(1);
+    });
+
+    it('keeps claims, fold slots and records across a restart', async () => {
+      // Prepare
+      await ledger.claimEvent('evt-done', T0, LEASE_MS);
+      await ledger.finishEvent('evt-done', 'sent', T0);
+      await ledger.claimEvent('evt-busy', T0, LEASE_MS);
+      await ledger.decideFold(KEY, 'evt-done', T0, WINDOW_MS, LEASE_MS);
+      await ledger.confirmFold(KEY, 'evt-done');
+      await ledger.decideFold(KEY, 'evt-repeat', at(1000), WINDOW_MS, LEASE_MS);
+      const failed = recordOf({ outcome: 'failed', reason: 'Relay unreachable', envelope: sample });
+      await ledger.record(failed);
+
+      // Act
+      const restarted = await harness.reopen();
+
+      // Assess
+      expect(await restarted.claimEvent('evt-done', at(2000), LEASE_MS)).toEqual({
+        status: 'duplicate',
+        outcome: 'sent',
+      });
+      expect(await restarted.claimEvent('evt-busy', at(2000), LEASE_MS)).toEqual({ status: 'in-progress' });
+      expect(await restarted.decideFold(KEY, 'evt-next', at(3000), WINDOW_MS, LEASE_MS)).toMatchObject({
+        send: false,
+        state: { lastSentEventId: 'evt-done', foldedCount: 2, firstFoldedAt: at(1000).toISOString() },
+      });
+      expect(await restarted.getRecord(CLUSTER, sample.id)).toEqual(failed);
+      expect(await restarted.listFailed({ clusterId: CLUSTER })).toEqual([failed]);
+    });
+  });
+
+  describe('delivery records', () => {
+    it.each(['sent', 'failed', 'folded'] as const)(
+      'never lets a rejected redelivery overwrite a %s record of the same event',
+      async (outcome) => {
+        // Prepare
+        const kept = recordOf({ eventId: 'evt-same', outcome });
+        await ledger.record(kept);
+
+        // Act: the redelivery arrives later, as a new message, with another time in its envelope.
+        await ledger.record(
+          recordOf({
+            eventId: 'evt-same',
+            outcome: 'rejected',
+            reason: 'bad detail',
+            at: at(MINUTE).toISOString(),
+            receivedAt: at(MINUTE).toISOString(),
+            eventTime: at(MINUTE).toISOString(),
+          }),
+        );
+
+        // Assess
+        expect(await ledger.list(CLUSTER, { limit: 10 })).toEqual([kept]);
+        expect(await ledger.getRecord(CLUSTER, 'evt-same')).toEqual(kept);
+      },
+    );
+
+    it('lets a later outcome replace a rejected record, and a rejected one replace a rejected one', async () => {
+      // Prepare
+      await ledger.record(recordOf({ eventId: 'evt-r', outcome: 'rejected', reason: 'first' }));
+      await ledger.record(recordOf({ eventId: 'evt-r', outcome: 'rejected', reason: 'second' }));
+      const rejected = await ledger.getRecord(CLUSTER, 'evt-r');
+
+      // Act
+      const sent = recordOf({ eventId: 'evt-r', at: at(MINUTE).toISOString() });
+      await ledger.record(sent);
+
+      // Assess
+      expect(rejected).toMatchObject({ outcome: 'rejected', reason: 'second' });
+      expect(await ledger.getRecord(CLUSTER, 'evt-r')).toEqual(sent);
+    });
+
+    it('keys a record by (cluster, event id): a later record with another event time replaces it', async () => {
+      // Prepare
+      await ledger.record(
+        recordOf({
+          outcome: 'failed',
+          reason: 'Connection refused by smtp.example.com:587',
+          transient: true,
+        }),
+      );
+      // A replay: the same id, recorded later, its time now clamped differently.
+      const retried = recordOf({
+        outcome: 'sent',
+        at: at(MINUTE).toISOString(),
+        eventTime: at(-DAY).toISOString(),
+      });
+
+      // Act
+      await ledger.record(retried);
+
+      // Assess
+      expect(await ledger.list(CLUSTER, { limit: 10 })).toEqual([retried]);
+      expect(await ledger.getRecord(CLUSTER, sample.id)).toEqual(retried);
+    });
+
+    it('keeps the first arrival of an event for good: later records of it stay in its place', async () => {
+      // Prepare
+      await ledger.record(recordOf({ eventId: 'evt-a', receivedAt: at(1 * MINUTE).toISOString() }));
+      await ledger.record(recordOf({ eventId: 'evt-b', receivedAt: at(2 * MINUTE).toISOString() }));
+
+      // Act: evt-a is redelivered as a new message (a later SentTimestamp) and fails this time.
+      await ledger.record(
+        recordOf({
+          eventId: 'evt-a',
+          outcome: 'failed',
+          at: at(3 * MINUTE).toISOString(),
+          receivedAt: at(3 * MINUTE).toISOString(),
+        }),
+      );
+      const listed = await ledger.list(CLUSTER, { limit: 10 });
+      const sinceTwo = await ledger.list(CLUSTER, { limit: 10, since: at(2 * MINUTE) });
+
+      // Assess
+      expect(listed.map((r) => [r.eventId, r.outcome, r.receivedAt])).toEqual([
+        ['evt-b', 'sent', at(2 * MINUTE).toISOString()],
+        ['evt-a', 'failed', at(1 * MINUTE).toISOString()],
+      ]);
+      expect(sinceTwo.map((r) => r.eventId)).toEqual(['evt-b']);
+      expect((await ledger.getRecord(CLUSTER, 'evt-a'))?.receivedAt).toBe(at(1 * MINUTE).toISOString());
+    });
+
+    it('agrees on one arrival when two first records of an event race', async () => {
+      // Act
+      await Promise.all(
+        [1, 2, 3, 4].map((n) =>
+          ledger.record(recordOf({ eventId: 'evt-race', receivedAt: at(n * MINUTE).toISOString() })),
+        ),
+      );
+
+      // Assess
+      const listed = await ledger.list(CLUSTER, { limit: 10 });
+      expect(listed).toHaveLength(1);
+      expect((await ledger.getRecord(CLUSTER, 'evt-race'))?.receivedAt).toBe(listed[0]?.receivedAt);
+    });
+
+    it('lists newest arrival first within the cluster, whatever the event times, honouring limit and since', async () => {
+      // Prepare: recorded out of order, the event times the reverse of the arrivals, plus one in
+      // another cluster and two that arrived at the same time (the larger id first).
+      const arrivals = [3, 1, 4, 2, 0];
+      for (const [index, minutes] of arrivals.entries()) {
+        await ledger.record(
+          recordOf({
+            eventId: `evt-${index}`,
+            receivedAt: at(minutes * MINUTE).toISOString(),
+            eventTime: at(-minutes * MINUTE).toISOString(),
+          }),
+        );
+      }
+      await ledger.record(recordOf({ eventId: 'evt-5', receivedAt: at(4 * MINUTE).toISOString() }));
+      await ledger.record(
+        recordOf({ clusterId: 'us-prod-2', eventId: 'evt-x', receivedAt: at(DAY).toISOString() }),
+      );
+
+      // Act
+      const all = await ledger.list(CLUSTER, { limit: 100 });
+      const newestTwo = await ledger.list(CLUSTER, { limit: 2 });
+      const since = await ledger.list(CLUSTER, { limit: 100, since: at(2 * MINUTE) });
+      const none = await ledger.list('no-such-cluster', { limit: 10 });
+
+      // Assess
+      expect(all.map((r) => r.eventId)).toEqual(['evt-5', 'evt-2', 'evt-0', 'evt-3', 'evt-1', 'evt-4']);
+      expect(newestTwo.map((r) => r.eventId)).toEqual(['evt-5', 'evt-2']);
+      expect(since.map((r) => r.eventId)).toEqual(['evt-5', 'evt-2', 'evt-0', 'evt-3']);
+      expect(none).toEqual([]);
+    });
+
+    it('filters `since` by arrival, not by the event time', async () => {
+      // Prepare: a late event (old time, arrived now) and an early one (recent time, arrived long ago).
+      await ledger.record(
+        recordOf({
+          eventId: 'evt-late',
+          eventTime: at(-DAY).toISOString(),
+          receivedAt: at(HOUR).toISOString(),
+        }),
+      );
+      await ledger.record(
+        recordOf({
+          eventId: 'evt-early',
+          eventTime: at(HOUR).toISOString(),
+          receivedAt: at(-DAY).toISOString(),
+        }),
+      );
+
+      // Act
+      const lastHalfDay = await ledger.list(CLUSTER, { limit: 10, since: at(-12 * HOUR) });
+
+      // Assess
+      expect(lastHalfDay.map((r) => r.eventId)).toEqual(['evt-late']);
+    });
+
+    it('finds a record by cluster and event id only', async () => {
+      // Prepare
+      const record = recordOf({ eventId: 'evt-1', receivedAt: at(MINUTE).toISOString() });
+      await ledger.record(record);
+
+      // Act
+      const found = await ledger.getRecord(CLUSTER, 'evt-1');
+      const otherCluster = await ledger.getRecord('us-prod-2', 'evt-1');
+      const unknown = await ledger.getRecord(CLUSTER, 'evt-unknown');
+
+      // Assess
+      expect(found).toEqual(record);
+      expect(otherCluster).toBeUndefined();
+      expect(unknown).toBeUndefined();
+    });
+
+    it('keeps the envelope and every optional field', async () => {
+      // Prepare
+      const failed = recordOf({
+        outcome: 'failed',
+        reason: 'The relay answered 535 5.7.139: SMTP AUTH is disabled for the tenant',
+        transient: false,
+        recipients: [],
+        pendingRecipients: ['later@example.com'],
+        refusedRecipients: ['gone@example.com'],
+        envelope: sample,
+      });
+
+      // Act
+      await ledger.record(failed);
+      const [stored] = await ledger.list(CLUSTER, { limit: 1 });
+
+      // Assess
+      expect(stored).toEqual(failed);
+    });
+
+    it('returns copies: changing a listed record does not change the ledger', async () => {
+      // Prepare
+      await ledger.record(recordOf({ envelope: sample }));
+      const [listed] = await ledger.list(CLUSTER, { limit: 1 });
+      if (!listed) throw new Error('expected a record');
+
+      // Act
+      listed.recipients.push('intruder@example.com');
+      const [again] = await ledger.list(CLUSTER, { limit: 1 });
+
+      // Assess
+      expect(again).toEqual(recordOf({ envelope: sample }));
+    });
+
+    it('lists the failed records of a cluster newest arrival first for a replay', async () => {
+      // Prepare: the event times run backwards, so only the arrival gives this order.
+      for (let n = 0; n < 12; n++) {
+        const outcome: Outcome = n % 3 === 0 ? 'failed' : 'sent';
+        await ledger.record(
+          recordOf({
+            eventId: `evt-${n}`,
+            receivedAt: at(n * MINUTE).toISOString(),
+            eventTime: at(-n * MINUTE).toISOString(),
+            outcome,
+            envelope: sample,
+          }),
+        );
+      }
+      await ledger.record(recordOf({ clusterId: 'us-prod-2', eventId: 'evt-x', outcome: 'failed' }));
+
+      // Act
+      const failed = await ledger.listFailed({ clusterId: CLUSTER });
+      const newestTwo = await ledger.listFailed({ clusterId: CLUSTER, limit: 2 });
+
+      // Assess
+      expect(failed.map((r) => r.eventId)).toEqual(['evt-9', 'evt-6', 'evt-3', 'evt-0']);
+      expect(failed.every((r) => r.outcome === 'failed' && r.clusterId === CLUSTER)).toBe(true);
+      expect(failed[0]?.envelope).toEqual(sample);
+      expect(newestTwo.map((r) => r.eventId)).toEqual(['evt-9', 'evt-6']);
+    });
+
+    it('drops a failed event from the replay list once it is sent', async () => {
+      // Prepare
+      await ledger.record(recordOf({ eventId: 'evt-1', outcome: 'failed' }));
+
+      // Act
+      await ledger.record(recordOf({ eventId: 'evt-1', outcome: 'sent', at: at(MINUTE).toISOString() }));
+
+      // Assess
+      expect(await ledger.listFailed({ clusterId: CLUSTER })).toEqual([]);
+    });
+
+    it.each(['eventTime', 'receivedAt', 'at'] as const)(
+      'refuses a record whose %s is not a time',
+      async (field) => {
+        // Act
+        const result = ledger.record(recordOf({ [field]: 'yesterday' }));
+
+        // Assess
+        await expect(result).rejects.toThrow(new RegExp(field));
+        await expect(ledger.list(CLUSTER, { limit: 10 })).resolves.toEqual([]);
+      },
+    );
+  });
+});
