@@ -196,10 +196,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ...(options.awsRegion ? { region: options.awsRegion } : {}),
   });
   // What a crashed predecessor was processing comes back at once instead of after its visibility.
+  // Its claims on them go too, so they are taken at once rather than after their leases.
   const recovered = await queue.recoverAbandoned();
-  if (recovered > 0) {
+  const released = adapters.ledger.releaseAbandonedClaims();
+  if (recovered > 0 || released > 0) {
     log.warn('Events a previous run was processing when it stopped are delivered again', {
       events: recovered,
+      claimsReleased: released,
     });
   }
   consumer.start();

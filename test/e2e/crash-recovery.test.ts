@@ -21,6 +21,8 @@ const CLIENT_CONCURRENCY = 4;
 /** The runtime's consumer: invocations at once, and records per invocation. */
 const CONSUMERS = 4;
 const BATCH_SIZE = 10;
+/** How long after a kill the relay may still finish a message the killed process was sending. */
+const RELAY_SLACK_MS = 1000;
 const SEED = Number(process.env.CRASH_SEED ?? 20261201);
 
 /** A small seeded generator, so a failing run can be repeated with CRASH_SEED. */
@@ -101,6 +103,8 @@ let runtime: RuntimeProcess | undefined;
 let up: Promise<RuntimeProcess>;
 /** When the relay accepted each email, by event id. */
 const accepted = new Map<string, number[]>();
+/** The subjects of the accepted emails (they name the appliance). */
+const subjects: string[] = [];
 const killedAt: number[] = [];
 
 const env = () => ({
@@ -208,6 +212,7 @@ beforeAll(async () => {
       await sleep(2 + random() * 8);
       const eventId = message.headers['x-appliance-notifier-event'];
       if (eventId) accepted.set(eventId, [...(accepted.get(eventId) ?? []), Date.now()]);
+      subjects.push(message.subject ?? '');
       return undefined;
     },
   });
@@ -263,15 +268,20 @@ describe(`SIGKILL during a burst of ${CLUSTERS.length * EVENTS_PER_CLUSTER} even
     }
     const sentIds = [...acknowledged.keys()].filter((id) => log.get(id)?.outcome === 'sent');
     const duplicated = [...accepted.entries()].filter(([, times]) => times.length > 1);
+    // By the emails' subjects: a request cut off by a kill may have been queued and answered
+    // never, so the client's resend is a second event of that appliance (folded), and the email
+    // went out for the first one, whose id the client never learned.
     const emailedAppliances = new Set(
-      sentIds.map((id) => `${acknowledged.get(id)?.clusterId}#${acknowledged.get(id)?.appliance}`),
+      planned
+        .filter((p) => p.appliance && subjects.some((subject) => subject.includes(` ${p.appliance} `)))
+        .map((p) => `${p.clusterId}#${p.appliance}`),
     );
     const appliances = new Set(
       planned.filter((p) => p.appliance).map((p) => `${p.clusterId}#${p.appliance}`),
     );
     process.stdout.write(
       `crash-recovery seed ${SEED}: ${acknowledged.size} acknowledged, ${resent} entries resent by the client, ` +
-        `kills at +${killedAt.map((t) => t - (killedAt[0] ?? t)).join('/+')} ms, outcomes ${JSON.stringify(byOutcome)}, ` +
+        `kills at +${killedAt.map((t) => t - (killedAt[0] ?? t)).join('/+')} ms (relative to the first), outcomes ${JSON.stringify(byOutcome)}, ` +
         `${accepted.size} events emailed, ${duplicated.length} twice\n`,
     );
 
@@ -290,10 +300,16 @@ describe(`SIGKILL during a burst of ${CLUSTERS.length * EVENTS_PER_CLUSTER} even
     expect(sentIds.filter((id) => !accepted.has(id))).toEqual([]);
     expect([...appliances].filter((key) => !emailedAppliances.has(key))).toEqual([]);
     // A second email only for a send the relay accepted before a kill, and at most what was in flight.
-    for (const [, times] of duplicated) {
-      const [first] = times as [number];
-      expect(killedAt.some((kill) => first <= kill)).toBe(true);
-    }
+    // The relay finishes a message the dead process was sending a moment after the kill (it
+    // does not know its client is gone): a first acceptance up to RELAY_SLACK_MS after a kill
+    // still counts as accepted before it. The second email comes from the restarted process.
+    const unexplained = duplicated.filter(([, times]) => {
+      const [first, second] = times as [number, number];
+      return !killedAt.some((kill) => first <= kill + RELAY_SLACK_MS && second > kill);
+    });
+    expect(
+      unexplained.map(([id, times]) => ({ id, times: times.map((t) => t - (killedAt[0] ?? 0)) })),
+    ).toEqual([]);
     expect(duplicated.length).toBeLessThanOrEqual(KILLS * CONSUMERS * BATCH_SIZE);
   }, 240_000);
 });

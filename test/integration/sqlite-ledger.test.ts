@@ -70,6 +70,29 @@ function rowCounts(database: SqliteDatabase) {
   return { claims: count('ledger_claim'), folds: count('ledger_fold'), records: count('ledger_record') };
 }
 
+describe('after a crash', () => {
+  it('gives back the claims still held, and leaves finished events finished', async () => {
+    // Prepare: one event finished, two claimed by a process that then died.
+    const { ledger } = await open();
+    await ledger.claimEvent('done-1', now, LEASE_MS);
+    await ledger.finishEvent('done-1', 'sent', now);
+    await ledger.claimEvent('held-1', now, LEASE_MS);
+    await ledger.claimEvent('held-2', now, LEASE_MS);
+
+    // Act
+    const released = ledger.releaseAbandonedClaims();
+
+    // Assess: the held ones are claimable at once, well inside their leases.
+    expect(released).toBe(2);
+    expect(await ledger.claimEvent('held-1', at(1000), LEASE_MS)).toEqual({ status: 'claimed' });
+    expect(await ledger.claimEvent('held-2', at(1000), LEASE_MS)).toEqual({ status: 'claimed' });
+    expect(await ledger.claimEvent('done-1', at(1000), LEASE_MS)).toEqual({
+      status: 'duplicate',
+      outcome: 'sent',
+    });
+  });
+});
+
 describe('retention', () => {
   it('treats records past the retention (30 days after their last outcome) as gone, then deletes them', async () => {
     // Prepare

@@ -104,6 +104,7 @@ export class SqliteLedger implements DeliveryLedger {
       release: connection.prepare<[string]>(
         "DELETE FROM ledger_claim WHERE event_id = ? AND status = 'processing'",
       ),
+      releaseAll: connection.prepare("DELETE FROM ledger_claim WHERE status = 'processing'"),
       fold: connection.prepare<[string], FoldRow>(
         `SELECT last_sent_at, last_sent_event_id, folded_count, first_folded_at, pending_until, reported,
                 version, expires_at
@@ -229,6 +230,17 @@ export class SqliteLedger implements DeliveryLedger {
     this.assertOpen();
     // A finished event stays finished: a late release must not turn it back into new.
     this.s.release.run(eventId);
+  }
+
+  /**
+   * After a crash: gives back every claim still held (`processing`), so the redelivered events are
+   * taken at once instead of after their leases. Only for the one process that holds the data
+   * directory (`DataDirectoryLock`): a live invocation's claims would be taken from under it.
+   * Returns how many.
+   */
+  releaseAbandonedClaims(): number {
+    this.assertOpen();
+    return this.s.releaseAll.run().changes;
   }
 
   async decideFold(
