@@ -30,7 +30,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 2);
 /** How long after the last acceptance the bench waits for the slow relay's emails before it stops. */
 const DRAIN_MS = Number(process.env.BENCH_DRAIN_MS ?? 10_000);
 /** The fast relay is expected to send everything; this only bounds a wait that goes wrong. */
-const FAST_DRAIN_MS = 30_000;
+const FAST_DRAIN_MS = 20_000;
 /** Where the data directories go (default the OS temp dir; tmpfs would make fsync free). */
 const BENCH_DIR = process.env.BENCH_DIR ?? tmpdir();
 const WARMUP_REQUESTS = 40;
