@@ -80,6 +80,8 @@ export interface SmtpTestServerOptions extends SmtpTestServerHandlers {
   authMethods?: string[];
   /** Any other smtp-server option, applied last. */
   serverOptions?: Partial<SMTPServerOptions>;
+  /** The port to listen on (default: any free one); a relay that comes back where it was. */
+  port?: number;
 }
 
 export interface SmtpTestServer {
@@ -249,7 +251,7 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions): Promi
 
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const address = server.server.address();
   if (!address || typeof address === 'string') throw new Error('smtp test server has no port');
