@@ -48,21 +48,21 @@ export interface ConditionEmailInput<K extends ConditionId = ConditionId> {
   folded?: FoldedSummary;
 }
 
-interface SeverityStyle {
+export interface SeverityStyle {
   tag: Record<Language, string>;
   /** Text and border colour: dark enough to read on white and on the tint. */
   colour: string;
   tint: string;
 }
 
-const SEVERITY_STYLE: Record<Severity, SeverityStyle> = {
+export const SEVERITY_STYLE: Record<Severity, SeverityStyle> = {
   critical: { tag: { en: 'CRITICAL', de: 'KRITISCH' }, colour: '#b00020', tint: '#fdecee' },
   warning: { tag: { en: 'WARNING', de: 'WARNUNG' }, colour: '#8a4b00', tint: '#fff4e0' },
 };
 
 const at = (iso: string, language: Language) => formatTime(new Date(iso), language);
 
-function foldedNote(folded: FoldedSummary, language: Language): string {
+export function foldedNote(folded: FoldedSummary, language: Language): string {
   const { count } = folded;
   const since = at(folded.since, language);
   const last = at(folded.lastSentAt, language);
@@ -113,7 +113,7 @@ const WORDS = {
 } as const;
 
 /** One fact table for both emails' house style: labels left, values right, wrapping on phones. */
-function htmlFactRows(facts: readonly Fact[]): string {
+export function htmlFactRows(facts: readonly Fact[]): string {
   return facts
     .map(
       ({ label, value }) =>
