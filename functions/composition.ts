@@ -32,6 +32,11 @@ export interface Adapters {
 export interface ServiceSettings {
   /** How long a claim on an event id keeps redeliveries out (`EVENT_LEASE_SECONDS`; the notify default otherwise). */
   eventLeaseMs?: number;
+  /**
+   * Attempts before an event is dead-lettered: the queue's maxReceiveCount. The retry policy's
+   * by default; the embedded runtime may set fewer (`eventDeliveryAttempts`).
+   */
+  eventDeliveryAttempts?: number;
   /** Where browsers reach the API (`PUBLIC_BASE_URL`); needed by the OAuth2 redirect flow only. */
   publicBaseUrl?: string;
 }
@@ -66,6 +71,9 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
       clock,
       log,
       ...(settings.eventLeaseMs !== undefined ? { leaseMs: settings.eventLeaseMs } : {}),
+      ...(settings.eventDeliveryAttempts !== undefined
+        ? { maxAttempts: settings.eventDeliveryAttempts }
+        : {}),
     }),
     dailyNotice: new DailyNoticeService({ store, mailers, ledger, clock, log }),
     deliveries: ledger,

@@ -170,6 +170,29 @@ export class LocalEventBus {
   async deliver(envelopes: unknown[], waitMs: number): Promise<QueuedDelivery[]> {
     if (envelopes.length === 0) return [];
     const messageIds = await this.options.queue.send(envelopes.map((envelope) => JSON.stringify(envelope)));
+    return this.outcomesOf(messageIds, waitMs);
+  }
+
+  /** The dead letters, each with the event id its body names (when it names one). */
+  async deadLetters(): Promise<{ messageId: string; eventId?: string }[]> {
+    return (await this.options.queue.listDeadLetters()).map((letter) => {
+      const eventId = eventIdOf(letter.body);
+      return eventId ? { messageId: letter.messageId, eventId } : { messageId: letter.messageId };
+    });
+  }
+
+  /** Moves dead letters back onto the queue (a fresh receive count) and waits as `deliver` does. */
+  async redrive(messageIds: string[], waitMs: number): Promise<QueuedDelivery[]> {
+    if (messageIds.length === 0) return [];
+    const moved = new Set(await this.options.queue.redrive(messageIds));
+    return this.outcomesOf(
+      messageIds.filter((id) => moved.has(id)),
+      waitMs,
+    );
+  }
+
+  private outcomesOf(messageIds: string[], waitMs: number): Promise<QueuedDelivery[]> {
+    // Registered before the consumer can have finished an attempt (it runs on a later turn).
     const outcomes = messageIds.map((messageId) => this.options.consumer.outcomeOf(messageId, waitMs));
     this.options.consumer.wake();
     return Promise.all(
@@ -178,5 +201,14 @@ export class LocalEventBus {
         return outcome ? { messageId, outcome } : { messageId };
       }),
     );
+  }
+}
+
+function eventIdOf(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
   }
 }

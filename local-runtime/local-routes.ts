@@ -7,7 +7,7 @@ import { ValidationError } from '../functions/kernel/field-issues.js';
 import { HttpError, jsonResponse, readJsonBody } from '../functions/shared/http.js';
 import { bindRoutes, type RouteSpec } from '../functions/shared/http-api.js';
 import type { RouteDefinition } from '../functions/shared/route-definition.js';
-import { type LocalEventBus, PutEventsRequestSchema } from './event-bus.js';
+import { type LocalEventBus, PutEventsRequestSchema, type QueuedDelivery } from './event-bus.js';
 
 export interface FailedEventSource {
   listFailed(options?: ListFailedOptions): Promise<{ eventId: string; envelope?: unknown }[]>;
@@ -83,15 +83,33 @@ export function localRoutes({ bus, runDailyNotice, failed }: LocalRoutesDeps): R
       const records = (await failed.listFailed(clusterId ? { clusterId } : {})).filter(
         (record) => record.envelope !== undefined,
       );
-      // Back on the queue with their own ids: an event that got through meanwhile is a duplicate,
-      // and one that fails for a while again is retried as any other.
-      const deliveries = await bus.deliver(
-        records.map((record) => record.envelope),
-        DELIVERY_WAIT_MS,
+      // A given-up event is in the dead letters: it goes back from there (so none is left behind
+      // there); one that failed for good (5xx) was acknowledged, and goes back from its record.
+      // Either way with its own id: an event that got through meanwhile is a duplicate, and one
+      // that fails for a while again is retried as any other.
+      const dead = new Map(
+        (await bus.deadLetters()).flatMap((letter) =>
+          letter.eventId ? [[letter.eventId, letter.messageId] as const] : [],
+        ),
       );
-      const replayed = records.map((record, index) => {
-        const delivery = deliveries[index];
-        const outcome = delivery?.outcome;
+      const fromDeadLetters = records.filter((record) => dead.has(record.eventId));
+      const fromRecords = records.filter((record) => !dead.has(record.eventId));
+      const [redriven, requeued] = await Promise.all([
+        bus.redrive(
+          fromDeadLetters.map((record) => dead.get(record.eventId) as string),
+          DELIVERY_WAIT_MS,
+        ),
+        bus.deliver(
+          fromRecords.map((record) => record.envelope),
+          DELIVERY_WAIT_MS,
+        ),
+      ]);
+      const outcomes = new Map<string, QueuedDelivery | undefined>([
+        ...fromDeadLetters.map((record, index) => [record.eventId, redriven[index]] as const),
+        ...fromRecords.map((record, index) => [record.eventId, requeued[index]] as const),
+      ]);
+      const replayed = records.map((record) => {
+        const outcome = outcomes.get(record.eventId)?.outcome;
         if (!outcome) {
           return { eventId: record.eventId, ok: false, error: 'still queued: see the delivery log' };
         }

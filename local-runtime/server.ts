@@ -158,13 +158,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const publicBaseUrl = (options.publicBaseUrl ?? `http://localhost:${port}`).replace(/\/$/, '');
 
   // The same composition and the same three handler factories as the Lambdas, with local adapters.
-  const services = buildServices(
-    adapters,
-    serviceSettingsOf({
+  const services = buildServices(adapters, {
+    ...serviceSettingsOf({
       EVENT_LEASE_SECONDS: EventLeaseEnvShape.EVENT_LEASE_SECONDS.parse(options.eventLeaseSeconds),
       PUBLIC_BASE_URL: publicBaseUrl,
     }),
-  );
+    // Notify's "attempt n of N" and its give-up match the queue's maxReceiveCount.
+    ...(options.eventDeliveryAttempts !== undefined
+      ? { eventDeliveryAttempts: options.eventDeliveryAttempts }
+      : {}),
+  });
   // Every rule targets one durable queue; notify consumes it in batches, as the event source
   // mapping does in AWS, and tells it when to deliver a record that is not done again.
   const queue = new SqliteEventQueue({

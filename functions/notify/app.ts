@@ -62,7 +62,9 @@ function receivedAtOf(record: SQSRecord): Date | undefined {
  * retried. A record that fails stays on the queue: its visibility is set to the retry delay
  * (the service's for a temporary failure, the retry policy's for anything unexpected, so a bug
  * or an unreadable store is retried with backoff instead of at once), and it is reported in
- * `batchItemFailures`. After RETRY_POLICY.maxAttempts receives SQS moves it to the DLQ.
+ * `batchItemFailures`. After its last attempt (RETRY_POLICY.maxAttempts, the queue's
+ * maxReceiveCount) the service records it as given up and it is made visible at once: the
+ * queue's next receive moves it to the DLQ, from where a redrive sends it back.
  */
 export function createNotifyHandler(deps: NotifyHandlerDeps) {
   const { service, log, metrics, queue } = deps;
@@ -83,9 +85,16 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
       const retryable = error instanceof RetryableNotifyError;
       const delaySeconds = retryable ? error.retryAfterSeconds : retryDelaySeconds(attempt);
       const context = { messageId: record.messageId, attempt, retryInSeconds: delaySeconds };
-      metrics?.addMetric(METRIC_NAMES.notificationRetried, MetricUnit.Count, 1);
-      if (retryable) log.info('Event left on the queue for a later attempt', context);
-      else log.error('Unexpected error handling an event; it stays on the queue', { ...context, error });
+      const deadLetter = retryable && error.deadLetter;
+      if (deadLetter) {
+        // Visible again at once: the queue's next receive moves it to the dead-letter queue.
+        metrics?.addMetric(METRIC_NAMES.notification('failed'), MetricUnit.Count, 1);
+        log.error('Event given up after its last attempt; it goes to the dead-letter queue', context);
+      } else {
+        metrics?.addMetric(METRIC_NAMES.notificationRetried, MetricUnit.Count, 1);
+        if (retryable) log.info('Event left on the queue for a later attempt', context);
+        else log.error('Unexpected error handling an event; it stays on the queue', { ...context, error });
+      }
       try {
         await queue.retryLater(record.receiptHandle, delaySeconds);
       } catch (queueError) {

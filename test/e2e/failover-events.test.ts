@@ -232,24 +232,47 @@ describe('temporary and permanent relay failures', () => {
     ['421', '421 4.3.2 Service shutting down'],
     ['451', '451 4.3.0 Try again later'],
   ])(
-    'a %s reply makes the handler fail so the platform retries, and the failure is recorded',
+    'a %s reply on the last attempt (one allowed here) is given up with how to replay, and dead-lettered',
     async (_code, reply) => {
       relay.setHandlers({ onMailFrom: () => reply });
       const event = eventFor('primary-check-failed', 'flaky');
+      const deadBefore = (await runtime.queue.depth()).deadLetters;
 
       const response = await api('POST', '/events/envelope', event);
+      await runtime.consumer.idle();
 
       expect(response.status).toBe(503);
       const log = await api('GET', '/clusters/flaky/deliveries?outcome=failed');
       expect(log.body.items).toContainEqual(
         expect.objectContaining({
           eventId: event.id,
-          transient: true,
-          reason: expect.stringContaining('temporary'),
+          transient: false,
+          reason: expect.stringMatching(
+            new RegExp(
+              `^gave up after 1 attempt at \\S+: replay with .*temporary failures only; the last: .*${_code}`,
+            ),
+          ),
         }),
       );
+      expect((await runtime.queue.depth()).deadLetters).toBe(deadBefore + 1);
     },
   );
+
+  it('replays the dead-lettered events once the relay is back, from the dead letters, and says so per event', async () => {
+    relay.reset();
+    const before = await api('GET', '/clusters/flaky/deliveries?outcome=failed');
+    const given = (before.body.items as { eventId: string }[]).map((item) => item.eventId);
+
+    const replay = await api('POST', '/deliveries/replay-failed?clusterId=flaky');
+    await runtime.consumer.idle();
+
+    expect(given).toHaveLength(2);
+    expect(replay.body.replayed).toEqual(
+      given.map((eventId) => expect.objectContaining({ eventId, ok: true })),
+    );
+    expect(byCondition(relay.messages, 'primary-check-failed')).toHaveLength(1);
+    expect((await runtime.queue.depth()).deadLetters).toBe(0);
+  });
 
   it.each([
     ['550', '550 5.7.1 Relaying denied'],

@@ -16,7 +16,13 @@ import {
   foldKey,
   type Outcome,
 } from './delivery-ledger.js';
-import { describeRetry, hasAttemptsLeft, retryDelaySeconds } from './retry-policy.js';
+import {
+  describeGiveUp,
+  describeRetry,
+  hasAttemptsLeft,
+  RETRY_POLICY,
+  retryDelaySeconds,
+} from './retry-policy.js';
 
 export interface NotifyDeps {
   store: ConfigStore;
@@ -31,6 +37,8 @@ export interface NotifyDeps {
   leaseMs?: number;
   /** The retry policy's jitter source, in [0, 1); injectable for tests. */
   random?: () => number;
+  /** Attempts before the queue dead-letters an event (its maxReceiveCount); the retry policy's by default. */
+  maxAttempts?: number;
 }
 
 export type NotifyOutcome = Outcome | 'duplicate';
@@ -54,6 +62,11 @@ export class RetryableNotifyError extends Error {
     message: string,
     /** When the queue should deliver the event again (the retry policy's delay for this attempt). */
     readonly retryAfterSeconds: number,
+    /**
+     * The last attempt failed: the failure is recorded as given up, and the queue's next receive
+     * moves the event to the dead-letter queue (for a redrive once the cause is fixed).
+     */
+    readonly deadLetter = false,
   ) {
     super(message);
   }
@@ -181,10 +194,12 @@ function plausibleTime(time: string | undefined, arrival: Date): { eventTime: st
 export class NotifyService {
   private readonly leaseMs: number;
   private readonly random: () => number;
+  private readonly maxAttempts: number;
 
   constructor(private readonly deps: NotifyDeps) {
     this.leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
     this.random = deps.random ?? Math.random;
+    this.maxAttempts = deps.maxAttempts ?? RETRY_POLICY.maxAttempts;
   }
 
   async handle(input: unknown, attempt: DeliveryAttempt = { attempt: 1 }): Promise<NotifyResult> {
@@ -215,11 +230,11 @@ export class NotifyService {
   ): Promise<NotifyResult> {
     const identity = identityOfInput(input, delivery.receivedAt);
     const message = error instanceof Error ? error.message : String(error);
-    const last = !hasAttemptsLeft(delivery.attempt);
-    const retryAfterSeconds = retryDelaySeconds(delivery.attempt, this.random);
+    const last = !hasAttemptsLeft(delivery.attempt, this.maxAttempts);
+    const retryAfterSeconds = last ? 0 : retryDelaySeconds(delivery.attempt, this.random);
     const status = last
-      ? `${describeRetry(delivery.attempt, undefined)}; replay it from the delivery log once the cause is fixed`
-      : describeRetry(delivery.attempt, new Date(now.getTime() + retryAfterSeconds * 1000));
+      ? describeGiveUp(delivery.attempt, now)
+      : describeRetry(delivery.attempt, new Date(now.getTime() + retryAfterSeconds * 1000), this.maxAttempts);
     const reason = `${status}: unexpected error: ${message}`;
     this.deps.log.error('Event processing failed unexpectedly', {
       eventId: identity.eventId,
@@ -241,8 +256,7 @@ export class NotifyService {
         error: recordError instanceof Error ? recordError.message : String(recordError),
       });
     }
-    if (last) return { eventId: identity.eventId, clusterId: identity.clusterId, outcome: 'failed', reason };
-    throw new RetryableNotifyError(reason, retryAfterSeconds);
+    throw new RetryableNotifyError(reason, retryAfterSeconds, last);
   }
 
   private async process(input: unknown, delivery: Arrival, now: Date): Promise<NotifyResult> {
@@ -354,11 +368,11 @@ export class NotifyService {
       ]
         .filter(Boolean)
         .join(' ');
-      if (failure.transient && hasAttemptsLeft(delivery.attempt)) {
+      if (failure.transient && hasAttemptsLeft(delivery.attempt, this.maxAttempts)) {
         const retryAfterSeconds = retryDelaySeconds(delivery.attempt, this.random);
         const nextAttemptAt = new Date(now.getTime() + retryAfterSeconds * 1000);
         await this.record(identity, condition, 'failed', now, {
-          reason: `${describeRetry(delivery.attempt, nextAttemptAt)}: ${reason}`,
+          reason: `${describeRetry(delivery.attempt, nextAttemptAt, this.maxAttempts)}: ${reason}`,
           envelope,
           transient: true,
           recipients: config.adminContacts,
@@ -378,12 +392,14 @@ export class NotifyService {
           eventId: identity.eventId,
           attempt: delivery.attempt,
         });
-        return this.finish(identity, condition, 'failed', now, {
-          reason: `${describeRetry(delivery.attempt, undefined)} (temporary failures only): ${reason}. Replay it from the delivery log once the cause is fixed.`,
+        const gaveUp = `${describeGiveUp(delivery.attempt, now)} (temporary failures only; the last: ${reason})`;
+        await this.finish(identity, condition, 'failed', now, {
+          reason: gaveUp,
           envelope,
           transient: false,
           recipients: config.adminContacts,
         });
+        throw new RetryableNotifyError(gaveUp, 0, true);
       }
       log.error('Delivery failed permanently', {
         eventId: identity.eventId,
@@ -405,10 +421,10 @@ export class NotifyService {
     const deferred = receipt.deferred ?? [];
     const sentTo = delivered.length > 0 ? `delivered to ${delivered.join(', ')}` : 'delivered to nobody yet';
     const refusedNote = refused.length > 0 ? `; refused for good by the relay: ${refused.join(', ')}` : '';
-    if (deferred.length > 0 && hasAttemptsLeft(delivery.attempt)) {
+    if (deferred.length > 0 && hasAttemptsLeft(delivery.attempt, this.maxAttempts)) {
       const retryAfterSeconds = retryDelaySeconds(delivery.attempt, this.random);
       const nextAttemptAt = new Date(now.getTime() + retryAfterSeconds * 1000);
-      const reason = `partial: ${sentTo}; refused for now: ${deferred.join(', ')} (${describeRetry(delivery.attempt, nextAttemptAt)}, for them only)${refusedNote}`;
+      const reason = `partial: ${sentTo}; refused for now: ${deferred.join(', ')} (${describeRetry(delivery.attempt, nextAttemptAt, this.maxAttempts)}, for them only)${refusedNote}`;
       await this.record(identity, condition, 'sent', now, {
         reason,
         recipients: delivered,

@@ -24,15 +24,28 @@ export function retryDelaySeconds(attempt: number, random: () => number = Math.r
   return Math.round(exponential * (jitterFloor + (1 - jitterFloor) * random()));
 }
 
-/** Whether attempt `attempt` failing leaves another attempt, or the event is dead-lettered. */
-export function hasAttemptsLeft(attempt: number): boolean {
-  return attempt < RETRY_POLICY.maxAttempts;
+/**
+ * Whether attempt `attempt` failing leaves another attempt, or the event is dead-lettered.
+ * `maxAttempts` is the queue's maxReceiveCount (the policy's unless a runtime sets fewer).
+ */
+export function hasAttemptsLeft(attempt: number, maxAttempts: number = RETRY_POLICY.maxAttempts): boolean {
+  return attempt < maxAttempts;
 }
 
 /** Where an event stands in its retries, for the delivery log and the admin page. */
-export function describeRetry(attempt: number, nextAttemptAt: Date | undefined): string {
-  const { maxAttempts } = RETRY_POLICY;
-  return nextAttemptAt
-    ? `temporary failure, attempt ${attempt} of ${maxAttempts}, next retry at ${nextAttemptAt.toISOString()}`
-    : `gave up after ${attempt} attempts`;
+export function describeRetry(
+  attempt: number,
+  nextAttemptAt: Date,
+  maxAttempts: number = RETRY_POLICY.maxAttempts,
+): string {
+  return `temporary failure, attempt ${attempt} of ${maxAttempts}, next retry at ${nextAttemptAt.toISOString()}`;
+}
+
+/** How to send dead-lettered events back once the cause is fixed, in AWS and in the embedded runtime. */
+export const REPLAY_HINT =
+  'replay with `npm run redrive -- --queue <NotifyQueueDlqUrl> --to <NotifyQueueUrl>` (AWS) or `npm run redrive -- --local` (embedded runtime) once the cause is fixed';
+
+/** The last attempt failed: the event goes to the dead-letter queue. */
+export function describeGiveUp(attempt: number, at: Date): string {
+  return `gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} at ${at.toISOString()}: ${REPLAY_HINT}`;
 }
