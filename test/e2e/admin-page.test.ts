@@ -267,6 +267,89 @@ describe('admin page: in the browser', () => {
     expect((await api('GET', '/clusters/page-errors/email-config')).status).toBe(404);
   });
 
+  it('shows the relay preset for the host as it is typed, and saves grouping and relay limits', async () => {
+    await signIn();
+    await loadCluster('page-storm');
+    await fillRelayForm();
+    const hint = page.locator('#f-smtp-limits-hint');
+    const host = page.getByLabel('SMTP relay server', { exact: true });
+    const maxConnections = page.getByLabel('Max connections');
+    const perMinute = page.getByLabel('Messages per minute');
+    await hint.filter({ hasText: 'No preset for this relay: leave empty for no limit.' }).waitFor();
+    await host.fill('smtp.gmail.com');
+    await hint.filter({ hasText: 'Gmail preset: 2 connections, 20 messages per minute' }).waitFor();
+
+    await host.fill('smtp.office365.com');
+
+    await hint
+      .filter({
+        hasText: 'Exchange Online preset: 3 connections, 30 messages per minute; leave empty to use it.',
+      })
+      .waitFor();
+    expect(await maxConnections.getAttribute('placeholder')).toBe('3');
+    expect(await perMinute.getAttribute('placeholder')).toBe('30');
+    expect(await maxConnections.getAttribute('aria-describedby')).toContain('f-smtp-limits-hint');
+    expect(await page.getByLabel('Group wait (seconds)').inputValue()).toBe('30');
+    expect(await page.getByLabel('Group interval (minutes)').inputValue()).toBe('5');
+
+    // Prepare the save: grouping, and one limit overridden (the preset keeps the other).
+    await page.getByLabel('Group wait (seconds)').fill('45');
+    await page.getByLabel('Group interval (minutes)').fill('10');
+    await perMinute.fill('20');
+    await hint.filter({ hasText: 'In effect: 3 connections, 20 messages per minute.' }).waitFor();
+
+    // Act
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    // Assess: stored as entered, with the effective limits and their source; the same after a reload.
+    await page.locator('#save-status').filter({ hasText: 'Saved' }).waitFor();
+    const stored = await api('GET', '/clusters/page-storm/email-config');
+    expect(stored.body).toMatchObject({
+      grouping: { waitSeconds: 45, intervalMinutes: 10 },
+      smtp: {
+        host: 'smtp.office365.com',
+        limits: { messagesPerMinute: 20 },
+        effectiveLimits: { maxConnections: 3, messagesPerMinute: 20, source: 'configured' },
+      },
+    });
+    expect(stored.body.smtp.limits).toEqual({ messagesPerMinute: 20 });
+    await page.reload();
+    await loadCluster('page-storm');
+    expect(await page.getByLabel('Group wait (seconds)').inputValue()).toBe('45');
+    expect(await page.getByLabel('Group interval (minutes)').inputValue()).toBe('10');
+    expect(await maxConnections.inputValue()).toBe('');
+    expect(await maxConnections.getAttribute('placeholder')).toBe('3');
+    expect(await perMinute.inputValue()).toBe('20');
+    expect(await hint.textContent()).toContain(
+      'Exchange Online preset: 3 connections, 30 messages per minute',
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('shows the field errors of bad grouping and relay limit values next to their fields', async () => {
+    await signIn();
+    await loadCluster('page-storm-errors');
+    await fillRelayForm();
+    await page.getByLabel('Group wait (seconds)').fill('601');
+    await page.getByLabel('Max connections').fill('50');
+
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    const waitError = page.locator('#f-grouping-waitSeconds-error');
+    await waitError.filter({ hasText: 'must be between 0 and 600 seconds (10 minutes)' }).waitFor();
+    const connectionsError = page.locator('#f-smtp-limits-maxConnections-error');
+    expect(await connectionsError.textContent()).toBe('must be between 1 and 20 connections');
+    const wait = page.getByLabel('Group wait (seconds)');
+    expect(await wait.getAttribute('aria-invalid')).toBe('true');
+    expect(await wait.getAttribute('aria-describedby')).toContain('f-grouping-waitSeconds-error');
+    expect(await page.getByLabel('Max connections').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#error-list a').allTextContents()).toEqual([
+      'Max connections: must be between 1 and 20 connections',
+      'Group wait (seconds): must be between 0 and 600 seconds (10 minutes)',
+    ]);
+    expect((await api('GET', '/clusters/page-storm-errors/email-config')).status).toBe(404);
+  });
+
   it('sends a test email that the relay receives and shows the result; saves the screenshot', async () => {
     await signIn();
     await loadCluster('page-test');

@@ -57,6 +57,15 @@ describe('the admin page reads what the API sends', () => {
     expect(view.clusterId).toBe('page');
     expect(view.transport).toBe(config.transport);
     expect(JSON.stringify(view)).not.toMatch(/relay-secret-123|client-secret-1/);
+    expect(view.grouping).toEqual({ waitSeconds: 30, intervalMinutes: 5 });
+    if (view.smtp) expect(view.smtp.effectiveLimits.source).toMatch(/^(configured|none|preset:.+)$/);
+    if (view.smtp?.host === 'smtp.office365.com') {
+      expect(view.smtp.effectiveLimits).toEqual({
+        maxConnections: 3,
+        messagesPerMinute: 30,
+        source: 'preset:exchange-online',
+      });
+    }
     if (view.smtp?.auth.type === 'password') expect(view.smtp.auth.passwordSet).toBe(true);
     if (view.smtp?.auth.type === 'oauth2') {
       expect(view.smtp.auth.clientSecretSet).toBe(true);

@@ -2,7 +2,12 @@
 // email and the delivery log send. Declared here because the domain's own types live in modules
 // that import zod and Node built-ins, which the page cannot load; test/unit/admin-page-api-types
 // checks that the domain's values satisfy these types, so the two cannot drift apart.
-import type { OAuthProvider, SmtpEncryption } from '../../functions/core/config/presets.js';
+import type {
+  EffectiveRelayLimits,
+  OAuthProvider,
+  RelayLimits,
+  SmtpEncryption,
+} from '../../functions/core/config/presets.js';
 import type { DeliveryStage } from '../../functions/core/mail/delivery-stages.js';
 
 /** `/admin/config.json`, written by adminPageHandlers. */
@@ -61,11 +66,16 @@ export interface PublicEmailConfig {
     encryption: SmtpEncryption;
     verifyCertificate: boolean;
     auth: PublicSmtpAuth;
+    /** What the admin set; a field left out comes from the host's preset. */
+    limits?: RelayLimits;
+    /** Read-only: the limits in effect and where they come from. */
+    effectiveLimits: EffectiveRelayLimits;
   };
   adminContacts: string[];
   dailyNotice: boolean;
   language: 'en' | 'de';
   repeatIntervalMinutes: number;
+  grouping: { waitSeconds: number; intervalMinutes: number };
   oauth?: PublicOAuthStatus;
   updatedAt?: string;
 }

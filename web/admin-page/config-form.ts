@@ -2,10 +2,13 @@
 // presets, which groups show, and the server's field issues shown next to their fields. The
 // choices and presets are the domain's own (functions/core/config/presets.ts).
 import {
+  effectiveRelayLimits,
   MICROSOFT_DEFAULT_TENANT,
   OAUTH_PROVIDERS,
   type OAuthProvider,
   oauthPreset,
+  type RelayLimits,
+  relayLimitsPreset,
   SMTP_ENCRYPTIONS,
   type SmtpEncryption,
 } from '../../functions/core/config/presets.js';
@@ -31,6 +34,8 @@ const DEFAULTS = {
   encryption: 'starttls',
   provider: 'microsoft',
   repeatIntervalMinutes: '240',
+  waitSeconds: '30',
+  intervalMinutes: '5',
 } as const satisfies { encryption: SmtpEncryption; provider: OAuthProvider } & Record<string, string>;
 
 /** The OAuth2 fields a preset fills. */
@@ -123,6 +128,13 @@ export function fillForm(config: PublicEmailConfig | null): void {
   input('f-repeatIntervalMinutes').value = config
     ? String(config.repeatIntervalMinutes)
     : DEFAULTS.repeatIntervalMinutes;
+  input('f-grouping-waitSeconds').value = String(config?.grouping?.waitSeconds ?? DEFAULTS.waitSeconds);
+  input('f-grouping-intervalMinutes').value = String(
+    config?.grouping?.intervalMinutes ?? DEFAULTS.intervalMinutes,
+  );
+  input('f-smtp-limits-maxConnections').value = String(smtp?.limits?.maxConnections ?? '');
+  input('f-smtp-limits-messagesPerMinute').value = String(smtp?.limits?.messagesPerMinute ?? '');
+  updateLimitsHint();
   input('send-test').checked = false;
   if (auth.type !== 'oauth2') applyPreset(null, '');
   renderOAuth(config);
@@ -166,9 +178,55 @@ export function onProviderChange(previous: string): void {
     input('f-smtp-host').value = next.relay.host;
     input('f-smtp-port').value = next.relay.port;
     select('f-smtp-encryption').value = next.relay.encryption;
+    updateLimitsHint();
   }
   formState.tenant = value('f-smtp-auth-tenant');
   updateVisibility();
+}
+
+const LIMIT_FIELDS = ['maxConnections', 'messagesPerMinute'] as const;
+
+const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+
+function describeLimits(limits: RelayLimits): string {
+  const connections =
+    limits.maxConnections === undefined
+      ? 'any number of connections'
+      : plural(limits.maxConnections, 'connection', 'connections');
+  const rate =
+    limits.messagesPerMinute === undefined
+      ? 'no limit per minute'
+      : `${plural(limits.messagesPerMinute, 'message', 'messages')} per minute`;
+  return `${connections}, ${rate}`;
+}
+
+/**
+ * The relay limits' hint and placeholders for the host as typed: its preset (the domain's own
+ * rule, as the server applies it), and what is in effect when the admin overrides a field.
+ */
+export function updateLimitsHint(): void {
+  const host = value('f-smtp-host');
+  const preset = host ? relayLimitsPreset(host) : undefined;
+  const typed: RelayLimits = {};
+  for (const key of LIMIT_FIELDS) {
+    const text = value(`f-smtp-limits-${key}`);
+    if (/^\d+$/.test(text)) typed[key] = Number(text);
+    input(`f-smtp-limits-${key}`).placeholder = preset ? String(preset[key]) : '';
+  }
+  const overridden = Object.keys(typed).length > 0;
+  const parts = [
+    preset
+      ? `${preset.label} preset: ${describeLimits(preset)}; leave empty to use it.`
+      : host
+        ? 'No preset for this relay: leave empty for no limit.'
+        : 'Exchange Online, Gmail and Google Workspace relays have presets; other relays have no limit unless set here.',
+  ];
+  if (overridden) {
+    const effective = effectiveRelayLimits({ host, limits: typed });
+    parts.push(`In effect: ${describeLimits(effective)}.`);
+  }
+  parts.push('Emails wait rather than exceed these limits.');
+  byId('f-smtp-limits-hint').textContent = parts.join(' ');
 }
 
 /** Numbers go as numbers; anything else as typed, for the server to explain what is wrong. */
@@ -182,12 +240,14 @@ export interface ConfigBody {
   dailyNotice: boolean;
   language: string;
   repeatIntervalMinutes?: number | string;
+  grouping?: Partial<Record<'waitSeconds' | 'intervalMinutes', number | string>>;
   smtp?: {
     host: string;
     port: number | string;
     encryption: string;
     verifyCertificate: boolean;
     auth: Record<string, string>;
+    limits?: Partial<Record<(typeof LIMIT_FIELDS)[number], number | string>>;
   };
 }
 
@@ -201,6 +261,13 @@ export function collect(): ConfigBody {
   };
   const repeat = value('f-repeatIntervalMinutes');
   if (repeat !== '') body.repeatIntervalMinutes = numberOrText(repeat);
+  // A field left empty is left out: the server fills in its default.
+  const grouping: NonNullable<ConfigBody['grouping']> = {};
+  for (const key of ['waitSeconds', 'intervalMinutes'] as const) {
+    const text = value(`f-grouping-${key}`);
+    if (text !== '') grouping[key] = numberOrText(text);
+  }
+  if (Object.keys(grouping).length > 0) body.grouping = grouping;
   if (body.transport !== 'smtp') return body;
   const type = radio('smtp.auth.type');
   let auth: Record<string, string> = { type };
@@ -225,6 +292,13 @@ export function collect(): ConfigBody {
     verifyCertificate: input('f-smtp-verifyCertificate').checked,
     auth,
   };
+  // Empty limit fields are left out: the host's preset (or no limit) applies to them.
+  const limits: NonNullable<NonNullable<ConfigBody['smtp']>['limits']> = {};
+  for (const key of LIMIT_FIELDS) {
+    const text = value(`f-smtp-limits-${key}`);
+    if (text !== '') limits[key] = numberOrText(text);
+  }
+  if (Object.keys(limits).length > 0) body.smtp.limits = limits;
   return body;
 }
 

@@ -21,6 +21,7 @@ import {
   onProviderChange,
   renderChoices,
   showErrors,
+  updateLimitsHint,
   updateVisibility,
 } from './config-form.js';
 import { button, byId, el, form, input, radio, select, status, value, when } from './dom.js';
@@ -327,6 +328,9 @@ function bind(): void {
     provider = providerField.value;
   });
   input('f-smtp-auth-tenant').addEventListener('input', () => onProviderChange(provider));
+  for (const id of ['f-smtp-host', 'f-smtp-limits-maxConnections', 'f-smtp-limits-messagesPerMinute']) {
+    input(id).addEventListener('input', updateLimitsHint);
+  }
   button('test-button').addEventListener('click', sendTest);
   button('authorize').addEventListener('click', authorize);
   button('copy-redirect').addEventListener('click', copyRedirect);

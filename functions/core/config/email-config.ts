@@ -10,6 +10,7 @@ import {
   SecretSchema,
   SenderSchema,
   singleLine,
+  wholeNumber,
 } from './field-schemas.js';
 import { MICROSOFT_DEFAULT_TENANT, OAUTH_PROVIDERS, oauthPreset, SMTP_ENCRYPTIONS } from './presets.js';
 
@@ -69,15 +70,66 @@ const AuthSchema = z.discriminatedUnion('type', [AuthNoneSchema, AuthPasswordSch
   error: 'must be one of none, password, oauth2',
 });
 
+export const RELAY_LIMIT_BOUNDS = {
+  maxConnections: { min: 1, max: 20 },
+  messagesPerMinute: { min: 1, max: 10_000 },
+} as const;
+
+/**
+ * The admin's override of the relay's limits; a field left out comes from the host's preset
+ * (presets.ts), and without a preset it is not limited. `{}` is the same as leaving it out.
+ */
+const RelayLimitsSchema = z
+  .strictObject(
+    {
+      maxConnections: wholeNumber(
+        RELAY_LIMIT_BOUNDS.maxConnections.min,
+        RELAY_LIMIT_BOUNDS.maxConnections.max,
+        'connections',
+        `between ${RELAY_LIMIT_BOUNDS.maxConnections.min} and ${RELAY_LIMIT_BOUNDS.maxConnections.max} connections`,
+      ).optional(),
+      messagesPerMinute: wholeNumber(
+        RELAY_LIMIT_BOUNDS.messagesPerMinute.min,
+        RELAY_LIMIT_BOUNDS.messagesPerMinute.max,
+        'messages per minute',
+        `between ${RELAY_LIMIT_BOUNDS.messagesPerMinute.min} and ${RELAY_LIMIT_BOUNDS.messagesPerMinute.max} messages per minute`,
+      ).optional(),
+    },
+    { error: 'must be an object like { "maxConnections": 3, "messagesPerMinute": 30 }' },
+  )
+  .transform((limits) => (Object.keys(limits).length > 0 ? limits : undefined));
+
+// GET adds the limits in effect (smtp.effectiveLimits); a document sent back with it is accepted.
+const smtpReadOnly = { effectiveLimits: z.unknown().optional() };
+
 export const SmtpSettingsSchema = z.strictObject({
   host: HostSchema,
   port: PortSchema,
   encryption: z.enum(SMTP_ENCRYPTIONS, { error: 'must be one of tls, starttls, none' }),
   verifyCertificate: z.boolean({ error: 'must be true or false' }).default(true),
   auth: AuthSchema.default({ type: 'none' }),
+  limits: RelayLimitsSchema.optional(),
+  ...smtpReadOnly,
 });
 
 export const DEFAULT_REPEAT_INTERVAL_MINUTES = 240;
+
+export const DEFAULT_GROUPING = { waitSeconds: 30, intervalMinutes: 5 } as const;
+
+/** How events of one cluster are gathered into one email. Absent: the defaults. */
+const GroupingSchema = z.strictObject(
+  {
+    /** Events of a cluster within this many seconds of the first go into one email (0 = one email per event). */
+    waitSeconds: wholeNumber(0, 600, 'seconds', 'between 0 and 600 seconds (10 minutes)').default(
+      DEFAULT_GROUPING.waitSeconds,
+    ),
+    /** Later events go into the next email, at most one per this many minutes. */
+    intervalMinutes: wholeNumber(1, 1440, 'minutes', 'between 1 and 1440 minutes (one day)').default(
+      DEFAULT_GROUPING.intervalMinutes,
+    ),
+  },
+  { error: 'must be an object like { "waitSeconds": 30, "intervalMinutes": 5 }' },
+);
 
 const configShape = {
   sender: SenderSchema,
@@ -87,12 +139,10 @@ const configShape = {
   dailyNotice: z.boolean({ error: 'must be true or false' }).default(true),
   language: z.enum(['en', 'de'], { error: 'must be "en" or "de"' }).default('en'),
   /** Repeats of one condition from one appliance inside this window are folded (0 = never fold). */
-  repeatIntervalMinutes: z
-    .number({ error: 'must be a number of minutes' })
-    .int('must be a whole number')
-    .min(0, 'must be between 0 and 10080 (one week)')
-    .max(10080, 'must be between 0 and 10080 (one week)')
-    .default(DEFAULT_REPEAT_INTERVAL_MINUTES),
+  repeatIntervalMinutes: wholeNumber(0, 10080, 'minutes', 'between 0 and 10080 (one week)').default(
+    DEFAULT_REPEAT_INTERVAL_MINUTES,
+  ),
+  grouping: GroupingSchema.prefault({}),
 };
 
 function checkTransport(config: { transport: string; smtp?: unknown }, ctx: z.RefinementCtx): void {
@@ -105,7 +155,9 @@ function checkTransport(config: { transport: string; smtp?: unknown }, ctx: z.Re
 }
 
 function stripReadOnly<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value, (key, v) => (key in readOnly ? undefined : v))) as T;
+  return JSON.parse(
+    JSON.stringify(value, (key, v) => (key in readOnly || key in smtpReadOnly ? undefined : v)),
+  ) as T;
 }
 
 /** The canonical configuration, as stored (secrets included when set). */
@@ -116,6 +168,7 @@ export const EmailConfigSchema = z
 export type EmailConfig = z.output<typeof EmailConfigSchema>;
 export type SmtpSettings = NonNullable<EmailConfig['smtp']>;
 export type SmtpAuth = SmtpSettings['auth'];
+export type Grouping = EmailConfig['grouping'];
 export type OAuth2Auth = Extract<SmtpAuth, { type: 'oauth2' }>;
 
 /**

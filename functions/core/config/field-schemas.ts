@@ -126,6 +126,22 @@ export const PortSchema = z.preprocess(
     .max(65535, PORT_MESSAGE),
 );
 
+/**
+ * A whole number from `min` to `max`, from a JSON number or a numeric string (as a form sends it),
+ * with the messages an admin sees: `unit` names what is counted ("seconds", "minutes").
+ */
+export const wholeNumber = (min: number, max: number, unit: string, range = `between ${min} and ${max}`) => {
+  const rangeMessage = `must be ${range}`;
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*-?\d+(?:\.\d+)?\s*$/.test(v) ? Number(v) : v),
+    z
+      .number({ error: `must be a number of ${unit}` })
+      .int('must be a whole number')
+      .min(min, rangeMessage)
+      .max(max, rangeMessage),
+  );
+};
+
 const isLoopbackHost = (hostname: string) =>
   hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 

@@ -1,4 +1,5 @@
 import type { EmailConfig, SmtpAuth, SmtpSettings } from './email-config.js';
+import { type EffectiveRelayLimits, effectiveRelayLimits } from './presets.js';
 import { grantMatches, type OAuthGrantStatus, type StoredEmailConfig } from './stored-config.js';
 
 type PasswordAuth = Extract<SmtpAuth, { type: 'password' }>;
@@ -13,7 +14,11 @@ export type PublicSmtpAuth =
 /** The configuration as the API returns it (GET, and PUT's `config`). */
 export type PublicEmailConfig = Omit<EmailConfig, 'smtp'> & {
   clusterId: string;
-  smtp?: Omit<SmtpSettings, 'auth'> & { auth: PublicSmtpAuth };
+  smtp?: Omit<SmtpSettings, 'auth' | 'effectiveLimits'> & {
+    auth: PublicSmtpAuth;
+    /** Read-only: the limits delivery keeps to (`smtp.limits`, else the host's preset) and their source. */
+    effectiveLimits: EffectiveRelayLimits;
+  };
   /** For OAuth2 relays: the grant's status, never a token. */
   oauth?: PublicOAuthStatus;
   updatedAt: string;
@@ -25,7 +30,11 @@ export type PublicEmailConfig = Omit<EmailConfig, 'smtp'> & {
  */
 export function toPublicConfig(stored: StoredEmailConfig): PublicEmailConfig {
   const { smtp: settings, ...config } = stored.config;
-  const smtp = settings && { ...settings, auth: publicAuth(settings.auth) };
+  const smtp = settings && {
+    ...settings,
+    auth: publicAuth(settings.auth),
+    effectiveLimits: effectiveRelayLimits(settings),
+  };
   const oauth =
     config.transport === 'smtp' && settings?.auth.type === 'oauth2' ? publicOAuth(stored) : undefined;
   return {
