@@ -422,6 +422,8 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, makeHarness)
           lastSentEventId: 'evt-0',
           foldedCount: 2,
           firstFoldedAt: T0.toISOString(),
+          // evt-0's send was never confirmed: the email must not claim it went out.
+          lastSentUnconfirmed: true,
         },
       });
       expect(ownerBack).toMatchObject({ send: false, state: { lastSentEventId: 'evt-2', foldedCount: 1 } });

@@ -232,6 +232,21 @@ describe('composeConditionEmail: folded repeats', () => {
     expect(message.html).toContain(escapeHtml(note));
   });
 
+  it('does not claim an interrupted email went out (a takeover after a crash), in both languages', () => {
+    const interrupted = { ...folded(2), lastSentUnconfirmed: true };
+
+    const en = composeConditionEmail(inputFor('version-mismatch', 'en', { folded: interrupted }));
+    const de = composeConditionEmail(inputFor('data-sync-stale', 'de', { folded: interrupted }));
+
+    expect(en.text).toContain(
+      '(the email of 28 Nov 2026, 02:14:09 UTC may not have gone out: its send was interrupted).',
+    );
+    expect(en.text).not.toContain('the previous email went out');
+    expect(de.text).toContain(
+      '(die E-Mail vom 28.11.2026, 02:14:09 UTC wurde womöglich nicht gesendet: ihr Versand wurde unterbrochen).',
+    );
+  });
+
   it('uses the singular for one repeat (English)', () => {
     const message = composeConditionEmail(inputFor('version-mismatch', 'en', { folded: folded(1) }));
 

@@ -51,4 +51,22 @@ describe('the fold slot state machine', () => {
     expect(undoFoldSlot(confirmed, 'b')).toBeUndefined();
     expect(undoFoldSlot(confirmed, 'a')).toBeNull();
   });
+
+  it('a takeover of a send that was never confirmed does not claim that email went out', () => {
+    const slot = decideFoldSlot(undefined, 'crashed-owner', timing(0)).next;
+    const folded = decideFoldSlot(slot, 'repeat', timing(1000)).next;
+
+    const takeover = decideFoldSlot(folded, 'next', timing(LEASE + 1)).decision;
+
+    expect(takeover).toEqual({
+      send: true,
+      previous: {
+        lastSentAt: new Date(0).toISOString(),
+        lastSentEventId: 'crashed-owner',
+        foldedCount: 2,
+        firstFoldedAt: new Date(0).toISOString(),
+        lastSentUnconfirmed: true,
+      },
+    });
+  });
 });

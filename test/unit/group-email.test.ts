@@ -310,12 +310,12 @@ describe('composeGroupEmail: the body', () => {
     expect(html).toContain(escapeHtml(ids));
   });
 
-  it('states no grouping policy when the configuration has none', () => {
+  it('states the grouping policy of the configuration (defaults: 30 s, 5 minutes)', () => {
     const { members } = incident();
 
     const { text } = composeGroupEmail(groupInput('en', members));
 
-    expect(text).not.toContain('sent in one email');
+    expect(text).toContain('within 30 s of the first are sent in one email');
     expect(text).toContain('Repeats of a condition from the same appliance');
   });
 

@@ -30,6 +30,11 @@ export interface FoldedSummary {
   since: string;
   /** ISO time the previous email went out. */
   lastSentAt: string;
+  /**
+   * That email's send was interrupted (a crash) and never confirmed: it may not have gone out, so
+   * the note does not claim it did.
+   */
+  lastSentUnconfirmed?: boolean;
 }
 
 /**
@@ -67,13 +72,19 @@ export function foldedNote(folded: FoldedSummary, language: Language): string {
   const since = at(folded.since, language);
   const last = at(folded.lastSentAt, language);
   if (language === 'de') {
+    const previous = folded.lastSentUnconfirmed
+      ? `die E-Mail vom ${last} wurde womöglich nicht gesendet: ihr Versand wurde unterbrochen`
+      : `die vorherige E-Mail wurde am ${last} gesendet`;
     return count === 1
-      ? `1 Wiederholung dieser Meldung von diesem Appliance wurde seit ${since} nicht per E-Mail gesendet (die vorherige E-Mail wurde am ${last} gesendet).`
-      : `${count} Wiederholungen dieser Meldung von diesem Appliance wurden seit ${since} nicht per E-Mail gesendet (die vorherige E-Mail wurde am ${last} gesendet).`;
+      ? `1 Wiederholung dieser Meldung von diesem Appliance wurde seit ${since} nicht per E-Mail gesendet (${previous}).`
+      : `${count} Wiederholungen dieser Meldung von diesem Appliance wurden seit ${since} nicht per E-Mail gesendet (${previous}).`;
   }
+  const previous = folded.lastSentUnconfirmed
+    ? `the email of ${last} may not have gone out: its send was interrupted`
+    : `the previous email went out at ${last}`;
   return count === 1
-    ? `1 repeat of this condition from this appliance was not emailed since ${since} (the previous email went out at ${last}).`
-    : `${count} repeats of this condition from this appliance were not emailed since ${since} (the previous email went out at ${last}).`;
+    ? `1 repeat of this condition from this appliance was not emailed since ${since} (${previous}).`
+    : `${count} repeats of this condition from this appliance were not emailed since ${since} (${previous}).`;
 }
 
 function foldingPolicy(config: EmailConfig, clusterId: string, language: Language): string {

@@ -59,6 +59,8 @@ export interface FoldState {
   foldedCount: number;
   /** The first folded repeat since that email. */
   firstFoldedAt?: string;
+  /** That email's send was never confirmed (its sender crashed): it may not have gone out. */
+  lastSentUnconfirmed?: boolean;
 }
 
 export type FoldDecision =

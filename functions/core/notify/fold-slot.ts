@@ -120,6 +120,7 @@ function carriedFromUnconfirmed(slot: FoldSlot): FoldState {
     lastSentEventId: slot.lastSentEventId,
     foldedCount: folded,
     firstFoldedAt: new Date(slot.lastSentAt).toISOString(),
+    lastSentUnconfirmed: true,
   };
 }
 

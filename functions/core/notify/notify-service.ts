@@ -337,6 +337,7 @@ export class NotifyService {
             count: previous.foldedCount,
             since: previous.firstFoldedAt ?? previous.lastSentAt,
             lastSentAt: previous.lastSentAt,
+            ...(previous.lastSentUnconfirmed ? { lastSentUnconfirmed: true } : {}),
           }
         : undefined;
 
