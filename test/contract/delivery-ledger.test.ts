@@ -6,7 +6,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { loadSample } from '../../events/samples.js';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger.js';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { SqliteLedger } from '../../functions/adapters/local/sqlite-ledger.js';
@@ -17,6 +16,19 @@ import type {
   Outcome,
 } from '../../functions/core/notify/delivery-ledger.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
+import {
+  at,
+  CLUSTER,
+  DAY,
+  HOUR,
+  KEY,
+  LEASE_MS,
+  MINUTE,
+  recordOf,
+  sample,
+  T0,
+  WINDOW_MS,
+} from '../support/ledger-fixtures.js';
 
 /** Both adapters offer `listFailed` besides the port, for the replay of failed events. */
 type LedgerUnderTest = DeliveryLedger & {
@@ -27,39 +39,6 @@ interface Harness {
   ledger: LedgerUnderTest;
   reopen(): Promise<LedgerUnderTest>;
   close(): Promise<void>;
-}
-
-const T0 = new Date('2026-11-28T02:14:08.000Z');
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const LEASE_MS = 5 * MINUTE;
-const WINDOW_MS = 30 * MINUTE;
-const KEY = 'eu-prod-1#version-mismatch#pra-primary-01.example.com';
-
-function at(offsetMs: number): Date {
-  return new Date(T0.getTime() + offsetMs);
-}
-
-const sample = loadSample('version-mismatch');
-// Events that name no cluster belong to `default`.
-const CLUSTER = sample.detail.clusterId ?? 'default';
-
-/** The record of the sample event, as the notify function would write it. */
-function recordOf(overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
-  return {
-    clusterId: CLUSTER,
-    eventId: sample.id,
-    condition: 'version-mismatch',
-    outcome: 'sent',
-    recipients: ['ops@example.com', 'oncall@example.com'],
-    messageId: '<0102019a-example@eu-central-1.amazonses.com>',
-    at: T0.toISOString(),
-    receivedAt: T0.toISOString(),
-    eventTime: sample.time,
-    appliance: sample.detail.appliance.hostname,
-    ...overrides,
-  };
 }
 
 let dynalite: Dynalite;

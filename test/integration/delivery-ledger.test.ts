@@ -3,41 +3,21 @@
 // conditional writes.
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { loadSample } from '../../events/samples.js';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger.js';
 import { LEDGER_TABLE_KEYS } from '../../functions/adapters/aws/resource-names.js';
-import type { DeliveryRecord } from '../../functions/core/notify/delivery-ledger.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
-
-const T0 = new Date('2026-11-28T02:14:08.000Z');
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-const LEASE_MS = 5 * MINUTE;
-const WINDOW_MS = 30 * MINUTE;
-const KEY = 'eu-prod-1#version-mismatch#pra-primary-01.example.com';
-
-function at(offsetMs: number): Date {
-  return new Date(T0.getTime() + offsetMs);
-}
-
-const sample = loadSample('version-mismatch');
-const CLUSTER = sample.detail.clusterId ?? 'default';
-
-function recordOf(overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
-  return {
-    clusterId: CLUSTER,
-    eventId: sample.id,
-    condition: 'version-mismatch',
-    outcome: 'sent',
-    recipients: ['ops@example.com', 'oncall@example.com'],
-    messageId: '<0102019a-example@eu-central-1.amazonses.com>',
-    at: T0.toISOString(),
-    receivedAt: T0.toISOString(),
-    eventTime: sample.time,
-    appliance: sample.detail.appliance.hostname,
-    ...overrides,
-  };
-}
+import {
+  at,
+  CLUSTER,
+  DAY,
+  KEY,
+  LEASE_MS,
+  MINUTE,
+  recordOf,
+  sample,
+  T0,
+  WINDOW_MS,
+} from '../support/ledger-fixtures.js';
 
 let dynalite: Dynalite;
 const cleanups: (() => Promise<void>)[] = [];

@@ -5,7 +5,6 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { loadSample } from '../../events/samples.js';
 import {
   importLedgerJournal,
   JOURNAL_FILE_NAME,
@@ -16,33 +15,20 @@ import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.j
 import { SqliteLedger } from '../../functions/adapters/local/sqlite-ledger.js';
 import type { DeliveryRecord } from '../../functions/core/notify/delivery-ledger.js';
 import { createLogger } from '../../functions/shared/logger.js';
+import {
+  at,
+  CLUSTER,
+  DAY,
+  KEY,
+  LEASE_MS,
+  MINUTE,
+  recordOf,
+  sample,
+  T0,
+  WINDOW_MS,
+} from '../support/ledger-fixtures.js';
 import { LEDGER_EVENTS, type LedgerWorkerLine } from '../support/sqlite-ledger-worker.js';
 import { startWorker } from '../support/worker-process.js';
-
-const T0 = new Date('2026-11-28T02:14:08.000Z');
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-const LEASE_MS = 5 * MINUTE;
-const WINDOW_MS = 30 * MINUTE;
-const KEY = 'eu-prod-1#version-mismatch#pra-primary-01.example.com';
-const sample = loadSample('version-mismatch');
-const CLUSTER = sample.detail.clusterId ?? 'default';
-
-const at = (offsetMs: number) => new Date(T0.getTime() + offsetMs);
-
-function recordOf(overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
-  return {
-    clusterId: CLUSTER,
-    eventId: sample.id,
-    condition: 'version-mismatch',
-    outcome: 'sent',
-    recipients: ['ops@example.com'],
-    at: T0.toISOString(),
-    receivedAt: T0.toISOString(),
-    eventTime: sample.time,
-    ...overrides,
-  };
-}
 
 let dataDir: string;
 let now: Date;

@@ -87,17 +87,28 @@ export function foldedNote(folded: FoldedSummary, language: Language): string {
     : `${count} repeats of this condition from this appliance were not emailed since ${since} (${previous}).`;
 }
 
-function foldingPolicy(config: EmailConfig, clusterId: string, language: Language): string {
+/**
+ * The folding rule in a sentence: about this email's condition (`this`), or about every condition
+ * of a group email (`any`).
+ */
+export function foldingPolicy(
+  config: EmailConfig,
+  clusterId: string,
+  language: Language,
+  about: 'this' | 'any' = 'this',
+): string {
   const minutes = config.repeatIntervalMinutes;
   const log = `GET /clusters/${clusterId}/deliveries`;
   if (language === 'de') {
+    const what = about === 'this' ? 'dieser Meldung' : 'einer Meldung';
     return minutes === 0
-      ? 'Jedes Ereignis dieser Meldung wird per E-Mail gesendet; Wiederholungen werden nicht zusammengefasst.'
-      : `Wiederholungen dieser Meldung vom selben Appliance innerhalb von ${formatInterval(minutes, language)} nach einer E-Mail werden zusammengefasst: Die nächste E-Mail nennt ihre Anzahl, und das Zustellprotokoll (${log}) führt jede einzeln auf.`;
+      ? `Jedes Ereignis${about === 'this' ? ' dieser Meldung wird per E-Mail gesendet' : ' wird gemeldet'}; Wiederholungen werden nicht zusammengefasst.`
+      : `Wiederholungen ${what} vom selben Appliance innerhalb von ${formatInterval(minutes, language)} nach einer E-Mail werden zusammengefasst: Die nächste E-Mail nennt ihre Anzahl, und das Zustellprotokoll (${log}) führt jede einzeln auf.`;
   }
+  const what = about === 'this' ? 'this condition' : 'a condition';
   return minutes === 0
-    ? 'Every event of this condition is emailed; repeats are not folded.'
-    : `Repeats of this condition from the same appliance within ${formatInterval(minutes, language)} of an email are folded: the next email says how many, and the delivery log (${log}) lists each one.`;
+    ? `Every event${about === 'this' ? ' of this condition is emailed' : ' is reported'}; repeats are not folded.`
+    : `Repeats of ${what} from the same appliance within ${formatInterval(minutes, language)} of an email are folded: the next email says how many, and the delivery log (${log}) lists each one.`;
 }
 
 const WORDS = {

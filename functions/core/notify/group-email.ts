@@ -31,6 +31,7 @@ import {
   composeConditionEmail,
   type FoldedSummary,
   foldedNote,
+  foldingPolicy,
   htmlFactRows,
   SEVERITY_STYLE,
 } from './condition-email.js';
@@ -214,19 +215,6 @@ function groupingPolicy(grouping: GroupingPolicy, language: Language): string {
     : `Events of this cluster that arrive within ${wait} of the first are sent in one email; later ones follow in the next email, at most one per ${interval}.`;
 }
 
-function foldingPolicy(config: EmailConfig, clusterId: string, language: Language): string {
-  const minutes = config.repeatIntervalMinutes;
-  const log = `GET /clusters/${clusterId}/deliveries`;
-  if (language === 'de') {
-    return minutes === 0
-      ? 'Jedes Ereignis wird gemeldet; Wiederholungen werden nicht zusammengefasst.'
-      : `Wiederholungen einer Meldung vom selben Appliance innerhalb von ${formatInterval(minutes, language)} nach einer E-Mail werden zusammengefasst: Die nächste E-Mail nennt ihre Anzahl, und das Zustellprotokoll (${log}) führt jede einzeln auf.`;
-  }
-  return minutes === 0
-    ? 'Every event is reported; repeats are not folded.'
-    : `Repeats of a condition from the same appliance within ${formatInterval(minutes, language)} of an email are folded: the next email says how many, and the delivery log (${log}) lists each one.`;
-}
-
 /** Critical first, then by arrival; the input order breaks ties, so the result is deterministic. */
 function inAlertOrder(members: readonly GroupMember[]): GroupMember[] {
   return members
@@ -390,7 +378,7 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
 
   const policies = [
     ...(config.grouping ? [groupingPolicy(config.grouping, language)] : []),
-    foldingPolicy(config, clusterId, language),
+    foldingPolicy(config, clusterId, language, 'any'),
   ];
   const footer = [
     words.footer(clusterId),
