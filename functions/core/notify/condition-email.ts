@@ -147,6 +147,18 @@ export function htmlFactRows(facts: readonly Fact[]): string {
     .join('\n');
 }
 
+/** The email's first row: the severity tag and the headline on the severity's tint. */
+export function htmlSeverityBanner(style: SeverityStyle, tag: string, headline: string): string {
+  return [
+    '<tr>',
+    `<td style="border-left:6px solid ${style.colour};background-color:${style.tint};padding:12px 16px;">`,
+    `<div style="${FONT};font-size:12px;font-weight:bold;letter-spacing:1px;color:${style.colour};">${escapeHtml(tag)}</div>`,
+    `<h1 style="${FONT};font-size:20px;line-height:1.3;margin:4px 0 0 0;color:#1a1a1a;">${escapeHtml(headline)}</h1>`,
+    '</td>',
+    '</tr>',
+  ].join('\n');
+}
+
 export function composeConditionEmail<K extends ConditionId>(input: ConditionEmailInput<K>): OutgoingMessage {
   const { condition, detail, eventId, eventTime, clusterId, config, folded } = input;
   const language = config.language;
@@ -198,12 +210,7 @@ export function composeConditionEmail<K extends ConditionId>(input: ConditionEma
     language,
     subject,
     [
-      '<tr>',
-      `<td style="border-left:6px solid ${style.colour};background-color:${style.tint};padding:12px 16px;">`,
-      `<div style="${FONT};font-size:12px;font-weight:bold;letter-spacing:1px;color:${style.colour};">${escapeHtml(tag)}</div>`,
-      `<h1 style="${FONT};font-size:20px;line-height:1.3;margin:4px 0 0 0;color:#1a1a1a;">${escapeHtml(title)}</h1>`,
-      '</td>',
-      '</tr>',
+      htmlSeverityBanner(style, tag, title),
       `<tr><td style="${cell}"><p style="margin:0;">${escapeHtml(description)}</p></td></tr>`,
       ...(foldNote
         ? [

@@ -33,6 +33,7 @@ import {
   foldedNote,
   foldingPolicy,
   htmlFactRows,
+  htmlSeverityBanner,
   SEVERITY_STYLE,
 } from './condition-email.js';
 
@@ -457,12 +458,7 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
     language,
     subject,
     [
-      '<tr>',
-      `<td style="border-left:6px solid ${style.colour};background-color:${style.tint};padding:12px 16px;">`,
-      `<div style="${FONT};font-size:12px;font-weight:bold;letter-spacing:1px;color:${style.colour};">${escapeHtml(tag)}</div>`,
-      `<h1 style="${FONT};font-size:20px;line-height:1.3;margin:4px 0 0 0;color:#1a1a1a;">${escapeHtml(heading)}</h1>`,
-      '</td>',
-      '</tr>',
+      htmlSeverityBanner(style, tag, heading),
       `<tr><td style="${cell}"><p style="margin:0;">${escapeHtml(summary)}</p></td></tr>`,
       ...sections.flatMap((section) => {
         const sectionStyle = SEVERITY_STYLE[section.condition.severity];
