@@ -20,6 +20,7 @@ const transport = nodemailer.createTransport({
 });
 const body = 'Storm bench message.\n'.repeat(Math.max(1, Math.ceil(size / 21)));
 const startedAt = Date.now();
+const cpuAtStart = process.cpuUsage();
 let retries = 0;
 const errors: Record<string, number> = {};
 let first: number | undefined;
@@ -46,5 +47,9 @@ await Promise.all(
   }),
 );
 const doneAt = Date.now();
+const cpu = process.cpuUsage(cpuAtStart);
+const sendingCpuSeconds = (cpu.user + cpu.system) / 1e6;
 transport.close();
-process.stdout.write(`${JSON.stringify({ startedAt, firstAt: first, doneAt, retries, errors })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ startedAt, firstAt: first, doneAt, retries, errors, sendingCpuSeconds })}\n`,
+);

@@ -61,7 +61,7 @@ export async function runPooledSide(
       : undefined;
     const notes = [
       `${count} emails of about ${size} bytes; ${relay.stats.connections} TCP connections, ${relay.stats.startTlsHandshakes} STARTTLS handshakes, ${relay.stats.authSuccesses} AUTHs`,
-      "CPU and peak RSS include the child's start (node + tsx + nodemailer), sampled every 200 ms",
+      "CPU: the script's own process.cpuUsage() while sending (its start excluded, as for A and B); peak RSS from /proc, sampled every 200 ms",
     ];
     if (!report) notes.push(`the script did not finish (exit ${code}): ${errors.slice(-500)}`);
     if (report && report.retries > 0)
@@ -78,7 +78,7 @@ export async function runPooledSide(
         ? { allAccountedSeconds: seconds(lastDelivered - report.startedAt) }
         : {}),
       waitedSeconds: report ? seconds(report.doneAt - report.startedAt) : settings.maxSeconds,
-      cpuSeconds: Math.round(last.cpuSeconds * 100) / 100,
+      cpuSeconds: Math.round((report?.sendingCpuSeconds ?? last.cpuSeconds) * 100) / 100,
       peakRssMiB: Math.round(last.peakRssMiB),
       notes,
     };
