@@ -57,6 +57,7 @@ export async function runPooledSide(
           doneAt: number;
           retries: number;
           errors: Record<string, number>;
+          sendingCpuSeconds?: number;
         })
       : undefined;
     const notes = [
