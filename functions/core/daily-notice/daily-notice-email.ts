@@ -50,7 +50,10 @@ export function summarizeDeliveries(records: DeliveryRecord[]): Map<string, Cond
     const key = isConditionId(record.condition) ? record.condition : UNKNOWN_CONDITION;
     const row = counts.get(key) ?? zero();
     row.received += 1;
-    row[record.outcome] += 1;
+    // Superseded events were not emailed on their own, like folded repeats; one still waiting
+    // in its group email (a few minutes at most) counts as received only.
+    if (record.outcome === 'inhibited') row.folded += 1;
+    else if (record.outcome !== 'grouped') row[record.outcome] += 1;
     counts.set(key, row);
   }
   return counts;
@@ -85,7 +88,7 @@ const WORDS = {
     total: 'Total',
     unknown: 'Unidentifiable events (unknown type or malformed)',
     legend:
-      'Received: events that arrived. Sent: emailed. Folded: repeats not emailed, counted in the next email. Rejected: invalid events. Failed: could not be delivered.',
+      'Received: events that arrived. Sent: emailed. Folded: repeats not emailed, counted in the next email, and events a follow-on condition superseded. Rejected: invalid events. Failed: could not be delivered.',
     problems: (summary: string, failed: number, clusterId: string) =>
       `In this period: ${summary}. The delivery log has the reasons (GET /clusters/${clusterId}/deliveries).${failed > 0 ? ' Failed events can be replayed once the cause is fixed.' : ''}`,
     noProblems: 'No event failed or was rejected in this period.',
@@ -117,7 +120,7 @@ const WORDS = {
     total: 'Summe',
     unknown: 'Nicht zuordenbare Ereignisse (unbekannter Typ oder fehlerhaft)',
     legend:
-      'Empfangen: eingegangene Ereignisse. Gesendet: per E-Mail gemeldet. Zusammengefasst: Wiederholungen ohne eigene E-Mail, in der nächsten E-Mail gezählt. Abgelehnt: ungültige Ereignisse. Fehlgeschlagen: konnten nicht zugestellt werden.',
+      'Empfangen: eingegangene Ereignisse. Gesendet: per E-Mail gemeldet. Zusammengefasst: Wiederholungen ohne eigene E-Mail, in der nächsten E-Mail gezählt, und von einer Folgemeldung ersetzte Ereignisse. Abgelehnt: ungültige Ereignisse. Fehlgeschlagen: konnten nicht zugestellt werden.',
     problems: (summary: string, failed: number, clusterId: string) =>
       `In diesem Zeitraum: ${summary}. Die Gründe stehen im Zustellprotokoll (GET /clusters/${clusterId}/deliveries).${failed > 0 ? ' Fehlgeschlagene Ereignisse können nach Behebung der Ursache erneut eingespielt werden.' : ''}`,
     noProblems: 'In diesem Zeitraum ist kein Ereignis fehlgeschlagen oder abgelehnt worden.',

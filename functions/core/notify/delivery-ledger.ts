@@ -2,7 +2,12 @@
 // pieces of state that make delivery exactly-once and fold repeats. Adapters: DynamoDB (AWS)
 // and SQLite (embedded runtime). Core decides; the ledger only stores atomically.
 
-export const OUTCOMES = ['sent', 'folded', 'rejected', 'failed'] as const;
+/**
+ * `grouped` is the one outcome that is not final: the event waits in its cluster's group email
+ * (issue 12), which records it `sent` (or `failed`) when it goes out. `inhibited`: a follow-on
+ * condition superseded it (events/catalog.ts `supersedes`).
+ */
+export const OUTCOMES = ['sent', 'folded', 'rejected', 'failed', 'grouped', 'inhibited'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** How long the delivery log keeps a record by default (both ledgers; the notify service's time rule). */
@@ -40,6 +45,15 @@ export interface DeliveryRecord {
   transient?: boolean;
   /** For `failed`: the original envelope, so the event can be replayed once the cause is fixed. */
   envelope?: unknown;
+  /** The group email the event is (or was) in. */
+  groupId?: string;
+  /** For `inhibited`: the event that superseded it. */
+  supersededBy?: { eventId: string; condition: string };
+  /**
+   * Failed attempts so far (relay errors, unexpected errors): the retry budget counts these, not
+   * the queue's receives, so waiting for a group or for a relay's limit costs nothing.
+   */
+  failedAttempts?: number;
 }
 
 export type EventClaim =
@@ -116,6 +130,100 @@ export interface DeliveryLedger {
   getRecord(clusterId: string, eventId: string): Promise<DeliveryRecord | undefined>;
   /** A cluster's records, newest arrival first (ties: event id descending). */
   list(clusterId: string, options: ListOptions): Promise<DeliveryRecord[]>;
+}
+
+/** One event in a cluster's group email, as the ledger keeps it until the email goes out. */
+export interface GroupMemberEntry {
+  eventId: string;
+  /** When it arrived (ISO): the order of the members. */
+  receivedAt: string;
+  /** The event as it arrived (kept envelope, at most 64 KiB): the email is rendered from it. */
+  envelope: unknown;
+  /** The fold key it owns (its send decided to email it), to confirm or undo when the group ends. */
+  foldKey?: string;
+  /** What the email reports as folded before it, for this member's condition and appliance. */
+  folded?: FoldState;
+}
+
+export type GroupState = 'open' | 'sending' | 'sent' | 'failed';
+
+export interface GroupInfo {
+  groupId: string;
+  clusterId: string;
+  state: GroupState;
+  /** The event whose queue message is the group's timer: its redelivery sends the email. */
+  openerEventId: string;
+  openedAt: string;
+  /** When the email is due. */
+  sendAt: string;
+  size: number;
+  messageId?: string;
+}
+
+export interface GroupTiming {
+  /** Collect for this long after the first event of a quiet cluster (`grouping.waitSeconds`). */
+  waitMs: number;
+  /** At most one group email per this long (`grouping.intervalMinutes`). */
+  intervalMs: number;
+}
+
+export type JoinResult = GroupInfo & {
+  /** This event opened the group: its message stays queued until `sendAt`, then sends it. */
+  opener: boolean;
+  /** The event was already a member (a redelivery): nothing was added. */
+  alreadyMember: boolean;
+};
+
+export type CloseResult =
+  /** The email is due: the caller owns the send (for `leaseMs`) and must finish or release it. */
+  | { status: 'closed'; group: GroupInfo; members: GroupMemberEntry[] }
+  /** Not due yet: try again at `sendAt`. */
+  | { status: 'open'; group: GroupInfo }
+  /** Another invocation is sending it now. */
+  | { status: 'in-progress'; group: GroupInfo }
+  /** Already sent or failed for good. */
+  | { status: 'done'; group: GroupInfo };
+
+/** A superseding event that inhibits later events under its keys until `until`. */
+export interface InhibitorMark {
+  eventId: string;
+  condition: string;
+  until: string;
+}
+
+/**
+ * The group emails of issue 12: per cluster at most one open group; events join it until it is
+ * due; the opener's redelivery closes and sends it. Every method is one atomic step (a
+ * transaction, or conditional writes on a version) so concurrent invocations agree.
+ */
+export interface GroupLedger {
+  /**
+   * Adds the event to its cluster's open group, or opens one: due at `now + waitMs`, but never
+   * earlier than `intervalMs` after the previous group of the cluster closed. Idempotent per
+   * event id: a member's redelivery gets its group back with `alreadyMember`.
+   */
+  joinGroup(clusterId: string, member: GroupMemberEntry, now: Date, timing: GroupTiming): Promise<JoinResult>;
+  /** The group an event is a member of, if any (its newest). */
+  groupOf(clusterId: string, eventId: string): Promise<GroupInfo | undefined>;
+  /**
+   * Closes a due group for sending (new events then open the next group), or takes over a send
+   * whose lease expired. Not due: `open`.
+   */
+  closeGroup(clusterId: string, groupId: string, now: Date, leaseMs: number): Promise<CloseResult>;
+  /** The send failed for now: the group stays closed (its members stay in it) for the opener's retry. */
+  releaseGroup(clusterId: string, groupId: string): Promise<void>;
+  /** The email went out (`sent`, with its message id) or failed for good. */
+  finishGroup(
+    clusterId: string,
+    groupId: string,
+    outcome: 'sent' | 'failed',
+    now: Date,
+    messageId?: string,
+  ): Promise<void>;
+  /** Marks `eventId` (of `condition`) as inhibiting later events under `keys` until `until`. */
+  markInhibitor(clusterId: string, keys: string[], mark: InhibitorMark): Promise<void>;
+  /** The live inhibitor (not past its `until`) under any of `keys`, if any. */
+  findInhibitor(clusterId: string, keys: string[], now: Date): Promise<InhibitorMark | undefined>;
 }
 
 /** The folding key: one condition from one appliance of one cluster. */
