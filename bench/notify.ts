@@ -103,7 +103,10 @@ const outcomeOf = new Map<string, NotifyRecordOutcome>();
 const notifyBatch = createNotifyHandler({
   service: new NotifyService({ store, mailers, ledger, clock: () => clock, log }),
   log,
-  queue: { retryLater: () => Promise.reject(new Error('the bench expects no temporary failure')) },
+  queue: {
+    retryLater: () => Promise.reject(new Error('the bench expects no temporary failure')),
+    deadLetter: () => Promise.reject(new Error('the bench expects no temporary failure')),
+  },
   onRecord: (messageId, outcome) => outcomeOf.set(messageId, outcome),
 });
 const notify = async (event: SQSEvent, context: Context) => {

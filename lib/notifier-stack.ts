@@ -161,6 +161,7 @@ export class NotifierStack extends Stack {
         // invocation that timed out finds the claim expired.
         EVENT_LEASE_SECONDS: String(eventLeaseSeconds),
         EVENT_QUEUE_URL: this.notifyQueue.queue.queueUrl,
+        EVENT_DLQ_URL: this.notifyQueue.deadLetterQueue.queue.queueUrl,
       },
     });
     this.notifyEventSource = this.notifyQueue.addConsumer(this.notifyFunction.function);

@@ -61,14 +61,16 @@ export class NotifyQueue extends Construct {
     }
 
     this.deadLetterQueue = new DeadLetterQueue(this, 'Dlq', {
-      description: `events notify did not finish after ${RETRY_POLICY.maxAttempts} attempts`,
+      description: `events notify gave up on after ${RETRY_POLICY.maxAttempts} failed attempts (or that were received ${RETRY_POLICY.maxReceives} times)`,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
       visibilityTimeout,
-      deadLetterQueue: { queue: this.deadLetterQueue.queue, maxReceiveCount: RETRY_POLICY.maxAttempts },
+      // A backstop: notify itself moves an event to the DLQ after its last failed attempt; waits
+      // (a group email, a relay's limit) are receives as well and must not use up its retries.
+      deadLetterQueue: { queue: this.deadLetterQueue.queue, maxReceiveCount: RETRY_POLICY.maxReceives },
     });
   }
 
@@ -87,6 +89,8 @@ export class NotifyQueue extends Construct {
     // Granted by name rather than left to the mapping's grant, which happens to include it: the
     // function itself calls it (SqsEventQueue) to schedule a record's next attempt.
     this.queue.grant(consumer, 'sqs:ChangeMessageVisibility');
+    // And it moves an event that used up its retries to the dead-letter queue itself.
+    this.deadLetterQueue.queue.grantSendMessages(consumer);
     return source;
   }
 }

@@ -85,11 +85,33 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
       const retryable = error instanceof RetryableNotifyError;
       const delaySeconds = retryable ? error.retryAfterSeconds : retryDelaySeconds(attempt);
       const context = { messageId: record.messageId, attempt, retryInSeconds: delaySeconds };
-      const deadLetter = retryable && error.deadLetter;
-      if (deadLetter) {
-        // Visible again at once: the queue's next receive moves it to the dead-letter queue.
+      if (retryable && error.deadLetter) {
         metrics?.addMetric(METRIC_NAMES.notification('failed'), MetricUnit.Count, 1);
-        log.error('Event given up after its last attempt; it goes to the dead-letter queue', context);
+        try {
+          await queue.deadLetter(
+            { receiptHandle: record.receiptHandle, messageId: record.messageId, body: record.body },
+            error.message,
+          );
+          log.error('Event given up after its last attempt; moved to the dead-letter queue', context);
+          // Done here: acknowledged, so the queue deletes it (the dead-letter queue has it now).
+          const result = error.result ?? {
+            eventId: '',
+            clusterId: '',
+            outcome: 'failed',
+            reason: error.message,
+          };
+          deps.onRecord?.(record.messageId, { ok: true, result });
+          return result;
+        } catch (queueError) {
+          // Stays on the queue: the next attempt gives up again and tries the move again.
+          log.error('Could not move a given-up event to the dead-letter queue', {
+            ...context,
+            error: queueError as Error,
+          });
+        }
+      } else if (retryable && error.wait) {
+        // Waiting for its group email or a relay's limit: no failure, no retry.
+        log.debug('Event waits on the queue', { ...context, reason: error.message });
       } else {
         metrics?.addMetric(METRIC_NAMES.notificationRetried, MetricUnit.Count, 1);
         if (retryable) log.info('Event left on the queue for a later attempt', context);

@@ -7,5 +7,10 @@ export const NotifyEnvSchema = z.object({
   ...EventLeaseEnvShape,
   /** The SQS queue notify consumes: a temporarily failed event is made visible again on it later. */
   EVENT_QUEUE_URL: z.url({ protocol: /^https?$/, error: 'must be the URL of the SQS event queue' }),
+  /** Its dead-letter queue: notify moves an event there after the event's last failed attempt. */
+  EVENT_DLQ_URL: z.url({
+    protocol: /^https?$/,
+    error: "must be the URL of the event queue's dead-letter queue",
+  }),
 });
 export type NotifyEnv = z.output<typeof NotifyEnvSchema>;

@@ -95,6 +95,7 @@ beforeAll(async () => {
     CONFIG_CACHE_TTL_SECONDS: '0',
     LEDGER_TABLE_NAME: dynalite.tableName,
     EVENT_QUEUE_URL,
+    EVENT_DLQ_URL: `${EVENT_QUEUE_URL}-dlq`,
     PUBLIC_BASE_URL: 'https://api.example.com',
     ADMIN_PAGE_CLIENT_ID: 'page-client',
     ADMIN_PAGE_ISSUER: 'https://issuer.example.com',

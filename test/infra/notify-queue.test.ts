@@ -69,18 +69,20 @@ function deployedPolicyJson(policy: unknown, busName: string, from: Template = t
 }
 
 describe('the queue in front of notify', () => {
-  test('encrypted (SQS-managed), 14 days, visibility 6 x the function timeout, DLQ after maxAttempts receives', () => {
+  test('encrypted (SQS-managed), 14 days, visibility 6 x the function timeout, DLQ as a backstop after maxReceives', () => {
     const timeout = resources[notifyId]?.Properties.Timeout as number;
     template.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 14 * 24 * 3600,
       VisibilityTimeout: 6 * timeout,
-      RedrivePolicy: { deadLetterTargetArn: arnOf(dlqId), maxReceiveCount: RETRY_POLICY.maxAttempts },
+      RedrivePolicy: { deadLetterTargetArn: arnOf(dlqId), maxReceiveCount: RETRY_POLICY.maxReceives },
     });
     expect(RETRY_POLICY.maxAttempts).toBe(39);
+    // Waits (a group email, a relay's limit) are receives that are no failures: room for them.
+    expect(RETRY_POLICY.maxReceives).toBeGreaterThan(RETRY_POLICY.maxAttempts * 2);
     expect(resources[queueId]?.Properties.RedrivePolicy).toEqual({
       deadLetterTargetArn: arnOf(dlqId),
-      maxReceiveCount: RETRY_POLICY.maxAttempts,
+      maxReceiveCount: RETRY_POLICY.maxReceives,
     });
   });
 
@@ -185,9 +187,14 @@ describe('notify consumes the queue', () => {
     });
   });
 
-  test('notify is told the queue URL, and has no async-invoke retries or on-failure destination', () => {
+  test('notify is told the queue and DLQ URLs, and has no async-invoke retries or on-failure destination', () => {
     expect(resources[notifyId]?.Properties).toMatchObject({
-      Environment: { Variables: expect.objectContaining({ EVENT_QUEUE_URL: { Ref: queueId } }) },
+      Environment: {
+        Variables: expect.objectContaining({
+          EVENT_QUEUE_URL: { Ref: queueId },
+          EVENT_DLQ_URL: { Ref: dlqId },
+        }),
+      },
     });
     expect(
       Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')).map(
@@ -208,6 +215,20 @@ describe('notify consumes the queue', () => {
           JSON.stringify(s.Resource) === JSON.stringify(arnOf(queueId)),
       );
     expect(sendsToQueue).toEqual([]);
+  });
+
+  test("notify may send to the queue's DLQ (it dead-letters a given-up event itself)", () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+      Properties: { PolicyDocument: { Statement: Statement[] } };
+    }>;
+    const sendsToDlq = policies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter(
+        (s) =>
+          [s.Action].flat().includes('sqs:SendMessage') &&
+          JSON.stringify(s.Resource) === JSON.stringify(arnOf(dlqId)),
+      );
+    expect(sendsToDlq).toHaveLength(1);
   });
 });
 

@@ -46,9 +46,13 @@ let database: SqliteDatabase;
 const now = new Date('2026-11-28T03:00:00Z');
 /** The queue as notify sees it: which receipt handles it asked to see again, after how long. */
 const retries: Array<{ receiptHandle: string; delaySeconds: number }> = [];
+const deadLettered: Array<{ messageId: string; reason: string }> = [];
 const queue: EventQueue = {
   retryLater: async (receiptHandle, delaySeconds) => {
     retries.push({ receiptHandle, delaySeconds });
+  },
+  deadLetter: async (message, reason) => {
+    deadLettered.push({ messageId: message.messageId, reason });
   },
 };
 const outcomes = new Map<string, NotifyRecordOutcome>();
@@ -161,6 +165,23 @@ describe('notify Lambda handler (SQS batches) with the DynamoDB delivery log', (
       expect(relay.messages).toHaveLength(1);
     },
   );
+
+  it('moves an event whose last attempt failed to the dead-letter queue itself, and acknowledges it', async () => {
+    relay.setHandlers({ onMailFrom: () => '421 4.3.2 Service not available' });
+    const envelope = event({ appliance: { hostname: 'n-last.example.com', role: 'backup', version: '1' } });
+    retries.length = 0;
+
+    const last = await deliver(envelope, 39);
+
+    expect(last.response).toEqual({ batchItemFailures: [] });
+    expect(retries).toEqual([]);
+    expect(deadLettered).toContainEqual({
+      messageId: last.message.messageId,
+      reason: expect.stringMatching(/^gave up after 39 attempts at .*: replay with/),
+    });
+    expect(last.outcome).toMatchObject({ ok: true, result: { eventId: envelope.id, outcome: 'failed' } });
+    relay.reset();
+  });
 
   it.each(['550 5.7.1 Relaying denied', '554 5.7.1 Rejected'])(
     'records "%s" as failed and acknowledges the record',

@@ -9,6 +9,7 @@ const lambdaEnv = {
   CONFIG_KMS_KEY_ID: 'alias/appliance-notifier',
   LEDGER_TABLE_NAME: 'ledger',
   EVENT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/appliance-notifier-events',
+  EVENT_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/appliance-notifier-events-dlq',
 };
 
 describe('the settings buildServices takes, in AWS and on one machine', () => {

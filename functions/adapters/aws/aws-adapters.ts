@@ -62,23 +62,29 @@ export function awsAdapters(env: ServiceEnv): Adapters {
  * for a record that failed, so the SQS client and its adapter load on first use (one client per
  * execution environment), as the SES transport does: a cold start does not parse them.
  */
-export function awsEventQueue(env: { EVENT_QUEUE_URL: string }): EventQueue {
+export function awsEventQueue(env: { EVENT_QUEUE_URL: string; EVENT_DLQ_URL: string }): EventQueue {
   let queue: Promise<EventQueue> | undefined;
   const load = async (): Promise<EventQueue> => {
     const [{ SQSClient }, { SqsEventQueue }] = await Promise.all([
       import('@aws-sdk/client-sqs'),
       import('./sqs-event-queue.js'),
     ]);
-    return new SqsEventQueue({ client: new SQSClient({}), queueUrl: env.EVENT_QUEUE_URL });
+    return new SqsEventQueue({
+      client: new SQSClient({}),
+      queueUrl: env.EVENT_QUEUE_URL,
+      deadLetterQueueUrl: env.EVENT_DLQ_URL,
+    });
+  };
+  const get = () => {
+    queue ??= load().catch((error: unknown) => {
+      queue = undefined;
+      throw error;
+    });
+    return queue;
   };
   return {
-    retryLater: async (receiptHandle, delaySeconds) => {
-      queue ??= load().catch((error: unknown) => {
-        queue = undefined;
-        throw error;
-      });
-      return (await queue).retryLater(receiptHandle, delaySeconds);
-    },
+    retryLater: async (receiptHandle, delaySeconds) => (await get()).retryLater(receiptHandle, delaySeconds),
+    deadLetter: async (message, reason) => (await get()).deadLetter(message, reason),
   };
 }
 

@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { EventQueue } from '../../core/notify/event-queue.js';
 
 /** SQS accepts visibility timeouts from 0 to 12 hours. */
@@ -7,6 +7,8 @@ export const MAX_VISIBILITY_SECONDS = 12 * 3600;
 export interface SqsEventQueueOptions {
   client: SQSClient;
   queueUrl: string;
+  /** The queue's dead-letter queue: notify moves an event there after its last failed attempt. */
+  deadLetterQueueUrl: string;
 }
 
 /**
@@ -25,6 +27,23 @@ export class SqsEventQueue implements EventQueue {
         QueueUrl: this.options.queueUrl,
         ReceiptHandle: receiptHandle,
         VisibilityTimeout: seconds,
+      }),
+    );
+  }
+
+  /** Sends the body to the dead-letter queue; the handler then acknowledges the original. */
+  async deadLetter(
+    message: { receiptHandle: string; messageId: string; body: string },
+    reason: string,
+  ): Promise<void> {
+    await this.options.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.options.deadLetterQueueUrl,
+        MessageBody: message.body,
+        MessageAttributes: {
+          reason: { DataType: 'String', StringValue: reason.slice(0, 1024) },
+          originalMessageId: { DataType: 'String', StringValue: message.messageId },
+        },
       }),
     );
   }

@@ -64,11 +64,12 @@ export class SqliteEventQueue implements EventQueue {
   private readonly sendAll;
   private readonly receiveSome;
   private readonly redriveSome;
+  private readonly deadLetterOne;
 
   constructor(options: SqliteEventQueueOptions) {
     const { connection } = options.database;
     this.clock = options.clock ?? (() => new Date());
-    this.maxReceiveCount = options.maxReceiveCount ?? RETRY_POLICY.maxAttempts;
+    this.maxReceiveCount = options.maxReceiveCount ?? RETRY_POLICY.maxReceives;
     if (!Number.isInteger(this.maxReceiveCount) || this.maxReceiveCount < 1) {
       throw new RangeError(`maxReceiveCount must be a whole number >= 1, got ${this.maxReceiveCount}`);
     }
@@ -108,6 +109,9 @@ export class SqliteEventQueue implements EventQueue {
          FROM queue_dead_letter WHERE message_id = ?`,
       ),
       deleteDead: connection.prepare<[number]>('DELETE FROM queue_dead_letter WHERE seq = ?'),
+      byHandle: connection.prepare<[string], MessageRow>(
+        'SELECT seq, message_id, body, sent_at, receive_count FROM queue_message WHERE receipt_handle = ?',
+      ),
       depth: connection.prepare<[number, number], { visible: number; inFlight: number; deadLetters: number }>(
         `SELECT (SELECT count(*) FROM queue_message WHERE visible_at <= ?) AS visible,
                 (SELECT count(*) FROM queue_message WHERE visible_at > ?) AS inFlight,
@@ -154,6 +158,14 @@ export class SqliteEventQueue implements EventQueue {
         }
         if (rows.length === 0 || received.length >= max) return received;
       }
+    });
+
+    this.deadLetterOne = connection.transaction((receiptHandle: string, reason: string, now: number) => {
+      const row = s.byHandle.get(receiptHandle);
+      if (!row) return false;
+      s.insertDead.run(row.message_id, row.body, row.sent_at, row.receive_count, now, reason);
+      s.deleteBySeq.run(row.seq);
+      return true;
     });
 
     this.redriveSome = connection.transaction((messageIds: readonly string[] | undefined, now: number) => {
@@ -232,6 +244,14 @@ export class SqliteEventQueue implements EventQueue {
   async recoverAbandoned(): Promise<number> {
     const now = this.now();
     return this.statements.recoverAbandoned.run(now, now).changes;
+  }
+
+  /**
+   * Moves a received message to the dead letters now (notify gave up on it), with the reason. A
+   * stale handle does nothing (the message was received again since).
+   */
+  async deadLetter(message: { receiptHandle: string }, reason: string): Promise<void> {
+    this.deadLetterOne.immediate(message.receiptHandle, reason, this.now());
   }
 
   /** The dead letters, in the order they died. */

@@ -58,17 +58,29 @@ export interface NotifyResult {
  */
 export class RetryableNotifyError extends Error {
   override readonly name = 'RetryableNotifyError';
+  /**
+   * The last attempt failed: the failure is recorded as given up, and the handler moves the event
+   * to the dead-letter queue (for a redrive once the cause is fixed).
+   */
+  readonly deadLetter: boolean;
+  /**
+   * Not a failure: the event waits (for its group email, for a relay's limit). It costs no
+   * attempt, and the handler does not count it as a retry.
+   */
+  readonly wait: boolean;
+  /** For `deadLetter`: what the delivery log says of the event now. */
+  readonly result: NotifyResult | undefined;
+
   constructor(
     message: string,
     /** When the queue should deliver the event again (the retry policy's delay for this attempt). */
     readonly retryAfterSeconds: number,
-    /**
-     * The last attempt failed: the failure is recorded as given up, and the queue's next receive
-     * moves the event to the dead-letter queue (for a redrive once the cause is fixed).
-     */
-    readonly deadLetter = false,
+    options: { deadLetter?: boolean; wait?: boolean; result?: NotifyResult } = {},
   ) {
     super(message);
+    this.deadLetter = options.deadLetter ?? false;
+    this.wait = options.wait ?? false;
+    this.result = options.result;
   }
 }
 
@@ -256,7 +268,16 @@ export class NotifyService {
         error: recordError instanceof Error ? recordError.message : String(recordError),
       });
     }
-    throw new RetryableNotifyError(reason, retryAfterSeconds, last);
+    throw new RetryableNotifyError(
+      reason,
+      retryAfterSeconds,
+      last
+        ? {
+            deadLetter: true,
+            result: { eventId: identity.eventId, clusterId: identity.clusterId, outcome: 'failed', reason },
+          }
+        : {},
+    );
   }
 
   private async process(input: unknown, delivery: Arrival, now: Date): Promise<NotifyResult> {
@@ -394,13 +415,13 @@ export class NotifyService {
           attempt: delivery.attempt,
         });
         const gaveUp = `${describeGiveUp(delivery.attempt, now)} (temporary failures only; the last: ${reason})`;
-        await this.finish(identity, condition, 'failed', now, {
+        const result = await this.finish(identity, condition, 'failed', now, {
           reason: gaveUp,
           envelope,
           transient: false,
           recipients: config.adminContacts,
         });
-        throw new RetryableNotifyError(gaveUp, 0, true);
+        throw new RetryableNotifyError(gaveUp, 0, { deadLetter: true, result });
       }
       log.error('Delivery failed permanently', {
         eventId: identity.eventId,

@@ -10,8 +10,13 @@ export const RETRY_POLICY = {
   maxDelaySeconds: 3600,
   /** Each delay is drawn from [jitterFloor, 1] × the exponential delay, so retries of a storm spread out. */
   jitterFloor: 0.75,
-  /** Attempts in all, the first included; then the event is dead-lettered (SQS maxReceiveCount). */
+  /** Failed attempts in all, the first included; then notify dead-letters the event. */
   maxAttempts: 39,
+  /**
+   * The queue's maxReceiveCount, a backstop for events notify never finishes: above maxAttempts,
+   * because waiting for a group email or for a relay's limit is a receive that is not a failure.
+   */
+  maxReceives: 100,
 } as const;
 
 /**
