@@ -3,7 +3,7 @@
 // It reports JSON lines on stdout (see worker-process.ts). The clock stands still at
 // <clockStartMs>, so every decision falls in one fold window and one claim lease.
 //
-//   compete  waits for "go" on stdin, then for each of LEDGER_EVENTS event ids claims it and
+//   compete  waits for "go <k> <of>" on stdin, then for each of LEDGER_EVENTS event ids (from its part on) claims it and
 //            decides the fold slot of one key for it, and reports what it won.
 import { createInterface } from 'node:readline';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
@@ -30,10 +30,16 @@ async function main(): Promise<void> {
   const database = await SqliteDatabase.open({ directory: dataDir });
   const ledger = new SqliteLedger({ database, clock: () => now });
   await report({ ready: true });
-  await new Promise<void>((resolve) => lines.once('line', () => resolve()));
+  // "go <k> <of>": this worker starts at the k-th of <of> equal parts of the event ids and wraps
+  // around, so every worker leads somewhere (in one shared order the first to start would stay
+  // ahead of the others and win every claim).
+  const go = await new Promise<string>((resolve) => lines.once('line', resolve));
+  const [, k = '0', of = '1'] = go.trim().split(/\s+/);
+  const offset = Math.floor((Number(k) * LEDGER_EVENTS) / Math.max(1, Number(of)));
   const claimed: string[] = [];
   const sent: string[] = [];
-  for (let n = 0; n < LEDGER_EVENTS; n++) {
+  for (let i = 0; i < LEDGER_EVENTS; i++) {
+    const n = (offset + i) % LEDGER_EVENTS;
     const eventId = `evt-${n}`;
     const claim = await ledger.claimEvent(eventId, now, 5 * 60_000);
     if (claim.status === 'claimed') claimed.push(eventId);
