@@ -1066,11 +1066,17 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, makeHarness)
       const opened = await ledger.joinGroup(CLUSTER, member('evt-open', 0), T0, TIMING);
       const due = at(WAIT_MS);
 
-      // Act: 20 joins from both ledgers race the close at the due time.
+      // Act: 20 joins from both ledgers, one a millisecond, race the close started amid them.
+      const after = async <T>(ms: number, run: () => Promise<T>) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return run();
+      };
       const [closed, ...joins] = await Promise.all([
-        other.closeGroup(CLUSTER, opened.groupId, due, LEASE_MS),
+        after(10, () => other.closeGroup(CLUSTER, opened.groupId, due, LEASE_MS)),
         ...Array.from({ length: 20 }, (_, n) =>
-          (n % 2 === 0 ? ledger : other).joinGroup(CLUSTER, member(`evt-${n}`, WAIT_MS), due, TIMING),
+          after(n, () =>
+            (n % 2 === 0 ? ledger : other).joinGroup(CLUSTER, member(`evt-${n}`, WAIT_MS), due, TIMING),
+          ),
         ),
       ]);
       const next = joins.find((j) => j.groupId !== opened.groupId);
@@ -1089,6 +1095,8 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, makeHarness)
         expect(join.groupId === opened.groupId ? inFirst : inNext).toContain(`evt-${n}`);
       });
       expect(closed.group.size).toBe(inFirst.length);
+      // The race happened: the joins that started after the close went to the next group.
+      expect(inNext.length).toBeGreaterThan(0);
     });
   });
 });
