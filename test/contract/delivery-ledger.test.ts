@@ -1067,14 +1067,14 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, makeHarness)
       const due = at(WAIT_MS);
 
       // Act: 20 joins from both ledgers, one a millisecond, race the close started amid them.
-      const after = async <T>(ms: number, run: () => Promise<T>) => {
+      const startAfter = async <T>(ms: number, run: () => Promise<T>) => {
         await new Promise((resolve) => setTimeout(resolve, ms));
         return run();
       };
       const [closed, ...joins] = await Promise.all([
-        after(10, () => other.closeGroup(CLUSTER, opened.groupId, due, LEASE_MS)),
+        startAfter(10, () => other.closeGroup(CLUSTER, opened.groupId, due, LEASE_MS)),
         ...Array.from({ length: 20 }, (_, n) =>
-          after(n, () =>
+          startAfter(n, () =>
             (n % 2 === 0 ? ledger : other).joinGroup(CLUSTER, member(`evt-${n}`, WAIT_MS), due, TIMING),
           ),
         ),
