@@ -132,6 +132,43 @@ describe('retention', () => {
     // Assess
     expect(rowCounts(database).records).toBe(1);
   });
+
+  it('deletes groups (with their members) and inhibitor marks a retention after their last change', async () => {
+    // Prepare: one sent group, one still open, and a mark that ended long ago.
+    const { ledger, database } = await open();
+    const timing = { waitMs: 30_000, intervalMs: 5 * MINUTE };
+    const entry = (eventId: string) => ({
+      eventId,
+      receivedAt: now.toISOString(),
+      envelope: { id: eventId },
+    });
+    const sent = await ledger.joinGroup(CLUSTER, entry('evt-1'), now, timing);
+    await ledger.joinGroup(CLUSTER, entry('evt-2'), now, timing);
+    await ledger.closeGroup(CLUSTER, sent.groupId, at(timing.waitMs), LEASE_MS);
+    await ledger.finishGroup(CLUSTER, sent.groupId, 'sent', at(timing.waitMs), '<g1@example.com>');
+    await ledger.markInhibitor(CLUSTER, ['promotion-pending#same-primary#p1'], {
+      eventId: 'evt-1',
+      condition: 'backup-promoted',
+      until: at(MINUTE).toISOString(),
+    });
+    now = at(10 * DAY);
+    const kept = await ledger.joinGroup(CLUSTER, entry('evt-3'), now, timing);
+    const count = (table: string) =>
+      database.connection.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+
+    // Act
+    now = at(31 * DAY);
+    const gone = await ledger.groupOf(CLUSTER, 'evt-1');
+    ledger.prune();
+
+    // Assess
+    expect(gone).toBeUndefined();
+    expect(await ledger.groupOf(CLUSTER, 'evt-3')).toMatchObject({ groupId: kept.groupId, state: 'open' });
+    expect([count('ledger_group'), count('ledger_group_member'), count('ledger_inhibitor')]).toEqual([
+      1, 1, 0,
+    ]);
+    expect(count('ledger_group_cluster')).toBe(1);
+  });
 });
 
 it('refuses operations after close', async () => {
