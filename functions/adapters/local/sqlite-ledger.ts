@@ -272,6 +272,9 @@ export class SqliteLedger implements DeliveryLedger, GroupLedger {
         'SELECT event_id, condition, until FROM ledger_inhibitor WHERE cluster_id = ? AND inhibit_key = ?',
       ),
       pruneGroups: connection.prepare<[number]>('DELETE FROM ledger_group WHERE expires_at < ?'),
+      dropExpiredOpen: connection.prepare<[string, number]>(
+        "DELETE FROM ledger_group WHERE cluster_id = ? AND state = 'open' AND expires_at < ?",
+      ),
       pruneGroupClusters: connection.prepare<[number]>(
         'DELETE FROM ledger_group_cluster WHERE expires_at < ? AND open_group_id IS NULL',
       ),
@@ -376,6 +379,8 @@ export class SqliteLedger implements DeliveryLedger, GroupLedger {
           head = { ...headOf(openRow), size: openRow.size + 1 };
           storeGroup(head, Math.max(openRow.expires_at, keepUntil));
         } else {
+          // An open group past its retention (never closed) counts as gone: out of the unique index's way.
+          s.dropExpiredOpen.run(clusterId, nowMs);
           const sendAt = groupSendAt(nowMs, timing, cluster?.last_closed_at ?? undefined);
           head = openGroupHead(clusterId, member, nowMs, sendAt);
           s.insertGroup.run(
