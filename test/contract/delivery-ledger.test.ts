@@ -1,6 +1,6 @@
 // The DeliveryLedger contract, run against every adapter: claims (exactly once), fold slots
-// (one email per window, a slot belongs to its event) and delivery records (one per event id, in
-// the log at its first arrival). `reopen` is a restart (another process, a cold Lambda) on the
+// (one email per window, a slot belongs to its event), delivery records (one per event id, in
+// the log at its first arrival), and the GroupLedger: group emails per cluster and inhibitor marks. `reopen` is a restart (another process, a cold Lambda) on the
 // same storage; the two ledgers then share it, as concurrent invocations do.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,11 @@ import { SqliteLedger } from '../../functions/adapters/local/sqlite-ledger.js';
 import type {
   DeliveryLedger,
   DeliveryRecord,
+  GroupInfo,
+  GroupLedger,
+  GroupMemberEntry,
+  GroupTiming,
+  JoinResult,
   ListFailedOptions,
   Outcome,
 } from '../../functions/core/notify/delivery-ledger.js';
@@ -31,9 +36,10 @@ import {
 } from '../support/ledger-fixtures.js';
 
 /** Both adapters offer `listFailed` besides the port, for the replay of failed events. */
-type LedgerUnderTest = DeliveryLedger & {
-  listFailed(options?: ListFailedOptions): Promise<DeliveryRecord[]>;
-};
+type LedgerUnderTest = DeliveryLedger &
+  GroupLedger & {
+    listFailed(options?: ListFailedOptions): Promise<DeliveryRecord[]>;
+  };
 
 interface Harness {
   ledger: LedgerUnderTest;
@@ -73,6 +79,24 @@ async function sqliteHarness(): Promise<Harness> {
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+const WAIT_MS = 30_000;
+const INTERVAL_MS = 5 * MINUTE;
+const TIMING: GroupTiming = { waitMs: WAIT_MS, intervalMs: INTERVAL_MS };
+const INHIBIT_A = 'promotion-pending#same-primary#pra-primary-01.example.com';
+const INHIBIT_B = 'primary-check-failed#same-primary#pra-primary-01.example.com';
+const INHIBIT_C = 'promotion-pending#same-primary#pra-primary-02.example.com';
+
+/** A group member: the sample event under another id, arrived `offsetMs` after T0. */
+function member(eventId: string, offsetMs: number): GroupMemberEntry {
+  return { eventId, receivedAt: at(offsetMs).toISOString(), envelope: { ...sample, id: eventId } };
+}
+
+/** The GroupInfo part of a join result. */
+function groupInfo(joined: JoinResult): GroupInfo {
+  const { opener: _opener, alreadyMember: _already, ...info } = joined;
+  return info;
 }
 
 const adapters: [string, () => Promise<Harness>][] = [
@@ -749,5 +773,330 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, makeHarness)
         await expect(ledger.list(CLUSTER, { limit: 10 })).resolves.toEqual([]);
       },
     );
+  });
+
+  describe('group emails', () => {
+    it('opens a group for the first event of a quiet cluster; the next events join it; a redelivery is no second member', async () => {
+      // Act
+      const first = await ledger.joinGroup(CLUSTER, member('evt-1', 0), T0, TIMING);
+      const second = await ledger.joinGroup(CLUSTER, member('evt-2', 1000), at(1000), TIMING);
+      const redelivered = await ledger.joinGroup(CLUSTER, member('evt-2', 1000), at(2000), TIMING);
+      const openerAgain = await ledger.joinGroup(CLUSTER, member('evt-1', 0), at(3000), TIMING);
+
+      // Assess
+      expect(first).toEqual({
+        groupId: expect.stringMatching(new RegExp(`^grp-${CLUSTER}-${T0.getTime()}-\\w+$`)),
+        clusterId: CLUSTER,
+        state: 'open',
+        openerEventId: 'evt-1',
+        openedAt: T0.toISOString(),
+        sendAt: at(WAIT_MS).toISOString(),
+        size: 1,
+        opener: true,
+        alreadyMember: false,
+      });
+      expect(second).toEqual({ ...first, size: 2, opener: false, alreadyMember: false });
+      expect(redelivered).toEqual({ ...first, size: 2, opener: false, alreadyMember: true });
+      expect(openerAgain).toEqual({ ...first, size: 2, opener: true, alreadyMember: true });
+    });
+
+    it('keeps each cluster to its own group', async () => {
+      // Act
+      const here = await ledger.joinGroup(CLUSTER, member('evt-1', 0), T0, TIMING);
+      const there = await ledger.joinGroup('us-prod-2', member('evt-2', 0), T0, TIMING);
+
+      // Assess
+      expect(there.groupId).not.toBe(here.groupId);
+      expect(there).toMatchObject({ clusterId: 'us-prod-2', opener: true, size: 1 });
+      expect(await ledger.groupOf(CLUSTER, 'evt-2')).toBeUndefined();
+    });
+
+    it('is not due before sendAt: closing it early leaves it open, and events still join', async () => {
+      // Prepare
+      const opened = await ledger.joinGroup(CLUSTER, member('evt-1', 0), T0, TIMING);
+
+      // Act
+      const early = await ledger.closeGroup(CLUSTER, opened.groupId, at(WAIT_MS - 1), LEASE_MS);
+      const late = await ledger.joinGroup(CLUSTER, member('evt-2', WAIT_MS - 1), at(WAIT_MS - 1), TIMING);
+
+      // Assess
+      expect(early).toEqual({ status: 'open', group: groupInfo(opened) });
+      expect(late).toMatchObject({ groupId: opened.groupId, size: 2 });
+    });
+
+    it('closes a due group with all its members in arrival order; the next event opens the next group', async () => {
+      // Prepare: joined out of arrival order, two arrivals at the same time (event id decides).
+      const opened = await ledger.joinGroup(CLUSTER, member('evt-c', 2000), T0, TIMING);
+      await ledger.joinGroup(CLUSTER, member('evt-b', 1000), at(1000), TIMING);
+      await ledger.joinGroup(CLUSTER, member('evt-a', 2000), at(2000), TIMING);
+      await ledger.joinGroup(CLUSTER, member('evt-0', 0), at(3000), TIMING);
+
+      // Act
+      const closed = await ledger.closeGroup(CLUSTER, opened.groupId, at(WAIT_MS), LEASE_MS);
+      const next = await ledger.joinGroup(CLUSTER, member('evt-d', WAIT_MS + 1), at(WAIT_MS + 1), TIMING);
+
+      // Assess
+      expect(closed).toEqual({
+        status: 'closed',
+        group: { ...groupInfo(opened), state: 'sending', size: 4 },
+        members: [member('evt-0', 0), member('evt-b', 1000), member('evt-a', 2000), member('evt-c', 2000)],
+      });
+      expect(next).toMatchObject({ state: 'open', opener: true, size: 1, openerEventId: 'evt-d' });
+      expect(next.groupId).not.toBe(opened.groupId);
+      expect(await ledger.groupOf(CLUSTER, 'evt-a')).toMatchObject({
+        groupId: opened.groupId,
+        state: 'sending',
+      });
+      expect(await ledger.groupOf(CLUSTER, 'evt-d')).toMatchObject({ groupId: next.groupId, state: 'open' });
+      expect(await ledger.groupOf(CLUSTER, 'evt-unknown')).toBeUndefined();
+    });
+
+    it('keeps the fold key and the folded report of a member', async () => {
+      // Prepare
+      const folded = { lastSentAt: at(-HOUR).toISOString(), lastSentEventId: 'evt-old', foldedCount: 3 };
+      const entry: GroupMemberEntry = { ...member('evt-1', 0), foldKey: KEY, folded };
+      const opened = await ledger.joinGroup(CLUSTER, entry, T0, TIMING);
+
+      // Act
+      const closed = await ledger.closeGroup(CLUSTER, opened.groupId, at(WAIT_MS), LEASE_MS);
+
+      // Assess
+      expect(closed).toMatchObject({ status: 'closed', members: [entry] });
+    });
+
+    it('sends the next group no sooner than the interval after the last one closed', async () => {
+      // Prepare
+      const first = await ledger.joinGroup(CLUSTER, member('evt-1', 0), T0, TIMING);
+      await ledger.closeGroup(CLUSTER, first.groupId, at(WAIT_MS), LEASE_MS);
+
+      // Act: soon after the close, the interval decides; long after it, the wait does.
+      const soon = await ledger.joinGroup(
+        CLUSTER,
+        member('evt-2', WAIT_MS + 1000),
+        at(WAIT_MS + 1000),
+        TIMING,
+      );
+      await ledger.closeGroup(CLUSTER, soon.groupId, at(WAIT_MS + INTERVAL_MS), LEASE_MS);
+      const quietAgain = at(WAIT_MS + 3 * INTERVAL_MS);
+      const later = await ledger.joinGroup(CLUSTER, member('evt-3', 0), quietAgain, TIMING);
+
+      // Assess
+      expect(soon.sendAt).toBe(at(WAIT_MS + INTERVAL_MS).toISOString());
+      expect(later.sendAt).toBe(new Date(quietAgain.getTime() + WAIT_MS).toISOString());
+    });
+
+    it('a live lease keeps other closers out; an expired one is taken over, with the members', async () => {
+      // Prepare
+      const opened = await ledger.joinGroup(CLUSTER, member('evt-1', 0), T0, TIMING);
+      await ledger.joinGroup(CLUSTER, member('evt-2', 1000), at(1000), TIMING);
+      const first = await ledger.closeGroup(CLUSTER, opened.groupId, at(WAIT_MS), LEASE_MS);
+
+      // Act
+      const during = await ledger.closeGroup(CLUSTER, opened.groupId, at(WAIT_MS + LEASE_MS), LEASE_MS);
+      const takeover = await ledger.closeGroup(CLUSTER, opened.groupId, at(WAIT_MS + LEASE_MS + 1), LEASE_MS);
+      const again = await ledger.closeGroup(CLUSTER, opened.groupId, at(WAIT_MS + LEASE_MS + 2), LEASE_MS);
+
+      // Assess
+      expect(first.status).toBe('closed');
+      expect(during).toEqual({
+        status: 'in-progress',
+        group: { ...groupInfo(opened), state: 'sending', size: 2 },
+      });
+      expect(takeover).toEqual(first);
+      expect(again.status).toBe('in-progress');
+    });
+
+    it('a released send is taken by the next close at once, members kept', async () => {
+      // Prepare
+      const opened = await ledger.joinGroup(CLUSTER, member('evt-1', 0), T0, TIMING);
+      const first = await ledger.closeGroup(CLUSTER, opened.groupId, at(WAIT_MS), LEASE_MS);
+
+      // Act
+      await ledger.releaseGroup(CLUSTER, opened.groupId);
+      const retry = await ledger.closeGroup(CLUSTER, opened.groupId, at(WAIT_MS + 1000), LEASE_MS);
+      const whileRetrying = await ledger.closeGroup(CLUSTER, opened.groupId, at(WAIT_MS + 2000), LEASE_MS);
+
+      // Assess
+      expect(retry).toEqual(first);
+      expect(retry).toMatchObject({ members: [member('evt-1', 0)] });
+      expect(whileRetrying.status).toBe('in-progress');
+    });
+
+    it.each(['sent', 'failed'] as const)('a group finished %s is done, and stays so', async (outcome) => {
+      // Prepare
+      const opened = await ledger.joinGroup(CLUSTER, member('evt-1', 0), T0, TIMING);
+      await ledger.closeGroup(CLUSTER, opened.groupId, at(WAIT_MS), LEASE_MS);
+      const messageId = outcome === 'sent' ? '<group-1@example.com>' : undefined;
+
+      // Act
+      await ledger.finishGroup(CLUSTER, opened.groupId, outcome, at(WAIT_MS + 1000), messageId);
+      // A late report from a sender whose lease was taken over changes nothing.
+      await ledger.finishGroup(
+        CLUSTER,
+        opened.groupId,
+        outcome === 'sent' ? 'failed' : 'sent',
+        at(WAIT_MS + 2000),
+      );
+      await ledger.releaseGroup(CLUSTER, opened.groupId);
+      const closed = await ledger.closeGroup(CLUSTER, opened.groupId, at(WAIT_MS + LEASE_MS * 2), LEASE_MS);
+
+      // Assess
+      const done = { ...groupInfo(opened), state: outcome, ...(messageId ? { messageId } : {}) };
+      expect(closed).toEqual({ status: 'done', group: done });
+      expect(await ledger.groupOf(CLUSTER, 'evt-1')).toEqual(done);
+      expect(await ledger.joinGroup(CLUSTER, member('evt-1', 0), at(WAIT_MS + 3000), TIMING)).toMatchObject({
+        groupId: opened.groupId,
+        state: outcome,
+        alreadyMember: true,
+      });
+    });
+
+    it('refuses to finish a group that was never closed, and to close an unknown one', async () => {
+      // Prepare
+      const opened = await ledger.joinGroup(CLUSTER, member('evt-1', 0), T0, TIMING);
+
+      // Act
+      const finish = ledger.finishGroup(CLUSTER, opened.groupId, 'sent', at(1000), '<x@example.com>');
+      const unknown = ledger.closeGroup(CLUSTER, 'grp-nope', at(WAIT_MS), LEASE_MS);
+
+      // Assess
+      await expect(finish).rejects.toThrow(/still open/);
+      await expect(unknown).rejects.toThrow(/grp-nope/);
+      expect(await ledger.groupOf(CLUSTER, 'evt-1')).toMatchObject({ state: 'open' });
+    });
+
+    it('round-trips 300 members with 2 KB envelopes', async () => {
+      // Prepare
+      const padding = 'x'.repeat(2048);
+      const entries = Array.from({ length: 300 }, (_, n) => ({
+        ...member(`evt-${String(n).padStart(3, '0')}`, n * 100),
+        envelope: { ...sample, id: `evt-${n}`, padding },
+      }));
+      let groupId = '';
+      for (const [n, entry] of entries.entries()) {
+        groupId = (await ledger.joinGroup(CLUSTER, entry, at(n * 100), { ...TIMING, waitMs: HOUR })).groupId;
+      }
+
+      // Act
+      const closed = await ledger.closeGroup(CLUSTER, groupId, at(HOUR), LEASE_MS);
+
+      // Assess
+      expect(closed.status).toBe('closed');
+      expect(closed.group.size).toBe(300);
+      expect(closed.status === 'closed' && closed.members).toEqual(entries);
+    });
+
+    it('inhibitor marks: live until their end, replaced per key, the latest end of several keys', async () => {
+      // Prepare
+      const mark = (eventId: string, until: number) => ({
+        eventId,
+        condition: 'backup-promoted',
+        until: at(until).toISOString(),
+      });
+      await ledger.markInhibitor(CLUSTER, [INHIBIT_A, INHIBIT_B], mark('evt-1', 10 * MINUTE));
+      await ledger.markInhibitor(CLUSTER, [INHIBIT_B], mark('evt-2', 20 * MINUTE));
+      await ledger.markInhibitor('us-prod-2', [INHIBIT_C], mark('evt-3', HOUR));
+
+      // Act
+      const onA = await ledger.findInhibitor(CLUSTER, [INHIBIT_A], at(MINUTE));
+      const onBoth = await ledger.findInhibitor(CLUSTER, [INHIBIT_A, INHIBIT_B], at(MINUTE));
+      const aAtItsEnd = await ledger.findInhibitor(CLUSTER, [INHIBIT_A], at(10 * MINUTE));
+      const bLater = await ledger.findInhibitor(CLUSTER, [INHIBIT_A, INHIBIT_B], at(15 * MINUTE));
+      const allOver = await ledger.findInhibitor(CLUSTER, [INHIBIT_A, INHIBIT_B], at(20 * MINUTE));
+      const otherCluster = await ledger.findInhibitor(CLUSTER, [INHIBIT_C], at(MINUTE));
+      const none = await ledger.findInhibitor(CLUSTER, [], at(MINUTE));
+
+      // Assess
+      expect(onA).toEqual(mark('evt-1', 10 * MINUTE));
+      expect(onBoth).toEqual(mark('evt-2', 20 * MINUTE));
+      expect(aAtItsEnd).toBeUndefined();
+      expect(bLater).toEqual(mark('evt-2', 20 * MINUTE));
+      expect(allOver).toBeUndefined();
+      expect(otherCluster).toBeUndefined();
+      expect(none).toBeUndefined();
+    });
+
+    it('a later mark replaces an earlier one for its key, even with an earlier end', async () => {
+      // Prepare
+      const mark = (eventId: string, until: number) => ({
+        eventId,
+        condition: 'backup-promoted',
+        until: at(until).toISOString(),
+      });
+      await ledger.markInhibitor(CLUSTER, [INHIBIT_A], mark('evt-1', HOUR));
+
+      // Act
+      await ledger.markInhibitor(CLUSTER, [INHIBIT_A], mark('evt-2', 10 * MINUTE));
+
+      // Assess
+      expect(await ledger.findInhibitor(CLUSTER, [INHIBIT_A], at(MINUTE))).toEqual(
+        mark('evt-2', 10 * MINUTE),
+      );
+      expect(await ledger.findInhibitor(CLUSTER, [INHIBIT_A], at(30 * MINUTE))).toBeUndefined();
+    });
+  });
+
+  describe('group emails across two ledgers on one storage', () => {
+    it('concurrent first events of a quiet cluster make one group with all of them', async () => {
+      // Prepare
+      const other = await harness.reopen();
+      const either = (n: number) => (n % 2 === 0 ? ledger : other);
+
+      // Act
+      const joins = await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          either(n).joinGroup(CLUSTER, member(`evt-${n}`, n), at(n), TIMING),
+        ),
+      );
+      const [first] = joins;
+      if (!first) throw new Error('expected joins');
+      const closed = await other.closeGroup(CLUSTER, first.groupId, at(WAIT_MS + 20), LEASE_MS);
+
+      // Assess
+      expect(new Set(joins.map((j) => j.groupId)).size).toBe(1);
+      expect(joins.filter((j) => j.opener)).toHaveLength(1);
+      expect(closed.status === 'closed' && closed.members.map((m) => m.eventId).sort()).toEqual(
+        Array.from({ length: 20 }, (_, n) => `evt-${n}`).sort(),
+      );
+    });
+
+    it('events joining while the group closes are each in exactly one group, the one their join returned', async () => {
+      // Prepare
+      const other = await harness.reopen();
+      const opened = await ledger.joinGroup(CLUSTER, member('evt-open', 0), T0, TIMING);
+      const due = at(WAIT_MS);
+
+      // Act: 20 joins from both ledgers, one a millisecond, race the close started amid them.
+      const startAfter = async <T>(ms: number, run: () => Promise<T>) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return run();
+      };
+      const [closed, ...joins] = await Promise.all([
+        startAfter(10, () => other.closeGroup(CLUSTER, opened.groupId, due, LEASE_MS)),
+        ...Array.from({ length: 20 }, (_, n) =>
+          startAfter(n, () =>
+            (n % 2 === 0 ? ledger : other).joinGroup(CLUSTER, member(`evt-${n}`, WAIT_MS), due, TIMING),
+          ),
+        ),
+      ]);
+      const next = joins.find((j) => j.groupId !== opened.groupId);
+      const nextClosed = next
+        ? await ledger.closeGroup(CLUSTER, next.groupId, at(WAIT_MS + INTERVAL_MS), LEASE_MS)
+        : undefined;
+
+      // Assess
+      if (closed?.status !== 'closed') throw new Error('expected the due group to close');
+      const inFirst = closed.members.map((m) => m.eventId);
+      const inNext = nextClosed?.status === 'closed' ? nextClosed.members.map((m) => m.eventId) : [];
+      expect([...inFirst, ...inNext].sort()).toEqual(
+        ['evt-open', ...joins.map((_join, n) => `evt-${n}`)].sort(),
+      );
+      joins.forEach((join, n) => {
+        expect(join.groupId === opened.groupId ? inFirst : inNext).toContain(`evt-${n}`);
+      });
+      expect(closed.group.size).toBe(inFirst.length);
+      // The race happened: the joins that started after the close went to the next group.
+      expect(inNext.length).toBeGreaterThan(0);
+    });
   });
 });

@@ -1,10 +1,15 @@
 // The DynamoDB ledger's own behaviour on dynalite, beyond the DeliveryLedger contract
 // (test/contract/delivery-ledger.test.ts): its item layout, paging, and races between its
-// conditional writes.
+// conditional writes (claims, fold slots, group emails).
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger.js';
 import { LEDGER_TABLE_KEYS } from '../../functions/adapters/aws/resource-names.js';
+import type {
+  CloseResult,
+  GroupMemberEntry,
+  JoinResult,
+} from '../../functions/core/notify/delivery-ledger.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
 import {
   at,
@@ -236,6 +241,185 @@ describe('DynamoDbLedger on dynalite', () => {
 
     // Assess
     expect(decision).toEqual({ send: true });
+  });
+
+  describe('group emails', () => {
+    const TIMING = { waitMs: 30_000, intervalMs: 5 * MINUTE };
+    const due = at(TIMING.waitMs);
+    const member = (eventId: string, offsetMs = 0): GroupMemberEntry => ({
+      eventId,
+      receivedAt: at(offsetMs).toISOString(),
+      envelope: { ...sample, id: eventId },
+    });
+    const isJoinCommit = (input: Record<string, unknown>) => input.ConditionExpression === '#state = :open';
+
+    it('lays group items out under the cluster, the group and the event, each with a TTL', async () => {
+      // Prepare
+      const ttl = { N: String(Math.floor(T0.getTime() / 1000) + 30 * 24 * 3600) };
+
+      // Act
+      const opened = await ledger.joinGroup(CLUSTER, { ...member('evt-1'), foldKey: KEY }, T0, TIMING);
+      await ledger.markInhibitor(CLUSTER, ['promotion-pending#same-primary#p1'], {
+        eventId: 'evt-1',
+        condition: 'backup-promoted',
+        until: at(MINUTE).toISOString(),
+      });
+
+      // Assess
+      const partition = `GROUP#${CLUSTER}#${opened.groupId}`;
+      expect(await rawItem(`GROUP#${CLUSTER}`, 'CLUSTER')).toMatchObject({
+        openGroupId: { S: opened.groupId },
+        version: { N: '1' },
+        expiresAt: ttl,
+      });
+      expect(await rawItem(partition, 'HEAD')).toMatchObject({
+        state: { S: 'open' },
+        memberIds: { SS: ['evt-1'] },
+        sendAt: { N: String(due.getTime()) },
+        expiresAt: ttl,
+      });
+      expect(await rawItem(partition, 'MEMBER#evt-1')).toMatchObject({
+        receivedAt: { S: T0.toISOString() },
+        envelope: { S: JSON.stringify({ ...sample, id: 'evt-1' }) },
+        foldKey: { S: KEY },
+        expiresAt: ttl,
+      });
+      expect(await rawItem('EVENT#evt-1', `GROUP#${CLUSTER}`)).toMatchObject({
+        groupId: { S: opened.groupId },
+        expiresAt: ttl,
+      });
+      expect(await rawItem(`INHIBIT#${CLUSTER}`, 'KEY#promotion-pending#same-primary#p1')).toMatchObject({
+        eventId: { S: 'evt-1' },
+        until: { N: String(at(MINUTE).getTime()) },
+      });
+    });
+
+    it('reads the members of a group past DynamoDB 1 MB pages', async () => {
+      // Prepare: 24 members with envelopes near the 64 KiB cap are two pages of a Query.
+      const padding = 'x'.repeat(60 * 1024);
+      const entries = Array.from({ length: 24 }, (_, n) => ({
+        ...member(`evt-${String(n).padStart(2, '0')}`, n),
+        envelope: { ...sample, padding },
+      }));
+      let groupId = '';
+      for (const entry of entries) groupId = (await ledger.joinGroup(CLUSTER, entry, T0, TIMING)).groupId;
+      let queries = 0;
+      // Never interferes: it counts the Queries the close makes.
+      const counting = racingLedger(
+        (input) => {
+          if ('KeyConditionExpression' in input) queries++;
+          return false;
+        },
+        async () => undefined,
+      );
+
+      // Act
+      const closed = await counting.closeGroup(CLUSTER, groupId, due, LEASE_MS);
+
+      // Assess
+      expect(queries).toBeGreaterThan(1);
+      expect(closed).toMatchObject({ status: 'closed', group: { size: 24 } });
+      expect(closed.status === 'closed' && closed.members).toEqual(entries);
+    });
+
+    it('a join refused because the group closed under it goes to the next group, not into the closed list', async () => {
+      // Prepare: the late event has read the group as open and written its member item; the
+      // opener's close lands just before its commit, so the closer's query finds that item.
+      const opened = await ledger.joinGroup(CLUSTER, member('evt-open'), T0, TIMING);
+      let closed: CloseResult | undefined;
+      const racing = racingLedger(isJoinCommit, async () => {
+        closed = await ledger.closeGroup(CLUSTER, opened.groupId, due, LEASE_MS);
+      });
+
+      // Act
+      const late = await racing.joinGroup(CLUSTER, member('evt-late', 1000), due, TIMING);
+
+      // Assess
+      expect(closed).toMatchObject({ status: 'closed', members: [member('evt-open')] });
+      expect(late).toMatchObject({ opener: true, alreadyMember: false, size: 1, state: 'open' });
+      expect(late.groupId).not.toBe(opened.groupId);
+      expect(late.sendAt).toBe(at(TIMING.waitMs + TIMING.intervalMs).toISOString());
+      expect(await rawItem(`GROUP#${CLUSTER}#${opened.groupId}`, 'MEMBER#evt-late')).toBeUndefined();
+      expect(await ledger.groupOf(CLUSTER, 'evt-late')).toMatchObject({ groupId: late.groupId });
+    });
+
+    it("a join that commits between the closer's read and its write is in the closed list", async () => {
+      // Prepare
+      const opened = await ledger.joinGroup(CLUSTER, member('evt-open'), T0, TIMING);
+      let late: JoinResult | undefined;
+      const racing = racingLedger(
+        (input) => input.ConditionExpression === '#version = :previous',
+        async () => {
+          late = await ledger.joinGroup(CLUSTER, member('evt-late', 1000), due, TIMING);
+        },
+      );
+
+      // Act
+      const closed = await racing.closeGroup(CLUSTER, opened.groupId, due, LEASE_MS);
+
+      // Assess
+      expect(late).toMatchObject({ groupId: opened.groupId, size: 2 });
+      expect(closed).toMatchObject({
+        status: 'closed',
+        group: { size: 2 },
+        members: [member('evt-open'), member('evt-late', 1000)],
+      });
+    });
+
+    it('of two first events of a quiet cluster, the one that loses the race to open joins the winner', async () => {
+      // Prepare: evt-b opens the group between evt-a's read of the cluster pointer and its write.
+      let winner: JoinResult | undefined;
+      const racing = racingLedger(
+        (input) => String(input.UpdateExpression).startsWith('SET #open'),
+        async () => {
+          winner = await ledger.joinGroup(CLUSTER, member('evt-b', 1), at(1), TIMING);
+        },
+      );
+
+      // Act
+      const loser = await racing.joinGroup(CLUSTER, member('evt-a'), T0, TIMING);
+      // The winner opened it a millisecond later: it is due then.
+      const closed = await ledger.closeGroup(CLUSTER, loser.groupId, at(TIMING.waitMs + 1), LEASE_MS);
+
+      // Assess
+      expect(winner).toMatchObject({ opener: true, size: 1 });
+      expect(loser).toMatchObject({ groupId: winner?.groupId, opener: false, alreadyMember: false, size: 2 });
+      expect(closed).toMatchObject({ status: 'closed', members: [member('evt-a'), member('evt-b', 1)] });
+    });
+
+    it('a closer that died before moving the cluster on: the next join moves it on, the interval counted from the close', async () => {
+      // Prepare
+      const opened = await ledger.joinGroup(CLUSTER, member('evt-open'), T0, TIMING);
+      const dying = racingLedger(
+        (input) => input.ConditionExpression === '#open = :groupId',
+        async () => {
+          throw new Error('the invocation died');
+        },
+      );
+      await expect(dying.closeGroup(CLUSTER, opened.groupId, due, LEASE_MS)).rejects.toThrow(/died/);
+
+      // Act
+      const next = await ledger.joinGroup(
+        CLUSTER,
+        member('evt-next', 2000),
+        at(TIMING.waitMs + 2000),
+        TIMING,
+      );
+      const takeover = await ledger.closeGroup(
+        CLUSTER,
+        opened.groupId,
+        at(TIMING.waitMs + LEASE_MS + 1),
+        LEASE_MS,
+      );
+
+      // Assess
+      expect(next).toMatchObject({
+        opener: true,
+        sendAt: at(TIMING.waitMs + TIMING.intervalMs).toISOString(),
+      });
+      expect(next.groupId).not.toBe(opened.groupId);
+      expect(takeover).toMatchObject({ status: 'closed', members: [member('evt-open')] });
+    });
   });
 
   it('lets errors other than a failed condition through, for the platform to retry', async () => {

@@ -27,6 +27,7 @@ import {
   T0,
   WINDOW_MS,
 } from '../support/ledger-fixtures.js';
+import { GROUP_CLUSTER, GROUP_EVENTS, type GroupWorkerLine } from '../support/sqlite-group-worker.js';
 import { LEDGER_EVENTS, type LedgerWorkerLine } from '../support/sqlite-ledger-worker.js';
 import { startWorker } from '../support/worker-process.js';
 
@@ -132,6 +133,43 @@ describe('retention', () => {
     // Assess
     expect(rowCounts(database).records).toBe(1);
   });
+
+  it('deletes groups (with their members) and inhibitor marks a retention after their last change', async () => {
+    // Prepare: one sent group, one still open, and a mark that ended long ago.
+    const { ledger, database } = await open();
+    const timing = { waitMs: 30_000, intervalMs: 5 * MINUTE };
+    const entry = (eventId: string) => ({
+      eventId,
+      receivedAt: now.toISOString(),
+      envelope: { id: eventId },
+    });
+    const sent = await ledger.joinGroup(CLUSTER, entry('evt-1'), now, timing);
+    await ledger.joinGroup(CLUSTER, entry('evt-2'), now, timing);
+    await ledger.closeGroup(CLUSTER, sent.groupId, at(timing.waitMs), LEASE_MS);
+    await ledger.finishGroup(CLUSTER, sent.groupId, 'sent', at(timing.waitMs), '<g1@example.com>');
+    await ledger.markInhibitor(CLUSTER, ['promotion-pending#same-primary#p1'], {
+      eventId: 'evt-1',
+      condition: 'backup-promoted',
+      until: at(MINUTE).toISOString(),
+    });
+    now = at(10 * DAY);
+    const kept = await ledger.joinGroup(CLUSTER, entry('evt-3'), now, timing);
+    const count = (table: string) =>
+      database.connection.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+
+    // Act
+    now = at(31 * DAY);
+    const gone = await ledger.groupOf(CLUSTER, 'evt-1');
+    ledger.prune();
+
+    // Assess
+    expect(gone).toBeUndefined();
+    expect(await ledger.groupOf(CLUSTER, 'evt-3')).toMatchObject({ groupId: kept.groupId, state: 'open' });
+    expect([count('ledger_group'), count('ledger_group_member'), count('ledger_inhibitor')]).toEqual([
+      1, 1, 0,
+    ]);
+    expect(count('ledger_group_cluster')).toBe(1);
+  });
 });
 
 it('refuses operations after close', async () => {
@@ -171,6 +209,51 @@ it('gives each event to one of three processes sharing the database, and one fol
     expect(results.flatMap((r) => r.sent)).toHaveLength(1);
     // Really concurrent: more than one process won some claims.
     expect(results.filter((r) => r.claimed.length > 0).length).toBeGreaterThan(1);
+  } finally {
+    for (const worker of workers) worker.child.stdin?.end();
+    await Promise.all(workers.map((worker) => worker.exited));
+  }
+}, 30_000);
+
+it("puts each event of three processes joining and closing one cluster's groups in exactly one email", async () => {
+  // Prepare
+  await (await open()).database.close();
+  const workers = [0, 1, 2].map(() =>
+    startWorker<GroupWorkerLine>('group', dataDir, T0.getTime(), 'sqlite-group-worker.ts'),
+  );
+  try {
+    await Promise.all(workers.map((worker) => worker.waitFor((line) => 'ready' in line)));
+
+    // Act
+    for (const worker of workers) worker.child.stdin?.write('go\n');
+    const results = await Promise.all(
+      workers.map(async (worker) => {
+        const line = await worker.waitFor((l) => 'joined' in l, 20_000);
+        return line as Extract<GroupWorkerLine, { joined: unknown }>;
+      }),
+    );
+    // The group still open at the end goes out too.
+    const { ledger } = await open();
+    const emails = new Map(results.flatMap((r) => r.closed.map((c) => [c.groupId, c.members] as const)));
+    for (const [, groupId] of results.flatMap((r) => r.joined)) {
+      if (emails.has(groupId)) continue;
+      const close = await ledger.closeGroup(GROUP_CLUSTER, groupId, at(1000), LEASE_MS);
+      if (close.status === 'closed')
+        emails.set(
+          groupId,
+          close.members.map((m) => m.eventId),
+        );
+    }
+
+    // Assess: every event is in one email, the one of the group its join returned.
+    const joined = results.flatMap((r) => r.joined);
+    expect(joined).toHaveLength(3 * GROUP_EVENTS);
+    const emailed = [...emails.values()].flat();
+    expect(emailed.sort()).toEqual(joined.map(([eventId]) => eventId).sort());
+    for (const [eventId, groupId] of joined) expect(emails.get(groupId)).toContain(eventId);
+    // Really interleaved: some email holds events of more than one process.
+    const processOf = (eventId: string) => eventId.split('-')[1];
+    expect([...emails.values()].some((members) => new Set(members.map(processOf)).size > 1)).toBe(true);
   } finally {
     for (const worker of workers) worker.child.stdin?.end();
     await Promise.all(workers.map((worker) => worker.exited));

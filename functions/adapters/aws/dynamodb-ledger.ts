@@ -10,18 +10,37 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  type CloseResult,
   DEFAULT_RECORD_RETENTION_DAYS,
   type DeliveryLedger,
   type DeliveryRecord,
   type EventClaim,
   type FoldDecision,
   type FoldState,
+  type GroupInfo,
+  type GroupLedger,
+  type GroupMemberEntry,
+  type GroupState,
+  type GroupTiming,
+  type InhibitorMark,
+  type JoinResult,
   type ListFailedOptions,
   type ListOptions,
   OUTCOMES,
   type Outcome,
 } from '../../core/notify/delivery-ledger.js';
 import { confirmFoldSlot, decideFoldSlot, type FoldSlot, undoFoldSlot } from '../../core/notify/fold-slot.js';
+import {
+  compareMembers,
+  decideGroupClose,
+  finishGroupHead,
+  type GroupHead,
+  groupInfoOf,
+  groupSendAt,
+  liveInhibitor,
+  openGroupHead,
+  releaseGroupHead,
+} from '../../core/notify/group-slot.js';
 import { DEFAULT_CLAIM_TTL_DAYS, FOLD_RETENTION_AFTER_WINDOW_MS, isoOf, millis } from '../ledger-time.js';
 import { LEDGER_TABLE_KEYS } from './resource-names.js';
 
@@ -52,6 +71,9 @@ const MAX_FOLD_ROUNDS = 64;
 // DynamoDB items hold at most 400 KB; the detail is capped at 64 KiB upstream, so an envelope
 // this large means something upstream changed. Keeping the record beats failing to store it.
 const MAX_ENVELOPE_BYTES = 300 * 1024;
+/** Joins of a storm race for one cluster pointer: each round has a winner, the rest read again. */
+const MAX_GROUP_ROUNDS = 64;
+const GROUP_STATES: readonly GroupState[] = ['open', 'sending', 'sent', 'failed'];
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -67,11 +89,21 @@ type Item = Record<string, NativeAttributeValue>;
  * - `CLUSTER#<clusterId>` / `AT#<receivedAt ISO>#<eventId>`: the delivery record, so a backwards
  *   Query lists newest arrival first and `since` is a key condition
  *
+ * - `GROUP#<clusterId>` / `CLUSTER`: the cluster's group pointer (`openGroupId` while a group is
+ *   open, `lastClosedAt` in epoch ms, `version`)
+ * - `GROUP#<clusterId>#<groupId>` / `HEAD`: the group (GroupHead of group-slot.ts, times in epoch
+ *   ms) and `memberIds`, the string set of the events that joined it: the commit of a join
+ * - `GROUP#<clusterId>#<groupId>` / `MEMBER#<eventId>`: one member entry each (the envelope, up to
+ *   64 KiB, as a JSON string), read by a paged Query and ordered by arrival when the group closes
+ * - `EVENT#<eventId>` / `GROUP#<clusterId>`: the group the event last tried to join (`groupOf`
+ *   and redeliveries find it; it counts only if that group's `memberIds` holds the event)
+ * - `INHIBIT#<clusterId>` / `KEY#<key>`: an inhibitor mark (`until` in epoch ms)
+ *
  * Atomicity comes from conditional single-item writes only (no transactions), so it also runs
  * against dynalite. Items past their TTL count as absent even before DynamoDB deletes them
  * (deletion lags by up to days), which keeps the behaviour deterministic.
  */
-export class DynamoDbLedger implements DeliveryLedger {
+export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
   private readonly documents: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly recordTtlMs: number;
@@ -255,6 +287,402 @@ export class DynamoDbLedger implements DeliveryLedger {
     throw new Error(
       `The fold state of "${key}" changed during each of ${MAX_FOLD_ROUNDS} attempts to ${action}`,
     );
+  }
+
+  /**
+   * Joining writes the member item, then commits by adding the event to the head's `memberIds`
+   * on condition that the group is still `open`. Closing flips the head to `sending` (a
+   * version-guarded write that returns the head as it then is), so the `memberIds` it gets back
+   * are final: every join committed before the flip, and every later one is refused and goes on
+   * to the next group. The members returned are the member items whose event is in that set, so a
+   * member item written by a refused join (deleted right after, or left to its TTL) is never in
+   * the email, and a committed one always is: no member is lost or emailed twice.
+   *
+   * Opening writes the new group's head and the opener's member first, then points the cluster at
+   * it (conditional on the pointer's version): of two events opening a quiet cluster at once one
+   * wins, the other deletes its head and joins the winner's group. A pointer left on a group that
+   * is no longer open (its closer crashed before moving it) is moved on by the next join.
+   */
+  async joinGroup(
+    clusterId: string,
+    member: GroupMemberEntry,
+    now: Date,
+    timing: GroupTiming,
+  ): Promise<JoinResult> {
+    const nowMs = millis(now, 'now');
+    const receivedAt = isoOf(member.receivedAt, 'receivedAt');
+    const expiresAt = epochSeconds(nowMs + this.recordTtlMs);
+    const entry = memberItemOf({ ...member, receivedAt }, expiresAt);
+    const mine = await this.committedGroupOf(clusterId, member.eventId, nowMs);
+    if (mine) return joinedOf(mine, member.eventId, true);
+    for (let round = 0; round < MAX_GROUP_ROUNDS; round++) {
+      const pointer = await this.getItem(clusterPointerKey(clusterId));
+      const version = pointer ? numberOf(pointer, 'version', `GROUP#${clusterId}`) : 0;
+      const openGroupId = typeof pointer?.openGroupId === 'string' ? pointer.openGroupId : undefined;
+      if (openGroupId !== undefined) {
+        const head = await this.getHead(clusterId, openGroupId);
+        if (head?.state === 'open') {
+          const result = await this.tryJoin(head, member.eventId, entry, expiresAt);
+          if (result) return result;
+          // Closed since we read it: the next round moves the pointer on and joins the next group.
+          continue;
+        }
+        await this.moveClusterOn(clusterId, openGroupId, head?.closedAt, nowMs);
+        continue;
+      }
+      const lastClosedAt = typeof pointer?.lastClosedAt === 'number' ? pointer.lastClosedAt : undefined;
+      const head = openGroupHead(clusterId, member, nowMs, groupSendAt(nowMs, timing, lastClosedAt));
+      if (await this.tryOpen(head, entry, version, expiresAt)) return joinedOf(head, member.eventId, false);
+    }
+    throw new Error(
+      `The group pointer of cluster "${clusterId}" changed during each of ${MAX_GROUP_ROUNDS} attempts to join it`,
+    );
+  }
+
+  /** Joins an open group; undefined when it was closed meanwhile (our member item is removed again). */
+  private async tryJoin(
+    head: GroupHead,
+    eventId: string,
+    entry: Item,
+    expiresAt: number,
+  ): Promise<JoinResult | undefined> {
+    const key = groupPartition(head.clusterId, head.groupId);
+    await this.putIfAbsent({ [PK]: key, [SK]: memberSortKey(eventId), ...entry });
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...eventGroupKey(head.clusterId, eventId), groupId: head.groupId, [TTL]: expiresAt },
+      }),
+    );
+    try {
+      const { Attributes } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: headKey(head.clusterId, head.groupId),
+          UpdateExpression: 'ADD #memberIds :member SET #ttl = :ttl',
+          ConditionExpression: '#state = :open',
+          ExpressionAttributeNames: { '#memberIds': 'memberIds', '#state': 'state', '#ttl': TTL },
+          ExpressionAttributeValues: { ':member': new Set([eventId]), ':open': 'open', ':ttl': expiresAt },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const before = headOf(Attributes ?? {});
+      const alreadyMember = memberIdsOf(Attributes ?? {}).has(eventId);
+      return joinedOf({ ...before, size: before.size + (alreadyMember ? 0 : 1) }, eventId, alreadyMember);
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    // Not committed: whether or not the closer saw the item, it filters it out by memberIds.
+    await this.documents.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { [PK]: key, [SK]: memberSortKey(eventId) } }),
+    );
+    return undefined;
+  }
+
+  /** Opens `head` as the cluster's group unless someone else opened one first (then cleans up). */
+  private async tryOpen(head: GroupHead, entry: Item, version: number, expiresAt: number): Promise<boolean> {
+    const { clusterId, groupId, openerEventId } = head;
+    const partition = groupPartition(clusterId, groupId);
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { [PK]: partition, [SK]: memberSortKey(openerEventId), ...entry },
+      }),
+    );
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...headKey(clusterId, groupId),
+          ...headItemOf(head),
+          memberIds: new Set([openerEventId]),
+          [TTL]: expiresAt,
+        },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+      }),
+    );
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...eventGroupKey(clusterId, openerEventId), groupId, [TTL]: expiresAt },
+      }),
+    );
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: clusterPointerKey(clusterId),
+          UpdateExpression: 'SET #open = :groupId, #version = :next, #ttl = :ttl',
+          ConditionExpression:
+            version === 0
+              ? 'attribute_not_exists(#version)'
+              : '#version = :version AND attribute_not_exists(#open)',
+          ExpressionAttributeNames: { '#open': 'openGroupId', '#version': 'version', '#ttl': TTL },
+          ExpressionAttributeValues: {
+            ':groupId': groupId,
+            ':next': version + 1,
+            ':ttl': expiresAt,
+            ...(version === 0 ? {} : { ':version': version }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    // Another event opened the cluster's group first: this one never existed for anyone.
+    await Promise.all(
+      [headKey(clusterId, groupId), { [PK]: partition, [SK]: memberSortKey(openerEventId) }].map((Key) =>
+        this.documents.send(new DeleteCommand({ TableName: this.tableName, Key })),
+      ),
+    );
+    return false;
+  }
+
+  /** The cluster's pointer leaves `groupId` (closed for sending): new events open the next group. */
+  private async moveClusterOn(
+    clusterId: string,
+    groupId: string,
+    closedAt: number | undefined,
+    nowMs: number,
+  ): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: clusterPointerKey(clusterId),
+          UpdateExpression:
+            closedAt === undefined
+              ? 'REMOVE #open ADD #version :one SET #ttl = :ttl'
+              : 'REMOVE #open ADD #version :one SET #ttl = :ttl, #lastClosedAt = :closedAt',
+          ConditionExpression: '#open = :groupId',
+          ExpressionAttributeNames: {
+            '#open': 'openGroupId',
+            '#version': 'version',
+            '#ttl': TTL,
+            ...(closedAt === undefined ? {} : { '#lastClosedAt': 'lastClosedAt' }),
+          },
+          ExpressionAttributeValues: {
+            ':groupId': groupId,
+            ':one': 1,
+            ':ttl': epochSeconds(nowMs + this.recordTtlMs),
+            ...(closedAt === undefined ? {} : { ':closedAt': closedAt }),
+          },
+        }),
+      );
+    } catch (error) {
+      // Moved on already, by the closer or by another join.
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async groupOf(clusterId: string, eventId: string): Promise<GroupInfo | undefined> {
+    // No clock here: a group past its TTL but not swept yet still answers (as DynamoDB would).
+    const head = await this.committedGroupOf(clusterId, eventId);
+    return head ? groupInfoOf(head) : undefined;
+  }
+
+  /** The group the event last joined, if the join was committed there (and the group not expired). */
+  private async committedGroupOf(clusterId: string, eventId: string, nowMs?: number) {
+    const pointer = await this.getItem(eventGroupKey(clusterId, eventId));
+    if (!pointer || typeof pointer.groupId !== 'string') return undefined;
+    const item = await this.getItem(headKey(clusterId, pointer.groupId));
+    if (!item || (nowMs !== undefined && isExpired(item, nowMs)) || !memberIdsOf(item).has(eventId)) {
+      return undefined;
+    }
+    return headOf(item);
+  }
+
+  async closeGroup(clusterId: string, groupId: string, now: Date, leaseMs: number): Promise<CloseResult> {
+    const nowMs = millis(now, 'now');
+    let closed: { head: GroupHead; memberIds: Set<string> } | undefined;
+    const status = await this.changeGroup(
+      clusterId,
+      groupId,
+      nowMs,
+      (head) => {
+        const step = decideGroupClose(head, nowMs, leaseMs);
+        return step.status === 'take' ? step.next : step.status;
+      },
+      (head, memberIds) => {
+        closed = { head, memberIds };
+      },
+    );
+    if (!closed)
+      return { status: status.result as 'open' | 'in-progress' | 'done', group: groupInfoOf(status.head) };
+    const { head, memberIds } = closed;
+    // Also on a takeover: the first closer may have crashed before it moved the pointer.
+    await this.moveClusterOn(clusterId, groupId, head.closedAt, nowMs);
+    const members = (await this.queryMembers(clusterId, groupId)).filter((m) => memberIds.has(m.eventId));
+    return { status: 'closed', group: groupInfoOf(head), members: members.sort(compareMembers) };
+  }
+
+  async releaseGroup(clusterId: string, groupId: string): Promise<void> {
+    await this.changeGroup(clusterId, groupId, Date.now(), (head) => releaseGroupHead(head) ?? 'unchanged');
+  }
+
+  async finishGroup(
+    clusterId: string,
+    groupId: string,
+    outcome: 'sent' | 'failed',
+    now: Date,
+    messageId?: string,
+  ): Promise<void> {
+    const nowMs = millis(now, 'now');
+    await this.changeGroup(
+      clusterId,
+      groupId,
+      nowMs,
+      (head) => finishGroupHead(head, outcome, nowMs, messageId) ?? 'unchanged',
+    );
+  }
+
+  /**
+   * Read the head, decide with group-slot.ts, and write only if its version is unchanged (joins
+   * do not change it: they only add to `memberIds`). `stored` gets the head as written, with the
+   * member ids it then holds.
+   */
+  private async changeGroup<R extends string>(
+    clusterId: string,
+    groupId: string,
+    nowMs: number,
+    change: (head: GroupHead) => GroupHead | R,
+    stored?: (head: GroupHead, memberIds: Set<string>) => void,
+  ): Promise<{ result: R | 'changed'; head: GroupHead }> {
+    const key = headKey(clusterId, groupId);
+    for (let round = 0; round < MAX_CONDITIONAL_ROUNDS; round++) {
+      const item = await this.getItem(key);
+      if (!item) throw new Error(`No group ${groupId} in cluster "${clusterId}"`);
+      const head = headOf(item);
+      const next = change(head);
+      if (typeof next === 'string') return { result: next, head };
+      const set: string[] = ['#version = :version', '#state = :state', '#ttl = :ttl'];
+      const remove: string[] = [];
+      const values: Record<string, unknown> = {
+        ':version': next.version,
+        ':state': next.state,
+        ':ttl': epochSeconds(Math.max(nowMs + this.recordTtlMs, numberOf(item, TTL, key[PK]) * 1000)),
+        ':previous': head.version,
+      };
+      const names: Record<string, string> = { '#version': 'version', '#state': 'state', '#ttl': TTL };
+      for (const field of ['closedAt', 'leaseUntil', 'finishedAt', 'messageId'] as const) {
+        names[`#${field}`] = field;
+        const value = next[field];
+        if (value === undefined) remove.push(`#${field}`);
+        else {
+          set.push(`#${field} = :${field}`);
+          values[`:${field}`] = value;
+        }
+      }
+      try {
+        const { Attributes } = await this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+            ConditionExpression: '#version = :previous',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        const written = Attributes ?? {};
+        stored?.(headOf(written), memberIdsOf(written));
+        return { result: 'changed', head: headOf(written) };
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+    }
+    throw new Error(
+      `The group ${groupId} changed during each of ${MAX_CONDITIONAL_ROUNDS} attempts to change it`,
+    );
+  }
+
+  private async queryMembers(clusterId: string, groupId: string): Promise<GroupMemberEntry[]> {
+    const members: GroupMemberEntry[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :member)',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': groupPartition(clusterId, groupId), ':member': 'MEMBER#' },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) members.push(memberOf(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return members;
+  }
+
+  async markInhibitor(clusterId: string, keys: string[], mark: InhibitorMark): Promise<void> {
+    const untilMs = millis(mark.until, 'until');
+    await Promise.all(
+      [...new Set(keys)].map((key) =>
+        this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...inhibitorKey(clusterId, key),
+              eventId: mark.eventId,
+              condition: mark.condition,
+              until: untilMs,
+              // Kept a retention past its end: the delivery log may still name it.
+              [TTL]: epochSeconds(untilMs + this.recordTtlMs),
+            },
+          }),
+        ),
+      ),
+    );
+  }
+
+  async findInhibitor(clusterId: string, keys: string[], now: Date): Promise<InhibitorMark | undefined> {
+    const nowMs = millis(now, 'now');
+    const marks = await Promise.all(
+      [...new Set(keys)].map(async (key) => {
+        const item = await this.getItem(inhibitorKey(clusterId, key));
+        if (!item) return undefined;
+        const where = `INHIBIT#${clusterId} ${key}`;
+        return {
+          eventId: stringOf(item, 'eventId', where),
+          condition: stringOf(item, 'condition', where),
+          until: new Date(numberOf(item, 'until', where)).toISOString(),
+        };
+      }),
+    );
+    return liveInhibitor(marks, nowMs);
+  }
+
+  private async getHead(clusterId: string, groupId: string): Promise<GroupHead | undefined> {
+    const item = await this.getItem(headKey(clusterId, groupId));
+    return item ? headOf(item) : undefined;
+  }
+
+  private async getItem(key: Item): Promise<Item | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    return Item;
+  }
+
+  private async putIfAbsent(item: Item): Promise<void> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      );
+    } catch (error) {
+      // Left by an earlier attempt of this event: the same entry.
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   async record(record: DeliveryRecord): Promise<void> {
@@ -474,6 +902,98 @@ function clusterPartition(clusterId: string): string {
 /** `receivedAt` is canonical ISO (isoOf), so string order is time order. */
 function recordSortKey(receivedAt: string, eventId: string): string {
   return `AT#${receivedAt}#${eventId}`;
+}
+
+function clusterPointerKey(clusterId: string) {
+  return { [PK]: `GROUP#${clusterId}`, [SK]: 'CLUSTER' };
+}
+
+function groupPartition(clusterId: string, groupId: string): string {
+  return `GROUP#${clusterId}#${groupId}`;
+}
+
+function headKey(clusterId: string, groupId: string) {
+  return { [PK]: groupPartition(clusterId, groupId), [SK]: 'HEAD' };
+}
+
+function memberSortKey(eventId: string): string {
+  return `MEMBER#${eventId}`;
+}
+
+function eventGroupKey(clusterId: string, eventId: string) {
+  return { [PK]: `EVENT#${eventId}`, [SK]: `GROUP#${clusterId}` };
+}
+
+function inhibitorKey(clusterId: string, key: string) {
+  return { [PK]: `INHIBIT#${clusterId}`, [SK]: `KEY#${key}` };
+}
+
+function headItemOf(head: GroupHead): Item {
+  const { size: _counted, ...rest } = head;
+  return { ...rest };
+}
+
+function headOf(item: Item): GroupHead {
+  const where = `${String(item[PK])} ${String(item[SK])}`;
+  const state = item.state;
+  if (!(GROUP_STATES as readonly unknown[]).includes(state)) {
+    throw new Error(`Ledger item ${where} has an unknown group state ${JSON.stringify(state)}`);
+  }
+  const head: GroupHead = {
+    groupId: stringOf(item, 'groupId', where),
+    clusterId: stringOf(item, 'clusterId', where),
+    state: state as GroupState,
+    openerEventId: stringOf(item, 'openerEventId', where),
+    openedAt: numberOf(item, 'openedAt', where),
+    sendAt: numberOf(item, 'sendAt', where),
+    size: memberIdsOf(item).size,
+    version: numberOf(item, 'version', where),
+  };
+  if (item.closedAt !== undefined) head.closedAt = numberOf(item, 'closedAt', where);
+  if (item.leaseUntil !== undefined) head.leaseUntil = numberOf(item, 'leaseUntil', where);
+  if (item.finishedAt !== undefined) head.finishedAt = numberOf(item, 'finishedAt', where);
+  if (item.messageId !== undefined) head.messageId = stringOf(item, 'messageId', where);
+  return head;
+}
+
+function memberIdsOf(item: Item): Set<string> {
+  const ids = item.memberIds;
+  return ids instanceof Set ? (ids as Set<string>) : new Set();
+}
+
+function joinedOf(head: GroupHead, eventId: string, alreadyMember: boolean): JoinResult {
+  return { ...groupInfoOf(head), opener: head.openerEventId === eventId, alreadyMember };
+}
+
+function memberItemOf(member: GroupMemberEntry, expiresAt: number): Item {
+  // Strings, not maps, as for records: kept verbatim, never queried.
+  const envelope = JSON.stringify(member.envelope ?? null);
+  if (Buffer.byteLength(envelope, 'utf8') > MAX_ENVELOPE_BYTES) {
+    throw new Error(`The envelope of event "${member.eventId}" is too large to keep in its group`);
+  }
+  const item: Item = { eventId: member.eventId, receivedAt: member.receivedAt, envelope, [TTL]: expiresAt };
+  if (member.foldKey !== undefined) item.foldKey = member.foldKey;
+  if (member.folded !== undefined) item.folded = JSON.stringify(member.folded);
+  return item;
+}
+
+function memberOf(item: Item): GroupMemberEntry {
+  const where = `${String(item[PK])} ${String(item[SK])}`;
+  const parse = (name: string) => {
+    try {
+      return JSON.parse(stringOf(item, name, where));
+    } catch {
+      throw new Error(`Ledger item ${where} holds a ${name} that is not valid JSON`);
+    }
+  };
+  const member: GroupMemberEntry = {
+    eventId: stringOf(item, 'eventId', where),
+    receivedAt: stringOf(item, 'receivedAt', where),
+    envelope: parse('envelope'),
+  };
+  if (typeof item.foldKey === 'string') member.foldKey = item.foldKey;
+  if (item.folded !== undefined) member.folded = parse('folded') as FoldState;
+  return member;
 }
 
 function isExpired(item: Item, nowMs: number): boolean {

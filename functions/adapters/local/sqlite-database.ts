@@ -150,6 +150,68 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description: 'group emails: groups, their members, the cluster pointer and inhibitor marks',
+    up(connection) {
+      connection.exec(`
+        -- One group email of a cluster (GroupHead of group-slot.ts).
+        CREATE TABLE ledger_group (
+          group_id        TEXT PRIMARY KEY NOT NULL,
+          cluster_id      TEXT NOT NULL,
+          state           TEXT NOT NULL CHECK (state IN ('open', 'sending', 'sent', 'failed')),
+          opener_event_id TEXT NOT NULL,
+          opened_at       INTEGER NOT NULL,
+          send_at         INTEGER NOT NULL,
+          closed_at       INTEGER,
+          -- While sending: until when the sender owns it; NULL once released.
+          lease_until     INTEGER,
+          finished_at     INTEGER,
+          message_id      TEXT,
+          size            INTEGER NOT NULL CHECK (size >= 1),
+          version         INTEGER NOT NULL,
+          expires_at      INTEGER NOT NULL,
+          CHECK ((state = 'open') = (closed_at IS NULL)),
+          CHECK (state = 'sending' OR lease_until IS NULL)
+        ) STRICT;
+        -- At most one open group per cluster, whatever the code does.
+        CREATE UNIQUE INDEX ledger_group_open ON ledger_group (cluster_id) WHERE state = 'open';
+        CREATE INDEX ledger_group_expires_at ON ledger_group (expires_at);
+
+        CREATE TABLE ledger_group_member (
+          group_id    TEXT NOT NULL REFERENCES ledger_group (group_id) ON DELETE CASCADE,
+          event_id    TEXT NOT NULL,
+          cluster_id  TEXT NOT NULL,
+          received_at INTEGER NOT NULL,
+          -- The GroupMemberEntry without its key columns, as JSON (the envelope is up to 64 KiB).
+          member      TEXT NOT NULL,
+          joined_at   INTEGER NOT NULL,
+          PRIMARY KEY (group_id, event_id)
+        ) STRICT;
+        CREATE INDEX ledger_group_member_event ON ledger_group_member (cluster_id, event_id, joined_at);
+
+        -- Per cluster: its open group, and when its last group closed (the interval counts from it).
+        CREATE TABLE ledger_group_cluster (
+          cluster_id     TEXT PRIMARY KEY NOT NULL,
+          open_group_id  TEXT REFERENCES ledger_group (group_id) ON DELETE SET NULL,
+          last_closed_at INTEGER,
+          expires_at     INTEGER NOT NULL
+        ) STRICT;
+
+        -- One inhibitor mark per (cluster, key): a later mark replaces an earlier one.
+        CREATE TABLE ledger_inhibitor (
+          cluster_id    TEXT NOT NULL,
+          inhibit_key   TEXT NOT NULL,
+          event_id      TEXT NOT NULL,
+          condition     TEXT NOT NULL,
+          until         INTEGER NOT NULL,
+          expires_at    INTEGER NOT NULL,
+          PRIMARY KEY (cluster_id, inhibit_key)
+        ) STRICT;
+        CREATE INDEX ledger_inhibitor_expires_at ON ledger_inhibitor (expires_at);
+      `);
+    },
+  },
 ];
 
 export interface SqliteDatabaseOptions {

@@ -1,16 +1,35 @@
 import {
+  type CloseResult,
   DEFAULT_RECORD_RETENTION_DAYS,
   type DeliveryLedger,
   type DeliveryRecord,
   type EventClaim,
   type FoldDecision,
   type FoldState,
+  type GroupInfo,
+  type GroupLedger,
+  type GroupMemberEntry,
+  type GroupState,
+  type GroupTiming,
+  type InhibitorMark,
+  type JoinResult,
   type ListFailedOptions,
   type ListOptions,
   OUTCOMES,
   type Outcome,
 } from '../../core/notify/delivery-ledger.js';
 import { confirmFoldSlot, decideFoldSlot, type FoldSlot, undoFoldSlot } from '../../core/notify/fold-slot.js';
+import {
+  compareMembers,
+  decideGroupClose,
+  finishGroupHead,
+  type GroupHead,
+  groupInfoOf,
+  groupSendAt,
+  liveInhibitor,
+  openGroupHead,
+  releaseGroupHead,
+} from '../../core/notify/group-slot.js';
 import type { Clock } from '../../core/ports.js';
 import { DEFAULT_CLAIM_TTL_DAYS, FOLD_RETENTION_AFTER_WINDOW_MS, millis } from '../ledger-time.js';
 import type { SqliteDatabase } from './sqlite-database.js';
@@ -56,6 +75,42 @@ interface RecordRow {
   record: string;
 }
 
+interface GroupRow {
+  group_id: string;
+  cluster_id: string;
+  state: GroupState;
+  opener_event_id: string;
+  opened_at: number;
+  send_at: number;
+  closed_at: number | null;
+  lease_until: number | null;
+  finished_at: number | null;
+  message_id: string | null;
+  size: number;
+  version: number;
+  expires_at: number;
+}
+
+interface MemberRow {
+  event_id: string;
+  received_at: number;
+  member: string;
+}
+
+interface ClusterRow {
+  open_group_id: string | null;
+  last_closed_at: number | null;
+}
+
+interface InhibitorRow {
+  event_id: string;
+  condition: string;
+  until: number;
+}
+
+const GROUP_COLUMNS = `group_id, cluster_id, state, opener_event_id, opened_at, send_at, closed_at, lease_until,
+  finished_at, message_id, size, version, expires_at`;
+
 /** What a record's row holds besides its key columns: the record without the columns' fields. */
 export function recordDocument(record: DeliveryRecord): string {
   const { clusterId: _cluster, eventId: _event, receivedAt: _arrival, ...rest } = record;
@@ -69,8 +124,16 @@ export function recordDocument(record: DeliveryRecord): string {
  * another's claims and fold slots and never both win one. The fold rules are fold-slot.ts's, as
  * in the DynamoDB ledger. Claims, fold slots and records past their time count as absent at once
  * and are deleted at open and about hourly after.
+ *
+ * Group emails (GroupLedger) live in `ledger_group` (one row per group, the rules of group-slot.ts),
+ * `ledger_group_member` (one row per member, envelope included), `ledger_group_cluster` (the
+ * cluster's open group and when its last group closed) and `ledger_inhibitor` (one mark per
+ * cluster and key). Each method is one IMMEDIATE transaction, so a join and a close of the same
+ * group are strictly ordered: a member is either in the closed group's list or in the next group.
+ * A unique partial index keeps a cluster at one open group. Groups are kept for the record
+ * retention after their last change; their members go with them.
  */
-export class SqliteLedger implements DeliveryLedger {
+export class SqliteLedger implements DeliveryLedger, GroupLedger {
   private readonly clock: Clock;
   private readonly recordRetentionMs: number;
   private readonly claimTtlMs: number;
@@ -79,6 +142,10 @@ export class SqliteLedger implements DeliveryLedger {
   private readonly recordTx;
   private readonly changeFoldTx;
   private readonly pruneTx;
+  private readonly joinTx;
+  private readonly closeTx;
+  private readonly changeGroupTx;
+  private readonly markTx;
   private prunedAt = Number.NEGATIVE_INFINITY;
   private closed = false;
 
@@ -149,6 +216,69 @@ export class SqliteLedger implements DeliveryLedger {
       pruneClaims: connection.prepare<[number]>('DELETE FROM ledger_claim WHERE expires_at < ?'),
       pruneFolds: connection.prepare<[number]>('DELETE FROM ledger_fold WHERE expires_at < ?'),
       pruneRecords: connection.prepare<[number]>('DELETE FROM ledger_record WHERE recorded_at < ?'),
+      group: connection.prepare<[string, string, number], GroupRow>(
+        `SELECT ${GROUP_COLUMNS} FROM ledger_group WHERE cluster_id = ? AND group_id = ? AND expires_at >= ?`,
+      ),
+      groupOfEvent: connection.prepare<[string, string, number], GroupRow>(
+        `SELECT ${GROUP_COLUMNS.replace(/(\w+)/g, 'g.$1')} FROM ledger_group_member m
+         JOIN ledger_group g ON g.group_id = m.group_id
+         WHERE m.cluster_id = ? AND m.event_id = ? AND g.expires_at >= ?
+         ORDER BY m.joined_at DESC, m.rowid DESC LIMIT 1`,
+      ),
+      insertGroup: connection.prepare<
+        [string, string, GroupState, string, number, number, number, number, number]
+      >(
+        `INSERT INTO ledger_group (group_id, cluster_id, state, opener_event_id, opened_at, send_at, size, version,
+           expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      updateGroup: connection.prepare<
+        [
+          GroupState,
+          number | null,
+          number | null,
+          number | null,
+          string | null,
+          number,
+          number,
+          number,
+          string,
+        ]
+      >(
+        `UPDATE ledger_group SET state = ?, closed_at = ?, lease_until = ?, finished_at = ?, message_id = ?,
+           size = ?, version = ?, expires_at = ? WHERE group_id = ?`,
+      ),
+      insertMember: connection.prepare<[string, string, string, number, string, number]>(
+        `INSERT INTO ledger_group_member (group_id, event_id, cluster_id, received_at, member, joined_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      members: connection.prepare<[string], MemberRow>(
+        'SELECT event_id, received_at, member FROM ledger_group_member WHERE group_id = ?',
+      ),
+      cluster: connection.prepare<[string, number], ClusterRow>(
+        'SELECT open_group_id, last_closed_at FROM ledger_group_cluster WHERE cluster_id = ? AND expires_at >= ?',
+      ),
+      putCluster: connection.prepare<[string, string | null, number | null, number]>(
+        `INSERT INTO ledger_group_cluster (cluster_id, open_group_id, last_closed_at, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (cluster_id) DO UPDATE SET open_group_id = excluded.open_group_id,
+           last_closed_at = excluded.last_closed_at, expires_at = excluded.expires_at`,
+      ),
+      putInhibitor: connection.prepare<[string, string, string, string, number, number]>(
+        `INSERT INTO ledger_inhibitor (cluster_id, inhibit_key, event_id, condition, until, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (cluster_id, inhibit_key) DO UPDATE SET event_id = excluded.event_id,
+           condition = excluded.condition, until = excluded.until, expires_at = excluded.expires_at`,
+      ),
+      inhibitor: connection.prepare<[string, string], InhibitorRow>(
+        'SELECT event_id, condition, until FROM ledger_inhibitor WHERE cluster_id = ? AND inhibit_key = ?',
+      ),
+      pruneGroups: connection.prepare<[number]>('DELETE FROM ledger_group WHERE expires_at < ?'),
+      dropExpiredOpen: connection.prepare<[string, number]>(
+        "DELETE FROM ledger_group WHERE cluster_id = ? AND state = 'open' AND expires_at < ?",
+      ),
+      pruneGroupClusters: connection.prepare<[number]>(
+        'DELETE FROM ledger_group_cluster WHERE expires_at < ? AND open_group_id IS NULL',
+      ),
+      pruneInhibitors: connection.prepare<[number]>('DELETE FROM ledger_inhibitor WHERE expires_at < ?'),
     };
     this.s = s;
 
@@ -209,7 +339,116 @@ export class SqliteLedger implements DeliveryLedger {
       s.pruneClaims.run(nowMs);
       s.pruneFolds.run(nowMs);
       s.pruneRecords.run(nowMs - this.recordRetentionMs);
+      s.pruneGroups.run(nowMs);
+      s.pruneGroupClusters.run(nowMs);
+      s.pruneInhibitors.run(nowMs);
     });
+
+    const storeGroup = (head: GroupHead, expiresAt: number) => {
+      s.updateGroup.run(
+        head.state,
+        head.closedAt ?? null,
+        head.leaseUntil ?? null,
+        head.finishedAt ?? null,
+        head.messageId ?? null,
+        head.size,
+        head.version,
+        expiresAt,
+        head.groupId,
+      );
+    };
+
+    this.joinTx = connection.transaction(
+      (
+        clusterId: string,
+        member: GroupMemberEntry,
+        receivedMs: number,
+        nowMs: number,
+        timing: GroupTiming,
+      ) => {
+        const keepUntil = nowMs + this.recordRetentionMs;
+        // A member of a group in any state gets that group back: joining anew could email it twice.
+        const mine = s.groupOfEvent.get(clusterId, member.eventId, nowMs);
+        if (mine) return joined(headOf(mine), member.eventId, true);
+        const cluster = s.cluster.get(clusterId, nowMs);
+        const openRow = cluster?.open_group_id
+          ? s.group.get(clusterId, cluster.open_group_id, nowMs)
+          : undefined;
+        let head: GroupHead;
+        if (openRow && openRow.state === 'open') {
+          head = { ...headOf(openRow), size: openRow.size + 1 };
+          storeGroup(head, Math.max(openRow.expires_at, keepUntil));
+        } else {
+          // An open group past its retention (never closed) counts as gone: out of the unique index's way.
+          s.dropExpiredOpen.run(clusterId, nowMs);
+          const sendAt = groupSendAt(nowMs, timing, cluster?.last_closed_at ?? undefined);
+          head = openGroupHead(clusterId, member, nowMs, sendAt);
+          s.insertGroup.run(
+            head.groupId,
+            clusterId,
+            head.state,
+            head.openerEventId,
+            head.openedAt,
+            head.sendAt,
+            head.size,
+            head.version,
+            keepUntil,
+          );
+          s.putCluster.run(clusterId, head.groupId, cluster?.last_closed_at ?? null, keepUntil);
+        }
+        s.insertMember.run(
+          head.groupId,
+          member.eventId,
+          clusterId,
+          receivedMs,
+          memberDocument(member),
+          nowMs,
+        );
+        return joined(head, member.eventId, false);
+      },
+    );
+
+    this.closeTx = connection.transaction(
+      (clusterId: string, groupId: string, nowMs: number, leaseMs: number): CloseResult => {
+        const row = s.group.get(clusterId, groupId, nowMs);
+        if (!row) throw new Error(`closeGroup: no group ${groupId} in cluster "${clusterId}"`);
+        const head = headOf(row);
+        const step = decideGroupClose(head, nowMs, leaseMs);
+        if (step.status !== 'take') return { status: step.status, group: groupInfoOf(head) };
+        const { next } = step;
+        storeGroup(next, Math.max(row.expires_at, nowMs + this.recordRetentionMs));
+        const cluster = s.cluster.get(clusterId, nowMs);
+        if (cluster?.open_group_id === groupId) {
+          s.putCluster.run(clusterId, null, next.closedAt ?? nowMs, nowMs + this.recordRetentionMs);
+        }
+        const members = s.members.all(groupId).map(memberOf).sort(compareMembers);
+        return { status: 'closed', group: groupInfoOf(next), members };
+      },
+    );
+
+    this.changeGroupTx = connection.transaction(
+      (
+        clusterId: string,
+        groupId: string,
+        nowMs: number,
+        change: (head: GroupHead) => GroupHead | undefined,
+      ) => {
+        const row = s.group.get(clusterId, groupId, nowMs);
+        if (!row) throw new Error(`No group ${groupId} in cluster "${clusterId}"`);
+        const next = change(headOf(row));
+        if (next) storeGroup(next, Math.max(row.expires_at, nowMs + this.recordRetentionMs));
+      },
+    );
+
+    this.markTx = connection.transaction(
+      (clusterId: string, keys: string[], mark: InhibitorMark, untilMs: number) => {
+        // Kept a retention past its end: the delivery log may still point at it.
+        const expiresAt = untilMs + this.recordRetentionMs;
+        for (const key of new Set(keys)) {
+          s.putInhibitor.run(clusterId, key, mark.eventId, mark.condition, untilMs, expiresAt);
+        }
+      },
+    );
 
     this.pruneIfDue();
   }
@@ -310,6 +549,67 @@ export class SqliteLedger implements DeliveryLedger {
     return rows.map(recordOf);
   }
 
+  async joinGroup(
+    clusterId: string,
+    member: GroupMemberEntry,
+    now: Date,
+    timing: GroupTiming,
+  ): Promise<JoinResult> {
+    this.assertOpen();
+    const receivedMs = millis(member.receivedAt, 'receivedAt');
+    const nowMs = millis(now, 'now');
+    this.pruneIfDue();
+    return this.joinTx.immediate(clusterId, member, receivedMs, nowMs, timing);
+  }
+
+  async groupOf(clusterId: string, eventId: string): Promise<GroupInfo | undefined> {
+    this.assertOpen();
+    const row = this.s.groupOfEvent.get(clusterId, eventId, this.clock().getTime());
+    return row ? groupInfoOf(headOf(row)) : undefined;
+  }
+
+  async closeGroup(clusterId: string, groupId: string, now: Date, leaseMs: number): Promise<CloseResult> {
+    this.assertOpen();
+    return this.closeTx.immediate(clusterId, groupId, millis(now, 'now'), leaseMs);
+  }
+
+  async releaseGroup(clusterId: string, groupId: string): Promise<void> {
+    this.assertOpen();
+    this.changeGroupTx.immediate(clusterId, groupId, this.clock().getTime(), releaseGroupHead);
+  }
+
+  async finishGroup(
+    clusterId: string,
+    groupId: string,
+    outcome: 'sent' | 'failed',
+    now: Date,
+    messageId?: string,
+  ): Promise<void> {
+    this.assertOpen();
+    const nowMs = millis(now, 'now');
+    this.changeGroupTx.immediate(clusterId, groupId, nowMs, (head) =>
+      finishGroupHead(head, outcome, nowMs, messageId),
+    );
+  }
+
+  async markInhibitor(clusterId: string, keys: string[], mark: InhibitorMark): Promise<void> {
+    this.assertOpen();
+    const untilMs = millis(mark.until, 'until');
+    this.markTx.immediate(clusterId, keys, mark, untilMs);
+  }
+
+  async findInhibitor(clusterId: string, keys: string[], now: Date): Promise<InhibitorMark | undefined> {
+    this.assertOpen();
+    const nowMs = millis(now, 'now');
+    const marks = [...new Set(keys)].map((key) => {
+      const row = this.s.inhibitor.get(clusterId, key);
+      return row
+        ? { eventId: row.event_id, condition: row.condition, until: new Date(row.until).toISOString() }
+        : undefined;
+    });
+    return liveInhibitor(marks, nowMs);
+  }
+
   /** Deletes the claims, fold slots and records that have expired (they already count as absent). */
   prune(): void {
     this.assertOpen();
@@ -339,6 +639,44 @@ export class SqliteLedger implements DeliveryLedger {
   private assertOpen(): void {
     if (this.closed) throw new Error('The delivery ledger is closed');
   }
+}
+
+function headOf(row: GroupRow): GroupHead {
+  const head: GroupHead = {
+    groupId: row.group_id,
+    clusterId: row.cluster_id,
+    state: row.state,
+    openerEventId: row.opener_event_id,
+    openedAt: row.opened_at,
+    sendAt: row.send_at,
+    size: row.size,
+    version: row.version,
+  };
+  if (row.closed_at !== null) head.closedAt = row.closed_at;
+  if (row.lease_until !== null) head.leaseUntil = row.lease_until;
+  if (row.finished_at !== null) head.finishedAt = row.finished_at;
+  if (row.message_id !== null) head.messageId = row.message_id;
+  return head;
+}
+
+function joined(head: GroupHead, eventId: string, alreadyMember: boolean): JoinResult {
+  return { ...groupInfoOf(head), opener: head.openerEventId === eventId, alreadyMember };
+}
+
+/** A member's row holds, besides its key columns, the entry's other fields as JSON. */
+function memberDocument(member: GroupMemberEntry): string {
+  const { eventId: _event, receivedAt: _arrival, ...rest } = member;
+  return JSON.stringify(rest);
+}
+
+function memberOf(row: MemberRow): GroupMemberEntry {
+  let rest: Omit<GroupMemberEntry, 'eventId' | 'receivedAt'>;
+  try {
+    rest = JSON.parse(row.member);
+  } catch {
+    throw new Error(`The group member entry of event "${row.event_id}" is not valid JSON`);
+  }
+  return { eventId: row.event_id, receivedAt: new Date(row.received_at).toISOString(), ...rest };
 }
 
 function slotOf(row: FoldRow): FoldSlot {

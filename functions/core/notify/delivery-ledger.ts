@@ -194,25 +194,44 @@ export interface InhibitorMark {
 /**
  * The group emails of issue 12: per cluster at most one open group; events join it until it is
  * due; the opener's redelivery closes and sends it. Every method is one atomic step (a
- * transaction, or conditional writes on a version) so concurrent invocations agree.
+ * transaction, or conditional writes on a version) so concurrent invocations agree. The rules of
+ * the states are core/notify/group-slot.ts, shared by the adapters:
+ *
+ *   open --closeGroup when due--> sending (leased) --finishGroup--> sent | failed
+ *
+ * A join and a close of the same group never lose the member: it is either in the member list
+ * the close hands out, or (its join returning the next group) in the next group, never both.
+ * Groups, members and marks are kept for the delivery log's retention after their last change.
  */
 export interface GroupLedger {
   /**
    * Adds the event to its cluster's open group, or opens one: due at `now + waitMs`, but never
    * earlier than `intervalMs` after the previous group of the cluster closed. Idempotent per
-   * event id: a member's redelivery gets its group back with `alreadyMember`.
+   * event id: a member's redelivery gets its group back with `alreadyMember` (whatever that
+   * group's state: an event already in a closed, sent or failed group does not join another),
+   * and `opener` says whether it opened it. `size` counts the members, the opener included.
    */
   joinGroup(clusterId: string, member: GroupMemberEntry, now: Date, timing: GroupTiming): Promise<JoinResult>;
   /** The group an event is a member of, if any (its newest). */
   groupOf(clusterId: string, eventId: string): Promise<GroupInfo | undefined>;
   /**
-   * Closes a due group for sending (new events then open the next group), or takes over a send
-   * whose lease expired. Not due: `open`.
+   * Closes a due group for sending (`now >= sendAt`; new events then open the next group, and the
+   * interval counts from this close), or takes over a send whose lease expired (`now >
+   * leaseUntil`) or was released. Either way `closed`, with every member in arrival order (then
+   * event id), and a lease of `leaseMs`. Not due: `open`; a live lease: `in-progress`; finished:
+   * `done`. An unknown group is an error.
    */
   closeGroup(clusterId: string, groupId: string, now: Date, leaseMs: number): Promise<CloseResult>;
-  /** The send failed for now: the group stays closed (its members stay in it) for the opener's retry. */
+  /**
+   * The send failed for now: the group stays closed (`sending`, its members stay in it) with its
+   * lease cleared, so the opener's retry takes it at once. No change unless it is `sending`.
+   */
   releaseGroup(clusterId: string, groupId: string): Promise<void>;
-  /** The email went out (`sent`, with its message id) or failed for good. */
+  /**
+   * The email went out (`sent`, with its message id) or failed for good. Final is final: a
+   * finished group stays as it is (a late report from a sender whose lease was taken over must
+   * not undo the other's outcome). A group that was never closed is an error.
+   */
   finishGroup(
     clusterId: string,
     groupId: string,
@@ -220,9 +239,12 @@ export interface GroupLedger {
     now: Date,
     messageId?: string,
   ): Promise<void>;
-  /** Marks `eventId` (of `condition`) as inhibiting later events under `keys` until `until`. */
+  /**
+   * Marks `eventId` (of `condition`) as inhibiting later events under `keys` until `until`: one
+   * mark per key, a later mark replacing an earlier one of the same key (even one ending later).
+   */
   markInhibitor(clusterId: string, keys: string[], mark: InhibitorMark): Promise<void>;
-  /** The live inhibitor (not past its `until`) under any of `keys`, if any. */
+  /** The live inhibitor (`until > now`) under any of `keys`, if any; of several, the one ending last. */
   findInhibitor(clusterId: string, keys: string[], now: Date): Promise<InhibitorMark | undefined>;
 }
 
