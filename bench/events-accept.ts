@@ -164,6 +164,8 @@ async function phase(name: string, replyDelayMs: number): Promise<PhaseResult> {
         sender: 'appliance@example.com',
         smtp: { host: '127.0.0.1', port: relay.port, encryption: 'none' },
         adminContacts: 'ops@example.com',
+        // One email per event: what this test is about (group emails have tests of their own).
+        grouping: { waitSeconds: 0 },
         language: 'en',
       }),
     });

@@ -89,6 +89,8 @@ const stored: StoredEmailConfig = {
     sender: 'appliance@example.com',
     smtp: { host: '127.0.0.1', port, encryption: 'none' },
     adminContacts: 'ops@example.com oncall@example.com',
+    // One email per event: what this test is about (group emails have tests of their own).
+    grouping: { waitSeconds: 0 },
   }),
 };
 

@@ -6,7 +6,7 @@ import type { ConfigStore } from './core/config/config-store.js';
 import { EmailConfigService } from './core/config/email-config-service.js';
 import { DailyNoticeService } from './core/daily-notice/daily-notice-service.js';
 import type { MailerFactory } from './core/mail/mailer.js';
-import type { DeliveryLedger } from './core/notify/delivery-ledger.js';
+import type { DeliveryLedger, GroupLedger } from './core/notify/delivery-ledger.js';
 import { NotifyService } from './core/notify/notify-service.js';
 import { OAuthAuthorizationService } from './core/oauth/oauth-authorization.js';
 import { redirectUriFor } from './core/oauth/oauth-flow.js';
@@ -19,7 +19,8 @@ export interface Adapters {
   log: Logger;
   clock: Clock;
   store: ConfigStore;
-  ledger: DeliveryLedger;
+  /** The delivery log, with the group emails' state. */
+  ledger: DeliveryLedger & GroupLedger;
   /** Pending OAuth2 authorizations (one-time state and PKCE verifier). */
   oauthStates: OAuthStateStore;
   /** The OAuth2 token endpoint client. */

@@ -55,6 +55,8 @@ const relayConfig = (overrides: Record<string, unknown> = {}) => ({
     auth: { type: 'password', username: USERNAME, password: PASSWORD },
   },
   adminContacts: 'ops@example.com oncall@example.com',
+  // One email per event: what this test is about (group emails have tests of their own).
+  grouping: { waitSeconds: 0 },
   ...overrides,
 });
 

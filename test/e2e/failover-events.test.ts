@@ -38,6 +38,8 @@ async function configure(clusterId: string, language: 'en' | 'de' = 'en') {
     sender: 'appliance@example.com',
     smtp: { host: relay.host, port: relay.port, encryption: 'none' },
     adminContacts: 'ops@example.com oncall@example.com',
+    // One email per event: what this test is about (group emails have tests of their own).
+    grouping: { waitSeconds: 0 },
     language,
   });
   expect([200, 201]).toContain(response.status);
@@ -102,7 +104,10 @@ describe('every condition through PutEvents to a real relay', () => {
   beforeAll(() => configure('all-conditions'));
 
   it.each(CONDITION_IDS)('%s yields one email with its subject and facts', async (id) => {
-    const event = eventFor(id, 'all-conditions');
+    // Its own appliance: primary-and-test-ips-unreachable supersedes test-ips-unreachable from the same one.
+    const event = eventFor(id, 'all-conditions', {
+      appliance: { ...loadSample(id).detail.appliance, hostname: `${id}.example.com` },
+    });
 
     const put = await api('POST', '/events', {
       Entries: [

@@ -113,7 +113,10 @@ const outages: Array<[name: string, start: () => Promise<Outage>, reason: RegExp
   ],
 ];
 
-/** Twenty events, each of its own appliance (so none folds another), over every condition. */
+/**
+ * Twenty events, each of its own appliance and about its own primary (so none folds or
+ * supersedes another), over every condition.
+ */
 function entries() {
   return Array.from({ length: EVENTS }, (_, i) => {
     const id = CONDITION_IDS[i % CONDITION_IDS.length] ?? 'promotion-pending';
@@ -122,9 +125,19 @@ function entries() {
       ...sample.detail,
       clusterId: CLUSTER,
       appliance: { ...sample.detail.appliance, hostname: `node-${String(i).padStart(2, '0')}.example.com` },
+      ...ownPrimary(sample.detail, `primary-${String(i).padStart(2, '0')}.example.com`),
     };
     return { Source: EVENT_SOURCE, DetailType: CATALOG[id].detailType, Detail: JSON.stringify(detail) };
   });
+}
+
+/** The detail's primary fields, if it has any, set to `host`. */
+function ownPrimary(detail: object, host: string): Record<string, string> {
+  return Object.fromEntries(
+    ['primaryHostname', 'previousPrimaryHostname']
+      .filter((field) => field in detail)
+      .map((field) => [field, host]),
+  );
 }
 
 /** Where one event stands, as the test has followed it through the delivery log. */
@@ -169,6 +182,8 @@ describe('relay down for 10 minutes, then up', () => {
           sender: 'appliance@example.com',
           smtp: { host: '127.0.0.1', port: outage.port, encryption: 'none' },
           adminContacts: 'ops@example.com oncall@example.com',
+          // One email per event: what this test is about (group emails have tests of their own).
+          grouping: { waitSeconds: 0 },
           language: 'en',
         });
         expect([200, 201]).toContain(configured.status);

@@ -51,6 +51,8 @@ const sesConfig = EmailConfigSchema.parse({
   sender: 'appliance@example.com',
   transport: 'ses',
   adminContacts: 'ops@example.com',
+  // One email per event: what this test is about (group emails have tests of their own).
+  grouping: { waitSeconds: 0 },
 });
 
 beforeAll(async () => {
@@ -77,6 +79,8 @@ beforeAll(async () => {
     sender: 'appliance@example.com',
     smtp: { host: relay.host, port: relay.port, encryption: 'none' },
     adminContacts: 'ops@example.com',
+    // One email per event: what this test is about (group emails have tests of their own).
+    grouping: { waitSeconds: 0 },
     dailyNotice: false,
   });
   parameters.set(

@@ -179,6 +179,11 @@ describe('IAM: each function gets what it uses, on named resources', () => {
       },
       // The function's own: scheduling a failed record's next attempt (SqsEventQueue).
       { actions: ['sqs:ChangeMessageVisibility'], resources: [queue] },
+      // And moving an event that used up its attempts to the dead-letter queue.
+      {
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        resources: [{ 'Fn::GetAtt': [template.toJSON().Outputs.NotifyQueueDlqUrl.Value.Ref, 'Arn'] }],
+      },
     ]);
   });
 

@@ -90,6 +90,8 @@ beforeAll(async () => {
       sender: 'appliance@example.com',
       smtp: { host: relay.host, port: relay.port, encryption: 'none' },
       adminContacts: 'ops@example.com',
+      // One email per event: what this test is about (group emails have tests of their own).
+      grouping: { waitSeconds: 0 },
       language: 'de',
     }),
   );

@@ -84,6 +84,8 @@ const oauthConfig = (overrides: Record<string, unknown> = {}) => ({
     },
   },
   adminContacts: 'ops@example.com',
+  // One email per event: what this test is about (group emails have tests of their own).
+  grouping: { waitSeconds: 0 },
 });
 
 async function saveConfig(clusterId: string, body: unknown = oauthConfig()): Promise<void> {

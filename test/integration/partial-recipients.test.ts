@@ -48,6 +48,8 @@ it('delivers to the others, retries the 451 recipient only, records the 550 one 
     sender: 'appliance@example.com',
     smtp: { host: relay.host, port: relay.port, encryption: 'none' },
     adminContacts: 'ops@example.com later@example.com never@example.com',
+    // One email per event: what this test is about (group emails have tests of their own).
+    grouping: { waitSeconds: 0 },
   });
   const store: ConfigStore = {
     get: async () => storedConfig(CLUSTER, config),

@@ -77,6 +77,8 @@ const configFor = (settings: SmtpSettings): EmailConfig =>
     sender: 'notifier@example.com',
     smtp: settings,
     adminContacts: 'ops@example.com',
+    // One email per event: what this test is about (group emails have tests of their own).
+    grouping: { waitSeconds: 0 },
   });
 
 /** The failure of a send, and how long it took to fail. */
@@ -234,6 +236,8 @@ describe('SmtpMailer deadline', () => {
         auth: { type: 'oauth2', provider: 'google', clientId: 'client', clientSecret: 'secret' },
       },
       adminContacts: 'ops@example.com',
+      // One email per event: what this test is about (group emails have tests of their own).
+      grouping: { waitSeconds: 0 },
     });
     const mailer = await factory.forConfig(config, { clusterId: 'c1' });
 
@@ -298,6 +302,8 @@ describe('SesMailer deadline', () => {
       sender: 'a@example.com',
       transport: 'ses',
       adminContacts: 'b@example.com',
+      // One email per event: what this test is about (group emails have tests of their own).
+      grouping: { waitSeconds: 0 },
     });
     expect(hintFor(failure, config)).toMatch(/Amazon SES did not answer in time/);
     const deadline = Date.now() + 2000;
@@ -356,6 +362,8 @@ describe('the test email through the admin API', () => {
     sender: 'appliance@example.com',
     smtp: { host: '127.0.0.1', port: relay.port, encryption: 'none', auth: { type: 'none' } },
     adminContacts: 'ops@example.com',
+    // One email per event: what this test is about (group emails have tests of their own).
+    grouping: { waitSeconds: 0 },
   });
 
   it('answers 200 with the diagnosis when the relay stalls after EHLO, never a 500', async () => {

@@ -45,6 +45,11 @@ export interface DeliveryFailure {
   reason?: string;
   /** The command that got the failing reply (`RCPT TO`, `AUTH PLAIN`, `STARTTLS`). */
   command?: string;
+  /**
+   * Not a failure of this event: the relay's limit (pacing, or a throttling reply). Send again
+   * after `waitMs`; it must not count against the event's retry budget.
+   */
+  waitMs?: number;
   transcript?: string[];
 }
 

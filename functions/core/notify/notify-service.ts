@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
-import { clusterIdOf, conditionByDetailType } from '../../../events/catalog.js';
+import {
+  CATALOG,
+  type ConditionId,
+  clusterIdOf,
+  conditionByDetailType,
+  inhibitableKeys,
+  inhibitedKeys,
+  supersessionReason,
+} from '../../../events/catalog.js';
 import { type ValidConditionEvent, validateConditionEvent } from '../../../events/envelope.js';
 import { DEFAULT_CLUSTER_ID } from '../../kernel/cluster-id.js';
 import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
 import type { ConfigStore } from '../config/config-store.js';
+import type { EmailConfig } from '../config/email-config.js';
 import { hintFor } from '../mail/diagnostics.js';
 import { DeliveryError, type MailerFactory, type SendReceipt } from '../mail/mailer.js';
 import type { Clock, Log } from '../ports.js';
@@ -13,9 +22,14 @@ import {
   type DeliveryLedger,
   type DeliveryRecord,
   type FoldDecision,
+  type FoldState,
   foldKey,
+  type GroupInfo,
+  type GroupLedger,
+  type GroupMemberEntry,
   type Outcome,
 } from './delivery-ledger.js';
+import { composeGroupEmail, type GroupMember, type InhibitedMember } from './group-email.js';
 import {
   describeGiveUp,
   describeRetry,
@@ -27,7 +41,7 @@ import {
 export interface NotifyDeps {
   store: ConfigStore;
   mailers: MailerFactory;
-  ledger: DeliveryLedger;
+  ledger: DeliveryLedger & GroupLedger;
   clock: Clock;
   log: Log;
   /**
@@ -336,19 +350,48 @@ export class NotifyService {
     }
     const { config } = stored;
 
+    const earlier = await ledger.getRecord(identity.clusterId, identity.eventId);
+    // The retry budget counts failed attempts, not receives: waiting for a group email or for a
+    // relay's limit is a receive that costs nothing.
+    const attempt = earlier?.failedAttempts !== undefined ? earlier.failedAttempts + 1 : delivery.attempt;
+    // In a group email: its redelivery at the group's time sends it, or finds it sent.
+    if (earlier?.outcome === 'grouped' && earlier.groupId) {
+      return this.groupDue(identity, config, earlier.groupId, now, attempt);
+    }
+    // Superseded by a follow-on condition emailed recently: listed, not alerted on its own.
+    const inhibitor = await ledger.findInhibitor(
+      identity.clusterId,
+      inhibitableKeys(condition, event.detail),
+      now,
+    );
+    if (inhibitor) {
+      const by = inhibitor.condition as ConditionId;
+      const reason = `superseded by "${CATALOG[by]?.title.en ?? by}" (${inhibitor.eventId}), emailed before it: ${supersessionReason(by, condition) ?? ''}`;
+      return this.finish(identity, condition, 'inhibited', now, {
+        reason,
+        supersededBy: { eventId: inhibitor.eventId, condition: inhibitor.condition },
+      });
+    }
+
     // A retry after a partial delivery is owed to the recipients still pending, and to them only:
     // it is never folded.
-    const earlier = await ledger.getRecord(identity.clusterId, identity.eventId);
     const pendingOnly = earlier?.pendingRecipients?.length ? earlier.pendingRecipients : undefined;
     const key = foldKey(identity.clusterId, condition, identity.appliance ?? '');
     const windowMs = pendingOnly ? 0 : config.repeatIntervalMinutes * 60_000;
+    const grouped = !pendingOnly && config.grouping.waitSeconds > 0;
     const decision: FoldDecision =
       windowMs > 0
-        ? await ledger.decideFold(key, identity.eventId, now, windowMs, this.leaseMs)
+        ? await ledger.decideFold(key, identity.eventId, now, windowMs, this.foldPendingMs(config, grouped))
         : { send: true };
     if (!decision.send) {
       const reason = `repeat within ${config.repeatIntervalMinutes} min of the email sent at ${decision.state.lastSentAt}; folded into the next email (${decision.state.foldedCount} so far)`;
       return this.finish(identity, condition, 'folded', now, { reason, recipients: [] });
+    }
+    if (grouped) {
+      return this.joinGroup(identity, condition, config, envelope, now, attempt, {
+        ...(windowMs > 0 ? { foldKey: key } : {}),
+        ...(decision.previous ? { folded: decision.previous } : {}),
+      });
     }
 
     const previous = decision.previous;
@@ -381,6 +424,11 @@ export class NotifyService {
       // nothing beyond its lease. A delivery error gives it back: the next event is emailed (it
       // tries the relay again), and this one's retry decides afresh.
       if (!(error instanceof DeliveryError)) throw error;
+      if (error.failure.waitMs !== undefined) {
+        // The relay's limit, not this event's failure: it keeps its slot and tries again then.
+        await ledger.releaseEvent(identity.eventId);
+        throw this.waitFor(error.failure.waitMs, `waiting for the relay's limit: ${error.failure.message}`);
+      }
       if (windowMs > 0) await ledger.undoFold(key, identity.eventId);
       const { failure } = error;
       const hint = hintFor(failure, config);
@@ -390,21 +438,22 @@ export class NotifyService {
       ]
         .filter(Boolean)
         .join(' ');
-      if (failure.transient && hasAttemptsLeft(delivery.attempt, this.maxAttempts)) {
-        const retryAfterSeconds = retryDelaySeconds(delivery.attempt, this.random);
+      if (failure.transient && hasAttemptsLeft(attempt, this.maxAttempts)) {
+        const retryAfterSeconds = retryDelaySeconds(attempt, this.random);
         const nextAttemptAt = new Date(now.getTime() + retryAfterSeconds * 1000);
         await this.record(identity, condition, 'failed', now, {
-          reason: `${describeRetry(delivery.attempt, nextAttemptAt, this.maxAttempts)}: ${reason}`,
+          reason: `${describeRetry(attempt, nextAttemptAt, this.maxAttempts)}: ${reason}`,
           envelope,
           transient: true,
           recipients: config.adminContacts,
+          failedAttempts: attempt,
         });
         await ledger.releaseEvent(identity.eventId);
         log.warn('Temporary delivery failure; the event will be retried', {
           eventId: identity.eventId,
           stage: failure.stage,
           code: failure.code,
-          attempt: delivery.attempt,
+          attempt: attempt,
           nextAttemptAt: nextAttemptAt.toISOString(),
         });
         throw new RetryableNotifyError(reason, retryAfterSeconds);
@@ -412,9 +461,9 @@ export class NotifyService {
       if (failure.transient) {
         log.error('Delivery failed on every attempt; giving up', {
           eventId: identity.eventId,
-          attempt: delivery.attempt,
+          attempt: attempt,
         });
-        const gaveUp = `${describeGiveUp(delivery.attempt, now)} (temporary failures only; the last: ${reason})`;
+        const gaveUp = `${describeGiveUp(attempt, now)} (temporary failures only; the last: ${reason})`;
         const result = await this.finish(identity, condition, 'failed', now, {
           reason: gaveUp,
           envelope,
@@ -436,17 +485,19 @@ export class NotifyService {
       });
     }
 
-    // Someone has the email: the slot folds repeats for its window.
+    // Someone has the email: the slot folds repeats for its window, and what it supersedes is
+    // inhibited for as long.
     if (windowMs > 0) await ledger.confirmFold(key, identity.eventId);
+    await this.markInhibitor(identity, event, config, now);
     const delivered = unique([...(pendingOnly ? (earlier?.recipients ?? []) : []), ...receipt.accepted]);
     const refused = unique([...(earlier?.refusedRecipients ?? []), ...receipt.rejected]);
     const deferred = receipt.deferred ?? [];
     const sentTo = delivered.length > 0 ? `delivered to ${delivered.join(', ')}` : 'delivered to nobody yet';
     const refusedNote = refused.length > 0 ? `; refused for good by the relay: ${refused.join(', ')}` : '';
-    if (deferred.length > 0 && hasAttemptsLeft(delivery.attempt, this.maxAttempts)) {
-      const retryAfterSeconds = retryDelaySeconds(delivery.attempt, this.random);
+    if (deferred.length > 0 && hasAttemptsLeft(attempt, this.maxAttempts)) {
+      const retryAfterSeconds = retryDelaySeconds(attempt, this.random);
       const nextAttemptAt = new Date(now.getTime() + retryAfterSeconds * 1000);
-      const reason = `partial: ${sentTo}; refused for now: ${deferred.join(', ')} (${describeRetry(delivery.attempt, nextAttemptAt, this.maxAttempts)}, for them only)${refusedNote}`;
+      const reason = `partial: ${sentTo}; refused for now: ${deferred.join(', ')} (${describeRetry(attempt, nextAttemptAt, this.maxAttempts)}, for them only)${refusedNote}`;
       await this.record(identity, condition, 'sent', now, {
         reason,
         recipients: delivered,
@@ -459,12 +510,11 @@ export class NotifyService {
       log.warn('Partial delivery; the pending recipients will be retried', {
         eventId: identity.eventId,
         pending: deferred.length,
-        attempt: delivery.attempt,
+        attempt: attempt,
       });
       throw new RetryableNotifyError(reason, retryAfterSeconds);
     }
-    const gaveUp =
-      deferred.length > 0 ? `; gave up on ${deferred.join(', ')} after ${delivery.attempt} attempts` : '';
+    const gaveUp = deferred.length > 0 ? `; gave up on ${deferred.join(', ')} after ${attempt} attempts` : '';
     log.info('Notification sent', { eventId: identity.eventId, condition, messageId: receipt.messageId });
     return this.finish(identity, condition, 'sent', now, {
       recipients: delivered,
@@ -476,6 +526,302 @@ export class NotifyService {
           }
         : {}),
     });
+  }
+
+  /**
+   * How long a fold slot whose email is not confirmed yet keeps folding repeats: the owner's lease,
+   * and while it waits in a group email, the group's wait and interval too.
+   */
+  private foldPendingMs(config: EmailConfig, grouped: boolean): number {
+    if (!grouped) return this.leaseMs;
+    const { waitSeconds, intervalMinutes } = config.grouping;
+    return this.leaseMs + waitSeconds * 1000 + intervalMinutes * 60_000 + MEMBER_GRACE_MS;
+  }
+
+  /** A wait on the queue that costs the event no attempt. */
+  private waitFor(ms: number, reason: string): RetryableNotifyError {
+    return new RetryableNotifyError(reason, Math.max(1, Math.ceil(ms / 1000)), { wait: true });
+  }
+
+  /** An emailed event of a superseding condition inhibits what it supersedes for a while. */
+  private async markInhibitor(
+    identity: EventIdentity,
+    event: Pick<ValidConditionEvent, 'id' | 'detail'>,
+    config: EmailConfig,
+    now: Date,
+  ): Promise<void> {
+    const keys = inhibitedKeys(event.id, event.detail);
+    if (keys.length === 0) return;
+    await this.deps.ledger.markInhibitor(identity.clusterId, keys, {
+      eventId: identity.eventId,
+      condition: event.id,
+      until: new Date(now.getTime() + inhibitWindowMs(config)).toISOString(),
+    });
+  }
+
+  /**
+   * Puts the event into its cluster's group email (opening one if none is open) and leaves it on
+   * the queue until the group is due: every member's message is a timer for the group, so no
+   * single lost message can hold the email back.
+   */
+  private async joinGroup(
+    identity: EventIdentity,
+    condition: string,
+    config: EmailConfig,
+    envelope: unknown,
+    now: Date,
+    attempt: number,
+    fold: Pick<GroupMemberEntry, 'foldKey' | 'folded'>,
+  ): Promise<NotifyResult> {
+    const { ledger } = this.deps;
+    const { waitSeconds, intervalMinutes } = config.grouping;
+    const group = await ledger.joinGroup(
+      identity.clusterId,
+      {
+        eventId: identity.eventId,
+        receivedAt: identity.receivedAt,
+        envelope: keptEnvelope(envelope).kept ?? envelope,
+        ...fold,
+      },
+      now,
+      { waitMs: waitSeconds * 1000, intervalMs: intervalMinutes * 60_000 },
+    );
+    const reason = waitingReason(group);
+    await this.record(identity, condition, 'grouped', now, {
+      reason,
+      groupId: group.groupId,
+      failedAttempts: attempt - 1,
+    });
+    await ledger.releaseEvent(identity.eventId);
+    throw this.waitFor(untilDue(group, now, group.opener), reason);
+  }
+
+  /** A member's message is back at its group's time: send the group email, or find it sent. */
+  private async groupDue(
+    identity: EventIdentity,
+    config: EmailConfig,
+    groupId: string,
+    now: Date,
+    attempt: number,
+  ): Promise<NotifyResult> {
+    const { ledger } = this.deps;
+    const closed = await ledger.closeGroup(identity.clusterId, groupId, now, this.leaseMs);
+    switch (closed.status) {
+      case 'open':
+        await ledger.releaseEvent(identity.eventId);
+        throw this.waitFor(untilDue(closed.group, now, true), waitingReason(closed.group));
+      case 'in-progress':
+        // Another member's invocation is sending it; its outcome covers this event too.
+        await ledger.releaseEvent(identity.eventId);
+        throw this.waitFor(IN_PROGRESS_WAIT_MS, `the group email ${groupId} is being sent`);
+      case 'done': {
+        const record = await ledger.getRecord(identity.clusterId, identity.eventId);
+        const outcome: Outcome =
+          record && record.outcome !== 'grouped'
+            ? record.outcome
+            : closed.group.state === 'sent'
+              ? 'sent'
+              : 'failed';
+        await ledger.finishEvent(identity.eventId, outcome, now);
+        const result: NotifyResult = {
+          eventId: identity.eventId,
+          clusterId: identity.clusterId,
+          outcome,
+          ...(record?.reason ? { reason: record.reason } : {}),
+          ...(closed.group.messageId ? { messageId: closed.group.messageId } : {}),
+        };
+        // Given up after its last attempt: every member goes to the dead letters, for a redrive.
+        if (outcome === 'failed' && record?.reason?.startsWith('gave up')) {
+          throw new RetryableNotifyError(record.reason, 0, { deadLetter: true, result });
+        }
+        return result;
+      }
+      case 'closed':
+        return this.sendGroup(identity, config, closed.group, closed.members, now, attempt);
+    }
+  }
+
+  /**
+   * Sends one email for the group's members: superseded ones under "also reported", the rest
+   * critical first. Records every member's outcome, so their own messages only find it done.
+   */
+  private async sendGroup(
+    me: EventIdentity,
+    config: EmailConfig,
+    group: GroupInfo,
+    entries: GroupMemberEntry[],
+    now: Date,
+    attempt: number,
+  ): Promise<NotifyResult> {
+    const { ledger, log } = this.deps;
+    const members = entries.flatMap((entry) => {
+      const validated = validateConditionEvent(entry.envelope);
+      return validated.ok
+        ? [{ entry, event: validated, identity: memberIdentity(entry, validated, group.clusterId) }]
+        : [];
+    });
+    const superseders = members.map((m) => ({ m, keys: new Set(inhibitedKeys(m.event.id, m.event.detail)) }));
+    const alerting: typeof members = [];
+    const alsoReported: {
+      member: (typeof members)[number];
+      by: { eventId: string; condition: ConditionId };
+    }[] = [];
+    for (const member of members) {
+      const keys = inhibitableKeys(member.event.id, member.event.detail);
+      const inGroup = superseders.find((s) => s.m !== member && keys.some((key) => s.keys.has(key)));
+      const mark = inGroup ? undefined : await ledger.findInhibitor(group.clusterId, keys, now);
+      const by = inGroup
+        ? { eventId: inGroup.m.identity.eventId, condition: inGroup.m.event.id }
+        : mark
+          ? { eventId: mark.eventId, condition: mark.condition as ConditionId }
+          : undefined;
+      if (by) alsoReported.push({ member, by });
+      else alerting.push(member);
+    }
+    const inhibitedRecords = async () => {
+      for (const { member, by } of alsoReported) {
+        const why = supersessionReason(by.condition, member.event.id) ?? '';
+        await this.record(member.identity, member.event.id, 'inhibited', now, {
+          reason: `superseded by "${CATALOG[by.condition].title.en}" (${by.eventId}): ${why}`,
+          supersededBy: by,
+          groupId: group.groupId,
+        });
+        if (member.entry.foldKey) await ledger.undoFold(member.entry.foldKey, member.identity.eventId);
+        await ledger.finishEvent(member.identity.eventId, 'inhibited', now);
+      }
+    };
+    const mine = (outcome: Outcome, extra: { reason?: string; messageId?: string } = {}): NotifyResult => ({
+      eventId: me.eventId,
+      clusterId: me.clusterId,
+      outcome: members.some((m) => m.identity.eventId === me.eventId) ? outcome : 'failed',
+      ...extra,
+    });
+    if (alerting.length === 0) {
+      await inhibitedRecords();
+      await ledger.finishGroup(group.clusterId, group.groupId, 'sent', now);
+      return mine('inhibited', { reason: 'every event of the group was superseded' });
+    }
+
+    let receipt: SendReceipt;
+    try {
+      const message = composeGroupEmail({
+        clusterId: group.clusterId,
+        groupId: group.groupId,
+        config,
+        members: alerting.map(
+          ({ entry, event, identity }): GroupMember => ({
+            eventId: identity.eventId,
+            condition: event.condition,
+            detail: event.detail,
+            eventTime: identity.eventTime,
+            receivedAt: identity.receivedAt,
+            ...(entry.folded && entry.folded.foldedCount > 0
+              ? { folded: foldedSummaryOf(entry.folded) }
+              : {}),
+          }),
+        ),
+        alsoReported: alsoReported.map(
+          ({ member, by }): InhibitedMember => ({
+            eventId: member.identity.eventId,
+            condition: member.event.condition,
+            detail: member.event.detail,
+            receivedAt: member.identity.receivedAt,
+            supersededBy: { eventId: by.eventId, conditionId: by.condition },
+            why: supersessionReason(by.condition, member.event.id) ?? '',
+          }),
+        ),
+        openedAt: group.openedAt,
+        closedAt: now.toISOString(),
+      });
+      const mailer = await this.deps.mailers.forConfig(config, { clusterId: group.clusterId });
+      receipt = await mailer.send(message);
+    } catch (error) {
+      if (!(error instanceof DeliveryError)) {
+        await ledger.releaseGroup(group.clusterId, group.groupId);
+        throw error;
+      }
+      const { failure } = error;
+      if (failure.waitMs !== undefined) {
+        await ledger.releaseGroup(group.clusterId, group.groupId);
+        await ledger.releaseEvent(me.eventId);
+        throw this.waitFor(failure.waitMs, `waiting for the relay's limit: ${failure.message}`);
+      }
+      const cause =
+        `${failure.stage} failed${failure.code ? ` (${failure.code})` : ''}: ${failure.message} ${hintFor(failure, config) ?? ''}`.trim();
+      if (failure.transient && hasAttemptsLeft(attempt, this.maxAttempts)) {
+        const retryAfterSeconds = retryDelaySeconds(attempt, this.random);
+        const next = new Date(now.getTime() + retryAfterSeconds * 1000);
+        const reason = `the group email (${alerting.length} events) failed for now: ${describeRetry(attempt, next, this.maxAttempts)}: ${cause}`;
+        await ledger.releaseGroup(group.clusterId, group.groupId);
+        await this.record(
+          me,
+          members.find((m) => m.identity.eventId === me.eventId)?.event.id ?? 'unknown',
+          'grouped',
+          now,
+          {
+            reason,
+            groupId: group.groupId,
+            failedAttempts: attempt,
+          },
+        );
+        await ledger.releaseEvent(me.eventId);
+        log.warn('Temporary failure of a group email; it will be retried', {
+          groupId: group.groupId,
+          events: alerting.length,
+          attempt,
+        });
+        throw new RetryableNotifyError(reason, retryAfterSeconds);
+      }
+      const gaveUp = failure.transient;
+      const reason = gaveUp
+        ? `${describeGiveUp(attempt, now)} (the group email ${group.groupId}; the last: ${cause})`
+        : `the group email ${group.groupId} failed: ${cause}`;
+      await ledger.finishGroup(group.clusterId, group.groupId, 'failed', now);
+      for (const { entry, event, identity } of members) {
+        await this.record(identity, event.id, 'failed', now, {
+          reason,
+          envelope: entry.envelope,
+          transient: false,
+          groupId: group.groupId,
+          recipients: config.adminContacts,
+          failedAttempts: attempt,
+        });
+        if (entry.foldKey) await ledger.undoFold(entry.foldKey, identity.eventId);
+        await ledger.finishEvent(identity.eventId, 'failed', now);
+      }
+      log.error('Group email failed', { groupId: group.groupId, events: members.length, gaveUp });
+      const result = mine('failed', { reason });
+      if (gaveUp) throw new RetryableNotifyError(reason, 0, { deadLetter: true, result });
+      return result;
+    }
+
+    await ledger.finishGroup(group.clusterId, group.groupId, 'sent', now, receipt.messageId);
+    const refused = unique([...receipt.rejected, ...(receipt.deferred ?? [])]);
+    for (const { entry, event, identity } of alerting) {
+      await this.record(identity, event.id, 'sent', now, {
+        recipients: receipt.accepted,
+        messageId: receipt.messageId,
+        groupId: group.groupId,
+        ...(refused.length > 0 ? { refusedRecipients: refused } : {}),
+        ...(alerting.length > 1 || refused.length > 0
+          ? {
+              reason: `${refused.length > 0 ? `partial (refused: ${refused.join(', ')}); ` : ''}in the group email of ${alerting.length} events (${group.groupId})`,
+            }
+          : {}),
+      });
+      if (entry.foldKey) await ledger.confirmFold(entry.foldKey, identity.eventId);
+      await this.markInhibitor(identity, event, config, now);
+      await ledger.finishEvent(identity.eventId, 'sent', now);
+    }
+    await inhibitedRecords();
+    log.info('Group email sent', {
+      groupId: group.groupId,
+      events: alerting.length,
+      alsoReported: alsoReported.length,
+      messageId: receipt.messageId,
+    });
+    const meInhibited = alsoReported.some(({ member }) => member.identity.eventId === me.eventId);
+    return mine(meInhibited ? 'inhibited' : 'sent', { messageId: receipt.messageId });
   }
 
   private async finish(
@@ -517,6 +863,9 @@ export class NotifyService {
       ...(extra.transient !== undefined ? { transient: extra.transient } : {}),
       ...(extra.pendingRecipients?.length ? { pendingRecipients: extra.pendingRecipients } : {}),
       ...(extra.refusedRecipients?.length ? { refusedRecipients: extra.refusedRecipients } : {}),
+      ...(extra.groupId ? { groupId: extra.groupId } : {}),
+      ...(extra.supersededBy ? { supersededBy: extra.supersededBy } : {}),
+      ...(extra.failedAttempts !== undefined ? { failedAttempts: extra.failedAttempts } : {}),
     };
     const envelope = extra.envelope === undefined ? { kept: undefined } : keptEnvelope(extra.envelope);
     if (envelope.kept !== undefined) record.envelope = envelope.kept;
@@ -524,6 +873,49 @@ export class NotifyService {
     if (reason) record.reason = reason;
     return this.deps.ledger.record(record);
   }
+}
+
+/** Members come back a little after the opener, which usually sends the group first. */
+const MEMBER_GRACE_MS = 5_000;
+/** How long a member waits when another invocation is sending its group. */
+const IN_PROGRESS_WAIT_MS = 30_000;
+
+/** Until the group is due (members a little later than the opener). */
+function untilDue(group: GroupInfo, now: Date, opener: boolean): number {
+  return Math.max(0, Date.parse(group.sendAt) - now.getTime()) + (opener ? 0 : MEMBER_GRACE_MS);
+}
+
+function waitingReason(group: GroupInfo): string {
+  return `waiting in the group email ${group.groupId} of cluster ${group.clusterId}, due at ${group.sendAt} (${group.size} event${group.size === 1 ? '' : 's'} so far)`;
+}
+
+/** How long an emailed superseding event inhibits what it supersedes: the fold window, at least the group interval. */
+function inhibitWindowMs(config: EmailConfig): number {
+  return Math.max(config.repeatIntervalMinutes, config.grouping.intervalMinutes) * 60_000;
+}
+
+function foldedSummaryOf(state: FoldState): FoldedSummary {
+  return {
+    count: state.foldedCount,
+    since: state.firstFoldedAt ?? state.lastSentAt,
+    lastSentAt: state.lastSentAt,
+    ...(state.lastSentUnconfirmed ? { lastSentUnconfirmed: true } : {}),
+  };
+}
+
+/** A group member's identity, as its own invocation computed it. */
+function memberIdentity(
+  entry: GroupMemberEntry,
+  event: ValidConditionEvent,
+  clusterId: string,
+): EventIdentity {
+  return {
+    eventId: event.envelope.id,
+    clusterId,
+    receivedAt: entry.receivedAt,
+    ...plausibleTime(event.envelope.time, new Date(entry.receivedAt)),
+    appliance: event.detail.appliance.hostname,
+  };
 }
 
 /** A delivery with its arrival settled. */
@@ -537,4 +929,7 @@ interface RecordExtra {
   messageId?: string;
   transient?: boolean;
   envelope?: unknown;
+  groupId?: string;
+  supersededBy?: { eventId: string; condition: string };
+  failedAttempts?: number;
 }
