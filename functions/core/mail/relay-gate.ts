@@ -35,6 +35,11 @@ export const RATE_WINDOW_MS = 65_000;
 export const RATE_BUCKET_MS = 5_000;
 /** How long a connection slot is held without a renewal. */
 export const SLOT_LEASE_MS = 150_000;
+/**
+ * When all slots are taken, ask again after this at most: holders give slots back when their
+ * connections idle out, long before the leases (the backstop for a crashed holder) end.
+ */
+export const CONNECTION_RETRY_MS = 5_000;
 
 /** A connection slot as its holder keeps it. Times are epoch milliseconds. */
 export interface RelaySlot {
@@ -194,7 +199,8 @@ export function decideAcquire(stored: RelayState | undefined, request: RelayRequ
     const max = limits.maxConnections;
     if (slots.length >= max) {
       const earliest = Math.min(...slots.map((s) => s.until));
-      return { result: { ok: false, reason: 'connections', retryAfterMs: Math.max(1, earliest - nowMs) } };
+      const retryAfterMs = Math.max(1, Math.min(earliest - nowMs, CONNECTION_RETRY_MS));
+      return { result: { ok: false, reason: 'connections', retryAfterMs } };
     }
     let index = 0;
     while (slots.some((s) => s.index === index)) index++;
