@@ -6,6 +6,7 @@ import type { ConfigStore } from './core/config/config-store.js';
 import { EmailConfigService } from './core/config/email-config-service.js';
 import { DailyNoticeService } from './core/daily-notice/daily-notice-service.js';
 import type { MailerFactory } from './core/mail/mailer.js';
+import type { RelayGate } from './core/mail/relay-gate.js';
 import type { DeliveryLedger, GroupLedger } from './core/notify/delivery-ledger.js';
 import { NotifyService } from './core/notify/notify-service.js';
 import { OAuthAuthorizationService } from './core/oauth/oauth-authorization.js';
@@ -25,8 +26,13 @@ export interface Adapters {
   oauthStates: OAuthStateStore;
   /** The OAuth2 token endpoint client. */
   tokenClient: TokenClient;
-  /** The mailers for each transport, given where XOAUTH2 access tokens come from. */
-  mailers(oauthTokens: AccessTokenSource): MailerFactory;
+  /**
+   * The relays' limits (connections, messages per minute, back-off) as every process shares
+   * them: DynamoDB for the Lambdas, the embedded database locally. Without it, SMTP is unpaced.
+   */
+  relayGate?: RelayGate;
+  /** The mailers for each transport, given where XOAUTH2 access tokens come from and the relay gate. */
+  mailers(oauthTokens: AccessTokenSource, relayGate?: RelayGate): MailerFactory;
 }
 
 /** Settings from each deployment's environment schema; the same names in AWS and locally. */
@@ -59,7 +65,7 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
   // One token provider on the same store the services use, so a cached configuration sees
   // rotated refresh tokens.
   const oauthTokens = new OAuthTokenProvider({ store, clock, log, tokens: adapters.tokenClient });
-  const mailers = adapters.mailers(oauthTokens);
+  const mailers = adapters.mailers(oauthTokens, adapters.relayGate);
   let oauthAuthorization: OAuthAuthorizationService | undefined;
   return {
     log,

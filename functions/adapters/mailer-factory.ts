@@ -1,7 +1,10 @@
 import type { EmailConfig } from '../core/config/email-config.js';
-import { DeliveryError, type Mailer, type MailerFactory } from '../core/mail/mailer.js';
+import { effectiveRelayLimits } from '../core/config/presets.js';
+import { DeliveryError, type Mailer, type MailerContext, type MailerFactory } from '../core/mail/mailer.js';
+import { type RelayGate, relayIdentity } from '../core/mail/relay-gate.js';
 import type { AccessTokenSource } from '../core/oauth/oauth-ports.js';
 import type { SmtpMailerOptions } from './smtp/smtp-mailer.js';
+import type { SmtpPools } from './smtp/smtp-pool.js';
 
 export interface TransportMailerFactoryOptions {
   /** The mailer for `transport: "ses"`: Amazon SES in AWS; SES-local or the outbox on one machine. */
@@ -13,6 +16,14 @@ export interface TransportMailerFactoryOptions {
   smtpDeadlineMs?: number;
   /** XOAUTH2 access tokens for `auth.type: "oauth2"` (the OAuthTokenProvider); without it OAuth2 cannot send. */
   oauthTokens?: AccessTokenSource;
+  /**
+   * The relays' limits as every process shares them. With it, notifications (not the test
+   * email) go over pooled connections, paced per relay identity; without it, each message
+   * opens a connection of its own, unpaced.
+   */
+  relayGate?: RelayGate;
+  /** The pools to use (tests: their own, with a short idle time); this process's shared ones by default. */
+  smtpPools?: SmtpPools;
 }
 
 // Loaded on first use and kept: an SES-only function never loads the SMTP stack, and a warm one
@@ -22,6 +33,11 @@ const loadSmtpMailer = () => {
   smtpModule ??= import('./smtp/smtp-mailer.js');
   return smtpModule;
 };
+let poolModule: Promise<typeof import('./smtp/smtp-pool.js')> | undefined;
+const loadSmtpPool = () => {
+  poolModule ??= import('./smtp/smtp-pool.js');
+  return poolModule;
+};
 
 /** Picks the transport a configuration asks for; SMTP code is loaded only when a relay is used. */
 export class TransportMailerFactory implements MailerFactory {
@@ -29,7 +45,7 @@ export class TransportMailerFactory implements MailerFactory {
 
   constructor(private readonly options: TransportMailerFactoryOptions) {}
 
-  async forConfig(config: EmailConfig, context: { clusterId: string }): Promise<Mailer> {
+  async forConfig(config: EmailConfig, context: MailerContext): Promise<Mailer> {
     if (this.options.outbox) return this.options.outbox();
     if (config.transport === 'ses' || !config.smtp) {
       this.sesMailer ??= Promise.resolve(this.options.ses());
@@ -53,13 +69,38 @@ export class TransportMailerFactory implements MailerFactory {
       const { user, accessToken } = await tokens.accessTokenFor(context.clusterId);
       credentials = { user, accessToken };
     }
-    const { SmtpMailer } = await loadSmtpMailer();
-    const mailer = new SmtpMailer({
+    const mailerOptions: SmtpMailerOptions = {
       settings,
       ...(credentials ? { credentials } : {}),
       ...(this.options.smtpTimeouts ? { timeouts: this.options.smtpTimeouts } : {}),
       ...(this.options.smtpDeadlineMs !== undefined ? { deadlineMs: this.options.smtpDeadlineMs } : {}),
-    });
+    };
+    let mailer: Mailer;
+    const gate = this.options.relayGate;
+    if (gate && context.purpose !== 'test-email') {
+      const { sharedSmtpPools } = await loadSmtpPool();
+      const pools = this.options.smtpPools ?? sharedSmtpPools(gate);
+      if (credentials && 'accessToken' in credentials) {
+        // Each new pooled connection asks for a token: the provider's cached one, or a fresh
+        // one when the relay refused the last.
+        const { clusterId } = context;
+        const tokens = this.options.oauthTokens;
+        credentials.provision = async (renew) => {
+          if (!tokens) throw new Error('no OAuth2 token provider');
+          if (renew) tokens.invalidate(clusterId);
+          return (await tokens.accessTokenFor(clusterId)).accessToken;
+        };
+      }
+      mailer = pools.mailer({
+        ...mailerOptions,
+        identity: relayIdentity(settings, credentials?.user),
+        limits: effectiveRelayLimits(settings),
+        ...(auth.type === 'oauth2' ? { partition: context.clusterId } : {}),
+      });
+    } else {
+      const { SmtpMailer } = await loadSmtpMailer();
+      mailer = new SmtpMailer(mailerOptions);
+    }
     const tokens = this.options.oauthTokens;
     if (auth.type !== 'oauth2' || !tokens) return mailer;
     // A relay that rejects the access token (revoked early, scope removed) gets a fresh one next time.

@@ -12,6 +12,7 @@ import type { ServiceEnvShape } from '../../shared/service-env.js';
 import { TransportMailerFactory } from '../mailer-factory.js';
 import { FetchTokenClient } from '../oauth-token-client.js';
 import { DynamoDbLedger } from './dynamodb-ledger.js';
+import { DynamoDbRelayGate } from './dynamodb-relay-gate.js';
 import { SsmConfigStore } from './ssm-config-store.js';
 
 export type ServiceEnv = z.output<z.ZodObject<typeof ServiceEnvShape>>;
@@ -39,10 +40,13 @@ export function awsAdapters(env: ServiceEnv): Adapters {
       });
     }),
     tokenClient: new FetchTokenClient(),
+    // The relays' limits in the ledger's table (`RELAY#<identity>`), shared by every Lambda.
+    relayGate: new DynamoDbRelayGate({ client: new DynamoDBClient({}), tableName: env.LEDGER_TABLE_NAME }),
     // SES code and its SDK client load on first use: an SMTP-only deployment never pays for them.
-    mailers: (oauthTokens) =>
+    mailers: (oauthTokens, relayGate) =>
       new TransportMailerFactory({
         oauthTokens,
+        ...(relayGate ? { relayGate } : {}),
         ses: async () => {
           const [{ SESClient }, { SesMailer }] = await Promise.all([
             import('@aws-sdk/client-ses'),

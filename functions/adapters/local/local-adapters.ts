@@ -15,6 +15,7 @@ import { importConfigFiles, SqliteConfigStore } from './sqlite-config-store.js';
 import { SqliteDatabase } from './sqlite-database.js';
 import { SqliteLedger } from './sqlite-ledger.js';
 import { SqliteOAuthStateStore } from './sqlite-oauth-state-store.js';
+import { SqliteRelayGate } from './sqlite-relay-gate.js';
 
 export interface LocalAdapterOptions {
   /** Holds notifier.db (configurations, OAuth2 states, the delivery log) and outbox/. */
@@ -73,6 +74,9 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
     database.close();
     throw error;
   }
+  // The relays' limits in the embedded database, so a second runtime on the data directory
+  // shares them; its connection pools close with the adapters.
+  const relayGate = new SqliteRelayGate(database);
   return {
     log,
     clock,
@@ -81,10 +85,12 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
     ledger,
     oauthStates: new SqliteOAuthStateStore({ database, clock: () => clock().getTime() }),
     tokenClient: new FetchTokenClient(),
-    mailers: (oauthTokens) =>
+    relayGate,
+    mailers: (oauthTokens, gate) =>
       new TransportMailerFactory({
         ses,
         oauthTokens,
+        ...(gate ? { relayGate: gate } : {}),
         ...(options.mailOutbox ? { outbox } : {}),
         ...(options.smtpTimeouts ? { smtpTimeouts: options.smtpTimeouts } : {}),
       }),
@@ -96,12 +102,19 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
         : `transport "ses" writes .eml files to ${outboxDir} (set SES_ENDPOINT for a local SES)`,
     close: async () => {
       try {
+        await closeSmtpPools(relayGate);
         await ledger.close();
       } finally {
         database.close();
       }
     },
   };
+}
+
+/** Closes the pooled relay connections of this gate (none when no notification went to a relay). */
+async function closeSmtpPools(gate: SqliteRelayGate): Promise<void> {
+  const { closeSharedSmtpPools } = await import('../smtp/smtp-pool.js');
+  await closeSharedSmtpPools(gate);
 }
 
 /** The delivery log journal of versions before the database: imported once, then its directory renamed. */

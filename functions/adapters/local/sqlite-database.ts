@@ -212,6 +212,27 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    description: 'relay pacing: sends counted, connection slots and back-off per relay identity',
+    up(connection) {
+      connection.exec(`
+        -- One row per relay identity (host:port:user): the RelayState of core/mail/relay-gate.ts.
+        CREATE TABLE relay_gate (
+          identity        TEXT PRIMARY KEY NOT NULL,
+          version         INTEGER NOT NULL,
+          -- [[sub-window start, count], ...] as JSON, oldest first.
+          sends           TEXT NOT NULL,
+          -- [{ "index", "holder", "until" }, ...] as JSON: leased connection slots.
+          slots           TEXT NOT NULL,
+          back_off_until  INTEGER,
+          back_off_reason TEXT,
+          expires_at      INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX relay_gate_expires_at ON relay_gate (expires_at);
+      `);
+    },
+  },
 ];
 
 export interface SqliteDatabaseOptions {

@@ -22,8 +22,19 @@ import {
 } from '../../core/mail/mailer.js';
 import { redact } from '../../kernel/text.js';
 import { type MailOptions, mailOptions } from './mime.js';
+import { throttlingWaitMs } from './throttling.js';
 
-export type SmtpCredentials = { user: string; pass: string } | { user: string; accessToken: string };
+export type SmtpCredentials =
+  | { user: string; pass: string }
+  | {
+      user: string;
+      accessToken: string;
+      /**
+       * Pooled connections outlive one access token: each new connection asks for one (renew:
+       * the relay refused the last one). The provider caches them, so they are reused.
+       */
+      provision?: (renew: boolean) => Promise<string>;
+    };
 
 export interface SmtpTimeouts {
   /** Until the TCP connection (and, for implicit TLS, the handshake) is up; includes DNS. */
@@ -71,7 +82,8 @@ const MAX_LINE_LENGTH = 500;
 /** Sends through an SMTP relay, one connection per message, and explains every failure. */
 export class SmtpMailer implements Mailer {
   private readonly timeouts: Required<SmtpTimeouts>;
-  private readonly deadlineMs: number;
+  /** The deadline of a send that names none. */
+  readonly deadlineMs: number;
   private readonly secrets: string[];
 
   constructor(private readonly options: SmtpMailerOptions) {
@@ -113,19 +125,7 @@ export class SmtpMailer implements Mailer {
       // nodemailer composes with the same MailComposer and streams the message to the relay
       // while it is generated. On abort it closes the connection at once (socketCloseTimeout 0).
       const info = await transporter.sendMail({ ...composed, signal: deadline.signal });
-      const deferred = temporarilyRefused(info);
-      return {
-        messageId: composed.messageId,
-        accepted: info.accepted.map(String),
-        rejected: info.rejected.map(String).filter((address) => !deferred.includes(address)),
-        ...(deferred.length > 0 ? { deferred } : {}),
-        response: this.redact(info.response),
-        // Formatted when read (a test email shows it; a notification does not).
-        get transcript() {
-          return transcript.lines();
-        },
-        destination: this.destination,
-      };
+      return this.receipt(composed, info, transcript);
     } catch (error) {
       if (deadline.signal.aborted && (error as NodemailerError).code === 'EABORT') {
         throw new DeliveryError(this.deadlineFailure(deadlineMs, transcript));
@@ -137,7 +137,34 @@ export class SmtpMailer implements Mailer {
     }
   }
 
-  private deadlineFailure(deadlineMs: number, transcript: Transcript): DeliveryFailure {
+  /** @internal What the relay accepted, refused for good and refused for now. */
+  receipt(
+    composed: MailOptions,
+    info: { accepted: unknown[]; rejected: unknown[]; rejectedErrors?: unknown; response: string },
+    transcript: Transcript,
+  ): SendReceipt {
+    const deferred = temporarilyRefused(info);
+    return {
+      messageId: composed.messageId,
+      accepted: info.accepted.map(String),
+      rejected: info.rejected.map(String).filter((address) => !deferred.includes(address)),
+      ...(deferred.length > 0 ? { deferred } : {}),
+      response: this.redact(info.response),
+      // Formatted when read (a test email shows it; a notification does not).
+      get transcript() {
+        return transcript.lines();
+      },
+      destination: this.destination,
+    };
+  }
+
+  /** @internal The values a transcript of this relay's sessions must not show. */
+  get secretsForTranscript(): readonly string[] {
+    return this.secrets;
+  }
+
+  /** @internal The pooled mailer reports a passed deadline the same way. */
+  deadlineFailure(deadlineMs: number, transcript: Transcript): DeliveryFailure {
     const { host, port } = this.options.settings;
     const stage = transcript.stage();
     const command = transcript.awaitedCommand();
@@ -152,7 +179,8 @@ export class SmtpMailer implements Mailer {
     };
   }
 
-  private transportOptions(transcript: Transcript): SMTPTransportOptions {
+  /** @internal The pooled mailer's connections use the same settings. */
+  transportOptions(transcript: Transcript): SMTPTransportOptions {
     const { host, port, encryption, verifyCertificate } = this.options.settings;
     const credentials = this.options.credentials;
     // The mode comes from the configuration alone; nodemailer would otherwise guess from the port.
@@ -178,7 +206,13 @@ export class SmtpMailer implements Mailer {
         ? {
             auth:
               'accessToken' in credentials
-                ? { type: 'OAuth2', user: credentials.user, accessToken: credentials.accessToken }
+                ? {
+                    type: 'OAuth2',
+                    user: credentials.user,
+                    ...(credentials.provision
+                      ? { provisionCallback: provisionCallback(credentials.provision) }
+                      : { accessToken: credentials.accessToken }),
+                  }
                 : { user: credentials.user, pass: credentials.pass },
             // nodemailer skips AUTH when the server does not advertise it, and the message would
             // then go out unauthenticated; with credentials configured, that must fail instead.
@@ -200,7 +234,8 @@ export class SmtpMailer implements Mailer {
     };
   }
 
-  private classify(error: NodemailerError, transcript: Transcript): DeliveryFailure {
+  /** @internal The pooled mailer explains failures the same way. */
+  classify(error: NodemailerError, transcript: Transcript): DeliveryFailure {
     const reply = typeof error.response === 'string' ? parseSmtpReply(error.response) : undefined;
     const code = error.responseCode ?? reply?.code;
     const command = error.command && !INTERNAL_COMMANDS.has(error.command) ? error.command : undefined;
@@ -215,6 +250,13 @@ export class SmtpMailer implements Mailer {
     if (reply?.enhancedCode) failure.enhancedCode = reply.enhancedCode;
     if (reason) failure.reason = reason;
     if (command) failure.command = command;
+    const waitMs = throttlingWaitMs(code, reply?.enhancedCode, reply?.text ?? error.message);
+    if (waitMs !== undefined) {
+      // The relay's limit, not this message's fault: the caller backs the relay off and sends
+      // again after waitMs, without counting an attempt.
+      failure.transient = true;
+      failure.waitMs = waitMs;
+    }
     return failure;
   }
 
@@ -366,6 +408,16 @@ function cleanErrorText(text: string): string {
   return text.trim();
 }
 
+/** nodemailer's XOAUTH2 token hook, over a promise. */
+function provisionCallback(provision: (renew: boolean) => Promise<string>) {
+  return (_user: string, renew: boolean, callback: (error: Error | null, accessToken?: string) => void) => {
+    provision(renew).then(
+      (token) => callback(null, token),
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+    );
+  };
+}
+
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -422,7 +474,7 @@ interface RawEntry {
  * failure or a test email shows them, so a successful notification does not pay for formatting
  * a transcript nobody reads.
  */
-class Transcript {
+export class Transcript {
   private readonly entries = new HeadAndTail<RawEntry>();
   private replayed: TranscriptState | undefined;
 
@@ -436,6 +488,15 @@ class Transcript {
   note(text: string): void {
     this.replayed = undefined;
     this.entries.push({ tnx: 'note', message: text, args: [] });
+  }
+
+  /**
+   * The start of another message on a pooled connection: what the session waits for is counted
+   * from here, while what EHLO offered (and the lines before) stays.
+   */
+  mark(text: string): void {
+    this.replayed = undefined;
+    this.entries.push({ tnx: 'mark', message: text, args: [] });
   }
 
   logger(): Record<string, (entry: unknown, message?: unknown, ...args: unknown[]) => void> {
@@ -516,6 +577,12 @@ class TranscriptState {
 
   record({ tnx, message, args }: RawEntry): void {
     const text = format(message ?? '', ...args);
+    if (tnx === 'mark') {
+      this.pending.length = 0;
+      this.lastCommand = undefined;
+      this.push(`* ${text}`);
+      return;
+    }
     if (tnx === 'message') {
       // Only the size line; the message itself never enters the transcript.
       const size = /^<(\d+) bytes/.exec(text);

@@ -45,12 +45,14 @@ export interface DeliveryFailure {
   reason?: string;
   /** The command that got the failing reply (`RCPT TO`, `AUTH PLAIN`, `STARTTLS`). */
   command?: string;
+  transcript?: string[];
   /**
-   * Not a failure of this event: the relay's limit (pacing, or a throttling reply). Send again
-   * after `waitMs`; it must not count against the event's retry budget.
+   * Not a failure of this event: the relay's limit. Set when the relay answered with a
+   * throttling reply (`421`, `432 4.3.2`, `450`/`451 4.7.x`) or when sending now would exceed
+   * its limits (`smtp.limits`, or the host's preset). Send again after `waitMs` milliseconds;
+   * it must not count against the event's retry budget. Always `transient`.
    */
   waitMs?: number;
-  transcript?: string[];
 }
 
 /** A failed delivery, classified by the adapter that saw it. */
@@ -75,7 +77,17 @@ export interface Mailer {
   send(message: OutgoingMessage, options?: SendOptions): Promise<SendReceipt>;
 }
 
+export interface MailerContext {
+  clusterId: string;
+  /**
+   * `notification` (the default: event emails, the daily notice) is paced to the relay's limits
+   * and goes over pooled connections; `test-email` gets a connection of its own, so that its
+   * transcript shows the whole SMTP dialogue from the greeting on.
+   */
+  purpose?: 'notification' | 'test-email';
+}
+
 export interface MailerFactory {
   /** A mailer for this configuration's transport (SMTP relay, SES, or the local outbox). */
-  forConfig(config: EmailConfig, context: { clusterId: string }): Promise<Mailer>;
+  forConfig(config: EmailConfig, context: MailerContext): Promise<Mailer>;
 }

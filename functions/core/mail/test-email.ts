@@ -116,7 +116,10 @@ export async function sendTestEmail(
     at: started.toISOString(),
   });
   try {
-    const mailer = await deps.mailers.forConfig(stored.config, { clusterId: stored.clusterId });
+    const mailer = await deps.mailers.forConfig(stored.config, {
+      clusterId: stored.clusterId,
+      purpose: 'test-email',
+    });
     // The admin waits behind API Gateway: the deadline covers the token request before the
     // send as well, so the send gets what is left of it.
     const deadlineMs = deps.deadlineMs ?? TEST_EMAIL_DEADLINE_MS;
