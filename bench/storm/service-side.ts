@@ -29,7 +29,9 @@ interface DeliveryItem {
 }
 
 /** Final: nothing more will happen to the event without an admin. */
-const isFinal = (item: DeliveryItem) => item.outcome !== 'failed' || item.transient === false;
+// `grouped` waits for its group email; a transient failure waits for its retry.
+const isFinal = (item: DeliveryItem) =>
+  item.outcome !== 'grouped' && (item.outcome !== 'failed' || item.transient === false);
 const outcomeLabel = (item: DeliveryItem | undefined) =>
   !item
     ? 'no record'

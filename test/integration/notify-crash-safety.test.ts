@@ -235,3 +235,91 @@ describe('implausible event times', () => {
     expect(record?.reason).toMatch(note);
   });
 });
+
+describe('a crash around a group email', () => {
+  const groupedConfig = () =>
+    storedConfig(
+      CLUSTER,
+      passwordConfig({ password: 'relay-secret-1', grouping: { waitSeconds: 30, intervalMinutes: 5 } }),
+    );
+  const member = (n: number) => {
+    const base = event();
+    return {
+      ...base,
+      detail: { ...base.detail, appliance: { ...base.detail.appliance, hostname: `g-${n}.example.com` } },
+    };
+  };
+  /** The ledger of a process that dies right after the relay took the group email: nothing after it is written. */
+  function dyingAfterTheSend(): SqliteLedger {
+    let dead = false;
+    return new Proxy(ledger, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (property === 'finishGroup') dead = true;
+          if (dead) return Promise.reject(new Error('the process died'));
+          return value.apply(target, args);
+        };
+      },
+    });
+  }
+  const serviceOn = (on: SqliteLedger) =>
+    new NotifyService({
+      store,
+      mailers: { forConfig: async () => recording },
+      ledger: on,
+      clock: () => now,
+      log,
+    });
+
+  it('sends the group again after the sender’s lease, and every member ends sent (the one allowed duplicate)', async () => {
+    // Prepare: three events wait in one group.
+    stored = groupedConfig();
+    const members = [0, 1, 2].map(member);
+    for (const m of members) {
+      await expect(service(recording).handle(m)).rejects.toMatchObject({ wait: true });
+    }
+    now = new Date(T0.getTime() + 31_000);
+
+    // Act: the first member's attempt sends, then its process dies; a restart gives back its
+    // claims, and the members come back after the sender's lease.
+    await expect(serviceOn(dyingAfterTheSend()).handle(members[0])).rejects.toThrow();
+    const afterTheCrash = sent.length;
+    ledger.releaseAbandonedClaims();
+    now = new Date(now.getTime() + DEFAULT_LEASE_MS + 1000);
+    const results = [];
+    for (const m of members) results.push(await service(recording).handle(m));
+
+    // Assess
+    expect(afterTheCrash).toBe(1);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.headers?.['X-Appliance-Notifier-Group']).toBe(
+      sent[0]?.headers?.['X-Appliance-Notifier-Group'],
+    );
+    // The member that took the send over recorded all three; the others' messages are duplicates.
+    expect(results.map((r) => [r.outcome, r.reason ?? ''])).toEqual([
+      ['sent', ''],
+      ['duplicate', 'already sent'],
+      ['duplicate', 'already sent'],
+    ]);
+    const records = await Promise.all(members.map((m) => recordOf(m.id)));
+    expect(records.map((r) => r?.outcome)).toEqual(['sent', 'sent', 'sent']);
+    expect(records.map((r) => r?.reason)).toEqual(
+      Array.from({ length: 3 }, () => expect.stringContaining('in the group email of 3 events')),
+    );
+    expect(new Set(records.map((r) => r?.groupId)).size).toBe(1);
+  });
+
+  it('a relay down for the group email counts failed attempts only: the wait for the group cost none', async () => {
+    stored = groupedConfig();
+    const [only] = [member(9)];
+    await expect(service(relayDown).handle(only, { attempt: 1 })).rejects.toMatchObject({ wait: true });
+    now = new Date(T0.getTime() + 31_000);
+
+    // The second receive of its message, and its first failed attempt.
+    await expect(service(relayDown).handle(only, { attempt: 2 })).rejects.toMatchObject({ wait: false });
+
+    expect((await recordOf(only.id))?.reason).toMatch(/attempt 1 of 39/);
+  });
+});
