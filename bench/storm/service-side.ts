@@ -4,9 +4,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startRuntimeProcess } from '../../test/support/runtime-process.js';
 import { RELAY_PASSWORD, RELAY_USER, startExchangeRelay } from './exchange-relay.js';
 import { sampleProcess } from './proc-stats.js';
-import { startRuntimeProcess } from './runtime-process.js';
 import {
   maxPerCluster,
   relayFigures,

@@ -100,17 +100,7 @@ export class SmtpMailer implements Mailer {
   async send(message: OutgoingMessage, options: SendOptions = {}): Promise<SendReceipt> {
     const deadlineMs = options.deadlineMs ?? this.deadlineMs;
     const transcript = new Transcript(this.secrets, isIP(this.options.settings.host) === 0);
-    let composed: MailOptions;
-    try {
-      composed = mailOptions(message);
-    } catch (error) {
-      throw new DeliveryError({
-        stage: 'data',
-        transient: false,
-        reason: 'COMPOSE_FAILED',
-        message: this.redact(`The message could not be composed: ${errorMessage(error)}`),
-      });
-    }
+    const composed = composeOrFail(message, (text) => this.redact(text));
     const transporter = nodemailer.createTransport(this.transportOptions(transcript));
     // One deadline over every phase: nodemailer's timeouts are per phase and restart with each
     // reply, so a relay that answers every command just in time would hold the send for minutes.
@@ -666,4 +656,21 @@ function temporarilyRefused(info: { rejectedErrors?: unknown }): string[] {
       ? [error.recipient]
       : [],
   );
+}
+
+/** The message as nodemailer takes it, or a permanent DeliveryError (stage `data`) saying why not. */
+export function composeOrFail(
+  message: OutgoingMessage,
+  redact: (text: string) => string = (t) => t,
+): MailOptions {
+  try {
+    return mailOptions(message);
+  } catch (error) {
+    throw new DeliveryError({
+      stage: 'data',
+      transient: false,
+      reason: 'COMPOSE_FAILED',
+      message: redact(`The message could not be composed: ${errorMessage(error)}`),
+    });
+  }
 }

@@ -27,8 +27,8 @@ import {
   SLOT_LEASE_MS,
 } from '../../core/mail/relay-gate.js';
 import type { Log } from '../../core/ports.js';
-import { type MailOptions, mailOptions } from './mime.js';
-import { SmtpMailer, type SmtpMailerOptions, Transcript } from './smtp-mailer.js';
+import type { MailOptions } from './mime.js';
+import { composeOrFail, SmtpMailer, type SmtpMailerOptions, Transcript } from './smtp-mailer.js';
 
 /** Until a lane closes and gives its slot back after its last message. */
 export const POOL_IDLE_MS = 30_000;
@@ -169,17 +169,7 @@ class RelayPool implements Mailer {
     const describer = this.describer;
     const deadlineMs = options.deadlineMs ?? this.mailerOptions.deadlineMs ?? describer.deadlineMs;
     const started = Date.now();
-    let composed: MailOptions;
-    try {
-      composed = mailOptions(message);
-    } catch (error) {
-      throw new DeliveryError({
-        stage: 'data',
-        transient: false,
-        reason: 'COMPOSE_FAILED',
-        message: `The message could not be composed: ${error instanceof Error ? error.message : String(error)}`,
-      });
-    }
+    const composed = composeOrFail(message);
     const lane = await this.take(Math.min(deadlineMs, LOCAL_WAIT_MS));
     try {
       const left = Math.max(1, deadlineMs - (Date.now() - started));
