@@ -101,3 +101,73 @@ it('delivers to the others, retries the 451 recipient only, records the 550 one 
     /^partial: delivered to ops@example.com, later@example.com; refused for good by the relay: never@example.com/,
   );
 });
+
+it('a group email: every member reads partial, and one member retries the group email for the 451 recipient only', async () => {
+  // Prepare
+  relay.reset();
+  laterRefusal = true;
+  const cluster = 'partial-group';
+  const config = EmailConfigSchema.parse({
+    sender: 'appliance@example.com',
+    smtp: { host: relay.host, port: relay.port, encryption: 'none' },
+    adminContacts: 'ops@example.com later@example.com never@example.com',
+    grouping: { waitSeconds: 30, intervalMinutes: 5 },
+  });
+  const store: ConfigStore = {
+    get: async () => storedConfig(cluster, config),
+    put: async () => undefined,
+    listClusterIds: async () => [cluster],
+  };
+  const service = new NotifyService({
+    store,
+    mailers: new TransportMailerFactory({ ses: () => Promise.reject(new Error('unused')) }),
+    ledger: open.ledger,
+    clock: () => now,
+    log: createLogger({ logLevel: 'CRITICAL' as 'ERROR' }),
+  });
+  const members = ['g-1', 'g-2'].map((id, n) => {
+    const sample = loadSample('data-sync-stale');
+    return {
+      ...sample,
+      id,
+      detail: {
+        ...sample.detail,
+        clusterId: cluster,
+        appliance: { ...sample.detail.appliance, hostname: `g-${n}.example.com` },
+      },
+    };
+  });
+  const start = now;
+  for (const m of members) await expect(service.handle(m)).rejects.toMatchObject({ wait: true });
+
+  // Act: due; the first member sends, partially; then the relay takes the 451 recipient.
+  now = new Date(start.getTime() + 31_000);
+  await expect(service.handle(members[0])).rejects.toMatchObject({ wait: false });
+  const partial = await open.ledger.list(cluster, { limit: 5 });
+  const second = await service.handle(members[1]);
+  laterRefusal = false;
+  now = new Date(start.getTime() + 120_000);
+  const retry = await service.handle(members[0]);
+  const final = await open.ledger.list(cluster, { limit: 5 });
+
+  // Assess: two transmissions of one group email, the second to the pending recipient alone.
+  expect(relay.messages.map((m) => [...m.rcptTo].sort())).toEqual([
+    ['ops@example.com'],
+    ['later@example.com'],
+  ]);
+  expect(new Set(relay.messages.map((m) => m.headers['x-appliance-notifier-group'])).size).toBe(1);
+  expect(partial.map((r) => [r.outcome, r.pendingRecipients])).toEqual([
+    ['sent', ['later@example.com']],
+    ['sent', ['later@example.com']],
+  ]);
+  expect(second.outcome).toBe('duplicate');
+  expect(retry.outcome).toBe('sent');
+  for (const record of final) {
+    expect(record).toMatchObject({
+      outcome: 'sent',
+      recipients: ['ops@example.com', 'later@example.com'],
+      refusedRecipients: ['never@example.com'],
+    });
+    expect(record.pendingRecipients).toBeUndefined();
+  }
+});

@@ -355,8 +355,9 @@ export class NotifyService {
     // relay's limit is a receive that costs nothing.
     const attempt = earlier?.failedAttempts !== undefined ? earlier.failedAttempts + 1 : delivery.attempt;
     // In a group email: its redelivery at the group's time sends it, or finds it sent.
-    if (earlier?.outcome === 'grouped' && earlier.groupId) {
-      return this.groupDue(identity, config, earlier.groupId, now, attempt);
+    // Or the group email went out to some recipients, and this event retries it for the rest.
+    if (earlier?.groupId && (earlier.outcome === 'grouped' || earlier.pendingRecipients?.length)) {
+      return this.groupDue(identity, config, earlier, now, attempt);
     }
     // Superseded by a follow-on condition emailed recently: listed, not alerted on its own.
     const inhibitor = await ledger.findInhibitor(
@@ -600,11 +601,12 @@ export class NotifyService {
   private async groupDue(
     identity: EventIdentity,
     config: EmailConfig,
-    groupId: string,
+    earlier: DeliveryRecord,
     now: Date,
     attempt: number,
   ): Promise<NotifyResult> {
     const { ledger } = this.deps;
+    const groupId = earlier.groupId as string;
     const closed = await ledger.closeGroup(identity.clusterId, groupId, now, this.leaseMs);
     switch (closed.status) {
       case 'open':
@@ -637,7 +639,7 @@ export class NotifyService {
         return result;
       }
       case 'closed':
-        return this.sendGroup(identity, config, closed.group, closed.members, now, attempt);
+        return this.sendGroup(identity, config, closed.group, closed.members, now, attempt, earlier);
     }
   }
 
@@ -652,8 +654,11 @@ export class NotifyService {
     entries: GroupMemberEntry[],
     now: Date,
     attempt: number,
+    /** This event's record: after a partial delivery, who is still owed the email. */
+    earlier?: DeliveryRecord,
   ): Promise<NotifyResult> {
     const { ledger, log } = this.deps;
+    const pendingOnly = earlier?.pendingRecipients?.length ? earlier.pendingRecipients : undefined;
     const members = entries.flatMap((entry) => {
       const validated = validateConditionEvent(entry.envelope);
       return validated.ok
@@ -734,7 +739,7 @@ export class NotifyService {
         closedAt: now.toISOString(),
       });
       const mailer = await this.deps.mailers.forConfig(config, { clusterId: group.clusterId });
-      receipt = await mailer.send(message);
+      receipt = await mailer.send(pendingOnly ? { ...message, to: pendingOnly } : message);
     } catch (error) {
       if (!(error instanceof DeliveryError)) {
         await ledger.releaseGroup(group.clusterId, group.groupId);
@@ -795,17 +800,48 @@ export class NotifyService {
       return result;
     }
 
+    const delivered = unique([...(pendingOnly ? (earlier?.recipients ?? []) : []), ...receipt.accepted]);
+    const refusedForGood = unique([...(earlier?.refusedRecipients ?? []), ...receipt.rejected]);
+    const deferred = receipt.deferred ?? [];
+    if (deferred.length > 0 && hasAttemptsLeft(attempt, this.maxAttempts)) {
+      // Some recipients refused it for now (4xx): every member reads sent (partial), and this
+      // event's message retries the group email for them only; the group stays open for that.
+      const retryAfterSeconds = retryDelaySeconds(attempt, this.random);
+      const next = new Date(now.getTime() + retryAfterSeconds * 1000);
+      const reason = `partial: delivered to ${delivered.join(', ') || 'nobody yet'}; refused for now: ${deferred.join(', ')} (${describeRetry(attempt, next, this.maxAttempts)}, for them only, by event ${me.eventId}); in the group email of ${alerting.length} events (${group.groupId})`;
+      for (const { entry, event, identity } of alerting) {
+        await this.record(identity, event.id, 'sent', now, {
+          reason,
+          recipients: delivered,
+          pendingRecipients: deferred,
+          refusedRecipients: refusedForGood,
+          messageId: receipt.messageId,
+          groupId: group.groupId,
+          transient: true,
+          ...(identity.eventId === me.eventId ? { failedAttempts: attempt } : {}),
+        });
+        if (entry.foldKey) await ledger.confirmFold(entry.foldKey, identity.eventId);
+        await this.markInhibitor(identity, event, config, now);
+        if (identity.eventId !== me.eventId) await ledger.finishEvent(identity.eventId, 'sent', now);
+      }
+      await inhibitedRecords();
+      await ledger.releaseGroup(group.clusterId, group.groupId);
+      await ledger.releaseEvent(me.eventId);
+      throw new RetryableNotifyError(reason, retryAfterSeconds);
+    }
     await ledger.finishGroup(group.clusterId, group.groupId, 'sent', now, receipt.messageId);
-    const refused = unique([...receipt.rejected, ...(receipt.deferred ?? [])]);
+    const refused = unique([...refusedForGood, ...deferred]);
+    const gaveUpOn =
+      deferred.length > 0 ? `; gave up on ${deferred.join(', ')} after ${attempt} attempts` : '';
     for (const { entry, event, identity } of alerting) {
       await this.record(identity, event.id, 'sent', now, {
-        recipients: receipt.accepted,
+        recipients: delivered,
         messageId: receipt.messageId,
         groupId: group.groupId,
         ...(refused.length > 0 ? { refusedRecipients: refused } : {}),
-        ...(alerting.length > 1 || refused.length > 0
+        ...(alerting.length > 1 || refused.length > 0 || pendingOnly
           ? {
-              reason: `${refused.length > 0 ? `partial (refused: ${refused.join(', ')}); ` : ''}in the group email of ${alerting.length} events (${group.groupId})`,
+              reason: `${refused.length > 0 ? `partial: delivered to ${delivered.join(', ') || 'nobody'}; refused: ${refused.join(', ')}${gaveUpOn}; ` : ''}in the group email of ${alerting.length} events (${group.groupId})`,
             }
           : {}),
       });
