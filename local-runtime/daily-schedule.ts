@@ -27,6 +27,8 @@ const DEFAULT_RETRY_DELAYS_MS = [60_000, 5 * 60_000, 15 * 60_000];
 export class LocalDailySchedule {
   private timer: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private stopped = false;
   next: Date | undefined;
 
   constructor(private readonly options: DailyScheduleOptions) {
@@ -56,7 +58,13 @@ export class LocalDailySchedule {
 
   private attempt(retriesDone: number): void {
     const delays = this.options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
-    this.options.run().catch((error: unknown) => {
+    const run = this.options.run();
+    this.inFlight = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    run.catch((error: unknown) => {
+      if (this.stopped) return;
       const delay = delays[retriesDone];
       if (delay === undefined) {
         this.options.log.error('Daily notice run failed; no retries left', error as Error);
@@ -71,11 +79,14 @@ export class LocalDailySchedule {
     });
   }
 
-  stop(): void {
+  /** Stops the timers, and waits for a run in progress to finish (its sends are under way). */
+  async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.retry) clearTimeout(this.retry);
     this.timer = undefined;
     this.retry = undefined;
     this.next = undefined;
+    await this.inFlight;
   }
 }

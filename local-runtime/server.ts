@@ -250,7 +250,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     consumer,
     sesDestination: adapters.sesDestination,
     close: async () => {
-      schedule.stop();
+      await schedule.stop();
       await new Promise<void>((done) => {
         server.close(() => done());
         server.closeAllConnections();

@@ -194,7 +194,7 @@ it('gives each event to one of three processes sharing the database, and one fol
     await Promise.all(workers.map((worker) => worker.waitFor((line) => 'ready' in line)));
 
     // Act
-    workers.forEach((worker, k) => worker.child.stdin?.write(`go ${k} ${workers.length}\n`));
+    for (const [k, worker] of workers.entries()) worker.child.stdin?.write(`go ${k} ${workers.length}\n`);
     const results = await Promise.all(
       workers.map(async (worker) => {
         const line = await worker.waitFor((l) => 'claimed' in l, 20_000);

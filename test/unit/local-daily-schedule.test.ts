@@ -9,8 +9,8 @@ describe('the embedded runtime daily schedule', () => {
   beforeEach(() => {
     jest.useFakeTimers({ now: NOW });
   });
-  afterEach(() => {
-    schedule?.stop();
+  afterEach(async () => {
+    await schedule?.stop();
     jest.useRealTimers();
   });
 
@@ -60,7 +60,7 @@ describe('the embedded runtime daily schedule', () => {
     });
     await jest.advanceTimersByTimeAsync(0);
     const afterLateStart = run.mock.calls.length;
-    late.stop();
+    await late.stop();
     schedule = new LocalDailySchedule({
       time: '08:00',
       run,
@@ -73,5 +73,35 @@ describe('the embedded runtime daily schedule', () => {
     expect(afterLateStart).toBe(1);
     expect(run).toHaveBeenCalledTimes(1);
     expect(schedule.next?.toISOString()).toBe('2026-11-28T08:00:00.000Z');
+  });
+
+  it('stop waits for a run in progress (its sends are under way), and schedules no retry after it', async () => {
+    let finish: (value: unknown) => void = () => undefined;
+    const run = jest
+      .fn<() => Promise<unknown>>()
+      .mockImplementationOnce(() => new Promise((_, reject) => (finish = reject)))
+      .mockResolvedValue({ results: [] });
+    schedule = new LocalDailySchedule({
+      time: '07:30',
+      run,
+      log: quiet,
+      catchUp: true,
+      now: () => new Date(),
+    });
+    await jest.advanceTimersByTimeAsync(0);
+
+    let stopped = false;
+    const stopping = schedule.stop().then(() => {
+      stopped = true;
+    });
+    await jest.advanceTimersByTimeAsync(10);
+    const beforeTheRunEnded = stopped;
+    finish(new Error('temporary failure'));
+    await stopping;
+    await jest.advanceTimersByTimeAsync(24 * 60 * 60_000);
+
+    expect(beforeTheRunEnded).toBe(false);
+    expect(stopped).toBe(true);
+    expect(run).toHaveBeenCalledTimes(1);
   });
 });
