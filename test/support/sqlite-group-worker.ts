@@ -10,6 +10,7 @@
 import { createInterface } from 'node:readline';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { SqliteLedger } from '../../functions/adapters/local/sqlite-ledger.js';
+import { reportLine, runAsMain } from './worker-main.js';
 
 export const GROUP_EVENTS = 60;
 export const GROUP_CLOSE_EVERY = 7;
@@ -21,9 +22,7 @@ export type GroupWorkerLine =
   | { joined: [eventId: string, groupId: string][]; closed: { groupId: string; members: string[] }[] }
   | { done: true };
 
-function report(line: GroupWorkerLine): Promise<void> {
-  return new Promise((resolve) => process.stdout.write(`${JSON.stringify(line)}\n`, () => resolve()));
-}
+const report = (line: GroupWorkerLine): Promise<void> => reportLine(line);
 
 async function main(): Promise<void> {
   const [mode, dataDir, clockStart] = process.argv.slice(2);
@@ -58,9 +57,4 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-    process.exit(2);
-  });
-}
+runAsMain(import.meta.url, main);

@@ -8,6 +8,7 @@
 import { createInterface } from 'node:readline';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { SqliteLedger } from '../../functions/adapters/local/sqlite-ledger.js';
+import { reportLine, runAsMain } from './worker-main.js';
 
 export const LEDGER_EVENTS = 200;
 export const LEDGER_FOLD_KEY = 'c1#primary-check-failed#backup-01.example.com';
@@ -15,9 +16,7 @@ const TIME_LIMIT_MS = 20_000;
 
 export type LedgerWorkerLine = { ready: true } | { claimed: string[]; sent: string[] } | { done: true };
 
-function report(line: LedgerWorkerLine): Promise<void> {
-  return new Promise((resolve) => process.stdout.write(`${JSON.stringify(line)}\n`, () => resolve()));
-}
+const report = (line: LedgerWorkerLine): Promise<void> => reportLine(line);
 
 async function main(): Promise<void> {
   const [mode, dataDir, clockStart] = process.argv.slice(2);
@@ -61,9 +60,4 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-    process.exit(2);
-  });
-}
+runAsMain(import.meta.url, main);

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { SqliteEventQueue } from '../../functions/adapters/local/sqlite-event-queue.js';
+import { reportLine, runAsMain } from './worker-main.js';
 
 export const CRASH_BATCHES = 100;
 export const CRASH_BATCH_SIZE = 10;
@@ -36,9 +37,7 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function report(line: WorkerLine): Promise<void> {
-  return new Promise((resolve) => process.stdout.write(`${JSON.stringify(line)}\n`, () => resolve()));
-}
+const report = (line: WorkerLine): Promise<void> => reportLine(line);
 
 async function main(): Promise<void> {
   const [mode, dataDir, clockStart] = process.argv.slice(2);
@@ -91,9 +90,4 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-    process.exit(2);
-  });
-}
+runAsMain(import.meta.url, main);
