@@ -39,6 +39,11 @@ const dynalite = createRequire(import.meta.url)('dynalite') as DynaliteFactory;
 export async function startDynalite(options: { tableName?: string } = {}): Promise<Dynalite> {
   // Tables become ACTIVE at once instead of after dynalite's default half second.
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // Node's server closes an idle keep-alive socket after 5 s; a client that picks that socket at
+  // the same moment gets ECONNRESET, and the test clients do not retry (maxAttempts 1). Idle
+  // sockets stay open for the test file's life instead; close() ends them.
+  server.keepAliveTimeout = 10 * 60_000;
+  server.headersTimeout = 10 * 60_000 + 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
