@@ -139,6 +139,8 @@ function deployedJson(doc: PolicyDocument, resources: Resources): string {
     switch (`${type}.${attribute}`) {
       case 'AWS::Events::Rule.Arn': // a 64-character rule on a 256-character bus
         return `arn:aws-us-gov:events:${region}:${account}:rule/${name(256)}/${name(64)}`;
+      case 'AWS::Events::EventBus.Ref':
+        return name(256);
       case 'AWS::SQS::Queue.Arn':
         return `arn:aws-us-gov:sqs:${region}:${account}:${name(80)}`;
       case 'AWS::SNS::Topic.Ref':
