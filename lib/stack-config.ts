@@ -55,8 +55,12 @@ export const StackContextSchema = z
       .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and hyphens')
       .refine((v) => !/aws|amazon|cognito/.test(v), 'must not contain aws, amazon or cognito')
       .optional(),
-    /** Allow `http://localhost:3000/admin/` as a sign-in callback, for the page in development. */
-    localhostCallback: flag.default(true),
+    /**
+     * Allow `http://localhost:3000/admin/` as a sign-in (and sign-out) URL of the app client, for
+     * the page in development only: off by default, so a production user pool never sends an
+     * authorization code to whatever listens on an administrator's localhost.
+     */
+    localhostCallback: flag.default(false),
     parameterPrefix: z
       .string()
       .regex(/^(\/[A-Za-z0-9_.-]+)+$/, 'an SSM path such as /appliance-notifier/clusters (no trailing slash)')

@@ -15,7 +15,7 @@ describe('context -> stack props', () => {
       parameterPrefix: '/appliance-notifier/clusters',
       logRetention: 90,
       removalPolicy: 'retain',
-      auth: { kind: 'cognito', localCallbackUrls: ['http://localhost:3000/admin/'] },
+      auth: { kind: 'cognito', localCallbackUrls: [] },
     });
     expect(props.ses).toBeUndefined();
   });
@@ -26,7 +26,7 @@ describe('context -> stack props', () => {
       jwtAudience: 'a, b',
       logRetentionDays: '30',
       removalPolicy: 'destroy',
-      localhostCallback: 'false',
+      localhostCallback: 'true',
     });
     expect(props).toMatchObject({
       auth: { kind: 'external', issuer: 'https://issuer.example.com/', audience: ['a', 'b'] },
@@ -96,6 +96,24 @@ describe('context variants of the stack', () => {
           }),
         ]),
       },
+    });
+  });
+
+  test('the app client accepts no localhost URL unless localhostCallback=true (development stacks)', () => {
+    const admin = [{ 'Fn::Join': ['', [Match.anyValue(), '/admin/']] }];
+    const { template: production } = buildStack();
+    production.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      CallbackURLs: Match.exact(admin),
+      LogoutURLs: Match.exact(admin),
+    });
+    expect(JSON.stringify(production.findResources('AWS::Cognito::UserPoolClient'))).not.toContain(
+      'localhost',
+    );
+
+    const { template: development } = buildStack({ localhostCallback: 'true' });
+    development.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      CallbackURLs: [...admin, 'http://localhost:3000/admin/'],
+      LogoutURLs: [...admin, 'http://localhost:3000/admin/'],
     });
   });
 
