@@ -5,6 +5,7 @@ import {
   type RemovalPolicy,
   Stack,
   type StackProps,
+  Tags,
   Token,
   Validations,
 } from 'aws-cdk-lib';
@@ -45,7 +46,21 @@ function nagArn(stack: Stack, service: string, resource: string): string {
   return `arn:<AWS::Partition>:${service}:${region}:${account}:${resource}`;
 }
 
+/**
+ * The tags every resource carries (tag-policy SCPs deny untagged creates): applied to the stack,
+ * so to each taggable resource in the template and to the CloudFormation stack itself.
+ */
+export interface ResourceTags {
+  readonly project: string;
+  readonly owner: string;
+  readonly 'cost-center': string;
+  readonly 'data-classification': string;
+}
+
 export interface NotifierStackProps extends StackProps {
+  /** Always explicit: see `account` and `region` in lib/stack-config.ts. */
+  readonly env: { readonly account: string; readonly region: string };
+  readonly resourceTags: ResourceTags;
   /** SES identity (domain or address) the functions may send as; SMTP relays only when absent. */
   readonly ses?: SesSending;
   /** Alarm notifications by email (confirmed once by the recipient). */
@@ -110,6 +125,7 @@ export class NotifierStack extends Stack {
   constructor(scope: Construct, id: string, props: NotifierStackProps) {
     super(scope, id, props);
     const { removalPolicy, logRetention } = props;
+    for (const [key, value] of Object.entries(props.resourceTags)) Tags.of(this).add(key, value);
 
     this.storage = new Storage(this, 'Storage', { parameterPrefix: props.parameterPrefix, removalPolicy });
     const { key, table } = this.storage;
