@@ -163,6 +163,7 @@ export class NotifierStack extends Stack {
     this.notifyQueue = new NotifyQueue(this, 'NotifyQueue', {
       consumerTimeout: DEFAULT_FUNCTION_TIMEOUTS.notify,
       eventLease: Duration.seconds(eventLeaseSeconds),
+      removalPolicy,
     });
     this.notifyFunction = new NotifierFunction(this, 'NotifyFunction', {
       ...functionDefaults('notify'),
@@ -217,9 +218,11 @@ export class NotifierStack extends Stack {
     this.deadLetterQueues = {
       eventTarget: new DeadLetterQueue(this, 'EventTargetDlq', {
         description: 'events EventBridge could not send to the notify queue',
+        removalPolicy,
       }),
       dailyNotice: new DeadLetterQueue(this, 'DailyNoticeDlq', {
         description: 'daily notice runs the scheduler could not start or the function failed on',
+        removalPolicy,
       }),
     };
 
@@ -238,12 +241,16 @@ export class NotifierStack extends Stack {
       eventBusName: props.eventBusName,
       description: `Appliance events (${EVENT_SOURCE}) for appliance-notifier`,
     });
-    // Keeps a month of appliance events, so a period of failed deliveries can be replayed.
-    this.bus.archive('Archive', {
-      description: `${EVENT_SOURCE} events, for replay`,
-      eventPattern: { source: [EVENT_SOURCE] },
-      retention: Duration.days(30),
-    });
+    // Keeps a month of appliance events, so a period of failed deliveries can be replayed. Kept
+    // (removalPolicy=retain) when the stack goes: a replay goes to the archive's source bus, and a
+    // new stack's bus of the same name has the same ARN.
+    this.bus
+      .archive('Archive', {
+        description: `${EVENT_SOURCE} events, for replay`,
+        eventPattern: { source: [EVENT_SOURCE] },
+        retention: Duration.days(30),
+      })
+      .applyRemovalPolicy(removalPolicy);
 
     // EventBridge retries sending to the queue for a day (SQS unavailable, a policy not yet in
     // place), then keeps the event in the target DLQ.
