@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AdminApiEnvSchema } from '../../functions/admin-api/env.js';
 import type { LambdaEnvironment } from '../../lib/notifier-function.js';
@@ -51,6 +55,33 @@ describe('the environment and the tags', () => {
       else process.env.CDK_DEFAULT_REGION = saved;
     }
   });
+
+  test('bin/app.ts, as `cdk synth` and `cdk deploy` run it: the CLI account and region do not count', () => {
+    // Prepare: what the CLI passes with a profile of account 999999999999 and no region configured.
+    const outdir = mkdtempSync(join(tmpdir(), 'app-'));
+    try {
+      // Act
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '',
+          CDK_DEFAULT_ACCOUNT: '999999999999',
+          CDK_DEFAULT_REGION: 'us-east-1',
+          CDK_CONTEXT_JSON: JSON.stringify({ sesIdentity: 'example.com' }),
+          CDK_OUTDIR: outdir,
+        },
+      });
+      // Assess: it stops before building anything, naming what to pass, without a stack trace.
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/-c account: required for a real environment/);
+      expect(run.stderr).toMatch(/-c region: required for a real environment/);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   test.each([
     [{ account: '1234' }, /-c account: a 12-digit AWS account id/],
