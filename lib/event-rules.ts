@@ -75,7 +75,7 @@ export class EventRules extends Construct {
       );
     }
 
-    // Every rule of this stack's bus, of this account: one ArnLike whose size does not grow with
+    // Every rule of this stack's bus in this account: one ArnLike whose size does not grow with
     // the catalog (a list of the rule ARNs would reach SQS's 8,192 bytes at about 20 rules with a
     // long bus name). The bus is this stack's own, so its rules are this stack's rules.
     const busRules = Stack.of(this).formatArn({
@@ -91,10 +91,9 @@ export class EventRules extends Construct {
           principals: [new iam.ServicePrincipal('events.amazonaws.com')],
           actions: ['sqs:SendMessage'],
           resources: [destination.queueArn],
-          conditions: {
-            StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
-            ArnLike: { 'aws:SourceArn': busRules },
-          },
+          // The ARN pins the account already; EventBridge's SQS examples condition on
+          // aws:SourceArn alone, so no second key that a delivery might not carry.
+          conditions: { ArnLike: { 'aws:SourceArn': busRules } },
         }),
       );
     }

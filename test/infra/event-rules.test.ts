@@ -95,7 +95,6 @@ test('the event target DLQ is encrypted, enforces TLS and lets only the rules se
         Action: 'sqs:SendMessage',
         Principal: { Service: 'events.amazonaws.com' },
         Condition: {
-          StringEquals: { 'aws:SourceAccount': '123456789012' },
           ArnLike: { 'aws:SourceArn': expect.objectContaining({ 'Fn::Join': expect.any(Array) }) },
         },
       }),

@@ -166,10 +166,7 @@ describe.each([
         Principal: { Service: 'events.amazonaws.com' },
         Action: 'sqs:SendMessage',
         Resource: arnOf(id()),
-        Condition: {
-          StringEquals: { 'aws:SourceAccount': TEST_ENV.account },
-          ArnLike: { 'aws:SourceArn': busRulesArn() },
-        },
+        Condition: { ArnLike: { 'aws:SourceArn': busRulesArn() } },
       },
     ]);
   });
