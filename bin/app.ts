@@ -1,18 +1,32 @@
 #!/usr/bin/env -S npx tsx
 // CDK app entry: builds the one stack from context (see lib/stack-config.ts for every key).
-// Synthesizes offline: without credentials, a placeholder account and region stand in, which is
-// enough for `cdk synth` and the tests; `cdk deploy` passes the real ones.
+// The environment is always explicit: `-c account=<id> -c region=<region>` (and the owner,
+// cost-center and data-classification tags) for a real one; the CLI's defaults (the active
+// profile's account, us-east-1 when no region is configured) are never used. `-c offline=true`
+// synthesizes with a dummy account, region and tags, for a look at the template only.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { NotifierStack } from '../lib/notifier-stack.js';
-import { stackPropsFromContext } from '../lib/stack-config.js';
+import { OFFLINE_PLACEHOLDERS, stackPropsFromContext } from '../lib/stack-config.js';
 
 process.env.CDK_DISABLE_CLI_TELEMETRY ??= 'true';
-const account = process.env.CDK_DEFAULT_ACCOUNT ?? '111111111111';
-const region = process.env.CDK_DEFAULT_REGION ?? process.env.AWS_REGION ?? 'eu-central-1';
 
 const app = new App();
-const { stackName, ...props } = stackPropsFromContext((key) => app.node.tryGetContext(key));
-new NotifierStack(app, stackName, { ...props, env: { account, region } });
+const config = (() => {
+  try {
+    return stackPropsFromContext((key) => app.node.tryGetContext(key));
+  } catch (error) {
+    // The message lists every context key to fix; a stack trace would only bury it.
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
+})();
+const { stackName, offline, ...props } = config;
+if (offline) {
+  console.warn(
+    `Offline synth: dummy account ${OFFLINE_PLACEHOLDERS.account}, region ${OFFLINE_PLACEHOLDERS.region} and tags "${OFFLINE_PLACEHOLDERS.tag}". Not for deployment: give -c account=... -c region=... and the tags instead.`,
+  );
+}
+new NotifierStack(app, stackName, props);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

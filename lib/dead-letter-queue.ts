@@ -1,9 +1,14 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface DeadLetterQueueProps {
   readonly description: string;
+  /**
+   * What a stack deletion (or a replacement) does with the queue and the events in it: RETAIN
+   * (the default context) keeps them for `npm run redrive` into a new stack.
+   */
+  readonly removalPolicy: RemovalPolicy;
 }
 
 /**
@@ -21,6 +26,7 @@ export class DeadLetterQueue extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      removalPolicy: props.removalPolicy,
     });
     Validations.of(this.queue).acknowledge({
       id: 'AwsSolutions-SQS3',

@@ -1,4 +1,4 @@
-import { Annotations, type Duration } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -28,7 +28,7 @@ export interface EventRulesProps {
  * the dead-letter queue; SQS allows 20 statements and 10 conditions per policy, which a growing
  * catalog would exceed. So the targets are bound to references of the two queues that do not own
  * their policies (nothing is added there), and each queue gets one statement instead: SendMessage
- * for events.amazonaws.com when the source is one of these rules.
+ * for events.amazonaws.com when the source is a rule of this stack's bus in this account.
  */
 export class EventRules extends Construct {
   readonly rules: Readonly<Record<ConditionId, events.Rule>>;
@@ -75,7 +75,15 @@ export class EventRules extends Construct {
       );
     }
 
-    const ruleArns = this.allRules.map((rule) => rule.ruleArn);
+    // Every rule of this stack's bus in this account: one ArnLike whose size does not grow with
+    // the catalog (a list of the rule ARNs would reach SQS's 8,192 bytes at about 20 rules with a
+    // long bus name). The bus is this stack's own, so its rules are this stack's rules.
+    const busRules = Stack.of(this).formatArn({
+      service: 'events',
+      resource: 'rule',
+      resourceName: `${props.bus.eventBusName}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
     for (const destination of [props.queue, props.deadLetterQueue]) {
       destination.addToResourcePolicy(
         new iam.PolicyStatement({
@@ -83,7 +91,9 @@ export class EventRules extends Construct {
           principals: [new iam.ServicePrincipal('events.amazonaws.com')],
           actions: ['sqs:SendMessage'],
           resources: [destination.queueArn],
-          conditions: { ArnEquals: { 'aws:SourceArn': ruleArns } },
+          // The ARN pins the account already; EventBridge's SQS examples condition on
+          // aws:SourceArn alone, so no second key that a delivery might not carry.
+          conditions: { ArnLike: { 'aws:SourceArn': busRules } },
         }),
       );
     }

@@ -5,6 +5,7 @@ import {
   type RemovalPolicy,
   Stack,
   type StackProps,
+  Tags,
   Token,
   Validations,
 } from 'aws-cdk-lib';
@@ -45,7 +46,21 @@ function nagArn(stack: Stack, service: string, resource: string): string {
   return `arn:<AWS::Partition>:${service}:${region}:${account}:${resource}`;
 }
 
+/**
+ * The tags every resource carries (tag-policy SCPs deny untagged creates): applied to the stack,
+ * so to each taggable resource in the template and to the CloudFormation stack itself.
+ */
+export interface ResourceTags {
+  readonly project: string;
+  readonly owner: string;
+  readonly 'cost-center': string;
+  readonly 'data-classification': string;
+}
+
 export interface NotifierStackProps extends StackProps {
+  /** Always explicit: see `account` and `region` in lib/stack-config.ts. */
+  readonly env: { readonly account: string; readonly region: string };
+  readonly resourceTags: ResourceTags;
   /** SES identity (domain or address) the functions may send as; SMTP relays only when absent. */
   readonly ses?: SesSending;
   /** Alarm notifications by email (confirmed once by the recipient). */
@@ -110,6 +125,7 @@ export class NotifierStack extends Stack {
   constructor(scope: Construct, id: string, props: NotifierStackProps) {
     super(scope, id, props);
     const { removalPolicy, logRetention } = props;
+    for (const [key, value] of Object.entries(props.resourceTags)) Tags.of(this).add(key, value);
 
     this.storage = new Storage(this, 'Storage', { parameterPrefix: props.parameterPrefix, removalPolicy });
     const { key, table } = this.storage;
@@ -147,6 +163,7 @@ export class NotifierStack extends Stack {
     this.notifyQueue = new NotifyQueue(this, 'NotifyQueue', {
       consumerTimeout: DEFAULT_FUNCTION_TIMEOUTS.notify,
       eventLease: Duration.seconds(eventLeaseSeconds),
+      removalPolicy,
     });
     this.notifyFunction = new NotifierFunction(this, 'NotifyFunction', {
       ...functionDefaults('notify'),
@@ -201,9 +218,11 @@ export class NotifierStack extends Stack {
     this.deadLetterQueues = {
       eventTarget: new DeadLetterQueue(this, 'EventTargetDlq', {
         description: 'events EventBridge could not send to the notify queue',
+        removalPolicy,
       }),
       dailyNotice: new DeadLetterQueue(this, 'DailyNoticeDlq', {
         description: 'daily notice runs the scheduler could not start or the function failed on',
+        removalPolicy,
       }),
     };
 
@@ -222,12 +241,16 @@ export class NotifierStack extends Stack {
       eventBusName: props.eventBusName,
       description: `Appliance events (${EVENT_SOURCE}) for appliance-notifier`,
     });
-    // Keeps a month of appliance events, so a period of failed deliveries can be replayed.
-    this.bus.archive('Archive', {
-      description: `${EVENT_SOURCE} events, for replay`,
-      eventPattern: { source: [EVENT_SOURCE] },
-      retention: Duration.days(30),
-    });
+    // Keeps a month of appliance events, so a period of failed deliveries can be replayed. Kept
+    // (removalPolicy=retain) when the stack goes: a replay goes to the archive's source bus, and a
+    // new stack's bus of the same name has the same ARN.
+    this.bus
+      .archive('Archive', {
+        description: `${EVENT_SOURCE} events, for replay`,
+        eventPattern: { source: [EVENT_SOURCE] },
+        retention: Duration.days(30),
+      })
+      .applyRemovalPolicy(removalPolicy);
 
     // EventBridge retries sending to the queue for a day (SQS unavailable, a policy not yet in
     // place), then keeps the event in the target DLQ.

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -30,6 +30,8 @@ export interface NotifyQueueProps {
    * finds the claim expired instead of `in-progress`.
    */
   readonly eventLease: Duration;
+  /** Of the dead-letter queue (see DeadLetterQueueProps). */
+  readonly removalPolicy: RemovalPolicy;
 }
 
 /**
@@ -62,6 +64,7 @@ export class NotifyQueue extends Construct {
 
     this.deadLetterQueue = new DeadLetterQueue(this, 'Dlq', {
       description: `events notify gave up on after ${RETRY_POLICY.maxAttempts} failed attempts (or that were received ${RETRY_POLICY.maxReceives} times)`,
+      removalPolicy: props.removalPolicy,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

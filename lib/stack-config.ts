@@ -22,6 +22,29 @@ const count = z.coerce.number().int().positive();
 export const StackContextSchema = z
   .object({
     stackName: text.default('ApplianceNotifier'),
+    /**
+     * The target account and region, always explicit for a real environment: the CLI's defaults
+     * (whatever profile is active, and us-east-1 when none names a region) must never decide where
+     * the data lives.
+     */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-central-1')
+      .optional(),
+    /**
+     * Synthesize without a real environment (tests, a look at the template): a dummy account and
+     * region and placeholder tags stand in, and the app says so. Such a template is not deployable.
+     */
+    offline: flag.default(false),
+    /** Tags on every resource (tag-policy SCPs deny untagged creates); required for a real environment. */
+    project: text.default('appliance-notifier'),
+    owner: optionalText,
+    costCenter: optionalText,
+    dataClassification: optionalText,
     /** The verified SES identity (domain or address); without it, only SMTP relays can send. */
     sesIdentity: optionalText,
     sesConfigurationSet: optionalText,
@@ -55,8 +78,12 @@ export const StackContextSchema = z
       .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and hyphens')
       .refine((v) => !/aws|amazon|cognito/.test(v), 'must not contain aws, amazon or cognito')
       .optional(),
-    /** Allow `http://localhost:3000/admin/` as a sign-in callback, for the page in development. */
-    localhostCallback: flag.default(true),
+    /**
+     * Allow `http://localhost:3000/admin/` as a sign-in (and sign-out) URL of the app client, for
+     * the page in development only: off by default, so a production user pool never sends an
+     * authorization code to whatever listens on an administrator's localhost.
+     */
+    localhostCallback: flag.default(false),
     parameterPrefix: z
       .string()
       .regex(/^(\/[A-Za-z0-9_.-]+)+$/, 'an SSM path such as /appliance-notifier/clusters (no trailing slash)')
@@ -73,8 +100,44 @@ export const StackContextSchema = z
   .refine((c) => !c.jwtIssuer === !c.jwtAudience, {
     message: 'jwtIssuer and jwtAudience go together (an external issuer needs its audience)',
     path: ['jwtAudience'],
+  })
+  .superRefine((c, ctx) => {
+    const given = (['account', 'region'] as const).filter((k) => c[k] !== undefined);
+    if (c.offline) {
+      if (given.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['offline'],
+          message: `an offline synth uses a dummy account and region; drop -c offline=true to target -c ${given.join(' and -c ')}`,
+        });
+      }
+      return;
+    }
+    const required = {
+      account: '<12-digit account id>',
+      region: '<region, e.g. eu-central-1>',
+      owner: '<team or person accountable>',
+      costCenter: '<cost center>',
+      dataClassification: '<e.g. confidential>',
+    } as const;
+    for (const [key, example] of Object.entries(required) as Array<[keyof typeof required, string]>) {
+      if (c[key] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `required for a real environment (-c ${key}=${example}); -c offline=true synthesizes with dummies instead`,
+        });
+      }
+    }
   });
 export type StackContext = z.output<typeof StackContextSchema>;
+
+/** What an offline synth (`-c offline=true`) puts where a real environment needs real values. */
+export const OFFLINE_PLACEHOLDERS = {
+  account: '111111111111',
+  region: 'eu-central-1',
+  tag: 'offline-synth-placeholder',
+} as const;
 
 const RETENTIONS = new Set<number>(
   Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number'),
@@ -83,7 +146,7 @@ const RETENTIONS = new Set<number>(
 /** Reads the context through `get` (e.g. `(k) => app.node.tryGetContext(k)`). */
 export function stackPropsFromContext(
   get: (key: string) => unknown,
-): NotifierStackProps & { stackName: string } {
+): NotifierStackProps & { stackName: string; offline: boolean } {
   const raw = Object.fromEntries(Object.keys(StackContextSchema.shape).map((k) => [k, get(k)]));
   const parsed = StackContextSchema.safeParse(raw);
   if (!parsed.success) {
@@ -114,8 +177,20 @@ export function stackPropsFromContext(
           localCallbackUrls: c.localhostCallback ? ['http://localhost:3000/admin/'] : [],
         };
 
+  const placeholder = OFFLINE_PLACEHOLDERS.tag;
   return {
     stackName: c.stackName,
+    offline: c.offline,
+    env: {
+      account: c.account ?? OFFLINE_PLACEHOLDERS.account,
+      region: c.region ?? OFFLINE_PLACEHOLDERS.region,
+    },
+    resourceTags: {
+      project: c.project,
+      owner: c.owner ?? placeholder,
+      'cost-center': c.costCenter ?? placeholder,
+      'data-classification': c.dataClassification ?? placeholder,
+    },
     description: 'appliance-notifier: email notifications for appliance failover clusters',
     ...(c.sesIdentity
       ? {

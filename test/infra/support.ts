@@ -7,6 +7,12 @@ import { stackPropsFromContext } from '../../lib/stack-config.js';
 
 export const TEST_ENV = { account: '123456789012', region: 'eu-central-1' } as const;
 
+/**
+ * The tests synthesize offline (`-c offline=true`: placeholder tags) unless a test passes real
+ * values; the environment is TEST_ENV either way.
+ */
+const OFFLINE = { offline: 'true' } as const;
+
 export interface BuiltStack {
   app: App;
   stack: NotifierStack;
@@ -31,7 +37,14 @@ export function createStack(
   app: App,
   options: { bundle?: boolean } = {},
 ): { app: App; stack: NotifierStack } {
-  const { stackName, ...props } = stackPropsFromContext((key) => app.node.tryGetContext(key));
+  const {
+    stackName,
+    offline: _offline,
+    ...props
+  } = stackPropsFromContext(
+    (key) =>
+      app.node.tryGetContext(key) ?? (key in OFFLINE ? OFFLINE[key as keyof typeof OFFLINE] : undefined),
+  );
   const inline = lambda.Code.fromInline('export const handler = async () => {};');
   const stack = new NotifierStack(app, stackName, {
     ...props,
