@@ -7,7 +7,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { apiGatewayRoutes } from '../functions/admin-api/route-table.js';
+import { type ApiGatewayRoute, apiGatewayRoutes } from '../functions/admin-api/route-table.js';
 import { ADMIN_PAGE_PATH, OAUTH_REDIRECT_PATH } from '../functions/kernel/public-paths.js';
 
 export type AdminAuthProps =
@@ -94,7 +94,18 @@ export class AdminApi extends Construct {
     const integration = new HttpLambdaIntegration('AdminApiFunction', props.handler);
 
     // Every route of the admin API function's route table; nothing else reaches the function.
-    for (const route of apiGatewayRoutes()) {
+    const routes = apiGatewayRoutes();
+    const publicLimits = publicRouteThrottle(props.throttle, routes);
+    const stageResource = this.stage.node.defaultChild as apigwv2.CfnStage;
+    // RouteSettings is a JSON map (route key -> settings) that CDK passes through unchanged, hence
+    // the CloudFormation property names.
+    stageResource.routeSettings = Object.fromEntries(
+      [...publicLimits.routeKeys].map((key) => [
+        key,
+        { ThrottlingRateLimit: publicLimits.rateLimit, ThrottlingBurstLimit: publicLimits.burstLimit },
+      ]),
+    );
+    for (const route of routes) {
       const [created] = this.api.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
@@ -102,6 +113,8 @@ export class AdminApi extends Construct {
         authorizer: route.access === 'admin' ? authorizer : new apigwv2.HttpNoneAuthorizer(),
       });
       if (route.access === 'public' && created) {
+        // CloudFormation rejects RouteSettings that name a route key the API does not have yet.
+        this.stage.node.addDependency(created);
         Validations.of(created).acknowledge({
           id: 'AwsSolutions-APIG4',
           reason: `${route.method} ${route.path} is public by design: the browser reaches it by redirect without a token (OAuth redirect target or the sign-in page itself); the handler protects it (one-time state, PKCE, nothing reflected).`,
@@ -114,6 +127,53 @@ export class AdminApi extends Construct {
   get oauthRedirectUri(): string {
     return `${this.endpoint}${OAUTH_REDIRECT_PATH}`;
   }
+}
+
+export interface RouteThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/** Share of the stage's default route limits that all public routes together may use. */
+export const PUBLIC_ROUTES_SHARE = 0.25;
+
+/**
+ * The route-level throttle of each unauthenticated route, so that a flood on them cannot starve
+ * the admin API.
+ *
+ * An HTTP API's default route throttle (the stage's `throttle`, `apiRateLimit`/`apiBurstLimit`,
+ * default 20 requests/s with a burst of 40) is a token bucket per route, not one for the whole
+ * stage. All routes, though, share the one admin API function (and its account's Lambda
+ * concurrency) and the account-level API Gateway limit per Region (10,000 requests/s, burst
+ * 5,000, across every API in the account). Without overrides the public routes (7 route keys
+ * today: the OAuth redirect and the admin page's assets, each plain and `{proxy+}` where the
+ * path ends in `/`) could together push 7 x 20 = 140 requests/s into the function, seven times
+ * what a single admin route may.
+ *
+ * So the public routes together get a quarter of one route's default: rate = stage rate x 0.25
+ * / number of public route keys, rounded down to 0.01 (20 -> 0.71 each, 4.97 requests/s in all);
+ * burst = stage burst x 0.25 / number of public route keys, rounded down, at least 2 (so two
+ * browsers loading the page at the same moment both get the asset; 40 -> 2 each, 14 in all).
+ * A sign-in costs one request per route (page, script, styles, settings) and the redirect
+ * happens once per mailbox authorization, so 0.71/s per route is some 40 page loads a minute,
+ * plenty for a handful of administrators. Admin routes keep the stage default (20/s, burst 40
+ * each): behind the JWT authorizer, only signed-in administrators reach them. The public total
+ * (5/s) stays well below the stage's default and far below the account-level limit.
+ */
+export function publicRouteThrottle(
+  stage: RouteThrottle,
+  routes: readonly ApiGatewayRoute[],
+): RouteThrottle & { readonly routeKeys: ReadonlySet<string> } {
+  const routeKeys = new Set(routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.path}`));
+  const count = Math.max(routeKeys.size, 1);
+  const rateLimit = Math.floor(((stage.rateLimit * PUBLIC_ROUTES_SHARE) / count) * 100) / 100;
+  const burstLimit = Math.max(2, Math.floor((stage.burstLimit * PUBLIC_ROUTES_SHARE) / count));
+  if (routeKeys.size > 0 && (rateLimit <= 0 || rateLimit * routeKeys.size >= stage.rateLimit)) {
+    throw new Error(
+      `AdminApi: a stage rate limit of ${stage.rateLimit}/s leaves no room for ${routeKeys.size} public routes; raise apiRateLimit`,
+    );
+  }
+  return { rateLimit, burstLimit: Math.min(burstLimit, stage.burstLimit), routeKeys };
 }
 
 export interface AdminUserPoolProps {
