@@ -2,8 +2,8 @@
 // its in-memory LevelDB, JSON) stays off the measured process's event loop and CPU time, as
 // DynamoDB's does for a Lambda. test/support/dynalite.ts runs it in-process, which suits tests.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LEDGER_TABLE_KEYS } from '../functions/adapters/aws/resource-names.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createLedgerTable } from '../test/support/ledger-table.js';
 
 // CommonJS, run by plain node: dynalite is CommonJS without types, and no TypeScript loader is
 // needed in the child. It reports its port, then answers 'stats' with its request count and CPU.
@@ -52,26 +52,7 @@ export async function startDynaliteProcess(tableName = 'bench-ledger'): Promise<
     region: 'eu-west-1',
     credentials: { accessKeyId: 'AKIDLOCALBENCH', secretAccessKey: 'local-bench-secret' },
   });
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: LEDGER_TABLE_KEYS.partitionKey, AttributeType: 'S' },
-        { AttributeName: LEDGER_TABLE_KEYS.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: LEDGER_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-        { AttributeName: LEDGER_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  for (let attempt = 0; ; attempt++) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') break;
-    if (attempt > 100) throw new Error(`dynalite table ${tableName} did not become ACTIVE`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await createLedgerTable(client, tableName);
   client.destroy();
   return {
     endpoint,

@@ -2,13 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  type DynamoDBClientConfig,
-} from '@aws-sdk/client-dynamodb';
-import { LEDGER_TABLE_KEYS } from '../../functions/adapters/aws/resource-names.js';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { createLedgerTable } from './ledger-table.js';
 
 export interface Dynalite {
   /** For `new DynamoDBClient({ ...dynalite.clientConfig })`: endpoint, region, dummy credentials. */
@@ -60,29 +55,8 @@ export async function startDynalite(options: { tableName?: string } = {}): Promi
   };
   const client = new DynamoDBClient(clientConfig);
 
-  async function createTable(name = `ledger-${randomBytes(6).toString('hex')}`): Promise<string> {
-    await client.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: LEDGER_TABLE_KEYS.partitionKey, AttributeType: 'S' },
-          { AttributeName: LEDGER_TABLE_KEYS.sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: LEDGER_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-          { AttributeName: LEDGER_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-        ],
-      }),
-    );
-    // Even with createTableMs 0 the status flips on a timer; writes before that fail.
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
-      if (Table?.TableStatus === 'ACTIVE') return name;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    throw new Error(`dynalite table ${name} did not become ACTIVE`);
-  }
+  const createTable = (name = `ledger-${randomBytes(6).toString('hex')}`): Promise<string> =>
+    createLedgerTable(client, name);
 
   const tableName = await createTable(options.tableName);
 
