@@ -360,16 +360,14 @@ export class NotifyService {
       return this.groupDue(identity, config, earlier, now, attempt);
     }
     // Superseded by a follow-on condition emailed recently: listed, not alerted on its own.
-    const inhibitor = await ledger.findInhibitor(
+    const inhibitor = await this.inhibitorOf(
       identity.clusterId,
       inhibitableKeys(condition, event.detail),
       now,
     );
     if (inhibitor) {
-      const by = inhibitor.condition as ConditionId;
-      const reason = `superseded by "${CATALOG[by]?.title.en ?? by}" (${inhibitor.eventId}), emailed before it: ${supersessionReason(by, condition) ?? ''}`;
       return this.finish(identity, condition, 'inhibited', now, {
-        reason,
+        reason: supersededReason(inhibitor.condition as ConditionId, inhibitor.eventId, condition, true),
         supersededBy: { eventId: inhibitor.eventId, condition: inhibitor.condition },
       });
     }
@@ -539,6 +537,13 @@ export class NotifyService {
     return this.leaseMs + waitSeconds * 1000 + intervalMinutes * 60_000 + MEMBER_GRACE_MS;
   }
 
+  /** The live superseding event under any of `keys`; no lookup for a condition nothing supersedes. */
+  private inhibitorOf(clusterId: string, keys: string[], now: Date) {
+    return keys.length === 0
+      ? Promise.resolve(undefined)
+      : this.deps.ledger.findInhibitor(clusterId, keys, now);
+  }
+
   /** A wait on the queue that costs the event no attempt. */
   private waitFor(ms: number, reason: string): RetryableNotifyError {
     return new RetryableNotifyError(reason, Math.max(1, Math.ceil(ms / 1000)), { wait: true });
@@ -674,7 +679,7 @@ export class NotifyService {
     for (const member of members) {
       const keys = inhibitableKeys(member.event.id, member.event.detail);
       const inGroup = superseders.find((s) => s.m !== member && keys.some((key) => s.keys.has(key)));
-      const mark = inGroup ? undefined : await ledger.findInhibitor(group.clusterId, keys, now);
+      const mark = inGroup ? undefined : await this.inhibitorOf(group.clusterId, keys, now);
       const by = inGroup
         ? { eventId: inGroup.m.identity.eventId, condition: inGroup.m.event.id }
         : mark
@@ -685,9 +690,8 @@ export class NotifyService {
     }
     const inhibitedRecords = async () => {
       for (const { member, by } of alsoReported) {
-        const why = supersessionReason(by.condition, member.event.id) ?? '';
         await this.record(member.identity, member.event.id, 'inhibited', now, {
-          reason: `superseded by "${CATALOG[by.condition].title.en}" (${by.eventId}): ${why}`,
+          reason: supersededReason(by.condition, by.eventId, member.event.id, false),
           supersededBy: by,
           groupId: group.groupId,
         });
@@ -909,6 +913,17 @@ export class NotifyService {
     if (reason) record.reason = reason;
     return this.deps.ledger.record(record);
   }
+}
+
+/** Why an event is inhibited, in the catalog's words; `emailedBefore`: by an earlier email, not its own group's. */
+function supersededReason(
+  by: ConditionId,
+  byEventId: string,
+  condition: ConditionId,
+  emailedBefore: boolean,
+): string {
+  const title = CATALOG[by]?.title.en ?? by;
+  return `superseded by "${title}" (${byEventId})${emailedBefore ? ', emailed before it' : ''}: ${supersessionReason(by, condition) ?? ''}`;
 }
 
 /** Members come back a little after the opener, which usually sends the group first. */
