@@ -3,6 +3,7 @@ import { MAX_MESSAGE_BYTES } from '../functions/adapters/local/sqlite-event-queu
 import type { DailyNoticeRun } from '../functions/core/daily-notice/daily-notice-service.js';
 import { SEND_DEADLINE_MS } from '../functions/core/mail/deadlines.js';
 import type { ListFailedOptions } from '../functions/core/notify/delivery-ledger.js';
+import { RetryableNotifyError } from '../functions/core/notify/notify-service.js';
 import { ValidationError } from '../functions/kernel/field-issues.js';
 import { HttpError, jsonResponse, readJsonBody } from '../functions/shared/http.js';
 import { bindRoutes, type RouteSpec } from '../functions/shared/http-api.js';
@@ -18,6 +19,9 @@ export interface FailedEventSource {
  * some. A longer wait (a backlog in front of the event) answers "queued".
  */
 export const DELIVERY_WAIT_MS = SEND_DEADLINE_MS + 10_000;
+
+const isWait = (error: Error): error is RetryableNotifyError =>
+  error instanceof RetryableNotifyError && error.wait;
 
 export interface LocalRoutesDeps {
   bus: LocalEventBus;
@@ -70,9 +74,14 @@ export function localRoutes({ bus, runDailyNotice, failed }: LocalRoutesDeps): R
         });
       }
       if (!delivery.outcome.ok) {
+        const { error } = delivery.outcome;
+        // Waiting for its group email or a relay's limit is no failure: it is queued.
+        if (isWait(error)) return jsonResponse(202, { messageId: delivery.messageId, status: error.message });
+        // The queue keeps it whether or not the failure could be recorded: never claim the log has it.
         return jsonResponse(503, {
-          error: delivery.outcome.error.message,
-          retry: 'scheduled; the failure is in the delivery log',
+          error: error.message,
+          retry:
+            'scheduled: the event stays on the queue and is delivered again (the delivery log says when)',
         });
       }
       return jsonResponse(200, delivery.outcome.result);
@@ -113,7 +122,12 @@ export function localRoutes({ bus, runDailyNotice, failed }: LocalRoutesDeps): R
         if (!outcome) {
           return { eventId: record.eventId, ok: false, error: 'still queued: see the delivery log' };
         }
-        if (!outcome.ok) return { eventId: record.eventId, ok: false, error: outcome.error.message };
+        if (!outcome.ok) {
+          const error = isWait(outcome.error)
+            ? `still queued: ${outcome.error.message}`
+            : outcome.error.message;
+          return { eventId: record.eventId, ok: false, error };
+        }
         // Replayed means delivered: an event that failed again (for good) is still failing.
         const ok = outcome.result.outcome !== 'failed';
         return {

@@ -219,3 +219,16 @@ describe('a failover: follow-on conditions supersede what they make redundant', 
     expect(ofCluster('storm-c')).toHaveLength(2);
   });
 });
+
+describe('an envelope delivered directly while grouping is on', () => {
+  it('answers 202 with where it waits, not a failure', async () => {
+    await configure('storm-d');
+    const sample = loadSample('data-sync-stale');
+    const envelope = { ...sample, id: 'storm-d-direct', detail: { ...sample.detail, clusterId: 'storm-d' } };
+
+    const answer = await api('POST', '/events/envelope', envelope);
+
+    expect(answer.status).toBe(202);
+    expect(answer.body.status).toMatch(/^waiting in the group email grp-storm-d-/);
+  });
+});
