@@ -42,27 +42,35 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-it('delivers to the others, retries the 451 recipient only, records the 550 one as refused', async () => {
-  // Prepare
+/** The notify service for one cluster whose three contacts meet the relay's refusals. */
+function notifyFor(
+  cluster: string,
+  grouping: { waitSeconds: number; intervalMinutes?: number },
+): NotifyService {
   const config = EmailConfigSchema.parse({
     sender: 'appliance@example.com',
     smtp: { host: relay.host, port: relay.port, encryption: 'none' },
     adminContacts: 'ops@example.com later@example.com never@example.com',
-    // One email per event: what this test is about (group emails have tests of their own).
-    grouping: { waitSeconds: 0 },
+    grouping,
   });
   const store: ConfigStore = {
-    get: async () => storedConfig(CLUSTER, config),
+    get: async () => storedConfig(cluster, config),
     put: async () => undefined,
-    listClusterIds: async () => [CLUSTER],
+    listClusterIds: async () => [cluster],
   };
-  const service = new NotifyService({
+  return new NotifyService({
     store,
     mailers: new TransportMailerFactory({ ses: () => Promise.reject(new Error('unused')) }),
     ledger: open.ledger,
     clock: () => now,
     log: createLogger({ logLevel: 'CRITICAL' as 'ERROR' }),
   });
+}
+
+it('delivers to the others, retries the 451 recipient only, records the 550 one as refused', async () => {
+  // Prepare
+  // One email per event: what this test is about (group emails have the next one).
+  const service = notifyFor(CLUSTER, { waitSeconds: 0 });
   const sample = loadSample('backup-promoted');
   const event = { ...sample, id: 'partial-1', detail: { ...sample.detail, clusterId: CLUSTER } };
 
@@ -107,24 +115,7 @@ it('a group email: every member reads partial, and one member retries the group 
   relay.reset();
   laterRefusal = true;
   const cluster = 'partial-group';
-  const config = EmailConfigSchema.parse({
-    sender: 'appliance@example.com',
-    smtp: { host: relay.host, port: relay.port, encryption: 'none' },
-    adminContacts: 'ops@example.com later@example.com never@example.com',
-    grouping: { waitSeconds: 30, intervalMinutes: 5 },
-  });
-  const store: ConfigStore = {
-    get: async () => storedConfig(cluster, config),
-    put: async () => undefined,
-    listClusterIds: async () => [cluster],
-  };
-  const service = new NotifyService({
-    store,
-    mailers: new TransportMailerFactory({ ses: () => Promise.reject(new Error('unused')) }),
-    ledger: open.ledger,
-    clock: () => now,
-    log: createLogger({ logLevel: 'CRITICAL' as 'ERROR' }),
-  });
+  const service = notifyFor(cluster, { waitSeconds: 30, intervalMinutes: 5 });
   const members = ['g-1', 'g-2'].map((id, n) => {
     const sample = loadSample('data-sync-stale');
     return {
