@@ -298,6 +298,10 @@ export class NotifierStack extends Stack {
         notifyService: SERVICE_NAMES.notify,
         dailyNoticeService: SERVICE_NAMES.dailyNotice,
       },
+      bus: this.bus,
+      table,
+      apiStage: this.adminApi.stage,
+      ses: props.ses !== undefined,
     });
 
     this.publisherPolicy = new PublisherPolicy(this, 'Publisher', { bus: this.bus });

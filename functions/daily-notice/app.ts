@@ -38,6 +38,10 @@ export function createDailyNoticeHandler(deps: DailyNoticeHandlerDeps) {
       const run = await deps.service.run(parsed.success && parsed.data.force ? { force: true } : {});
       const sent = run.results.filter((r) => r.outcome === 'sent').length;
       const failed = run.results.filter((r) => r.outcome === 'failed').length;
+      // Due: what this run had to send. Skipped clusters (notice off, no configuration) and
+      // duplicates (today's notice already out) are not due; the DailyNoticeNotSent alarm needs
+      // due > 0 before it can breach, so a stack without such a cluster never alarms.
+      deps.metrics?.addMetric(METRIC_NAMES.dailyNoticeDue, MetricUnit.Count, sent + failed);
       deps.metrics?.addMetric(METRIC_NAMES.dailyNoticeSent, MetricUnit.Count, sent);
       deps.metrics?.addMetric(METRIC_NAMES.dailyNoticeFailed, MetricUnit.Count, failed);
       if (run.retryable.length > 0) {

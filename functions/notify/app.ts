@@ -110,7 +110,11 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
           });
         }
       } else if (retryable && error.wait) {
-        // Waiting for its group email or a relay's limit: no failure, no retry.
+        // Waiting for its group email or a relay's limit: no failure, no retry. A relay's limit
+        // is counted (RelayThrottled, on the dashboard): a relay that paces every event is a
+        // relay whose limit is too low for the fleet.
+        if (error.waitingFor === 'relay')
+          metrics?.addMetric(METRIC_NAMES.relayThrottled, MetricUnit.Count, 1);
         log.debug('Event waits on the queue', { ...context, reason: error.message });
       } else {
         metrics?.addMetric(METRIC_NAMES.notificationRetried, MetricUnit.Count, 1);

@@ -82,6 +82,8 @@ export class RetryableNotifyError extends Error {
    * attempt, and the handler does not count it as a retry.
    */
   readonly wait: boolean;
+  /** For `wait`: what the event waits for (a relay's limit is counted as a relay throttle). */
+  readonly waitingFor: 'relay' | 'group' | undefined;
   /** For `deadLetter`: what the delivery log says of the event now. */
   readonly result: NotifyResult | undefined;
 
@@ -89,11 +91,17 @@ export class RetryableNotifyError extends Error {
     message: string,
     /** When the queue should deliver the event again (the retry policy's delay for this attempt). */
     readonly retryAfterSeconds: number,
-    options: { deadLetter?: boolean; wait?: boolean; result?: NotifyResult } = {},
+    options: {
+      deadLetter?: boolean;
+      wait?: boolean;
+      waitingFor?: 'relay' | 'group';
+      result?: NotifyResult;
+    } = {},
   ) {
     super(message);
     this.deadLetter = options.deadLetter ?? false;
     this.wait = options.wait ?? false;
+    this.waitingFor = this.wait ? (options.waitingFor ?? 'group') : undefined;
     this.result = options.result;
   }
 }
@@ -426,7 +434,11 @@ export class NotifyService {
       if (error.failure.waitMs !== undefined) {
         // The relay's limit, not this event's failure: it keeps its slot and tries again then.
         await ledger.releaseEvent(identity.eventId);
-        throw this.waitFor(error.failure.waitMs, `waiting for the relay's limit: ${error.failure.message}`);
+        throw this.waitFor(
+          error.failure.waitMs,
+          `waiting for the relay's limit: ${error.failure.message}`,
+          'relay',
+        );
       }
       if (windowMs > 0) await ledger.undoFold(key, identity.eventId);
       const { failure } = error;
@@ -545,8 +557,11 @@ export class NotifyService {
   }
 
   /** A wait on the queue that costs the event no attempt. */
-  private waitFor(ms: number, reason: string): RetryableNotifyError {
-    return new RetryableNotifyError(reason, Math.max(1, Math.ceil(ms / 1000)), { wait: true });
+  private waitFor(ms: number, reason: string, on: 'relay' | 'group' = 'group'): RetryableNotifyError {
+    return new RetryableNotifyError(reason, Math.max(1, Math.ceil(ms / 1000)), {
+      wait: true,
+      waitingFor: on,
+    });
   }
 
   /** An emailed event of a superseding condition inhibits what it supersedes for a while. */
@@ -753,7 +768,7 @@ export class NotifyService {
       if (failure.waitMs !== undefined) {
         await ledger.releaseGroup(group.clusterId, group.groupId);
         await ledger.releaseEvent(me.eventId);
-        throw this.waitFor(failure.waitMs, `waiting for the relay's limit: ${failure.message}`);
+        throw this.waitFor(failure.waitMs, `waiting for the relay's limit: ${failure.message}`, 'relay');
       }
       const cause =
         `${failure.stage} failed${failure.code ? ` (${failure.code})` : ''}: ${failure.message} ${hintFor(failure, config) ?? ''}`.trim();
