@@ -1,14 +1,17 @@
 // Lambda entry of the daily notice (EventBridge Scheduler target).
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { awsAdapters } from '../adapters/aws/aws-adapters.js';
 import { buildServices } from '../composition.js';
 import { parseEnv } from '../shared/env.js';
 import { createMetrics } from '../shared/metrics.js';
+import { createTracer } from '../shared/tracer.js';
 import { createDailyNoticeHandler } from './app.js';
 import { DailyNoticeEnvSchema } from './env.js';
 
 const env = parseEnv(DailyNoticeEnvSchema, process.env, 'daily-notice');
 // The daily notice needs none of the settings (lease, public URL).
-const services = buildServices(awsAdapters(env), {});
+const tracer = createTracer({ serviceName: env.POWERTOOLS_SERVICE_NAME });
+const services = buildServices(awsAdapters(env, { tracer }), {});
 
 export const handler = createDailyNoticeHandler({
   service: services.dailyNotice,
@@ -17,4 +20,4 @@ export const handler = createDailyNoticeHandler({
     namespace: env.POWERTOOLS_METRICS_NAMESPACE,
     serviceName: env.POWERTOOLS_SERVICE_NAME,
   }),
-});
+}).use(captureLambdaHandler(tracer, { captureResponse: false }));

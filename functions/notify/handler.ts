@@ -1,15 +1,18 @@
 // Lambda entry of the notify function (consumer of the SQS event queue that every EventBridge
 // rule targets).
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { awsAdapters, awsEventQueue } from '../adapters/aws/aws-adapters.js';
 import { buildServices } from '../composition.js';
 import { parseEnv } from '../shared/env.js';
 import { createMetrics } from '../shared/metrics.js';
 import { serviceSettingsOf } from '../shared/service-env.js';
+import { createTracer } from '../shared/tracer.js';
 import { createNotifyHandler } from './app.js';
 import { NotifyEnvSchema } from './env.js';
 
 const env = parseEnv(NotifyEnvSchema, process.env, 'notify');
-const services = buildServices(awsAdapters(env), serviceSettingsOf(env));
+const tracer = createTracer({ serviceName: env.POWERTOOLS_SERVICE_NAME });
+const services = buildServices(awsAdapters(env, { tracer }), serviceSettingsOf(env));
 
 export const handler = createNotifyHandler({
   service: services.notify,
@@ -18,5 +21,5 @@ export const handler = createNotifyHandler({
     namespace: env.POWERTOOLS_METRICS_NAMESPACE,
     serviceName: env.POWERTOOLS_SERVICE_NAME,
   }),
-  queue: awsEventQueue(env),
-});
+  queue: awsEventQueue(env, { tracer }),
+}).use(captureLambdaHandler(tracer, { captureResponse: false }));

@@ -1,6 +1,8 @@
 // The AWS adapters, built once per execution environment (module scope), so SDK clients and the
 // configuration cache survive warm invocations. The only place in the Lambdas that constructs
 // SDK clients, stores and mailers.
+
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { z } from 'zod';
@@ -9,6 +11,7 @@ import type { EventQueue } from '../../core/notify/event-queue.js';
 import type { OAuthStateStore } from '../../core/oauth/oauth-ports.js';
 import { createLogger } from '../../shared/logger.js';
 import type { ServiceEnvShape } from '../../shared/service-env.js';
+import { traced } from '../../shared/tracer.js';
 import { TransportMailerFactory } from '../mailer-factory.js';
 import { FetchTokenClient } from '../oauth-token-client.js';
 import { DynamoDbLedger } from './dynamodb-ledger.js';
@@ -17,10 +20,15 @@ import { SsmConfigStore } from './ssm-config-store.js';
 
 export type ServiceEnv = z.output<z.ZodObject<typeof ServiceEnvShape>>;
 
-export function awsAdapters(env: ServiceEnv): Adapters {
+/**
+ * `tracer`: every SDK client is wrapped by it (X-Ray subsegments per call); the tracer is a
+ * no-op outside Lambda (functions/shared/tracer.ts).
+ */
+export function awsAdapters(env: ServiceEnv, options: { tracer?: Tracer } = {}): Adapters {
+  const { tracer } = options;
   const log = createLogger({ serviceName: env.POWERTOOLS_SERVICE_NAME, logLevel: env.POWERTOOLS_LOG_LEVEL });
   const store = new SsmConfigStore({
-    client: new SSMClient({}),
+    client: traced(tracer, new SSMClient({})),
     parameterPrefix: env.CONFIG_PARAMETER_PREFIX,
     kmsKeyId: env.CONFIG_KMS_KEY_ID,
     cacheTtlMs: env.CONFIG_CACHE_TTL_SECONDS * 1000,
@@ -31,17 +39,23 @@ export function awsAdapters(env: ServiceEnv): Adapters {
     store,
     // Its own client: the document client wrapper of the OAuth state store writes settings onto
     // the client's config.
-    ledger: new DynamoDbLedger({ client: new DynamoDBClient({}), tableName: env.LEDGER_TABLE_NAME }),
+    ledger: new DynamoDbLedger({
+      client: traced(tracer, new DynamoDBClient({})),
+      tableName: env.LEDGER_TABLE_NAME,
+    }),
     oauthStates: lazyOAuthStateStore(async () => {
       const { DynamoDbOAuthStateStore } = await import('./oauth-dynamodb-state-store.js');
       return new DynamoDbOAuthStateStore({
-        client: new DynamoDBClient({}),
+        client: traced(tracer, new DynamoDBClient({})),
         tableName: env.LEDGER_TABLE_NAME,
       });
     }),
     tokenClient: new FetchTokenClient(),
     // The relays' limits in the ledger's table (`RELAY#<identity>`), shared by every Lambda.
-    relayGate: new DynamoDbRelayGate({ client: new DynamoDBClient({}), tableName: env.LEDGER_TABLE_NAME }),
+    relayGate: new DynamoDbRelayGate({
+      client: traced(tracer, new DynamoDBClient({})),
+      tableName: env.LEDGER_TABLE_NAME,
+    }),
     // SES code and its SDK client load on first use: an SMTP-only deployment never pays for them.
     mailers: (oauthTokens, relayGate) =>
       new TransportMailerFactory({
@@ -53,7 +67,7 @@ export function awsAdapters(env: ServiceEnv): Adapters {
             import('./ses-mailer.js'),
           ]);
           return new SesMailer({
-            client: new SESClient({}),
+            client: traced(tracer, new SESClient({})),
             ...(env.SES_CONFIGURATION_SET ? { configurationSetName: env.SES_CONFIGURATION_SET } : {}),
           });
         },
@@ -66,7 +80,10 @@ export function awsAdapters(env: ServiceEnv): Adapters {
  * for a record that failed, so the SQS client and its adapter load on first use (one client per
  * execution environment), as the SES transport does: a cold start does not parse them.
  */
-export function awsEventQueue(env: { EVENT_QUEUE_URL: string; EVENT_DLQ_URL: string }): EventQueue {
+export function awsEventQueue(
+  env: { EVENT_QUEUE_URL: string; EVENT_DLQ_URL: string },
+  options: { tracer?: Tracer } = {},
+): EventQueue {
   let queue: Promise<EventQueue> | undefined;
   const load = async (): Promise<EventQueue> => {
     const [{ SQSClient }, { SqsEventQueue }] = await Promise.all([
@@ -74,7 +91,7 @@ export function awsEventQueue(env: { EVENT_QUEUE_URL: string; EVENT_DLQ_URL: str
       import('./sqs-event-queue.js'),
     ]);
     return new SqsEventQueue({
-      client: new SQSClient({}),
+      client: traced(options.tracer, new SQSClient({})),
       queueUrl: env.EVENT_QUEUE_URL,
       deadLetterQueueUrl: env.EVENT_DLQ_URL,
     });
