@@ -23,6 +23,7 @@ import { AdminApi, type AdminAuthProps } from './admin-api.js';
 import { Alarms } from './alarms.js';
 import type { FunctionName } from './bundling.js';
 import { DailySchedule } from './daily-schedule.js';
+import { Dashboard } from './dashboard.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { EventRules } from './event-rules.js';
 import { DEFAULT_FUNCTION_TIMEOUTS, NotifierFunction } from './notifier-function.js';
@@ -120,6 +121,7 @@ export class NotifierStack extends Stack {
     readonly dailyNotice: DeadLetterQueue;
   };
   readonly alarms: Alarms;
+  readonly dashboard: Dashboard;
   readonly publisherPolicy: PublisherPolicy;
 
   constructor(scope: Construct, id: string, props: NotifierStackProps) {
@@ -304,6 +306,28 @@ export class NotifierStack extends Stack {
       ses: props.ses !== undefined,
     });
 
+    this.dashboard = new Dashboard(this, 'Operations', {
+      eventQueue: this.notifyQueue.queue,
+      bus: this.bus,
+      deadLetterQueues: {
+        EventTargetDlq: this.deadLetterQueues.eventTarget.queue,
+        NotifyQueueDlq: this.notifyQueue.deadLetterQueue.queue,
+        DailyNoticeDlq: this.deadLetterQueues.dailyNotice.queue,
+      },
+      functions: {
+        AdminApi: this.adminApiFunction.function,
+        Notify: this.notifyFunction.function,
+        DailyNotice: this.dailyNoticeFunction.function,
+      },
+      apiStage: this.adminApi.stage,
+      alarms: this.alarms.alarms,
+      metrics: {
+        namespace: METRICS_NAMESPACE,
+        notifyService: SERVICE_NAMES.notify,
+        dailyNoticeService: SERVICE_NAMES.dailyNotice,
+      },
+    });
+
     this.publisherPolicy = new PublisherPolicy(this, 'Publisher', { bus: this.bus });
 
     this.acknowledgeFindings();
@@ -358,6 +382,7 @@ export class NotifierStack extends Stack {
       'Daily notice runs that failed for good',
     );
     output('AlarmTopicArn', this.alarms.topic.topicArn, 'Every alarm publishes here');
+    output('DashboardUrl', this.dashboard.url, 'CloudWatch dashboard: alarms, events in, emails out, outcomes');
     output('ConfigParameterPrefix', props.parameterPrefix, 'SSM path of the per-cluster configuration');
     output('DeliveryLogTableName', this.storage.table.tableName, 'DynamoDB table of the delivery log');
     const pool = this.adminApi.userPool;
