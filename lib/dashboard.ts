@@ -119,7 +119,11 @@ export class Dashboard extends Construct {
           graph(
             'Dead-letter queues (events waiting for a redrive)',
             Object.entries(props.deadLetterQueues).map(([name, queue]) =>
-              queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: name }),
+              queue.metricApproximateNumberOfMessagesVisible({
+                period: PERIOD,
+                statistic: 'Maximum',
+                label: name,
+              }),
             ),
           ),
         ],

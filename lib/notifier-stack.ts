@@ -382,7 +382,7 @@ export class NotifierStack extends Stack {
       'Daily notice runs that failed for good',
     );
     output('AlarmTopicArn', this.alarms.topic.topicArn, 'Every alarm publishes here');
-    output('DashboardUrl', this.dashboard.url, 'CloudWatch dashboard: alarms, events in, emails out, outcomes');
+    output('DashboardUrl', this.dashboard.url, 'CloudWatch dashboard of the service');
     output('ConfigParameterPrefix', props.parameterPrefix, 'SSM path of the per-cluster configuration');
     output('DeliveryLogTableName', this.storage.table.tableName, 'DynamoDB table of the delivery log');
     const pool = this.adminApi.userPool;
