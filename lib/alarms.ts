@@ -330,9 +330,32 @@ export class Alarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // Failures the run gives up on: a temporary failure (relay unreachable, a 4xx reply) fails the
+    // invocation so that Lambda runs it again a minute or two later, and that retry usually
+    // delivers; alarming on it would page for a greylisting and clear itself. So the retried ones
+    // (DailyNoticeRetrying, emitted with DailyNoticeFailed by the same run) are subtracted; a
+    // notice still failing after Lambda's last retry lands in the DailyNotice dead-letter queue,
+    // whose alarm covers it.
     add('DailyNoticeFailed', {
-      alarmDescription: 'A daily notice could not be delivered to a cluster (see the delivery log)',
-      metric: custom('DailyNoticeFailed', props.metrics.dailyNoticeService, Duration.minutes(5)),
+      alarmDescription:
+        'A daily notice failed for good for a cluster (configuration, authentication, a permanent relay refusal): see the delivery log',
+      metric: new cloudwatch.MathExpression({
+        label: 'Daily notices failed, not retried',
+        expression: 'FILL(failed, 0) - FILL(retrying, 0)',
+        usingMetrics: {
+          failed: custom(
+            METRIC_NAMES.dailyNoticeFailed,
+            props.metrics.dailyNoticeService,
+            Duration.minutes(5),
+          ),
+          retrying: custom(
+            METRIC_NAMES.dailyNoticeRetrying,
+            props.metrics.dailyNoticeService,
+            Duration.minutes(5),
+          ),
+        },
+        period: Duration.minutes(5),
+      }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,

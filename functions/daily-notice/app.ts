@@ -44,6 +44,7 @@ export function createDailyNoticeHandler(deps: DailyNoticeHandlerDeps) {
       deps.metrics?.addMetric(METRIC_NAMES.dailyNoticeDue, MetricUnit.Count, sent + failed);
       deps.metrics?.addMetric(METRIC_NAMES.dailyNoticeSent, MetricUnit.Count, sent);
       deps.metrics?.addMetric(METRIC_NAMES.dailyNoticeFailed, MetricUnit.Count, failed);
+      deps.metrics?.addMetric(METRIC_NAMES.dailyNoticeRetrying, MetricUnit.Count, run.retryable.length);
       if (run.retryable.length > 0) {
         throw new DailyNoticeRetryError(run);
       }

@@ -17,4 +17,9 @@ export const METRIC_NAMES = {
   dailyNoticeDue: 'DailyNoticeDue',
   dailyNoticeSent: 'DailyNoticeSent',
   dailyNoticeFailed: 'DailyNoticeFailed',
+  /**
+   * Per daily notice run: of the failed, those that failed temporarily; the invocation fails so
+   * that Lambda's retry sends them again.
+   */
+  dailyNoticeRetrying: 'DailyNoticeRetrying',
 } as const;

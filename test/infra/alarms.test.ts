@@ -290,3 +290,18 @@ test('the old 26-hour silence rule is gone: no alarm breaches on missing data', 
     expect(Properties.TreatMissingData).not.toBe('breaching');
   }
 });
+
+test('DailyNoticeFailed: failures minus those Lambda retries (a retried greylisting does not page)', () => {
+  const props = alarm(smtpOnly, 'DailyNoticeFailed');
+  expect(props).toMatchObject({ Threshold: 1, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+  const metrics = props.Metrics as Array<Record<string, unknown>>;
+  expect(metrics.find((m) => m.ReturnData)?.Expression).toBe('FILL(failed, 0) - FILL(retrying, 0)');
+  for (const [id, metricName] of [
+    ['failed', 'DailyNoticeFailed'],
+    ['retrying', 'DailyNoticeRetrying'],
+  ]) {
+    expect(metrics.find((m) => m.Id === id)).toMatchObject({
+      MetricStat: { Metric: { MetricName: metricName }, Period: 300, Stat: 'Sum' },
+    });
+  }
+});

@@ -16,7 +16,7 @@ import type { DailyNoticeRun } from '../../functions/core/daily-notice/daily-not
 import { DeliveryError, type Mailer } from '../../functions/core/mail/mailer.js';
 import type { EventQueue } from '../../functions/core/notify/event-queue.js';
 import { NotifyService, RetryableNotifyError } from '../../functions/core/notify/notify-service.js';
-import { createDailyNoticeHandler } from '../../functions/daily-notice/app.js';
+import { createDailyNoticeHandler, DailyNoticeRetryError } from '../../functions/daily-notice/app.js';
 import { createNotifyHandler } from '../../functions/notify/app.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { METRIC_NAMES } from '../../functions/shared/metric-names.js';
@@ -136,12 +136,12 @@ describe('notify service: what an event waits for', () => {
 });
 
 describe('daily notice: DailyNoticeDue', () => {
-  const run = (outcomes: string[]): DailyNoticeRun => ({
+  const run = (outcomes: string[], retryable: string[] = []): DailyNoticeRun => ({
     at: '2026-12-01T07:00:00.000Z',
     results: outcomes.map(
       (outcome, i) => ({ clusterId: `c${i}`, outcome }) as DailyNoticeRun['results'][number],
     ),
-    retryable: [],
+    retryable,
   });
   const metricsOf = async (outcomes: string[]) => {
     const { metrics, added } = recordingMetrics();
@@ -159,11 +159,28 @@ describe('daily notice: DailyNoticeDue', () => {
       [METRIC_NAMES.dailyNoticeDue]: 3,
       [METRIC_NAMES.dailyNoticeSent]: 2,
       [METRIC_NAMES.dailyNoticeFailed]: 1,
+      [METRIC_NAMES.dailyNoticeRetrying]: 0,
     });
   });
 
   it('a stack without a cluster that has the notice on: due 0, so DailyNoticeNotSent cannot breach', async () => {
     expect(await metricsOf([])).toMatchObject({ [METRIC_NAMES.dailyNoticeDue]: 0 });
     expect(await metricsOf(['skipped', 'skipped'])).toMatchObject({ [METRIC_NAMES.dailyNoticeDue]: 0 });
+  });
+
+  it('a temporary failure: counted failed and retrying (the DailyNoticeFailed alarm subtracts it), and the run fails for Lambda to retry', async () => {
+    const { metrics, added } = recordingMetrics();
+    const handler = createDailyNoticeHandler({
+      service: { run: async () => run(['failed', 'failed', 'sent'], ['c0']) } as never,
+      log,
+      metrics,
+    });
+    await expect(handler({}, localContext('daily-notice'))).rejects.toBeInstanceOf(DailyNoticeRetryError);
+    expect(Object.fromEntries(added)).toEqual({
+      [METRIC_NAMES.dailyNoticeDue]: 3,
+      [METRIC_NAMES.dailyNoticeSent]: 1,
+      [METRIC_NAMES.dailyNoticeFailed]: 2,
+      [METRIC_NAMES.dailyNoticeRetrying]: 1,
+    });
   });
 });
