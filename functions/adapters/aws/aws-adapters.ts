@@ -11,6 +11,7 @@ import { createLogger } from '../../shared/logger.js';
 import type { ServiceEnvShape } from '../../shared/service-env.js';
 import { TransportMailerFactory } from '../mailer-factory.js';
 import { FetchTokenClient } from '../oauth-token-client.js';
+import { DynamoDbGrantStore } from './dynamodb-grant-store.js';
 import { DynamoDbLedger } from './dynamodb-ledger.js';
 import { DynamoDbRelayGate } from './dynamodb-relay-gate.js';
 import { SsmConfigStore } from './ssm-config-store.js';
@@ -29,6 +30,8 @@ export function awsAdapters(env: ServiceEnv): Adapters {
     log,
     clock: () => new Date(),
     store,
+    // The OAuth2 grants in the ledger's table: DynamoDB has the conditional write SSM lacks.
+    grants: new DynamoDbGrantStore({ client: new DynamoDBClient({}), tableName: env.LEDGER_TABLE_NAME }),
     // Its own client: the document client wrapper of the OAuth state store writes settings onto
     // the client's config.
     ledger: new DynamoDbLedger({ client: new DynamoDBClient({}), tableName: env.LEDGER_TABLE_NAME }),

@@ -26,3 +26,20 @@ export const CONFIG_PARAMETER_SUFFIX = 'email-config';
 export function configParameterName(prefix: string, clusterId: string): string {
   return `${prefix}/${clusterId}/${CONFIG_PARAMETER_SUFFIX}`;
 }
+
+/**
+ * A cluster's OAuth2 grant is an item in the ledger table: `GRANT#<clusterId>` / `OAUTH`. The
+ * partition key prefix is what an IAM `dynamodb:LeadingKeys` condition can name.
+ */
+export const GRANT_PARTITION_PREFIX = 'GRANT#';
+export const GRANT_SORT_KEY = 'OAUTH';
+
+export function grantKeyOf(clusterId: string): { pk: string; sk: string } {
+  return {
+    [LEDGER_TABLE_KEYS.partitionKey]: `${GRANT_PARTITION_PREFIX}${clusterId}`,
+    [LEDGER_TABLE_KEYS.sortKey]: GRANT_SORT_KEY,
+  } as {
+    pk: string;
+    sk: string;
+  };
+}
