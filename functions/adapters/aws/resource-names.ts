@@ -20,6 +20,9 @@ export const DYNAMODB_LEDGER_ACTIONS = [
   'dynamodb:Query',
 ] as const;
 
+/** The stack's default `parameterPrefix` (context), and the tools' default `--prefix`. */
+export const DEFAULT_CONFIG_PARAMETER_PREFIX = '/appliance-notifier/clusters';
+
 /** A cluster's configuration is the SecureString `<CONFIG_PARAMETER_PREFIX>/<clusterId>/email-config`. */
 export const CONFIG_PARAMETER_SUFFIX = 'email-config';
 
