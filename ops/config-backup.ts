@@ -163,7 +163,7 @@ export async function importConfigs(
     }
     try {
       const exists = (await target.store.get(clusterId)) !== undefined;
-      const grantNote = grant ? ' (with its OAuth2 grant)' : '';
+      const grantNote = grant ? ', with its OAuth2 grant' : '';
       if (options.dryRun) {
         // What the store would refuse: the size limit.
         checkedStoredForm(document);
