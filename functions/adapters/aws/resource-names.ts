@@ -9,8 +9,8 @@
 export const LEDGER_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
 
 /**
- * Every action the ledger adapter and the OAuth state store (same table) call, for the
- * functions' least-privilege policy on the table.
+ * Every action the ledger adapter, the OAuth state store and the OAuth grant store (same table)
+ * call, for the functions' least-privilege policy on the table.
  */
 export const DYNAMODB_LEDGER_ACTIONS = [
   'dynamodb:GetItem',
