@@ -274,6 +274,33 @@ describe.each(deployments)('configuration and OAuth2 grant: %s', (_name, makeDep
     expect(seen.oauth?.refreshToken).toBe('rt-2');
   });
 
+  it('two processes that rotate the token at once: the first write lands, the second keeps it', async () => {
+    // Prepare
+    deployment = await makeDeployment();
+    const admin = adminApi();
+    await admin.service.save(CLUSTER, input('alerts@example.com'));
+    await admin.grants.put(CLUSTER, grantFor('rt-1'), undefined);
+    const first = heldTokenEndpoint();
+    const second = heldTokenEndpoint();
+    const notify = sender(first.client);
+    const dailyNotice = sender(second.client);
+
+    // Act: both read version 1 and refresh with rt-1; the first answer is stored first.
+    const one = notify.accessTokenFor(CLUSTER);
+    const two = dailyNotice.accessTokenFor(CLUSTER);
+    await Promise.all([first.reached, second.reached]);
+    first.release({ accessToken: 'at-a', expiresIn: 3600, refreshToken: 'rt-a' });
+    await one;
+    second.release({ accessToken: 'at-b', expiresIn: 3600, refreshToken: 'rt-b' });
+    await two;
+
+    // Assess
+    expect([...first.requests, ...second.requests].map((r) => r.refreshToken)).toEqual(['rt-1', 'rt-1']);
+    const stored = await admin.grants.get(CLUSTER);
+    expect(stored?.grant.refreshToken).toBe('rt-a');
+    expect(stored?.version).toBe(2);
+  });
+
   it('a refresh that does not rotate the token writes no grant', async () => {
     // Prepare
     deployment = await makeDeployment();
