@@ -9,6 +9,7 @@ import type { MailerFactory } from './core/mail/mailer.js';
 import type { RelayGate } from './core/mail/relay-gate.js';
 import type { DeliveryLedger, GroupLedger } from './core/notify/delivery-ledger.js';
 import { NotifyService } from './core/notify/notify-service.js';
+import type { GrantStore } from './core/oauth/grant-store.js';
 import { OAuthAuthorizationService } from './core/oauth/oauth-authorization.js';
 import { redirectUriFor } from './core/oauth/oauth-flow.js';
 import type { AccessTokenSource, OAuthStateStore, TokenClient } from './core/oauth/oauth-ports.js';
@@ -20,6 +21,8 @@ export interface Adapters {
   log: Logger;
   clock: Clock;
   store: ConfigStore;
+  /** The OAuth2 grants (refresh tokens), apart from the configurations, with versioned writes. */
+  grants: GrantStore;
   /** The delivery log, with the group emails' state. */
   ledger: DeliveryLedger & GroupLedger;
   /** Pending OAuth2 authorizations (one-time state and PKCE verifier). */
@@ -61,16 +64,14 @@ export interface Services {
 }
 
 export function buildServices(adapters: Adapters, settings: ServiceSettings): Services {
-  const { log, clock, store, ledger } = adapters;
-  // One token provider on the same store the services use, so a cached configuration sees
-  // rotated refresh tokens.
-  const oauthTokens = new OAuthTokenProvider({ store, clock, log, tokens: adapters.tokenClient });
+  const { log, clock, store, grants, ledger } = adapters;
+  const oauthTokens = new OAuthTokenProvider({ store, grants, clock, log, tokens: adapters.tokenClient });
   const mailers = adapters.mailers(oauthTokens, adapters.relayGate);
   let oauthAuthorization: OAuthAuthorizationService | undefined;
   return {
     log,
     clock,
-    emailConfig: new EmailConfigService({ store, mailers, clock, log }),
+    emailConfig: new EmailConfigService({ store, grants, mailers, clock, log }),
     notify: new NotifyService({
       store,
       mailers,
@@ -90,6 +91,7 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
       }
       oauthAuthorization ??= new OAuthAuthorizationService({
         store,
+        grants,
         states: adapters.oauthStates,
         tokens: adapters.tokenClient,
         clock,

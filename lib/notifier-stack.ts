@@ -195,13 +195,13 @@ export class NotifierStack extends Stack {
       },
     });
 
-    // Least privilege, per function. The admin API saves configurations; notify and the daily
-    // notice only read them, except that the OAuth token refresh stores the rotated refresh token
-    // that Microsoft returns (the old one stops working), hence PutParameter for them too.
+    // Least privilege, per function. Only the admin API saves configurations; notify and the daily
+    // notice read them. The OAuth2 grant (the refresh token a token refresh rotates) is an item in
+    // the table (DynamoDbGrantStore, conditional writes), so its writers need no PutParameter.
     const grants = [
       [this.adminApiFunction, { read: true, write: true, list: false }],
-      [this.notifyFunction, { read: true, write: true, list: false }],
-      [this.dailyNoticeFunction, { read: true, write: true, list: true }],
+      [this.notifyFunction, { read: true, write: false, list: false }],
+      [this.dailyNoticeFunction, { read: true, write: false, list: true }],
     ] as const;
     for (const [fn, access] of grants) {
       for (const statement of [

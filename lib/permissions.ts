@@ -10,7 +10,7 @@ import { DYNAMODB_LEDGER_ACTIONS } from '../functions/adapters/aws/resource-name
 export interface ConfigAccess {
   /** Read one cluster's configuration (GetParameter with decryption). */
   readonly read: boolean;
-  /** Save a configuration or a rotated OAuth refresh token (PutParameter with encryption). */
+  /** Save a configuration (PutParameter with encryption): the admin API only. */
   readonly write: boolean;
   /** List every cluster's configuration (GetParametersByPath, recursive). */
   readonly list: boolean;

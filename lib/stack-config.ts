@@ -1,6 +1,7 @@
 import { Aws, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { DEFAULT_CONFIG_PARAMETER_PREFIX } from '../functions/adapters/aws/resource-names.js';
 import type { AdminAuthProps } from './admin-api.js';
 import { parseTimeOfDay } from './daily-schedule.js';
 import type { NotifierStackProps } from './notifier-stack.js';
@@ -87,7 +88,7 @@ export const StackContextSchema = z
     parameterPrefix: z
       .string()
       .regex(/^(\/[A-Za-z0-9_.-]+)+$/, 'an SSM path such as /appliance-notifier/clusters (no trailing slash)')
-      .default('/appliance-notifier/clusters'),
+      .default(DEFAULT_CONFIG_PARAMETER_PREFIX),
     eventBusName: z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,256}$/)

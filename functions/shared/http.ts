@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ConfigTooLargeError } from '../core/config/config-store.js';
 import type { Log } from '../core/ports.js';
 import { type FieldIssue, NotFoundError, ValidationError } from '../kernel/field-issues.js';
 
@@ -86,6 +87,13 @@ export function jsonErrorHandler(
       const error = request.error;
       if (error instanceof ValidationError) {
         request.response = jsonResponse(400, { error: error.message, issues: error.issues });
+      } else if (error instanceof ConfigTooLargeError) {
+        // 413 Content Too Large: the stored document, not the request body, is over the limit.
+        request.response = jsonResponse(413, {
+          error: error.message,
+          bytes: error.bytes,
+          limitBytes: error.limit,
+        });
       } else if (error instanceof NotFoundError) {
         request.response = jsonResponse(404, { error: error.message });
       } else if (error instanceof HttpError) {

@@ -18,7 +18,11 @@ import { configParameterName } from '../../functions/adapters/aws/resource-names
 import { SsmConfigStore } from '../../functions/adapters/aws/ssm-config-store.js';
 import { SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
-import type { ConfigStore } from '../../functions/core/config/config-store.js';
+import {
+  type ConfigStore,
+  ConfigTooLargeError,
+  storedForm,
+} from '../../functions/core/config/config-store.js';
 import type { StoredEmailConfig } from '../../functions/core/config/stored-config.js';
 import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
 
@@ -258,5 +262,47 @@ describe.each(adapters)('ConfigStore contract: %s', (_name, makeHarness) => {
 
     // Assess
     expect(second).toEqual(document('prod-eu'));
+  });
+
+  it('refuses a document over 8,192 bytes with the figures, and keeps the stored one', async () => {
+    // Prepare
+    harness = await makeHarness();
+    await harness.store.put(document('prod-eu', 1));
+    const tooLarge = {
+      ...document('prod-eu', 2),
+      config: passwordConfig({
+        password: 'p'.repeat(4096),
+        sender: 'appliance-2@example.com',
+        adminContacts: Array.from({ length: 50 }, (_, n) => `${'a'.repeat(60)}${n}@example.com`),
+      }),
+    };
+
+    // Act
+    const attempt = harness.store.put(tooLarge);
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ConfigTooLargeError);
+    await expect(attempt).rejects.toMatchObject({ limit: 8192, bytes: storedForm(tooLarge).bytes });
+    expect(await (await harness.reopen()).get('prod-eu')).toEqual(document('prod-eu', 1));
+  });
+
+  it('never writes the OAuth2 grant into the configuration', async () => {
+    // Prepare
+    harness = await makeHarness();
+    const withGrant: StoredEmailConfig = {
+      ...document('prod-eu'),
+      oauth: {
+        status: 'authorized',
+        refreshToken: 'refresh-token-of-the-grant',
+        authorizedAt: '2026-12-01T12:00:00.000Z',
+        binding: { provider: 'custom', clientId: 'c', tokenEndpoint: 'https://idp.example.com/token' },
+      },
+    };
+
+    // Act
+    await harness.store.put(withGrant);
+
+    // Assess
+    expect(await (await harness.reopen()).get('prod-eu')).toEqual(document('prod-eu'));
   });
 });

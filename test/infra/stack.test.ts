@@ -161,16 +161,21 @@ describe('IAM: each function gets what it uses, on named resources', () => {
     { actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [`${PARAMETERS}/*`] },
     { actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [key()] },
   ];
+  // The OAuth2 grant is an item in the table, written through the ledger statement.
+  const configRead = () => [
+    { actions: ['ssm:GetParameter'], resources: [`${PARAMETERS}/*`] },
+    { actions: ['kms:Decrypt'], resources: [key()] },
+  ];
 
   test('admin API: read and save configurations, the delivery log, SES on the identity only', () => {
     expectStatements('adminApi', [logs('adminApi'), ...configReadWrite(), ...ledger(), ses]);
   });
 
-  test('notify: the same plus consuming its queue (PutParameter: rotated OAuth refresh tokens)', () => {
+  test('notify: reads configurations (the OAuth2 grant is a table item), consumes its queue', () => {
     const queue = { 'Fn::GetAtt': [template.toJSON().Outputs.NotifyQueueUrl.Value.Ref, 'Arn'] };
     expectStatements('notify', [
       logs('notify'),
-      ...configReadWrite(),
+      ...configRead(),
       ...ledger(),
       ses,
       // The event source mapping's, as CDK grants it.
@@ -198,7 +203,7 @@ describe('IAM: each function gets what it uses, on named resources', () => {
     const dlq = template.toJSON().Outputs.DailyNoticeDlqUrl.Value.Ref;
     expectStatements('dailyNotice', [
       logs('dailyNotice'),
-      ...configReadWrite(),
+      ...configRead(),
       { actions: ['ssm:GetParametersByPath'], resources: [PARAMETERS, `${PARAMETERS}/*`] },
       ...ledger(),
       ses,

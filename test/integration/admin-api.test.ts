@@ -177,6 +177,28 @@ describe('PUT and GET /clusters/{clusterId}/email-config', () => {
     });
   });
 
+  it('answers 413 naming the size and the limit for a configuration over 8,192 bytes, and stores nothing', async () => {
+    // 50 contacts of the longest form an address may have (253 of the 254 characters allowed).
+    const longest = (n: number) =>
+      `${'a'.repeat(62)}${String(n).padStart(2, '0')}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(52)}.example`;
+    const contacts = Array.from({ length: 50 }, (_, n) => longest(n));
+    expect(contacts.every((c) => c.length <= 254)).toBe(true);
+
+    const response = await call({
+      method: 'PUT',
+      path: '/clusters/c-huge/email-config',
+      headers: auth,
+      body: { ...relayConfig(), adminContacts: contacts },
+    });
+
+    expect(response.status).toBe(413);
+    expect(response.body).toMatchObject({ limitBytes: 8192 });
+    expect(response.body.bytes).toBeGreaterThan(8192);
+    expect(response.body.error).toContain(`is ${response.body.bytes} bytes`);
+    expect(response.body.error).toContain('at most 8192 bytes');
+    expect(await store.get('c-huge')).toBeUndefined();
+  });
+
   it('answers 400 when the first save of password authentication has no password', async () => {
     const { password: _p, ...noPassword } = relayConfig().smtp.auth;
 

@@ -16,6 +16,7 @@ import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger.js'
 import { OutboxMailer } from '../../functions/adapters/local/outbox-mailer.js';
 import { SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
+import { SqliteGrantStore } from '../../functions/adapters/local/sqlite-grant-store.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import { EmailConfigInputSchema } from '../../functions/core/config/email-config.js';
 import { EmailConfigService } from '../../functions/core/config/email-config-service.js';
@@ -84,7 +85,13 @@ beforeAll(async () => {
     client: new DynamoDBClient(dynalite.clientConfig),
     tableName: dynalite.tableName,
   });
-  await new EmailConfigService({ store, mailers, clock: () => now, log }).save(
+  await new EmailConfigService({
+    store,
+    grants: new SqliteGrantStore(database),
+    mailers,
+    clock: () => now,
+    log,
+  }).save(
     'c1',
     EmailConfigInputSchema.parse({
       sender: 'appliance@example.com',

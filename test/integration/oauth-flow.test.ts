@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
+import { SqliteGrantStore } from '../../functions/adapters/local/sqlite-grant-store.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import { FetchTokenClient } from '../../functions/adapters/oauth-token-client.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
@@ -34,6 +35,7 @@ let provider: OAuthTestProvider;
 let smtp: SmtpTestServer;
 let database: SqliteDatabase;
 let store: SqliteConfigStore;
+let grants: SqliteGrantStore;
 let handler: Handler;
 let services: TestServices;
 let tokenProvider: OAuthTokenProvider;
@@ -118,7 +120,7 @@ async function authorize(clusterId: string) {
 }
 
 async function storedGrant(clusterId: string) {
-  return (await store.get(clusterId))?.oauth;
+  return (await grants.get(clusterId))?.grant;
 }
 
 beforeAll(async () => {
@@ -146,8 +148,9 @@ beforeAll(async () => {
   log = createLogger({ logLevel: 'DEBUG' });
   database = await SqliteDatabase.open({ directory: join(dataDir, 'config') });
   store = new SqliteConfigStore(database);
+  grants = new SqliteGrantStore(database);
   const tokens = new FetchTokenClient({ timeoutMs: 3000 });
-  tokenProvider = new OAuthTokenProvider({ store, tokens, clock, log });
+  tokenProvider = new OAuthTokenProvider({ store, grants, tokens, clock, log });
   mailers = new TransportMailerFactory({
     ses: () => {
       throw new Error('SES is not used here');
@@ -159,7 +162,7 @@ beforeAll(async () => {
     dataDir: join(dataDir, 'services'),
     log,
     clock,
-    adapters: { store, tokenClient: tokens, mailers: () => mailers },
+    adapters: { store, grants, tokenClient: tokens, mailers: () => mailers },
     settings: { publicBaseUrl: PUBLIC_BASE_URL },
   });
   handler = createAdminApiHandler({ services, authenticator: bearerTokenAuthenticator(TOKEN) });

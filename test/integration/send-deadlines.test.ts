@@ -13,6 +13,7 @@ import { SesMailer } from '../../functions/adapters/aws/ses-mailer.js';
 import { OutboxMailer } from '../../functions/adapters/local/outbox-mailer.js';
 import { SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
+import { SqliteGrantStore } from '../../functions/adapters/local/sqlite-grant-store.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import { SmtpMailer } from '../../functions/adapters/smtp/smtp-mailer.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
@@ -335,6 +336,7 @@ describe('the test email through the admin API', () => {
     // The admin API as deployed, with the test email's deadline shortened from 20 s.
     const emailConfig = new EmailConfigService({
       store,
+      grants: new SqliteGrantStore(database),
       mailers,
       clock: services.clock,
       log,

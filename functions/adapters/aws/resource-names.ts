@@ -9,8 +9,8 @@
 export const LEDGER_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
 
 /**
- * Every action the ledger adapter and the OAuth state store (same table) call, for the
- * functions' least-privilege policy on the table.
+ * Every action the ledger adapter, the OAuth state store and the OAuth grant store (same table)
+ * call, for the functions' least-privilege policy on the table.
  */
 export const DYNAMODB_LEDGER_ACTIONS = [
   'dynamodb:GetItem',
@@ -20,9 +20,29 @@ export const DYNAMODB_LEDGER_ACTIONS = [
   'dynamodb:Query',
 ] as const;
 
+/** The stack's default `parameterPrefix` (context), and the tools' default `--prefix`. */
+export const DEFAULT_CONFIG_PARAMETER_PREFIX = '/appliance-notifier/clusters';
+
 /** A cluster's configuration is the SecureString `<CONFIG_PARAMETER_PREFIX>/<clusterId>/email-config`. */
 export const CONFIG_PARAMETER_SUFFIX = 'email-config';
 
 export function configParameterName(prefix: string, clusterId: string): string {
   return `${prefix}/${clusterId}/${CONFIG_PARAMETER_SUFFIX}`;
+}
+
+/**
+ * A cluster's OAuth2 grant is an item in the ledger table: `GRANT#<clusterId>` / `OAUTH`. The
+ * partition key prefix is what an IAM `dynamodb:LeadingKeys` condition can name.
+ */
+export const GRANT_PARTITION_PREFIX = 'GRANT#';
+export const GRANT_SORT_KEY = 'OAUTH';
+
+export function grantKeyOf(clusterId: string): { pk: string; sk: string } {
+  return {
+    [LEDGER_TABLE_KEYS.partitionKey]: `${GRANT_PARTITION_PREFIX}${clusterId}`,
+    [LEDGER_TABLE_KEYS.sortKey]: GRANT_SORT_KEY,
+  } as {
+    pk: string;
+    sk: string;
+  };
 }

@@ -5,7 +5,7 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { ConfigStore } from '../../core/config/config-store.js';
+import { type ConfigStore, checkedStoredForm } from '../../core/config/config-store.js';
 import { type StoredEmailConfig, StoredEmailConfigSchema } from '../../core/config/stored-config.js';
 import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
 import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
@@ -24,7 +24,6 @@ export interface SsmConfigStoreOptions {
 
 export const DEFAULT_CONFIG_CACHE_TTL_MS = 30_000;
 const STANDARD_TIER_MAX_BYTES = 4096;
-const ADVANCED_TIER_MAX_BYTES = 8192;
 
 interface CacheEntry {
   value: StoredEmailConfig | undefined;
@@ -101,13 +100,8 @@ export class SsmConfigStore implements ConfigStore {
     }
     const { clusterId } = parsed.data;
     const name = this.parameterName(clusterId);
-    const value = JSON.stringify(parsed.data);
-    const bytes = Buffer.byteLength(value, 'utf8');
-    if (bytes > ADVANCED_TIER_MAX_BYTES) {
-      throw new Error(
-        `The configuration for cluster "${clusterId}" is ${bytes} bytes; SSM parameters hold at most ${ADVANCED_TIER_MAX_BYTES}`,
-      );
-    }
+    // The grant never goes into the configuration parameter (it has its own store).
+    const { text: value, bytes } = checkedStoredForm(parsed.data);
     const tier: ParameterTier = bytes <= STANDARD_TIER_MAX_BYTES ? 'Standard' : 'Advanced';
     try {
       await this.write(name, value, tier);
@@ -118,7 +112,8 @@ export class SsmConfigStore implements ConfigStore {
       await this.write(name, value, 'Advanced');
     }
     this.generations.set(clusterId, (this.generations.get(clusterId) ?? 0) + 1);
-    this.remember(clusterId, deepFreeze(parsed.data));
+    const { oauth: _grant, ...written } = parsed.data;
+    this.remember(clusterId, deepFreeze(written));
   }
 
   async listClusterIds(): Promise<string[]> {

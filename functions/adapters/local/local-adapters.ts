@@ -13,6 +13,7 @@ import { importLedgerJournal } from './ledger-journal-import.js';
 import { OutboxMailer } from './outbox-mailer.js';
 import { importConfigFiles, SqliteConfigStore } from './sqlite-config-store.js';
 import { SqliteDatabase } from './sqlite-database.js';
+import { SqliteGrantStore } from './sqlite-grant-store.js';
 import { SqliteLedger } from './sqlite-ledger.js';
 import { SqliteOAuthStateStore } from './sqlite-oauth-state-store.js';
 import { SqliteRelayGate } from './sqlite-relay-gate.js';
@@ -82,6 +83,7 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
     clock,
     database,
     store: new SqliteConfigStore(database),
+    grants: new SqliteGrantStore(database),
     ledger,
     oauthStates: new SqliteOAuthStateStore({ database, clock: () => clock().getTime() }),
     tokenClient: new FetchTokenClient(),

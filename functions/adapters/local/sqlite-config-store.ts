@@ -1,6 +1,6 @@
 import { readdir, readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ConfigStore } from '../../core/config/config-store.js';
+import { type ConfigStore, checkedStoredForm } from '../../core/config/config-store.js';
 import { type StoredEmailConfig, StoredEmailConfigSchema } from '../../core/config/stored-config.js';
 import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
 import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
@@ -60,7 +60,9 @@ export class SqliteConfigStore implements ConfigStore {
     if (!parsed.success) {
       throw ValidationError.fromZod(parsed.error, 'Refusing to store an invalid configuration');
     }
-    this.upsert.run(parsed.data.clusterId, JSON.stringify(parsed.data));
+    // The same limit as SSM's, so a configuration that works here also deploys; the grant is not
+    // part of the document (it has its own table).
+    this.upsert.run(parsed.data.clusterId, checkedStoredForm(parsed.data).text);
   }
 
   async listClusterIds(): Promise<string[]> {

@@ -233,6 +233,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    description: 'OAuth2 grants apart from the configuration documents, with a version per write',
+    up(connection) {
+      connection.exec(`
+        -- One row per cluster: the OAuthGrant of core/config/stored-config.ts as JSON. Documents
+        -- in email_config from before this step may still hold the grant in "oauth"; the first
+        -- read copies it here (core/oauth/grant-store.ts currentGrant).
+        CREATE TABLE oauth_grant (
+          cluster_id TEXT PRIMARY KEY NOT NULL,
+          grant_json TEXT NOT NULL,
+          version    INTEGER NOT NULL
+        ) STRICT;
+      `);
+    },
+  },
 ];
 
 export interface SqliteDatabaseOptions {

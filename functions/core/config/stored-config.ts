@@ -40,7 +40,11 @@ export const StoredEmailConfigSchema = z.object({
   clusterId: ClusterIdSchema,
   updatedAt: z.iso.datetime(),
   config: EmailConfigSchema,
-  /** Present after an admin authorized OAuth2 for this configuration. */
+  /**
+   * The OAuth2 grant, in a document as the services hand it out (EmailConfigService.get adds
+   * the grant store's). Stores never write it: it lives in the GrantStore. A document stored by
+   * a version before that may still carry it; the first read moves it (currentGrant).
+   */
   oauth: OAuthGrantSchema.optional(),
 });
 export type StoredEmailConfig = z.output<typeof StoredEmailConfigSchema>;
@@ -66,13 +70,4 @@ export function grantMatches(grant: OAuthGrant, config: EmailConfig): boolean {
     grant.binding.clientId === binding.clientId &&
     grant.binding.tokenEndpoint === binding.tokenEndpoint
   );
-}
-
-/** The grant a save keeps: the previous one while it still belongs to the new configuration. */
-export function keepOAuthGrant(
-  config: EmailConfig,
-  previous: StoredEmailConfig | undefined,
-): OAuthGrant | undefined {
-  const grant = previous?.oauth;
-  return grant && grantMatches(grant, config) ? grant : undefined;
 }

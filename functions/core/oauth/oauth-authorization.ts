@@ -1,13 +1,14 @@
 // The two halves of the OAuth2 redirect flow: "Authorize" (state + PKCE, the provider URL) and
-// the callback (one-time state, code exchange, the refresh token stored with the configuration).
+// the callback (one-time state, code exchange, the refresh token stored in the grant store).
 
 import { NotFoundError } from '../../kernel/field-issues.js';
 import { type Language, redact } from '../../kernel/text.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { EmailConfig, OAuth2Auth } from '../config/email-config.js';
 import { secretsOf } from '../config/secrets.js';
-import { type OAuthGrant, oauthBindingOf, type StoredEmailConfig } from '../config/stored-config.js';
+import { type OAuthGrant, oauthBindingOf } from '../config/stored-config.js';
 import type { Clock, Log } from '../ports.js';
+import { type GrantStore, updateGrant } from './grant-store.js';
 import {
   buildAuthorizationUrl,
   mailboxFromIdToken,
@@ -19,6 +20,7 @@ import { type OAuthStateStore, type TokenClient, TokenEndpointError } from './oa
 
 export interface OAuthAuthorizationDeps {
   store: ConfigStore;
+  grants: GrantStore;
   states: OAuthStateStore;
   tokens: TokenClient;
   clock: Clock;
@@ -210,8 +212,9 @@ export class OAuthAuthorizationService {
       ...(authorizedAs ? { authorizedAs } : {}),
       binding: oauthBindingOf(latestAuth),
     };
-    const updated: StoredEmailConfig = { ...latest, oauth: grant };
-    await this.deps.store.put(updated);
+    // The new authorization replaces whatever grant is stored, also one a refresh wrote meanwhile;
+    // the configuration is not written at all.
+    await updateGrant(this.deps.grants, clusterId, await this.deps.grants.get(clusterId), () => grant);
     this.deps.log.info('OAuth2 authorized', {
       clusterId,
       provider: latestAuth.provider,

@@ -6,9 +6,10 @@ import { redact } from '../../kernel/text.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { EmailConfig, OAuth2Auth } from '../config/email-config.js';
 import { parseMailbox } from '../config/field-schemas.js';
-import { grantMatches, type OAuthGrant, type StoredEmailConfig } from '../config/stored-config.js';
+import { grantMatches, type OAuthGrant } from '../config/stored-config.js';
 import { DeliveryError } from '../mail/mailer.js';
 import type { Clock, Log } from '../ports.js';
+import { currentGrant, type GrantStore, updateGrant, type VersionedGrant } from './grant-store.js';
 import { oauthAuthOf } from './oauth-authorization.js';
 import {
   type AccessTokenSource,
@@ -19,6 +20,7 @@ import {
 
 export interface OAuthTokenProviderDeps {
   store: ConfigStore;
+  grants: GrantStore;
   tokens: TokenClient;
   clock: Clock;
   log: Log;
@@ -51,8 +53,10 @@ interface CachedToken {
 
 /**
  * Access tokens per cluster, cached in memory until shortly before they expire; refreshed with
- * the stored refresh token; a rotated refresh token is written to the configuration document
- * at once; concurrent refreshes for one cluster in this process share one request.
+ * the stored refresh token; concurrent refreshes for one cluster in this process share one
+ * request. The grant store is written only when something an admin or the next refresh needs
+ * changed (a rotated refresh token, a new error, recovery from one), with a write conditional
+ * on the version read: never the configuration, so a refresh cannot undo an admin's save.
  */
 export class OAuthTokenProvider implements AccessTokenSource {
   private readonly cache = new Map<string, CachedToken>();
@@ -69,9 +73,9 @@ export class OAuthTokenProvider implements AccessTokenSource {
     if (!document || !auth) {
       throw authError(OAUTH_REASONS.notAuthorized, `Cluster "${clusterId}" is not configured for OAuth2`);
     }
-    const grant =
-      document.oauth && grantMatches(document.oauth, document.config) ? document.oauth : undefined;
-    if (!grant) {
+    const current = await currentGrant(this.deps.grants, clusterId, document);
+    const grant = current && grantMatches(current.grant, document.config) ? current.grant : undefined;
+    if (!current || !grant) {
       throw authError(
         OAUTH_REASONS.notAuthorized,
         'OAuth2 is configured but not authorized yet: no refresh token is stored for this cluster',
@@ -89,7 +93,7 @@ export class OAuthTokenProvider implements AccessTokenSource {
     if (cached && cached.grantKey === key && this.deps.clock().getTime() < cached.refreshAtMs) {
       return { user, accessToken: cached.accessToken };
     }
-    const fresh = await this.refreshOnce(clusterId, document, auth, grant);
+    const fresh = await this.refreshOnce(clusterId, auth, current);
     return { user, accessToken: fresh.accessToken };
   }
 
@@ -97,15 +101,10 @@ export class OAuthTokenProvider implements AccessTokenSource {
     this.cache.delete(clusterId);
   }
 
-  private refreshOnce(
-    clusterId: string,
-    document: StoredEmailConfig,
-    auth: OAuth2Auth,
-    grant: OAuthGrant,
-  ): Promise<CachedToken> {
+  private refreshOnce(clusterId: string, auth: OAuth2Auth, current: VersionedGrant): Promise<CachedToken> {
     const pending = this.inFlight.get(clusterId);
     if (pending) return pending;
-    const started = this.refresh(clusterId, document, auth, grant);
+    const started = this.refresh(clusterId, auth, current);
     const forget = () => {
       if (this.inFlight.get(clusterId) === started) this.inFlight.delete(clusterId);
     };
@@ -114,12 +113,8 @@ export class OAuthTokenProvider implements AccessTokenSource {
     return started;
   }
 
-  private async refresh(
-    clusterId: string,
-    document: StoredEmailConfig,
-    auth: OAuth2Auth,
-    grant: OAuthGrant,
-  ): Promise<CachedToken> {
+  private async refresh(clusterId: string, auth: OAuth2Auth, current: VersionedGrant): Promise<CachedToken> {
+    const { grant } = current;
     const refreshToken = grant.refreshToken ?? '';
     const secrets = [auth.clientSecret ?? '', refreshToken];
     const started = this.deps.clock();
@@ -136,7 +131,7 @@ export class OAuthTokenProvider implements AccessTokenSource {
     } catch (error) {
       this.cache.delete(clusterId);
       if (!(error instanceof TokenEndpointError)) throw error;
-      throw await this.failed(clusterId, document, error, redact(error.message, secrets));
+      throw await this.failed(clusterId, current, error, redact(error.message, secrets));
     }
 
     const lifetimeMs = (tokens.expiresIn ?? DEFAULT_LIFETIME_S) * 1000;
@@ -152,22 +147,24 @@ export class OAuthTokenProvider implements AccessTokenSource {
       rotated,
       expiresInSeconds: tokens.expiresIn,
     });
-    await this.recordRefresh(clusterId, refreshToken, {
-      ...(rotated && tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
-      lastRefreshAt: started.toISOString(),
-    });
+    // Written only when it changed something: a rotated token, or an error that no longer holds.
+    if (rotated || grant.lastError !== undefined || grant.status !== 'authorized') {
+      await this.recordRefresh(clusterId, current, refreshToken, {
+        ...(rotated && tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+        lastRefreshAt: started.toISOString(),
+      });
+    }
     return entry;
   }
 
   /** Turns a token endpoint failure into a DeliveryError, and remembers it on the grant when an admin must act. */
   private async failed(
     clusterId: string,
-    document: StoredEmailConfig,
+    current: VersionedGrant,
     error: TokenEndpointError,
     message: string,
   ): Promise<DeliveryError> {
     const { failure } = error;
-    const refreshToken = document.oauth?.refreshToken ?? '';
     if (failure.kind === 'unavailable') {
       this.deps.log.warn('OAuth2 token endpoint unavailable', { clusterId, reason: failure.reason });
       return authError(OAUTH_REASONS.endpointUnavailable, message, true);
@@ -177,16 +174,16 @@ export class OAuthTokenProvider implements AccessTokenSource {
         clusterId,
         status: failure.status,
       });
-      await this.recordFailure(clusterId, refreshToken, message, false);
+      await this.recordFailure(clusterId, current, message, false);
       return authError(OAUTH_REASONS.badResponse, message);
     }
     this.deps.log.warn('OAuth2 refresh refused', { clusterId, error: failure.error, status: failure.status });
     if (failure.error === 'invalid_grant') {
       const lastError = `The provider refused the stored refresh token (${message}); click Authorize again`;
-      await this.recordFailure(clusterId, refreshToken, lastError, true);
+      await this.recordFailure(clusterId, current, lastError, true);
       return authError(OAUTH_REASONS.invalidGrant, message);
     }
-    await this.recordFailure(clusterId, refreshToken, message, false);
+    await this.recordFailure(clusterId, current, message, false);
     const reason =
       failure.error === 'invalid_client' || failure.error === 'unauthorized_client'
         ? OAUTH_REASONS.invalidClient
@@ -199,10 +196,11 @@ export class OAuthTokenProvider implements AccessTokenSource {
 
   private async recordRefresh(
     clusterId: string,
+    read: VersionedGrant,
     usedRefreshToken: string,
     changes: Partial<OAuthGrant>,
   ): Promise<void> {
-    await this.updateGrant(clusterId, usedRefreshToken, (grant) => {
+    await this.updateGrant(clusterId, read, usedRefreshToken, (grant) => {
       const { lastError: _e, lastErrorAt: _a, ...rest } = grant;
       return { ...rest, ...changes, status: 'authorized' };
     });
@@ -210,13 +208,15 @@ export class OAuthTokenProvider implements AccessTokenSource {
 
   private async recordFailure(
     clusterId: string,
-    usedRefreshToken: string,
+    read: VersionedGrant,
     lastError: string,
     needsAuthorization: boolean,
   ): Promise<void> {
     const lastErrorAt = this.deps.clock().toISOString();
-    await this.updateGrant(clusterId, usedRefreshToken, (grant) => {
-      if (!needsAuthorization) return { ...grant, lastError, lastErrorAt };
+    await this.updateGrant(clusterId, read, read.grant.refreshToken ?? '', (grant) => {
+      // The same error again is no news: no write for every event that meets it.
+      if (!needsAuthorization)
+        return grant.lastError === lastError ? undefined : { ...grant, lastError, lastErrorAt };
       // A refused refresh token is of no further use: it leaves the store with the status change.
       const { refreshToken: _r, ...rest } = grant;
       return { ...rest, status: 'needs-authorization', lastError, lastErrorAt };
@@ -224,20 +224,21 @@ export class OAuthTokenProvider implements AccessTokenSource {
   }
 
   /**
-   * Read-modify-write of the stored grant, only while it is still the grant that issued
-   * `usedRefreshToken`: an admin who authorized again meanwhile must not lose the new grant.
-   * A failed write is logged, not thrown: the access token in hand is still good.
+   * A conditional write of the grant read, re-read after a conflict, and only while the stored
+   * grant is still the one that holds `usedRefreshToken`: an admin who authorized again, or
+   * another process that stored a rotated token meanwhile, keeps what they wrote. A failed write
+   * is logged, not thrown: the access token in hand is still good.
    */
   private async updateGrant(
     clusterId: string,
+    read: VersionedGrant,
     usedRefreshToken: string,
-    change: (grant: OAuthGrant) => OAuthGrant,
+    change: (grant: OAuthGrant) => OAuthGrant | undefined,
   ): Promise<void> {
     try {
-      const latest = await this.deps.store.get(clusterId);
-      const grant = latest?.oauth;
-      if (!latest || !grant || grant.refreshToken !== usedRefreshToken) return;
-      await this.deps.store.put({ ...latest, oauth: change(grant) });
+      await updateGrant(this.deps.grants, clusterId, read, (grant) =>
+        grant && grant.refreshToken === usedRefreshToken ? change(grant) : undefined,
+      );
     } catch (error) {
       this.deps.log.error('Could not store the OAuth2 grant state', {
         clusterId,
