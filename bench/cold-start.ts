@@ -54,6 +54,8 @@ import { startSsmPeer } from './ssm-peer.js';
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 // BENCH_NODE_OPTIONS='' measures without source maps (what --enable-source-maps costs).
 const NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? LAMBDA_BUNDLE.nodeOptions;
+// BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/cold-prof': node flags NODE_OPTIONS may not hold.
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const REFERENCE = 'reference';
 const PREFIX = '/bench/clusters';
 const MARKER = '@@cold-start ';
@@ -65,7 +67,11 @@ const entries: Record<BundleName, string> = {
   'admin-api': FUNCTION_ENTRIES.adminApi,
   'daily-notice': FUNCTION_ENTRIES.dailyNotice,
 };
-const names = Object.keys(entries) as BundleName[];
+// BENCH_BUNDLES=notify,reference runs only those (the reference always runs: the ratios need it).
+const only = process.env.BENCH_BUNDLES?.split(',').map((n) => n.trim());
+const names = (Object.keys(entries) as BundleName[]).filter(
+  (name) => name === REFERENCE || !only || only.includes(name),
+);
 
 // smtp-server holds every greeting back 100 ms to catch clients that talk too early; a relay
 // greets at once, and a fixed 100 ms on every side would hide the differences measured here.
@@ -294,6 +300,8 @@ interface Sample {
   importMs: number;
   invokeMs: number;
   dynamodbRequests: number;
+  /** This run's DynamoDB requests by operation. */
+  dynamodbOperations: Record<string, number>;
 }
 
 async function coldStart(name: BundleName, file: string, round: number): Promise<Sample> {
@@ -301,7 +309,7 @@ async function coldStart(name: BundleName, file: string, round: number): Promise
   const invocation = invocationFor(name, clusterId);
   ssm.listed = [clusterId];
   const emailsBefore = smtp.messages.length;
-  const requestsBefore = (await dynalite.stats()).requests;
+  const before = await dynalite.stats();
 
   const env = {
     ...childEnv(name),
@@ -309,7 +317,7 @@ async function coldStart(name: BundleName, file: string, round: number): Promise
     BENCH_EVENT: JSON.stringify(invocation.event),
   };
   const began = performance.now();
-  const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', RUNNER], {
+  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, '--input-type=module', '-e', RUNNER], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -348,12 +356,19 @@ async function coldStart(name: BundleName, file: string, round: number): Promise
       `${name}: ${smtp.messages.length - emailsBefore} emails arrived, not ${invocation.emails}`,
     );
   }
+  const after = await dynalite.stats();
+  const dynamodbOperations = Object.fromEntries(
+    Object.entries(after.byOperation)
+      .map(([operation, count]) => [operation, count - (before.byOperation[operation] ?? 0)] as const)
+      .filter(([, count]) => count > 0),
+  );
   return {
     totalMs: answeredAt - began,
     startupMs: report.started,
     importMs: report.imported - report.started,
     invokeMs: report.done - report.imported,
-    dynamodbRequests: (await dynalite.stats()).requests - requestsBefore,
+    dynamodbRequests: after.requests - before.requests,
+    dynamodbOperations,
   };
 }
 
@@ -376,7 +391,9 @@ function totalKb(entryFile: string): number {
 }
 
 async function main(): Promise<void> {
-  const outdir = mkdtempSync(join(tmpdir(), 'cold-start-'));
+  // BENCH_OUTDIR keeps the bundles there (e.g. to read a --cpu-prof profile against their maps).
+  const keep = process.env.BENCH_OUTDIR;
+  const outdir = keep ?? mkdtempSync(join(tmpdir(), 'cold-start-'));
   try {
     const files = {} as Record<BundleName, string>;
     for (const name of names) {
@@ -422,9 +439,13 @@ async function main(): Promise<void> {
         'startup, import, invoke (the child clock) and DynamoDB requests: medians',
     );
     console.table(rows);
-    console.log(`SSM requests answered: ${JSON.stringify(ssm.requests)}`);
+    for (const name of names) {
+      const operations = samples[name].at(-1)?.dynamodbOperations ?? {};
+      console.log(`${name}: DynamoDB requests of the last run: ${JSON.stringify(operations)}`);
+    }
+    console.log(`SSM requests answered, warm-up round included: ${JSON.stringify(ssm.requests)}`);
   } finally {
-    rmSync(outdir, { recursive: true, force: true });
+    if (!keep) rmSync(outdir, { recursive: true, force: true });
     ledgerClient.destroy();
     await Promise.all([smtp.close(), ssm.close(), dynalite.close()]);
   }

@@ -1,7 +1,7 @@
 // How every Lambda bundle is built. The CDK construct (notifier-function.ts) and the cold-start
 // benchmark (bench/cold-start.ts) both call buildFunctionBundle, so the benchmark measures
 // exactly what the stack deploys. No aws-cdk-lib import: the bench loads this cheaply.
-import { buildSync } from 'esbuild';
+import { buildSync, type Metafile } from 'esbuild';
 import { buildAdminPage } from '../web/admin-page/build.js';
 
 /**
@@ -53,10 +53,10 @@ function bundleDefines(entry: string): Record<string, string> {
  * Builds one function into `outdir` (`index.mjs` plus chunks) as the stack deploys it. Code
  * splitting puts what a function imports only on demand (the SES transport and its SDK client,
  * the SMTP transport) into chunks of their own, so a cold start does not parse the transport a
- * configuration does not use.
+ * configuration does not use. Returns esbuild's metafile (what each output holds, by input).
  */
-export function buildFunctionBundle(entry: string, outdir: string, workingDirectory: string): void {
-  buildSync({
+export function buildFunctionBundle(entry: string, outdir: string, workingDirectory: string): Metafile {
+  const result = buildSync({
     absWorkingDir: workingDirectory,
     entryPoints: { index: entry },
     outdir,
@@ -72,6 +72,8 @@ export function buildFunctionBundle(entry: string, outdir: string, workingDirect
     sourcemap: LAMBDA_BUNDLE.sourcemap,
     banner: { js: LAMBDA_BUNDLE.banner },
     define: bundleDefines(entry),
+    metafile: true,
     logLevel: 'warning',
   });
+  return result.metafile;
 }
