@@ -288,7 +288,9 @@ const context = {
 };
 const result = await handler(JSON.parse(process.env.BENCH_EVENT), context);
 const done = performance.now();
-process.stdout.write('\\n${MARKER}' + JSON.stringify({ started, imported, done, result }) + '\\n');
+const { user, system } = process.cpuUsage();
+const cpu = (user + system) / 1000;
+process.stdout.write('\\n${MARKER}' + JSON.stringify({ started, imported, done, cpu, result }) + '\\n');
 process.exit(0);
 `;
 
@@ -299,6 +301,8 @@ interface Sample {
   startupMs: number;
   importMs: number;
   invokeMs: number;
+  /** CPU the child used until its response (user + system), startup included. */
+  cpuMs: number;
   dynamodbRequests: number;
   /** This run's DynamoDB requests by operation. */
   dynamodbOperations: Record<string, number>;
@@ -348,7 +352,13 @@ async function coldStart(name: BundleName, file: string, round: number): Promise
   if (code !== 0 || answeredAt === undefined || !line) {
     throw new Error(`${name}: the child exited with ${code} and no response\n${stdout}\n${stderr}`);
   }
-  const report = JSON.parse(line) as { started: number; imported: number; done: number; result: unknown };
+  const report = JSON.parse(line) as {
+    started: number;
+    imported: number;
+    done: number;
+    cpu: number;
+    result: unknown;
+  };
   await invocation.check(report.result);
   if (invocation.emails) await smtp.waitForMessages(emailsBefore + invocation.emails, 2000);
   if (smtp.messages.length !== emailsBefore + invocation.emails) {
@@ -367,6 +377,7 @@ async function coldStart(name: BundleName, file: string, round: number): Promise
     startupMs: report.started,
     importMs: report.imported - report.started,
     invokeMs: report.done - report.imported,
+    cpuMs: report.cpu,
     dynamodbRequests: after.requests - before.requests,
     dynamodbOperations,
   };
@@ -415,6 +426,8 @@ async function main(): Promise<void> {
     // Ratios pair each round's run with the reference's run of the same round.
     const ratios = (name: BundleName) =>
       samples[name].map((s, i) => s.totalMs / (reference[i] as Sample).totalMs);
+    const cpuRatios = (name: BundleName) =>
+      samples[name].map((s, i) => s.cpuMs / (reference[i] as Sample).cpuMs);
     const rows = names.map((name) => {
       const s = samples[name];
       const file = files[name];
@@ -427,6 +440,8 @@ async function main(): Promise<void> {
         'startup ms': fmt(median(s.map((x) => x.startupMs))),
         'import ms': fmt(median(s.map((x) => x.importMs))),
         'invoke ms': fmt(median(s.map((x) => x.invokeMs))),
+        'CPU ms': fmt(median(s.map((x) => x.cpuMs))),
+        'CPU x ref': name === REFERENCE ? '1' : fmt(median(cpuRatios(name)), 2),
         DynamoDB: fmt(median(s.map((x) => x.dynamodbRequests))),
       };
     });
@@ -436,7 +451,8 @@ async function main(): Promise<void> {
     );
     console.log(
       'total and x reference: min / median / max (x reference pairs each round with its reference run); ' +
-        'startup, import, invoke (the child clock) and DynamoDB requests: medians',
+        'startup, import, invoke (the child clock), CPU (the child, user + system, until its response) ' +
+        'and DynamoDB requests: medians',
     );
     console.table(rows);
     for (const name of names) {
