@@ -1,4 +1,5 @@
 // Lambda entry of the admin API.
+import '../shared/zod-jitless.js';
 import { awsAdapters } from '../adapters/aws/aws-adapters.js';
 import { buildServices } from '../composition.js';
 import { jwtAuthorizerAuthenticator } from '../shared/auth.js';

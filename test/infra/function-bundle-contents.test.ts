@@ -32,7 +32,8 @@ function initInputs(metafile: Metafile, entryPoint: string): Map<string, number>
 
 describe.each(Object.keys(FUNCTION_ENTRIES) as FunctionName[])('the %s bundle', (name) => {
   const entry = FUNCTION_ENTRIES[name];
-  const inputs = initInputs(buildFunctionBundle(entry, join(outdir, name), process.cwd()), entry);
+  const metafile = buildFunctionBundle(entry, join(outdir, name), process.cwd());
+  const inputs = initInputs(metafile, entry);
   const zodFiles = [...inputs.keys()].filter((input) => input.includes('node_modules/zod/'));
 
   it('loads zod with its English messages only, without the other locales', () => {
@@ -44,5 +45,26 @@ describe.each(Object.keys(FUNCTION_ENTRIES) as FunctionName[])('the %s bundle', 
     const bytes = zodFiles.reduce((sum, input) => sum + (inputs.get(input) ?? 0), 0);
     expect(bytes).toBeGreaterThan(0);
     expect(bytes).toBeLessThan(150 * 1024);
+  });
+
+  // zod reads `jitless` when a schema is built. Chunks a module imports run before the module's
+  // own code, so the setting (functions/shared/zod-jitless.ts, the handler's first import) is in
+  // effect for every schema only if each module that uses zod sits in the entry's own output,
+  // where esbuild keeps the import order.
+  it('builds every schema after the jitless setting, in the entry output', () => {
+    const entryOutput = Object.values(metafile.outputs).find((output) => output.entryPoint === entry);
+    const entryInputs = Object.keys(entryOutput?.inputs ?? {});
+    const usesZod = Object.entries(metafile.inputs)
+      .filter(
+        ([input, { imports }]) =>
+          !input.startsWith('node_modules/') && imports.some((i) => i.path.startsWith('node_modules/zod/')),
+      )
+      .map(([input]) => input);
+    // The metafile lists an output's inputs in the order their code appears in it.
+    const setting = entryInputs.indexOf('functions/shared/zod-jitless.ts');
+    expect(setting).toBeGreaterThanOrEqual(0);
+    expect(usesZod.length).toBeGreaterThan(5);
+    const schemaModules = usesZod.filter((input) => input !== 'functions/shared/zod-jitless.ts');
+    expect(schemaModules.filter((input) => !(entryInputs.indexOf(input) > setting))).toEqual([]);
   });
 });
