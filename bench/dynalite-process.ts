@@ -6,17 +6,22 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createLedgerTable } from '../test/support/ledger-table.js';
 
 // CommonJS, run by plain node: dynalite is CommonJS without types, and no TypeScript loader is
-// needed in the child. It reports its port, then answers 'stats' with its request count and CPU.
+// needed in the child. It reports its port, then answers 'stats' with its request counts and CPU.
 const CHILD = `
 const dynalite = require('dynalite');
 const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 let requests = 0;
-server.on('request', () => requests++);
+const byOperation = {};
+server.on('request', (request) => {
+  requests++;
+  const operation = String(request.headers['x-amz-target'] || '').split('.')[1] || '(none)';
+  byOperation[operation] = (byOperation[operation] || 0) + 1;
+});
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 process.on('message', (m) => {
   if (m === 'stats') {
     const cpu = process.cpuUsage();
-    process.send({ requests, cpuMs: (cpu.user + cpu.system) / 1000 });
+    process.send({ requests, byOperation, cpuMs: (cpu.user + cpu.system) / 1000 });
   }
 });
 process.on('disconnect', () => process.exit(0));
@@ -27,11 +32,16 @@ export interface DynaliteStats {
   cpuMs: number;
 }
 
+export interface DynaliteCounts extends DynaliteStats {
+  /** Requests by DynamoDB operation (`PutItem`, `Query`, ...). */
+  byOperation: Record<string, number>;
+}
+
 export interface DynaliteProcess {
   endpoint: string;
   tableName: string;
   /** Requests served and CPU milliseconds used by the child since it started. */
-  stats(): Promise<DynaliteStats>;
+  stats(): Promise<DynaliteCounts>;
   close(): Promise<void>;
 }
 
@@ -58,8 +68,8 @@ export async function startDynaliteProcess(tableName = 'bench-ledger'): Promise<
     endpoint,
     tableName,
     stats: () =>
-      new Promise<DynaliteStats>((resolve) => {
-        child.once('message', (message) => resolve(message as DynaliteStats));
+      new Promise<DynaliteCounts>((resolve) => {
+        child.once('message', (message) => resolve(message as DynaliteCounts));
         child.send('stats');
       }),
     close: () =>

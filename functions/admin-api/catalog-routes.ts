@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { conditionsSummary } from '../../events/catalog.js';
 import { type DeliveryLedger, OUTCOMES } from '../core/notify/delivery-ledger.js';
 import { ValidationError } from '../kernel/field-issues.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { redirectUriFor } from '../core/oauth/oauth-flow.js';
 import { ADMIN_PAGE_PATH } from '../kernel/public-paths.js';
 import { PublicUrlEnvShape, ServiceEnvShape } from '../shared/service-env.js';

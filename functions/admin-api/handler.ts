@@ -1,4 +1,5 @@
 // Lambda entry of the admin API.
+import '../shared/zod-jitless.js';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { awsAdapters } from '../adapters/aws/aws-adapters.js';

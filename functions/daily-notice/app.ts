@@ -4,7 +4,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DailyNoticeRun, DailyNoticeService } from '../core/daily-notice/daily-notice-service.js';
 import { METRIC_NAMES } from '../shared/metrics.js';
 

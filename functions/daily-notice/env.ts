@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SenderEnvShape } from '../shared/service-env.js';
 
 /** The daily notice function's environment; lib/ types the construct's `environment` from it. */

@@ -1,4 +1,5 @@
 // Lambda entry of the daily notice (EventBridge Scheduler target).
+import '../shared/zod-jitless.js';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { awsAdapters } from '../adapters/aws/aws-adapters.js';
 import { buildServices } from '../composition.js';

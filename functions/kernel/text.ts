@@ -30,23 +30,25 @@ export type Language = 'en' | 'de';
 
 /** `28 Nov 2026, 18:06:51 UTC` / `28.11.2026, 18:06:51 UTC`: an unambiguous time for a reader at 3 a.m. */
 export function formatTime(date: Date, language: Language): string {
-  return `${dateTimeFormat(language, 'dateTime').format(date)} UTC`;
+  const time = [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()].map(twoDigits).join(':');
+  return `${formatDate(date, language)}, ${time} UTC`;
 }
 
-// Creating an Intl formatter costs far more than formatting with one: keep one per kind.
-const formatters = new Map<string, Intl.DateTimeFormat>();
+// The month names of en-GB's medium date style (CLDR: "Sept", not "Sep").
+const EN_GB_MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sept', 'Oct', 'Nov', 'Dec'];
+const twoDigits = (value: number) => String(value).padStart(2, '0');
 
-/** A cached UTC formatter: `dateTime` (date and time, medium) or `date` (date only). */
-export function dateTimeFormat(language: Language, kind: 'dateTime' | 'date'): Intl.DateTimeFormat {
-  const key = `${language}:${kind}`;
-  let format = formatters.get(key);
-  if (!format) {
-    format = new Intl.DateTimeFormat(language === 'de' ? 'de-DE' : 'en-GB', {
-      dateStyle: 'medium',
-      ...(kind === 'dateTime' ? { timeStyle: 'medium' } : {}),
-      timeZone: 'UTC',
-    });
-    formatters.set(key, format);
-  }
-  return format;
+/**
+ * `28 Nov 2026` / `28.11.2026`: the UTC date as Intl's medium date style writes it for en-GB and
+ * de-DE. Written out by hand: the first Intl.DateTimeFormat a process creates loads ICU's locale
+ * data, tens of milliseconds of a cold start for a handful of fixed formats, and the output no
+ * longer depends on the runtime's ICU version.
+ */
+export function formatDate(date: Date, language: Language): string {
+  const day = date.getUTCDate();
+  const month = date.getUTCMonth();
+  const year = date.getUTCFullYear();
+  return language === 'de'
+    ? `${twoDigits(day)}.${twoDigits(month + 1)}.${year}`
+    : `${day} ${EN_GB_MONTHS[month]} ${year}`;
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventLeaseEnvShape, SenderEnvShape } from '../shared/service-env.js';
 
 /** The notify function's environment; lib/ types the construct's `environment` from it. */

@@ -1,5 +1,6 @@
 // Lambda entry of the notify function (consumer of the SQS event queue that every EventBridge
 // rule targets).
+import '../shared/zod-jitless.js';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { awsAdapters, awsEventQueue } from '../adapters/aws/aws-adapters.js';
 import { buildServices } from '../composition.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ServiceSettings } from '../composition.js';
 import { DEFAULT_LEASE_MS } from '../core/notify/notify-service.js';
 

@@ -3,7 +3,7 @@
 // journal once into the database.
 import { readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DEFAULT_RECORD_RETENTION_DAYS,
   type DeliveryRecord,

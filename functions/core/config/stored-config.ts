@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
 import { type EmailConfig, EmailConfigSchema, type OAuth2Auth } from './email-config.js';
 import { OAUTH_PROVIDERS } from './presets.js';

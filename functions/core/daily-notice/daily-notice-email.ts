@@ -2,7 +2,7 @@
 // arrival proves delivery works, and its table shows what happened to every condition's events in
 // the period, so an admin sees the whole picture, including what was folded, rejected or failed.
 import { CATALOG, CONDITION_IDS, type ConditionId, isConditionId } from '../../../events/catalog.js';
-import { dateTimeFormat, escapeHtml, formatTime, type Language } from '../../kernel/text.js';
+import { escapeHtml, formatDate, formatTime, type Language } from '../../kernel/text.js';
 import type { EmailConfig } from '../config/email-config.js';
 import { automaticMessage, formatInterval, htmlFooterRow, htmlPage } from '../mail/email-layout.js';
 import type { OutgoingMessage } from '../mail/mailer.js';
@@ -135,10 +135,6 @@ const WORDS = {
         .join(', '),
   },
 } as const;
-
-function formatDate(date: Date, language: Language): string {
-  return dateTimeFormat(language, 'date').format(date);
-}
 
 /** The twelve catalog rows in catalog order, then `unknown` when anything landed there. */
 function rowsOf(counts: Map<string, ConditionCounts>, language: Language): Row[] {
