@@ -3,12 +3,13 @@ import { awsAdapters } from '../adapters/aws/aws-adapters.js';
 import { buildServices } from '../composition.js';
 import { parseEnv } from '../shared/env.js';
 import { createMetrics } from '../shared/metrics.js';
+import { serviceSettingsOf } from '../shared/service-env.js';
 import { createDailyNoticeHandler } from './app.js';
 import { DailyNoticeEnvSchema } from './env.js';
 
 const env = parseEnv(DailyNoticeEnvSchema, process.env, 'daily-notice');
-// The daily notice needs none of the settings (lease, public URL).
-const services = buildServices(awsAdapters(env), {});
+// Of the settings, the daily notice has only the egress mode (for the diagnostics' hints).
+const services = buildServices(awsAdapters(env), serviceSettingsOf(env));
 
 export const handler = createDailyNoticeHandler({
   service: services.dailyNotice,
