@@ -65,9 +65,10 @@ export class Network extends Construct {
       );
     }
 
-    // Allocated here rather than by the VPC construct, so the stack can output them and keep
-    // them (removalPolicy=retain) with everything else it keeps: an allowlist entry outlives a
-    // deployment.
+    // Allocated here rather than by the VPC construct, so the stack can output them. Kept on
+    // teardown with removalPolicy=retain: a released address goes back to AWS's pool and may be
+    // given to another account while it is still on a relay's allowlist. (A new stack allocates
+    // new ones; release the old ones once no allowlist names them.)
     this.natEips = Array.from({ length: props.azCount }, (_, i) => {
       const eip = new ec2.CfnEIP(this, `NatEip${i + 1}`, { domain: 'vpc' });
       eip.applyRemovalPolicy(props.removalPolicy);
