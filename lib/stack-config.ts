@@ -249,6 +249,18 @@ export const OFFLINE_PLACEHOLDERS = {
   account: '111111111111',
   region: 'eu-central-1',
   tag: 'offline-synth-placeholder',
+  /** The VPC mode's zones: a real synth looks them up in the account, offline there is none. */
+  availabilityZones: ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'],
+} as const;
+
+/**
+ * The context an offline synth needs besides the placeholders: the answer to the CDK's
+ * availability-zone lookup (the VPC mode asks it), so no AWS call is attempted.
+ */
+export const OFFLINE_LOOKUPS = {
+  [`availability-zones:account=${OFFLINE_PLACEHOLDERS.account}:region=${OFFLINE_PLACEHOLDERS.region}`]: [
+    ...OFFLINE_PLACEHOLDERS.availabilityZones,
+  ],
 } as const;
 
 const RETENTIONS = new Set<number>(
@@ -325,12 +337,7 @@ export function stackPropsFromContext(
             azCount: c.vpcAzs ?? 2,
             // Offline there is no account to look the zones up in: the region's first ones by name.
             ...(c.offline
-              ? {
-                  availabilityZones: Array.from(
-                    { length: c.vpcAzs ?? 2 },
-                    (_, i) => `${OFFLINE_PLACEHOLDERS.region}${String.fromCharCode(97 + i)}`,
-                  ),
-                }
+              ? { availabilityZones: OFFLINE_PLACEHOLDERS.availabilityZones.slice(0, c.vpcAzs ?? 2) }
               : {}),
             cidr: c.vpcCidr ?? '10.0.0.0/16',
             smtpPorts: c.smtpPorts ?? [...DEFAULT_SMTP_PORTS],

@@ -1,5 +1,8 @@
+import { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { stackPropsFromContext } from '../../lib/stack-config.js';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NotifierStack } from '../../lib/notifier-stack.js';
+import { OFFLINE_LOOKUPS, stackPropsFromContext } from '../../lib/stack-config.js';
 import { buildStack, FUNCTION_DESCRIPTIONS, functionId, statementsOfFunction } from './support.js';
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
@@ -287,5 +290,31 @@ describe('egress context errors', () => {
     });
     expect(props.egress).toEqual(expect.objectContaining({ mode: 'vpc', azCount: 2 }));
     expect(props.egress).not.toHaveProperty('availabilityZones');
+  });
+});
+
+describe('an offline synth of the VPC mode', () => {
+  /** As bin/app.ts builds it: the offline placeholders' account and region, not the tests' TEST_ENV. */
+  function missingLookups(context: Record<string, unknown>) {
+    const app = new App({ context: { offline: 'true', egress: 'vpc', ...context } });
+    const {
+      stackName,
+      offline: _offline,
+      ...props
+    } = stackPropsFromContext((key) => app.node.tryGetContext(key));
+    const inline = lambda.Code.fromInline('export const handler = async () => {};');
+    new NotifierStack(app, stackName, {
+      ...props,
+      functionCode: { adminApi: inline, notify: inline, dailyNotice: inline },
+    });
+    return app.synth().manifest.missing ?? [];
+  }
+
+  test('needs no AWS lookup with the offline answers bin/app.ts sets (the CLI would need credentials)', () => {
+    expect(missingLookups(OFFLINE_LOOKUPS)).toEqual([]);
+  });
+
+  test('control: without them the zones would be looked up in the account', () => {
+    expect(missingLookups({}).map((m) => m.provider)).toEqual(['availability-zones']);
   });
 });
