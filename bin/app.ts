@@ -7,7 +7,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { NotifierStack } from '../lib/notifier-stack.js';
-import { OFFLINE_PLACEHOLDERS, stackPropsFromContext } from '../lib/stack-config.js';
+import { OFFLINE_LOOKUPS, OFFLINE_PLACEHOLDERS, stackPropsFromContext } from '../lib/stack-config.js';
 
 process.env.CDK_DISABLE_CLI_TELEMETRY ??= 'true';
 
@@ -26,6 +26,7 @@ if (offline) {
   console.warn(
     `Offline synth: dummy account ${OFFLINE_PLACEHOLDERS.account}, region ${OFFLINE_PLACEHOLDERS.region} and tags "${OFFLINE_PLACEHOLDERS.tag}". Not for deployment: give -c account=... -c region=... and the tags instead.`,
   );
+  for (const [key, value] of Object.entries(OFFLINE_LOOKUPS)) app.node.setContext(key, value);
 }
 new NotifierStack(app, stackName, props);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -5,6 +5,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ConfigStore } from './core/config/config-store.js';
 import { EmailConfigService } from './core/config/email-config-service.js';
 import { DailyNoticeService } from './core/daily-notice/daily-notice-service.js';
+import type { EgressMode } from './core/mail/diagnostics.js';
 import type { MailerFactory } from './core/mail/mailer.js';
 import type { RelayGate } from './core/mail/relay-gate.js';
 import type { DeliveryLedger, GroupLedger } from './core/notify/delivery-ledger.js';
@@ -49,6 +50,8 @@ export interface ServiceSettings {
   eventDeliveryAttempts?: number;
   /** Where browsers reach the API (`PUBLIC_BASE_URL`); needed by the OAuth2 redirect flow only. */
   publicBaseUrl?: string;
+  /** Where connections leave from (`EGRESS_MODE`): the diagnostics' port 25 advice depends on it. */
+  egress?: EgressMode;
 }
 
 export interface Services {
@@ -68,22 +71,24 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
   const oauthTokens = new OAuthTokenProvider({ store, grants, clock, log, tokens: adapters.tokenClient });
   const mailers = adapters.mailers(oauthTokens, adapters.relayGate);
   let oauthAuthorization: OAuthAuthorizationService | undefined;
+  const egress = settings.egress ? { egress: settings.egress } : {};
   return {
     log,
     clock,
-    emailConfig: new EmailConfigService({ store, grants, mailers, clock, log }),
+    emailConfig: new EmailConfigService({ store, grants, mailers, clock, log, ...egress }),
     notify: new NotifyService({
       store,
       mailers,
       ledger,
       clock,
       log,
+      ...egress,
       ...(settings.eventLeaseMs !== undefined ? { leaseMs: settings.eventLeaseMs } : {}),
       ...(settings.eventDeliveryAttempts !== undefined
         ? { maxAttempts: settings.eventDeliveryAttempts }
         : {}),
     }),
-    dailyNotice: new DailyNoticeService({ store, mailers, ledger, clock, log }),
+    dailyNotice: new DailyNoticeService({ store, mailers, ledger, clock, log, ...egress }),
     deliveries: ledger,
     get oauthAuthorization() {
       if (!settings.publicBaseUrl) {

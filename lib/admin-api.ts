@@ -3,9 +3,12 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
 import { type ApiGatewayRoute, apiGatewayRoutes } from '../functions/admin-api/route-table.js';
 import { ADMIN_PAGE_PATH, OAUTH_REDIRECT_PATH } from '../functions/kernel/public-paths.js';
@@ -20,9 +23,22 @@ export type AdminAuthProps =
     }
   | { readonly kind: 'external'; readonly issuer: string; readonly audience: readonly string[] };
 
+/** The admin API's own name (`-c domainName=... -c certificateArn=... -c hostedZoneId=... -c hostedZoneName=...`). */
+export interface CustomDomainProps {
+  /** e.g. `notifier.example.com`: in the hosted zone, and covered by the certificate. */
+  readonly domainName: string;
+  /** An ACM certificate in the stack's region (a regional API Gateway domain needs that). */
+  readonly certificateArn: string;
+  readonly hostedZoneId: string;
+  /** The zone's name, e.g. `example.com`. */
+  readonly hostedZoneName: string;
+}
+
 export interface AdminApiProps {
   readonly handler: lambda.IFunction;
   readonly auth: AdminAuthProps;
+  /** Serve the API at this name only (the execute-api endpoint is then disabled). */
+  readonly customDomain?: CustomDomainProps;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -34,7 +50,16 @@ export class AdminApi extends Construct {
   readonly stage: apigwv2.HttpStage;
   readonly accessLogGroup: logs.LogGroup;
   readonly userPool?: AdminUserPool;
-  /** `https://<id>.execute-api.<region>.amazonaws.com` (no trailing slash). */
+  /** With a custom domain: the domain, its mapping to the stage and its alias record. */
+  readonly domain?: {
+    readonly name: apigwv2.DomainName;
+    readonly mapping: apigwv2.ApiMapping;
+    readonly record: route53.ARecord;
+  };
+  /**
+   * Where browsers reach the API (no trailing slash): `https://<custom domain>` when one is set,
+   * `https://<id>.execute-api.<region>.amazonaws.com` otherwise.
+   */
   readonly endpoint: string;
 
   constructor(scope: Construct, id: string, props: AdminApiProps) {
@@ -42,8 +67,13 @@ export class AdminApi extends Construct {
     this.api = new apigwv2.HttpApi(this, 'HttpApi', {
       description: 'appliance-notifier admin API and OAuth redirect',
       createDefaultStage: false,
+      // With a custom domain, the API answers at that name only. The redirect URIs registered with
+      // Microsoft, Google and the Cognito app client name the domain, so a page or redirect on the
+      // execute-api name could only fail sign-in; one name is also one address to monitor and to
+      // put on a proxy's allowlist. (The smoke test then takes the domain: --api https://<domain>/.)
+      disableExecuteApiEndpoint: props.customDomain !== undefined,
     });
-    this.endpoint = this.api.apiEndpoint;
+    this.endpoint = props.customDomain ? `https://${props.customDomain.domainName}` : this.api.apiEndpoint;
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
@@ -75,6 +105,32 @@ export class AdminApi extends Construct {
         ),
       },
     });
+
+    if (props.customDomain) {
+      const { domainName, certificateArn, hostedZoneId, hostedZoneName } = props.customDomain;
+      const name = new apigwv2.DomainName(this, 'DomainName', {
+        domainName,
+        certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', certificateArn),
+        endpointType: apigwv2.EndpointType.REGIONAL,
+        securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
+      });
+      const mapping = new apigwv2.ApiMapping(this, 'ApiMapping', {
+        api: this.api,
+        domainName: name,
+        stage: this.stage,
+      });
+      const record = new route53.ARecord(this, 'AliasRecord', {
+        zone: route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+          hostedZoneId,
+          zoneName: hostedZoneName,
+        }),
+        recordName: domainName,
+        target: route53.RecordTarget.fromAlias(
+          new targets.ApiGatewayv2DomainProperties(name.regionalDomainName, name.regionalHostedZoneId),
+        ),
+      });
+      this.domain = { name, mapping, record };
+    }
 
     let issuer: string;
     let audience: string[];

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { AssetHashType, DockerImage, Duration, type RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -34,6 +35,12 @@ export interface NotifierFunctionProps<S extends z.ZodObject> {
   readonly memorySize?: number;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** VPC mode (lib/network.ts): the private subnets and the security group the function runs in. */
+  readonly network?: {
+    readonly vpc: ec2.IVpc;
+    readonly subnets: ec2.SubnetSelection;
+    readonly securityGroups: ec2.ISecurityGroup[];
+  };
   /**
    * Pre-built code instead of bundling `entry` with esbuild. Only the infrastructure tests use
    * it, to synthesize many stacks quickly; a deployment always bundles.
@@ -46,9 +53,11 @@ export interface NotifierFunctionProps<S extends z.ZodObject> {
  * (minified, ESM, source maps, SDK bundled), JSON logs into a log group this stack owns (with
  * retention), and a role that can write only to that log group.
  *
- * Outside a VPC (as here) a function has internet egress, which SMTP relays need: 587
- * (STARTTLS), 465 (implicit TLS) and 25. AWS restricts outbound port 25 from Lambda by default,
- * so do not rely on it: use a relay on 587 or 465, or SES (reached over HTTPS, 443).
+ * Without `network` the function runs in Lambda's own network: internet egress on any port,
+ * except that AWS blocks outbound port 25 there and cannot lift that for a function outside a
+ * VPC, so relays are reached on 587 (STARTTLS) or 465 (implicit TLS), SES over HTTPS. With
+ * `network` (VPC mode) it runs in private subnets and leaves through a NAT gateway's Elastic IP,
+ * where AWS restricts port 25 by default but lifts it on request for those addresses.
  */
 export class NotifierFunction<S extends z.ZodObject> extends Construct {
   readonly function: lambda.Function;
@@ -70,6 +79,29 @@ export class NotifierFunction<S extends z.ZodObject> extends Construct {
       description: `Execution role of the ${props.entry} function`,
     });
     this.logGroup.grantWrite(this.role);
+    if (props.network) {
+      // What AWSLambdaVPCAccessExecutionRole grants for the function's network interfaces (CDK
+      // adds that managed policy only to a role it creates itself; without these Lambda refuses
+      // to create the function), minus its logs:* on every log group.
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'The network interface actions Lambda performs with the execution role when it attaches the function to its VPC subnets: the Describe actions support no resource-level permissions, and the interfaces do not exist before Lambda creates them (the same grant as AWSLambdaVPCAccessExecutionRole, without its logs:*).',
+      });
+    }
 
     const logLevel = environment.POWERTOOLS_LOG_LEVEL ?? 'INFO';
     const common: lambda.FunctionOptions = {
@@ -88,6 +120,13 @@ export class NotifierFunction<S extends z.ZodObject> extends Construct {
       // X-Ray: the handler's segment, the SDK calls (Powertools Tracer, functions/shared/tracer.ts).
       tracing: lambda.Tracing.ACTIVE,
       environment: { ...environment, NODE_OPTIONS: LAMBDA_BUNDLE.nodeOptions },
+      ...(props.network
+        ? {
+            vpc: props.network.vpc,
+            vpcSubnets: props.network.subnets,
+            securityGroups: props.network.securityGroups,
+          }
+        : {}),
     };
 
     this.function = new lambda.Function(this, 'Function', {

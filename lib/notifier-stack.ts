@@ -1,6 +1,7 @@
 import {
   CfnOutput,
   Duration,
+  Fn,
   Lazy,
   type RemovalPolicy,
   Stack,
@@ -19,13 +20,14 @@ import { EVENT_SOURCE } from '../events/catalog.js';
 import { AdminApiEnvSchema } from '../functions/admin-api/env.js';
 import { DailyNoticeEnvSchema } from '../functions/daily-notice/env.js';
 import { NotifyEnvSchema } from '../functions/notify/env.js';
-import { AdminApi, type AdminAuthProps } from './admin-api.js';
+import { AdminApi, type AdminAuthProps, type CustomDomainProps } from './admin-api.js';
 import { Alarms } from './alarms.js';
 import type { FunctionName } from './bundling.js';
 import { DailySchedule } from './daily-schedule.js';
 import { Dashboard } from './dashboard.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { EventRules } from './event-rules.js';
+import { type EgressProps, Network } from './network.js';
 import { DEFAULT_FUNCTION_TIMEOUTS, NotifierFunction } from './notifier-function.js';
 import { NotifyQueue } from './notify-queue.js';
 import { configStatements, ledgerStatements, type SesSending, sesStatements } from './permissions.js';
@@ -72,6 +74,10 @@ export interface NotifierStackProps extends StackProps {
   readonly parameterPrefix: string;
   readonly eventBusName: string;
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Lambda's own network (default), or VPC mode with fixed egress addresses (lib/network.ts). */
+  readonly egress: EgressProps;
+  /** The admin API's own domain name (lib/admin-api.ts); the execute-api URL otherwise. */
+  readonly customDomain?: CustomDomainProps;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   /** Tests only: pre-built code per function instead of esbuild bundles. */
@@ -107,6 +113,8 @@ function adminPageSignIn(auth: AdminAuthProps, api: () => AdminApi) {
 
 export class NotifierStack extends Stack {
   readonly storage: Storage;
+  /** VPC mode only. */
+  readonly network?: Network;
   readonly bus: events.EventBus;
   readonly adminApiFunction: NotifierFunction<typeof AdminApiEnvSchema>;
   readonly notifyFunction: NotifierFunction<typeof NotifyEnvSchema>;
@@ -132,7 +140,21 @@ export class NotifierStack extends Stack {
     this.storage = new Storage(this, 'Storage', { parameterPrefix: props.parameterPrefix, removalPolicy });
     const { key, table } = this.storage;
 
+    if (props.egress.mode === 'vpc') {
+      this.network = new Network(this, 'Network', {
+        azCount: props.egress.azCount,
+        ...(props.egress.availabilityZones ? { availabilityZones: props.egress.availabilityZones } : {}),
+        cidr: props.egress.cidr,
+        smtpPorts: props.egress.smtpPorts,
+        sesEndpoint: props.ses !== undefined,
+        logRetention,
+        removalPolicy,
+      });
+    }
+    const network = this.network;
+
     const sharedEnv = {
+      EGRESS_MODE: props.egress.mode,
       CONFIG_PARAMETER_PREFIX: props.parameterPrefix,
       CONFIG_KMS_KEY_ID: key.keyArn,
       LEDGER_TABLE_NAME: table.tableName,
@@ -144,6 +166,15 @@ export class NotifierStack extends Stack {
       timeout: DEFAULT_FUNCTION_TIMEOUTS[name],
       logRetention,
       removalPolicy,
+      ...(network
+        ? {
+            network: {
+              vpc: network.vpc,
+              subnets: network.functionSubnets,
+              securityGroups: [network.functionSecurityGroup],
+            },
+          }
+        : {}),
       ...(props.functionCode?.[name] ? { code: props.functionCode[name] } : {}),
     });
 
@@ -276,6 +307,7 @@ export class NotifierStack extends Stack {
     this.adminApi = new AdminApi(this, 'AdminApi', {
       handler: this.adminApiFunction.function,
       auth: props.auth,
+      ...(props.customDomain ? { customDomain: props.customDomain } : {}),
       throttle: props.apiThrottle,
       logRetention,
       removalPolicy,
@@ -353,6 +385,24 @@ export class NotifierStack extends Stack {
       this.adminApi.oauthRedirectUri,
       'Redirect URI to register with Microsoft Entra ID / Google for SMTP OAuth2',
     );
+    if (this.network) {
+      const zones = this.network.availabilityZones;
+      for (const [i, eip] of this.network.natEips.entries()) {
+        output(
+          `NatEgressIp${i + 1}`,
+          eip.attrPublicIp,
+          `Elastic IP of the NAT gateway in ${zones[i] ?? `zone ${i + 1}`}: the functions' source address for relays and connectors to allowlist`,
+        );
+      }
+      output(
+        'NatEgressIps',
+        Fn.join(
+          ',',
+          this.network.natEips.map((eip) => eip.attrPublicIp),
+        ),
+        'Every address the functions connect from (comma-separated), for allowlists and a port 25 request',
+      );
+    }
     output('EventBusName', this.bus.eventBusName, 'Appliances put their events on this bus');
     output('EventBusArn', this.bus.eventBusArn, 'ARN of the appliance event bus');
     output(

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_CONFIG_PARAMETER_PREFIX } from '../functions/adapters/aws/resource-names.js';
 import type { AdminAuthProps } from './admin-api.js';
 import { parseTimeOfDay } from './daily-schedule.js';
+import { DEFAULT_SMTP_PORTS } from './network.js';
 import type { NotifierStackProps } from './notifier-stack.js';
 
 /** `cdk -c key=value` passes strings; cdk.json may hold real booleans and numbers. */
@@ -97,12 +98,123 @@ export const StackContextSchema = z
     removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
     apiRateLimit: count.default(20),
     apiBurstLimit: count.default(40),
+    /**
+     * `lambda` (default): Lambda's own network, no VPC to pay for, but no fixed source address and
+     * port 25 closed for good. `vpc`: private subnets behind a NAT gateway with an Elastic IP per
+     * zone (fixed addresses to allowlist), VPC endpoints for the AWS APIs; see the README's cost.
+     */
+    egress: z
+      .enum(['lambda', 'vpc'], {
+        error:
+          'must be "lambda" (the default: no VPC) or "vpc" (private subnets, NAT gateways with Elastic IPs)',
+      })
+      .default('lambda'),
+    /** VPC mode: availability zones, one NAT gateway (and Elastic IP) each. */
+    vpcAzs: z.coerce
+      .number()
+      .int()
+      .min(1, 'at least 1 (2 or more survive the loss of a zone)')
+      .max(3, 'at most 3')
+      .optional(),
+    /** VPC mode: the VPC's range, /16 to /20; one that does not overlap a network it may be connected to. */
+    vpcCidr: z
+      .string()
+      .regex(
+        /^(10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(1[6-9]|20)$/,
+        'a private IPv4 range from /16 to /20, such as 10.0.0.0/16',
+      )
+      .optional(),
+    /** VPC mode: the TCP ports the functions may open to SMTP relays, comma-separated. */
+    smtpPorts: z
+      .string()
+      .regex(/^\d{1,5}(,\d{1,5})*$/, 'comma-separated TCP ports such as 25,465,587')
+      .transform((v) => [...new Set(v.split(',').map(Number))])
+      .refine((ports) => ports.every((p) => p >= 1 && p <= 65535), 'ports are 1 to 65535')
+      .optional(),
+    /**
+     * A custom domain for the admin API (all four or none): the OAuth2 redirect URI registered
+     * with Microsoft and Google, the admin page's sign-in URL and ApiUrl use it, so they survive
+     * a replacement of the API. The ACM certificate must cover the name and be in the stack's
+     * region (a regional API Gateway domain); the hosted zone gets the alias record.
+     */
+    domainName: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(
+        /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+        'a DNS name such as notifier.example.com',
+      )
+      .optional(),
+    certificateArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f-]{36}$/,
+        'an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)',
+      )
+      .optional(),
+    hostedZoneId: z
+      .string()
+      .regex(/^Z[A-Z0-9]{1,31}$/, 'a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ')
+      .optional(),
+    hostedZoneName: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .transform((v) => v.replace(/\.$/, ''))
+      .pipe(
+        z
+          .string()
+          .regex(/^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a DNS zone such as example.com'),
+      )
+      .optional(),
   })
   .refine((c) => !c.jwtIssuer === !c.jwtAudience, {
     message: 'jwtIssuer and jwtAudience go together (an external issuer needs its audience)',
     path: ['jwtAudience'],
   })
   .superRefine((c, ctx) => {
+    if (c.egress !== 'vpc') {
+      for (const key of ['vpcAzs', 'vpcCidr', 'smtpPorts'] as const) {
+        if (c[key] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'applies to VPC mode only: add -c egress=vpc, or drop it',
+          });
+        }
+      }
+    }
+    const domainKeys = ['domainName', 'certificateArn', 'hostedZoneId', 'hostedZoneName'] as const;
+    const missing = domainKeys.filter((k) => c[k] === undefined);
+    if (missing.length > 0 && missing.length < domainKeys.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing[0] as string],
+        message: `a custom domain needs all of -c ${domainKeys.join(', -c ')}; missing: ${missing.join(', ')}`,
+      });
+    }
+    if (
+      c.domainName &&
+      c.hostedZoneName &&
+      c.domainName !== c.hostedZoneName &&
+      !c.domainName.endsWith(`.${c.hostedZoneName}`)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domainName'],
+        message: `${c.domainName} is not in the hosted zone ${c.hostedZoneName}`,
+      });
+    }
+    const certificateRegion = c.certificateArn?.split(':')[3];
+    const stackRegion = c.region ?? (c.offline ? OFFLINE_PLACEHOLDERS.region : undefined);
+    if (certificateRegion && stackRegion && certificateRegion !== stackRegion) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['certificateArn'],
+        message: `the certificate is in ${certificateRegion}; a regional API domain needs one in the stack's region ${stackRegion}`,
+      });
+    }
     const given = (['account', 'region'] as const).filter((k) => c[k] !== undefined);
     if (c.offline) {
       if (given.length > 0) {
@@ -138,6 +250,18 @@ export const OFFLINE_PLACEHOLDERS = {
   account: '111111111111',
   region: 'eu-central-1',
   tag: 'offline-synth-placeholder',
+  /** The VPC mode's zones: a real synth looks them up in the account, offline there is none. */
+  availabilityZones: ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'],
+} as const;
+
+/**
+ * The context an offline synth needs besides the placeholders: the answer to the CDK's
+ * availability-zone lookup (the VPC mode asks it), so no AWS call is attempted.
+ */
+export const OFFLINE_LOOKUPS = {
+  [`availability-zones:account=${OFFLINE_PLACEHOLDERS.account}:region=${OFFLINE_PLACEHOLDERS.region}`]: [
+    ...OFFLINE_PLACEHOLDERS.availabilityZones,
+  ],
 } as const;
 
 const RETENTIONS = new Set<number>(
@@ -207,6 +331,29 @@ export function stackPropsFromContext(
     parameterPrefix: c.parameterPrefix,
     eventBusName: c.eventBusName,
     apiThrottle: { rateLimit: c.apiRateLimit, burstLimit: c.apiBurstLimit },
+    egress:
+      c.egress === 'vpc'
+        ? {
+            mode: 'vpc',
+            azCount: c.vpcAzs ?? 2,
+            // Offline there is no account to look the zones up in: the region's first ones by name.
+            ...(c.offline
+              ? { availabilityZones: OFFLINE_PLACEHOLDERS.availabilityZones.slice(0, c.vpcAzs ?? 2) }
+              : {}),
+            cidr: c.vpcCidr ?? '10.0.0.0/16',
+            smtpPorts: c.smtpPorts ?? [...DEFAULT_SMTP_PORTS],
+          }
+        : { mode: 'lambda' },
+    ...(c.domainName && c.certificateArn && c.hostedZoneId && c.hostedZoneName
+      ? {
+          customDomain: {
+            domainName: c.domainName,
+            certificateArn: c.certificateArn,
+            hostedZoneId: c.hostedZoneId,
+            hostedZoneName: c.hostedZoneName,
+          },
+        }
+      : {}),
     logRetention: c.logRetentionDays as logs.RetentionDays,
     removalPolicy: c.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   };

@@ -46,8 +46,10 @@ export const EventLeaseEnvShape = {
 export function serviceSettingsOf(env: {
   EVENT_LEASE_SECONDS?: number;
   PUBLIC_BASE_URL?: string;
+  EGRESS_MODE?: 'lambda' | 'vpc';
 }): ServiceSettings {
   return {
+    ...(env.EGRESS_MODE ? { egress: env.EGRESS_MODE } : {}),
     ...(env.EVENT_LEASE_SECONDS !== undefined ? { eventLeaseMs: env.EVENT_LEASE_SECONDS * 1000 } : {}),
     ...(env.PUBLIC_BASE_URL ? { publicBaseUrl: env.PUBLIC_BASE_URL } : {}),
   };
@@ -59,10 +61,20 @@ export const PublicUrlEnvShape = {
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be the public http(s) URL of the API' }),
 };
 
+/**
+ * How the function reaches relays (`-c egress=...`): `lambda` (Lambda's own network, where port
+ * 25 is blocked for good) or `vpc` (a NAT gateway's Elastic IP, where AWS lifts the port 25
+ * restriction on request). The stack always sets it; absent, the diagnostics stay neutral.
+ */
+export const EgressEnvShape = {
+  EGRESS_MODE: z.enum(['lambda', 'vpc']).optional(),
+};
+
 /** Every function's common part: configuration, mail, the delivery log and logging. */
 export const ServiceEnvShape = {
   ...ConfigStoreEnvShape,
   ...MailEnvShape,
+  ...EgressEnvShape,
   ...LedgerEnvShape,
   ...LoggingEnvShape,
 };

@@ -54,6 +54,20 @@ test.each([
       alarmEmail: 'ops@example.com',
     },
   ],
+  ['VPC mode (NAT gateways, Elastic IPs, VPC endpoints, flow logs)', { egress: 'vpc' }],
+  [
+    'VPC mode in three zones with SES, and a custom domain for the admin API',
+    {
+      egress: 'vpc',
+      vpcAzs: '3',
+      sesIdentity: 'example.com',
+      domainName: 'notifier.example.com',
+      certificateArn:
+        'arn:aws:acm:eu-central-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9',
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      hostedZoneName: 'example.com',
+    },
+  ],
 ])('cdk-nag AwsSolutions: zero unacknowledged errors or warnings, %s', (_name, context) => {
   // Prepare
   const dir = outdir();

@@ -397,7 +397,7 @@ const cases: HintCase[] = [
     absent: [/port 25/],
   },
   {
-    name: 'connection refused on port 25 mentions the AWS restriction',
+    name: 'connection refused on port 25 mentions that networks block it (where this runs is unknown)',
     failure: failure({
       stage: 'connect',
       reason: 'ECONNREFUSED',
@@ -405,7 +405,8 @@ const cases: HintCase[] = [
       message: 'Connection refused',
     }),
     config: smtpConfig({ port: 25 }),
-    expected: [/connection refused/, /AWS restricts outbound connections to port 25/, /587.*465/],
+    expected: [/connection refused/, /Many networks block outbound port 25/, /587.*465/],
+    absent: [/Lambda/, /NAT/, /lift/],
   },
   {
     name: 'connection timeout',
@@ -419,7 +420,7 @@ const cases: HintCase[] = [
     absent: [/port 25/],
   },
   {
-    name: 'connection timeout on port 25 (the usual Lambda symptom)',
+    name: 'connection timeout on port 25 (the usual symptom of a blocked port)',
     failure: failure({
       stage: 'connect',
       reason: 'ETIMEDOUT',
@@ -427,7 +428,7 @@ const cases: HintCase[] = [
       message: 'connect ETIMEDOUT',
     }),
     config: smtpConfig({ port: 25 }),
-    expected: [/No answer/, /AWS restricts outbound connections to port 25/],
+    expected: [/No answer/, /Many networks block outbound port 25/],
   },
   {
     name: 'connection reset',
@@ -495,6 +496,65 @@ describe('hintFor', () => {
     for (const pattern of absent ?? []) expect(hint).not.toMatch(pattern);
     // One or two sentences an admin reads, not an essay
     expect((hint ?? '').length).toBeLessThan(450);
+  });
+
+  describe('port 25 advice, by where the connection leaves from', () => {
+    const blocked = [
+      failure({ stage: 'connect', reason: 'ECONNREFUSED', transient: true, message: 'Connection refused' }),
+      failure({ stage: 'connect', reason: 'ETIMEDOUT', transient: true, message: 'connect ETIMEDOUT' }),
+      failure({ stage: 'connect', reason: DEADLINE_EXCEEDED, transient: true, message: 'deadline passed' }),
+    ];
+    const modes = [
+      {
+        egress: 'lambda',
+        expected: [
+          /blocks outbound port 25 from Lambda functions outside a VPC/,
+          /cannot lift/,
+          /587.*465/,
+          /SES/,
+          /-c egress=vpc/,
+        ],
+        absent: [/request/, /NatEgressIps/],
+      },
+      {
+        egress: 'vpc',
+        expected: [
+          /NAT gateways’ Elastic IPs/,
+          /NatEgressIps/,
+          /request to remove the email sending limitations/,
+          /587.*465/,
+        ],
+        absent: [/cannot lift/, /outside a VPC/],
+      },
+      {
+        egress: undefined,
+        expected: [/Many networks block outbound port 25/, /internet providers/, /587.*465/],
+        absent: [/AWS blocks/, /Elastic IP/, /lift/, /request/],
+      },
+    ] as const;
+
+    test.each(
+      modes.flatMap((mode) =>
+        blocked.map((f) => ({ ...mode, failure: f, name: `${mode.egress ?? 'unknown'}, ${f.reason}` })),
+      ),
+    )('$name', ({ egress, failure: input, expected, absent }) => {
+      // Act
+      const hint = hintFor(input, smtpConfig({ port: 25 }), egress);
+
+      // Assess
+      for (const pattern of expected) expect(hint).toMatch(pattern);
+      for (const pattern of absent) expect(hint).not.toMatch(pattern);
+      expect((hint ?? '').length).toBeLessThan(450);
+    });
+
+    test.each(modes.map((m) => m.egress))('says nothing about port 25 on port 587 (egress %s)', (egress) => {
+      // Act
+      const hint = hintFor(blocked[1] as DeliveryFailure, smtpConfig({ port: 587 }), egress);
+
+      // Assess
+      expect(hint).toMatch(/No answer/);
+      expect(hint).not.toMatch(/port 25/);
+    });
   });
 
   test('has no hint for a failure it does not know', () => {

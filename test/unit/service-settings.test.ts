@@ -28,4 +28,13 @@ describe('the settings buildServices takes, in AWS and on one machine', () => {
     expect(aws.eventLeaseMs).toBe(900_000);
     expect(local.eventLeaseMs).toBe(900_000);
   });
+
+  it('passes EGRESS_MODE on as the egress the diagnostics advise for, and leaves it unknown when unset', () => {
+    const vpc = serviceSettingsOf(NotifyEnvSchema.parse({ ...lambdaEnv, EGRESS_MODE: 'vpc' }));
+    const unset = serviceSettingsOf(NotifyEnvSchema.parse(lambdaEnv));
+
+    expect(vpc.egress).toBe('vpc');
+    expect(unset.egress).toBeUndefined();
+    expect(NotifyEnvSchema.safeParse({ ...lambdaEnv, EGRESS_MODE: 'nat' }).success).toBe(false);
+  });
 });

@@ -1,4 +1,5 @@
 import { NotFoundError, ValidationError } from '../../kernel/field-issues.js';
+import type { EgressMode } from '../mail/diagnostics.js';
 import type { MailerFactory } from '../mail/mailer.js';
 import { sendTestEmail, type TestEmailResult } from '../mail/test-email.js';
 import { currentGrant, type GrantStore, updateGrant, withGrant } from '../oauth/grant-store.js';
@@ -16,6 +17,8 @@ export interface EmailConfigServiceDeps {
   log: Log;
   /** The test email's deadline (TEST_EMAIL_DEADLINE_MS by default); injectable for tests. */
   testEmailDeadlineMs?: number;
+  /** Where connections leave from, for the diagnostics' port 25 advice; unknown when absent. */
+  egress?: EgressMode;
 }
 
 export interface SaveResult {
@@ -72,13 +75,14 @@ export class EmailConfigService {
   async sendTestEmail(clusterIdOrDocument: string | StoredEmailConfig): Promise<TestEmailResult> {
     const document =
       typeof clusterIdOrDocument === 'string' ? await this.get(clusterIdOrDocument) : clusterIdOrDocument;
-    const { mailers, clock, log, testEmailDeadlineMs } = this.deps;
+    const { mailers, clock, log, testEmailDeadlineMs, egress } = this.deps;
     return sendTestEmail(
       {
         mailers,
         clock,
         log,
         ...(testEmailDeadlineMs !== undefined ? { deadlineMs: testEmailDeadlineMs } : {}),
+        ...(egress ? { egress } : {}),
       },
       document,
     );

@@ -2,7 +2,7 @@ import { redact } from '../../kernel/text.js';
 import type { ConfigStore } from '../config/config-store.js';
 import { secretsOf } from '../config/secrets.js';
 import type { StoredEmailConfig } from '../config/stored-config.js';
-import { hintFor } from '../mail/diagnostics.js';
+import { type EgressMode, hintFor } from '../mail/diagnostics.js';
 import { DeliveryError, type MailerFactory, type SendReceipt } from '../mail/mailer.js';
 import type { DeliveryLedger, Outcome } from '../notify/delivery-ledger.js';
 import type { Clock, Log } from '../ports.js';
@@ -16,6 +16,8 @@ export interface DailyNoticeDeps {
   log: Log;
   /** How many clusters are served at once (DAILY_NOTICE_CONCURRENCY by default). */
   concurrency?: number;
+  /** Where connections leave from, for the diagnostics' port 25 advice; unknown when absent. */
+  egress?: EgressMode;
 }
 
 export interface DailyNoticeClusterResult {
@@ -207,7 +209,7 @@ export class DailyNoticeService {
     let transient: boolean;
     if (error instanceof DeliveryError && stored) {
       const { failure } = error;
-      const hint = hintFor(failure, stored.config);
+      const hint = hintFor(failure, stored.config, this.deps.egress);
       detail = `${failure.stage} failed${failure.code ? ` (${failure.code})` : ''}: ${failure.message}${hint ? ` ${hint}` : ''}`;
       transient = failure.transient;
       log.error('Daily notice failed', { clusterId, stage: failure.stage, code: failure.code, transient });

@@ -114,6 +114,7 @@ interface Facts {
   /** `smtp.example.com:587`, or "the relay" for a transport without host and port. */
   where: string;
   port: number | undefined;
+  egress: EgressMode | undefined;
 }
 
 type Rule = (facts: Facts) => string | undefined;
@@ -121,10 +122,28 @@ type Rule = (facts: Facts) => string | undefined;
 const PORT_CONVENTION =
   'By convention port 465 uses implicit TLS and port 587 uses STARTTLS, but the relay decides: check its documentation.';
 
-const LAMBDA_PORT_25 =
-  'AWS restricts outbound connections to port 25 from Lambda functions (and EC2), so use the relay’s submission port 587 (STARTTLS) or 465 (TLS) instead, or ask AWS to lift the restriction.';
+/**
+ * Where this service's connections leave from, which decides what can be done about port 25:
+ * `lambda` is Lambda's own network (no VPC), `vpc` a VPC with NAT gateways (`-c egress=vpc`).
+ * Unknown (the embedded runtime, a test): the hint names only what holds on any network.
+ */
+export type EgressMode = 'lambda' | 'vpc';
 
-const port25Note = (facts: Facts) => (facts.port === 25 ? ` ${LAMBDA_PORT_25}` : '');
+const SUBMISSION_PORTS = 'the relay’s port 587 (STARTTLS) or 465 (TLS)';
+
+/** Why port 25 may be the problem, and what can be done about it where this service runs. */
+export function port25Hint(egress: EgressMode | undefined): string {
+  switch (egress) {
+    case 'lambda':
+      return `AWS blocks outbound port 25 from Lambda functions outside a VPC, and cannot lift that: use ${SUBMISSION_PORTS}, or SES. Port 25 needs the VPC mode (-c egress=vpc).`;
+    case 'vpc':
+      return `Port 25 leaves through the NAT gateways’ Elastic IPs (output NatEgressIps), where AWS restricts it until it grants a request to remove the email sending limitations; until then use ${SUBMISSION_PORTS}.`;
+    default:
+      return `Many networks block outbound port 25 (internet providers, cloud providers by default): if this one does, use ${SUBMISSION_PORTS}.`;
+  }
+}
+
+const port25Note = (facts: Facts) => (facts.port === 25 ? ` ${port25Hint(facts.egress)}` : '');
 
 const isGoogle = (facts: Facts) =>
   /(^|\.)(gmail|googlemail|google)\.com$/i.test(facts.config.smtp?.host ?? '') ||
@@ -360,8 +379,13 @@ const RULES: Rule[] = [
 /**
  * One or two sentences an admin can act on, for the failures we know; undefined otherwise.
  * The mode is never inferred from the port: the port is only mentioned as a convention.
+ * `egress` says where connections leave from (port 25 advice differs); unknown when omitted.
  */
-export function hintFor(failure: DeliveryFailure, config: EmailConfig): string | undefined {
+export function hintFor(
+  failure: DeliveryFailure,
+  config: EmailConfig,
+  egress?: EgressMode,
+): string | undefined {
   const reply = parseSmtpReply(failure.message);
   const code = failure.code ?? reply.code;
   const enhancedCode = failure.enhancedCode ?? reply.enhancedCode;
@@ -374,6 +398,7 @@ export function hintFor(failure: DeliveryFailure, config: EmailConfig): string |
     text: reply.text,
     where: smtp ? `${smtp.host}:${smtp.port}` : 'the relay',
     port: smtp?.port,
+    egress,
   };
   for (const rule of RULES) {
     const hint = rule(facts);

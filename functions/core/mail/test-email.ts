@@ -4,7 +4,7 @@ import { secretsOf } from '../config/secrets.js';
 import type { StoredEmailConfig } from '../config/stored-config.js';
 import type { Clock, Log } from '../ports.js';
 import { TEST_EMAIL_DEADLINE_MS } from './deadlines.js';
-import { hintFor } from './diagnostics.js';
+import { type EgressMode, hintFor } from './diagnostics.js';
 import { DeliveryError, type DeliveryStage, type MailerFactory, type OutgoingMessage } from './mailer.js';
 
 /** The answer to "does my configuration work, and if not, why?" (SPEC.md "Test-email result"). */
@@ -98,6 +98,8 @@ export interface TestEmailDeps {
   log: Log;
   /** The whole test may take this long (TEST_EMAIL_DEADLINE_MS by default); tests make it short. */
   deadlineMs?: number;
+  /** Where connections leave from, for the diagnostics' port 25 advice; unknown when absent. */
+  egress?: EgressMode;
 }
 
 /** What is left for the send after an OAuth2 token request, never less than this. */
@@ -145,7 +147,7 @@ export async function sendTestEmail(
   } catch (error) {
     if (!(error instanceof DeliveryError)) throw error;
     const { failure } = error;
-    const hint = hintFor(failure, stored.config);
+    const hint = hintFor(failure, stored.config, deps.egress);
     deps.log.warn('Test email failed', {
       clusterId: stored.clusterId,
       stage: failure.stage,

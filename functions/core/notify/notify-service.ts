@@ -13,7 +13,7 @@ import { DEFAULT_CLUSTER_ID } from '../../kernel/cluster-id.js';
 import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { EmailConfig } from '../config/email-config.js';
-import { hintFor } from '../mail/diagnostics.js';
+import { type EgressMode, hintFor } from '../mail/diagnostics.js';
 import { DeliveryError, type MailerFactory, type SendReceipt } from '../mail/mailer.js';
 import type { Clock, Log } from '../ports.js';
 import { composeConditionEmail, type FoldedSummary } from './condition-email.js';
@@ -53,6 +53,8 @@ export interface NotifyDeps {
   random?: () => number;
   /** Attempts before the queue dead-letters an event (its maxReceiveCount); the retry policy's by default. */
   maxAttempts?: number;
+  /** Where connections leave from, for the diagnostics' port 25 advice; unknown when absent. */
+  egress?: EgressMode;
 }
 
 export type NotifyOutcome = Outcome | 'duplicate';
@@ -442,7 +444,7 @@ export class NotifyService {
       }
       if (windowMs > 0) await ledger.undoFold(key, identity.eventId);
       const { failure } = error;
-      const hint = hintFor(failure, config);
+      const hint = hintFor(failure, config, this.deps.egress);
       const reason = [
         `${failure.stage} failed${failure.code ? ` (${failure.code}${failure.enhancedCode ? ` ${failure.enhancedCode}` : ''})` : ''}: ${failure.message}`,
         hint,
@@ -771,7 +773,7 @@ export class NotifyService {
         throw this.waitFor(failure.waitMs, `waiting for the relay's limit: ${failure.message}`, 'relay');
       }
       const cause =
-        `${failure.stage} failed${failure.code ? ` (${failure.code})` : ''}: ${failure.message} ${hintFor(failure, config) ?? ''}`.trim();
+        `${failure.stage} failed${failure.code ? ` (${failure.code})` : ''}: ${failure.message} ${hintFor(failure, config, this.deps.egress) ?? ''}`.trim();
       if (failure.transient && hasAttemptsLeft(attempt, this.maxAttempts)) {
         const retryAfterSeconds = retryDelaySeconds(attempt, this.random);
         const next = new Date(now.getTime() + retryAfterSeconds * 1000);
