@@ -52,6 +52,12 @@ export interface NotifierFunctionProps<S extends z.ZodObject> {
  */
 export class NotifierFunction<S extends z.ZodObject> extends Construct {
   readonly function: lambda.Function;
+  /**
+   * `live`, pointing at the version published from this deployment's code and configuration:
+   * what every invoker (event source mapping, API integration, schedule) calls, so an invocation
+   * runs one published version from start to end, never a half-updated `$LATEST`.
+   */
+  readonly alias: lambda.Alias;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -95,8 +101,17 @@ export class NotifierFunction<S extends z.ZodObject> extends Construct {
     // The role exists before the function; make sure the log group does too, so the first
     // invocation cannot race its creation.
     this.function.node.addDependency(this.logGroup);
+    // currentVersion publishes a new version whenever the code or configuration changes; the
+    // previous one is deleted once the alias has moved on (RemovalPolicy.DESTROY, CDK's default).
+    this.alias = new lambda.Alias(this, 'Alias', {
+      aliasName: LIVE_ALIAS,
+      version: this.function.currentVersion,
+    });
   }
 }
+
+/** The alias every invoker calls (see NotifierFunction.alias). */
+export const LIVE_ALIAS = 'live';
 
 /**
  * The function's code: bundled locally with esbuild (the local esbuild of package-lock.json;

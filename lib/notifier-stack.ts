@@ -181,7 +181,7 @@ export class NotifierStack extends Stack {
         EVENT_DLQ_URL: this.notifyQueue.deadLetterQueue.queue.queueUrl,
       },
     });
-    this.notifyEventSource = this.notifyQueue.addConsumer(this.notifyFunction.function);
+    this.notifyEventSource = this.notifyQueue.addConsumer(this.notifyFunction.alias);
     this.dailyNoticeFunction = new NotifierFunction(this, 'DailyNoticeFunction', {
       ...functionDefaults('dailyNotice'),
       description: 'appliance-notifier: the daily "notifications still work" notice to every cluster',
@@ -231,7 +231,9 @@ export class NotifierStack extends Stack {
     // invocation, a failed run is Lambda's to retry, then the on-failure destination keeps it.
     // (notify has neither: it is invoked synchronously by its event source mapping, and the
     // queue retries and dead-letters its events.)
-    this.dailyNoticeFunction.function.configureAsyncInvoke({
+    // On the alias: the schedule invokes the alias, and an unqualified function's settings do not
+    // apply to a qualified invocation.
+    this.dailyNoticeFunction.alias.configureAsyncInvoke({
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
       onFailure: new destinations.SqsDestination(this.deadLetterQueues.dailyNotice.queue),
@@ -263,7 +265,7 @@ export class NotifierStack extends Stack {
     });
 
     this.dailySchedule = new DailySchedule(this, 'DailyNotice', {
-      target: this.dailyNoticeFunction.function,
+      target: this.dailyNoticeFunction.alias,
       time: props.dailyNotice.time,
       timeZone: props.dailyNotice.timeZone,
       deadLetterQueue: this.deadLetterQueues.dailyNotice.queue,
@@ -272,7 +274,7 @@ export class NotifierStack extends Stack {
     });
 
     this.adminApi = new AdminApi(this, 'AdminApi', {
-      handler: this.adminApiFunction.function,
+      handler: this.adminApiFunction.alias,
       auth: props.auth,
       throttle: props.apiThrottle,
       logRetention,

@@ -74,6 +74,21 @@ export function functionId(template: Template, descriptionPrefix: string): strin
   return ids[0] as string;
 }
 
+/** The `live` alias of the function whose description starts with `prefix` (see NotifierFunction.alias). */
+export function aliasId(template: Template, descriptionPrefix: string): string {
+  return logicalIdOf(template, 'AWS::Lambda::Alias', {
+    FunctionName: { Ref: functionId(template, descriptionPrefix) },
+    Name: 'live',
+  });
+}
+
+/** How CDK names an alias to an event source mapping: `<function name>:<alias>`, from the alias ARN. */
+export function aliasFunctionName(aliasLogicalId: string): unknown {
+  return {
+    'Fn::Join': ['', [{ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: aliasLogicalId }] }] }, ':live']],
+  };
+}
+
 export const FUNCTION_DESCRIPTIONS = {
   adminApi: 'appliance-notifier admin API',
   notify: 'appliance-notifier: emails one appliance event',
