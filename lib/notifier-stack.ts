@@ -226,11 +226,14 @@ export class NotifierStack extends Stack {
       }),
     };
 
-    // The daily notice is invoked asynchronously by the scheduler, so two retry layers: the
-    // schedule's retry policy and DLQ cover failing to invoke; once Lambda accepted the
-    // invocation, a failed run is Lambda's to retry, then the on-failure destination keeps it.
-    // (notify has neither: it is invoked synchronously by its event source mapping, and the
-    // queue retries and dead-letters its events.)
+    // The daily notice is invoked asynchronously by the scheduler, so two retry layers. The
+    // schedule's retry policy and DLQ cover only failing to invoke (throttled, not permitted).
+    // Once Lambda accepted the event, a failed run (the handler rejects when a cluster failed
+    // temporarily, after serving the others, or the function times out) is retried by Lambda
+    // twice, with the same event and request id, then the event goes to the on-failure
+    // destination. The day's claim per cluster keeps a retry from resending a notice that went
+    // out. (notify has neither: its event source mapping invokes it synchronously, and the queue
+    // retries and dead-letters its events.)
     // On the alias: the schedule invokes the alias, and an unqualified function's settings do not
     // apply to a qualified invocation.
     this.dailyNoticeFunction.alias.configureAsyncInvoke({
