@@ -1,12 +1,15 @@
-import { type Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { type Duration, TimeZone } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface DailyScheduleProps {
+  /**
+   * The daily notice function's `live` alias. The scheduler role CDK creates may invoke exactly
+   * that alias (no `:*` wildcard, as an unqualified function target would get).
+   */
   readonly target: lambda.IFunction;
   /** Local time of day, `HH:MM` (24 h). */
   readonly time: string;
@@ -43,17 +46,6 @@ export class DailySchedule extends Construct {
         retryAttempts: props.retryAttempts,
         maxEventAge: props.maxEventAge,
       }),
-    });
-    // The scheduler role CDK creates (one per stack and target) gets lambda:InvokeFunction on the
-    // function and on `<function ARN>:*`, its versions and aliases.
-    const stack = Stack.of(this);
-    const functionLogicalId = stack.resolve(
-      stack.getLogicalId(props.target.node.defaultChild as CfnFunction),
-    );
-    Validations.of(stack).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
-      reason:
-        'The EventBridge Scheduler role may invoke the daily notice function and its qualified ARNs (versions, aliases) only; CDK grants the `:*` form for qualified invocations.',
     });
   }
 }

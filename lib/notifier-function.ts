@@ -61,6 +61,12 @@ export interface NotifierFunctionProps<S extends z.ZodObject> {
  */
 export class NotifierFunction<S extends z.ZodObject> extends Construct {
   readonly function: lambda.Function;
+  /**
+   * `live`, pointing at the version published from this deployment's code and configuration:
+   * what every invoker (event source mapping, API integration, schedule) calls, so an invocation
+   * runs one published version from start to end, never a half-updated `$LATEST`.
+   */
+  readonly alias: lambda.Alias;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -79,6 +85,8 @@ export class NotifierFunction<S extends z.ZodObject> extends Construct {
       description: `Execution role of the ${props.entry} function`,
     });
     this.logGroup.grantWrite(this.role);
+    /** Why this role has statements on `*` (one cdk-nag acknowledgement, below). */
+    const wildcardReasons: string[] = [];
     if (props.network) {
       // What AWSLambdaVPCAccessExecutionRole grants for the function's network interfaces (CDK
       // adds that managed policy only to a role it creates itself; without these Lambda refuses
@@ -96,11 +104,9 @@ export class NotifierFunction<S extends z.ZodObject> extends Construct {
           resources: ['*'],
         }),
       );
-      Validations.of(this.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'The network interface actions Lambda performs with the execution role when it attaches the function to its VPC subnets: the Describe actions support no resource-level permissions, and the interfaces do not exist before Lambda creates them (the same grant as AWSLambdaVPCAccessExecutionRole, without its logs:*).',
-      });
+      wildcardReasons.push(
+        'the network interface actions Lambda performs with the execution role when it attaches the function to its VPC subnets: the Describe actions support no resource-level permissions, and the interfaces do not exist before Lambda creates them (the same grant as AWSLambdaVPCAccessExecutionRole, without its logs:*)',
+      );
     }
 
     const logLevel = environment.POWERTOOLS_LOG_LEVEL ?? 'INFO';
@@ -139,13 +145,24 @@ export class NotifierFunction<S extends z.ZodObject> extends Construct {
     // invocation cannot race its creation.
     this.function.node.addDependency(this.logGroup);
     // Active tracing gives the role xray:PutTraceSegments and xray:PutTelemetryRecords on `*`.
+    wildcardReasons.unshift(
+      'active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions',
+    );
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so their resource is `*`; no other statement of this role has `*` (test/infra/observability.test.ts checks).',
+      reason: `Resource \`*\` only where the action allows nothing narrower: ${wildcardReasons.join('; and ')}. Nothing else in this role is on \`*\` (test/infra/observability.test.ts checks the default mode).`,
+    });
+    // currentVersion publishes a new version whenever the code or configuration changes; the
+    // previous one is deleted once the alias has moved on (RemovalPolicy.DESTROY, CDK's default).
+    this.alias = new lambda.Alias(this, 'Alias', {
+      aliasName: LIVE_ALIAS,
+      version: this.function.currentVersion,
     });
   }
 }
+
+/** The alias every invoker calls (see NotifierFunction.alias). */
+export const LIVE_ALIAS = 'live';
 
 /**
  * The function's code: bundled locally with esbuild (the local esbuild of package-lock.json;

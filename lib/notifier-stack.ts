@@ -214,7 +214,7 @@ export class NotifierStack extends Stack {
         EVENT_DLQ_URL: this.notifyQueue.deadLetterQueue.queue.queueUrl,
       },
     });
-    this.notifyEventSource = this.notifyQueue.addConsumer(this.notifyFunction.function);
+    this.notifyEventSource = this.notifyQueue.addConsumer(this.notifyFunction.alias);
     this.dailyNoticeFunction = new NotifierFunction(this, 'DailyNoticeFunction', {
       ...functionDefaults('dailyNotice'),
       description: 'appliance-notifier: the daily "notifications still work" notice to every cluster',
@@ -259,12 +259,17 @@ export class NotifierStack extends Stack {
       }),
     };
 
-    // The daily notice is invoked asynchronously by the scheduler, so two retry layers: the
-    // schedule's retry policy and DLQ cover failing to invoke; once Lambda accepted the
-    // invocation, a failed run is Lambda's to retry, then the on-failure destination keeps it.
-    // (notify has neither: it is invoked synchronously by its event source mapping, and the
-    // queue retries and dead-letters its events.)
-    this.dailyNoticeFunction.function.configureAsyncInvoke({
+    // The daily notice is invoked asynchronously by the scheduler, so two retry layers. The
+    // schedule's retry policy and DLQ cover only failing to invoke (throttled, not permitted).
+    // Once Lambda accepted the event, a failed run (the handler rejects when a cluster failed
+    // temporarily, after serving the others, or the function times out) is retried by Lambda
+    // twice, with the same event and request id, then the event goes to the on-failure
+    // destination. The day's claim per cluster keeps a retry from resending a notice that went
+    // out. (notify has neither: its event source mapping invokes it synchronously, and the queue
+    // retries and dead-letters its events.)
+    // On the alias: the schedule invokes the alias, and an unqualified function's settings do not
+    // apply to a qualified invocation.
+    this.dailyNoticeFunction.alias.configureAsyncInvoke({
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
       onFailure: new destinations.SqsDestination(this.deadLetterQueues.dailyNotice.queue),
@@ -296,7 +301,7 @@ export class NotifierStack extends Stack {
     });
 
     this.dailySchedule = new DailySchedule(this, 'DailyNotice', {
-      target: this.dailyNoticeFunction.function,
+      target: this.dailyNoticeFunction.alias,
       time: props.dailyNotice.time,
       timeZone: props.dailyNotice.timeZone,
       deadLetterQueue: this.deadLetterQueues.dailyNotice.queue,
@@ -305,7 +310,7 @@ export class NotifierStack extends Stack {
     });
 
     this.adminApi = new AdminApi(this, 'AdminApi', {
-      handler: this.adminApiFunction.function,
+      handler: this.adminApiFunction.alias,
       auth: props.auth,
       ...(props.customDomain ? { customDomain: props.customDomain } : {}),
       throttle: props.apiThrottle,

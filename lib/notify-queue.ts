@@ -80,8 +80,9 @@ export class NotifyQueue extends Construct {
   /**
    * Makes `consumer` the queue's consumer: the event source mapping (which grants receive, delete
    * and change visibility), and ChangeMessageVisibility for the function's own retry scheduling.
+   * `consumer` is the function's `live` alias: the mapping invokes the published version.
    */
-  addConsumer(consumer: lambda.Function): SqsEventSource {
+  addConsumer(consumer: lambda.IFunction): SqsEventSource {
     const source = new SqsEventSource(this.queue, {
       batchSize: NOTIFY_CONSUMER.batchSize,
       maxBatchingWindow: NOTIFY_CONSUMER.maxBatchingWindow,

@@ -58,10 +58,21 @@ export function toApiGatewayEvent(
   };
 }
 
+/**
+ * The deployed functions' timeouts (DEFAULT_FUNCTION_TIMEOUTS in lib/notifier-function.ts, which
+ * test/unit/deadlines.test.ts keeps these equal to): a local invocation gets as long as it would
+ * in AWS, so the handlers that budget by getRemainingTimeInMillis behave the same.
+ */
+export const LOCAL_FUNCTION_TIMEOUTS_MS: Record<string, number> = {
+  'admin-api': 29_000,
+  notify: 120_000,
+  'daily-notice': 300_000,
+};
+
 /** A Lambda context good enough for middy and Powertools. */
 export function localContext(functionName: string): Context {
   const requestId = randomUUID();
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (LOCAL_FUNCTION_TIMEOUTS_MS[functionName] ?? 30_000);
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,

@@ -1,4 +1,5 @@
 // The token endpoint over HTTP (RFC 6749 sections 4.1.3 and 6), with Node's global fetch.
+import { TOKEN_REQUEST_TIMEOUT_MS } from '../core/mail/deadlines.js';
 import {
   type CodeExchange,
   type RefreshRequest,
@@ -9,12 +10,12 @@ import {
 } from '../core/oauth/oauth-ports.js';
 
 export interface FetchTokenClientOptions {
-  /** The whole request, connect to last byte (default 10 s: Lambda's invocation is the budget). */
+  /** The whole request, connect to last byte (TOKEN_REQUEST_TIMEOUT_MS by default). */
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
 
-const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_TIMEOUT_MS = TOKEN_REQUEST_TIMEOUT_MS;
 const MAX_DESCRIPTION = 500;
 
 /**

@@ -14,7 +14,10 @@ export interface DailyNoticeHandlerDeps {
   metrics?: Metrics;
 }
 
-/** Some clusters failed temporarily: the invocation fails so the schedule's retry policy runs it again. */
+/**
+ * Some clusters failed temporarily: the invocation fails (after every other cluster was served),
+ * so that Lambda retries it. The message names the clusters.
+ */
 export class DailyNoticeRetryError extends Error {
   override readonly name = 'DailyNoticeRetryError';
   constructor(readonly run: DailyNoticeRun) {
@@ -26,16 +29,30 @@ export class DailyNoticeRetryError extends Error {
 const DailyNoticeEventSchema = z.looseObject({ force: z.boolean().optional() });
 
 /**
- * EventBridge Scheduler target. Sends every cluster's notice; when some failed temporarily the
- * invocation fails so the schedule's retry policy runs it again (clusters already served today
- * are not sent twice).
+ * EventBridge Scheduler target, invoked asynchronously (through the function's `live` alias).
+ * What retries what:
+ * - The schedule's retry policy (and its dead-letter queue) covers only failing to invoke:
+ *   Lambda throttling the Invoke call, a missing permission. Once Lambda accepted the event, the
+ *   scheduler is done, whatever the run does.
+ * - A run that fails (this handler rejects, or the function times out) is retried by Lambda's
+ *   asynchronous invocation, twice (configureAsyncInvoke in lib/notifier-stack.ts), with the same
+ *   event and request id; after the last attempt Lambda sends the event to the on-failure
+ *   destination (the daily notice dead-letter queue, which alarms).
+ * So this handler rejects when any cluster failed temporarily, after serving all the others;
+ * the day's claim on each notice keeps a retry from sending a cluster's notice twice. A
+ * permanent failure (a configuration the relay refuses) does not fail the run: a retry would
+ * fail the same way; it is in the delivery log and in the DailyNoticeFailed metric.
  */
 export function createDailyNoticeHandler(deps: DailyNoticeHandlerDeps) {
   const handler = middy<unknown, DailyNoticeRun, Error, Context>()
     .use(injectLambdaContext(deps.log, { resetKeys: true }))
-    .handler(async (event) => {
+    .handler(async (event, context) => {
       const parsed = DailyNoticeEventSchema.safeParse(event ?? {});
-      const run = await deps.service.run(parsed.success && parsed.data.force ? { force: true } : {});
+      const force = parsed.success && parsed.data.force === true;
+      const run = await deps.service.run({
+        ...(force ? { force, runId: context.awsRequestId } : {}),
+        remainingMs: () => context.getRemainingTimeInMillis(),
+      });
       const sent = run.results.filter((r) => r.outcome === 'sent').length;
       const failed = run.results.filter((r) => r.outcome === 'failed').length;
       // Due: what this run had to send. Skipped clusters (notice off, no configuration) and

@@ -1,15 +1,23 @@
 // The admin API's Lambda bundle, built as the stack deploys it, serves the same admin page build
-// as the embedded runtime: the bundle is loaded by a plain Node process (no tsx, no jest) and
-// asked for the page's script, stylesheet and HTML.
-import { execFile } from 'node:child_process';
+// as the embedded runtime: the bundle is loaded by a plain Node process (no tsx, no jest), with
+// the environment the synthesized template gives the function, and asked for the page's script,
+// stylesheet and HTML. (The other bundles: function-bundles.test.ts.)
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { buildFunctionBundle, FUNCTION_ENTRIES } from '../../lib/bundling.js';
 import { buildAdminPage } from '../../web/admin-page/build.js';
+import {
+  buildStack,
+  deployedEnvironment,
+  FUNCTION_DESCRIPTIONS,
+  functionId,
+  LAMBDA_RUNTIME_ENV,
+  RESULT_MARKER,
+  runInNode,
+} from './support.js';
 
 let outdir: string;
 let served: Record<string, { status: number; body: string }>;
@@ -25,22 +33,13 @@ beforeAll(async () => {
         requestContext: { http: { method: 'GET', path }, requestId: 'r' } }, { functionName: 'admin-api' });
       out[path] = { status: r.statusCode, body: r.body };
     }
-    process.stdout.write(JSON.stringify(out));`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-    env: {
-      PATH: process.env.PATH,
-      AWS_REGION: 'eu-west-1',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      CONFIG_PARAMETER_PREFIX: '/appliance-notifier/clusters',
-      CONFIG_KMS_KEY_ID: 'alias/appliance-notifier',
-      LEDGER_TABLE_NAME: 'ledger',
-      PUBLIC_BASE_URL: 'https://api.example.com',
-      ADMIN_PAGE_CLIENT_ID: 'page-client',
-      ADMIN_PAGE_ISSUER: 'https://issuer.example.com',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-    },
+    process.stdout.write('${RESULT_MARKER}' + JSON.stringify(out));`;
+  const { template } = buildStack();
+  served = await runInNode(script, {
+    ...LAMBDA_RUNTIME_ENV,
+    ...deployedEnvironment(template, functionId(template, FUNCTION_DESCRIPTIONS.adminApi)),
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
-  served = JSON.parse(stdout);
 }, 60_000);
 
 afterAll(async () => {
@@ -61,4 +60,18 @@ it('does not carry esbuild (the page is built at bundling time, not at cold star
 
   expect(files.length).toBeGreaterThan(0);
   expect(code).not.toContain('buildSync');
+});
+
+it('has the SMTP chunk the test email loads, and it loads on its own', async () => {
+  const chunks = (await readdir(join(outdir, 'chunks'))).filter(
+    (file) => file.startsWith('smtp-mailer-') && file.endsWith('.mjs'),
+  );
+  expect(chunks).toHaveLength(1);
+  const url = pathToFileURL(join(outdir, 'chunks', chunks[0] as string)).href;
+  const loaded = await runInNode<{ exports: string[] }>(
+    `process.stdout.write('${RESULT_MARKER}' + JSON.stringify({ exports: Object.keys(await import(${JSON.stringify(url)})) }));`,
+    { ...LAMBDA_RUNTIME_ENV },
+  );
+
+  expect(loaded.exports.length).toBeGreaterThan(0);
 });

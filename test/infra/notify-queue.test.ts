@@ -1,7 +1,14 @@
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { CONDITION_IDS } from '../../events/catalog.js';
 import { RETRY_POLICY } from '../../functions/core/notify/retry-policy.js';
-import { buildStack, FUNCTION_DESCRIPTIONS, functionId, TEST_ENV } from './support.js';
+import {
+  aliasFunctionName,
+  aliasId,
+  buildStack,
+  FUNCTION_DESCRIPTIONS,
+  functionId,
+  TEST_ENV,
+} from './support.js';
 
 // EventBridge -> SQS -> notify: the queue, its DLQ, the event source mapping and the policies
 // that let the rules send.
@@ -198,7 +205,8 @@ describe('notify consumes the queue', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: arnOf(queueId),
-      FunctionName: { Ref: notifyId },
+      // The live alias (see deployment-safety.test.ts), not $LATEST.
+      FunctionName: aliasFunctionName(aliasId(template, FUNCTION_DESCRIPTIONS.notify)),
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 5 },
       BatchSize: 10,

@@ -2,6 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { ADMIN_API_ROUTES, apiGatewayRoutes } from '../../functions/admin-api/route-table.js';
 import {
   actionsOf,
+  aliasId,
   buildStack,
   FUNCTION_DESCRIPTIONS,
   functionId,
@@ -256,7 +257,7 @@ describe('daily schedule', () => {
       FlexibleTimeWindow: { Mode: 'OFF' },
       State: 'ENABLED',
       Target: Match.objectLike({
-        Arn: { 'Fn::GetAtt': [ids.dailyNotice, 'Arn'] },
+        Arn: { Ref: aliasId(template, FUNCTION_DESCRIPTIONS.dailyNotice) },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
         RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 7200 },
       }),

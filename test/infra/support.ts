@@ -74,6 +74,21 @@ export function functionId(template: Template, descriptionPrefix: string): strin
   return ids[0] as string;
 }
 
+/** The `live` alias of the function whose description starts with `prefix` (see NotifierFunction.alias). */
+export function aliasId(template: Template, descriptionPrefix: string): string {
+  return logicalIdOf(template, 'AWS::Lambda::Alias', {
+    FunctionName: { Ref: functionId(template, descriptionPrefix) },
+    Name: 'live',
+  });
+}
+
+/** How CDK names an alias to an event source mapping: `<function name>:<alias>`, from the alias ARN. */
+export function aliasFunctionName(aliasLogicalId: string): unknown {
+  return {
+    'Fn::Join': ['', [{ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: aliasLogicalId }] }] }, ':live']],
+  };
+}
+
 export const FUNCTION_DESCRIPTIONS = {
   adminApi: 'appliance-notifier admin API',
   notify: 'appliance-notifier: emails one appliance event',
@@ -101,4 +116,62 @@ export function statementsOfFunction(template: Template, fnId: string): Array<Re
 export function actionsOf(statement: Record<string, unknown>): string[] {
   const action = statement.Action as string | string[];
   return (Array.isArray(action) ? [...action] : [action]).sort();
+}
+
+/**
+ * The environment the stack gives function `fnId`, as a deployed function sees it: its template
+ * `Environment.Variables`, each value CloudFormation would resolve at deploy time (a queue URL, a
+ * table name, a key ARN) replaced by a dummy of the same kind. A variable the stack forgets is
+ * missing here too, so a bundle that needs it fails at import.
+ */
+export function deployedEnvironment(template: Template, fnId: string): Record<string, string> {
+  const fn = (template.toJSON().Resources as Resources)[fnId];
+  if (!fn) throw new Error(`no resource ${fnId}`);
+  const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  return Object.fromEntries(
+    Object.entries(variables).map(([key, value]) => {
+      if (typeof value === 'string') return [key, value];
+      if (/_URL$|_ENDPOINT$|_ISSUER$/.test(key)) return [key, `https://dummy.invalid/${key.toLowerCase()}`];
+      if (/KMS_KEY/.test(key)) return [key, `arn:aws:kms:${TEST_ENV.region}:${TEST_ENV.account}:key/dummy`];
+      return [key, `dummy-${key.toLowerCase().replaceAll('_', '-')}`];
+    }),
+  );
+}
+
+/**
+ * What the Lambda runtime adds to a function's own variables (region, credentials), with dummy
+ * credentials: nothing here may reach AWS.
+ */
+export const LAMBDA_RUNTIME_ENV = {
+  AWS_REGION: TEST_ENV.region,
+  AWS_DEFAULT_REGION: TEST_ENV.region,
+  AWS_ACCESS_KEY_ID: 'AKIADUMMYDUMMYDUMMY0',
+  AWS_SECRET_ACCESS_KEY: 'dummy-secret',
+  AWS_SESSION_TOKEN: 'dummy-session',
+  AWS_LAMBDA_FUNCTION_NAME: 'bundle-test',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+} as const;
+
+/** What a script run by runInNode writes before its result (the handlers log to stdout too). */
+export const RESULT_MARKER = '@@bundle-test-result@@';
+
+/**
+ * Runs `script` (an ES module's body) in a plain Node process (no tsx, no jest) with exactly
+ * `env` (plus PATH), and returns what it wrote to stdout after RESULT_MARKER, parsed as JSON.
+ */
+export async function runInNode<T>(
+  script: string,
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    timeout: timeoutMs,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const at = stdout.lastIndexOf(RESULT_MARKER);
+  if (at < 0) throw new Error(`no result in the output: ${stdout.slice(-2000)}`);
+  return JSON.parse(stdout.slice(at + RESULT_MARKER.length)) as T;
 }

@@ -12,7 +12,12 @@ import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.j
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import type { ConfigStore } from '../../functions/core/config/config-store.js';
 import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
-import { DailyNoticeService } from '../../functions/core/daily-notice/daily-notice-service.js';
+import {
+  CLUSTER_START_MIN_MS,
+  DailyNoticeService,
+  SEND_FINISH_MARGIN_MS,
+} from '../../functions/core/daily-notice/daily-notice-service.js';
+import { SEND_DEADLINE_MS } from '../../functions/core/mail/deadlines.js';
 import type { MailerFactory } from '../../functions/core/mail/mailer.js';
 import { createDailyNoticeHandler, DailyNoticeRetryError } from '../../functions/daily-notice/app.js';
 import { createLogger } from '../../functions/shared/logger.js';
@@ -73,6 +78,7 @@ async function fleet(options: {
   store?: (store: ConfigStore) => ConfigStore;
   mailers?: (mailers: MailerFactory) => MailerFactory;
   concurrency?: number;
+  clock?: () => Date;
 }): Promise<Fleet> {
   const directory = await mkdtemp(join(dataDir, 'config-'));
   const database = await SqliteDatabase.open({ directory });
@@ -112,7 +118,7 @@ async function fleet(options: {
     store: options.store ? options.store(files) : files,
     mailers: options.mailers ? options.mailers(relayMailers) : relayMailers,
     ledger,
-    clock: () => now,
+    clock: options.clock ?? (() => now),
     log,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
   });
@@ -213,7 +219,7 @@ describe('daily notice across clusters', () => {
     expect(fastArrived).toBeLessThanOrEqual(slowFinished ?? 0);
   });
 
-  it('sends nothing twice when the schedule retries a run after a temporary failure', async () => {
+  it('fails the invocation naming the clusters that failed, and sends nothing twice when Lambda retries it', async () => {
     // Prepare: one cluster's configuration cannot be read once (a connection reset), and one
     // relay refuses one recipient temporarily.
     let resets = 1;
@@ -237,7 +243,7 @@ describe('daily notice across clusters', () => {
           : recordArrival(message),
     });
 
-    // Act: the first run fails for two clusters, the schedule runs it again, and once more.
+    // Act: the first run fails for two clusters, Lambda runs it again, and once more.
     const first = await handler({}, localContext('daily-notice')).then(
       () => undefined,
       (error: unknown) => error,
@@ -248,8 +254,15 @@ describe('daily notice across clusters', () => {
 
     // Assess
     expect(first).toBeInstanceOf(DailyNoticeRetryError);
+    expect((first as Error).message).toBe('temporary failure for cluster(s) retry-a, retry-c');
     const firstRun = (first as DailyNoticeRetryError).run;
     expect(firstRun.retryable).toEqual(['retry-a', 'retry-c']);
+    // retry-b was served although retry-a failed before it.
+    expect(firstRun.results.map((r) => [r.clusterId, r.outcome])).toEqual([
+      ['retry-a', 'failed'],
+      ['retry-b', 'sent'],
+      ['retry-c', 'failed'],
+    ]);
     expect(firstRun.results[0]?.reason).toMatch(
       /^temporary, will be retried: the stored email configuration could not be read: read ECONNRESET/,
     );
@@ -284,6 +297,104 @@ describe('daily notice across clusters', () => {
       expect(outcomes).toEqual(['duplicate', 'sent']);
     }
     expect(notices(...clusters)).toHaveLength(clusters.length);
+  });
+
+  it('sends only the failed notices again when Lambda retries a forced run (same request id)', async () => {
+    // Prepare: a clock that moves, so that only the request id can tie the retry to its run.
+    let tick = 0;
+    const { handler } = await fleet({
+      clusters: ['force-a', 'force-b'],
+      clock: () => new Date(now.getTime() + 1000 * tick++),
+    });
+    relay.setHandlers({
+      onData: (message) =>
+        message.rcptTo.includes(recipientOf('force-b'))
+          ? '451 4.3.0 Try again later'
+          : recordArrival(message),
+    });
+    const invocation = localContext('daily-notice');
+
+    // Act: the forced run fails for force-b; Lambda retries it with the same request id; an admin
+    // then sends again (a new invocation).
+    const first = await handler({ force: true }, invocation).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    relay.setHandlers({ onData: recordArrival });
+    const retry = await handler({ force: true }, invocation);
+    const again = await handler({ force: true }, localContext('daily-notice'));
+
+    // Assess
+    expect((first as Error).message).toBe('temporary failure for cluster(s) force-b');
+    expect(retry.results.map((r) => [r.clusterId, r.outcome])).toEqual([
+      ['force-a', 'duplicate'],
+      ['force-b', 'sent'],
+    ]);
+    expect(again.results.map((r) => r.outcome)).toEqual(['sent', 'sent']);
+    expect(notices('force-a')).toHaveLength(2);
+    expect(notices('force-b')).toHaveLength(2);
+  });
+
+  it('begins no cluster the invocation has too little time left for: the run fails and the retry sends it', async () => {
+    // Prepare: one cluster at a time; once the first notice reached the relay, the invocation
+    // has less than a cluster's budget left.
+    let left = 200_000;
+    const { handler } = await fleet({ clusters: ['late-a', 'late-b'], concurrency: 1 });
+    relay.setHandlers({
+      onData: (message) => {
+        left = CLUSTER_START_MIN_MS - 1;
+        return recordArrival(message);
+      },
+    });
+    const nearlyOver = { ...localContext('daily-notice'), getRemainingTimeInMillis: () => left };
+
+    // Act
+    const first = await handler({}, nearlyOver).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    relay.setHandlers({ onData: recordArrival });
+    const retry = await handler({}, localContext('daily-notice'));
+
+    // Assess
+    expect((first as Error).message).toBe('temporary failure for cluster(s) late-b');
+    const firstRun = (first as DailyNoticeRetryError).run;
+    expect(firstRun.results[1]?.reason).toMatch(
+      /^temporary, will be retried: not started, only \d+ s of the invocation were left$/,
+    );
+    expect(retry.results.map((r) => [r.clusterId, r.outcome])).toEqual([
+      ['late-a', 'duplicate'],
+      ['late-b', 'sent'],
+    ]);
+    expect(notices('late-a')).toHaveLength(1);
+    expect(notices('late-b')).toHaveLength(1);
+  });
+
+  it('cuts a send’s deadline to what the invocation has left, less the margin for the ledger writes', async () => {
+    // Prepare: a mailer that records the deadline each send was given.
+    const given: Array<number | undefined> = [];
+    const { handler } = await fleet({
+      clusters: ['cut-a'],
+      mailers: () => ({
+        forConfig: async () => ({
+          send: async (message, options = {}) => {
+            given.push(options.deadlineMs);
+            return { messageId: '<cut@test>', accepted: message.to, rejected: [], destination: 'test' };
+          },
+        }),
+      }),
+    });
+    const context = (leftMs: number) => ({
+      ...localContext('daily-notice'),
+      getRemainingTimeInMillis: () => leftMs,
+    });
+
+    // Act: plenty of time, then a forced run with 45 s left.
+    await handler({}, context(290_000));
+    await handler({ force: true }, context(45_000));
+
+    // Assess
+    expect(given).toEqual([SEND_DEADLINE_MS, 45_000 - SEND_FINISH_MARGIN_MS]);
   });
 
   it('serves a bounded number of clusters at once, and reports them in cluster order', async () => {

@@ -3,7 +3,7 @@ import { rootCertificates } from 'node:tls';
 import { format } from 'node:util';
 import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nodemailer';
 import type { SmtpSettings } from '../../core/config/email-config.js';
-import { formatSeconds, SEND_DEADLINE_MS } from '../../core/mail/deadlines.js';
+import { formatSeconds, SEND_DEADLINE_MS, SMTP_PHASE_TIMEOUTS_MS } from '../../core/mail/deadlines.js';
 import {
   AUTH_NOT_OFFERED,
   DEADLINE_EXCEEDED,
@@ -67,13 +67,8 @@ export interface SmtpMailerOptions {
   ca?: string[];
 }
 
-// Lambda's whole invocation is the budget; these leave room for a retry inside it.
-const DEFAULT_TIMEOUTS: Required<SmtpTimeouts> = {
-  connectionMs: 10_000,
-  greetingMs: 10_000,
-  socketMs: 30_000,
-  dnsMs: 10_000,
-};
+// See SMTP_PHASE_TIMEOUTS_MS: checked against the send deadline and the functions' timeouts.
+const DEFAULT_TIMEOUTS: Required<SmtpTimeouts> = { ...SMTP_PHASE_TIMEOUTS_MS };
 
 const MAX_TRANSCRIPT_LINES = 200;
 const TRANSCRIPT_HEAD_LINES = 40;

@@ -2,6 +2,7 @@ import { redact } from '../../kernel/text.js';
 import type { ConfigStore } from '../config/config-store.js';
 import { secretsOf } from '../config/secrets.js';
 import type { StoredEmailConfig } from '../config/stored-config.js';
+import { SEND_DEADLINE_MS, TOKEN_REQUEST_TIMEOUT_MS } from '../mail/deadlines.js';
 import { type EgressMode, hintFor } from '../mail/diagnostics.js';
 import { DeliveryError, type MailerFactory, type SendReceipt } from '../mail/mailer.js';
 import type { DeliveryLedger, Outcome } from '../notify/delivery-ledger.js';
@@ -24,7 +25,7 @@ export interface DailyNoticeClusterResult {
   clusterId: string;
   outcome: Outcome | 'skipped' | 'duplicate';
   reason?: string;
-  /** For `failed`: a retry may succeed (the schedule's retry sends this cluster's notice again). */
+  /** For `failed`: a retry may succeed (Lambda's retry of the invocation sends this cluster's notice again). */
   transient?: boolean;
   messageId?: string;
 }
@@ -33,7 +34,7 @@ export interface DailyNoticeRun {
   at: string;
   /** One per cluster, in cluster order. */
   results: DailyNoticeClusterResult[];
-  /** Clusters whose notice failed temporarily: the schedule's retry sends only those again. */
+  /** Clusters whose notice failed temporarily: Lambda's retry of the invocation sends only those again. */
   retryable: string[];
 }
 
@@ -45,7 +46,45 @@ export interface DailyNoticeRun {
 export const DAILY_NOTICE_CONCURRENCY = 4;
 
 /**
- * How long a claim on today's notice keeps other runs (the schedule's retries, a concurrent
+ * The options of one run.
+ */
+export interface DailyNoticeRunOptions {
+  /** Send even where today's notice went out (an admin's "send now"). */
+  force?: boolean;
+  /**
+   * Identifies a forced run across its retries (the Lambda request id, which Lambda keeps when
+   * it retries an asynchronous invocation): the retry of a forced run claims the same notices,
+   * so it sends only those that failed, not every cluster's again.
+   */
+  runId?: string;
+  clusterIds?: string[];
+  /**
+   * How much of the invocation is left (the Lambda context's getRemainingTimeInMillis). Without
+   * it, a run is not limited (the embedded runtime).
+   */
+  remainingMs?: () => number;
+}
+
+/**
+ * What a cluster's notice may take once begun: the configuration read, the claim and the day's
+ * summary, an OAuth2 token request, a send and the ledger writes after it. A cluster is begun
+ * only with at least this much of the invocation left; otherwise it fails temporarily without a
+ * claim, the invocation fails, and Lambda's retry sends it.
+ */
+export const CLUSTER_START_MIN_MS = 5_000 + TOKEN_REQUEST_TIMEOUT_MS + 15_000 + 10_000;
+
+/**
+ * What a send leaves of the invocation: the ledger writes after it and the handler's metrics.
+ * A send's deadline is SEND_DEADLINE_MS or what is left of the invocation less this, whichever
+ * is shorter, so a relay that is slow at the end of a run ends the send, not the invocation.
+ */
+export const SEND_FINISH_MARGIN_MS = 10_000;
+
+/** A send always gets at least this long, even when the steps before it used up the budget. */
+const MIN_SEND_DEADLINE_MS = 1_000;
+
+/**
+ * How long a claim on today's notice keeps other runs (Lambda's retries, a concurrent
  * "send now") out: longer than a send may take (SEND_DEADLINE_MS), so a notice being sent is
  * never sent again by a run that thinks its claim expired.
  */
@@ -71,7 +110,7 @@ const STEP_FAILED: Record<Step, string> = {
 /**
  * The daily "notification works" email: for every cluster with the notice on, a 24-hour
  * summary per condition and the delivery settings in use. One notice per cluster and UTC day
- * (a retried schedule does not send twice); `force` sends again (the admin's "run now").
+ * (a retried run does not send twice); `force` sends again (the admin's "run now").
  * Clusters are independent: a configuration that cannot be read, a slow relay or a bug in one
  * cluster's notice is that cluster's failure, and the others are served all the same.
  */
@@ -83,13 +122,22 @@ export class DailyNoticeService {
     this.concurrency = Number.isFinite(concurrency) ? Math.max(1, Math.floor(concurrency)) : 1;
   }
 
-  async run(options: { force?: boolean; clusterIds?: string[] } = {}): Promise<DailyNoticeRun> {
+  async run(options: DailyNoticeRunOptions = {}): Promise<DailyNoticeRun> {
     const now = this.deps.clock();
     const force = options.force ?? false;
+    const remaining = options.remainingMs;
     const clusterIds = [...(options.clusterIds ?? (await this.deps.store.listClusterIds()))].sort();
-    const results = await mapBounded(clusterIds, this.concurrency, (clusterId) =>
-      this.serve(clusterId, now, force).catch((error: unknown) => this.lastResort(clusterId, error)),
-    );
+    const results = await mapBounded(clusterIds, this.concurrency, (clusterId) => {
+      const left = remaining?.();
+      if (left !== undefined && left < CLUSTER_START_MIN_MS)
+        return Promise.resolve(this.notStarted(clusterId, left));
+      const noticeId = force
+        ? `daily-notice:${clusterId}:${options.runId ? `run:${options.runId}` : now.toISOString()}`
+        : `daily-notice:${clusterId}:${now.toISOString().slice(0, 10)}`;
+      return this.serve(clusterId, noticeId, now, remaining).catch((error: unknown) =>
+        this.lastResort(clusterId, error),
+      );
+    });
     const retryable = results.filter((r) => r.outcome === 'failed' && r.transient).map((r) => r.clusterId);
     const count = (outcome: DailyNoticeClusterResult['outcome']) =>
       results.filter((r) => r.outcome === outcome).length;
@@ -105,12 +153,13 @@ export class DailyNoticeService {
   }
 
   /** One cluster's notice; every failure becomes this cluster's result, recorded in the ledger. */
-  private async serve(clusterId: string, now: Date, force: boolean): Promise<DailyNoticeClusterResult> {
+  private async serve(
+    clusterId: string,
+    noticeId: string,
+    now: Date,
+    remaining: (() => number) | undefined,
+  ): Promise<DailyNoticeClusterResult> {
     const { ledger } = this.deps;
-    const day = now.toISOString().slice(0, 10);
-    const noticeId = force
-      ? `daily-notice:${clusterId}:${now.toISOString()}`
-      : `daily-notice:${clusterId}:${day}`;
     let step: Step = 'config';
     let stored: StoredEmailConfig | undefined;
     let claimed = false;
@@ -145,7 +194,18 @@ export class DailyNoticeService {
       });
       step = 'send';
       const mailer = await this.deps.mailers.forConfig(stored.config, { clusterId });
-      receipt = await mailer.send(message);
+      const left = remaining?.();
+      receipt = await mailer.send(
+        message,
+        left === undefined
+          ? {}
+          : {
+              deadlineMs: Math.max(
+                MIN_SEND_DEADLINE_MS,
+                Math.min(SEND_DEADLINE_MS, left - SEND_FINISH_MARGIN_MS),
+              ),
+            },
+      );
     } catch (error) {
       return this.failed({ clusterId, noticeId, now, step, stored, claimed, error });
     }
@@ -179,7 +239,7 @@ export class DailyNoticeService {
     try {
       await ledger.finishEvent(noticeId, 'sent', now);
     } catch (error) {
-      // The claim stays until its lease ends, which keeps the schedule's retries from resending.
+      // The claim stays until its lease ends, which keeps Lambda's retries from resending.
       problems.push(`not marked finished (${errorText(error)})`);
     }
     if (problems.length > 0) {
@@ -233,7 +293,7 @@ export class DailyNoticeService {
         eventTime: now.toISOString(),
       });
       if (claimed) {
-        // A temporary failure gives the claim back for the schedule's retry; a permanent one is
+        // A temporary failure gives the claim back for Lambda's retry; a permanent one is
         // finished `failed`, which a later run (once the cause is fixed) may claim again.
         if (transient) await ledger.releaseEvent(noticeId);
         else await ledger.finishEvent(noticeId, 'failed', now);
@@ -243,6 +303,20 @@ export class DailyNoticeService {
       log.error('Daily notice failure could not be recorded', { clusterId, error: ledgerError });
     }
     return { clusterId, outcome: 'failed', reason, transient };
+  }
+
+  /**
+   * Too little of the invocation left to begin this cluster's notice: nothing claimed or sent,
+   * a temporary failure, so the invocation fails and Lambda's retry sends it.
+   */
+  private notStarted(clusterId: string, leftMs: number): DailyNoticeClusterResult {
+    this.deps.log.warn('Daily notice not started: the invocation is nearly over', { clusterId, leftMs });
+    return {
+      clusterId,
+      outcome: 'failed',
+      reason: `temporary, will be retried: not started, only ${Math.max(0, Math.floor(leftMs / 1000))} s of the invocation were left`,
+      transient: true,
+    };
   }
 
   /** Only if reporting a failure failed itself: the cluster is still reported, never the run aborted. */

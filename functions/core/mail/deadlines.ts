@@ -18,6 +18,27 @@ export const SEND_DEADLINE_MS = 60_000;
  */
 export const TEST_EMAIL_DEADLINE_MS = 20_000;
 
+/**
+ * nodemailer's per-phase timeouts (the SMTP mailers' defaults). The send deadline ends a send
+ * whatever phase it is in; each of these is shorter than it, and shorter than every function's
+ * timeout (the admin API's 29 s the shortest), checked by test/unit/deadlines.test.ts.
+ */
+export const SMTP_PHASE_TIMEOUTS_MS = {
+  /** Until the TCP connection (and, for implicit TLS, the handshake) is up; includes DNS. */
+  connectionMs: 10_000,
+  /** Until the server's 220 greeting, and again for a STARTTLS handshake. */
+  greetingMs: 10_000,
+  /** Inactivity on an established connection (a relay scanning a message before its 250 included). */
+  socketMs: 25_000,
+  dnsMs: 10_000,
+} as const;
+
+/**
+ * One OAuth2 token request (connect to last byte), before a send to a relay that uses OAuth2:
+ * the send deadline starts after it, so an invocation's budget holds both.
+ */
+export const TOKEN_REQUEST_TIMEOUT_MS = 10_000;
+
 /** API Gateway's HTTP API integration timeout: the hard ceiling of every admin request. */
 export const API_GATEWAY_TIMEOUT_MS = 30_000;
 
