@@ -16,6 +16,12 @@ const CONTEXT = {
   dataClassification: 'confidential',
   sesIdentity: 'example.com',
   alarmEmail: 'ops@example.com',
+  // The optional parts too: the VPC egress mode's network and the custom domain's resources.
+  egress: 'vpc',
+  domainName: 'notifier.example.com',
+  certificateArn: `arn:aws:acm:${TEST_ENV.region}:${TEST_ENV.account}:certificate/0b6f6a4e-1c9e-4d2b-9a47-2c9f1f0e8a11`,
+  hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+  hostedZoneName: 'example.com',
 };
 const EXPECTED = {
   project: 'appliance-notifier',
@@ -94,6 +100,18 @@ test('the check covers the resources that matter (it is not vacuous)', () => {
     'AWS::CloudWatch::Alarm',
     'AWS::Events::Rule',
   ].filter((t) => Object.values(template.toJSON().Resources as Resources).some((r) => r.Type === t))) {
+    expect(types).toContain(type);
+  }
+  // The context turns on the VPC mode and the custom domain: their resources are checked, not skipped.
+  for (const type of [
+    'AWS::EC2::VPC',
+    'AWS::EC2::Subnet',
+    'AWS::EC2::NatGateway',
+    'AWS::EC2::EIP',
+    'AWS::EC2::VPCEndpoint',
+    'AWS::EC2::SecurityGroup',
+    'AWS::ApiGatewayV2::DomainName',
+  ]) {
     expect(types).toContain(type);
   }
   expect(types.size).toBeGreaterThanOrEqual(10);
