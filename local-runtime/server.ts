@@ -234,6 +234,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       smtpRedirectUri: redirectUriFor(publicBaseUrl),
     },
     localRoutes: localRoutes({ bus, runDailyNotice, failed: adapters.ledger }),
+    openApi: { runtime: 'embedded', serverUrl: publicBaseUrl },
   });
 
   return {

@@ -17,6 +17,8 @@ import {
 import { type AdminPageOptions, adminPageHandlers } from './admin-page-routes.js';
 import { catalogHandlers } from './catalog-routes.js';
 import { oauthHandlers } from './oauth-routes.js';
+import { buildOpenApiDocument, type OpenApiOptions } from './openapi-document.js';
+import { ADMIN_API_ROUTE_DOCS } from './route-docs.js';
 import { ADMIN_API_ROUTES } from './route-table.js';
 
 export type AdminApiRouteHandlers = RouteHandlers<typeof ADMIN_API_ROUTES>;
@@ -28,6 +30,11 @@ export interface AdminApiOptions {
   adminPage?: AdminPageOptions;
   /** The embedded runtime's own routes (its stand-ins for AWS services); never in API Gateway. */
   localRoutes?: RouteSpec[];
+  /**
+   * What GET /openapi.json says beyond the routes: the server (PUBLIC_BASE_URL) and how admin
+   * routes authenticate. Default: the Lambda's JWT, no server.
+   */
+  openApi?: Omit<OpenApiOptions, 'routes'>;
 }
 
 export function emailConfigHandlers(
@@ -54,22 +61,45 @@ export function emailConfigHandlers(
   };
 }
 
-/** A handler for every entry of the route table: one that is missing does not compile. */
-export function adminApiHandlers(options: AdminApiOptions): AdminApiRouteHandlers {
+/**
+ * A handler for every entry of the route table: one that is missing does not compile.
+ * `served` is every route the function serves, for the OpenAPI document.
+ */
+export function adminApiHandlers(
+  options: AdminApiOptions,
+  served: () => readonly RouteSpec[] = () => [],
+): AdminApiRouteHandlers {
   const { services } = options;
+  // Generated on the first request, then kept: the routes do not change while the function runs.
+  let document: string | undefined;
   return {
     ...emailConfigHandlers(services.emailConfig, services.log),
     ...catalogHandlers(services.deliveries),
     ...oauthHandlers({ authorization: services.oauthAuthorization }),
     ...adminPageHandlers(options.adminPage),
+    openApiDocument: async () => {
+      document ??= JSON.stringify(
+        buildOpenApiDocument({ runtime: 'lambda', ...options.openApi, routes: served() }),
+      );
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' },
+        body: document,
+      };
+    },
   };
 }
 
 /** The admin API function: the same factory in Lambda and in the embedded runtime. */
 export function createAdminApiHandler(options: AdminApiOptions): HttpApiHandler {
-  return createHttpApi({
-    routes: [...bindRoutes(ADMIN_API_ROUTES, adminApiHandlers(options)), ...(options.localRoutes ?? [])],
-    authenticator: options.authenticator,
-    log: options.services.log,
-  });
+  const routes: RouteSpec[] = [];
+  routes.push(
+    ...bindRoutes(
+      ADMIN_API_ROUTES,
+      adminApiHandlers(options, () => routes),
+      ADMIN_API_ROUTE_DOCS,
+    ),
+    ...(options.localRoutes ?? []),
+  );
+  return createHttpApi({ routes, authenticator: options.authenticator, log: options.services.log });
 }

@@ -7,7 +7,7 @@ import { jsonResponse } from '../shared/http.js';
 import { clusterIdParam } from '../shared/http-api.js';
 import type { AdminApiRouteHandlers } from './app.js';
 
-const DeliveriesQuerySchema = z.strictObject({
+export const DeliveriesQuerySchema = z.strictObject({
   limit: z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')

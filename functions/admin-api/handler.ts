@@ -20,6 +20,7 @@ const adminPage = adminPageOptionsOf(env);
 const api = createAdminApiHandler({
   services,
   authenticator: jwtAuthorizerAuthenticator,
+  openApi: { runtime: 'lambda', serverUrl: env.PUBLIC_BASE_URL },
   // The page as esbuild built it into this bundle (lib/bundling.ts).
   ...(adminPage ? { adminPage: { ...adminPage, assets: adminPageAssets } } : {}),
 });

@@ -1,7 +1,7 @@
 // The one route table of the admin API: the admin API function binds a handler to every entry,
 // the embedded runtime serves the same function, and lib/ creates the API Gateway routes from
 // it. Free of handlers and SDK imports, so lib/ can read it at synth time.
-import { ADMIN_PAGE_PATH, OAUTH_REDIRECT_PATH } from '../kernel/public-paths.js';
+import { ADMIN_PAGE_PATH, OAUTH_REDIRECT_PATH, OPENAPI_DOCUMENT_PATH } from '../kernel/public-paths.js';
 import type { Method, RouteAccess, RouteDefinition } from '../shared/route-definition.js';
 
 const CONFIG_PATH = '/clusters/{clusterId}/email-config';
@@ -18,6 +18,7 @@ export const ADMIN_API_ROUTES = {
   adminPageScript: { method: 'GET', path: `${ADMIN_PAGE_PATH}app.js`, access: 'public' },
   adminPageStyles: { method: 'GET', path: `${ADMIN_PAGE_PATH}app.css`, access: 'public' },
   adminPageSettings: { method: 'GET', path: `${ADMIN_PAGE_PATH}config.json`, access: 'public' },
+  openApiDocument: { method: 'GET', path: OPENAPI_DOCUMENT_PATH, access: 'public' },
 } as const satisfies Record<string, RouteDefinition>;
 
 export type AdminApiRouteId = keyof typeof ADMIN_API_ROUTES;

@@ -6,3 +6,6 @@ export const OAUTH_REDIRECT_PATH = '/login/smtp-verification/';
 
 /** The admin web page; the Cognito app client redirects here after sign-in. */
 export const ADMIN_PAGE_PATH = '/admin/';
+
+/** The OpenAPI document of the API (public, like the page: it describes routes, holds no data). */
+export const OPENAPI_DOCUMENT_PATH = '/openapi.json';

@@ -7,15 +7,20 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { ClusterIdSchema } from '../kernel/cluster-id-schema.js';
 import type { Authenticator, Principal } from './auth.js';
 import { HttpError, type HttpResponse, jsonErrorHandler } from './http.js';
-import type { RouteDefinition } from './route-definition.js';
+import type { RouteDefinition, RouteDoc } from './route-definition.js';
 
 export type RouteHandler = (
   event: APIGatewayProxyEventV2,
   principal: Principal | undefined,
 ) => Promise<HttpResponse>;
 
-/** A route table entry with its handler: what the router serves. */
+/** A route table entry with its handler and its doc: what the router serves and GET /openapi.json lists. */
 export interface RouteSpec extends RouteDefinition {
+  /** The entry's id in its table. */
+  id: string;
+  doc: RouteDoc;
+  /** Served by the embedded runtime only; never in API Gateway. */
+  embeddedOnly?: boolean;
   handler: RouteHandler;
 }
 
@@ -24,12 +29,20 @@ export type RouteHandlers<Table extends Record<string, RouteDefinition>> = {
   [Id in keyof Table]: RouteHandler;
 };
 
+/** One doc for every entry of a route table: a table entry without one does not compile. */
+export type RouteDocs<Table extends Record<string, RouteDefinition>> = {
+  readonly [Id in keyof Table]: RouteDoc;
+};
+
 export function bindRoutes<Table extends Record<string, RouteDefinition>>(
   table: Table,
   handlers: RouteHandlers<Table>,
+  docs: RouteDocs<Table>,
 ): RouteSpec[] {
   return Object.entries(table).map(([id, definition]) => ({
     ...definition,
+    id,
+    doc: docs[id as keyof Table],
     handler: handlers[id as keyof Table],
   }));
 }

@@ -1,5 +1,6 @@
 // What a route table entry says, for the admin API's table and the embedded runtime's own routes.
-// No imports: lib/ reads route tables at synth time.
+// No runtime imports: lib/ reads route tables at synth time (zod is imported for its types only).
+import type * as z from 'zod';
 
 export type Method = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'PATCH';
 
@@ -15,4 +16,30 @@ export interface RouteDefinition {
   /** API Gateway style: `/clusters/{clusterId}/email-config`. */
   readonly path: string;
   readonly access: RouteAccess;
+}
+
+/** One documented answer of a route. */
+export interface RouteResponseDoc {
+  readonly description: string;
+  /** The body's schema (its output side); without one the body is not described. */
+  readonly schema?: z.ZodType;
+  /** Default `application/json`. */
+  readonly contentType?: string;
+  /** Response headers worth naming, e.g. `{ location: 'The provider's authorization URL' }`. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What the OpenAPI document says about a route: every route a table serves has one (bindRoutes
+ * takes a doc for each entry), so a new route cannot be left out of `GET /openapi.json`.
+ * 401 (admin routes) and 500 are added by the generator.
+ */
+export interface RouteDoc {
+  readonly summary: string;
+  readonly description?: string;
+  /** Query parameters: an object schema, one parameter per key (its input side). */
+  readonly query?: z.ZodObject;
+  /** The JSON request body (its input side). */
+  readonly body?: { readonly schema: z.ZodType; readonly required: boolean; readonly description?: string };
+  readonly responses: Readonly<Record<number, RouteResponseDoc>>;
 }

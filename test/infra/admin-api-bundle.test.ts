@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
 import { buildFunctionBundle, FUNCTION_ENTRIES } from '../../lib/bundling.js';
 import { buildAdminPage } from '../../web/admin-page/build.js';
 import {
@@ -20,7 +21,8 @@ import {
 } from './support.js';
 
 let outdir: string;
-let served: Record<string, { status: number; body: string }>;
+let served: Record<string, { status: number; body: string; contentType: string }>;
+let environment: Record<string, string>;
 
 beforeAll(async () => {
   outdir = await mkdtemp(join(tmpdir(), 'admin-api-bundle-'));
@@ -28,18 +30,15 @@ beforeAll(async () => {
   const script = `
     const { handler } = await import(${JSON.stringify(pathToFileURL(join(outdir, 'index.mjs')).href)});
     const out = {};
-    for (const path of ['/admin/', '/admin/app.js', '/admin/app.css']) {
+    for (const path of ['/admin/', '/admin/app.js', '/admin/app.css', '/openapi.json']) {
       const r = await handler({ version: '2.0', rawPath: path, headers: {}, isBase64Encoded: false,
         requestContext: { http: { method: 'GET', path }, requestId: 'r' } }, { functionName: 'admin-api' });
-      out[path] = { status: r.statusCode, body: r.body };
+      out[path] = { status: r.statusCode, body: r.body, contentType: r.headers['content-type'] };
     }
     process.stdout.write('${RESULT_MARKER}' + JSON.stringify(out));`;
   const { template } = buildStack();
-  served = await runInNode(script, {
-    ...LAMBDA_RUNTIME_ENV,
-    ...deployedEnvironment(template, functionId(template, FUNCTION_DESCRIPTIONS.adminApi)),
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-  });
+  environment = deployedEnvironment(template, functionId(template, FUNCTION_DESCRIPTIONS.adminApi));
+  served = await runInNode(script, { ...LAMBDA_RUNTIME_ENV, ...environment, POWERTOOLS_LOG_LEVEL: 'ERROR' });
 }, 60_000);
 
 afterAll(async () => {
@@ -49,9 +48,28 @@ afterAll(async () => {
 it('serves the page build byte for byte from the bundle, without esbuild in it', () => {
   const page = buildAdminPage();
 
-  expect(served['/admin/']).toEqual({ status: 200, body: page.indexHtml });
-  expect(served['/admin/app.js']).toEqual({ status: 200, body: page.appJs });
-  expect(served['/admin/app.css']).toEqual({ status: 200, body: page.appCss });
+  expect(served['/admin/']).toMatchObject({ status: 200, body: page.indexHtml });
+  expect(served['/admin/app.js']).toMatchObject({ status: 200, body: page.appJs });
+  expect(served['/admin/app.css']).toMatchObject({ status: 200, body: page.appCss });
+});
+
+it('serves GET /openapi.json without a token: the route table, AWS routes only, JWT bearer, PUBLIC_BASE_URL', () => {
+  const openApi = served['/openapi.json'];
+  expect(openApi?.status).toBe(200);
+  expect(openApi?.contentType).toMatch(/^application\/json/);
+  const document = JSON.parse(openApi?.body ?? '{}');
+  const listed = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(
+    ([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+  );
+
+  expect(document.openapi).toBe('3.1.0');
+  expect(listed.sort()).toEqual(
+    Object.values(ADMIN_API_ROUTES)
+      .map((r) => `${r.method} ${r.path}`)
+      .sort(),
+  );
+  expect(document.components.securitySchemes.bearer).toMatchObject({ scheme: 'bearer', bearerFormat: 'JWT' });
+  expect(document.servers).toEqual([{ url: environment.PUBLIC_BASE_URL?.replace(/\/$/, '') }]);
 });
 
 it('does not carry esbuild (the page is built at bundling time, not at cold start)', async () => {

@@ -34,10 +34,36 @@ describe.each([
     ({ template } = buildStack({ sesIdentity: 'example.com', ...context }));
   });
 
-  test('the route table has public routes (the OAuth redirect and the admin page)', () => {
+  test('the route table has public routes (the OAuth redirect, the admin page, the OpenAPI document)', () => {
     expect(publicKeys).toEqual(
-      expect.arrayContaining(['GET /login/smtp-verification', 'GET /admin', 'GET /admin/{proxy+}']),
+      expect.arrayContaining([
+        'GET /login/smtp-verification',
+        'GET /admin',
+        'GET /admin/{proxy+}',
+        'GET /openapi.json',
+      ]),
     );
+  });
+
+  test('GET /openapi.json is routed without the JWT authorizer, and throttled as a public route', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /openapi.json',
+      AuthorizationType: 'NONE',
+    });
+    const setting = stageOf(template).props.RouteSettings?.['GET /openapi.json'];
+    const expected = publicRouteThrottle(
+      { rateLimit: stageRate, burstLimit: stageBurst },
+      apiGatewayRoutes(),
+    );
+    expect(setting).toEqual({
+      ThrottlingRateLimit: expected.rateLimit,
+      ThrottlingBurstLimit: expected.burstLimit,
+    });
+    // An admin route for comparison: behind the authorizer.
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /conditions',
+      AuthorizationType: 'JWT',
+    });
   });
 
   test('the stage keeps its default route throttle', () => {
@@ -112,10 +138,10 @@ describe('publicRouteThrottle', () => {
     expect(after.rateLimit * after.routeKeys.size).toBeLessThanOrEqual(stage.rateLimit / 4);
   });
 
-  test('the default stage (20/s, burst 40) with 7 public route keys: 0.71/s and burst 2 each', () => {
+  test('the default stage (20/s, burst 40) with 8 public route keys: 0.62/s and burst 2 each', () => {
     const limits = publicRouteThrottle({ rateLimit: 20, burstLimit: 40 }, apiGatewayRoutes());
-    expect(limits.routeKeys.size).toBe(7);
-    expect(limits).toMatchObject({ rateLimit: 0.71, burstLimit: 2 });
+    expect(limits.routeKeys.size).toBe(8);
+    expect(limits).toMatchObject({ rateLimit: 0.62, burstLimit: 2 });
   });
 
   test('a stage rate too small to share fails the synth with a message', () => {

@@ -41,6 +41,14 @@ describe.each(Object.keys(FUNCTION_ENTRIES) as FunctionName[])('the %s bundle', 
     expect(zodFiles.filter((input) => input.includes('/locales/') && !input.endsWith('/en.js'))).toEqual([]);
   });
 
+  // The OpenAPI document (its generator and the response schemas) is the admin API's alone.
+  it(name === 'adminApi' ? 'carries the OpenAPI generator' : 'does not carry the OpenAPI generator', () => {
+    const openApiModules = Object.keys(metafile.inputs).filter((input) =>
+      /functions\/admin-api\/(openapi-document|api-schemas|route-docs)\.ts$/.test(input),
+    );
+    expect(openApiModules.length).toBe(name === 'adminApi' ? 3 : 0);
+  });
+
   it('parses under 150 KB of zod at init', () => {
     const bytes = zodFiles.reduce((sum, input) => sum + (inputs.get(input) ?? 0), 0);
     expect(bytes).toBeGreaterThan(0);

@@ -1,0 +1,143 @@
+// The response bodies of the admin API, for its OpenAPI document. The handlers build these
+// bodies from the domain's types (PublicEmailConfig, TestEmailResult, DeliveryRecord, ...);
+// these schemas name their fields for API clients. Objects are loose: a field added to a body
+// later does not make the document wrong.
+import * as z from 'zod';
+import { SEVERITIES } from '../../events/catalog.js';
+import { OAUTH_PROVIDERS, SMTP_ENCRYPTIONS } from '../core/config/presets.js';
+import { OAUTH_GRANT_STATUSES } from '../core/config/stored-config.js';
+import { DELIVERY_STAGES } from '../core/mail/delivery-stages.js';
+import { OUTCOMES } from '../core/notify/delivery-ledger.js';
+
+/** `{ path, message }`: functions/kernel/field-issues.ts. */
+export const FieldIssueSchema = z.object({
+  path: z.string().describe('Dotted path of the offending field, e.g. `smtp.port` or `adminContacts.1`'),
+  message: z.string(),
+});
+
+/** Every error answer (functions/shared/http.ts `jsonErrorHandler`). */
+export const ErrorBodySchema = z.looseObject({
+  error: z.string().describe('What is wrong, for a person to read'),
+  issues: z.array(FieldIssueSchema).optional().describe('One entry per invalid field (400)'),
+});
+
+/** 413: the stored configuration would be over its size limit. */
+export const ConfigTooLargeBodySchema = z.looseObject({
+  error: z.string(),
+  bytes: z.number().int(),
+  limitBytes: z.number().int(),
+});
+
+/** 500: the details are in the log, under this request id. */
+export const InternalErrorBodySchema = z.looseObject({
+  error: z.literal('Internal error'),
+  requestId: z.string().optional(),
+});
+
+const Iso = z.string().describe('ISO 8601 time');
+
+export const TestEmailResultSchema = z.looseObject({
+  ok: z.boolean(),
+  stage: z.enum(DELIVERY_STAGES).optional().describe('Where it failed'),
+  code: z.number().int().optional().describe('The SMTP reply code'),
+  enhancedCode: z.string().optional(),
+  message: z.string().optional(),
+  hint: z.string().optional(),
+  transcript: z.array(z.string()).optional().describe('The SMTP dialogue, credentials redacted'),
+  transient: z.boolean().optional(),
+  messageId: z.string().optional(),
+  destination: z.string().optional(),
+  recipients: z.array(z.string()),
+  rejected: z.array(z.string()).optional(),
+  durationMs: z.number(),
+  at: Iso,
+});
+
+const PublicSmtpAuthSchema = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('none') }),
+  z.looseObject({ type: z.literal('password'), username: z.string(), passwordSet: z.boolean() }),
+  z.looseObject({
+    type: z.literal('oauth2'),
+    provider: z.enum(OAUTH_PROVIDERS),
+    clientId: z.string(),
+    clientSecretSet: z.boolean(),
+  }),
+]);
+
+/** GET's answer and PUT's `config`: secrets replaced by `passwordSet` / `clientSecretSet`. */
+export const PublicEmailConfigSchema = z.looseObject({
+  clusterId: z.string(),
+  sender: z.string(),
+  transport: z.enum(['smtp', 'ses']),
+  smtp: z
+    .looseObject({
+      host: z.string(),
+      port: z.number().int(),
+      encryption: z.enum(SMTP_ENCRYPTIONS),
+      verifyCertificate: z.boolean(),
+      auth: PublicSmtpAuthSchema,
+      effectiveLimits: z.looseObject({}).describe('The relay limits delivery keeps to, and their source'),
+    })
+    .optional(),
+  adminContacts: z.array(z.string()),
+  dailyNotice: z.boolean(),
+  language: z.enum(['en', 'de']),
+  repeatIntervalMinutes: z.number().int(),
+  grouping: z.looseObject({ waitSeconds: z.number().int(), intervalMinutes: z.number().int() }),
+  oauth: z
+    .looseObject({ status: z.enum(OAUTH_GRANT_STATUSES) })
+    .optional()
+    .describe("For OAuth2 relays: the grant's status, never a token"),
+  updatedAt: Iso,
+});
+
+export const PutEmailConfigResultSchema = z.looseObject({
+  config: PublicEmailConfigSchema,
+  testEmail: TestEmailResultSchema.optional().describe('With `sendTestEmail=true`'),
+});
+
+export const DeliveryRecordSchema = z.looseObject({
+  clusterId: z.string(),
+  eventId: z.string(),
+  condition: z.string().describe('Condition id, `daily-notice`, or `unknown`'),
+  outcome: z.enum(OUTCOMES),
+  reason: z.string().optional(),
+  recipients: z.array(z.string()),
+  messageId: z.string().optional(),
+  at: Iso,
+  receivedAt: Iso,
+  eventTime: Iso,
+  appliance: z.string().optional(),
+  transient: z.boolean().optional(),
+});
+
+export const DeliveriesSchema = z.looseObject({
+  clusterId: z.string(),
+  items: z.array(DeliveryRecordSchema),
+});
+
+const LocalizedText = z.looseObject({ en: z.string(), de: z.string() });
+
+export const ConditionsSchema = z.looseObject({
+  items: z.array(
+    z.looseObject({
+      id: z.string(),
+      source: z.string(),
+      detailType: z.string(),
+      severity: z.enum(SEVERITIES),
+      title: LocalizedText,
+      description: LocalizedText,
+      checks: z.looseObject({ en: z.array(z.string()), de: z.array(z.string()) }),
+      supersedes: z.array(z.looseObject({ condition: z.string(), scope: z.string(), why: z.string() })),
+    }),
+  ),
+});
+
+export const AuthorizationStartSchema = z.looseObject({
+  url: z.string().describe("The provider's authorization URL"),
+  redirectUri: z.string(),
+  expiresAt: Iso,
+});
+
+/** The OpenAPI document itself (GET /openapi.json): only its top level is described. */
+export const OpenApiDocumentSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({}) });

@@ -1,0 +1,155 @@
+// What GET /openapi.json says about each route of the admin API's table. Keyed by the table's
+// route ids and checked with `satisfies`, so a route added to the table without its entry here
+// does not compile (bindRoutes takes both).
+import * as z from 'zod';
+import { EmailConfigInputSchema } from '../core/config/email-config.js';
+import type { RouteDoc, RouteResponseDoc } from '../shared/route-definition.js';
+import {
+  AuthorizationStartSchema,
+  ConditionsSchema,
+  ConfigTooLargeBodySchema,
+  DeliveriesSchema,
+  ErrorBodySchema,
+  OpenApiDocumentSchema,
+  PublicEmailConfigSchema,
+  PutEmailConfigResultSchema,
+  TestEmailResultSchema,
+} from './api-schemas.js';
+import { DeliveriesQuerySchema } from './catalog-routes.js';
+import type { AdminApiRouteId } from './route-table.js';
+
+const error = (description: string): RouteResponseDoc => ({ description, schema: ErrorBodySchema });
+const html = (description: string): RouteResponseDoc => ({ description, contentType: 'text/html' });
+
+const invalidClusterId = error('Invalid cluster id, or another invalid input (with field issues)');
+const noConfig = error('The cluster has no email configuration');
+const pageNotServed = error('The admin page is not served by this deployment (no sign-in configured)');
+const notModified: RouteResponseDoc = { description: 'Not modified (the `If-None-Match` ETag matches)' };
+
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .optional()
+  .describe('A flag: `true`/`1` or `false`/`0`; absent is false');
+
+export const ADMIN_API_ROUTE_DOCS = {
+  getEmailConfig: {
+    summary: "Read a cluster's email configuration",
+    description: 'Secrets are never returned: `passwordSet` / `clientSecretSet` say whether they are set.',
+    responses: {
+      200: { description: 'The configuration', schema: PublicEmailConfigSchema },
+      400: invalidClusterId,
+      404: noConfig,
+    },
+  },
+  putEmailConfig: {
+    summary: "Create or replace a cluster's email configuration",
+    description:
+      'The read-only fields a GET returns (`clusterId`, `updatedAt`, `oauth`, `passwordSet`, `smtp.effectiveLimits`, ...) are accepted and ignored, so a fetched document can be edited and sent back. A secret left out keeps its stored value.',
+    query: z.object({ sendTestEmail: flag.describe('Send a test email with the saved configuration') }),
+    body: { schema: EmailConfigInputSchema, required: true },
+    responses: {
+      200: { description: 'Replaced', schema: PutEmailConfigResultSchema },
+      201: { description: 'Created', schema: PutEmailConfigResultSchema },
+      400: error('Invalid configuration: one issue per field'),
+      413: {
+        description: 'The stored configuration would exceed its size limit',
+        schema: ConfigTooLargeBodySchema,
+      },
+      415: error('The body is not declared as JSON'),
+    },
+  },
+  sendTestEmail: {
+    summary: 'Send a test email with the stored configuration',
+    description:
+      'A failed test is still a 200: `ok: false` with the stage, the reply, a hint and the transcript.',
+    responses: {
+      200: { description: 'The test-email result', schema: TestEmailResultSchema },
+      400: invalidClusterId,
+      404: noConfig,
+    },
+  },
+  listDeliveries: {
+    summary: "A cluster's delivery log, newest first",
+    query: DeliveriesQuerySchema,
+    responses: {
+      200: { description: 'The delivery records', schema: DeliveriesSchema },
+      400: error('Invalid cluster id or query parameters'),
+    },
+  },
+  startOAuthAuthorization: {
+    summary: "Start the OAuth2 authorization of a cluster's mailbox",
+    query: z.object({
+      format: z.literal('json').optional().describe('`json`: answer the URL instead of redirecting'),
+    }),
+    responses: {
+      200: { description: 'With `format=json`: where to send the browser', schema: AuthorizationStartSchema },
+      302: {
+        description: "Redirect to the provider's sign-in",
+        headers: { location: "The provider's authorization URL" },
+      },
+      400: invalidClusterId,
+      404: noConfig,
+      409: error('The configuration does not use OAuth2'),
+    },
+  },
+  listConditions: {
+    summary: 'The condition catalog: severities, texts, checks and what supersedes what',
+    responses: { 200: { description: 'Every condition', schema: ConditionsSchema } },
+  },
+  completeOAuthAuthorization: {
+    summary: "The OAuth2 provider's redirect target",
+    description: 'Public: the one-time `state` protects it. Answers a page for the browser.',
+    query: z.object({
+      state: z.string().optional(),
+      code: z.string().optional(),
+      error: z.string().optional(),
+      error_description: z.string().optional(),
+    }),
+    responses: {
+      200: html('The mailbox is authorized'),
+      400: html('The link is not valid (unknown, used or expired state) or the provider refused'),
+      409: html('The configuration changed during the authorization'),
+      502: html('The token request to the provider failed'),
+    },
+  },
+  adminPage: {
+    summary: 'The admin page',
+    responses: {
+      200: html('The page'),
+      301: { description: '`/admin` redirects to `/admin/`', headers: { location: '`admin/`' } },
+      304: notModified,
+      404: pageNotServed,
+    },
+  },
+  adminPageScript: {
+    summary: "The admin page's script",
+    responses: {
+      200: { description: 'The script', contentType: 'text/javascript' },
+      304: notModified,
+      404: pageNotServed,
+    },
+  },
+  adminPageStyles: {
+    summary: "The admin page's stylesheet",
+    responses: {
+      200: { description: 'The stylesheet', contentType: 'text/css' },
+      304: notModified,
+      404: pageNotServed,
+    },
+  },
+  adminPageSettings: {
+    summary: "The admin page's sign-in settings",
+    responses: {
+      200: {
+        description: 'How the page signs in, and the OAuth redirect URI to register',
+        schema: z.looseObject({ auth: z.looseObject({}) }),
+      },
+      304: notModified,
+      404: pageNotServed,
+    },
+  },
+  openApiDocument: {
+    summary: 'This document (OpenAPI 3.1)',
+    responses: { 200: { description: 'The OpenAPI document', schema: OpenApiDocumentSchema } },
+  },
+} as const satisfies Record<AdminApiRouteId, RouteDoc>;
