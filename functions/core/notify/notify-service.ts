@@ -516,9 +516,12 @@ export class NotifyService {
     }
 
     // Someone has the email: the slot folds repeats for its window, and what it supersedes is
-    // inhibited for as long.
-    if (windowMs > 0) await ledger.confirmFold(key, identity.eventId);
-    await this.markInhibitor(identity, event, config, now);
+    // inhibited for as long. Written along with the record (independent items; a crash before the
+    // claim is finished sends again on the redelivery whichever of them landed).
+    const emailed = together(
+      windowMs > 0 ? ledger.confirmFold(key, identity.eventId) : Promise.resolve(),
+      this.markInhibitor(identity, event, config, now),
+    );
     const delivered = unique([...(pendingOnly ? (earlier?.recipients ?? []) : []), ...receipt.accepted]);
     const refused = unique([...(earlier?.refusedRecipients ?? []), ...receipt.rejected]);
     const deferred = receipt.deferred ?? [];
@@ -528,14 +531,17 @@ export class NotifyService {
       const retryAfterSeconds = retryDelaySeconds(attempt, this.random);
       const nextAttemptAt = new Date(now.getTime() + retryAfterSeconds * 1000);
       const reason = `partial: ${sentTo}; refused for now: ${deferred.join(', ')} (${describeRetry(attempt, nextAttemptAt, this.maxAttempts)}, for them only)${refusedNote}`;
-      await this.record(identity, condition, 'sent', now, {
-        reason,
-        recipients: delivered,
-        pendingRecipients: deferred,
-        refusedRecipients: refused,
-        messageId: receipt.messageId,
-        transient: true,
-      });
+      await together(
+        emailed,
+        this.record(identity, condition, 'sent', now, {
+          reason,
+          recipients: delivered,
+          pendingRecipients: deferred,
+          refusedRecipients: refused,
+          messageId: receipt.messageId,
+          transient: true,
+        }),
+      );
       await ledger.releaseEvent(identity.eventId);
       log.warn('Partial delivery; the pending recipients will be retried', {
         eventId: identity.eventId,
@@ -546,16 +552,23 @@ export class NotifyService {
     }
     const gaveUp = deferred.length > 0 ? `; gave up on ${deferred.join(', ')} after ${attempt} attempts` : '';
     log.info('Notification sent', { eventId: identity.eventId, condition, messageId: receipt.messageId });
-    return this.finish(identity, condition, 'sent', now, {
-      recipients: delivered,
-      messageId: receipt.messageId,
-      refusedRecipients: unique([...refused, ...deferred]),
-      ...(refused.length > 0 || deferred.length > 0 || pendingOnly
-        ? {
-            reason: `${refused.length > 0 || deferred.length > 0 ? 'partial: ' : ''}${sentTo}${refusedNote}${gaveUp}`,
-          }
-        : {}),
-    });
+    return this.finish(
+      identity,
+      condition,
+      'sent',
+      now,
+      {
+        recipients: delivered,
+        messageId: receipt.messageId,
+        refusedRecipients: unique([...refused, ...deferred]),
+        ...(refused.length > 0 || deferred.length > 0 || pendingOnly
+          ? {
+              reason: `${refused.length > 0 || deferred.length > 0 ? 'partial: ' : ''}${sentTo}${refusedNote}${gaveUp}`,
+            }
+          : {}),
+      },
+      emailed,
+    );
   }
 
   /**
@@ -904,8 +917,11 @@ export class NotifyService {
     outcome: Outcome,
     now: Date,
     extra: RecordExtra,
+    /** Writes under way that must land, like the record, before the claim is finished. */
+    alongside?: Promise<void>,
   ): Promise<NotifyResult> {
-    await this.record(identity, condition, outcome, now, extra);
+    const recorded = this.record(identity, condition, outcome, now, extra);
+    await (alongside ? together(alongside, recorded) : recorded);
     await this.deps.ledger.finishEvent(identity.eventId, outcome, now);
     return {
       eventId: identity.eventId,
@@ -947,6 +963,16 @@ export class NotifyService {
     if (reason) record.reason = reason;
     return this.deps.ledger.record(record);
   }
+}
+
+/**
+ * Waits for independent writes made together, every one of them settled before the first
+ * failure is thrown: whatever the caller does on a failure comes after them.
+ */
+async function together(...writes: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(writes);
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Why an event is inhibited, in the catalog's words; `emailedBefore`: by an earlier email, not its own group's. */
