@@ -71,9 +71,15 @@ const MAX_FOLD_ROUNDS = 64;
 // DynamoDB items hold at most 400 KB; the detail is capped at 64 KiB upstream, so an envelope
 // this large means something upstream changed. Keeping the record beats failing to store it.
 const MAX_ENVELOPE_BYTES = 300 * 1024;
-/** Fold hints kept at most (the oldest go first), and for at most this long (the default lease). */
+/** Fold hints kept at most (the oldest go first). */
 const MAX_FOLD_HINTS = 64;
-const FOLD_HINT_MS = 5 * 60_000;
+/**
+ * How long a hint is used. A slot read ahead is for the decision a few requests later in the same
+ * invocation; a slot as written, for its owner's confirmation or undo after the send (the owner's
+ * lease, 5 minutes by default, keeps others from taking it over meanwhile).
+ */
+const PREFETCHED_FOLD_HINT_MS = 10_000;
+const WRITTEN_FOLD_HINT_MS = 5 * 60_000;
 /** Joins of a storm race for one cluster pointer: each round has a winner, the rest read again. */
 const MAX_GROUP_ROUNDS = 64;
 const GROUP_STATES: readonly GroupState[] = ['open', 'sending', 'sent', 'failed'];
@@ -117,7 +123,7 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
    * is ever made from one (a slot changed meanwhile fails it, and the next round reads); a
    * decision to write nothing is taken from a fresh read only.
    */
-  private readonly foldHints = new Map<string, { at: number; item: Promise<Item | undefined> }>();
+  private readonly foldHints = new Map<string, { until: number; item: Promise<Item | undefined> }>();
 
   constructor(options: DynamoDbLedgerOptions) {
     if (!options.tableName) throw new Error('DynamoDbLedger: tableName is required');
@@ -239,12 +245,12 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
   prefetchFold(key: string): void {
     const read = this.getItem(foldItemKey(key));
     read.catch(() => {});
-    this.hintFold(key, read);
+    this.hintFold(key, read, PREFETCHED_FOLD_HINT_MS);
   }
 
-  private hintFold(key: string, item: Promise<Item | undefined>): void {
+  private hintFold(key: string, item: Promise<Item | undefined>, maxAgeMs: number): void {
     this.foldHints.delete(key);
-    this.foldHints.set(key, { at: Date.now(), item });
+    this.foldHints.set(key, { until: Date.now() + maxAgeMs, item });
     // Oldest first: a process folds few keys at once, and a hint not taken soon is of no use.
     for (const [oldest] of this.foldHints) {
       if (this.foldHints.size <= MAX_FOLD_HINTS) break;
@@ -257,7 +263,7 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
     const hint = this.foldHints.get(key);
     if (!hint) return undefined;
     this.foldHints.delete(key);
-    if (Date.now() - hint.at > FOLD_HINT_MS) return undefined;
+    if (Date.now() > hint.until) return undefined;
     try {
       return { Item: await hint.item };
     } catch {
@@ -320,11 +326,11 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
       try {
         if (next === null) {
           await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: itemKey, ...guard }));
-          this.hintFold(key, Promise.resolve(undefined));
+          this.hintFold(key, Promise.resolve(undefined), WRITTEN_FOLD_HINT_MS);
         } else {
           const written: Item = { ...itemKey, ...foldItemOf(next) };
           await this.documents.send(new PutCommand({ TableName: this.tableName, Item: written, ...guard }));
-          this.hintFold(key, Promise.resolve(written));
+          this.hintFold(key, Promise.resolve(written), WRITTEN_FOLD_HINT_MS);
         }
         return result;
       } catch (error) {
