@@ -45,6 +45,12 @@ export class TransportMailerFactory implements MailerFactory {
 
   constructor(private readonly options: TransportMailerFactoryOptions) {}
 
+  prepare(config: EmailConfig): void {
+    if (this.options.outbox || config.transport === 'ses' || !config.smtp) return;
+    // What forConfig loads for a notification; a failed load rejects there again.
+    (this.options.relayGate ? loadSmtpPool() : loadSmtpMailer()).catch(() => {});
+  }
+
   async forConfig(config: EmailConfig, context: MailerContext): Promise<Mailer> {
     if (this.options.outbox) return this.options.outbox();
     if (config.transport === 'ses' || !config.smtp) {

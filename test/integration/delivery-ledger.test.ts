@@ -243,6 +243,136 @@ describe('DynamoDbLedger on dynalite', () => {
     expect(decision).toEqual({ send: true });
   });
 
+  /** A ledger on its own client that logs each request's command and whether it succeeded. */
+  function countingLedger() {
+    const client = new DynamoDBClient(dynalite.clientConfig);
+    cleanups.push(async () => client.destroy());
+    const requests: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        try {
+          const result = await next(args);
+          requests.push(String(context.commandName));
+          return result;
+        } catch (error) {
+          requests.push(`${String(context.commandName)} refused`);
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'count' },
+    );
+    return { ledger: new DynamoDbLedger({ client, tableName }), requests };
+  }
+
+  describe('fold slots read ahead or as last written', () => {
+    it('confirms from the slot it wrote, without reading it again', async () => {
+      // Prepare
+      const { ledger: mine, requests } = countingLedger();
+      await mine.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      requests.length = 0;
+
+      // Act
+      await mine.confirmFold(KEY, 'evt-0');
+
+      // Assess: one write, and the slot is confirmed (another event within the window folds).
+      expect(requests).toEqual(['PutItemCommand']);
+      expect(await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS)).toMatchObject({
+        send: false,
+        state: { lastSentEventId: 'evt-0', foldedCount: 1 },
+      });
+    });
+
+    it('reads again when another process changed the slot since it wrote it, and loses no fold', async () => {
+      // Prepare: evt-0's decision here, then a repeat folded by another process.
+      const { ledger: mine, requests } = countingLedger();
+      await mine.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      expect(await ledger.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS)).toMatchObject({
+        send: false,
+      });
+      requests.length = 0;
+
+      // Act
+      await mine.confirmFold(KEY, 'evt-0');
+
+      // Assess: the write from the stale slot is refused, the slot read and written again.
+      expect(requests).toEqual(['PutItemCommand refused', 'GetItemCommand', 'PutItemCommand']);
+      expect(await ledger.decideFold(KEY, 'evt-2', at(2000), WINDOW_MS, LEASE_MS)).toMatchObject({
+        send: false,
+        state: { lastSentEventId: 'evt-0', foldedCount: 2 },
+      });
+    });
+
+    it('decides on a slot read ahead, and reads again when it changed after that read', async () => {
+      // Prepare: evt-0 emailed and confirmed; the read ahead sees it; then it is undone elsewhere.
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      const { ledger: mine, requests } = countingLedger();
+      mine.prefetchFold(KEY);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await ledger.undoFold(KEY, 'evt-0');
+      requests.length = 0;
+
+      // Act
+      const decision = await mine.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS);
+
+      // Assess: no fold into a slot that is gone; the read ahead cost one refused write.
+      expect(decision).toEqual({ send: true });
+      expect(requests).toEqual(['PutItemCommand refused', 'GetItemCommand', 'PutItemCommand']);
+    });
+
+    it('decides on a slot read ahead without reading it again when nothing changed', async () => {
+      // Prepare
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.confirmFold(KEY, 'evt-0');
+      const { ledger: mine, requests } = countingLedger();
+      mine.prefetchFold(KEY);
+
+      // Act
+      const decision = await mine.decideFold(KEY, 'evt-1', at(1000), WINDOW_MS, LEASE_MS);
+
+      // Assess
+      expect(decision).toMatchObject({ send: false, state: { foldedCount: 1 } });
+      expect(requests).toEqual(['GetItemCommand', 'PutItemCommand']);
+    });
+
+    it('takes no decision to write nothing from a slot read ahead: it reads again first', async () => {
+      // Prepare: the read ahead finds no slot; then evt-0, a group member, takes one elsewhere,
+      // and this process (the group's closer) confirms it.
+      const { ledger: mine, requests } = countingLedger();
+      mine.prefetchFold(KEY);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await ledger.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      requests.length = 0;
+
+      // Act
+      await mine.confirmFold(KEY, 'evt-0');
+
+      // Assess: not "no slot, nothing to confirm": confirmed, so a repeat past the lease folds.
+      expect(requests).toEqual(['GetItemCommand', 'PutItemCommand']);
+      expect(await ledger.decideFold(KEY, 'evt-1', at(LEASE_MS + 1000), WINDOW_MS, LEASE_MS)).toMatchObject({
+        send: false,
+        state: { lastSentEventId: 'evt-0' },
+      });
+    });
+
+    it('leaves a slot another process took over alone, though the slot it wrote says it owns it', async () => {
+      // Prepare: evt-0's slot here, unconfirmed past its lease, taken over by evt-1 elsewhere.
+      const { ledger: mine, requests } = countingLedger();
+      await mine.decideFold(KEY, 'evt-0', T0, WINDOW_MS, LEASE_MS);
+      await ledger.decideFold(KEY, 'evt-1', at(LEASE_MS + 1000), WINDOW_MS, LEASE_MS);
+      requests.length = 0;
+
+      // Act: evt-0's late undo must leave evt-1's slot alone.
+      await mine.undoFold(KEY, 'evt-0');
+
+      // Assess: the stale slot (evt-0's, with no earlier state) would have deleted it.
+      expect(requests).toEqual(['DeleteItemCommand refused', 'GetItemCommand']);
+      expect(await ledger.decideFold(KEY, 'evt-2', at(LEASE_MS + 2000), WINDOW_MS, LEASE_MS)).toMatchObject({
+        send: false,
+        state: { lastSentEventId: 'evt-1' },
+      });
+    });
+  });
+
   describe('group emails', () => {
     const TIMING = { waitMs: 30_000, intervalMs: 5 * MINUTE };
     const due = at(TIMING.waitMs);

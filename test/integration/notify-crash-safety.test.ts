@@ -166,6 +166,36 @@ describe('failures that are not delivery errors', () => {
     expect((await recordOf(incident.id))?.outcome).toBe('sent');
   });
 
+  it('answers a duplicate as a duplicate though the configuration, read along with the claim, is unreadable now', async () => {
+    // Prepare: the event was emailed; then its configuration breaks.
+    const incident = event();
+    expect((await service(recording).handle(incident)).outcome).toBe('sent');
+    stored = new Error('SSM is throttling');
+
+    // Act: a first receive of the same event again (EventBridge delivered it twice).
+    const again = await service(recording).handle(incident, { attempt: 1 });
+
+    // Assess: nothing of the failed read shows; the record stays sent.
+    expect(again).toMatchObject({ outcome: 'duplicate', reason: 'already sent' });
+    expect(sent).toHaveLength(1);
+    expect((await recordOf(incident.id))?.outcome).toBe('sent');
+  });
+
+  it('answers a redelivery inside the lease with a retry while the configuration is unreadable, and records nothing', async () => {
+    // Prepare: one process holds the event; the configuration breaks meanwhile.
+    const crashed = event();
+    void service(neverAnswers).handle(crashed);
+    await new Promise((resolve) => setImmediate(resolve));
+    stored = new Error('SSM is throttling');
+
+    // Act
+    const early = service(recording).handle(crashed, { attempt: 1 });
+
+    // Assess: "being processed by another invocation", not the read's failure.
+    await expect(early).rejects.toThrow(/being processed by another invocation/);
+    expect(await recordOf(crashed.id)).toBeUndefined();
+  });
+
   it('records the failure of an envelope too deep to keep, without the envelope, instead of losing it', async () => {
     // Prepare: an extra field nested 200,000 levels deep, and a relay that is down.
     let deep: Record<string, unknown> = {};

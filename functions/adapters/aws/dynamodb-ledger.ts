@@ -71,6 +71,15 @@ const MAX_FOLD_ROUNDS = 64;
 // DynamoDB items hold at most 400 KB; the detail is capped at 64 KiB upstream, so an envelope
 // this large means something upstream changed. Keeping the record beats failing to store it.
 const MAX_ENVELOPE_BYTES = 300 * 1024;
+/** Fold hints kept at most (the oldest go first). */
+const MAX_FOLD_HINTS = 64;
+/**
+ * How long a hint is used. A slot read ahead is for the decision a few requests later in the same
+ * invocation; a slot as written, for its owner's confirmation or undo after the send (the owner's
+ * lease, 5 minutes by default, keeps others from taking it over meanwhile).
+ */
+const PREFETCHED_FOLD_HINT_MS = 10_000;
+const WRITTEN_FOLD_HINT_MS = 5 * 60_000;
 /** Joins of a storm race for one cluster pointer: each round has a winner, the rest read again. */
 const MAX_GROUP_ROUNDS = 64;
 const GROUP_STATES: readonly GroupState[] = ['open', 'sending', 'sent', 'failed'];
@@ -108,6 +117,13 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
   private readonly tableName: string;
   private readonly recordTtlMs: number;
   private readonly claimTtlMs: number;
+  /**
+   * Fold slots as read ahead (prefetchFold) or as this ledger last wrote them, by fold key: the
+   * first round of the key's next change starts from one instead of a read. Only a guarded write
+   * is ever made from one (a slot changed meanwhile fails it, and the next round reads); a
+   * decision to write nothing is taken from a fresh read only.
+   */
+  private readonly foldHints = new Map<string, { until: number; item: Promise<Item | undefined> }>();
 
   constructor(options: DynamoDbLedgerOptions) {
     if (!options.tableName) throw new Error('DynamoDbLedger: tableName is required');
@@ -226,6 +242,35 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
     });
   }
 
+  prefetchFold(key: string): void {
+    const read = this.getItem(foldItemKey(key));
+    read.catch(() => {});
+    this.hintFold(key, read, PREFETCHED_FOLD_HINT_MS);
+  }
+
+  private hintFold(key: string, item: Promise<Item | undefined>, maxAgeMs: number): void {
+    this.foldHints.delete(key);
+    this.foldHints.set(key, { until: Date.now() + maxAgeMs, item });
+    // Oldest first: a process folds few keys at once, and a hint not taken soon is of no use.
+    for (const [oldest] of this.foldHints) {
+      if (this.foldHints.size <= MAX_FOLD_HINTS) break;
+      this.foldHints.delete(oldest);
+    }
+  }
+
+  /** The key's hint, taken (used once), when it is recent and its read succeeded. */
+  private async takeFoldHint(key: string): Promise<{ Item: Item | undefined } | undefined> {
+    const hint = this.foldHints.get(key);
+    if (!hint) return undefined;
+    this.foldHints.delete(key);
+    if (Date.now() > hint.until) return undefined;
+    try {
+      return { Item: await hint.item };
+    } catch {
+      return undefined;
+    }
+  }
+
   async confirmFold(key: string, eventId: string): Promise<void> {
     await this.changeFold(key, 'confirm', (slot) => ({
       next: confirmFoldSlot(slot, eventId),
@@ -247,13 +292,25 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
     change: (slot: FoldSlot | undefined) => { next: FoldSlot | null | undefined; result: T },
   ): Promise<T> {
     const itemKey = foldItemKey(key);
+    let hint = await this.takeFoldHint(key);
     for (let round = 0; round < MAX_FOLD_ROUNDS; round++) {
-      const { Item } = await this.documents.send(
-        new GetCommand({ TableName: this.tableName, Key: itemKey, ConsistentRead: true }),
-      );
+      const fromHint = hint !== undefined;
+      const { Item } =
+        hint ??
+        (await this.documents.send(
+          new GetCommand({ TableName: this.tableName, Key: itemKey, ConsistentRead: true }),
+        ));
+      hint = undefined;
       const slot = Item ? foldSlotOf(Item, itemKey[PK]) : undefined;
       const { next, result } = change(slot);
-      if (next === undefined) return result;
+      if (next === undefined) {
+        // Nothing to write, so no condition checks the slot: decided on a fresh read only.
+        if (fromHint) {
+          round--;
+          continue;
+        }
+        return result;
+      }
       const guard: {
         ConditionExpression: string;
         ExpressionAttributeNames: Record<string, string>;
@@ -269,14 +326,11 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
       try {
         if (next === null) {
           await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: itemKey, ...guard }));
+          this.hintFold(key, Promise.resolve(undefined), WRITTEN_FOLD_HINT_MS);
         } else {
-          await this.documents.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: { ...itemKey, ...foldItemOf(next) },
-              ...guard,
-            }),
-          );
+          const written: Item = { ...itemKey, ...foldItemOf(next) };
+          await this.documents.send(new PutCommand({ TableName: this.tableName, Item: written, ...guard }));
+          this.hintFold(key, Promise.resolve(written), WRITTEN_FOLD_HINT_MS);
         }
         return result;
       } catch (error) {

@@ -90,4 +90,9 @@ export interface MailerContext {
 export interface MailerFactory {
   /** A mailer for this configuration's transport (SMTP relay, SES, or the local outbox). */
   forConfig(config: EmailConfig, context: MailerContext): Promise<Mailer>;
+  /**
+   * Optional: starts loading the code this configuration's transport needs (no connection, no
+   * token, no send), so that a first send does not wait for it. Its failure shows at forConfig.
+   */
+  prepare?(config: EmailConfig): void;
 }

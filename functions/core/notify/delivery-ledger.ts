@@ -115,6 +115,13 @@ export interface DeliveryLedger {
     windowMs: number,
     pendingMs: number,
   ): Promise<FoldDecision>;
+  /**
+   * Optional, a hint: starts reading the slot of `key` that the next decideFold of it (in this
+   * invocation, soon) reads, so that the read overlaps other work. decideFold stays atomic
+   * either way: a slot changed since it was read fails the adapter's conditional write, which
+   * then reads again.
+   */
+  prefetchFold?(key: string): void;
   /** The owner's email went out: the slot now folds repeats for its window. */
   confirmFold(key: string, eventId: string): Promise<void>;
   /** The email of `eventId` failed for good: restore the state from before its decision. */

@@ -13,6 +13,7 @@ import { DEFAULT_CLUSTER_ID } from '../../kernel/cluster-id.js';
 import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { EmailConfig } from '../config/email-config.js';
+import type { StoredEmailConfig } from '../config/stored-config.js';
 import { type EgressMode, hintFor } from '../mail/diagnostics.js';
 import { DeliveryError, type MailerFactory, type SendReceipt } from '../mail/mailer.js';
 import type { Clock, Log } from '../ports.js';
@@ -329,6 +330,11 @@ export class NotifyService {
       ...plausibleTime(validated.envelope.time, delivery.receivedAt),
       appliance: validated.detail.appliance.hostname,
     };
+    // The configuration is read while the claim is written (the store caches it, and joins
+    // concurrent reads of one cluster's): it is used only once the claim is ours, so a read that
+    // fails counts only then, as it did when read after the claim.
+    const stored = this.deps.store.get(identity.clusterId);
+    stored.catch(() => {});
     const claim = await this.deps.ledger.claimEvent(identity.eventId, now, this.leaseMs);
     if (claim.status === 'duplicate') {
       this.deps.log.info('Duplicate delivery ignored', { eventId: identity.eventId, outcome: claim.outcome });
@@ -341,7 +347,7 @@ export class NotifyService {
       );
     }
 
-    return this.deliver(validated, identity, now, input, delivery);
+    return this.deliver(validated, identity, now, input, delivery, await stored);
   }
 
   private async deliver(
@@ -350,15 +356,31 @@ export class NotifyService {
     now: Date,
     envelope: unknown,
     delivery: Arrival,
+    stored: StoredEmailConfig | undefined,
   ): Promise<NotifyResult> {
     const { ledger, log } = this.deps;
     const condition = event.id;
-    const stored = await this.deps.store.get(identity.clusterId);
     if (!stored) {
       const reason = `cluster "${identity.clusterId}" has no email configuration (PUT /clusters/${identity.clusterId}/email-config)`;
       return this.finish(identity, condition, 'failed', now, { reason, envelope, transient: false });
     }
     const { config } = stored;
+
+    // On an event's first receive, the reads the decision below may need go out together: the
+    // event's record, the inhibitor marks and (for a condition that folds) the fold slot. Each is
+    // used where it was read before, and only if it is needed there: one not needed is dropped,
+    // its failure too. A later receive (a group member back at its group's time, a retry) most
+    // likely takes another path, and reads one after the other, only what it needs.
+    const key = foldKey(identity.clusterId, condition, identity.appliance ?? '');
+    const inhibitorRead = () =>
+      this.inhibitorOf(identity.clusterId, inhibitableKeys(condition, event.detail), now);
+    const early = delivery.attempt === 1 ? inhibitorRead() : undefined;
+    if (early) {
+      early.catch(() => {});
+      if (config.repeatIntervalMinutes > 0) ledger.prefetchFold?.(key);
+      // The code the send needs loads meanwhile (CPU work, while the reads are waits).
+      this.deps.mailers.prepare?.(config);
+    }
 
     const earlier = await ledger.getRecord(identity.clusterId, identity.eventId);
     // The retry budget counts failed attempts, not receives: waiting for a group email or for a
@@ -370,11 +392,7 @@ export class NotifyService {
       return this.groupDue(identity, config, earlier, now, attempt);
     }
     // Superseded by a follow-on condition emailed recently: listed, not alerted on its own.
-    const inhibitor = await this.inhibitorOf(
-      identity.clusterId,
-      inhibitableKeys(condition, event.detail),
-      now,
-    );
+    const inhibitor = await (early ?? inhibitorRead());
     if (inhibitor) {
       return this.finish(identity, condition, 'inhibited', now, {
         reason: supersededReason(inhibitor.condition as ConditionId, inhibitor.eventId, condition, true),
@@ -385,7 +403,6 @@ export class NotifyService {
     // A retry after a partial delivery is owed to the recipients still pending, and to them only:
     // it is never folded.
     const pendingOnly = earlier?.pendingRecipients?.length ? earlier.pendingRecipients : undefined;
-    const key = foldKey(identity.clusterId, condition, identity.appliance ?? '');
     const windowMs = pendingOnly ? 0 : config.repeatIntervalMinutes * 60_000;
     const grouped = !pendingOnly && config.grouping.waitSeconds > 0;
     const decision: FoldDecision =
@@ -499,9 +516,12 @@ export class NotifyService {
     }
 
     // Someone has the email: the slot folds repeats for its window, and what it supersedes is
-    // inhibited for as long.
-    if (windowMs > 0) await ledger.confirmFold(key, identity.eventId);
-    await this.markInhibitor(identity, event, config, now);
+    // inhibited for as long. Written along with the record (independent items; a crash before the
+    // claim is finished sends again on the redelivery whichever of them landed).
+    const emailed = together(
+      windowMs > 0 ? ledger.confirmFold(key, identity.eventId) : Promise.resolve(),
+      this.markInhibitor(identity, event, config, now),
+    );
     const delivered = unique([...(pendingOnly ? (earlier?.recipients ?? []) : []), ...receipt.accepted]);
     const refused = unique([...(earlier?.refusedRecipients ?? []), ...receipt.rejected]);
     const deferred = receipt.deferred ?? [];
@@ -511,14 +531,17 @@ export class NotifyService {
       const retryAfterSeconds = retryDelaySeconds(attempt, this.random);
       const nextAttemptAt = new Date(now.getTime() + retryAfterSeconds * 1000);
       const reason = `partial: ${sentTo}; refused for now: ${deferred.join(', ')} (${describeRetry(attempt, nextAttemptAt, this.maxAttempts)}, for them only)${refusedNote}`;
-      await this.record(identity, condition, 'sent', now, {
-        reason,
-        recipients: delivered,
-        pendingRecipients: deferred,
-        refusedRecipients: refused,
-        messageId: receipt.messageId,
-        transient: true,
-      });
+      await together(
+        emailed,
+        this.record(identity, condition, 'sent', now, {
+          reason,
+          recipients: delivered,
+          pendingRecipients: deferred,
+          refusedRecipients: refused,
+          messageId: receipt.messageId,
+          transient: true,
+        }),
+      );
       await ledger.releaseEvent(identity.eventId);
       log.warn('Partial delivery; the pending recipients will be retried', {
         eventId: identity.eventId,
@@ -529,16 +552,23 @@ export class NotifyService {
     }
     const gaveUp = deferred.length > 0 ? `; gave up on ${deferred.join(', ')} after ${attempt} attempts` : '';
     log.info('Notification sent', { eventId: identity.eventId, condition, messageId: receipt.messageId });
-    return this.finish(identity, condition, 'sent', now, {
-      recipients: delivered,
-      messageId: receipt.messageId,
-      refusedRecipients: unique([...refused, ...deferred]),
-      ...(refused.length > 0 || deferred.length > 0 || pendingOnly
-        ? {
-            reason: `${refused.length > 0 || deferred.length > 0 ? 'partial: ' : ''}${sentTo}${refusedNote}${gaveUp}`,
-          }
-        : {}),
-    });
+    return this.finish(
+      identity,
+      condition,
+      'sent',
+      now,
+      {
+        recipients: delivered,
+        messageId: receipt.messageId,
+        refusedRecipients: unique([...refused, ...deferred]),
+        ...(refused.length > 0 || deferred.length > 0 || pendingOnly
+          ? {
+              reason: `${refused.length > 0 || deferred.length > 0 ? 'partial: ' : ''}${sentTo}${refusedNote}${gaveUp}`,
+            }
+          : {}),
+      },
+      emailed,
+    );
   }
 
   /**
@@ -887,8 +917,11 @@ export class NotifyService {
     outcome: Outcome,
     now: Date,
     extra: RecordExtra,
+    /** Writes under way that must land, like the record, before the claim is finished. */
+    alongside?: Promise<void>,
   ): Promise<NotifyResult> {
-    await this.record(identity, condition, outcome, now, extra);
+    const recorded = this.record(identity, condition, outcome, now, extra);
+    await (alongside ? together(alongside, recorded) : recorded);
     await this.deps.ledger.finishEvent(identity.eventId, outcome, now);
     return {
       eventId: identity.eventId,
@@ -930,6 +963,16 @@ export class NotifyService {
     if (reason) record.reason = reason;
     return this.deps.ledger.record(record);
   }
+}
+
+/**
+ * Waits for independent writes made together, every one of them settled before the first
+ * failure is thrown: whatever the caller does on a failure comes after them.
+ */
+async function together(...writes: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(writes);
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Why an event is inhibited, in the catalog's words; `emailedBefore`: by an earlier email, not its own group's. */
