@@ -20,7 +20,12 @@ export const TestEmailSummarySchema = z.object({
   message: z.string().optional(),
   at: z.iso.datetime(),
   /** Which configuration was tested: a saved version, or a form that was not saved. */
-  of: z.union([z.object({ version: z.number().int().min(1) }), z.object({ unsaved: z.literal(true) })]),
+  of: z.union([
+    z.object({ version: z.number().int().min(1) }),
+    z.object({ unsaved: z.literal(true) }),
+    /** The stored configuration, saved before the history kept versions. */
+    z.object({ stored: z.literal(true) }),
+  ]),
 });
 export type TestEmailSummary = z.output<typeof TestEmailSummarySchema>;
 
