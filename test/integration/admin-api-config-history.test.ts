@@ -6,6 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
+import { SqliteGrantStore } from '../../functions/adapters/local/sqlite-grant-store.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
 import { bearerTokenAuthenticator, jwtAuthorizerAuthenticator } from '../../functions/shared/auth.js';
 import { createLogger } from '../../functions/shared/logger.js';
@@ -286,9 +288,21 @@ describe('configuration history and restore', () => {
 });
 
 describe('DELETE /clusters/{clusterId}/email-config', () => {
-  it('removes the configuration (204), keeps its versions, and a restore brings it back', async () => {
-    // Prepare
+  it('removes the configuration (204) and its OAuth2 grant, keeps its versions, and a restore brings it back', async () => {
+    // Prepare: a grant in the same database, written as another process would.
     await call({ method: 'PUT', path: '/clusters/gone/email-config', body: configOn(relay.port) });
+    const database = await SqliteDatabase.open({ directory: dataDir });
+    const grants = new SqliteGrantStore(database);
+    await grants.put(
+      'gone',
+      {
+        status: 'authorized',
+        refreshToken: 'rt-gone',
+        authorizedAt: now.toISOString(),
+        binding: { provider: 'microsoft', clientId: 'app', tokenEndpoint: 'https://login.example.com/token' },
+      },
+      undefined,
+    );
 
     // Act
     const deleted = await call({ method: 'DELETE', path: '/clusters/gone/email-config' });
@@ -301,6 +315,8 @@ describe('DELETE /clusters/{clusterId}/email-config', () => {
     // Assess
     expect(deleted.status).toBe(204);
     expect(deleted.raw).toBe('');
+    expect(await grants.get('gone')).toBeUndefined();
+    database.close();
     expect(get.status).toBe(404);
     expect(again.status).toBe(404);
     expect(versions.body).toMatchObject({ items: [expect.objectContaining({ version: 1, current: false })] });
