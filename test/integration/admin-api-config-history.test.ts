@@ -137,6 +137,58 @@ describe('POST /clusters/{clusterId}/email-config/test', () => {
     }
   });
 
+  it("does not test a changed OAuth2 client with the saved client's authorization", async () => {
+    // Prepare
+    const oauth = (clientId: string) => ({
+      sender: 'alerts@contoso.com',
+      transport: 'smtp',
+      adminContacts: ['ops@example.com'],
+      smtp: {
+        host: '127.0.0.1',
+        port: relay.port,
+        encryption: 'none',
+        auth: {
+          type: 'oauth2',
+          provider: 'microsoft',
+          tenant: 'contoso.onmicrosoft.com',
+          clientId,
+          clientSecret: 's3cret',
+        },
+      },
+    });
+    await call({ method: 'PUT', path: '/clusters/oauth-form/email-config', body: oauth('app-1') });
+    const sameClientReordered = oauth('app-1');
+    sameClientReordered.smtp.auth = {
+      clientSecret: 's3cret',
+      clientId: 'app-1',
+      tenant: 'contoso.onmicrosoft.com',
+      provider: 'microsoft',
+      type: 'oauth2',
+    };
+
+    // Act
+    const changed = await call({
+      method: 'POST',
+      path: '/clusters/oauth-form/email-config/test',
+      body: oauth('app-2'),
+    });
+    const same = await call({
+      method: 'POST',
+      path: '/clusters/oauth-form/email-config/test',
+      body: sameClientReordered,
+    });
+
+    // Assess: the changed client is refused up front; the saved one gets as far as its grant.
+    expect(changed.body).toMatchObject({
+      ok: false,
+      stage: 'auth',
+      message: expect.stringMatching(/not the saved one/),
+    });
+    expect(same.body).toMatchObject({ ok: false, stage: 'auth' });
+    expect(same.body.message).not.toMatch(/not the saved one/);
+    expect(same.body.message).toMatch(/not authorized yet/);
+  });
+
   it('answers 400 for an invalid body', async () => {
     const response = await call({
       method: 'POST',

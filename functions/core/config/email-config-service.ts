@@ -11,10 +11,15 @@ import {
   type TestEmailSummary,
 } from './config-history.js';
 import { type ConfigStore, checkedStoredForm } from './config-store.js';
-import type { EmailConfig } from './email-config.js';
+import type { EmailConfig, OAuth2Auth } from './email-config.js';
 import { type PublicEmailConfig, toPublicConfig } from './public-config.js';
 import { keepStoredSecrets, missingSecrets } from './secrets.js';
-import { grantMatches, STORED_SCHEMA_VERSION, type StoredEmailConfig } from './stored-config.js';
+import {
+  grantMatches,
+  oauthBindingOf,
+  STORED_SCHEMA_VERSION,
+  type StoredEmailConfig,
+} from './stored-config.js';
 
 export interface EmailConfigServiceDeps {
   store: ConfigStore;
@@ -275,7 +280,7 @@ export class EmailConfigService {
     const auth = document.config.smtp?.auth;
     if (document.config.transport === 'smtp' && auth?.type === 'oauth2') {
       const before = previous?.config.transport === 'smtp' ? previous.config.smtp?.auth : undefined;
-      if (JSON.stringify(before) !== JSON.stringify(auth)) {
+      if (before?.type !== 'oauth2' || !sameOAuthClient(before, auth)) {
         const at = this.deps.clock().toISOString();
         return {
           ok: false,
@@ -303,6 +308,13 @@ export class EmailConfigService {
     const newest = await this.deps.history.list(stored.clusterId, 1);
     return newest[0] && isVersionOf(newest[0], stored) ? newest[0] : undefined;
   }
+}
+
+/** What the access token of an OAuth2 relay depends on: client, endpoint, secret, scopes, mailbox. */
+function sameOAuthClient(a: OAuth2Auth, b: OAuth2Auth): boolean {
+  const key = (auth: OAuth2Auth) =>
+    JSON.stringify([oauthBindingOf(auth), auth.clientSecret, auth.user, [...auth.scopes].sort()]);
+  return key(a) === key(b);
 }
 
 function isVersionOf(version: ConfigVersion, stored: StoredEmailConfig): boolean {
