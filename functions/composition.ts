@@ -2,9 +2,11 @@
 // `awsAdapters(env)` (Lambda) or `localAdapters(options)` (the embedded runtime) construct, or
 // that a test builds. The two deployments differ only in what they pass in.
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ConfigHistory } from './core/config/config-history.js';
 import type { ConfigStore } from './core/config/config-store.js';
 import { EmailConfigService } from './core/config/email-config-service.js';
 import { DailyNoticeService } from './core/daily-notice/daily-notice-service.js';
+import { FleetOverviewService } from './core/fleet/fleet-overview-service.js';
 import type { EgressMode } from './core/mail/diagnostics.js';
 import type { MailerFactory } from './core/mail/mailer.js';
 import type { RelayGate } from './core/mail/relay-gate.js';
@@ -22,6 +24,8 @@ export interface Adapters {
   log: Logger;
   clock: Clock;
   store: ConfigStore;
+  /** Every saved configuration version, and each cluster's last test email. */
+  history: ConfigHistory;
   /** The OAuth2 grants (refresh tokens), apart from the configurations, with versioned writes. */
   grants: GrantStore;
   /** The delivery log, with the group emails' state. */
@@ -58,6 +62,8 @@ export interface Services {
   log: Logger;
   clock: Clock;
   emailConfig: EmailConfigService;
+  /** Every cluster with its health (`GET /clusters`). */
+  fleet: FleetOverviewService;
   notify: NotifyService;
   dailyNotice: DailyNoticeService;
   /** The delivery log, as the admin API reads it. */
@@ -67,15 +73,17 @@ export interface Services {
 }
 
 export function buildServices(adapters: Adapters, settings: ServiceSettings): Services {
-  const { log, clock, store, grants, ledger } = adapters;
+  const { log, clock, store, grants, ledger, history } = adapters;
   const oauthTokens = new OAuthTokenProvider({ store, grants, clock, log, tokens: adapters.tokenClient });
   const mailers = adapters.mailers(oauthTokens, adapters.relayGate);
   let oauthAuthorization: OAuthAuthorizationService | undefined;
   const egress = settings.egress ? { egress: settings.egress } : {};
+  const emailConfig = new EmailConfigService({ store, grants, history, mailers, clock, log, ...egress });
   return {
     log,
     clock,
-    emailConfig: new EmailConfigService({ store, grants, mailers, clock, log, ...egress }),
+    emailConfig,
+    fleet: new FleetOverviewService({ store, emailConfig, ledger, clock, log }),
     notify: new NotifyService({
       store,
       mailers,

@@ -226,11 +226,11 @@ export class NotifierStack extends Stack {
       },
     });
 
-    // Least privilege, per function. Only the admin API saves configurations; notify and the daily
-    // notice read them. The OAuth2 grant (the refresh token a token refresh rotates) is an item in
+    // Least privilege, per function. Only the admin API saves and deletes configurations, and it
+    // lists them for the fleet overview (GET /clusters); notify and the daily notice read them. The OAuth2 grant (the refresh token a token refresh rotates) is an item in
     // the table (DynamoDbGrantStore, conditional writes), so its writers need no PutParameter.
     const grants = [
-      [this.adminApiFunction, { read: true, write: true, list: false }],
+      [this.adminApiFunction, { read: true, write: true, list: true, delete: true }],
       [this.notifyFunction, { read: true, write: false, list: false }],
       [this.dailyNoticeFunction, { read: true, write: false, list: true }],
     ] as const;

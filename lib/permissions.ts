@@ -14,6 +14,8 @@ export interface ConfigAccess {
   readonly write: boolean;
   /** List every cluster's configuration (GetParametersByPath, recursive). */
   readonly list: boolean;
+  /** Delete a configuration (DeleteParameter): the admin API only. */
+  readonly delete?: boolean;
 }
 
 /** ARNs of the configuration parameters: `parameter/<prefix>/*` and the path itself. */
@@ -38,6 +40,7 @@ export function configStatements(
   const parameterActions = [
     ...(access.read ? ['ssm:GetParameter'] : []),
     ...(access.write ? ['ssm:PutParameter'] : []),
+    ...(access.delete ? ['ssm:DeleteParameter'] : []),
   ];
   if (parameterActions.length > 0) {
     statements.push(new iam.PolicyStatement({ actions: parameterActions, resources: [arns.children] }));

@@ -1,11 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Services } from '../composition.js';
-import { EmailConfigInputSchema } from '../core/config/email-config.js';
+import { type EmailConfig, EmailConfigInputSchema } from '../core/config/email-config.js';
 import type { EmailConfigService } from '../core/config/email-config-service.js';
 import { toPublicConfig } from '../core/config/public-config.js';
 import { ValidationError } from '../kernel/field-issues.js';
-import type { Authenticator } from '../shared/auth.js';
-import { jsonResponse, queryFlag, readJsonBody } from '../shared/http.js';
+import type { Authenticator, Principal } from '../shared/auth.js';
+import { HttpError, jsonResponse, queryFlag, readJsonBody } from '../shared/http.js';
 import {
   bindRoutes,
   clusterIdParam,
@@ -24,7 +25,7 @@ import { ADMIN_API_ROUTES } from './route-table.js';
 export type AdminApiRouteHandlers = RouteHandlers<typeof ADMIN_API_ROUTES>;
 
 export interface AdminApiOptions {
-  services: Pick<Services, 'log' | 'emailConfig' | 'deliveries' | 'oauthAuthorization'>;
+  services: Pick<Services, 'log' | 'emailConfig' | 'fleet' | 'deliveries' | 'oauthAuthorization'>;
   authenticator: Authenticator;
   /** How the admin page signs admins in; without it the page's routes answer 404. */
   adminPage?: AdminPageOptions;
@@ -37,27 +38,98 @@ export interface AdminApiOptions {
   openApi?: Omit<OpenApiOptions, 'routes'>;
 }
 
+/** The request's configuration body, validated like PUT's; undefined when the body is empty. */
+function optionalConfigBody(event: APIGatewayProxyEventV2): EmailConfig | undefined {
+  const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return configBody(event);
+}
+
+function configBody(event: APIGatewayProxyEventV2): EmailConfig {
+  const parsed = EmailConfigInputSchema.safeParse(readJsonBody(event));
+  if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'Invalid email configuration');
+  return parsed.data;
+}
+
+/** The `{version}` path parameter: a whole number from 1. */
+function versionParam(event: APIGatewayProxyEventV2): number {
+  const raw = event.pathParameters?.version ?? '';
+  const version = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(version)) {
+    throw new HttpError(400, 'Invalid version', [
+      { path: 'version', message: 'must be a whole number from 1' },
+    ]);
+  }
+  return version;
+}
+
+const principalId = (principal: Principal | undefined) => principal?.id ?? 'unknown';
+
 export function emailConfigHandlers(
   service: EmailConfigService,
   log: Logger,
-): Pick<AdminApiRouteHandlers, 'getEmailConfig' | 'putEmailConfig' | 'sendTestEmail'> {
+): Pick<
+  AdminApiRouteHandlers,
+  | 'getEmailConfig'
+  | 'putEmailConfig'
+  | 'deleteEmailConfig'
+  | 'sendTestEmail'
+  | 'listConfigVersions'
+  | 'restoreConfigVersion'
+> {
   return {
     getEmailConfig: async (event) =>
       jsonResponse(200, toPublicConfig(await service.get(clusterIdParam(event)))),
-    putEmailConfig: async (event) => {
+    putEmailConfig: async (event, principal) => {
       const clusterId = clusterIdParam(event);
       const withTest = queryFlag(event, 'sendTestEmail');
-      const parsed = EmailConfigInputSchema.safeParse(readJsonBody(event));
-      if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'Invalid email configuration');
-      const { document, created } = await service.save(clusterId, parsed.data);
-      const testEmail = withTest ? await service.sendTestEmail(document) : undefined;
-      log.info('PUT email-config', { clusterId, created, testEmailOk: testEmail?.ok });
+      const onlyIfDelivered = queryFlag(event, 'saveOnlyIfDelivered');
+      if (onlyIfDelivered && !withTest) {
+        throw new HttpError(400, 'Invalid query parameter', [
+          {
+            path: 'saveOnlyIfDelivered',
+            message: 'needs sendTestEmail=true: only a test email can show delivery',
+          },
+        ]);
+      }
+      const input = configBody(event);
+      const savedBy = principalId(principal);
+      const result = onlyIfDelivered
+        ? await service.saveIfDelivered(clusterId, input, { savedBy })
+        : await service.save(clusterId, input, { savedBy, sendTestEmail: withTest });
+      if (!result.saved) {
+        log.info('PUT email-config not saved: the test email was not delivered', {
+          clusterId,
+          stage: result.testEmail.stage,
+        });
+        return jsonResponse(422, {
+          error: 'The test email was not delivered, so the configuration was not saved',
+          testEmail: result.testEmail,
+        });
+      }
+      const { document, created, version, testEmail } = result;
+      log.info('PUT email-config', { clusterId, created, version, testEmailOk: testEmail?.ok });
       return jsonResponse(created ? 201 : 200, {
         config: toPublicConfig(document),
+        version,
         ...(testEmail ? { testEmail } : {}),
       });
     },
-    sendTestEmail: async (event) => jsonResponse(200, await service.sendTestEmail(clusterIdParam(event))),
+    deleteEmailConfig: async (event, principal) => {
+      await service.delete(clusterIdParam(event), principalId(principal));
+      return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
+    },
+    sendTestEmail: async (event) => {
+      const clusterId = clusterIdParam(event);
+      return jsonResponse(200, await service.test(clusterId, optionalConfigBody(event)));
+    },
+    listConfigVersions: async (event) => jsonResponse(200, await service.versions(clusterIdParam(event))),
+    restoreConfigVersion: async (event, principal) => {
+      const clusterId = clusterIdParam(event);
+      const restoredFrom = versionParam(event);
+      const { document, version } = await service.restore(clusterId, restoredFrom, principalId(principal));
+      return jsonResponse(200, { config: toPublicConfig(document), version, restoredFrom });
+    },
   };
 }
 
@@ -74,6 +146,7 @@ export function adminApiHandlers(
   let document: string | undefined;
   return {
     ...emailConfigHandlers(services.emailConfig, services.log),
+    listClusters: async () => jsonResponse(200, await services.fleet.overview()),
     ...catalogHandlers(services.deliveries),
     ...oauthHandlers({ authorization: services.oauthAuthorization }),
     ...adminPageHandlers(options.adminPage),

@@ -9,7 +9,15 @@ const CONFIG_PATH = '/clusters/{clusterId}/email-config';
 export const ADMIN_API_ROUTES = {
   getEmailConfig: { method: 'GET', path: CONFIG_PATH, access: 'admin' },
   putEmailConfig: { method: 'PUT', path: CONFIG_PATH, access: 'admin' },
+  deleteEmailConfig: { method: 'DELETE', path: CONFIG_PATH, access: 'admin' },
   sendTestEmail: { method: 'POST', path: `${CONFIG_PATH}/test`, access: 'admin' },
+  listConfigVersions: { method: 'GET', path: `${CONFIG_PATH}/versions`, access: 'admin' },
+  restoreConfigVersion: {
+    method: 'POST',
+    path: `${CONFIG_PATH}/versions/{version}/restore`,
+    access: 'admin',
+  },
+  listClusters: { method: 'GET', path: '/clusters', access: 'admin' },
   listDeliveries: { method: 'GET', path: '/clusters/{clusterId}/deliveries', access: 'admin' },
   startOAuthAuthorization: { method: 'GET', path: '/clusters/{clusterId}/oauth/authorize', access: 'admin' },
   listConditions: { method: 'GET', path: '/conditions', access: 'admin' },

@@ -44,13 +44,22 @@ const policyOf = (name: keyof typeof FUNCTION_DESCRIPTIONS, statement: object) =
 });
 
 describe('configuration writes: the admin API only', () => {
-  test('the admin API may read and write every cluster configuration under the prefix', () => {
+  test('the admin API may read, write and delete every cluster configuration under the prefix, and list them', () => {
     template.hasResourceProperties(
       'AWS::IAM::Policy',
       policyOf('adminApi', {
         Effect: 'Allow',
-        Action: ['ssm:GetParameter', 'ssm:PutParameter'],
+        Action: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
         Resource: parameters('/*'),
+      }),
+    );
+    // GET /clusters: the fleet overview lists the clusters by the parameters' path.
+    template.hasResourceProperties(
+      'AWS::IAM::Policy',
+      policyOf('adminApi', {
+        Effect: 'Allow',
+        Action: 'ssm:GetParametersByPath',
+        Resource: [parameters(''), parameters('/*')],
       }),
     );
     template.hasResourceProperties(

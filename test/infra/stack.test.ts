@@ -158,8 +158,13 @@ describe('IAM: each function gets what it uses, on named resources', () => {
     actions: ['ses:SendRawEmail'],
     resources: [`arn:aws:ses:${TEST_ENV.region}:${TEST_ENV.account}:identity/example.com`],
   };
+  // The admin API also deletes configurations and lists them (GET /clusters).
   const configReadWrite = () => [
-    { actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [`${PARAMETERS}/*`] },
+    {
+      actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+      resources: [`${PARAMETERS}/*`],
+    },
+    { actions: ['ssm:GetParametersByPath'], resources: [PARAMETERS, `${PARAMETERS}/*`] },
     { actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [key()] },
   ];
   // The OAuth2 grant is an item in the table, written through the ledger statement.
@@ -168,7 +173,7 @@ describe('IAM: each function gets what it uses, on named resources', () => {
     { actions: ['kms:Decrypt'], resources: [key()] },
   ];
 
-  test('admin API: read and save configurations, the delivery log, SES on the identity only', () => {
+  test('admin API: read, save, delete and list configurations, the delivery log, SES on the identity only', () => {
     expectStatements('adminApi', [logs('adminApi'), ...configReadWrite(), ...ledger(), ses]);
   });
 

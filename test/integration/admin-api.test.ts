@@ -301,12 +301,12 @@ describe('POST /clusters/{clusterId}/email-config/test', () => {
 describe('routing and failures', () => {
   it('answers 404 for an unknown route and 405 with Allow for a wrong method', async () => {
     const unknown = await call({ method: 'GET', path: '/nope', headers: auth });
-    const wrongMethod = await call({ method: 'DELETE', path: '/clusters/c1/email-config', headers: auth });
+    const wrongMethod = await call({ method: 'PATCH', path: '/clusters/c1/email-config', headers: auth });
 
     expect(unknown.status).toBe(404);
     expect(unknown.body).toEqual({ error: 'No route for GET /nope' });
     expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.allow).toBe('GET, PUT');
+    expect(wrongMethod.headers.allow).toBe('GET, PUT, DELETE');
   });
 
   it('answers an unexpected failure with 500 and no internals', async () => {
@@ -316,6 +316,7 @@ describe('routing and failures', () => {
       },
       put: async () => undefined,
       listClusterIds: async () => [],
+      delete: async () => false,
     };
     const log = createLogger({ logLevel: 'CRITICAL' as 'ERROR' });
     const brokenServices = await testServices({

@@ -26,6 +26,7 @@ import type { RefreshRequest, TokenClient, TokenSet } from '../../functions/core
 import { OAuthTokenProvider } from '../../functions/core/oauth/oauth-token-provider.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
+import { memoryConfigHistory } from '../support/memory-config-history.js';
 
 const CLUSTER = 'eu-prod-1';
 const log = createLogger({ logLevel: 'SILENT' });
@@ -196,7 +197,14 @@ describe.each(deployments)('configuration and OAuth2 grant: %s', (_name, makeDep
     return {
       store,
       grants,
-      service: new EmailConfigService({ store, grants, mailers: noMailers, clock, log }),
+      service: new EmailConfigService({
+        store,
+        grants,
+        history: memoryConfigHistory(),
+        mailers: noMailers,
+        clock,
+        log,
+      }),
     };
   }
 
@@ -246,6 +254,7 @@ describe.each(deployments)('configuration and OAuth2 grant: %s', (_name, makeDep
     const heldStore: ConfigStore = {
       get: (id) => store.get(id),
       listClusterIds: () => store.listClusterIds(),
+      delete: (id) => store.delete(id),
       put: async (document) => {
         saveRead();
         await new Promise<void>((resolve) => {
@@ -254,7 +263,14 @@ describe.each(deployments)('configuration and OAuth2 grant: %s', (_name, makeDep
         await store.put(document);
       },
     };
-    const service = new EmailConfigService({ store: heldStore, grants, mailers: noMailers, clock, log });
+    const service = new EmailConfigService({
+      store: heldStore,
+      grants,
+      history: memoryConfigHistory(),
+      mailers: noMailers,
+      clock,
+      log,
+    });
     const endpoint = heldTokenEndpoint();
     const notify = sender(endpoint.client);
 

@@ -227,6 +227,7 @@ describe('daily notice across clusters', () => {
       clusters: ['retry-a', 'retry-b', 'retry-c'],
       store: (store) => ({
         listClusterIds: () => store.listClusterIds(),
+        delete: (clusterId) => store.delete(clusterId),
         put: (document) => store.put(document),
         get: async (clusterId) => {
           if (clusterId === 'retry-a' && resets-- > 0) {

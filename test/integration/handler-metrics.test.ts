@@ -91,6 +91,7 @@ describe('notify service: what an event waits for', () => {
     get: async () => stored,
     put: async () => undefined,
     listClusterIds: async () => [CLUSTER],
+    delete: async () => false,
   };
   const relayAtItsLimit: Mailer = {
     send: async () => {

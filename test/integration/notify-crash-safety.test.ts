@@ -40,6 +40,7 @@ const store: ConfigStore = {
   },
   put: async () => undefined,
   listClusterIds: async () => [CLUSTER],
+  delete: async () => false,
 };
 
 const recording: Mailer = {

@@ -30,6 +30,7 @@ import { localContext } from '../../local-runtime/api-gateway-event.js';
 import { sqsEvent, sqsMessage } from '../../local-runtime/sqs-event.js';
 import { eventOfDeadLetter, redriveDeadLetters } from '../../ops/redrive.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
+import { memoryConfigHistory } from '../support/memory-config-history.js';
 import { type SmtpTestServer, startSmtpTestServer } from '../support/smtp-test-server.js';
 
 // The Lambda handlers as deployed (middy chain, DynamoDB delivery log), with a real relay and
@@ -88,6 +89,7 @@ beforeAll(async () => {
   await new EmailConfigService({
     store,
     grants: new SqliteGrantStore(database),
+    history: memoryConfigHistory(),
     mailers,
     clock: () => now,
     log,

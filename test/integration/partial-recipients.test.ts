@@ -57,6 +57,7 @@ function notifyFor(
     get: async () => storedConfig(cluster, config),
     put: async () => undefined,
     listClusterIds: async () => [cluster],
+    delete: async () => false,
   };
   return new NotifyService({
     store,

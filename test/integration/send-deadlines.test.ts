@@ -32,6 +32,7 @@ import {
 import { bearerTokenAuthenticator } from '../../functions/shared/auth.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type Handler, invoke } from '../support/api-gateway.js';
+import { memoryConfigHistory } from '../support/memory-config-history.js';
 import { type TestServices, testServices } from '../support/services.js';
 import { SES_LOCAL_CLIENT_CONFIG } from '../support/ses-local.js';
 import {
@@ -337,6 +338,7 @@ describe('the test email through the admin API', () => {
     const emailConfig = new EmailConfigService({
       store,
       grants: new SqliteGrantStore(database),
+      history: memoryConfigHistory(),
       mailers,
       clock: services.clock,
       log,
@@ -346,6 +348,7 @@ describe('the test email through the admin API', () => {
       services: {
         log,
         deliveries: services.deliveries,
+        fleet: services.fleet,
         oauthAuthorization: services.oauthAuthorization,
         emailConfig,
       },

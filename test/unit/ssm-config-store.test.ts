@@ -1,4 +1,5 @@
 import {
+  DeleteParameterCommand,
   GetParameterCommand,
   GetParametersByPathCommand,
   ParameterNotFound,
@@ -194,6 +195,32 @@ describe('SsmConfigStore.get', () => {
     // Assess
     await expect(get).rejects.toMatchObject({ name: 'ValidationError' });
     expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(0);
+  });
+});
+
+describe('SsmConfigStore.delete', () => {
+  it('deletes the cluster parameter, answers false when there was none, and forgets the cached document', async () => {
+    // Prepare
+    ssm.on(PutParameterCommand).resolves({ Version: 1, Tier: 'Standard' });
+    ssm
+      .on(DeleteParameterCommand)
+      .resolvesOnce({})
+      .rejectsOnce(new ParameterNotFound({ $metadata: {}, message: 'not found' }));
+    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ $metadata: {}, message: 'not found' }));
+    const store = makeStore({ cacheTtlMs: 60_000 });
+    await store.put(storedDocument());
+
+    // Act
+    const first = await store.delete('prod-eu');
+    const second = await store.delete('prod-eu');
+    const read = await store.get('prod-eu');
+
+    // Assess
+    expect([first, second]).toEqual([true, false]);
+    expect(ssm.commandCalls(DeleteParameterCommand)[0]?.args[0].input).toEqual({
+      Name: `${PREFIX}/prod-eu/email-config`,
+    });
+    expect(read).toBeUndefined();
   });
 });
 

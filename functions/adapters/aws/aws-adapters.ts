@@ -14,6 +14,7 @@ import type { ServiceEnvShape } from '../../shared/service-env.js';
 import { traced } from '../../shared/tracer.js';
 import { TransportMailerFactory } from '../mailer-factory.js';
 import { FetchTokenClient } from '../oauth-token-client.js';
+import { DynamoDbConfigHistory } from './dynamodb-config-history.js';
 import { DynamoDbGrantStore } from './dynamodb-grant-store.js';
 import { DynamoDbLedger } from './dynamodb-ledger.js';
 import { DynamoDbRelayGate } from './dynamodb-relay-gate.js';
@@ -38,6 +39,12 @@ export function awsAdapters(env: ServiceEnv, options: { tracer?: Tracer } = {}):
     log,
     clock: () => new Date(),
     store,
+    // The configuration history in the ledger's table (`CONFIGV#<clusterId>`): conditional puts
+    // number the versions, which SSM's parameter history cannot do for us.
+    history: new DynamoDbConfigHistory({
+      client: traced(tracer, new DynamoDBClient({})),
+      tableName: env.LEDGER_TABLE_NAME,
+    }),
     // The OAuth2 grants in the ledger's table: DynamoDB has the conditional write SSM lacks.
     grants: new DynamoDbGrantStore({ client: new DynamoDBClient({}), tableName: env.LEDGER_TABLE_NAME }),
     // Its own client: the document client wrapper of the OAuth state store writes settings onto

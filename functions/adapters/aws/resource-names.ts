@@ -46,3 +46,10 @@ export function grantKeyOf(clusterId: string): { pk: string; sk: string } {
     sk: string;
   };
 }
+
+/**
+ * A cluster's configuration history is in the ledger table too: `CONFIGV#<clusterId>` /
+ * `V#<version, 10 digits>` per version, and `CONFIGV#<clusterId>` / `LASTTEST` for the last
+ * test email. Zero-padded, so the sort key orders the versions.
+ */
+export const CONFIG_HISTORY_PARTITION_PREFIX = 'CONFIGV#';

@@ -1,4 +1,5 @@
 import {
+  DeleteParameterCommand,
   GetParameterCommand,
   GetParametersByPathCommand,
   type ParameterTier,
@@ -114,6 +115,21 @@ export class SsmConfigStore implements ConfigStore {
     this.generations.set(clusterId, (this.generations.get(clusterId) ?? 0) + 1);
     const { oauth: _grant, ...written } = parsed.data;
     this.remember(clusterId, deepFreeze(written));
+  }
+
+  async delete(clusterId: string): Promise<boolean> {
+    const name = this.parameterName(clusterId);
+    let deleted = true;
+    try {
+      await this.client.send(new DeleteParameterCommand({ Name: name }));
+    } catch (error) {
+      if (errorName(error) !== 'ParameterNotFound') throw error;
+      deleted = false;
+    }
+    // Like an own write: a read in flight must not cache the document from before the delete.
+    this.generations.set(clusterId, (this.generations.get(clusterId) ?? 0) + 1);
+    this.remember(clusterId, undefined);
+    return deleted;
   }
 
   async listClusterIds(): Promise<string[]> {

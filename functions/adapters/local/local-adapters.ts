@@ -11,6 +11,7 @@ import { TransportMailerFactory, type TransportMailerFactoryOptions } from '../m
 import { FetchTokenClient } from '../oauth-token-client.js';
 import { importLedgerJournal } from './ledger-journal-import.js';
 import { OutboxMailer } from './outbox-mailer.js';
+import { SqliteConfigHistory } from './sqlite-config-history.js';
 import { importConfigFiles, SqliteConfigStore } from './sqlite-config-store.js';
 import { SqliteDatabase } from './sqlite-database.js';
 import { SqliteGrantStore } from './sqlite-grant-store.js';
@@ -83,6 +84,7 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
     clock,
     database,
     store: new SqliteConfigStore(database),
+    history: new SqliteConfigHistory(database),
     grants: new SqliteGrantStore(database),
     ledger,
     oauthStates: new SqliteOAuthStateStore({ database, clock: () => clock().getTime() }),

@@ -18,6 +18,7 @@ export class SqliteConfigStore implements ConfigStore {
   private readonly select;
   private readonly upsert;
   private readonly selectIds;
+  private readonly remove;
 
   constructor(private readonly database: SqliteDatabase) {
     const { connection } = database;
@@ -31,6 +32,7 @@ export class SqliteConfigStore implements ConfigStore {
     this.selectIds = connection
       .prepare<[], string>('SELECT cluster_id FROM email_config ORDER BY cluster_id')
       .pluck();
+    this.remove = connection.prepare<[string]>('DELETE FROM email_config WHERE cluster_id = ?');
   }
 
   async get(clusterId: string): Promise<StoredEmailConfig | undefined> {
@@ -67,6 +69,10 @@ export class SqliteConfigStore implements ConfigStore {
 
   async listClusterIds(): Promise<string[]> {
     return this.selectIds.all();
+  }
+
+  async delete(clusterId: string): Promise<boolean> {
+    return this.remove.run(checkedClusterId(clusterId)).changes === 1;
   }
 }
 

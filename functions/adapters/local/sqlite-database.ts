@@ -249,6 +249,31 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description: 'Configuration history (every save a version) and the last test email per cluster',
+    up(connection) {
+      connection.exec(`
+        -- One row per saved version (core/config/config-history.ts); kept when the configuration
+        -- is deleted, at most CONFIG_HISTORY_LIMIT per cluster. document holds secrets, as
+        -- email_config does.
+        CREATE TABLE config_version (
+          cluster_id    TEXT NOT NULL,
+          version       INTEGER NOT NULL,
+          saved_at      TEXT NOT NULL,
+          saved_by      TEXT NOT NULL,
+          restored_from INTEGER,
+          document      TEXT NOT NULL,
+          test_email    TEXT,
+          PRIMARY KEY (cluster_id, version)
+        ) STRICT;
+        CREATE TABLE config_last_test (
+          cluster_id TEXT PRIMARY KEY NOT NULL,
+          test_email TEXT NOT NULL
+        ) STRICT;
+      `);
+    },
+  },
 ];
 
 export interface SqliteDatabaseOptions {

@@ -11,6 +11,8 @@ export interface ConfigStore {
   put(document: StoredEmailConfig): Promise<void>;
   /** Every cluster that has a configuration. */
   listClusterIds(): Promise<string[]>;
+  /** Removes the cluster's document; false when it had none. */
+  delete(clusterId: string): Promise<boolean>;
 }
 
 /**

@@ -4,14 +4,28 @@ import type { MailerFactory } from '../mail/mailer.js';
 import { sendTestEmail, type TestEmailResult } from '../mail/test-email.js';
 import { currentGrant, type GrantStore, updateGrant, withGrant } from '../oauth/grant-store.js';
 import type { Clock, Log } from '../ports.js';
-import type { ConfigStore } from './config-store.js';
-import type { EmailConfig } from './email-config.js';
+import {
+  type ConfigHistory,
+  type ConfigVersion,
+  summarizeTest,
+  type TestEmailSummary,
+} from './config-history.js';
+import { type ConfigStore, checkedStoredForm } from './config-store.js';
+import type { EmailConfig, OAuth2Auth } from './email-config.js';
+import { type PublicEmailConfig, toPublicConfig } from './public-config.js';
 import { keepStoredSecrets, missingSecrets } from './secrets.js';
-import { grantMatches, STORED_SCHEMA_VERSION, type StoredEmailConfig } from './stored-config.js';
+import {
+  grantMatches,
+  oauthBindingOf,
+  STORED_SCHEMA_VERSION,
+  type StoredEmailConfig,
+} from './stored-config.js';
 
 export interface EmailConfigServiceDeps {
   store: ConfigStore;
   grants: GrantStore;
+  /** Every save as a version, and the last test email per cluster. */
+  history: ConfigHistory;
   mailers: MailerFactory;
   clock: Clock;
   log: Log;
@@ -21,10 +35,50 @@ export interface EmailConfigServiceDeps {
   egress?: EgressMode;
 }
 
+export interface SaveOptions {
+  /** Who saves (the authenticated principal), kept with the version; `unknown` when not given. */
+  savedBy?: string;
+  /** Send a test email of the configuration with the save. */
+  sendTestEmail?: boolean;
+  /** The version this save restores. */
+  restoredFrom?: number;
+}
+
 export interface SaveResult {
+  saved: true;
   /** As saved, with the grant that still belongs to it in `oauth`. */
   document: StoredEmailConfig;
   created: boolean;
+  /** The version this save became. */
+  version: number;
+  testEmail?: TestEmailResult;
+}
+
+/** `saveIfDelivered` whose test email was not delivered: nothing was saved. */
+export interface NotSaved {
+  saved: false;
+  testEmail: TestEmailResult;
+}
+
+/** A version as the API lists it: secrets shown as set or not set, never their values. */
+export interface PublicConfigVersion {
+  version: number;
+  savedAt: string;
+  savedBy: string;
+  restoredFrom?: number;
+  /** The stored configuration is this version. */
+  current: boolean;
+  /** Absent: no test email was sent with or after this version. */
+  testEmail?: TestEmailSummary;
+  config: Omit<PublicEmailConfig, 'oauth'>;
+}
+
+export interface ConfigVersions {
+  clusterId: string;
+  /** The version the stored configuration is; absent when none (deleted, or saved before the history). */
+  currentVersion?: number;
+  lastTestEmail?: TestEmailSummary;
+  items: PublicConfigVersion[];
 }
 
 /** The use cases behind the admin API's configuration routes. */
@@ -38,40 +92,106 @@ export class EmailConfigService {
     return withGrant(document, await currentGrant(this.deps.grants, clusterId, document));
   }
 
-  /** Creates or replaces the configuration; secrets left out are kept from the stored one. */
-  async save(clusterId: string, input: EmailConfig): Promise<SaveResult> {
+  /**
+   * Creates or replaces the configuration; secrets left out are kept from the stored one. Every
+   * save becomes a version. With a test email, the configuration is tested before it is stored
+   * (a document over the size limit fails before any email), and `require` stores it only when
+   * the test email was delivered.
+   */
+  async save(clusterId: string, input: EmailConfig, options: SaveOptions = {}): Promise<SaveResult> {
+    return (await this.saveWith(clusterId, input, options, false)) as SaveResult;
+  }
+
+  /** Tests the configuration and saves it only when its test email was delivered. */
+  async saveIfDelivered(
+    clusterId: string,
+    input: EmailConfig,
+    options: Omit<SaveOptions, 'sendTestEmail'> = {},
+  ): Promise<SaveResult | NotSaved> {
+    return this.saveWith(clusterId, input, { ...options, sendTestEmail: true }, true);
+  }
+
+  private async saveWith(
+    clusterId: string,
+    input: EmailConfig,
+    options: SaveOptions,
+    onlyIfDelivered: boolean,
+  ): Promise<SaveResult | NotSaved> {
+    const savedBy = options.savedBy ?? 'unknown';
     const previous = await this.deps.store.get(clusterId);
-    const config = keepStoredSecrets(input, previous?.config);
-    const missing = missingSecrets(config);
-    if (missing.length > 0) throw new ValidationError('Invalid email configuration', missing);
+    const document = this.candidate(clusterId, input, previous);
+    const testEmail = options.sendTestEmail ? await this.testCandidate(document, previous) : undefined;
+    if (onlyIfDelivered && testEmail && !testEmail.ok) {
+      await this.deps.history.putLastTest(clusterId, summarizeTest(testEmail, { unsaved: true }));
+      this.deps.log.info('Email configuration not saved: its test email was not delivered', {
+        clusterId,
+        stage: testEmail.stage,
+      });
+      return { saved: false, testEmail };
+    }
     // Read (and moved out of a document of the old layout) before the save drops that copy.
     const grant = await currentGrant(this.deps.grants, clusterId, previous);
-    const document: StoredEmailConfig = {
-      schemaVersion: STORED_SCHEMA_VERSION,
-      clusterId,
-      updatedAt: this.deps.clock().toISOString(),
-      config,
-    };
     // The grant is not part of what is written: a refresh that rotates the token meanwhile
     // writes the grant store only, and neither write can undo the other.
     await this.deps.store.put(document);
     // A save that moved to another client, tenant or provider drops the grant, which can no
     // longer work; one that a concurrent write left matching the new configuration stays.
-    if (grant && !grantMatches(grant.grant, config)) {
+    if (grant && !grantMatches(grant.grant, document.config)) {
       await updateGrant(this.deps.grants, clusterId, grant, (stored) =>
-        stored && !grantMatches(stored, config) ? 'delete' : undefined,
+        stored && !grantMatches(stored, document.config) ? 'delete' : undefined,
       );
     }
+    const { version } = await this.deps.history.append({
+      clusterId,
+      savedAt: document.updatedAt,
+      savedBy,
+      ...(options.restoredFrom !== undefined ? { restoredFrom: options.restoredFrom } : {}),
+      document,
+    });
+    if (testEmail) await this.remember(clusterId, summarizeTest(testEmail, { version }), version);
     this.deps.log.info('Email configuration saved', {
       clusterId,
       created: !previous,
-      transport: config.transport,
-      authType: config.smtp?.auth.type,
+      version,
+      savedBy,
+      ...(options.restoredFrom !== undefined ? { restoredFrom: options.restoredFrom } : {}),
+      transport: document.config.transport,
+      authType: document.config.smtp?.auth.type,
     });
-    const kept = grant && grantMatches(grant.grant, config) ? grant : undefined;
-    return { document: withGrant(document, kept), created: !previous };
+    const kept = grant && grantMatches(grant.grant, document.config) ? grant : undefined;
+    return {
+      saved: true,
+      document: withGrant(document, kept),
+      created: !previous,
+      version,
+      ...(testEmail ? { testEmail } : {}),
+    };
   }
 
+  /**
+   * Sends a test email. With a configuration (the admin's unsaved form; secrets left out are
+   * taken from the stored one), that configuration is tested and nothing is saved; without
+   * one, the stored configuration. The result is kept as the cluster's last test email.
+   */
+  async test(clusterId: string, input?: EmailConfig): Promise<TestEmailResult> {
+    if (input) {
+      const previous = await this.deps.store.get(clusterId);
+      const result = await this.testCandidate(this.candidate(clusterId, input, previous), previous);
+      await this.deps.history.putLastTest(clusterId, summarizeTest(result, { unsaved: true }));
+      return result;
+    }
+    const document = await this.get(clusterId);
+    const result = await this.sendTestEmail(document);
+    const current = await this.currentVersion(document);
+    await this.remember(
+      clusterId,
+      summarizeTest(result, current ? { version: current.version } : { stored: true }),
+      current?.version,
+    );
+    return result;
+  }
+
+  /** Sends a test email of a document (or of the cluster's stored one); records nothing. */
   async sendTestEmail(clusterIdOrDocument: string | StoredEmailConfig): Promise<TestEmailResult> {
     const document =
       typeof clusterIdOrDocument === 'string' ? await this.get(clusterIdOrDocument) : clusterIdOrDocument;
@@ -87,4 +207,133 @@ export class EmailConfigService {
       document,
     );
   }
+
+  /** The cluster's versions, newest first (at most CONFIG_HISTORY_LIMIT are kept). */
+  async versions(clusterId: string): Promise<ConfigVersions> {
+    const [stored, items, lastTestEmail] = await Promise.all([
+      this.deps.store.get(clusterId),
+      this.deps.history.list(clusterId),
+      this.deps.history.lastTest(clusterId),
+    ]);
+    const current = stored && items.find((item) => isVersionOf(item, stored));
+    return {
+      clusterId,
+      ...(current ? { currentVersion: current.version } : {}),
+      ...(lastTestEmail ? { lastTestEmail } : {}),
+      items: items.map((item) => publicVersion(item, item === current)),
+    };
+  }
+
+  /** Saves version `version` again, as a new version "restored from" it; 404 for an unknown one. */
+  async restore(clusterId: string, version: number, savedBy: string): Promise<SaveResult> {
+    const kept = await this.deps.history.get(clusterId, version);
+    if (!kept) {
+      throw new NotFoundError(`Cluster "${clusterId}" has no configuration version ${version}`);
+    }
+    return this.save(clusterId, kept.document.config, { savedBy, restoredFrom: version });
+  }
+
+  /** Removes the configuration and its OAuth2 grant; the versions are kept (a restore brings it back). */
+  async delete(clusterId: string, deletedBy: string): Promise<void> {
+    if (!(await this.deps.store.delete(clusterId))) {
+      throw new NotFoundError(`Cluster "${clusterId}" has no email configuration`);
+    }
+    const grant = await this.deps.grants.get(clusterId);
+    if (grant) await updateGrant(this.deps.grants, clusterId, grant, () => 'delete');
+    this.deps.log.info('Email configuration deleted', { clusterId, deletedBy, grantDeleted: Boolean(grant) });
+  }
+
+  /** The last test email per cluster, for the fleet overview. */
+  async lastTest(clusterId: string): Promise<TestEmailSummary | undefined> {
+    return this.deps.history.lastTest(clusterId);
+  }
+
+  /** The document a save of `input` would store: secrets merged, complete, within the size limit. */
+  private candidate(
+    clusterId: string,
+    input: EmailConfig,
+    previous: StoredEmailConfig | undefined,
+  ): StoredEmailConfig {
+    const config = keepStoredSecrets(input, previous?.config);
+    const missing = missingSecrets(config);
+    if (missing.length > 0) throw new ValidationError('Invalid email configuration', missing);
+    const document: StoredEmailConfig = {
+      schemaVersion: STORED_SCHEMA_VERSION,
+      clusterId,
+      updatedAt: this.deps.clock().toISOString(),
+      config,
+    };
+    checkedStoredForm(document);
+    return document;
+  }
+
+  /**
+   * Tests a configuration that is not stored (yet). XOAUTH2 takes its access token from the
+   * stored configuration's client and grant, so an OAuth2 configuration whose authentication
+   * differs from the stored one cannot be tested before it is saved and authorized: the result
+   * says so (stage `auth`) instead of testing with the stored client.
+   */
+  private async testCandidate(
+    document: StoredEmailConfig,
+    previous: StoredEmailConfig | undefined,
+  ): Promise<TestEmailResult> {
+    const auth = document.config.smtp?.auth;
+    if (document.config.transport === 'smtp' && auth?.type === 'oauth2') {
+      const before = previous?.config.transport === 'smtp' ? previous.config.smtp?.auth : undefined;
+      if (before?.type !== 'oauth2' || !sameOAuthClient(before, auth)) {
+        const at = this.deps.clock().toISOString();
+        return {
+          ok: false,
+          stage: 'auth',
+          message:
+            'This OAuth2 client (provider, tenant, client id, secret or mailbox) is not the saved one: save it and authorize it, then send the test email',
+          hint: 'An OAuth2 relay signs in with the authorization of the saved configuration; a changed client needs its own authorization first.',
+          transient: false,
+          recipients: document.config.adminContacts,
+          durationMs: 0,
+          at,
+        };
+      }
+    }
+    return this.sendTestEmail(document);
+  }
+
+  private async remember(clusterId: string, summary: TestEmailSummary, version: number | undefined) {
+    if (version !== undefined) await this.deps.history.setTest(clusterId, version, summary);
+    await this.deps.history.putLastTest(clusterId, summary);
+  }
+
+  /** The newest kept version that the stored document is (same save time and content). */
+  private async currentVersion(stored: StoredEmailConfig): Promise<ConfigVersion | undefined> {
+    const newest = await this.deps.history.list(stored.clusterId, 1);
+    return newest[0] && isVersionOf(newest[0], stored) ? newest[0] : undefined;
+  }
+}
+
+/** What the access token of an OAuth2 relay depends on: client, endpoint, secret, scopes, mailbox. */
+function sameOAuthClient(a: OAuth2Auth, b: OAuth2Auth): boolean {
+  const key = (auth: OAuth2Auth) =>
+    JSON.stringify([oauthBindingOf(auth), auth.clientSecret, auth.user, [...auth.scopes].sort()]);
+  return key(a) === key(b);
+}
+
+function isVersionOf(version: ConfigVersion, stored: StoredEmailConfig): boolean {
+  return (
+    version.document.updatedAt === stored.updatedAt &&
+    JSON.stringify(version.document.config) === JSON.stringify(stored.config)
+  );
+}
+
+function publicVersion(item: ConfigVersion, current: boolean): PublicConfigVersion {
+  // A version's view has no OAuth2 status: the grant belongs to the stored configuration.
+  const { oauth: _status, ...config } = toPublicConfig(item.document);
+  return {
+    version: item.version,
+    savedAt: item.savedAt,
+    savedBy: item.savedBy,
+    ...(item.restoredFrom !== undefined ? { restoredFrom: item.restoredFrom } : {}),
+    current,
+    ...(item.testEmail ? { testEmail: item.testEmail } : {}),
+    config,
+  };
 }

@@ -1,0 +1,155 @@
+import {
+  CONFIG_HISTORY_LIMIT,
+  type ConfigHistory,
+  type ConfigVersion,
+  type NewConfigVersion,
+  type TestEmailSummary,
+  TestEmailSummarySchema,
+} from '../../core/config/config-history.js';
+import { StoredEmailConfigSchema } from '../../core/config/stored-config.js';
+import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
+import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+
+interface VersionRow {
+  cluster_id: string;
+  version: number;
+  saved_at: string;
+  saved_by: string;
+  restored_from: number | null;
+  document: string;
+  test_email: string | null;
+}
+
+/**
+ * The embedded runtime's configuration history: `config_version` rows, numbered per cluster
+ * inside one IMMEDIATE transaction (read the newest, insert the next, drop beyond the limit), so
+ * saves from this process or another never share a number.
+ */
+export class SqliteConfigHistory implements ConfigHistory {
+  private readonly newest;
+  private readonly insert;
+  private readonly prune;
+  private readonly selectAll;
+  private readonly selectOne;
+  private readonly updateTest;
+  private readonly upsertLastTest;
+  private readonly selectLastTest;
+  private readonly appendTransaction;
+
+  constructor(
+    private readonly database: SqliteDatabase,
+    private readonly limit: number = CONFIG_HISTORY_LIMIT,
+  ) {
+    const { connection } = database;
+    this.newest = connection
+      .prepare<[string], number | null>('SELECT max(version) FROM config_version WHERE cluster_id = ?')
+      .pluck();
+    this.insert = connection.prepare<[string, number, string, string, number | null, string, string | null]>(
+      `INSERT INTO config_version (cluster_id, version, saved_at, saved_by, restored_from, document, test_email)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.prune = connection.prepare<[string, number]>(
+      'DELETE FROM config_version WHERE cluster_id = ? AND version <= ?',
+    );
+    this.selectAll = connection.prepare<[string, number], VersionRow>(
+      'SELECT * FROM config_version WHERE cluster_id = ? ORDER BY version DESC LIMIT ?',
+    );
+    this.selectOne = connection.prepare<[string, number], VersionRow>(
+      'SELECT * FROM config_version WHERE cluster_id = ? AND version = ?',
+    );
+    this.updateTest = connection.prepare<[string, string, number]>(
+      'UPDATE config_version SET test_email = ? WHERE cluster_id = ? AND version = ?',
+    );
+    this.upsertLastTest = connection.prepare<[string, string]>(
+      `INSERT INTO config_last_test (cluster_id, test_email) VALUES (?, ?)
+       ON CONFLICT (cluster_id) DO UPDATE SET test_email = excluded.test_email`,
+    );
+    this.selectLastTest = connection
+      .prepare<[string], string>('SELECT test_email FROM config_last_test WHERE cluster_id = ?')
+      .pluck();
+    this.appendTransaction = connection.transaction((entry: NewConfigVersion): number => {
+      const version = (this.newest.get(entry.clusterId) ?? 0) + 1;
+      this.insert.run(
+        entry.clusterId,
+        version,
+        entry.savedAt,
+        entry.savedBy,
+        entry.restoredFrom ?? null,
+        JSON.stringify(entry.document),
+        entry.testEmail ? JSON.stringify(entry.testEmail) : null,
+      );
+      this.prune.run(entry.clusterId, version - this.limit);
+      return version;
+    });
+  }
+
+  async append(entry: NewConfigVersion): Promise<ConfigVersion> {
+    checkedClusterId(entry.clusterId);
+    const { oauth: _grant, ...document } = StoredEmailConfigSchema.parse(entry.document);
+    const clean = { ...entry, document };
+    const version = this.appendTransaction.immediate(clean);
+    return { ...clean, version };
+  }
+
+  async list(clusterId: string, limit = this.limit): Promise<ConfigVersion[]> {
+    const id = checkedClusterId(clusterId);
+    return this.selectAll.all(id, Math.max(0, Math.floor(limit))).map((row) => this.fromRow(row));
+  }
+
+  async get(clusterId: string, version: number): Promise<ConfigVersion | undefined> {
+    const row = this.selectOne.get(checkedClusterId(clusterId), version);
+    return row ? this.fromRow(row) : undefined;
+  }
+
+  async setTest(clusterId: string, version: number, test: TestEmailSummary): Promise<boolean> {
+    const text = JSON.stringify(TestEmailSummarySchema.parse(test));
+    return this.updateTest.run(text, checkedClusterId(clusterId), version).changes === 1;
+  }
+
+  async putLastTest(clusterId: string, test: TestEmailSummary): Promise<void> {
+    this.upsertLastTest.run(checkedClusterId(clusterId), JSON.stringify(TestEmailSummarySchema.parse(test)));
+  }
+
+  async lastTest(clusterId: string): Promise<TestEmailSummary | undefined> {
+    const id = checkedClusterId(clusterId);
+    const text = this.selectLastTest.get(id);
+    return text === undefined ? undefined : this.parseTest(text, `The last test email of cluster "${id}"`);
+  }
+
+  private fromRow(row: VersionRow): ConfigVersion {
+    const where = `Version ${row.version} of the configuration of cluster "${row.cluster_id}" (in ${this.database.path})`;
+    let json: unknown;
+    try {
+      json = JSON.parse(row.document);
+    } catch {
+      // The text holds secrets: JSON.parse's message would quote it.
+      throw new Error(`${where} is not valid JSON`);
+    }
+    const parsed = StoredEmailConfigSchema.safeParse(json);
+    if (!parsed.success) throw new Error(`${where} is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
+    return {
+      clusterId: row.cluster_id,
+      version: row.version,
+      savedAt: row.saved_at,
+      savedBy: row.saved_by,
+      ...(row.restored_from !== null ? { restoredFrom: row.restored_from } : {}),
+      document: parsed.data,
+      ...(row.test_email !== null ? { testEmail: this.parseTest(row.test_email, where) } : {}),
+    };
+  }
+
+  private parseTest(text: string, where: string): TestEmailSummary {
+    const parsed = TestEmailSummarySchema.safeParse(JSON.parse(text));
+    if (!parsed.success) {
+      throw new Error(`${where}: its test result is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
+    }
+    return parsed.data;
+  }
+}
+
+function checkedClusterId(clusterId: string): string {
+  const checked = ClusterIdSchema.safeParse(clusterId);
+  if (!checked.success) throw ValidationError.fromZod(checked.error, 'Invalid cluster id', ['clusterId']);
+  return checked.data;
+}

@@ -1,0 +1,182 @@
+// The ConfigHistory contract, run against every adapter: numbered versions per cluster (distinct
+// under concurrent saves), newest first, capped, with test results; `reopen` is another process
+// (a second runtime, another Lambda execution environment) on the same storage.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { DynamoDbConfigHistory } from '../../functions/adapters/aws/dynamodb-config-history.js';
+import { SqliteConfigHistory } from '../../functions/adapters/local/sqlite-config-history.js';
+import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
+import type { ConfigHistory, NewConfigVersion } from '../../functions/core/config/config-history.js';
+import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
+import { type Dynalite, startDynalite } from '../support/dynalite.js';
+
+const LIMIT = 4;
+
+interface Harness {
+  history: ConfigHistory;
+  reopen(): Promise<ConfigHistory>;
+  close(): Promise<void>;
+}
+
+let dynalite: Dynalite;
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+});
+
+afterAll(async () => {
+  await dynalite?.close();
+});
+
+async function sqliteHarness(): Promise<Harness> {
+  const directory = await mkdtemp(join(tmpdir(), 'history-contract-'));
+  const databases: SqliteDatabase[] = [];
+  const make = async () => {
+    const database = await SqliteDatabase.open({ directory });
+    databases.push(database);
+    return new SqliteConfigHistory(database, LIMIT);
+  };
+  return {
+    history: await make(),
+    reopen: make,
+    async close() {
+      for (const database of databases) database.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+async function dynamoDbHarness(): Promise<Harness> {
+  const tableName = await dynalite.createTable();
+  const make = async () => new DynamoDbConfigHistory({ client: dynalite.client, tableName, limit: LIMIT });
+  return { history: await make(), reopen: make, close: async () => undefined };
+}
+
+const adapters: Array<[string, () => Promise<Harness>]> = [
+  ['SqliteConfigHistory', sqliteHarness],
+  ['DynamoDbConfigHistory', dynamoDbHarness],
+];
+
+function entry(clusterId: string, port: number, overrides: Partial<NewConfigVersion> = {}): NewConfigVersion {
+  return {
+    clusterId,
+    savedAt: `2026-12-01T10:00:${String(port % 60).padStart(2, '0')}.000Z`,
+    savedBy: 'admin@example.com',
+    document: storedConfig(
+      clusterId,
+      passwordConfig({ password: 'Secret-1', smtp: smtpOn(port) } as { password: string }),
+    ),
+    ...overrides,
+  };
+}
+
+function smtpOn(port: number) {
+  return {
+    host: 'smtp.example.com',
+    port,
+    encryption: 'starttls',
+    auth: { type: 'password', username: 'relay@example.com', password: 'Secret-1' },
+  };
+}
+
+describe.each(adapters)('ConfigHistory contract: %s', (_name, makeHarness) => {
+  let harness: Harness;
+
+  afterEach(async () => {
+    await harness?.close();
+  });
+
+  it('numbers versions 1, 2, 3 per cluster and lists them newest first, secrets included', async () => {
+    // Prepare
+    harness = await makeHarness();
+    const { history } = harness;
+
+    // Act
+    const first = await history.append(entry('c1', 25));
+    const second = await history.append(entry('c1', 587, { restoredFrom: 1 }));
+    const other = await history.append(entry('c2', 465));
+    const listed = await history.list('c1');
+
+    // Assess
+    expect([first.version, second.version, other.version]).toEqual([1, 2, 1]);
+    expect(listed.map((v) => v.version)).toEqual([2, 1]);
+    expect(listed[0]).toMatchObject({
+      clusterId: 'c1',
+      savedBy: 'admin@example.com',
+      restoredFrom: 1,
+      document: { clusterId: 'c1', config: { smtp: { port: 587, auth: { password: 'Secret-1' } } } },
+    });
+    expect(listed[1]?.restoredFrom).toBeUndefined();
+    expect(listed[1]?.testEmail).toBeUndefined();
+    expect((await history.get('c1', 1))?.document.config.smtp?.port).toBe(25);
+    expect(await history.get('c1', 3)).toBeUndefined();
+    expect(await history.list('nobody')).toEqual([]);
+  });
+
+  it('gives concurrent saves from two processes distinct numbers', async () => {
+    // Prepare
+    harness = await makeHarness();
+    const other = await harness.reopen();
+
+    // Act
+    const saved = await Promise.all([
+      harness.history.append(entry('race', 1001)),
+      other.append(entry('race', 1002)),
+      harness.history.append(entry('race', 1003)),
+    ]);
+
+    // Assess
+    expect(saved.map((v) => v.version).sort()).toEqual([1, 2, 3]);
+    const ports = (await harness.history.list('race')).map((v) => v.document.config.smtp?.port);
+    expect(ports.sort()).toEqual([1001, 1002, 1003]);
+  });
+
+  it(`keeps the newest ${LIMIT} versions and never reuses a number`, async () => {
+    // Prepare
+    harness = await makeHarness();
+
+    // Act
+    for (let port = 1; port <= LIMIT + 2; port++) await harness.history.append(entry('capped', port));
+
+    // Assess
+    const kept = await harness.history.list('capped');
+    expect(kept.map((v) => v.version)).toEqual([6, 5, 4, 3]);
+    expect(await harness.history.get('capped', 2)).toBeUndefined();
+    expect((await harness.history.list('capped', 2)).map((v) => v.version)).toEqual([6, 5]);
+  });
+
+  it('records a test result on a kept version and the last test per cluster', async () => {
+    // Prepare
+    harness = await makeHarness();
+    await harness.history.append(entry('tested', 587));
+    const failed = {
+      ok: false,
+      stage: 'connect' as const,
+      message: 'refused',
+      at: '2026-12-01T10:01:00.000Z',
+      of: { version: 1 },
+    };
+
+    // Act
+    const set = await harness.history.setTest('tested', 1, failed);
+    const missing = await harness.history.setTest('tested', 9, failed);
+    await harness.history.putLastTest('tested', {
+      ok: true,
+      at: '2026-12-01T10:02:00.000Z',
+      of: { unsaved: true },
+    });
+
+    // Assess
+    expect([set, missing]).toEqual([true, false]);
+    expect((await harness.history.get('tested', 1))?.testEmail).toEqual(failed);
+    expect(await (await harness.reopen()).lastTest('tested')).toEqual({
+      ok: true,
+      at: '2026-12-01T10:02:00.000Z',
+      of: { unsaved: true },
+    });
+    expect(await harness.history.lastTest('untested')).toBeUndefined();
+    expect(await harness.history.get('tested', 9)).toBeUndefined();
+  });
+});
