@@ -93,7 +93,56 @@ export const PublicEmailConfigSchema = z.looseObject({
 
 export const PutEmailConfigResultSchema = z.looseObject({
   config: PublicEmailConfigSchema,
+  version: z.number().int().min(1).optional().describe('The version this save became'),
   testEmail: TestEmailResultSchema.optional().describe('With `sendTestEmail=true`'),
+});
+
+export const NotDeliveredBodySchema = z.looseObject({
+  error: z.string(),
+  testEmail: TestEmailResultSchema,
+});
+
+export const TestEmailSummaryBodySchema = z
+  .looseObject({
+    ok: z.boolean(),
+    stage: z.string().optional(),
+    message: z.string().optional(),
+    at: Iso,
+    of: z.looseObject({}).describe('`{ version }`, `{ unsaved: true }` or `{ stored: true }`'),
+  })
+  .describe('What is kept of a test email');
+
+export const ConfigVersionsSchema = z.looseObject({
+  clusterId: z.string(),
+  currentVersion: z.number().int().min(1).optional(),
+  lastTestEmail: TestEmailSummaryBodySchema.optional(),
+  items: z.array(
+    z.looseObject({
+      version: z.number().int().min(1),
+      savedAt: Iso,
+      savedBy: z.string(),
+      restoredFrom: z.number().int().min(1).optional(),
+      config: PublicEmailConfigSchema.describe('Secrets shown as set or not set'),
+      testEmail: TestEmailSummaryBodySchema.optional(),
+    }),
+  ),
+});
+
+export const RestoredConfigSchema = z.looseObject({
+  config: PublicEmailConfigSchema,
+  version: z.number().int().min(1),
+  restoredFrom: z.number().int().min(1),
+});
+
+export const FleetOverviewSchema = z.looseObject({
+  generatedAt: Iso,
+  items: z.array(
+    z.looseObject({
+      clusterId: z.string(),
+      health: z.enum(['failing', 'warning', 'ok']),
+      problems: z.array(z.string()),
+    }),
+  ),
 });
 
 export const DeliveryRecordSchema = z.looseObject({

@@ -8,11 +8,15 @@ import {
   AuthorizationStartSchema,
   ConditionsSchema,
   ConfigTooLargeBodySchema,
+  ConfigVersionsSchema,
   DeliveriesSchema,
   ErrorBodySchema,
+  FleetOverviewSchema,
+  NotDeliveredBodySchema,
   OpenApiDocumentSchema,
   PublicEmailConfigSchema,
   PutEmailConfigResultSchema,
+  RestoredConfigSchema,
   TestEmailResultSchema,
 } from './api-schemas.js';
 import { DeliveriesQuerySchema } from './catalog-routes.js';
@@ -45,7 +49,12 @@ export const ADMIN_API_ROUTE_DOCS = {
     summary: "Create or replace a cluster's email configuration",
     description:
       'The read-only fields a GET returns (`clusterId`, `updatedAt`, `oauth`, `passwordSet`, `smtp.effectiveLimits`, ...) are accepted and ignored, so a fetched document can be edited and sent back. A secret left out keeps its stored value.',
-    query: z.object({ sendTestEmail: flag.describe('Send a test email with the saved configuration') }),
+    query: z.object({
+      sendTestEmail: flag.describe('Send a test email with the configuration (before it is stored)'),
+      saveOnlyIfDelivered: flag.describe(
+        'With `sendTestEmail=true`: store only if the test email was delivered, otherwise 422',
+      ),
+    }),
     body: { schema: EmailConfigInputSchema, required: true },
     responses: {
       200: { description: 'Replaced', schema: PutEmailConfigResultSchema },
@@ -56,12 +65,44 @@ export const ADMIN_API_ROUTE_DOCS = {
         schema: ConfigTooLargeBodySchema,
       },
       415: error('The body is not declared as JSON'),
+      422: {
+        description: 'With `saveOnlyIfDelivered=true`: the test email failed, nothing was stored',
+        schema: NotDeliveredBodySchema,
+      },
     },
   },
+  deleteEmailConfig: {
+    summary: "Delete a cluster's email configuration (its versions are kept)",
+    responses: {
+      204: { description: 'Deleted, with its OAuth2 grant' },
+      400: invalidClusterId,
+      404: noConfig,
+    },
+  },
+  listConfigVersions: {
+    summary: "A cluster's configuration versions, newest first",
+    responses: {
+      200: { description: 'The versions (secrets shown as set or not set)', schema: ConfigVersionsSchema },
+      400: invalidClusterId,
+    },
+  },
+  restoreConfigVersion: {
+    summary: 'Restore a configuration version (saved as a new version)',
+    responses: {
+      200: { description: 'The restored configuration', schema: RestoredConfigSchema },
+      400: error('Invalid cluster id or version number'),
+      404: error('No such version'),
+    },
+  },
+  listClusters: {
+    summary: 'Every configured cluster with its delivery health, unhealthy first',
+    responses: { 200: { description: 'The fleet overview', schema: FleetOverviewSchema } },
+  },
   sendTestEmail: {
-    summary: 'Send a test email with the stored configuration',
+    summary: 'Send a test email with the configuration in the body, or the stored one',
     description:
-      'A failed test is still a 200: `ok: false` with the stage, the reply, a hint and the transcript.',
+      'With a body (the PUT schema; secrets left out come from the stored configuration) it tests that configuration without saving it. A failed test is still a 200: `ok: false` with the stage, the reply, a hint and the transcript.',
+    body: { schema: EmailConfigInputSchema, required: false },
     responses: {
       200: { description: 'The test-email result', schema: TestEmailResultSchema },
       400: invalidClusterId,
