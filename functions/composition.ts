@@ -48,7 +48,10 @@ export interface ServiceSettings {
    * by default; the embedded runtime may set fewer (`eventDeliveryAttempts`).
    */
   eventDeliveryAttempts?: number;
-  /** Where browsers reach the API (`PUBLIC_BASE_URL`); needed by the OAuth2 redirect flow only. */
+  /**
+   * Where browsers reach the API (`PUBLIC_BASE_URL`): the OAuth2 redirect flow needs it, and every
+   * email links the cluster's admin page from it (no link without it).
+   */
   publicBaseUrl?: string;
   /** Where connections leave from (`EGRESS_MODE`): the diagnostics' port 25 advice depends on it. */
   egress?: EgressMode;
@@ -71,24 +74,28 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
   const oauthTokens = new OAuthTokenProvider({ store, grants, clock, log, tokens: adapters.tokenClient });
   const mailers = adapters.mailers(oauthTokens, adapters.relayGate);
   let oauthAuthorization: OAuthAuthorizationService | undefined;
-  const egress = settings.egress ? { egress: settings.egress } : {};
+  // What the mail-sending services share: the port 25 advice and the admin page link.
+  const mailSettings = {
+    ...(settings.egress ? { egress: settings.egress } : {}),
+    ...(settings.publicBaseUrl ? { publicBaseUrl: settings.publicBaseUrl } : {}),
+  };
   return {
     log,
     clock,
-    emailConfig: new EmailConfigService({ store, grants, mailers, clock, log, ...egress }),
+    emailConfig: new EmailConfigService({ store, grants, mailers, clock, log, ...mailSettings }),
     notify: new NotifyService({
       store,
       mailers,
       ledger,
       clock,
       log,
-      ...egress,
+      ...mailSettings,
       ...(settings.eventLeaseMs !== undefined ? { leaseMs: settings.eventLeaseMs } : {}),
       ...(settings.eventDeliveryAttempts !== undefined
         ? { maxAttempts: settings.eventDeliveryAttempts }
         : {}),
     }),
-    dailyNotice: new DailyNoticeService({ store, mailers, ledger, clock, log, ...egress }),
+    dailyNotice: new DailyNoticeService({ store, mailers, ledger, clock, log, ...mailSettings }),
     deliveries: ledger,
     get oauthAuthorization() {
       if (!settings.publicBaseUrl) {
