@@ -12,6 +12,8 @@ import {
   emailHtml,
   FONT,
   formatInterval,
+  htmlListRow,
+  htmlParagraphRow,
   htmlRow,
   htmlText,
 } from '../mail/email-layout.js';
@@ -268,7 +270,6 @@ export function composeDailyNotice(input: DailyNoticeInput): OutgoingMessage {
     '',
   ].join('\n');
 
-  const heading = `${FONT};font-size:16px;font-weight:bold;margin:0 0 8px 0;`;
   const problemStyle = attention
     ? 'padding:8px 12px;background-color:#fdecee;border-left:4px solid #b00020;'
     : 'padding:8px 12px;background-color:#eaf6ec;border-left:4px solid #1e7b34;';
@@ -277,23 +278,16 @@ export function composeDailyNotice(input: DailyNoticeInput): OutgoingMessage {
     title: subject,
     banner: { colour: '#1e7b34', tint: '#eaf6ec', heading: words.heading },
     rows: [
-      htmlRow(`<p style="margin:0;">${htmlText(words.intro(clusterId), language)}</p>`),
-      htmlRow(`<p style="margin:0;font-weight:bold;">${htmlText(period, language)}</p>`),
+      htmlParagraphRow(words.intro(clusterId), language),
+      htmlParagraphRow(period, language, 'font-weight:bold;'),
       htmlRow(
         [
           htmlTable(rows, total, language),
           `<p style="margin:8px 0 0 0;font-size:12px;color:#555555;">${htmlText(words.legend, language)}</p>`,
         ].join('\n'),
       ),
-      htmlRow(`<p style="margin:0;${problemStyle}">${htmlText(problems, language)}</p>`),
-      htmlRow(
-        [
-          `<h2 style="${heading}">${htmlText(words.settings, language)}</h2>`,
-          '<ul style="margin:0;padding-left:24px;">',
-          ...settings.map((line) => `<li style="margin:0 0 4px 0;">${htmlText(line, language)}</li>`),
-          '</ul>',
-        ].join('\n'),
-      ),
+      htmlParagraphRow(problems, language, problemStyle),
+      htmlListRow(words.settings, settings, language),
     ],
     footer,
     ...(adminLink ? { adminLink } : {}),

@@ -235,6 +235,23 @@ export function htmlRow(content: string, padding = '16px 16px 0 16px'): string {
   return `<tr><td style="padding:${padding};${WRAP}">${content}</td></tr>`;
 }
 
+/** A row with one paragraph of text (`style` adds to the paragraph's own). */
+export function htmlParagraphRow(text: string, language: Language, style = ''): string {
+  return htmlRow(`<p style="margin:0;${style}">${htmlText(text, language)}</p>`);
+}
+
+/** A row with a heading and a bulleted list under it (the delivery settings, for one). */
+export function htmlListRow(heading: string, items: readonly string[], language: Language): string {
+  return htmlRow(
+    [
+      `<h2 style="${FONT};font-size:16px;font-weight:bold;margin:0 0 8px 0;">${htmlText(heading, language)}</h2>`,
+      '<ul style="margin:0;padding-left:24px;">',
+      ...items.map((item) => `<li style="margin:0 0 4px 0;">${htmlText(item, language)}</li>`),
+      '</ul>',
+    ].join('\n'),
+  );
+}
+
 export function htmlBanner(banner: EmailBanner, language: Language): string {
   return htmlRow(
     [

@@ -10,9 +10,8 @@ import {
   adminLinkTextLines,
   automaticMessage,
   emailHtml,
-  FONT,
-  htmlRow,
-  htmlText,
+  htmlListRow,
+  htmlParagraphRow,
 } from './email-layout.js';
 import { DeliveryError, type DeliveryStage, type MailerFactory, type OutgoingMessage } from './mailer.js';
 
@@ -119,17 +118,7 @@ export function composeTestEmail(
     language,
     title: subject,
     banner: { colour: '#1a4f9c', tint: '#e8f0fb', heading },
-    rows: [
-      htmlRow(`<p style="margin:0;">${htmlText(intro, language)}</p>`),
-      htmlRow(
-        [
-          `<h2 style="${FONT};font-size:16px;font-weight:bold;margin:0 0 8px 0;">${htmlText(settingsHeading, language)}</h2>`,
-          '<ul style="margin:0;padding-left:24px;">',
-          ...settings.map((line) => `<li style="margin:0 0 4px 0;">${htmlText(line, language)}</li>`),
-          '</ul>',
-        ].join('\n'),
-      ),
-    ],
+    rows: [htmlParagraphRow(intro, language), htmlListRow(settingsHeading, settings, language)],
     footer,
     ...(adminLink ? { adminLink } : {}),
   });

@@ -21,6 +21,7 @@ import {
   FONT,
   formatInterval,
   htmlBanner,
+  htmlParagraphRow,
   htmlRow,
   htmlText,
   plural,
@@ -225,11 +226,13 @@ export function composeConditionEmail<K extends ConditionId>(input: ConditionEma
     title: subject,
     banner: { colour: style.colour, tint: style.tint, tag, heading: title },
     rows: [
-      htmlRow(`<p style="margin:0;">${htmlText(description, language)}</p>`),
+      htmlParagraphRow(description, language),
       ...(foldNote
         ? [
-            htmlRow(
-              `<p style="margin:0;padding:8px 12px;background-color:#f2f2f2;border-left:4px solid #777777;">${htmlText(foldNote, language)}</p>`,
+            htmlParagraphRow(
+              foldNote,
+              language,
+              'padding:8px 12px;background-color:#f2f2f2;border-left:4px solid #777777;',
             ),
           ]
         : []),
@@ -249,7 +252,7 @@ export function composeConditionEmail<K extends ConditionId>(input: ConditionEma
           '</ol>',
         ].join('\n'),
       ),
-      htmlRow(`<p style="margin:0;font-size:13px;color:#555555;">${htmlText(policy, language)}</p>`),
+      htmlParagraphRow(policy, language, 'font-size:13px;color:#555555;'),
     ],
     footer,
     ...(adminLink ? { adminLink } : {}),
