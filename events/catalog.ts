@@ -92,7 +92,7 @@ export interface Supersession {
   readonly condition: ConditionId;
   readonly scope: InhibitionScope;
   /** Why the superseded event adds nothing an admin must act on once this one is known. */
-  readonly why: string;
+  readonly why: Localized<string>;
 }
 
 /** Keeps each schema's own type for `facts` (and the id as a literal) while checking the shape. */
@@ -146,8 +146,8 @@ export const CATALOG = {
       ],
       de: [
         'Aktualisieren Sie den Knoten mit der älteren Version auf die Version des primären Knotens (Versionen oben).',
-        'Führen Sie keinen Failover durch, solange beide Knoten nicht dieselbe Version haben.',
-        'Prüfen Sie danach auf dem primären Knoten unter Verwaltung > Failover, dass der Sicherungsknoten verbunden und synchron ist.',
+        'Führen Sie keinen Failover durch und stufen Sie den Sicherungsknoten nicht hoch, bis beide Knoten dieselbe Version haben.',
+        'Prüfen Sie danach auf dem primären Knoten unter Verwaltung > Failover, ob der Sicherungsknoten verbunden und synchron ist.',
       ],
     },
   }),
@@ -162,7 +162,7 @@ export const CATALOG = {
     },
     description: {
       en: 'This appliance is the primary and a shared IP is configured in /login, but its network interface is not enabled.',
-      de: 'Das aktuelle Appliance ist der primäre Knoten und eine geteilte IP-Adresse wird in /login konfiguriert, doch die Netzwerkschnittstelle ist nicht aktiviert.',
+      de: 'Diese Appliance ist der primäre Knoten, und in /login ist eine geteilte IP-Adresse konfiguriert, deren Netzwerkschnittstelle jedoch nicht aktiviert ist.',
     },
     detailSchema: SharedIpInterfaceDisabledDetailSchema,
     facts: (d, language) => [
@@ -181,8 +181,8 @@ export const CATALOG = {
       ],
       de: [
         'Öffnen Sie /appliance auf diesem primären Knoten und aktivieren Sie die oben genannte Netzwerkschnittstelle.',
-        'Prüfen Sie in /login, ob die geteilte IP-Adresse die für diesen Cluster vorgesehene ist.',
-        'Verbinden Sie sich danach von einem Client mit der geteilten IP-Adresse und prüfen Sie, dass der primäre Knoten antwortet.',
+        'Prüfen Sie in /login, ob die geteilte IP-Adresse die für diesen Cluster vorgesehene Adresse ist.',
+        'Verbinden Sie sich danach von einem Client mit der geteilten IP-Adresse und prüfen Sie, ob der primäre Knoten antwortet.',
       ],
     },
   }),
@@ -240,7 +240,7 @@ export const CATALOG = {
     },
     description: {
       en: 'The backup could reach neither the primary nor any of the test IPs configured on Management > Failover.',
-      de: 'Der Sicherungsknoten konnte den primären Knoten nicht kontaktieren, und auch nicht eine der Test-IP-Adressen, die auf der Seite Verwaltung > Failover konfiguriert wurden.',
+      de: 'Der Sicherungsknoten konnte weder den primären Knoten noch eine der Test-IP-Adressen erreichen, die unter Verwaltung > Failover konfiguriert sind.',
     },
     detailSchema: PrimaryAndTestIpsUnreachableDetailSchema,
     facts: (d, language) => [
@@ -255,7 +255,7 @@ export const CATALOG = {
         'On Management > Failover, keep only test IPs of stable hosts that always answer, such as the default gateway.',
       ],
       de: [
-        'Prüfen Sie zuerst das Netzwerk des Sicherungsknotens (Schnittstelle, Gateway, Firewall in /appliance auf dem Sicherungsknoten): wahrscheinlich ist der Sicherungsknoten abgeschnitten.',
+        'Prüfen Sie zuerst das Netzwerk des Sicherungsknotens (Schnittstelle, Gateway, Firewall in /appliance auf dem Sicherungsknoten): Wahrscheinlich ist der Sicherungsknoten selbst vom Netzwerk abgeschnitten.',
         'Pingen Sie den primären Knoten und die oben genannten Test-IP-Adressen von einem anderen Host im Netzwerk des Sicherungsknotens.',
         'Wenn der primäre Knoten läuft und Anfragen bedient, stufen Sie den Sicherungsknoten nicht hoch.',
         'Tragen Sie unter Verwaltung > Failover nur Test-IP-Adressen stabiler Hosts ein, die immer antworten, z. B. das Standard-Gateway.',
@@ -266,7 +266,10 @@ export const CATALOG = {
       {
         condition: 'test-ips-unreachable',
         scope: 'same-appliance',
-        why: 'Reaching neither the primary nor any test IP includes reaching no test IP: the same backup reports the wider failure.',
+        why: {
+          en: 'Reaching neither the primary nor any test IP includes reaching no test IP: the same backup reports the wider failure.',
+          de: 'Wer weder den primären Knoten noch eine Test-IP-Adresse erreicht, erreicht auch keine Test-IP-Adresse: Derselbe Sicherungsknoten meldet den umfassenderen Fehler.',
+        },
       },
     ],
   }),
@@ -281,7 +284,7 @@ export const CATALOG = {
     },
     description: {
       en: 'The backup could reach none of the test IPs configured on Management > Failover.',
-      de: 'Der Sicherungsknoten konnte keine der Test-IP-Adressen kontaktieren, die auf der Seite Verwaltung > Failover konfiguriert wurden.',
+      de: 'Der Sicherungsknoten konnte keine der Test-IP-Adressen erreichen, die unter Verwaltung > Failover konfiguriert sind.',
     },
     detailSchema: TestIpsUnreachableDetailSchema,
     facts: (d, language) => [fact(L.testIps, language, formatList(d.testIps, language))],
@@ -294,7 +297,7 @@ export const CATALOG = {
       de: [
         'Pingen Sie die oben genannten Test-IP-Adressen von einem anderen Host im Netzwerk des Sicherungsknotens.',
         'Wenn sie dort antworten, prüfen Sie die Netzwerkeinstellungen des Sicherungsknotens in /appliance (Gateway, Routen, Firewall).',
-        'Ersetzen Sie unter Verwaltung > Failover Test-IP-Adressen, die nicht mehr existieren oder nicht antworten, durch stabile Hosts: ohne sie kann der Sicherungsknoten einen Ausfall des primären Knotens nicht von einem eigenen unterscheiden.',
+        'Ersetzen Sie unter Verwaltung > Failover Test-IP-Adressen, die nicht mehr existieren oder nicht antworten, durch stabile Hosts: Ohne sie kann der Sicherungsknoten einen Ausfall des primären Knotens nicht von einer Störung im eigenen Netzwerk unterscheiden.',
       ],
     },
   }),
@@ -309,7 +312,7 @@ export const CATALOG = {
     },
     description: {
       en: 'Backup operations of the backup node are disabled on Management > Failover.',
-      de: 'Die Sicherungsvorgänge des Backup-Knoten wurden auf der Seite Verwaltung > Failover deaktiviert.',
+      de: 'Die Sicherungsvorgänge des Sicherungsknotens sind unter Verwaltung > Failover deaktiviert.',
     },
     detailSchema: BackupOperationsDisabledDetailSchema,
     facts: (d, language) => [
@@ -333,7 +336,7 @@ export const CATALOG = {
       de: [
         'Solange die Sicherungsvorgänge deaktiviert sind, übernimmt dieser Sicherungsknoten nicht, wenn der primäre Knoten ausfällt.',
         'Öffnen Sie Verwaltung > Failover auf dem Sicherungsknoten und aktivieren Sie die Sicherungsvorgänge wieder, sofern sie nicht absichtlich (Wartung) deaktiviert wurden.',
-        'War das nicht geplant, klären Sie, wer sie deaktiviert hat (siehe oben oder im Audit-Protokoll des Appliances).',
+        'War das nicht geplant, klären Sie, wer sie deaktiviert hat (siehe oben oder im Audit-Protokoll der Appliance).',
       ],
     },
   }),
@@ -348,7 +351,7 @@ export const CATALOG = {
     },
     description: {
       en: 'The backup unexpectedly could not check itself. This indicates a defect.',
-      de: 'Der Sicherungsknoten konnte unerwarteterweise keine Prüfung von sich selbst vornehmen. Dies deutet auf einen Defekt hin.',
+      de: 'Der Sicherungsknoten konnte sich unerwartet nicht selbst prüfen. Das deutet auf einen Defekt hin.',
     },
     detailSchema: SelfCheckFailedDetailSchema,
     facts: (d, language) => [fact({ en: 'Error', de: 'Fehler' }, language, d.error)],
@@ -359,8 +362,8 @@ export const CATALOG = {
         'If it does not, restart the backup appliance and contact support with the error and the version above.',
       ],
       de: [
-        'Verlassen Sie sich nicht auf den automatischen Failover, bis das behoben ist.',
-        'Öffnen Sie Verwaltung > Failover auf dem Sicherungsknoten und prüfen Sie, ob sich der Failover-Status erholt.',
+        'Verlassen Sie sich nicht auf den automatischen Failover, solange das nicht behoben ist.',
+        'Öffnen Sie Verwaltung > Failover auf dem Sicherungsknoten und prüfen Sie, ob sich der Failover-Status wieder normalisiert.',
         'Falls nicht, starten Sie den Sicherungsknoten neu und wenden Sie sich mit dem Fehler und der Version (oben) an den Support.',
       ],
     },
@@ -376,7 +379,7 @@ export const CATALOG = {
     },
     description: {
       en: "The backup could not reach the primary by the primary's hostname.",
-      de: 'Der Sicherungsknoten konnte den primären Knoten nicht mit dem Hostnamen des primären Knotens erreichen.',
+      de: 'Der Sicherungsknoten konnte den primären Knoten nicht über dessen Hostnamen erreichen.',
     },
     detailSchema: PrimaryHostnameUnreachableDetailSchema,
     facts: (d, language) => [
@@ -412,7 +415,7 @@ export const CATALOG = {
     },
     description: {
       en: 'Automatic failover is disabled and the backup could not check the primary.',
-      de: 'Der automatische Failover ist deaktiviert, und der Sicherungsknoten konnte keine Prüfung des primären Knotens vornehmen.',
+      de: 'Der automatische Failover ist deaktiviert, und der Sicherungsknoten konnte den primären Knoten nicht prüfen.',
     },
     detailSchema: PrimaryCheckFailedDetailSchema,
     facts: (d, language) => [
@@ -432,7 +435,7 @@ export const CATALOG = {
         pick(
           language,
           'off: the backup will not take over',
-          'deaktiviert: der Sicherungsknoten übernimmt nicht',
+          'deaktiviert: Der Sicherungsknoten übernimmt nicht',
         ),
       ),
     ],
@@ -445,7 +448,7 @@ export const CATALOG = {
       de: [
         'Prüfen Sie, ob der primäre Knoten läuft: Öffnen Sie seine Seite /login.',
         'Prüfen Sie das Netzwerk zwischen Sicherungsknoten und primärem Knoten (Routen, Firewall, DNS für den Hostnamen des primären Knotens).',
-        'Ist der primäre Knoten ausgefallen, entscheiden Sie, ob Sie den Sicherungsknoten unter Verwaltung > Failover von Hand hochstufen: der automatische Failover ist deaktiviert.',
+        'Ist der primäre Knoten ausgefallen, entscheiden Sie, ob Sie den Sicherungsknoten unter Verwaltung > Failover manuell hochstufen; der automatische Failover ist deaktiviert.',
       ],
     },
     primaryOf: (d) => d.primaryHostname,
@@ -457,17 +460,17 @@ export const CATALOG = {
     severity: 'critical',
     title: {
       en: 'Backup will become primary if the primary stays silent',
-      de: 'Sicherungsknoten wird primärer Knoten, wenn der primäre Knoten weiter nicht antwortet',
+      de: 'Sicherungsknoten wird zum primären Knoten, wenn der primäre Knoten weiterhin nicht antwortet',
     },
     description: {
       en: 'Automatic failover is enabled and the backup could not check the primary. The backup will become the primary automatically if the primary keeps not answering.',
-      de: 'Der automatische Failover ist aktiviert, und der Sicherungsknoten konnte keine Prüfung des primären Knotens vornehmen. Der Sicherungsknoten wird automatisch zum primären Knoten, wenn der primäre Knoten weiterhin nicht antwortet.',
+      de: 'Der automatische Failover ist aktiviert, und der Sicherungsknoten konnte den primären Knoten nicht prüfen. Der Sicherungsknoten wird automatisch zum primären Knoten, wenn der primäre Knoten weiterhin nicht antwortet.',
     },
     detailSchema: PromotionPendingDetailSchema,
     facts: (d, language) => [
       fact(L.primary, language, d.primaryHostname),
       fact(
-        { en: 'Backup becomes primary in', de: 'Sicherungsknoten wird primär in' },
+        { en: 'Backup becomes primary in', de: 'Sicherungsknoten übernimmt in' },
         language,
         formatCountdown(d.secondsUntilPromotion, d.observedAt, language),
       ),
@@ -502,23 +505,23 @@ export const CATALOG = {
     severity: 'critical',
     title: {
       en: 'Backup became primary: the primary was silent too long',
-      de: 'Sicherungsknoten ist primärer Knoten geworden: der primäre Knoten antwortete zu lange nicht',
+      de: 'Sicherungsknoten ist zum primären Knoten geworden: Der primäre Knoten antwortete zu lange nicht',
     },
     description: {
       en: 'Automatic failover is enabled and the backup became the primary because the primary did not answer for too long.',
-      de: 'Der automatische Failover ist aktiviert, und der Sicherungsknoten wird automatisch der primäre Knoten, weil der primäre Knoten zu lange nicht antwortet.',
+      de: 'Der automatische Failover ist aktiviert, und der Sicherungsknoten ist automatisch zum primären Knoten geworden, weil der bisherige primäre Knoten zu lange nicht geantwortet hat.',
     },
     detailSchema: BackupPromotedDetailSchema,
     facts: (d, language) => [
       fact({ en: 'New primary', de: 'Neuer primärer Knoten' }, language, d.appliance.hostname),
       fact({ en: 'Previous primary', de: 'Bisheriger primärer Knoten' }, language, d.previousPrimaryHostname),
       fact(
-        { en: 'Previous primary silent for', de: 'Bisheriger primärer Knoten ohne Antwort für' },
+        { en: 'Previous primary silent for', de: 'Keine Antwort vom bisherigen primären Knoten seit' },
         language,
         formatDuration(d.silentForSeconds, language),
       ),
       fact(
-        { en: 'Promoted at', de: 'Übernommen am' },
+        { en: 'Promoted at', de: 'Übernahme am' },
         language,
         formatTimeBeforeObservation(d.promotedAt, d.observedAt, language),
       ),
@@ -530,9 +533,9 @@ export const CATALOG = {
         'When the previous primary returns, make sure it rejoins as backup and does not also act as primary (check Management > Failover on both).',
       ],
       de: [
-        'Prüfen Sie unter Verwaltung > Failover des neuen primären Knotens, dass er Anfragen bedient und die geteilte IP-Adresse in seinem /appliance aufgeführt ist.',
+        'Prüfen Sie auf dem neuen primären Knoten unter Verwaltung > Failover, ob er Anfragen bedient, und ob die geteilte IP-Adresse jetzt in seinem /appliance aufgeführt ist.',
         'Klären Sie, warum der bisherige primäre Knoten nicht mehr antwortete, bevor Sie ihn wieder in Betrieb nehmen.',
-        'Wenn der bisherige primäre Knoten zurückkommt, stellen Sie sicher, dass er als Sicherungsknoten beitritt und nicht ebenfalls als primärer Knoten arbeitet (Verwaltung > Failover auf beiden prüfen).',
+        'Wenn der bisherige primäre Knoten wieder läuft, stellen Sie sicher, dass er dem Cluster als Sicherungsknoten beitritt und nicht ebenfalls als primärer Knoten arbeitet (auf beiden Knoten unter Verwaltung > Failover prüfen).',
       ],
     },
     primaryOf: (d) => d.previousPrimaryHostname,
@@ -540,17 +543,26 @@ export const CATALOG = {
       {
         condition: 'promotion-pending',
         scope: 'same-primary',
-        why: 'The promotion the countdown announced has happened: the backup is the primary now.',
+        why: {
+          en: 'The promotion the countdown announced has happened: the backup is the primary now.',
+          de: 'Die angekündigte Übernahme ist erfolgt: Der Sicherungsknoten ist jetzt der primäre Knoten.',
+        },
       },
       {
         condition: 'primary-check-failed',
         scope: 'same-primary',
-        why: 'A backup that could not check the primary reports the silence that made another backup take over from that primary.',
+        why: {
+          en: 'A backup that could not check the primary reports the silence that made another backup take over from that primary.',
+          de: 'Ein Sicherungsknoten, der den primären Knoten nicht prüfen konnte, meldet dasselbe Ausbleiben der Antworten, wegen dessen ein anderer Sicherungsknoten übernommen hat.',
+        },
       },
       {
         condition: 'primary-and-test-ips-unreachable',
         scope: 'same-primary',
-        why: "A backup that reached neither that primary nor its test IPs did not promote itself (the test IPs prevent it); the primary's silence is the incident, and that backup's own network is listed under also reported.",
+        why: {
+          en: "A backup that reached neither that primary nor its test IPs did not promote itself (the test IPs prevent it); the primary's silence is the incident, and that backup's own network is listed under also reported.",
+          de: 'Ein Sicherungsknoten, der weder diesen primären Knoten noch seine Test-IP-Adressen erreichte, hat nicht übernommen (die Test-IP-Adressen verhindern das); der Vorfall ist der ausgefallene primäre Knoten, das Netzwerk dieses Sicherungsknotens steht unter „Ebenfalls gemeldet“.',
+        },
       },
     ],
   }),
@@ -565,7 +577,7 @@ export const CATALOG = {
     },
     description: {
       en: 'The primary could not sync data to the backup in the last 24 hours.',
-      de: 'Der primäre Knoten konnte in den letzten 24 Stunden keine Datensynchronisierung mit dem Sicherungsknoten vornehmen.',
+      de: 'Der primäre Knoten konnte in den letzten 24 Stunden keine Daten mit dem Sicherungsknoten synchronisieren.',
     },
     detailSchema: DataSyncStaleDetailSchema,
     facts: (d, language) => [
@@ -587,7 +599,7 @@ export const CATALOG = {
         'Fällt der primäre Knoten jetzt aus, übernimmt der Sicherungsknoten mit Daten vom Stand der letzten erfolgreichen Synchronisierung (oben).',
         'Öffnen Sie auf dem primären Knoten Verwaltung > Failover und prüfen Sie den Status der Datensynchronisierung und ihren letzten Fehler.',
         'Prüfen Sie, ob der oben genannte Sicherungsknoten läuft, vom primären Knoten erreichbar ist und dieselbe Version hat.',
-        'Starten Sie nach der Behebung unter Verwaltung > Failover eine Datensynchronisierung und prüfen Sie, dass sie abgeschlossen wird.',
+        'Starten Sie nach der Behebung unter Verwaltung > Failover eine Datensynchronisierung und prüfen Sie, ob sie abgeschlossen wird.',
       ],
     },
   }),
@@ -654,6 +666,7 @@ export interface ConditionSummary {
   description: Localized<string>;
   checks: Localized<string[]>;
   /** The conditions this one inhibits in the same cluster, and why. */
+  /** `why` in English, as the delivery log records it. */
   supersedes: { condition: ConditionId; scope: InhibitionScope; why: string }[];
 }
 
@@ -667,7 +680,7 @@ export function conditionsSummary(): ConditionSummary[] {
     title: { ...c.title },
     description: { ...c.description },
     checks: { en: [...c.checks.en], de: [...c.checks.de] },
-    supersedes: (c.supersedes ?? []).map((s) => ({ ...s })),
+    supersedes: (c.supersedes ?? []).map((s) => ({ condition: s.condition, scope: s.scope, why: s.why.en })),
   }));
 }
 
@@ -714,6 +727,12 @@ for (const definition of CONDITIONS) {
 }
 
 /** Why `by` supersedes `condition`, as the catalog explains it. */
-export function supersessionReason(by: ConditionId, condition: ConditionId): string | undefined {
-  return (CATALOG[by] as ConditionDefinition).supersedes?.find((s) => s.condition === condition)?.why;
+export function supersessionReason(
+  by: ConditionId,
+  condition: ConditionId,
+  language: Language = 'en',
+): string | undefined {
+  return (CATALOG[by] as ConditionDefinition).supersedes?.find((s) => s.condition === condition)?.why[
+    language
+  ];
 }

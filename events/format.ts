@@ -46,7 +46,7 @@ export function formatTimeBeforeObservation(at: string, observedAt: string, lang
   }
   // A time after the observation means the appliance's clocks disagree: say so instead of hiding it.
   return language === 'de'
-    ? `${time} (${span} nach der Feststellung: Uhrzeit der Appliances prüfen)`
+    ? `${time} (${span} nach der Feststellung: Uhren der Appliances prüfen)`
     : `${time} (${span} after it was observed: check the appliances' clocks)`;
 }
 

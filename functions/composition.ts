@@ -52,7 +52,10 @@ export interface ServiceSettings {
    * by default; the embedded runtime may set fewer (`eventDeliveryAttempts`).
    */
   eventDeliveryAttempts?: number;
-  /** Where browsers reach the API (`PUBLIC_BASE_URL`); needed by the OAuth2 redirect flow only. */
+  /**
+   * Where browsers reach the API (`PUBLIC_BASE_URL`): the OAuth2 redirect flow needs it, and every
+   * email links the cluster's admin page from it (no link without it).
+   */
   publicBaseUrl?: string;
   /** Where connections leave from (`EGRESS_MODE`): the diagnostics' port 25 advice depends on it. */
   egress?: EgressMode;
@@ -77,8 +80,20 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
   const oauthTokens = new OAuthTokenProvider({ store, grants, clock, log, tokens: adapters.tokenClient });
   const mailers = adapters.mailers(oauthTokens, adapters.relayGate);
   let oauthAuthorization: OAuthAuthorizationService | undefined;
-  const egress = settings.egress ? { egress: settings.egress } : {};
-  const emailConfig = new EmailConfigService({ store, grants, history, mailers, clock, log, ...egress });
+  // What the mail-sending services share: the port 25 advice and the admin page link.
+  const mailSettings = {
+    ...(settings.egress ? { egress: settings.egress } : {}),
+    ...(settings.publicBaseUrl ? { publicBaseUrl: settings.publicBaseUrl } : {}),
+  };
+  const emailConfig = new EmailConfigService({
+    store,
+    grants,
+    history,
+    mailers,
+    clock,
+    log,
+    ...mailSettings,
+  });
   return {
     log,
     clock,
@@ -90,13 +105,13 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
       ledger,
       clock,
       log,
-      ...egress,
+      ...mailSettings,
       ...(settings.eventLeaseMs !== undefined ? { leaseMs: settings.eventLeaseMs } : {}),
       ...(settings.eventDeliveryAttempts !== undefined
         ? { maxAttempts: settings.eventDeliveryAttempts }
         : {}),
     }),
-    dailyNotice: new DailyNoticeService({ store, mailers, ledger, clock, log, ...egress }),
+    dailyNotice: new DailyNoticeService({ store, mailers, ledger, clock, log, ...mailSettings }),
     deliveries: ledger,
     get oauthAuthorization() {
       if (!settings.publicBaseUrl) {

@@ -212,6 +212,8 @@ export class NotifierStack extends Stack {
         EVENT_LEASE_SECONDS: String(eventLeaseSeconds),
         EVENT_QUEUE_URL: this.notifyQueue.queue.queueUrl,
         EVENT_DLQ_URL: this.notifyQueue.deadLetterQueue.queue.queueUrl,
+        // The emails link the cluster on the admin page.
+        PUBLIC_BASE_URL: Lazy.string({ produce: () => this.adminApi.endpoint }),
       },
     });
     this.notifyEventSource = this.notifyQueue.addConsumer(this.notifyFunction.alias);
@@ -223,6 +225,7 @@ export class NotifierStack extends Stack {
         ...sharedEnv,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.dailyNotice,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        PUBLIC_BASE_URL: Lazy.string({ produce: () => this.adminApi.endpoint }),
       },
     });
 

@@ -83,4 +83,6 @@ export const ServiceEnvShape = {
 export const SenderEnvShape = {
   ...ServiceEnvShape,
   ...MetricsEnvShape,
+  /** The admin API's public URL: their emails link the cluster's admin page (no link without it). */
+  PUBLIC_BASE_URL: PublicUrlEnvShape.PUBLIC_BASE_URL.optional(),
 };

@@ -471,6 +471,33 @@ describe('admin page: in the browser', () => {
       'ops@example.com, oncall@example.com',
     ]);
   });
+  it('sends a test email that links the cluster, and the link opens the page on that cluster', async () => {
+    await signIn();
+    await loadCluster('linked-1');
+    await fillRelayForm();
+    await page.getByLabel('Send a test email after saving').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    const [message] = await relay.waitForMessages(1);
+    expect(message?.headers['auto-submitted']).toBe('auto-generated');
+    expect(message?.headers['x-appliance-notifier-kind']).toBe('test-email');
+    const link = message?.text?.match(/^(http\S+\/admin\/#cluster=linked-1)$/m)?.[1];
+    expect(link).toBe(`${origin}/admin/#cluster=linked-1`);
+
+    // A fresh browser, as from a mail client: the link survives the sign-in.
+    const linked = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    try {
+      const target = await linked.newPage();
+      await target.goto(link ?? '');
+      await target.getByLabel('Admin token').fill(ADMIN_TOKEN);
+      await target.getByRole('button', { name: 'Sign in' }).click();
+      await target.locator('#cluster-name').filter({ hasText: 'linked-1' }).waitFor();
+      expect(await target.getByLabel('Cluster', { exact: true }).inputValue()).toBe('linked-1');
+    } finally {
+      await linked.close();
+    }
+    expect(problems).toEqual([]);
+  });
 });
 
 describe('admin page: OAuth2 Authorize', () => {

@@ -415,7 +415,8 @@ describe('inhibition, declared in the catalog', () => {
     ]);
     for (const id of CONDITION_IDS) {
       for (const s of CATALOG[id].supersedes ?? []) {
-        expect(s.why.length).toBeGreaterThan(20);
+        expect(s.why.en.length).toBeGreaterThan(20);
+        expect(s.why.de.length).toBeGreaterThan(20);
         expect(s.condition).not.toBe(id);
         // A same-primary pair needs both ends to name their primary.
         if (s.scope === 'same-primary') {

@@ -10,6 +10,7 @@ import {
 import type { DeliveryRecord, Outcome } from '../../functions/core/notify/delivery-ledger.js';
 import { escapeHtml, type Language } from '../../functions/kernel/text.js';
 import { passwordConfig } from '../support/config-fixtures.js';
+import { visible } from '../support/email-samples.js';
 
 const PASSWORD = 'relay-Pa55word-never-shown';
 const CLIENT_SECRET = 'oauth-Cl1ent-Secret-never-shown';
@@ -110,13 +111,13 @@ function textRow(text: string, label: string): number[] | undefined {
     .map((n) => Number(n));
 }
 
-/** The HTML table's cells of the row whose first cell is `label`. */
+/** The HTML table's counts under the row that names `label` (each title has a row of its own). */
 function htmlRow(html: string, label: string): string[] | undefined {
-  for (const [, row = ''] of html.matchAll(/<tr>(.*?)<\/tr>/g)) {
-    const cells = [...row.matchAll(/<t[dh][^>]*>(.*?)<\/t[dh]>/g)].map((m) => m[1] ?? '');
-    if (cells[0] === escapeHtml(label)) return cells.slice(1);
-  }
-  return undefined;
+  const rows = [...html.matchAll(/<tr>(.*?)<\/tr>/g)].map(([, row = '']) =>
+    [...row.matchAll(/<t[dh][^>]*>(.*?)<\/t[dh]>/g)].map((m) => m[1] ?? ''),
+  );
+  const index = rows.findIndex((cells) => cells.length === 1 && cells[0] === escapeHtml(label));
+  return index >= 0 ? rows[index + 1] : undefined;
 }
 
 describe('summarizeDeliveries', () => {
@@ -175,7 +176,7 @@ describe('composeDailyNotice', () => {
       for (const id of CONDITION_IDS) {
         const title = CATALOG[id].title[language];
         const expected = expectedRows[id] ?? [0, 0, 0, 0, 0];
-        expect({ id, text: textRow(text, title), html: htmlRow(html, title) }).toEqual({
+        expect({ id, text: textRow(text, title), html: htmlRow(visible(html), title) }).toEqual({
           id,
           text: expected,
           html: expected.map(String),
@@ -187,7 +188,7 @@ describe('composeDailyNotice', () => {
         ?.replace(/^[\s\d]+/, '');
       expect(unknownLabel && textRow(text, unknownLabel)).toEqual([1, 0, 0, 1, 0]);
       expect(textRow(text, total)).toEqual([13, 2, 6, 3, 2]);
-      expect(htmlRow(html, total)).toEqual(['13', '2', '6', '3', '2']);
+      expect(htmlRow(visible(html), total)).toEqual(['13', '2', '6', '3', '2']);
       // Twelve conditions, unknown, total: nothing else looks like a row.
       expect(
         text.split('\n').filter((line) => /^\s*\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\S/.test(line)),
@@ -201,9 +202,9 @@ describe('composeDailyNotice', () => {
     const { text, html = '' } = composeDailyNotice(input);
 
     expect(text).not.toContain('Unidentifiable');
-    expect(html).not.toContain('Unidentifiable');
+    expect(visible(html)).not.toContain('Unidentifiable');
     expect(textRow(text, CATALOG['shared-ip-interface-disabled'].title.en)).toEqual([0, 0, 0, 0, 0]);
-    expect(htmlRow(html, CATALOG['shared-ip-interface-disabled'].title.en)).toEqual([
+    expect(htmlRow(visible(html), CATALOG['shared-ip-interface-disabled'].title.en)).toEqual([
       '0',
       '0',
       '0',
@@ -227,9 +228,12 @@ describe('composeDailyNotice', () => {
       'Period: 27 Nov 2026, 06:00:00 UTC – 28 Nov 2026, 06:00:00 UTC (24 hours)',
     );
     expect(message.text).toContain(
-      'In this period: 2 failed, 3 rejected. The delivery log has the reasons (GET /clusters/eu-prod-1/deliveries). Failed events can be replayed once the cause is fixed.',
+      'In this period: 2 failed, 3 rejected. The delivery log of cluster eu-prod-1 on the admin page has the reasons. Failed events can be replayed once the cause is fixed.',
     );
-    expect(message.html).toContain(escapeHtml('GET /clusters/eu-prod-1/deliveries'));
+    expect(visible(message.html)).toContain(
+      'The delivery log of cluster eu-prod-1 on the admin page has the reasons.',
+    );
+    expect(`${message.text}${message.html}`).not.toContain('/clusters/');
   });
 
   it('(de) says the same in German', () => {
@@ -240,13 +244,14 @@ describe('composeDailyNotice', () => {
     expect(message.subject).toBe(
       'appliance-notifier: Benachrichtigung funktioniert (Cluster eu-prod-1, 28.11.2026; 2 fehlgeschlagen, 3 abgelehnt)',
     );
-    expect(message.text).toContain('Tägliche Kommunikationsmitteilung');
+    expect(message.text).toContain('Tagesbericht: Die Benachrichtigung funktioniert');
+    expect(message.text).not.toContain('Kommunikationsmitteilung');
     expect(message.text).toContain(
       'Zeitraum: 27.11.2026, 06:00:00 UTC – 28.11.2026, 06:00:00 UTC (24 Stunden)',
     );
     expect(message.text).toContain('Zusammengefasst');
     expect(message.text).toContain(
-      'In diesem Zeitraum: 2 fehlgeschlagen, 3 abgelehnt. Die Gründe stehen im Zustellprotokoll (GET /clusters/eu-prod-1/deliveries).',
+      'In diesem Zeitraum: 2 fehlgeschlagen, 3 abgelehnt. Die Gründe stehen im Zustellprotokoll des Clusters eu-prod-1 auf der Admin-Seite. Fehlgeschlagene Ereignisse können nach Behebung der Ursache erneut zugestellt werden.',
     );
   });
 
@@ -257,7 +262,7 @@ describe('composeDailyNotice', () => {
 
     expect(message.subject).toBe('appliance-notifier: notification works (cluster eu-prod-1, 28 Nov 2026)');
     expect(message.text).toContain('No event failed or was rejected in this period.');
-    expect(message.text).not.toContain('/deliveries');
+    expect(message.text).not.toContain('delivery log');
   });
 
   it('names only what happened: rejected events cannot be replayed', () => {
@@ -268,7 +273,9 @@ describe('composeDailyNotice', () => {
     expect(message.subject).toBe(
       'appliance-notifier: notification works (cluster eu-prod-1, 28 Nov 2026; 1 rejected)',
     );
-    expect(message.text).toContain('In this period: 1 rejected. The delivery log has the reasons');
+    expect(message.text).toContain(
+      'In this period: 1 rejected. The delivery log of cluster eu-prod-1 on the admin page has the reasons',
+    );
     expect(message.text).not.toContain('replayed');
   });
 
@@ -278,7 +285,7 @@ describe('composeDailyNotice', () => {
     expect(message.text).toContain('- Transport: SMTP relay smtp.example.com:587');
     expect(message.text).toContain('- Authentication: username and password (relay@example.com)');
     expect(message.text).toContain('- Recipients: ops@example.com, oncall@example.com');
-    expect(message.html).toContain('Encryption: STARTTLS, certificate verified');
+    expect(visible(message.html)).toContain('Encryption: STARTTLS, certificate verified');
   });
 
   it.each([
@@ -313,8 +320,8 @@ describe('composeDailyNotice', () => {
     const { html = '' } = composeDailyNotice(noticeInput('en', new Map()));
 
     // "Shared IP's network interface ..." has an apostrophe: it must arrive escaped.
-    expect(html).toContain(escapeHtml(CATALOG['shared-ip-interface-disabled'].title.en));
-    expect(html).not.toContain(CATALOG['shared-ip-interface-disabled'].title.en);
-    expect(html).not.toMatch(/\b(src|href)=|url\(|<link|<img|<style/i);
+    expect(visible(html)).toContain(escapeHtml(CATALOG['shared-ip-interface-disabled'].title.en));
+    expect(visible(html)).not.toContain(CATALOG['shared-ip-interface-disabled'].title.en);
+    expect(visible(html)).not.toMatch(/\b(src|href)=|url\(|<link|<img|<style/i);
   });
 });

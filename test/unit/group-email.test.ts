@@ -16,6 +16,7 @@ import {
 } from '../../functions/core/notify/group-email.js';
 import { escapeHtml, type Language } from '../../functions/kernel/text.js';
 import { passwordConfig } from '../support/config-fixtures.js';
+import { visible } from '../support/email-samples.js';
 
 const PASSWORD = 'relay-Pa55word-never-shown';
 
@@ -123,7 +124,7 @@ describe('composeGroupEmail: subject and order', () => {
     ],
     [
       'de',
-      '[KRITISCH] 3 Meldungen in Cluster eu-prod-1: Sicherungsknoten ist primärer Knoten geworden: der primäre Knoten antwortete zu lange nicht auf pra-backup-01.example.com (+2 weitere)',
+      '[KRITISCH] 3 Meldungen im Cluster eu-prod-1: Sicherungsknoten ist zum primären Knoten geworden: Der primäre Knoten antwortete zu lange nicht – pra-backup-01.example.com (+2 weitere)',
     ],
   ] as const)(
     '(%s) names the cluster, the count, the worst severity and the headline',
@@ -150,7 +151,7 @@ describe('composeGroupEmail: subject and order', () => {
     } = composeGroupEmail(groupInput(language, [testIps, stale, promoted, mismatch]));
 
     const inText = titles.map((title) => text.indexOf(title));
-    const inHtml = titles.map((title) => html.indexOf(`>${escapeHtml(title)}</h2>`));
+    const inHtml = titles.map((title) => visible(html).indexOf(`>${escapeHtml(title)}</h2>`));
     expect(inText.every((i) => i >= 0)).toBe(true);
     expect(inHtml.every((i) => i >= 0)).toBe(true);
     expect([...inText].sort((a, b) => a - b)).toEqual(inText);
@@ -166,7 +167,7 @@ describe('composeGroupEmail: subject and order', () => {
     expect(message.subject).toMatch(/^\[WARNING\] 2 conditions in cluster eu-prod-1: /);
     expect(message.headers).not.toHaveProperty('X-Priority');
     expect(message.headers).not.toHaveProperty('Importance');
-    expect(message.html).not.toContain('#b00020');
+    expect(visible(message.html)).not.toContain('#b00020');
   });
 
   it.each([
@@ -180,7 +181,7 @@ describe('composeGroupEmail: subject and order', () => {
       const message = composeGroupEmail(groupInput(language, [promoted], [pending]));
 
       expect(message.subject).toBe(
-        `${language === 'de' ? '[KRITISCH]' : '[CRITICAL]'} ${promoted.condition.title[language]} ${language === 'de' ? 'auf' : 'on'} pra-backup-01.example.com ${cluster} ${suffix}`,
+        `${language === 'de' ? '[KRITISCH]' : '[CRITICAL]'} ${promoted.condition.title[language]} ${language === 'de' ? '–' : 'on'} pra-backup-01.example.com ${cluster} ${suffix}`,
       );
     },
   );
@@ -194,7 +195,7 @@ describe('composeGroupEmail: the body', () => {
     ],
     [
       'de',
-      '4 Ereignisse von 3 Appliances gingen zwischen 28.11.2026, 03:01:48 UTC und 28.11.2026, 03:08:47 UTC ein (6 Min. 59 Sek.). Höchster Schweregrad: KRITISCH. 3 werden unten beschrieben, kritische zuerst, dann nach Eingang. 1 überholtes Ereignis steht unter „Ebenfalls gemeldet“.',
+      '4 Ereignisse von 3 Appliances gingen zwischen 28.11.2026, 03:01:48 UTC und 28.11.2026, 03:08:47 UTC ein (6 Min. 59 Sek.). Höchster Schweregrad: KRITISCH. 3 davon sind unten beschrieben, kritische zuerst, dann in der Reihenfolge des Eingangs. 1 überholtes Ereignis steht unter „Ebenfalls gemeldet“.',
     ],
   ] as const)(
     '(%s) opens with a summary: events, appliances, time span, worst severity',
@@ -204,7 +205,7 @@ describe('composeGroupEmail: the body', () => {
       const { text, html } = composeGroupEmail(groupInput(language, members, [pending]));
 
       expect(text.split('\n')[2]).toBe(summary);
-      expect(html).toContain(escapeHtml(summary));
+      expect(visible(html)).toContain(escapeHtml(summary));
     },
   );
 
@@ -221,11 +222,11 @@ describe('composeGroupEmail: the body', () => {
           ? `${condition.title.de} (2 Ereignisse, 2 Appliances)`
           : `${condition.title.en} (2 events, 2 appliances)`;
       expect(count(text, heading)).toBe(1);
-      expect(count(html, escapeHtml(heading))).toBe(1);
+      expect(count(visible(html), escapeHtml(heading))).toBe(1);
       for (const m of [testIps02, testIps03]) {
         expect(text).toContain(`${language === 'de' ? 'Von' : 'From'} ${m.detail.appliance.hostname}:`);
         expect(text).toContain(`${m.eventId} (`);
-        expect(html).toContain(escapeHtml(m.eventId));
+        expect(visible(html)).toContain(escapeHtml(m.eventId));
       }
       // Facts of each appliance, the shared facts with the role, and the condition's facts.
       expect(count(text, '10.20.0.1, 192.0.2.53')).toBe(2);
@@ -236,7 +237,7 @@ describe('composeGroupEmail: the body', () => {
       );
       condition.checks[language].forEach((step, i) => {
         expect(count(text, `${i + 1}. ${step}`)).toBe(1);
-        expect(count(html, escapeHtml(step))).toBe(1);
+        expect(count(visible(html), escapeHtml(step))).toBe(1);
       });
       expect(count(text, condition.description[language])).toBe(1);
       // The other condition keeps its own checks.
@@ -254,8 +255,8 @@ describe('composeGroupEmail: the body', () => {
     [
       'de',
       'Ebenfalls gemeldet:',
-      'Überholt durch „Sicherungsknoten ist primärer Knoten geworden: der primäre Knoten antwortete zu lange nicht“ (c4263cfd-6c06-4b4f-8c4f-3a868ea44043): The promotion the countdown announced has happened',
-      'Sicherungsknoten wird primärer Knoten, wenn der primäre Knoten weiter nicht antwortet, von pra-backup-01.example.com, festgestellt am 28.11.2026, 03:04:12 UTC (Ereignis c7ceb950-1aa1-4039-8048-70ebd936615d)',
+      'Überholt durch „Sicherungsknoten ist zum primären Knoten geworden: Der primäre Knoten antwortete zu lange nicht“ (c4263cfd-6c06-4b4f-8c4f-3a868ea44043): Die angekündigte Übernahme ist erfolgt: Der Sicherungsknoten ist jetzt der primäre Knoten.',
+      'Sicherungsknoten wird zum primären Knoten, wenn der primäre Knoten weiterhin nicht antwortet, von pra-backup-01.example.com, festgestellt am 28.11.2026, 03:04:12 UTC (Ereignis c7ceb950-1aa1-4039-8048-70ebd936615d)',
     ],
   ] as const)(
     '(%s) lists superseded events under "also reported", with the superseder and why',
@@ -270,8 +271,8 @@ describe('composeGroupEmail: the body', () => {
       );
       expect(section).toContain(`- ${item}`);
       expect(section).toContain(superseded);
-      expect(html).toContain(escapeHtml(item));
-      expect(html).toContain(escapeHtml(superseded));
+      expect(visible(html)).toContain(escapeHtml(item));
+      expect(visible(html)).toContain(escapeHtml(superseded));
       // Superseded: not a section of its own, its checks not repeated.
       expect(text).not.toContain(CATALOG['promotion-pending'].checks[language][0]);
     },
@@ -302,12 +303,12 @@ describe('composeGroupEmail: the body', () => {
         : 'Events of this cluster that arrive within 30 s of the first are sent in one email; later ones follow in the next email, at most one per 5 minutes.';
     const folding =
       language === 'de'
-        ? 'Wiederholungen einer Meldung vom selben Appliance innerhalb von 4 Stunden nach einer E-Mail werden zusammengefasst'
+        ? 'Wiederholungen einer Meldung von derselben Appliance innerhalb von 4 Stunden nach einer E-Mail werden zusammengefasst'
         : 'Repeats of a condition from the same appliance within 4 hours of an email are folded';
     expect(text).toContain(grouping);
     expect(text).toContain(folding);
-    expect(html).toContain(escapeHtml(grouping));
-    expect(html).toContain(escapeHtml(ids));
+    expect(visible(html)).toContain(escapeHtml(grouping));
+    expect(visible(html)).toContain(escapeHtml(ids));
   });
 
   it('states the grouping policy of the configuration (defaults: 30 s, 5 minutes)', () => {
@@ -338,7 +339,7 @@ describe('composeGroupEmail: the body', () => {
     ],
     [
       'de',
-      '3 Wiederholungen dieser Meldung von diesem Appliance wurden seit 28.11.2026, 03:00:00 UTC nicht per E-Mail gesendet',
+      'Seit 28.11.2026, 03:00:00 UTC wurden 3 Wiederholungen dieser Meldung von dieser Appliance nicht per E-Mail gesendet',
     ],
   ] as const)('(%s) notes folded repeats under the member they belong to', (language, note) => {
     const folded = { count: 3, since: '2026-11-28T03:00:00Z', lastSentAt: '2026-11-28T02:30:00Z' };
@@ -354,7 +355,7 @@ describe('composeGroupEmail: the body', () => {
     expect(count(text, note)).toBe(1);
     const from = language === 'de' ? 'Von' : 'From';
     expect(text.indexOf(note)).toBeGreaterThan(text.indexOf(`${from} pra-backup-03.example.com:`));
-    expect(html).toContain(escapeHtml(note));
+    expect(visible(html)).toContain(escapeHtml(note));
   });
 
   it('escapes appliance text in HTML and keeps it raw in the text', () => {
@@ -364,9 +365,11 @@ describe('composeGroupEmail: the body', () => {
     const { text, html = '' } = composeGroupEmail(groupInput('en', members));
 
     expect(text).toContain(`Error: ${hostile}`);
-    expect(html).toContain('probe &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot; failed');
-    expect(html).not.toContain('<script');
-    expect(html).not.toMatch(/\b(src|href)=|url\(|<link|<img|<style/i);
+    expect(visible(html)).toContain(
+      'probe &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot; failed',
+    );
+    expect(visible(html)).not.toContain('<script');
+    expect(visible(html)).not.toMatch(/\b(src|href)=|url\(|<link|<img|<style/i);
   });
 
   it('never shows a secret of the configuration', () => {
@@ -405,7 +408,7 @@ describe('composeGroupEmail: a cluster storm', () => {
       for (const m of members) {
         expect(text).toContain(m.eventId);
         expect(text).toContain(m.detail.appliance.hostname);
-        expect(html).toContain(m.detail.appliance.hostname);
+        expect(visible(html)).toContain(m.detail.appliance.hostname);
       }
       // Checks stay once per condition, however many members it has.
       expect(count(text, CATALOG['test-ips-unreachable'].checks[language][0] ?? '?')).toBe(1);
@@ -469,6 +472,7 @@ describe('composeGroupEmail: headers', () => {
     expect(message.from).toBe('appliance@example.com');
     expect(message.to).toEqual(['ops@example.com', 'oncall@example.com']);
     expect(message.headers).toEqual({
+      'X-Appliance-Notifier-Kind': 'group',
       'X-Appliance-Notifier-Event': promoted.eventId,
       'X-Appliance-Notifier-Condition': 'backup-promoted',
       'X-Appliance-Notifier-Cluster': 'eu-prod-1',

@@ -2,6 +2,7 @@
 // in, loads a cluster's configuration into the form, saves it, sends test emails, runs the
 // OAuth2 Authorize flow and shows the delivery log. The cluster-id rule is the kernel's own.
 import { CLUSTER_ID_MESSAGE, DEFAULT_CLUSTER_ID, isClusterId } from '../../functions/kernel/cluster-id.js';
+import { ADMIN_PAGE_CLUSTER_KEY } from '../../functions/kernel/public-paths.js';
 import {
   type AuthorizeResponse,
   apiClient,
@@ -33,6 +34,13 @@ const PENDING_KEY = 'appliance-notifier.authorizing';
 /** Clusters loaded in this browser, most recent first (ids only). */
 const CLUSTERS_KEY = 'appliance-notifier.clusters';
 const RECENT_CLUSTERS = 10;
+/** The cluster an email's link selected (`#cluster=<id>`), kept across the sign-in's redirects. */
+const LINKED_KEY = 'appliance-notifier.linked-cluster';
+
+{
+  const linked = new URLSearchParams(location.hash.slice(1)).get(ADMIN_PAGE_CLUSTER_KEY);
+  if (linked && isClusterId(linked)) sessionStorage.setItem(LINKED_KEY, linked);
+}
 
 const api = apiClient(new URL('../', location.href), () =>
   signOut('Your sign-in is no longer valid: sign in again.'),
@@ -124,7 +132,10 @@ function enterWorkspace(): void {
   renderClusterList();
   const pending = sessionStorage.getItem(PENDING_KEY);
   sessionStorage.removeItem(PENDING_KEY);
-  const cluster = pending && isClusterId(pending) ? pending : DEFAULT_CLUSTER_ID;
+  const linked = sessionStorage.getItem(LINKED_KEY);
+  sessionStorage.removeItem(LINKED_KEY);
+  const cluster =
+    pending && isClusterId(pending) ? pending : linked && isClusterId(linked) ? linked : DEFAULT_CLUSTER_ID;
   input('cluster').value = cluster;
   void loadCluster(cluster, Boolean(pending));
 }

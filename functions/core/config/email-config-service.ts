@@ -33,6 +33,8 @@ export interface EmailConfigServiceDeps {
   testEmailDeadlineMs?: number;
   /** Where connections leave from, for the diagnostics' port 25 advice; unknown when absent. */
   egress?: EgressMode;
+  /** Where browsers reach the service (`PUBLIC_BASE_URL`): emails link the cluster's admin page; none without it. */
+  publicBaseUrl?: string;
 }
 
 export interface SaveOptions {
@@ -195,7 +197,7 @@ export class EmailConfigService {
   async sendTestEmail(clusterIdOrDocument: string | StoredEmailConfig): Promise<TestEmailResult> {
     const document =
       typeof clusterIdOrDocument === 'string' ? await this.get(clusterIdOrDocument) : clusterIdOrDocument;
-    const { mailers, clock, log, testEmailDeadlineMs, egress } = this.deps;
+    const { mailers, clock, log, testEmailDeadlineMs, egress, publicBaseUrl } = this.deps;
     return sendTestEmail(
       {
         mailers,
@@ -203,6 +205,7 @@ export class EmailConfigService {
         log,
         ...(testEmailDeadlineMs !== undefined ? { deadlineMs: testEmailDeadlineMs } : {}),
         ...(egress ? { egress } : {}),
+        ...(publicBaseUrl ? { publicBaseUrl } : {}),
       },
       document,
     );

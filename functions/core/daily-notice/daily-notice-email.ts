@@ -1,10 +1,22 @@
-// The daily "notification works" email (the seed's "Tägliche Kommunikationsmitteilung"): its
+// The daily "notification works" email (the seed's "Tägliche Kommunikationsmitteilung", which the
+// email itself calls "Tagesbericht"): its
 // arrival proves delivery works, and its table shows what happened to every condition's events in
 // the period, so an admin sees the whole picture, including what was folded, rejected or failed.
 import { CATALOG, CONDITION_IDS, type ConditionId, isConditionId } from '../../../events/catalog.js';
-import { escapeHtml, formatDate, formatTime, type Language } from '../../kernel/text.js';
+import { formatDate, formatTime, type Language } from '../../kernel/text.js';
 import type { EmailConfig } from '../config/email-config.js';
-import { automaticMessage, formatInterval, htmlFooterRow, htmlPage } from '../mail/email-layout.js';
+import {
+  adminLinkFor,
+  adminLinkTextLines,
+  automaticMessage,
+  emailHtml,
+  FONT,
+  formatInterval,
+  htmlListRow,
+  htmlParagraphRow,
+  htmlRow,
+  htmlText,
+} from '../mail/email-layout.js';
 import type { OutgoingMessage } from '../mail/mailer.js';
 import { describeDelivery } from '../mail/test-email.js';
 import type { DeliveryRecord, Outcome } from '../notify/delivery-ledger.js';
@@ -68,6 +80,8 @@ export interface DailyNoticeInput {
   counts: Map<string, ConditionCounts>;
   /** The ledger's id of this notice, e.g. `daily-notice:<cluster>:<date>`. */
   noticeId: string;
+  /** Where browsers reach the service (`PUBLIC_BASE_URL`): the email links the cluster's admin page. */
+  publicBaseUrl?: string;
 }
 
 interface Row {
@@ -90,11 +104,11 @@ const WORDS = {
     legend:
       'Received: events that arrived. Sent: emailed. Folded: repeats not emailed, counted in the next email, and events a follow-on condition superseded. Rejected: invalid events. Failed: could not be delivered.',
     problems: (summary: string, failed: number, clusterId: string) =>
-      `In this period: ${summary}. The delivery log has the reasons (GET /clusters/${clusterId}/deliveries).${failed > 0 ? ' Failed events can be replayed once the cause is fixed.' : ''}`,
+      `In this period: ${summary}. The delivery log of cluster ${clusterId} on the admin page has the reasons.${failed > 0 ? ' Failed events can be replayed once the cause is fixed.' : ''}`,
     noProblems: 'No event failed or was rejected in this period.',
     settings: 'Delivery settings in use',
     recipients: 'Recipients',
-    footer: 'Automatic message from appliance-notifier.',
+    footer: (clusterId: string) => `Automatic message from appliance-notifier for cluster ${clusterId}.`,
     notice: 'Notice',
     generated: 'Generated',
     attention: (failed: number, rejected: number) =>
@@ -105,9 +119,9 @@ const WORDS = {
   de: {
     subject: 'Benachrichtigung funktioniert',
     cluster: 'Cluster',
-    heading: 'Tägliche Kommunikationsmitteilung',
+    heading: 'Tagesbericht: Die Benachrichtigung funktioniert',
     intro: (clusterId: string) =>
-      `Wenn Sie diese E-Mail lesen, kann appliance-notifier E-Mails an die Admin-Kontakte des Clusters ${clusterId} zustellen: Die Benachrichtigung funktioniert. Diese Mitteilung kommt einmal täglich; bleibt sie aus, kommen auch Warnmeldungen nicht an.`,
+      `Wenn Sie diese E-Mail lesen, kann appliance-notifier E-Mails an die Admin-Kontakte des Clusters ${clusterId} zustellen: Die Benachrichtigung funktioniert. Dieser Bericht kommt einmal täglich; bleibt er aus, kommen auch Warnmeldungen nicht an.`,
     period: 'Zeitraum',
     condition: 'Meldung',
     columns: {
@@ -118,16 +132,17 @@ const WORDS = {
       failed: 'Fehlgeschlagen',
     },
     total: 'Summe',
-    unknown: 'Nicht zuordenbare Ereignisse (unbekannter Typ oder fehlerhaft)',
+    unknown: 'Nicht zuordenbare Ereignisse (unbekannter Typ oder fehlerhaftes Format)',
     legend:
-      'Empfangen: eingegangene Ereignisse. Gesendet: per E-Mail gemeldet. Zusammengefasst: Wiederholungen ohne eigene E-Mail, in der nächsten E-Mail gezählt, und von einer Folgemeldung ersetzte Ereignisse. Abgelehnt: ungültige Ereignisse. Fehlgeschlagen: konnten nicht zugestellt werden.',
+      'Empfangen: eingegangene Ereignisse. Gesendet: per E-Mail gemeldet. Zusammengefasst: Wiederholungen ohne eigene E-Mail, in der nächsten E-Mail gezählt, und von einer Folgemeldung überholte Ereignisse. Abgelehnt: ungültige Ereignisse. Fehlgeschlagen: konnten nicht zugestellt werden.',
     problems: (summary: string, failed: number, clusterId: string) =>
-      `In diesem Zeitraum: ${summary}. Die Gründe stehen im Zustellprotokoll (GET /clusters/${clusterId}/deliveries).${failed > 0 ? ' Fehlgeschlagene Ereignisse können nach Behebung der Ursache erneut eingespielt werden.' : ''}`,
+      `In diesem Zeitraum: ${summary}. Die Gründe stehen im Zustellprotokoll des Clusters ${clusterId} auf der Admin-Seite.${failed > 0 ? ' Fehlgeschlagene Ereignisse können nach Behebung der Ursache erneut zugestellt werden.' : ''}`,
     noProblems: 'In diesem Zeitraum ist kein Ereignis fehlgeschlagen oder abgelehnt worden.',
     settings: 'Verwendete Zustelleinstellungen',
     recipients: 'Empfänger',
-    footer: 'Automatische Nachricht von appliance-notifier.',
-    notice: 'Mitteilung',
+    footer: (clusterId: string) =>
+      `Automatisch erstellte Nachricht von appliance-notifier für den Cluster ${clusterId}.`,
+    notice: 'Bericht',
     generated: 'Erstellt',
     attention: (failed: number, rejected: number) =>
       [failed > 0 ? `${failed} fehlgeschlagen` : '', rejected > 0 ? `${rejected} abgelehnt` : '']
@@ -173,28 +188,30 @@ function textTable(rows: Row[], total: Row, language: Language): string[] {
   ];
 }
 
+/**
+ * The counts as a table that fits a phone: the five count columns side by side, and each
+ * condition's title on a row of its own above its counts, so a long (German) title never squeezes
+ * the numbers or widens the table.
+ */
 function htmlTable(rows: Row[], total: Row, language: Language): string {
   const words = WORDS[language];
-  const font = 'font-family:Arial,Helvetica,sans-serif;font-size:13px;';
-  const cell = `${font}padding:5px 6px;border-bottom:1px solid #e5e5e5;`;
+  const font = `${FONT};font-size:13px;`;
+  const cell = `${font}padding:4px 6px;`;
   const number = (column: (typeof COLUMNS)[number], value: number, bold: boolean) => {
     const alarming = (column === 'failed' || column === 'rejected') && value > 0;
     const colour = alarming ? '#b00020' : value === 0 ? '#888888' : '#1a1a1a';
     const weight = bold || alarming ? 'bold' : 'normal';
-    return `<td align="right" style="${cell}color:${colour};font-weight:${weight};">${value}</td>`;
+    return `<td align="right" valign="top" style="${cell}padding-bottom:6px;border-bottom:1px solid #e5e5e5;color:${colour};font-weight:${weight};">${value}</td>`;
   };
   const row = (r: Row, bold: boolean) =>
-    '<tr>' +
-    `<td style="${cell}font-weight:${bold ? 'bold' : 'normal'};word-break:break-word;">${escapeHtml(r.label)}</td>` +
-    COLUMNS.map((column) => number(column, r.counts[column], bold)).join('') +
-    '</tr>';
+    `<tr><td colspan="${COLUMNS.length}" style="${cell}padding-top:8px;padding-bottom:0;font-weight:${bold ? 'bold' : 'normal'};">${htmlText(r.label, language)}</td></tr>\n` +
+    `<tr>${COLUMNS.map((column) => number(column, r.counts[column], bold)).join('')}</tr>`;
   return [
-    '<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">',
+    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;border-collapse:collapse;">',
     '<tr>' +
-      `<th align="left" style="${cell}border-bottom:2px solid #444444;">${escapeHtml(words.condition)}</th>` +
       COLUMNS.map(
         (column) =>
-          `<th align="right" style="${cell}border-bottom:2px solid #444444;">${escapeHtml(words.columns[column])}</th>`,
+          `<th align="right" valign="bottom" style="${cell}font-size:12px;border-bottom:2px solid #444444;">${htmlText(words.columns[column], language)}</th>`,
       ).join('') +
       '</tr>',
     ...rows.map((r) => row(r, false)),
@@ -224,8 +241,9 @@ export function composeDailyNotice(input: DailyNoticeInput): OutgoingMessage {
     ...describeDelivery(config, language),
     `${words.recipients}: ${config.adminContacts.join(', ')}`,
   ];
+  const adminLink = adminLinkFor(input.publicBaseUrl, clusterId, language);
   const footer = [
-    words.footer,
+    words.footer(clusterId),
     `${words.notice}: ${noticeId}`,
     `${words.generated}: ${formatTime(now, language)}`,
   ];
@@ -246,37 +264,34 @@ export function composeDailyNotice(input: DailyNoticeInput): OutgoingMessage {
     `${words.settings}:`,
     ...settings.map((line) => `- ${line}`),
     '',
+    ...adminLinkTextLines(adminLink),
     '-- ',
     ...footer,
     '',
   ].join('\n');
 
-  const block = 'padding:16px 16px 0 16px;';
-  const heading = 'font-family:Arial,Helvetica,sans-serif;font-size:16px;font-weight:bold;margin:0 0 8px 0;';
   const problemStyle = attention
     ? 'padding:8px 12px;background-color:#fdecee;border-left:4px solid #b00020;'
     : 'padding:8px 12px;background-color:#eaf6ec;border-left:4px solid #1e7b34;';
-  const html = htmlPage(
+  const html = emailHtml({
     language,
-    subject,
-    [
-      `<tr><td style="border-left:6px solid #1e7b34;background-color:#eaf6ec;padding:12px 16px;"><h1 style="font-size:20px;line-height:1.3;margin:0;">${escapeHtml(words.heading)}</h1></td></tr>`,
-      `<tr><td style="${block}"><p style="margin:0;">${escapeHtml(words.intro(clusterId))}</p></td></tr>`,
-      `<tr><td style="${block}"><p style="margin:0;font-weight:bold;">${escapeHtml(period)}</p></td></tr>`,
-      `<tr><td style="${block}">`,
-      htmlTable(rows, total, language),
-      `<p style="margin:8px 0 0 0;font-size:12px;color:#555555;">${escapeHtml(words.legend)}</p>`,
-      '</td></tr>',
-      `<tr><td style="${block}"><p style="margin:0;${problemStyle}">${escapeHtml(problems)}</p></td></tr>`,
-      `<tr><td style="${block}">`,
-      `<h2 style="${heading}">${escapeHtml(words.settings)}</h2>`,
-      '<ul style="margin:0;padding-left:24px;">',
-      ...settings.map((line) => `<li style="margin:0 0 4px 0;">${escapeHtml(line)}</li>`),
-      '</ul>',
-      '</td></tr>',
-      htmlFooterRow(footer),
-    ].join('\n'),
-  );
+    title: subject,
+    banner: { colour: '#1e7b34', tint: '#eaf6ec', heading: words.heading },
+    rows: [
+      htmlParagraphRow(words.intro(clusterId), language),
+      htmlParagraphRow(period, language, 'font-weight:bold;'),
+      htmlRow(
+        [
+          htmlTable(rows, total, language),
+          `<p style="margin:8px 0 0 0;font-size:12px;color:#555555;">${htmlText(words.legend, language)}</p>`,
+        ].join('\n'),
+      ),
+      htmlParagraphRow(problems, language, problemStyle),
+      htmlListRow(words.settings, settings, language),
+    ],
+    footer,
+    ...(adminLink ? { adminLink } : {}),
+  });
 
   return automaticMessage(
     config,

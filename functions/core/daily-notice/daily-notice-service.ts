@@ -19,6 +19,8 @@ export interface DailyNoticeDeps {
   concurrency?: number;
   /** Where connections leave from, for the diagnostics' port 25 advice; unknown when absent. */
   egress?: EgressMode;
+  /** Where browsers reach the service (`PUBLIC_BASE_URL`): emails link the cluster's admin page; none without it. */
+  publicBaseUrl?: string;
 }
 
 export interface DailyNoticeClusterResult {
@@ -191,6 +193,7 @@ export class DailyNoticeService {
         periodStart,
         counts: summarizeDeliveries(records),
         noticeId,
+        ...(this.deps.publicBaseUrl ? { publicBaseUrl: this.deps.publicBaseUrl } : {}),
       });
       step = 'send';
       const mailer = await this.deps.mailers.forConfig(stored.config, { clusterId });

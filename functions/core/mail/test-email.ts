@@ -1,10 +1,18 @@
-import { escapeHtml, formatTime, type Language, redact } from '../../kernel/text.js';
+import { formatTime, type Language, redact } from '../../kernel/text.js';
 import type { EmailConfig } from '../config/email-config.js';
 import { secretsOf } from '../config/secrets.js';
 import type { StoredEmailConfig } from '../config/stored-config.js';
 import type { Clock, Log } from '../ports.js';
 import { TEST_EMAIL_DEADLINE_MS } from './deadlines.js';
 import { type EgressMode, hintFor } from './diagnostics.js';
+import {
+  adminLinkFor,
+  adminLinkTextLines,
+  automaticMessage,
+  emailHtml,
+  htmlListRow,
+  htmlParagraphRow,
+} from './email-layout.js';
 import { DeliveryError, type DeliveryStage, type MailerFactory, type OutgoingMessage } from './mailer.js';
 
 /** The answer to "does my configuration work, and if not, why?" (SPEC.md "Test-email result"). */
@@ -36,7 +44,7 @@ export function describeDelivery(config: EmailConfig, language: Language): strin
     ];
   }
   const { host, port, encryption, verifyCertificate, auth } = config.smtp;
-  const encryptionText = { tls: 'TLS', starttls: 'STARTTLS', none: de ? 'keine' : 'none' }[encryption];
+  const encryptionText = { tls: 'TLS', starttls: 'STARTTLS', none: de ? 'Keine' : 'none' }[encryption];
   const certificate =
     encryption === 'none'
       ? ''
@@ -50,46 +58,79 @@ export function describeDelivery(config: EmailConfig, language: Language): strin
   const authText =
     auth.type === 'none'
       ? de
-        ? 'keine'
+        ? 'Keine'
         : 'none'
       : auth.type === 'password'
         ? `${de ? 'Benutzername und Passwort' : 'username and password'} (${auth.username})`
         : `OAuth2 (${auth.provider}${auth.user ? `, ${auth.user}` : ''})`;
   return [
-    `${de ? 'Versand: SMTP-Relay' : 'Transport: SMTP relay'} ${host}:${port}`,
+    `${de ? 'Versand: SMTP-Relay-Server' : 'Transport: SMTP relay'} ${host}:${port}`,
     `${de ? 'Verschlüsselung' : 'Encryption'}: ${encryptionText}${certificate}`,
     `${de ? 'Authentifizierung' : 'Authentication'}: ${authText}`,
     `${de ? 'Absender' : 'Sender'}: ${config.sender}`,
   ];
 }
 
-export function composeTestEmail(stored: StoredEmailConfig, now: Date): OutgoingMessage {
+/** The test email: the settings it went out with, in the layout and with the headers of every message. */
+export function composeTestEmail(
+  stored: StoredEmailConfig,
+  now: Date,
+  publicBaseUrl?: string,
+): OutgoingMessage {
   const { config, clusterId } = stored;
-  const de = config.language === 'de';
+  const language = config.language;
+  const de = language === 'de';
   const subject = de
     ? `Test-E-Mail von appliance-notifier (Cluster ${clusterId})`
     : `Test email from appliance-notifier (cluster ${clusterId})`;
+  const heading = de ? 'Test-E-Mail: Die Zustellung funktioniert' : 'Test email: delivery works';
   const intro = de
-    ? `Diese Test-E-Mail bestätigt, dass appliance-notifier mit den gespeicherten Einstellungen E-Mails an die Admin-Kontakte des Clusters ${clusterId} zustellen kann.`
-    : `This test email confirms that appliance-notifier can deliver email to the admin contacts of cluster ${clusterId} with the saved settings.`;
-  const settings = describeDelivery(config, config.language);
-  const recipients = `${de ? 'Empfänger' : 'Recipients'}: ${config.adminContacts.join(', ')}`;
-  const sent = `${de ? 'Gesendet' : 'Sent'}: ${formatTime(now, config.language)}`;
-  const text = [intro, '', ...settings, recipients, sent, ''].join('\n');
-  const html = [
-    `<p>${escapeHtml(intro)}</p>`,
-    '<ul>',
-    ...[...settings, recipients, sent].map((line) => `<li>${escapeHtml(line)}</li>`),
-    '</ul>',
+    ? `Diese Test-E-Mail bestätigt, dass appliance-notifier mit den unten aufgeführten Einstellungen E-Mails an die Admin-Kontakte des Clusters ${clusterId} zustellen kann.`
+    : `This test email confirms that appliance-notifier can deliver email to the admin contacts of cluster ${clusterId} with the settings below.`;
+  const settingsHeading = de ? 'Verwendete Zustelleinstellungen' : 'Delivery settings in use';
+  const settings = [
+    ...describeDelivery(config, language),
+    `${de ? 'Empfänger' : 'Recipients'}: ${config.adminContacts.join(', ')}`,
+    `${de ? 'Gesendet' : 'Sent'}: ${formatTime(now, language)}`,
+  ];
+  const testId = `test-email:${clusterId}:${now.toISOString()}`;
+  const adminLink = adminLinkFor(publicBaseUrl, clusterId, language);
+  const footer = [
+    de
+      ? `Automatisch erstellte Nachricht von appliance-notifier für den Cluster ${clusterId}.`
+      : `Automatic message from appliance-notifier for cluster ${clusterId}.`,
+    `Test: ${testId}`,
+  ];
+  const text = [
+    heading,
+    '',
+    intro,
+    '',
+    `${settingsHeading}:`,
+    ...settings.map((line) => `- ${line}`),
+    '',
+    ...adminLinkTextLines(adminLink),
+    '-- ',
+    ...footer,
+    '',
   ].join('\n');
-  return {
-    from: config.sender,
-    to: config.adminContacts,
-    subject,
-    text,
-    html,
-    headers: { 'X-Appliance-Notifier-Kind': 'test-email', 'X-Appliance-Notifier-Cluster': clusterId },
-  };
+  const html = emailHtml({
+    language,
+    title: subject,
+    banner: { colour: '#1a4f9c', tint: '#e8f0fb', heading },
+    rows: [htmlParagraphRow(intro, language), htmlListRow(settingsHeading, settings, language)],
+    footer,
+    ...(adminLink ? { adminLink } : {}),
+  });
+  return automaticMessage(
+    config,
+    { subject, text, html },
+    {
+      'X-Appliance-Notifier-Kind': 'test-email',
+      'X-Appliance-Notifier-Cluster': clusterId,
+      'X-Appliance-Notifier-Event': testId,
+    },
+  );
 }
 
 export interface TestEmailDeps {
@@ -100,6 +141,8 @@ export interface TestEmailDeps {
   deadlineMs?: number;
   /** Where connections leave from, for the diagnostics' port 25 advice; unknown when absent. */
   egress?: EgressMode;
+  /** Where browsers reach the service (`PUBLIC_BASE_URL`): the email links the cluster's admin page. */
+  publicBaseUrl?: string;
 }
 
 /** What is left for the send after an OAuth2 token request, never less than this. */
@@ -111,7 +154,7 @@ export async function sendTestEmail(
   stored: StoredEmailConfig,
 ): Promise<TestEmailResult> {
   const started = deps.clock();
-  const message = composeTestEmail(stored, started);
+  const message = composeTestEmail(stored, started, deps.publicBaseUrl);
   const secrets = secretsOf(stored.config);
   const finish = () => ({
     durationMs: deps.clock().getTime() - started.getTime(),

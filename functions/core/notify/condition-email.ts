@@ -11,14 +11,19 @@ import {
   type Fact,
   type Severity,
 } from '../../../events/catalog.js';
-import { escapeHtml, formatTime, type Language } from '../../kernel/text.js';
+import { formatTime, type Language } from '../../kernel/text.js';
 import type { EmailConfig } from '../config/email-config.js';
 import {
+  adminLinkFor,
+  adminLinkTextLines,
   automaticMessage,
+  emailHtml,
   FONT,
   formatInterval,
-  htmlFooterRow,
-  htmlPage,
+  htmlBanner,
+  htmlParagraphRow,
+  htmlRow,
+  htmlText,
   plural,
 } from '../mail/email-layout.js';
 import type { OutgoingMessage } from '../mail/mailer.js';
@@ -51,6 +56,8 @@ export interface ConditionEmailInput<K extends ConditionId = ConditionId> {
   clusterId: string;
   config: EmailConfig;
   folded?: FoldedSummary;
+  /** Where browsers reach the service (`PUBLIC_BASE_URL`): the email links the cluster's admin page. */
+  publicBaseUrl?: string;
 }
 
 export interface SeverityStyle {
@@ -73,11 +80,11 @@ export function foldedNote(folded: FoldedSummary, language: Language): string {
   const last = at(folded.lastSentAt, language);
   if (language === 'de') {
     const previous = folded.lastSentUnconfirmed
-      ? `die E-Mail vom ${last} wurde womöglich nicht gesendet: ihr Versand wurde unterbrochen`
+      ? `die E-Mail vom ${last} wurde womöglich nicht gesendet, weil ihr Versand unterbrochen wurde`
       : `die vorherige E-Mail wurde am ${last} gesendet`;
     return count === 1
-      ? `1 Wiederholung dieser Meldung von diesem Appliance wurde seit ${since} nicht per E-Mail gesendet (${previous}).`
-      : `${count} Wiederholungen dieser Meldung von diesem Appliance wurden seit ${since} nicht per E-Mail gesendet (${previous}).`;
+      ? `Seit ${since} wurde 1 Wiederholung dieser Meldung von dieser Appliance nicht per E-Mail gesendet (${previous}).`
+      : `Seit ${since} wurden ${count} Wiederholungen dieser Meldung von dieser Appliance nicht per E-Mail gesendet (${previous}).`;
   }
   const previous = folded.lastSentUnconfirmed
     ? `the email of ${last} may not have gone out: its send was interrupted`
@@ -98,22 +105,28 @@ export function foldingPolicy(
   about: 'this' | 'any' = 'this',
 ): string {
   const minutes = config.repeatIntervalMinutes;
-  const log = `GET /clusters/${clusterId}/deliveries`;
   if (language === 'de') {
     const what = about === 'this' ? 'dieser Meldung' : 'einer Meldung';
     return minutes === 0
       ? `Jedes Ereignis${about === 'this' ? ' dieser Meldung wird per E-Mail gesendet' : ' wird gemeldet'}; Wiederholungen werden nicht zusammengefasst.`
-      : `Wiederholungen ${what} vom selben Appliance innerhalb von ${formatInterval(minutes, language)} nach einer E-Mail werden zusammengefasst: Die nächste E-Mail nennt ihre Anzahl, und das Zustellprotokoll (${log}) führt jede einzeln auf.`;
+      : `Wiederholungen ${what} von derselben Appliance innerhalb von ${formatInterval(minutes, language)} nach einer E-Mail werden zusammengefasst: Die nächste E-Mail nennt ihre Anzahl, und das Zustellprotokoll des Clusters ${clusterId} auf der Admin-Seite führt jede einzeln auf.`;
   }
   const what = about === 'this' ? 'this condition' : 'a condition';
   return minutes === 0
     ? `Every event${about === 'this' ? ' of this condition is emailed' : ' is reported'}; repeats are not folded.`
-    : `Repeats of ${what} from the same appliance within ${formatInterval(minutes, language)} of an email are folded: the next email says how many, and the delivery log (${log}) lists each one.`;
+    : `Repeats of ${what} from the same appliance within ${formatInterval(minutes, language)} of an email are folded: the next email says how many, and the delivery log of cluster ${clusterId} on the admin page lists each one.`;
+}
+
+/**
+ * `Backup became primary on pra-backup-01` / `Sicherungsknoten ist … geworden – pra-backup-01`: in
+ * German, "auf pra-backup-01" after a verb reads as "answers to", so the host follows a dash.
+ */
+export function titleWithHost(title: string, hostname: string, language: Language): string {
+  return language === 'de' ? `${title} – ${hostname}` : `${title} on ${hostname}`;
 }
 
 const WORDS = {
   en: {
-    on: 'on',
     cluster: 'cluster',
     repeats: (n: number) => plural(n, 'repeat', 'repeats'),
     details: 'Details',
@@ -123,40 +136,40 @@ const WORDS = {
     eventTime: 'Event time',
   },
   de: {
-    on: 'auf',
     cluster: 'Cluster',
     repeats: (n: number) => plural(n, 'Wiederholung', 'Wiederholungen'),
     details: 'Details',
     checks: 'Was Sie jetzt prüfen sollten',
-    footer: (clusterId: string) => `Automatische Nachricht von appliance-notifier für Cluster ${clusterId}.`,
+    footer: (clusterId: string) =>
+      `Automatisch erstellte Nachricht von appliance-notifier für den Cluster ${clusterId}.`,
     event: 'Ereignis',
-    eventTime: 'Ereigniszeit',
+    eventTime: 'Zeitpunkt des Ereignisses',
   },
 } as const;
 
 /** One fact table for both emails' house style: labels left, values right, wrapping on phones. */
-export function htmlFactRows(facts: readonly Fact[]): string {
+export function htmlFactRows(facts: readonly Fact[], language: Language): string {
   return facts
     .map(
       ({ label, value }) =>
         '<tr>' +
-        `<th scope="row" align="left" valign="top" style="${FONT};font-size:14px;font-weight:bold;color:#444444;padding:6px 12px 6px 0;border-bottom:1px solid #e5e5e5;width:40%;">${escapeHtml(label)}</th>` +
-        `<td valign="top" style="${FONT};font-size:14px;color:#1a1a1a;padding:6px 0;border-bottom:1px solid #e5e5e5;word-break:break-word;">${escapeHtml(value)}</td>` +
+        `<th scope="row" align="left" valign="top" style="${FONT};font-size:14px;font-weight:bold;color:#444444;padding:6px 12px 6px 0;border-bottom:1px solid #e5e5e5;width:40%;">${htmlText(label, language)}</th>` +
+        // Values are hostnames, addresses and ids as well as words: one too long for the column
+        // may break anywhere rather than widen the table past a phone's screen.
+        `<td valign="top" style="${FONT};font-size:14px;color:#1a1a1a;padding:6px 0;border-bottom:1px solid #e5e5e5;word-break:break-word;">${htmlText(value, language)}</td>` +
         '</tr>',
     )
     .join('\n');
 }
 
 /** The email's first row: the severity tag and the headline on the severity's tint. */
-export function htmlSeverityBanner(style: SeverityStyle, tag: string, headline: string): string {
-  return [
-    '<tr>',
-    `<td style="border-left:6px solid ${style.colour};background-color:${style.tint};padding:12px 16px;">`,
-    `<div style="${FONT};font-size:12px;font-weight:bold;letter-spacing:1px;color:${style.colour};">${escapeHtml(tag)}</div>`,
-    `<h1 style="${FONT};font-size:20px;line-height:1.3;margin:4px 0 0 0;color:#1a1a1a;">${escapeHtml(headline)}</h1>`,
-    '</td>',
-    '</tr>',
-  ].join('\n');
+export function htmlSeverityBanner(
+  style: SeverityStyle,
+  tag: string,
+  headline: string,
+  language: Language,
+): string {
+  return htmlBanner({ colour: style.colour, tint: style.tint, tag, heading: headline }, language);
 }
 
 export function composeConditionEmail<K extends ConditionId>(input: ConditionEmailInput<K>): OutgoingMessage {
@@ -170,8 +183,9 @@ export function composeConditionEmail<K extends ConditionId>(input: ConditionEma
   const hostname = detail.appliance.hostname;
   const foldedCount = folded && folded.count > 0 ? folded.count : 0;
 
+  const where = `${titleWithHost(title, hostname, language)} (${words.cluster} ${clusterId})`;
   const subject = [
-    `[${tag}] ${title} ${words.on} ${hostname} (${words.cluster} ${clusterId})`,
+    `[${tag}] ${where}`,
     ...(foldedCount > 0 ? [`(+${words.repeats(foldedCount)})`] : []),
   ].join(' ');
 
@@ -179,6 +193,7 @@ export function composeConditionEmail<K extends ConditionId>(input: ConditionEma
   const checks = condition.checks[language];
   const foldNote = folded && foldedCount > 0 ? foldedNote(folded, language) : undefined;
   const policy = foldingPolicy(config, clusterId, language);
+  const adminLink = adminLinkFor(input.publicBaseUrl, clusterId, language);
   const footer = [
     words.footer(clusterId),
     `${words.event}: ${eventId}`,
@@ -199,45 +214,55 @@ export function composeConditionEmail<K extends ConditionId>(input: ConditionEma
     '',
     policy,
     '',
+    ...adminLinkTextLines(adminLink),
     '-- ',
     ...footer,
     '',
   ].join('\n');
 
-  const cell = 'padding:16px 16px 0 16px;';
   const heading = `${FONT};font-size:16px;font-weight:bold;margin:0 0 8px 0;`;
-  const html = htmlPage(
+  const html = emailHtml({
     language,
-    subject,
-    [
-      htmlSeverityBanner(style, tag, title),
-      `<tr><td style="${cell}"><p style="margin:0;">${escapeHtml(description)}</p></td></tr>`,
+    title: subject,
+    banner: { colour: style.colour, tint: style.tint, tag, heading: title },
+    rows: [
+      htmlParagraphRow(description, language),
       ...(foldNote
         ? [
-            `<tr><td style="${cell}"><p style="margin:0;padding:8px 12px;background-color:#f2f2f2;border-left:4px solid #777777;">${escapeHtml(foldNote)}</p></td></tr>`,
+            htmlParagraphRow(
+              foldNote,
+              language,
+              'padding:8px 12px;background-color:#f2f2f2;border-left:4px solid #777777;',
+            ),
           ]
         : []),
-      `<tr><td style="${cell}">`,
-      `<h2 style="${heading}">${escapeHtml(words.details)}</h2>`,
-      '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">',
-      htmlFactRows(facts),
-      '</table>',
-      '</td></tr>',
-      `<tr><td style="${cell}">`,
-      `<h2 style="${heading}">${escapeHtml(words.checks)}</h2>`,
-      '<ol style="margin:0;padding-left:24px;">',
-      ...checks.map((step) => `<li style="margin:0 0 6px 0;">${escapeHtml(step)}</li>`),
-      '</ol>',
-      '</td></tr>',
-      `<tr><td style="${cell}"><p style="margin:0;font-size:13px;color:#555555;">${escapeHtml(policy)}</p></td></tr>`,
-      htmlFooterRow(footer),
-    ].join('\n'),
-  );
+      htmlRow(
+        [
+          `<h2 style="${heading}">${htmlText(words.details, language)}</h2>`,
+          '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;border-collapse:collapse;">',
+          htmlFactRows(facts, language),
+          '</table>',
+        ].join('\n'),
+      ),
+      htmlRow(
+        [
+          `<h2 style="${heading}">${htmlText(words.checks, language)}</h2>`,
+          '<ol style="margin:0;padding-left:24px;">',
+          ...checks.map((step) => `<li style="margin:0 0 6px 0;">${htmlText(step, language)}</li>`),
+          '</ol>',
+        ].join('\n'),
+      ),
+      htmlParagraphRow(policy, language, 'font-size:13px;color:#555555;'),
+    ],
+    footer,
+    ...(adminLink ? { adminLink } : {}),
+  });
 
   return automaticMessage(
     config,
     { subject, text, html },
     {
+      'X-Appliance-Notifier-Kind': 'condition',
       'X-Appliance-Notifier-Event': eventId,
       'X-Appliance-Notifier-Condition': condition.id,
       'X-Appliance-Notifier-Cluster': clusterId,

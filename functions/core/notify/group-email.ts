@@ -13,17 +13,20 @@ import {
   commonFacts,
   type Fact,
   type Severity,
+  supersessionReason,
 } from '../../../events/catalog.js';
 import { formatDuration } from '../../../events/format.js';
-import { escapeHtml, formatTime, type Language } from '../../kernel/text.js';
+import { formatTime, type Language } from '../../kernel/text.js';
 import type { EmailConfig } from '../config/email-config.js';
 import {
+  adminLinkFor,
+  adminLinkTextLines,
   assertHeaderSafe,
   automaticMessage,
+  emailHtml,
   FONT,
   formatInterval,
-  htmlFooterRow,
-  htmlPage,
+  htmlText,
   plural,
 } from '../mail/email-layout.js';
 import type { OutgoingMessage } from '../mail/mailer.js';
@@ -33,8 +36,8 @@ import {
   foldedNote,
   foldingPolicy,
   htmlFactRows,
-  htmlSeverityBanner,
   SEVERITY_STYLE,
+  titleWithHost,
 } from './condition-email.js';
 
 /** One event the group email alerts on. `condition` and `detail` share `K`, as in the single email. */
@@ -77,6 +80,8 @@ export interface GroupEmailInput {
   /** The group collected events arriving in [openedAt, closedAt]. */
   openedAt: string;
   closedAt: string;
+  /** Where browsers reach the service (`PUBLIC_BASE_URL`): the email links the cluster's admin page. */
+  publicBaseUrl?: string;
 }
 
 /**
@@ -103,7 +108,6 @@ const at = (iso: string, language: Language) => formatTime(new Date(iso), langua
 
 const WORDS = {
   en: {
-    on: 'on',
     cluster: 'cluster',
     conditions: (n: number) => plural(n, 'condition', 'conditions'),
     events: (n: number) => plural(n, 'event', 'events'),
@@ -134,7 +138,7 @@ const WORDS = {
         : `All ${n} events of this condition are listed under "Further events" below.`,
     further: (n: number) => `Further events (${n})`,
     furtherNote: (shown: number) =>
-      `The first ${shown} events are described above; these follow in brief, in the same order. Their facts are in the delivery log.`,
+      `The first ${shown} events are described above; these follow in brief, in the same order. Their facts are in the delivery log on the admin page.`,
     columns: ['Severity', 'Condition', 'Appliance', 'Event time'] as const,
     alsoReported: 'Also reported',
     alsoReportedNote: 'Superseded by a follow-on condition: recorded, but not alerted on their own.',
@@ -150,14 +154,13 @@ const WORDS = {
     alsoIds: (n: number) => `Also reported (${n})`,
   },
   de: {
-    on: 'auf',
     cluster: 'Cluster',
     conditions: (n: number) => plural(n, 'Meldung', 'Meldungen'),
     events: (n: number) => plural(n, 'Ereignis', 'Ereignisse'),
     appliances: (n: number) => plural(n, 'Appliance', 'Appliances'),
     more: (n: number) => `+${n} weitere`,
     alsoSuffix: (n: number) => `+${n} ebenfalls gemeldet`,
-    inCluster: (clusterId: string) => `in Cluster ${clusterId}`,
+    inCluster: (clusterId: string) => `im Cluster ${clusterId}`,
     arrived: (events: string, appliances: string, span: string) => `${events} von ${appliances} ${span}.`,
     spanAt: (time: string) => `gingen am ${time} ein`,
     spanBetween: (from: string, to: string, duration: string) =>
@@ -165,8 +168,8 @@ const WORDS = {
     worst: (tag: string) => `Höchster Schweregrad: ${tag}.`,
     below: (n: number) =>
       n === 1
-        ? '1 wird unten beschrieben.'
-        : `${n} werden unten beschrieben, kritische zuerst, dann nach Eingang.`,
+        ? '1 davon ist unten beschrieben.'
+        : `${n} davon sind unten beschrieben, kritische zuerst, dann in der Reihenfolge des Eingangs.`,
     superseded: (n: number) =>
       n === 1
         ? '1 überholtes Ereignis steht unter „Ebenfalls gemeldet“.'
@@ -183,7 +186,7 @@ const WORDS = {
         : `Alle ${n} Ereignisse dieser Meldung stehen unten unter „Weitere Ereignisse“.`,
     further: (n: number) => `Weitere Ereignisse (${n})`,
     furtherNote: (shown: number) =>
-      `Die ersten ${shown} Ereignisse sind oben beschrieben; diese folgen in Kurzform, in derselben Reihenfolge. Ihre Details stehen im Zustellprotokoll.`,
+      `Die ersten ${shown} Ereignisse sind oben beschrieben; diese folgen in Kurzform, in derselben Reihenfolge. Ihre Details stehen im Zustellprotokoll auf der Admin-Seite.`,
     columns: ['Schweregrad', 'Meldung', 'Appliance', 'Ereigniszeit'] as const,
     alsoReported: 'Ebenfalls gemeldet',
     alsoReportedNote: 'Durch eine Folgemeldung überholt: protokolliert, aber nicht einzeln gemeldet.',
@@ -192,7 +195,8 @@ const WORDS = {
     supersededBy: (title: string, eventId: string) => `Überholt durch „${title}“ (${eventId})`,
     alsoMore: (n: number) =>
       `${plural(n, 'weiteres überholtes Ereignis ist', 'weitere überholte Ereignisse sind')} hier nicht aufgeführt; ${n === 1 ? 'seine Kennung steht' : 'ihre Kennungen stehen'} am Ende dieser E-Mail.`,
-    footer: (clusterId: string) => `Automatische Nachricht von appliance-notifier für Cluster ${clusterId}.`,
+    footer: (clusterId: string) =>
+      `Automatisch erstellte Nachricht von appliance-notifier für den Cluster ${clusterId}.`,
     group: (groupId: string, from: string, to: string) =>
       `Gruppe: ${groupId} (Ereignisse mit Eingang zwischen ${from} und ${to})`,
     eventIds: (n: number) => `Ereignisse (${n})`,
@@ -319,6 +323,7 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
       clusterId,
       config,
       ...(headline.folded ? { folded: headline.folded } : {}),
+      ...(input.publicBaseUrl ? { publicBaseUrl: input.publicBaseUrl } : {}),
     });
     return assertHeaderSafe({ ...single, headers: { ...single.headers, ...groupHeaders } });
   }
@@ -326,7 +331,11 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
   const worst = headline.condition.severity;
   const style = SEVERITY_STYLE[worst];
   const tag = style.tag[language];
-  const headlineText = `${headline.condition.title[language]} ${words.on} ${headline.detail.appliance.hostname}`;
+  const headlineText = titleWithHost(
+    headline.condition.title[language],
+    headline.detail.appliance.hostname,
+    language,
+  );
   const subject =
     ordered.length === 1
       ? `[${tag}] ${headlineText} (${words.cluster} ${clusterId}) (${words.alsoSuffix(alsoReported.length)})`
@@ -369,7 +378,7 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
       item.eventId,
     );
   const supersededLine = (item: InhibitedMember) =>
-    `${words.supersededBy(CATALOG[item.supersededBy.conditionId].title[language], item.supersededBy.eventId)}: ${item.why}`;
+    `${words.supersededBy(CATALOG[item.supersededBy.conditionId].title[language], item.supersededBy.eventId)}: ${supersessionReason(item.supersededBy.conditionId, item.condition.id, language) ?? item.why}`;
   const compactRow = (member: GroupMember) => [
     SEVERITY_STYLE[member.condition.severity].tag[language],
     member.condition.title[language],
@@ -381,6 +390,7 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
     ...(config.grouping ? [groupingPolicy(config.grouping, language)] : []),
     foldingPolicy(config, clusterId, language, 'any'),
   ];
+  const adminLink = adminLinkFor(input.publicBaseUrl, clusterId, language);
   const footer = [
     words.footer(clusterId),
     words.group(groupId, at(input.openedAt, language), at(input.closedAt, language)),
@@ -441,6 +451,7 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
         ]
       : []),
     ...policies.flatMap((p) => [p, '']),
+    ...adminLinkTextLines(adminLink),
     '-- ',
     ...footer,
     '',
@@ -452,39 +463,39 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
   const table =
     '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">';
   const note = (value: string) =>
-    `<p style="margin:0 0 8px 0;padding:8px 12px;background-color:#f2f2f2;border-left:4px solid #777777;">${escapeHtml(value)}</p>`;
+    `<p style="margin:0 0 8px 0;padding:8px 12px;background-color:#f2f2f2;border-left:4px solid #777777;">${htmlText(value, language)}</p>`;
 
-  const html = htmlPage(
+  const html = emailHtml({
     language,
-    subject,
-    [
-      htmlSeverityBanner(style, tag, heading),
-      `<tr><td style="${cell}"><p style="margin:0;">${escapeHtml(summary)}</p></td></tr>`,
+    title: subject,
+    banner: { colour: style.colour, tint: style.tint, tag, heading },
+    rows: [
+      `<tr><td style="${cell}"><p style="margin:0;">${htmlText(summary, language)}</p></td></tr>`,
       ...sections.flatMap((section) => {
         const sectionStyle = SEVERITY_STYLE[section.condition.severity];
         const overflow = overflowNote(section);
         return [
           `<tr><td style="padding:24px 16px 0 16px;">`,
           `<div style="border-left:6px solid ${sectionStyle.colour};background-color:${sectionStyle.tint};padding:8px 12px;">`,
-          `<div style="${FONT};font-size:12px;font-weight:bold;letter-spacing:1px;color:${sectionStyle.colour};">${escapeHtml(sectionStyle.tag[language])}</div>`,
-          `<h2 style="${h2}">${escapeHtml(sectionTitle(section))}</h2>`,
+          `<div style="${FONT};font-size:12px;font-weight:bold;letter-spacing:1px;color:${sectionStyle.colour};">${htmlText(sectionStyle.tag[language], language)}</div>`,
+          `<h2 style="${h2}">${htmlText(sectionTitle(section), language)}</h2>`,
           '</div>',
-          `<p style="margin:8px 0 0 0;">${escapeHtml(section.condition.description[language])}</p>`,
+          `<p style="margin:8px 0 0 0;">${htmlText(section.condition.description[language], language)}</p>`,
           ...section.detailed.flatMap((member) => {
             const fold = memberFoldNote(member, language);
             return [
-              `<h3 style="${h3}">${escapeHtml(words.from(member.detail.appliance.hostname))}</h3>`,
+              `<h3 style="${h3}">${htmlText(words.from(member.detail.appliance.hostname), language)}</h3>`,
               ...(fold ? [note(fold)] : []),
               table,
-              htmlFactRows(memberFacts(member, language)),
+              htmlFactRows(memberFacts(member, language), language),
               '</table>',
             ];
           }),
-          ...(overflow ? [`<p style="margin:12px 0 0 0;">${escapeHtml(overflow)}</p>`] : []),
-          `<h3 style="${h3}">${escapeHtml(words.checks)}</h3>`,
+          ...(overflow ? [`<p style="margin:12px 0 0 0;">${htmlText(overflow, language)}</p>`] : []),
+          `<h3 style="${h3}">${htmlText(words.checks, language)}</h3>`,
           '<ol style="margin:0;padding-left:24px;">',
           ...section.condition.checks[language].map(
-            (step) => `<li style="margin:0 0 6px 0;">${escapeHtml(step)}</li>`,
+            (step) => `<li style="margin:0 0 6px 0;">${htmlText(step, language)}</li>`,
           ),
           '</ol>',
           '</td></tr>',
@@ -493,15 +504,15 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
       ...(compact.length > 0
         ? [
             `<tr><td style="padding:24px 16px 0 16px;">`,
-            `<h2 style="${h2}">${escapeHtml(words.further(compact.length))}</h2>`,
-            `<p style="margin:4px 0 8px 0;">${escapeHtml(words.furtherNote(detailedCount))}</p>`,
+            `<h2 style="${h2}">${htmlText(words.further(compact.length), language)}</h2>`,
+            `<p style="margin:4px 0 8px 0;">${htmlText(words.furtherNote(detailedCount), language)}</p>`,
             // Attributes rather than a style per cell: hundreds of rows, each as small as it can be.
             `<table cellpadding="3" cellspacing="0" border="0" style="${FONT};font-size:13px;">`,
-            `<tr>${words.columns.map((c) => `<th align="left" valign="top">${escapeHtml(c)}</th>`).join('')}</tr>`,
+            `<tr>${words.columns.map((c) => `<th align="left" valign="top">${htmlText(c, language)}</th>`).join('')}</tr>`,
             ...compact.map(
               (member) =>
                 `<tr>${compactRow(member)
-                  .map((value) => `<td>${escapeHtml(value)}</td>`)
+                  .map((value) => `<td>${htmlText(value, language)}</td>`)
                   .join('')}</tr>`,
             ),
             '</table>',
@@ -511,27 +522,28 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
       ...(alsoReported.length > 0
         ? [
             `<tr><td style="padding:24px 16px 0 16px;">`,
-            `<h2 style="${h2}">${escapeHtml(words.alsoReported)}</h2>`,
-            `<p style="margin:4px 0 8px 0;">${escapeHtml(words.alsoReportedNote)}</p>`,
+            `<h2 style="${h2}">${htmlText(words.alsoReported, language)}</h2>`,
+            `<p style="margin:4px 0 8px 0;">${htmlText(words.alsoReportedNote, language)}</p>`,
             '<ul style="margin:0;padding-left:24px;">',
             ...shownAlso.map(
               (item) =>
-                `<li style="margin:0 0 8px 0;">${escapeHtml(alsoLine(item))}<br><span style="color:#555555;">${escapeHtml(supersededLine(item))}</span></li>`,
+                `<li style="margin:0 0 8px 0;">${htmlText(alsoLine(item), language)}<br><span style="color:#555555;">${htmlText(supersededLine(item), language)}</span></li>`,
             ),
             '</ul>',
             ...(hiddenAlso > 0
-              ? [`<p style="margin:8px 0 0 0;">${escapeHtml(words.alsoMore(hiddenAlso))}</p>`]
+              ? [`<p style="margin:8px 0 0 0;">${htmlText(words.alsoMore(hiddenAlso), language)}</p>`]
               : []),
             '</td></tr>',
           ]
         : []),
       ...policies.map(
         (p) =>
-          `<tr><td style="${cell}"><p style="margin:0;font-size:13px;color:#555555;">${escapeHtml(p)}</p></td></tr>`,
+          `<tr><td style="${cell}"><p style="margin:0;font-size:13px;color:#555555;">${htmlText(p, language)}</p></td></tr>`,
       ),
-      htmlFooterRow(footer),
-    ].join('\n'),
-  );
+    ],
+    footer,
+    ...(adminLink ? { adminLink } : {}),
+  });
 
   return automaticMessage(
     config,
@@ -539,6 +551,7 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
     {
       // The headline's id and condition, as the single-condition email names them, for filters
       // and scripts written against it.
+      'X-Appliance-Notifier-Kind': 'group',
       'X-Appliance-Notifier-Event': headline.eventId,
       'X-Appliance-Notifier-Condition': headline.condition.id,
       'X-Appliance-Notifier-Cluster': clusterId,

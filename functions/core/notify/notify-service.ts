@@ -56,6 +56,8 @@ export interface NotifyDeps {
   maxAttempts?: number;
   /** Where connections leave from, for the diagnostics' port 25 advice; unknown when absent. */
   egress?: EgressMode;
+  /** Where browsers reach the service (`PUBLIC_BASE_URL`): emails link the cluster's admin page; none without it. */
+  publicBaseUrl?: string;
 }
 
 export type NotifyOutcome = Outcome | 'duplicate';
@@ -441,6 +443,7 @@ export class NotifyService {
         clusterId: identity.clusterId,
         config,
         ...(folded ? { folded } : {}),
+        ...(this.deps.publicBaseUrl ? { publicBaseUrl: this.deps.publicBaseUrl } : {}),
       });
       const message = pendingOnly ? { ...composed, to: pendingOnly } : composed;
       const mailer = await this.deps.mailers.forConfig(config, { clusterId: identity.clusterId });
@@ -764,6 +767,7 @@ export class NotifyService {
         clusterId: group.clusterId,
         groupId: group.groupId,
         config,
+        ...(this.deps.publicBaseUrl ? { publicBaseUrl: this.deps.publicBaseUrl } : {}),
         members: alerting.map(
           ({ entry, event, identity }): GroupMember => ({
             eventId: identity.eventId,
