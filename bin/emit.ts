@@ -104,10 +104,9 @@ await runCli(SPEC, async () => {
       );
       const [first] = result.Entries ?? [];
       if (result.FailedEntryCount || !first?.EventId) {
-        console.error(
-          `FAILED: bus ${values.bus} refused the ${id} event for cluster ${cluster}: ${first?.ErrorCode ?? 'no event id'}${first?.ErrorMessage ? ` ${first.ErrorMessage}` : ''} (FailedEntryCount ${result.FailedEntryCount ?? '?'})`,
+        throw new CliError(
+          `bus ${values.bus} refused the ${id} event for cluster ${cluster}: ${first?.ErrorCode ?? 'no event id'}${first?.ErrorMessage ? ` ${first.ErrorMessage}` : ''} (FailedEntryCount ${result.FailedEntryCount ?? '?'})`,
         );
-        return EXIT.failed;
       }
       console.log(`event ${first.EventId} (${id}, cluster ${cluster}) put on bus ${values.bus}`);
       console.log(

@@ -4,6 +4,7 @@
 // what each replay got, and the runtime logs every failed delivery with its reason.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -255,6 +256,65 @@ describe('npm run emit against the running runtime', () => {
       stage: expect.any(String),
       reason: expect.stringMatching(/failed/),
     });
+  }, 60_000);
+});
+
+describe('npm run emit --bus (PutEvents against a stand-in endpoint on loopback)', () => {
+  it('prints the event id on success, and the entry error (exit 1) when the bus refuses it', async () => {
+    const requests: { target: string; body: { Entries: { EventBusName: string; Detail: string }[] } }[] = [];
+    let answer: unknown = {
+      FailedEntryCount: 0,
+      Entries: [{ EventId: '11111111-2222-3333-4444-555555555555' }],
+    };
+    const endpoint = createHttpServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        requests.push({
+          target: String(request.headers['x-amz-target']),
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+        });
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((done) => endpoint.listen(0, '127.0.0.1', done));
+    const { port } = endpoint.address() as { port: number };
+    const env = {
+      AWS_REGION: 'eu-central-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'example-secret',
+      AWS_ENDPOINT_URL_EVENTBRIDGE: `http://127.0.0.1:${port}`,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    try {
+      const ok = await runBin('emit', ['promotion-pending', '--bus', 'appliance-notifier'], env);
+
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain(
+        'event 11111111-2222-3333-4444-555555555555 (promotion-pending, cluster default) put on bus appliance-notifier',
+      );
+      expect(requests[0]?.target).toBe('AWSEvents.PutEvents');
+      expect(requests[0]?.body.Entries[0]?.EventBusName).toBe('appliance-notifier');
+      expect(JSON.parse(requests[0]?.body.Entries[0]?.Detail ?? '{}').clusterId).toBe('default');
+
+      answer = {
+        FailedEntryCount: 1,
+        Entries: [
+          { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' },
+        ],
+      };
+      const refused = await runBin('emit', ['promotion-pending', '--bus', 'appliance-notifier'], env);
+
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toBe('');
+      expectOneLine(
+        refused,
+        /^npm run emit: bus appliance-notifier refused the promotion-pending event for cluster default: NotAuthorizedForSourceException Not authorized for the source\. \(FailedEntryCount 1\)$/,
+      );
+    } finally {
+      await new Promise<void>((done) => endpoint.close(() => done()));
+    }
   }, 60_000);
 });
 
