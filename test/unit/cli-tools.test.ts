@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { CATALOG, CONDITION_IDS } from '../../events/catalog.js';
 import { loadSample } from '../../events/samples.js';
-import { type CommandSpec, helpText, parseCommandLine, UsageError } from '../../ops/cli.js';
+import { CliError, type CommandSpec, helpText, parseCommandLine, runCli, UsageError } from '../../ops/cli.js';
 import { describeOutcome, sampleEntry, stampedDetail } from '../../ops/emit.js';
 import { summarizeReplays } from '../../ops/redrive.js';
 
@@ -136,5 +136,61 @@ describe('parseCommandLine', () => {
     expect(text).toContain('--cluster <id>  The cluster. (default default)');
     expect(text).toContain('-h, --help');
     expect(text).toContain('\nExit codes:\n  0');
+  });
+});
+
+describe('runCli', () => {
+  const capture = async (debug: string | undefined, main: () => Promise<number | undefined>) => {
+    const written: string[] = [];
+    const write = process.stderr.write;
+    const savedDebug = process.env.DEBUG;
+    const savedCode = process.exitCode;
+    if (debug === undefined) delete process.env.DEBUG;
+    else process.env.DEBUG = debug;
+    process.stderr.write = ((chunk: string) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      await runCli({ command: 'npm run demo' }, main);
+      return { stderr: written.join(''), code: process.exitCode };
+    } finally {
+      process.stderr.write = write;
+      process.exitCode = savedCode;
+      if (savedDebug === undefined) delete process.env.DEBUG;
+      else process.env.DEBUG = savedDebug;
+    }
+  };
+
+  it('a CliError is its one line and exit code; a usage error points to --help', async () => {
+    expect(
+      await capture(undefined, async () => Promise.reject(new CliError('port 3000 is in use: set PORT'))),
+    ).toEqual({
+      stderr: 'npm run demo: port 3000 is in use: set PORT\n',
+      code: 1,
+    });
+    expect(
+      await capture(undefined, async () => Promise.reject(new UsageError('unknown option --x'))),
+    ).toEqual({
+      stderr: 'npm run demo: unknown option --x (see npm run demo -- --help)\n',
+      code: 2,
+    });
+  });
+
+  it('an unexpected error is one line with the DEBUG hint, and its stack only with DEBUG=1', async () => {
+    const quiet = await capture(undefined, async () => Promise.reject(new TypeError('boom')));
+    expect(quiet).toEqual({
+      stderr: 'npm run demo: boom (TypeError) (run with DEBUG=1 for the stack)\n',
+      code: 1,
+    });
+
+    const loud = await capture('1', async () => Promise.reject(new TypeError('boom')));
+    expect(loud.code).toBe(1);
+    expect(loud.stderr.split('\n')[0]).toBe('npm run demo: boom (TypeError)');
+    expect(loud.stderr).toMatch(/^\s+at /m);
+  });
+
+  it("answers main's exit code", async () => {
+    expect(await capture(undefined, async () => 1)).toEqual({ stderr: '', code: 1 });
   });
 });
