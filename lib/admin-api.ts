@@ -208,17 +208,17 @@ export const PUBLIC_ROUTES_SHARE = 0.25;
  * default 20 requests/s with a burst of 40) is a token bucket per route, not one for the whole
  * stage. All routes, though, share the one admin API function (and its account's Lambda
  * concurrency) and the account-level API Gateway limit per Region (10,000 requests/s, burst
- * 5,000, across every API in the account). Without overrides the public routes (8 route keys
- * today: the OAuth redirect, the admin page and its assets, each plain and `{proxy+}` where the
- * path ends in `/`, and `GET /openapi.json`) could together push 8 x 20 = 160 requests/s into
- * the function, eight times what a single admin route may.
+ * 5,000, across every API in the account). Without overrides the public routes (9 route keys
+ * today: the root's redirect, the OAuth redirect, the admin page and its assets, each plain and
+ * `{proxy+}` where the path ends in `/`, and `GET /openapi.json`) could together push 9 x 20 =
+ * 180 requests/s into the function, nine times what a single admin route may.
  *
  * So the public routes together get a quarter of one route's default: rate = stage rate x 0.25
- * / number of public route keys, rounded down to 0.01 (20 -> 0.62 each, 4.96 requests/s in all);
+ * / number of public route keys, rounded down to 0.01 (20 -> 0.55 each, 4.95 requests/s in all);
  * burst = stage burst x 0.25 / number of public route keys, rounded down, at least 2 (so two
- * browsers loading the page at the same moment both get the asset; 40 -> 2 each, 16 in all).
+ * browsers loading the page at the same moment both get the asset; 40 -> 2 each, 18 in all).
  * A sign-in costs one request per route (page, script, styles, settings) and the redirect
- * happens once per mailbox authorization, so 0.62/s per route is some 37 page loads a minute,
+ * happens once per mailbox authorization, so 0.55/s per route is some 33 page loads a minute,
  * plenty for a handful of administrators. Admin routes keep the stage default (20/s, burst 40
  * each): behind the JWT authorizer, only signed-in administrators reach them. The public total
  * (5/s) stays well below the stage's default and far below the account-level limit.

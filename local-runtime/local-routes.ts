@@ -129,6 +129,7 @@ export const LOCAL_RUNTIME_ROUTE_DOCS = {
             z.looseObject({
               eventId: z.string(),
               ok: z.boolean(),
+              outcome: z.string().describe('`queued`, `failed`, or the notify outcome (sent, folded, ...)'),
               result: NotifyResultSchema.optional(),
               error: z.string().optional(),
             }),
@@ -210,22 +211,30 @@ export function localRoutes({ bus, runDailyNotice, failed }: LocalRoutesDeps): R
           ...fromDeadLetters.map((record, index) => [record.eventId, redriven[index]] as const),
           ...fromRecords.map((record, index) => [record.eventId, requeued[index]] as const),
         ]);
+        // Each replay's own outcome: `queued` (waits for its group email or a relay's limit, or
+        // notify had not answered in time), `failed` (again: for good, or for now and retried),
+        // or the notify outcome it got (sent, duplicate, folded, inhibited, rejected).
         const replayed = records.map((record) => {
           const outcome = outcomes.get(record.eventId)?.outcome;
           if (!outcome) {
-            return { eventId: record.eventId, ok: false, error: 'still queued: see the delivery log' };
+            return {
+              eventId: record.eventId,
+              ok: false,
+              outcome: 'queued',
+              error: 'still queued: see the delivery log',
+            };
           }
           if (!outcome.ok) {
-            const error = isWait(outcome.error)
-              ? `still queued: ${outcome.error.message}`
-              : outcome.error.message;
-            return { eventId: record.eventId, ok: false, error };
+            const wait = isWait(outcome.error);
+            const error = wait ? `still queued: ${outcome.error.message}` : outcome.error.message;
+            return { eventId: record.eventId, ok: false, outcome: wait ? 'queued' : 'failed', error };
           }
           // Replayed means delivered: an event that failed again (for good) is still failing.
-          const ok = outcome.result.outcome !== 'failed';
+          const ok = outcome.result.outcome !== 'failed' && outcome.result.outcome !== 'rejected';
           return {
             eventId: record.eventId,
             ok,
+            outcome: outcome.result.outcome,
             result: outcome.result,
             ...(ok ? {} : { error: outcome.result.reason }),
           };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { parseEnv } from '../functions/shared/env.js';
+import { CliError, parseCliEnv } from './cli.js';
 
 /** What the command-line tools read from the environment to reach the embedded runtime. */
 export const LocalTargetEnvSchema = z.object({
@@ -19,16 +19,16 @@ export interface LocalTarget {
  * The runtime's address and admin token: flags first, then the environment, then the token
  * file the runtime wrote into its data directory.
  */
-export function localTarget(flags: { url?: string; token?: string }, command: string): LocalTarget {
-  const env = parseEnv(LocalTargetEnvSchema, process.env, command);
+export function localTarget(flags: { url?: string | undefined; token?: string | undefined }): LocalTarget {
+  const env = parseCliEnv(LocalTargetEnvSchema);
   const url = (flags.url ?? env.APPLIANCE_NOTIFIER_URL).replace(/\/$/, '');
   if (flags.token ?? env.ADMIN_TOKEN) return { url, token: (flags.token ?? env.ADMIN_TOKEN) as string };
   const file = resolve(env.DATA_DIR, 'admin-token');
   try {
     return { url, token: readFileSync(file, 'utf8').trim() };
   } catch {
-    throw new Error(
-      `${command}: no admin token: pass --token, set ADMIN_TOKEN, or start the runtime once (it writes ${file})`,
+    throw new CliError(
+      `no admin token: pass --token, set ADMIN_TOKEN, or start the runtime once (it writes ${file})`,
     );
   }
 }

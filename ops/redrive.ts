@@ -104,3 +104,47 @@ export async function redriveDeadLetters(options: RedriveOptions): Promise<Redri
   }
   return summary;
 }
+
+/** One event of the embedded runtime's `POST /deliveries/replay-failed` answer. */
+export interface ReplayItem {
+  eventId: string;
+  ok: boolean;
+  /** What the replay got: a notify outcome (sent, failed, duplicate, ...), or `queued`. */
+  outcome?: string;
+  error?: string;
+  result?: { outcome?: string; reason?: string; clusterId?: string };
+}
+
+export interface ReplaySummary {
+  /** One line per event: `<id>: <outcome>[: <reason>]`. */
+  lines: string[];
+  delivered: number;
+  failed: number;
+  queued: number;
+  /** `2 replayed: 0 delivered, 2 failed again, 0 still queued`. */
+  total: string;
+}
+
+/**
+ * Counts the replays from each one's own outcome: delivered (sent, or handled without an email
+ * of its own: a duplicate of one that got through, folded, inhibited), failed again (failed,
+ * rejected), or still queued (its group email, a relay's limit, no answer yet).
+ */
+export function summarizeReplays(items: readonly ReplayItem[]): ReplaySummary {
+  const summary: ReplaySummary = { lines: [], delivered: 0, failed: 0, queued: 0, total: '' };
+  for (const item of items) {
+    const outcome = item.outcome ?? item.result?.outcome ?? (item.ok ? 'sent' : 'failed');
+    const kind =
+      outcome === 'failed' || outcome === 'rejected'
+        ? 'failed'
+        : outcome === 'queued' || outcome === 'grouped'
+          ? 'queued'
+          : 'delivered';
+    summary[kind]++;
+    const reason = item.error ?? item.result?.reason;
+    const label = kind === 'failed' ? `${outcome} again` : outcome;
+    summary.lines.push(`${item.eventId}: ${label}${reason ? `: ${reason}` : ''}`);
+  }
+  summary.total = `${items.length} replayed: ${summary.delivered} delivered, ${summary.failed} failed again, ${summary.queued} still queued`;
+  return summary;
+}

@@ -3,6 +3,7 @@
 // a Lambda whose bundle carries the build, with no file system access and no external network.
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ADMIN_PAGE_PATH } from '../kernel/public-paths.js';
 import type { HttpResponse } from '../shared/http.js';
 import { HttpError } from '../shared/http.js';
 import type { AdminApiRouteHandlers } from './app.js';
@@ -132,12 +133,12 @@ const header = (event: APIGatewayProxyEventV2, name: string) =>
 /**
  * The page's routes, all public (the page itself holds no data; the API it calls is
  * authenticated): `GET /admin` (redirect) and `/admin/`, `/admin/app.js`, `/admin/app.css`,
- * `/admin/config.json`. Assets are revalidated on every load (`no-cache` + ETag → 304), so a
- * deploy is picked up at once without versioned file names.
+ * `/admin/config.json`, and `GET /` (a redirect to `/admin/`). Assets are revalidated on every
+ * load (`no-cache` + ETag → 304), so a deploy is picked up at once without versioned file names.
  */
 type AdminPageHandlers = Pick<
   AdminApiRouteHandlers,
-  'adminPage' | 'adminPageScript' | 'adminPageStyles' | 'adminPageSettings'
+  'adminPage' | 'adminPageScript' | 'adminPageStyles' | 'adminPageSettings' | 'root'
 >;
 
 export function adminPageHandlers(options: AdminPageOptions | undefined): AdminPageHandlers {
@@ -153,6 +154,7 @@ export function adminPageHandlers(options: AdminPageOptions | undefined): AdminP
       adminPageScript: notServed,
       adminPageStyles: notServed,
       adminPageSettings: notServed,
+      root: notServed,
     };
   }
   const security = securityHeaders(options.auth);
@@ -201,5 +203,11 @@ export function adminPageHandlers(options: AdminPageOptions | undefined): AdminP
     adminPageScript: serve(assets.js),
     adminPageStyles: serve(assets.css),
     adminPageSettings: serve(assets.config),
+    // `/` leads to the page. 302, not cached: the root may serve something else one day.
+    root: async () => ({
+      statusCode: 302,
+      headers: { ...security, location: ADMIN_PAGE_PATH, 'cache-control': 'no-store' },
+      body: '',
+    }),
   };
 }

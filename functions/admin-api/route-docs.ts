@@ -189,6 +189,13 @@ export const ADMIN_API_ROUTE_DOCS = {
       404: pageNotServed,
     },
   },
+  root: {
+    summary: 'The service root: redirects to the admin page',
+    responses: {
+      302: { description: 'To the admin page', headers: { location: '`/admin/`' } },
+      404: pageNotServed,
+    },
+  },
   openApiDocument: {
     summary: 'This document (OpenAPI 3.1)',
     responses: { 200: { description: 'The OpenAPI document', schema: OpenApiDocumentSchema } },

@@ -27,6 +27,8 @@ export const ADMIN_API_ROUTES = {
   adminPageStyles: { method: 'GET', path: `${ADMIN_PAGE_PATH}app.css`, access: 'public' },
   adminPageSettings: { method: 'GET', path: `${ADMIN_PAGE_PATH}config.json`, access: 'public' },
   openApiDocument: { method: 'GET', path: OPENAPI_DOCUMENT_PATH, access: 'public' },
+  /** The service's root: a redirect to the admin page, so that the bare address leads somewhere. */
+  root: { method: 'GET', path: '/', access: 'public' },
 } as const satisfies Record<string, RouteDefinition>;
 
 export type AdminApiRouteId = keyof typeof ADMIN_API_ROUTES;
@@ -58,7 +60,8 @@ export function apiGatewayRoutes(
     routes.set(key, route);
   };
   for (const { method, path, access } of Object.values(table)) {
-    if (!path.endsWith('/')) {
+    // The root is one route key (`GET /`); a greedy `/{proxy+}` beside it would catch every path.
+    if (!path.endsWith('/') || path === '/') {
       add({ method, path, access });
       continue;
     }

@@ -92,7 +92,12 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
             { receiptHandle: record.receiptHandle, messageId: record.messageId, body: record.body },
             error.message,
           );
-          log.error('Event given up after its last attempt; moved to the dead-letter queue', context);
+          log.error('Event given up after its last attempt; moved to the dead-letter queue', {
+            ...context,
+            eventId: error.result?.eventId,
+            clusterId: error.result?.clusterId,
+            reason: error.message,
+          });
           // Done here: acknowledged, so the queue deletes it (the dead-letter queue has it now).
           const result = error.result ?? {
             eventId: '',

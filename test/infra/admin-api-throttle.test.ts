@@ -138,10 +138,12 @@ describe('publicRouteThrottle', () => {
     expect(after.rateLimit * after.routeKeys.size).toBeLessThanOrEqual(stage.rateLimit / 4);
   });
 
-  test('the default stage (20/s, burst 40) with 8 public route keys: 0.62/s and burst 2 each', () => {
+  test('the default stage (20/s, burst 40) with 9 public route keys: 0.55/s and burst 2 each', () => {
     const limits = publicRouteThrottle({ rateLimit: 20, burstLimit: 40 }, apiGatewayRoutes());
-    expect(limits.routeKeys.size).toBe(8);
-    expect(limits).toMatchObject({ rateLimit: 0.62, burstLimit: 2 });
+    expect(limits.routeKeys.size).toBe(9);
+    expect(limits.routeKeys.has('GET /')).toBe(true);
+    expect(limits.routeKeys.has('GET /openapi.json')).toBe(true);
+    expect(limits).toMatchObject({ rateLimit: 0.55, burstLimit: 2 });
   });
 
   test('a stage rate too small to share fails the synth with a message', () => {

@@ -11,8 +11,10 @@ import {
 import { type ValidConditionEvent, validateConditionEvent } from '../../../events/envelope.js';
 import { DEFAULT_CLUSTER_ID } from '../../kernel/cluster-id.js';
 import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
+import { redact } from '../../kernel/text.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { EmailConfig } from '../config/email-config.js';
+import { secretsOf } from '../config/secrets.js';
 import type { StoredEmailConfig } from '../config/stored-config.js';
 import { type EgressMode, hintFor } from '../mail/diagnostics.js';
 import { DeliveryError, type MailerFactory, type SendReceipt } from '../mail/mailer.js';
@@ -275,10 +277,12 @@ export class NotifyService {
       ? describeGiveUp(delivery.attempt, now)
       : describeRetry(delivery.attempt, new Date(now.getTime() + retryAfterSeconds * 1000), this.maxAttempts);
     const reason = `${status}: unexpected error: ${message}`;
-    this.deps.log.error('Event processing failed unexpectedly', {
+    this.logFailure(last ? 'error' : 'warn', 'Event processing failed unexpectedly', {
       eventId: identity.eventId,
+      clusterId: identity.clusterId,
+      condition: conditionOf(input),
       attempt: delivery.attempt,
-      error: message,
+      reason,
     });
     try {
       await this.record(identity, conditionOf(input), 'failed', now, {
@@ -364,6 +368,13 @@ export class NotifyService {
     const condition = event.id;
     if (!stored) {
       const reason = `cluster "${identity.clusterId}" has no email configuration (PUT /clusters/${identity.clusterId}/email-config)`;
+      this.logFailure('error', 'Delivery failed: the cluster has no email configuration', {
+        eventId: identity.eventId,
+        clusterId: identity.clusterId,
+        condition,
+        stage: 'config',
+        reason,
+      });
       return this.finish(identity, condition, 'failed', now, { reason, envelope, transient: false });
     }
     const { config } = stored;
@@ -482,20 +493,38 @@ export class NotifyService {
           failedAttempts: attempt,
         });
         await ledger.releaseEvent(identity.eventId);
-        log.warn('Temporary delivery failure; the event will be retried', {
-          eventId: identity.eventId,
-          stage: failure.stage,
-          code: failure.code,
-          attempt: attempt,
-          nextAttemptAt: nextAttemptAt.toISOString(),
-        });
+        this.logFailure(
+          'warn',
+          'Temporary delivery failure; the event will be retried',
+          {
+            eventId: identity.eventId,
+            clusterId: identity.clusterId,
+            condition,
+            stage: failure.stage,
+            code: failure.code,
+            attempt: attempt,
+            nextAttemptAt: nextAttemptAt.toISOString(),
+            reason,
+          },
+          config,
+        );
         throw new RetryableNotifyError(reason, retryAfterSeconds);
       }
       if (failure.transient) {
-        log.error('Delivery failed on every attempt; giving up', {
-          eventId: identity.eventId,
-          attempt: attempt,
-        });
+        this.logFailure(
+          'error',
+          'Delivery failed on every attempt; giving up',
+          {
+            eventId: identity.eventId,
+            clusterId: identity.clusterId,
+            condition,
+            stage: failure.stage,
+            code: failure.code,
+            attempt: attempt,
+            reason,
+          },
+          config,
+        );
         const gaveUp = `${describeGiveUp(attempt, now)} (temporary failures only; the last: ${reason})`;
         const result = await this.finish(identity, condition, 'failed', now, {
           reason: gaveUp,
@@ -505,11 +534,19 @@ export class NotifyService {
         });
         throw new RetryableNotifyError(gaveUp, 0, { deadLetter: true, result });
       }
-      log.error('Delivery failed permanently', {
-        eventId: identity.eventId,
-        stage: failure.stage,
-        code: failure.code,
-      });
+      this.logFailure(
+        'error',
+        'Delivery failed permanently',
+        {
+          eventId: identity.eventId,
+          clusterId: identity.clusterId,
+          condition,
+          stage: failure.stage,
+          code: failure.code,
+          reason,
+        },
+        config,
+      );
       return this.finish(identity, condition, 'failed', now, {
         reason,
         envelope,
@@ -592,6 +629,22 @@ export class NotifyService {
   }
 
   /** A wait on the queue that costs the event no attempt. */
+  /**
+   * Every failed delivery in the log with its reason, as every sent one is: warn while it is
+   * retried, error when it failed for good or was given up. The reason is the delivery log's
+   * (relay answers are redacted where the mailer reads them); the configuration's secrets are
+   * redacted from it once more, and the logger redacts secret-named keys.
+   */
+  private logFailure(
+    level: 'warn' | 'error',
+    message: string,
+    fields: { eventId: string; clusterId: string; reason: string } & Record<string, unknown>,
+    config?: EmailConfig,
+  ): void {
+    const reason = config ? redact(fields.reason, secretsOf(config)) : fields.reason;
+    this.deps.log[level](message, { ...fields, reason });
+  }
+
   private waitFor(ms: number, reason: string, on: 'relay' | 'group' = 'group'): RetryableNotifyError {
     return new RetryableNotifyError(reason, Math.max(1, Math.ceil(ms / 1000)), {
       wait: true,
@@ -825,11 +878,21 @@ export class NotifyService {
           },
         );
         await ledger.releaseEvent(me.eventId);
-        log.warn('Temporary failure of a group email; it will be retried', {
-          groupId: group.groupId,
-          events: alerting.length,
-          attempt,
-        });
+        this.logFailure(
+          'warn',
+          'Temporary failure of a group email; it will be retried',
+          {
+            eventId: me.eventId,
+            clusterId: group.clusterId,
+            groupId: group.groupId,
+            events: alerting.length,
+            stage: failure.stage,
+            code: failure.code,
+            attempt,
+            reason,
+          },
+          config,
+        );
         throw new RetryableNotifyError(reason, retryAfterSeconds);
       }
       const gaveUp = failure.transient;
@@ -849,7 +912,21 @@ export class NotifyService {
         if (entry.foldKey) await ledger.undoFold(entry.foldKey, identity.eventId);
         await ledger.finishEvent(identity.eventId, 'failed', now);
       }
-      log.error('Group email failed', { groupId: group.groupId, events: members.length, gaveUp });
+      this.logFailure(
+        'error',
+        gaveUp ? 'Group email failed on every attempt; giving up' : 'Group email failed permanently',
+        {
+          eventId: me.eventId,
+          clusterId: group.clusterId,
+          groupId: group.groupId,
+          eventIds: members.map((m) => m.identity.eventId),
+          stage: failure.stage,
+          code: failure.code,
+          attempt,
+          reason,
+        },
+        config,
+      );
       const result = mine('failed', { reason });
       if (gaveUp) throw new RetryableNotifyError(reason, 0, { deadLetter: true, result });
       return result;
