@@ -9,7 +9,6 @@ import {
   OAUTH_PROVIDERS,
   type OAuthProvider,
   oauthPreset,
-  RELAY_PRESETS,
   type RelayLimits,
   relayLimitsPreset,
   relayPreset,
@@ -19,6 +18,7 @@ import {
 } from '../../functions/core/config/presets.js';
 import type { FieldIssue, PublicEmailConfig } from './api-client.js';
 import { byId, el, input, radio, select, setRadio, status, value } from './dom.js';
+import { PAGE_RELAY_PRESETS } from './relay-presets.js';
 import { renderOAuth } from './result-views.js';
 
 const ENCRYPTION_LABELS = {
@@ -93,9 +93,6 @@ function fillOptions<V extends string>(
   );
   target.value = selected;
 }
-
-/** The relay presets the page offers: the server's own table (functions/core/config/presets.ts). */
-export const PAGE_RELAY_PRESETS = RELAY_PRESETS;
 
 const CUSTOM_RELAY = 'custom';
 
