@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadSample } from '../../events/samples.js';
 import { adminPageHandlers } from '../../functions/admin-api/admin-page-routes.js';
 import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
+import { RELAY_PRESETS } from '../../functions/core/config/presets.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
 import { buildAdminPage } from '../../web/admin-page/build.js';
@@ -325,6 +326,134 @@ describe('admin page: in the browser', () => {
     expect(await hint.textContent()).toContain(
       'Exchange Online preset: 3 connections, 30 messages per minute',
     );
+    expect(problems).toEqual([]);
+  });
+
+  it('fills host, port and encryption from a relay preset, keeps later edits, and saves them', async () => {
+    await signIn();
+    await loadCluster('page-presets');
+    await page.getByLabel('Sender').fill('Appliance Cluster <appliance@example.com>');
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com');
+    const preset = page.getByLabel('Relay preset');
+    const host = page.getByLabel('SMTP relay server', { exact: true });
+    const port = page.getByLabel('SMTP port');
+    const encryption = page.getByLabel('SMTP encryption');
+    const limitsLine = page.locator('#f-smtp-preset-limits');
+    // The page lists the server's table (functions/core/config/presets.ts), then custom.
+    expect(await preset.locator('option').allTextContents()).toEqual([
+      ...RELAY_PRESETS.map((entry) => entry.label),
+      'Custom',
+    ]);
+
+    await preset.selectOption({ label: 'Exchange Online' });
+
+    expect(await host.inputValue()).toBe('smtp.office365.com');
+    expect(await port.inputValue()).toBe('587');
+    expect(await encryption.inputValue()).toBe('starttls');
+    expect(await limitsLine.textContent()).toBe(
+      'Exchange Online allows 3 connections and 30 messages a minute; the service paces to that.',
+    );
+    expect(await page.getByLabel('SES region').isVisible()).toBe(false);
+
+    // Gmail over implicit TLS; then SES in a region chosen in the form.
+    await preset.selectOption({ label: 'Gmail / Google Workspace (465, TLS)' });
+    expect([await host.inputValue(), await port.inputValue(), await encryption.inputValue()]).toEqual([
+      'smtp.gmail.com',
+      '465',
+      'tls',
+    ]);
+    await preset.selectOption({ label: 'Amazon SES SMTP interface' });
+    await page.getByLabel('SES region').selectOption('eu-central-1');
+    expect(await host.inputValue()).toBe('email-smtp.eu-central-1.amazonaws.com');
+    expect(await port.inputValue()).toBe('587');
+    expect(await encryption.inputValue()).toBe('starttls');
+    expect(await limitsLine.isVisible()).toBe(false);
+
+    // A later edit is kept, the select says custom, and choosing custom changes nothing.
+    await port.fill('2587');
+    expect(await preset.inputValue()).toBe('custom');
+    await preset.selectOption('custom');
+    expect(await host.inputValue()).toBe('email-smtp.eu-central-1.amazonaws.com');
+    expect(await port.inputValue()).toBe('2587');
+
+    // Act: Exchange Online again, saved.
+    await preset.selectOption({ label: 'Exchange Online' });
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    // Assess: the stored configuration has the preset's relay; its limits come from the host's rule.
+    await page.locator('#save-status').filter({ hasText: 'Saved' }).waitFor();
+    const stored = await api('GET', '/clusters/page-presets/email-config');
+    expect(stored.body.smtp).toMatchObject({
+      host: 'smtp.office365.com',
+      port: 587,
+      encryption: 'starttls',
+      effectiveLimits: { maxConnections: 3, messagesPerMinute: 30, source: 'preset:exchange-online' },
+    });
+    await page.reload();
+    await loadCluster('page-presets');
+    expect(await preset.inputValue()).toBe('exchange-online');
+    expect(problems).toEqual([]);
+  });
+
+  it('saves the SES SMTP host of the region chosen in the form', async () => {
+    await signIn();
+    await loadCluster('page-ses-preset');
+    await page.getByLabel('Sender').fill('Appliance Cluster <appliance@example.com>');
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com');
+    await page.getByLabel('Relay preset').selectOption({ label: 'Amazon SES SMTP interface' });
+    await page.getByLabel('SES region').selectOption('eu-west-1');
+
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    await page.locator('#save-status').filter({ hasText: 'Saved' }).waitFor();
+    const stored = await api('GET', '/clusters/page-ses-preset/email-config');
+    expect(stored.body.smtp).toMatchObject({
+      host: 'email-smtp.eu-west-1.amazonaws.com',
+      port: 587,
+      encryption: 'starttls',
+    });
+    await page.reload();
+    await loadCluster('page-ses-preset');
+    expect(await page.getByLabel('Relay preset').inputValue()).toBe('amazon-ses');
+    expect(await page.getByLabel('SES region').inputValue()).toBe('eu-west-1');
+    expect(problems).toEqual([]);
+  });
+
+  it("proposes the Microsoft relay over another preset's host, never over the admin's own; shows the Entra ID help", async () => {
+    await signIn();
+    await loadCluster('page-oauth-relay');
+    const host = page.getByLabel('SMTP relay server', { exact: true });
+    await page.getByLabel('Relay preset').selectOption({ label: 'Gmail / Google Workspace (465, TLS)' });
+    await page.getByLabel('OAuth2').check();
+    await page.getByLabel('Provider', { exact: true }).selectOption('google');
+
+    await page.getByLabel('Provider', { exact: true }).selectOption('microsoft');
+
+    expect(await host.inputValue()).toBe('smtp.office365.com');
+    expect(await page.getByLabel('SMTP port').inputValue()).toBe('587');
+    expect(await page.getByLabel('SMTP encryption').inputValue()).toBe('starttls');
+    expect(await page.getByLabel('Relay preset').inputValue()).toBe('exchange-online');
+    const help = page.locator('#entra-help');
+    await help.locator('summary').click();
+    const text = await help.textContent();
+    for (const phrase of [
+      'Value',
+      'not its Secret ID',
+      'SMTP.Send',
+      'Office 365 Exchange Online',
+      'authenticated SMTP',
+      'Overview',
+    ]) {
+      expect(text).toContain(phrase);
+    }
+
+    await host.fill('relay.internal.example');
+    await page.getByLabel('Provider', { exact: true }).selectOption('google');
+    await page.getByLabel('Provider', { exact: true }).selectOption('microsoft');
+    expect(await host.inputValue()).toBe('relay.internal.example');
+    expect(await help.isVisible()).toBe(true);
+    await page.getByLabel('Provider', { exact: true }).selectOption('google');
+    expect(await help.isVisible()).toBe(false);
     expect(problems).toEqual([]);
   });
 

@@ -2,18 +2,23 @@
 // presets, which groups show, and the server's field issues shown next to their fields. The
 // choices and presets are the domain's own (functions/core/config/presets.ts).
 import {
+  DEFAULT_SES_SMTP_REGION,
   effectiveRelayLimits,
   MICROSOFT_DEFAULT_TENANT,
+  matchRelayPreset,
   OAUTH_PROVIDERS,
   type OAuthProvider,
   oauthPreset,
   type RelayLimits,
   relayLimitsPreset,
+  relayPreset,
+  SES_SMTP_REGIONS,
   SMTP_ENCRYPTIONS,
   type SmtpEncryption,
 } from '../../functions/core/config/presets.js';
 import type { FieldIssue, PublicEmailConfig } from './api-client.js';
 import { byId, el, input, radio, select, setRadio, status, value } from './dom.js';
+import { PAGE_RELAY_PRESETS } from './relay-presets.js';
 import { renderOAuth } from './result-views.js';
 
 const ENCRYPTION_LABELS = {
@@ -89,8 +94,20 @@ function fillOptions<V extends string>(
   target.value = selected;
 }
 
-/** The choices the domain offers: encryption modes, OAuth2 providers, the default tenant. */
+const CUSTOM_RELAY = 'custom';
+
+/** The choices the domain offers: relay presets, encryption modes, OAuth2 providers, the default tenant. */
 export function renderChoices(): void {
+  const presetIds = [...PAGE_RELAY_PRESETS.map((preset) => preset.id), CUSTOM_RELAY];
+  const presetLabels: Record<string, string> = { [CUSTOM_RELAY]: 'Custom' };
+  for (const preset of PAGE_RELAY_PRESETS) presetLabels[preset.id] = preset.label;
+  fillOptions(select('f-smtp-preset'), presetIds, presetLabels, CUSTOM_RELAY);
+  fillOptions(
+    select('f-smtp-preset-region'),
+    SES_SMTP_REGIONS,
+    Object.fromEntries(SES_SMTP_REGIONS.map((region) => [region, region])) as Record<string, string>,
+    DEFAULT_SES_SMTP_REGION,
+  );
   fillOptions(select('f-smtp-encryption'), SMTP_ENCRYPTIONS, ENCRYPTION_LABELS, DEFAULTS.encryption);
   fillOptions(select('f-smtp-auth-provider'), OAUTH_PROVIDERS, PROVIDER_LABELS, DEFAULTS.provider);
   input('f-smtp-auth-tenant').placeholder = MICROSOFT_DEFAULT_TENANT;
@@ -135,6 +152,7 @@ export function fillForm(config: PublicEmailConfig | null): void {
   input('f-smtp-limits-maxConnections').value = String(smtp?.limits?.maxConnections ?? '');
   input('f-smtp-limits-messagesPerMinute').value = String(smtp?.limits?.messagesPerMinute ?? '');
   updateLimitsHint();
+  syncRelayPreset();
   input('send-test').checked = false;
   if (auth.type !== 'oauth2') applyPreset(null, '');
   renderOAuth(config);
@@ -156,6 +174,56 @@ export function updateVisibility(): void {
   byId('auth-password').hidden = type !== 'password';
   byId('auth-oauth2').hidden = type !== 'oauth2';
   byId('tenant-field').hidden = value('f-smtp-auth-provider') !== 'microsoft';
+  byId('entra-help').hidden = value('f-smtp-auth-provider') !== 'microsoft';
+  byId('preset-region-field').hidden = value('f-smtp-preset') !== 'amazon-ses';
+}
+
+/** The relay fields as typed, for matching them against the presets. */
+function typedRelay(): { host: string; port: number; encryption: SmtpEncryption } {
+  return {
+    host: value('f-smtp-host'),
+    port: Number(value('f-smtp-port')),
+    encryption: select('f-smtp-encryption').value as SmtpEncryption,
+  };
+}
+
+/** The read-only line with the chosen preset's limits (the server's rule for its host). */
+function showPresetLimits(): void {
+  const line = byId('f-smtp-preset-limits');
+  const chosen = value('f-smtp-preset');
+  const relay = chosen === CUSTOM_RELAY ? undefined : relayPreset(chosen, value('f-smtp-preset-region'));
+  const limits = relay ? relayLimitsPreset(relay.host) : undefined;
+  line.hidden = !limits;
+  line.textContent = limits
+    ? `${limits.label} allows ${plural(limits.maxConnections, 'connection', 'connections')} and ${plural(limits.messagesPerMinute, 'message', 'messages')} a minute; the service paces to that.`
+    : '';
+}
+
+/** The preset select follows the relay fields: the preset they match, else custom. */
+export function syncRelayPreset(): void {
+  const match = matchRelayPreset(typedRelay());
+  select('f-smtp-preset').value = match?.id ?? CUSTOM_RELAY;
+  if (match?.region && (SES_SMTP_REGIONS as readonly string[]).includes(match.region)) {
+    select('f-smtp-preset-region').value = match.region;
+  }
+  showPresetLimits();
+  updateVisibility();
+}
+
+function fillRelay(relay: { host: string; port: number; encryption: SmtpEncryption }): void {
+  input('f-smtp-host').value = relay.host;
+  input('f-smtp-port').value = String(relay.port);
+  select('f-smtp-encryption').value = relay.encryption;
+  updateLimitsHint();
+}
+
+/** A preset (or region) chosen: fills host, port and encryption; custom changes nothing. */
+export function onRelayPresetChange(): void {
+  const chosen = value('f-smtp-preset');
+  const relay = chosen === CUSTOM_RELAY ? undefined : relayPreset(chosen, value('f-smtp-preset-region'));
+  if (relay) fillRelay(relay);
+  showPresetLimits();
+  updateVisibility();
 }
 
 /** Fills endpoints and scopes from the provider's preset where they are empty or still the previous preset. */
@@ -174,11 +242,13 @@ export function applyPreset(previousProvider: string | null, previousTenant: str
 /** A new provider or tenant: its preset, and its relay where none is entered yet. */
 export function onProviderChange(previous: string): void {
   const next = applyPreset(previous, formState.tenant);
-  if (next && value('f-smtp-host') === '') {
-    input('f-smtp-host').value = next.relay.host;
-    input('f-smtp-port').value = next.relay.port;
-    select('f-smtp-encryption').value = next.relay.encryption;
-    updateLimitsHint();
+  // The provider's relay replaces an empty host or another preset's, never a relay of the admin's own.
+  // A tenant typed (the same provider) fills only an empty host.
+  const host = value('f-smtp-host');
+  const providerChanged = previous !== value('f-smtp-auth-provider');
+  if (next && (host === '' || (providerChanged && matchRelayPreset({ host }, false)))) {
+    fillRelay({ ...next.relay, port: Number(next.relay.port) });
+    syncRelayPreset();
   }
   formState.tenant = value('f-smtp-auth-tenant');
   updateVisibility();

@@ -20,8 +20,10 @@ import {
   fillForm,
   formState,
   onProviderChange,
+  onRelayPresetChange,
   renderChoices,
   showErrors,
+  syncRelayPreset,
   updateLimitsHint,
   updateVisibility,
 } from './config-form.js';
@@ -342,6 +344,10 @@ function bind(): void {
   for (const id of ['f-smtp-host', 'f-smtp-limits-maxConnections', 'f-smtp-limits-messagesPerMinute']) {
     input(id).addEventListener('input', updateLimitsHint);
   }
+  select('f-smtp-preset').addEventListener('change', onRelayPresetChange);
+  select('f-smtp-preset-region').addEventListener('change', onRelayPresetChange);
+  for (const id of ['f-smtp-host', 'f-smtp-port']) input(id).addEventListener('input', syncRelayPreset);
+  select('f-smtp-encryption').addEventListener('change', syncRelayPreset);
   button('test-button').addEventListener('click', sendTest);
   button('authorize').addEventListener('click', authorize);
   button('copy-redirect').addEventListener('click', copyRedirect);

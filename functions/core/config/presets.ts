@@ -15,6 +15,126 @@ export interface OAuthPreset {
 
 export const MICROSOFT_DEFAULT_TENANT = 'organizations';
 
+// ------------------------------------------------------------------ relay presets
+
+/** The relays the admin page offers to fill host, port and encryption for ("custom" fills nothing). */
+export const RELAY_PRESET_IDS = ['exchange-online', 'gmail-starttls', 'gmail-tls', 'amazon-ses'] as const;
+export type RelayPresetId = (typeof RELAY_PRESET_IDS)[number];
+
+export interface RelayPreset {
+  id: RelayPresetId;
+  label: string;
+  /** The relay's host; `{region}` stands for the AWS region the admin chooses. */
+  host: string;
+  port: number;
+  encryption: SmtpEncryption;
+}
+
+/**
+ * The presets in the order the page lists them. Their limits are not repeated here: the
+ * relay-limits rules below (relayLimitsPreset) give them by host, as delivery applies them.
+ */
+export const RELAY_PRESETS: readonly RelayPreset[] = [
+  {
+    id: 'exchange-online',
+    label: 'Exchange Online',
+    host: 'smtp.office365.com',
+    port: 587,
+    encryption: 'starttls',
+  },
+  {
+    id: 'gmail-starttls',
+    label: 'Gmail / Google Workspace (587, STARTTLS)',
+    host: 'smtp.gmail.com',
+    port: 587,
+    encryption: 'starttls',
+  },
+  {
+    id: 'gmail-tls',
+    label: 'Gmail / Google Workspace (465, TLS)',
+    host: 'smtp.gmail.com',
+    port: 465,
+    encryption: 'tls',
+  },
+  // The Amazon SES SMTP interface: one endpoint per region (AWS General Reference, "Amazon SES
+  // endpoints and quotas"); STARTTLS on 587.
+  {
+    id: 'amazon-ses',
+    label: 'Amazon SES SMTP interface',
+    host: 'email-smtp.{region}.amazonaws.com',
+    port: 587,
+    encryption: 'starttls',
+  },
+];
+
+/** Regions the page offers for the Amazon SES SMTP interface. */
+export const SES_SMTP_REGIONS = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'eu-central-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-north-1',
+  'eu-south-1',
+  'ap-south-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'sa-east-1',
+] as const;
+
+export const DEFAULT_SES_SMTP_REGION = 'us-east-1';
+
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+
+/** Host, port and encryption of a preset (the SES host for `region`), or undefined for an unknown id or region. */
+export function relayPreset(
+  id: string,
+  region: string = DEFAULT_SES_SMTP_REGION,
+): { host: string; port: number; encryption: SmtpEncryption } | undefined {
+  const preset = RELAY_PRESETS.find((candidate) => candidate.id === id);
+  if (!preset) return undefined;
+  if (preset.host.includes('{region}') && !REGION.test(region)) return undefined;
+  return { host: preset.host.replace('{region}', region), port: preset.port, encryption: preset.encryption };
+}
+
+/**
+ * The preset a relay matches (host case-insensitive; port and encryption too where `exact`), with
+ * the region of an SES host.
+ */
+export function matchRelayPreset(
+  relay: { host: string; port?: number; encryption?: SmtpEncryption },
+  exact = true,
+): { id: RelayPresetId; region?: string } | undefined {
+  const host = relay.host.trim().toLowerCase().replace(/\.$/, '');
+  for (const preset of RELAY_PRESETS) {
+    if (exact && (relay.port !== preset.port || relay.encryption !== preset.encryption)) continue;
+    const [before, after] = preset.host.split('{region}');
+    if (after === undefined) {
+      if (host === preset.host) return { id: preset.id };
+      continue;
+    }
+    const region =
+      host.startsWith(before ?? '') && host.endsWith(after)
+        ? host.slice((before ?? '').length, host.length - after.length)
+        : '';
+    if (REGION.test(region)) return { id: preset.id, region };
+  }
+  return undefined;
+}
+
+const presetRelay = (id: RelayPresetId) => {
+  const relay = relayPreset(id);
+  if (!relay) throw new Error(`No relay preset ${id}`);
+  return relay;
+};
+
 export function oauthPreset(
   provider: OAuthProvider,
   tenant = MICROSOFT_DEFAULT_TENANT,
@@ -25,14 +145,14 @@ export function oauthPreset(
         authorizationEndpoint: `https://login.microsoftonline.com/${encodeURIComponent(tenant)}/oauth2/v2.0/authorize`,
         tokenEndpoint: `https://login.microsoftonline.com/${encodeURIComponent(tenant)}/oauth2/v2.0/token`,
         scopes: ['https://outlook.office.com/SMTP.Send', 'offline_access'],
-        relay: { host: 'smtp.office365.com', port: 587, encryption: 'starttls' },
+        relay: presetRelay('exchange-online'),
       };
     case 'google':
       return {
         authorizationEndpoint: 'https://accounts.google.com/o/oauth2/v2/auth',
         tokenEndpoint: 'https://oauth2.googleapis.com/token',
         scopes: ['https://mail.google.com/'],
-        relay: { host: 'smtp.gmail.com', port: 587, encryption: 'starttls' },
+        relay: presetRelay('gmail-starttls'),
       };
     case 'custom':
       return undefined;
