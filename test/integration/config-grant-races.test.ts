@@ -25,6 +25,7 @@ import { oauthAuthOf } from '../../functions/core/oauth/oauth-authorization.js';
 import type { RefreshRequest, TokenClient, TokenSet } from '../../functions/core/oauth/oauth-ports.js';
 import { OAuthTokenProvider } from '../../functions/core/oauth/oauth-token-provider.js';
 import { createLogger } from '../../functions/shared/logger.js';
+import { microsoftOAuthSmtp } from '../support/config-fixtures.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
 import { memoryConfigHistory } from '../support/memory-config-history.js';
 
@@ -38,18 +39,7 @@ const noMailers: MailerFactory = {
 function input(sender: string) {
   return EmailConfigInputSchema.parse({
     sender,
-    smtp: {
-      host: 'smtp.office365.com',
-      port: 587,
-      encryption: 'starttls',
-      auth: {
-        type: 'oauth2',
-        provider: 'microsoft',
-        tenant: 'contoso.onmicrosoft.com',
-        clientId: 'app',
-        clientSecret: 'client-secret-value',
-      },
-    },
+    smtp: microsoftOAuthSmtp({ clientSecret: 'client-secret-value' }),
     adminContacts: 'ops@example.com',
   });
 }

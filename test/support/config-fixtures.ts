@@ -30,3 +30,42 @@ export function storedConfig(clusterId: string, config: EmailConfig): StoredEmai
     config,
   });
 }
+
+/**
+ * The `smtp` block of a Microsoft 365 relay with OAuth2 (client credentials), as the API takes
+ * it; `auth` overrides or adds auth fields, and a field given as undefined is left out.
+ */
+export function microsoftOAuthSmtp(auth: { clientSecret: string } & Record<string, unknown>) {
+  const merged: Record<string, unknown> = {
+    type: 'oauth2',
+    provider: 'microsoft',
+    tenant: 'contoso.onmicrosoft.com',
+    clientId: 'app',
+    ...auth,
+  };
+  return {
+    host: 'smtp.office365.com',
+    port: 587,
+    encryption: 'starttls',
+    auth: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)),
+  };
+}
+
+/**
+ * A relay configuration with OAuth2 on Microsoft 365, as the API would store it: `auth` as for
+ * `microsoftOAuthSmtp`, `smtp` adds fields to the smtp block, the rest overrides the top level.
+ */
+export function microsoftOAuthConfig(
+  options: {
+    auth: { clientSecret: string } & Record<string, unknown>;
+    smtp?: Record<string, unknown>;
+  } & Record<string, unknown>,
+): EmailConfig {
+  const { auth, smtp, ...overrides } = options;
+  return EmailConfigSchema.parse({
+    sender: 'appliance@example.com',
+    smtp: { ...microsoftOAuthSmtp(auth), ...smtp },
+    adminContacts: 'ops@example.com',
+    ...overrides,
+  });
+}
