@@ -2,8 +2,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type OAuthGrant, OAuthGrantSchema } from '../../core/config/stored-config.js';
 import { GrantConflictError, type GrantStore, type VersionedGrant } from '../../core/oauth/grant-store.js';
-import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
-import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
+import { checkedClusterId } from '../../kernel/cluster-id-schema.js';
+import { parseStoredJson, ValidationError } from '../../kernel/field-issues.js';
 import { isConditionalCheckFailed } from './dynamodb-ledger.js';
 import { grantKeyOf, LEDGER_TABLE_KEYS } from './resource-names.js';
 
@@ -47,16 +47,7 @@ export class DynamoDbGrantStore implements GrantStore {
     if (typeof item.grant !== 'string' || typeof item.version !== 'number') {
       throw new Error(`${where} has no grant or version attribute`);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(item.grant);
-    } catch {
-      // The text holds a refresh token: JSON.parse's message would quote it.
-      throw new Error(`${where} is not valid JSON`);
-    }
-    const parsed = OAuthGrantSchema.safeParse(json);
-    if (!parsed.success) throw new Error(`${where} is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
-    return { grant: parsed.data, version: item.version };
+    return { grant: parseStoredJson(item.grant, OAuthGrantSchema, where), version: item.version };
   }
 
   async put(clusterId: string, grant: OAuthGrant, expectedVersion: number | undefined): Promise<number> {
@@ -103,10 +94,4 @@ export class DynamoDbGrantStore implements GrantStore {
       throw error;
     }
   }
-}
-
-function checkedClusterId(clusterId: string): string {
-  const checked = ClusterIdSchema.safeParse(clusterId);
-  if (!checked.success) throw ValidationError.fromZod(checked.error, 'Invalid cluster id', ['clusterId']);
-  return checked.data;
 }
