@@ -56,42 +56,49 @@ export class DynamoDbGrantStore implements GrantStore {
     if (!parsed.success)
       throw ValidationError.fromZod(parsed.error, 'Refusing to store an invalid OAuth2 grant');
     const version = (expectedVersion ?? 0) + 1;
-    try {
-      await this.documents.send(
+    await conditionally(id, expectedVersion, () =>
+      this.documents.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...grantKeyOf(id), clusterId: id, grant: JSON.stringify(parsed.data), version },
           ...(expectedVersion === undefined
             ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
-            : {
-                ConditionExpression: '#version = :expected',
-                ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':expected': expectedVersion },
-              }),
+            : versionIs(expectedVersion)),
         }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new GrantConflictError(id, expectedVersion);
-      throw error;
-    }
+      ),
+    );
     return version;
   }
 
   async delete(clusterId: string, expectedVersion: number): Promise<void> {
     const id = checkedClusterId(clusterId);
-    try {
-      await this.documents.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: grantKeyOf(id),
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':expected': expectedVersion },
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new GrantConflictError(id, expectedVersion);
-      throw error;
-    }
+    await conditionally(id, expectedVersion, () =>
+      this.documents.send(
+        new DeleteCommand({ TableName: this.tableName, Key: grantKeyOf(id), ...versionIs(expectedVersion) }),
+      ),
+    );
   }
+}
+
+/** Runs a conditional write; a failed condition is a GrantConflictError. */
+async function conditionally(
+  id: string,
+  expectedVersion: number | undefined,
+  write: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw new GrantConflictError(id, expectedVersion);
+    throw error;
+  }
+}
+
+/** The condition that the item is at `expected`. */
+function versionIs(expected: number) {
+  return {
+    ConditionExpression: '#version = :expected',
+    ExpressionAttributeNames: { '#version': 'version' },
+    ExpressionAttributeValues: { ':expected': expected },
+  };
 }
