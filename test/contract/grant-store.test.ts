@@ -4,25 +4,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { DynamoDbGrantStore } from '../../functions/adapters/aws/dynamodb-grant-store.js';
 import { SqliteGrantStore } from '../../functions/adapters/local/sqlite-grant-store.js';
-import type { OAuthGrant } from '../../functions/core/config/stored-config.js';
 import { GrantConflictError, type GrantStore } from '../../functions/core/oauth/grant-store.js';
+import { authorizedGrant } from '../support/config-fixtures.js';
 import { contractAdapters, type Harness, useDynalite } from '../support/contract-harness.js';
 
-function grant(refreshToken: string, overrides: Partial<OAuthGrant> = {}): OAuthGrant {
-  return {
-    status: 'authorized',
-    refreshToken,
-    authorizedAt: '2026-11-28T18:00:00.000Z',
-    authorizedAs: 'alerts@example.com',
-    binding: {
-      provider: 'microsoft',
-      tenant: 'contoso.onmicrosoft.com',
-      clientId: 'app',
-      tokenEndpoint: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token',
-    },
-    ...overrides,
-  };
-}
+const grant = authorizedGrant;
 
 const adapters = contractAdapters<GrantStore>({
   dynalite: useDynalite(),

@@ -1,5 +1,6 @@
 import { type EmailConfig, EmailConfigSchema } from '../../functions/core/config/email-config.js';
 import {
+  type OAuthGrant,
   type StoredEmailConfig,
   StoredEmailConfigSchema,
 } from '../../functions/core/config/stored-config.js';
@@ -68,4 +69,21 @@ export function microsoftOAuthConfig(
     adminContacts: 'ops@example.com',
     ...overrides,
   });
+}
+
+/** An authorized OAuth2 grant of the Microsoft 365 relay of `microsoftOAuthSmtp`. */
+export function authorizedGrant(refreshToken: string, overrides: Partial<OAuthGrant> = {}): OAuthGrant {
+  return {
+    status: 'authorized',
+    refreshToken,
+    authorizedAt: '2026-11-28T18:00:00.000Z',
+    authorizedAs: 'alerts@example.com',
+    binding: {
+      provider: 'microsoft',
+      tenant: 'contoso.onmicrosoft.com',
+      clientId: 'app',
+      tokenEndpoint: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token',
+    },
+    ...overrides,
+  };
 }
