@@ -43,3 +43,20 @@ export function issuesFromZod(error: z.ZodError, pathPrefix: string[] = []): Fie
 export function formatIssues(issues: FieldIssue[]): string {
   return issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
 }
+
+/**
+ * Parses stored text as JSON and checks it against `schema`. The errors name `where` and never
+ * quote the text (JSON.parse's message quotes the text around the error, and stored documents
+ * hold secrets: passwords, client secrets, refresh tokens).
+ */
+export function parseStoredJson<S extends z.ZodType>(text: string, schema: S, where: string): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${where} is not valid JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new Error(`${where} is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
+  return parsed.data;
+}

@@ -1,63 +1,24 @@
 // The ConfigHistory contract, run against every adapter: numbered versions per cluster (distinct
 // under concurrent saves), newest first, capped, with test results; `reopen` is another process
 // (a second runtime, another Lambda execution environment) on the same storage.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { DynamoDbConfigHistory } from '../../functions/adapters/aws/dynamodb-config-history.js';
 import { SqliteConfigHistory } from '../../functions/adapters/local/sqlite-config-history.js';
-import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import type { ConfigHistory, NewConfigVersion } from '../../functions/core/config/config-history.js';
 import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
-import { type Dynalite, startDynalite } from '../support/dynalite.js';
+import { contractAdapters, type Harness, useDynalite } from '../support/contract-harness.js';
 
 const LIMIT = 4;
 
-interface Harness {
-  history: ConfigHistory;
-  reopen(): Promise<ConfigHistory>;
-  close(): Promise<void>;
-}
-
-let dynalite: Dynalite;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
+const adapters = contractAdapters<ConfigHistory>({
+  dynalite: useDynalite(),
+  directoryPrefix: 'history-contract-',
+  sqlite: ['SqliteConfigHistory', (database) => new SqliteConfigHistory(database, LIMIT)],
+  dynamoDb: [
+    'DynamoDbConfigHistory',
+    ({ client }, tableName) => new DynamoDbConfigHistory({ client, tableName, limit: LIMIT }),
+  ],
 });
-
-afterAll(async () => {
-  await dynalite?.close();
-});
-
-async function sqliteHarness(): Promise<Harness> {
-  const directory = await mkdtemp(join(tmpdir(), 'history-contract-'));
-  const databases: SqliteDatabase[] = [];
-  const make = async () => {
-    const database = await SqliteDatabase.open({ directory });
-    databases.push(database);
-    return new SqliteConfigHistory(database, LIMIT);
-  };
-  return {
-    history: await make(),
-    reopen: make,
-    async close() {
-      for (const database of databases) database.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
-
-async function dynamoDbHarness(): Promise<Harness> {
-  const tableName = await dynalite.createTable();
-  const make = async () => new DynamoDbConfigHistory({ client: dynalite.client, tableName, limit: LIMIT });
-  return { history: await make(), reopen: make, close: async () => undefined };
-}
-
-const adapters: Array<[string, () => Promise<Harness>]> = [
-  ['SqliteConfigHistory', sqliteHarness],
-  ['DynamoDbConfigHistory', dynamoDbHarness],
-];
 
 function entry(clusterId: string, port: number, overrides: Partial<NewConfigVersion> = {}): NewConfigVersion {
   return {
@@ -82,7 +43,7 @@ function smtpOn(port: number) {
 }
 
 describe.each(adapters)('ConfigHistory contract: %s', (_name, makeHarness) => {
-  let harness: Harness;
+  let harness: Harness<ConfigHistory>;
 
   afterEach(async () => {
     await harness?.close();
@@ -91,7 +52,7 @@ describe.each(adapters)('ConfigHistory contract: %s', (_name, makeHarness) => {
   it('numbers versions 1, 2, 3 per cluster and lists them newest first, secrets included', async () => {
     // Prepare
     harness = await makeHarness();
-    const { history } = harness;
+    const { store: history } = harness;
 
     // Act
     const first = await history.append(entry('c1', 25));
@@ -122,14 +83,14 @@ describe.each(adapters)('ConfigHistory contract: %s', (_name, makeHarness) => {
 
     // Act
     const saved = await Promise.all([
-      harness.history.append(entry('race', 1001)),
+      harness.store.append(entry('race', 1001)),
       other.append(entry('race', 1002)),
-      harness.history.append(entry('race', 1003)),
+      harness.store.append(entry('race', 1003)),
     ]);
 
     // Assess
     expect(saved.map((v) => v.version).sort()).toEqual([1, 2, 3]);
-    const ports = (await harness.history.list('race')).map((v) => v.document.config.smtp?.port);
+    const ports = (await harness.store.list('race')).map((v) => v.document.config.smtp?.port);
     expect(ports.sort()).toEqual([1001, 1002, 1003]);
   });
 
@@ -138,19 +99,19 @@ describe.each(adapters)('ConfigHistory contract: %s', (_name, makeHarness) => {
     harness = await makeHarness();
 
     // Act
-    for (let port = 1; port <= LIMIT + 2; port++) await harness.history.append(entry('capped', port));
+    for (let port = 1; port <= LIMIT + 2; port++) await harness.store.append(entry('capped', port));
 
     // Assess
-    const kept = await harness.history.list('capped');
+    const kept = await harness.store.list('capped');
     expect(kept.map((v) => v.version)).toEqual([6, 5, 4, 3]);
-    expect(await harness.history.get('capped', 2)).toBeUndefined();
-    expect((await harness.history.list('capped', 2)).map((v) => v.version)).toEqual([6, 5]);
+    expect(await harness.store.get('capped', 2)).toBeUndefined();
+    expect((await harness.store.list('capped', 2)).map((v) => v.version)).toEqual([6, 5]);
   });
 
   it('records a test result on a kept version and the last test per cluster', async () => {
     // Prepare
     harness = await makeHarness();
-    await harness.history.append(entry('tested', 587));
+    await harness.store.append(entry('tested', 587));
     const failed = {
       ok: false,
       stage: 'connect' as const,
@@ -160,9 +121,9 @@ describe.each(adapters)('ConfigHistory contract: %s', (_name, makeHarness) => {
     };
 
     // Act
-    const set = await harness.history.setTest('tested', 1, failed);
-    const missing = await harness.history.setTest('tested', 9, failed);
-    await harness.history.putLastTest('tested', {
+    const set = await harness.store.setTest('tested', 1, failed);
+    const missing = await harness.store.setTest('tested', 9, failed);
+    await harness.store.putLastTest('tested', {
       ok: true,
       at: '2026-12-01T10:02:00.000Z',
       of: { unsaved: true },
@@ -170,13 +131,13 @@ describe.each(adapters)('ConfigHistory contract: %s', (_name, makeHarness) => {
 
     // Assess
     expect([set, missing]).toEqual([true, false]);
-    expect((await harness.history.get('tested', 1))?.testEmail).toEqual(failed);
+    expect((await harness.store.get('tested', 1))?.testEmail).toEqual(failed);
     expect(await (await harness.reopen()).lastTest('tested')).toEqual({
       ok: true,
       at: '2026-12-01T10:02:00.000Z',
       of: { unsaved: true },
     });
-    expect(await harness.history.lastTest('untested')).toBeUndefined();
-    expect(await harness.history.get('tested', 9)).toBeUndefined();
+    expect(await harness.store.lastTest('untested')).toBeUndefined();
+    expect(await harness.store.get('tested', 9)).toBeUndefined();
   });
 });

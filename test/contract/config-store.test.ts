@@ -5,13 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  GetParameterCommand,
-  GetParametersByPathCommand,
-  ParameterNotFound,
-  PutParameterCommand,
-  SSMClient,
-} from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { configParameterName } from '../../functions/adapters/aws/resource-names.js';
@@ -25,6 +19,7 @@ import {
 } from '../../functions/core/config/config-store.js';
 import type { StoredEmailConfig } from '../../functions/core/config/stored-config.js';
 import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
+import { answerFromParameterMap, testSsmClient } from '../support/ssm-parameters.js';
 
 const SECRET = 'contract-relay-secret-7f3a';
 
@@ -60,34 +55,16 @@ async function sqliteHarness(): Promise<Harness> {
   };
 }
 
-// No SSM emulator exists on npm: aws-sdk-client-mock answers the three calls the store makes
-// from a map, as SSM would (last write wins, ParameterNotFound, listing by path).
+// No SSM emulator exists on npm: aws-sdk-client-mock answers the store's calls from a map
+// (test/support/ssm-parameters.ts).
 const ssm = mockClient(SSMClient);
 const PREFIX = '/appliance-notifier/clusters';
 
 async function ssmHarness(): Promise<Harness> {
-  const parameters = new Map<string, string>();
-  ssm.reset();
-  ssm.on(PutParameterCommand).callsFake(async (input: { Name: string; Value: string }) => {
-    parameters.set(input.Name, input.Value);
-    return { Version: 1, Tier: 'Standard' };
-  });
-  ssm.on(GetParameterCommand).callsFake(async (input: { Name: string }) => {
-    const value = parameters.get(input.Name);
-    if (value === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
-    return { Parameter: { Name: input.Name, Value: value } };
-  });
-  ssm.on(GetParametersByPathCommand).callsFake(async (input: { Path: string }) => ({
-    Parameters: [...parameters.keys()]
-      .filter((name) => name.startsWith(`${input.Path}/`))
-      .map((Name) => ({ Name })),
-  }));
+  const parameters = answerFromParameterMap(ssm);
   const make = () =>
     new SsmConfigStore({
-      client: new SSMClient({
-        region: 'eu-west-1',
-        credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' },
-      }),
+      client: testSsmClient(),
       parameterPrefix: PREFIX,
     });
   return {

@@ -2,12 +2,8 @@
 // (one email per window, a slot belongs to its event), delivery records (one per event id, in
 // the log at its first arrival), and the GroupLedger: group emails per cluster and inhibitor marks. `reopen` is a restart (another process, a cold Lambda) on the
 // same storage; the two ledgers then share it, as concurrent invocations do.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger.js';
-import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { SqliteLedger } from '../../functions/adapters/local/sqlite-ledger.js';
 import type {
   DeliveryLedger,
@@ -20,7 +16,7 @@ import type {
   ListFailedOptions,
   Outcome,
 } from '../../functions/core/notify/delivery-ledger.js';
-import { type Dynalite, startDynalite } from '../support/dynalite.js';
+import { contractAdapters, type Harness, useDynalite } from '../support/contract-harness.js';
 import {
   at,
   CLUSTER,
@@ -41,46 +37,6 @@ type LedgerUnderTest = DeliveryLedger &
     listFailed(options?: ListFailedOptions): Promise<DeliveryRecord[]>;
   };
 
-interface Harness {
-  ledger: LedgerUnderTest;
-  reopen(): Promise<LedgerUnderTest>;
-  close(): Promise<void>;
-}
-
-let dynalite: Dynalite;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynalite?.close();
-});
-
-async function dynamoDbHarness(): Promise<Harness> {
-  const tableName = await dynalite.createTable();
-  const make = async () => new DynamoDbLedger({ client: dynalite.client, tableName });
-  return { ledger: await make(), reopen: make, close: async () => undefined };
-}
-
-async function sqliteHarness(): Promise<Harness> {
-  const directory = await mkdtemp(join(tmpdir(), 'ledger-contract-'));
-  const databases: SqliteDatabase[] = [];
-  const make = async () => {
-    const database = await SqliteDatabase.open({ directory });
-    databases.push(database);
-    return new SqliteLedger({ database, clock: () => T0 });
-  };
-  return {
-    ledger: await make(),
-    reopen: make,
-    async close() {
-      for (const database of databases) database.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
-
 const WAIT_MS = 30_000;
 const INTERVAL_MS = 5 * MINUTE;
 const TIMING: GroupTiming = { waitMs: WAIT_MS, intervalMs: INTERVAL_MS };
@@ -99,18 +55,20 @@ function groupInfo(joined: JoinResult): GroupInfo {
   return info;
 }
 
-const adapters: [string, () => Promise<Harness>][] = [
-  ['DynamoDbLedger', dynamoDbHarness],
-  ['SqliteLedger', sqliteHarness],
-];
+const adapters = contractAdapters<LedgerUnderTest>({
+  dynalite: useDynalite(),
+  directoryPrefix: 'ledger-contract-',
+  sqlite: ['SqliteLedger', (database) => new SqliteLedger({ database, clock: () => T0 })],
+  dynamoDb: ['DynamoDbLedger', ({ client }, tableName) => new DynamoDbLedger({ client, tableName })],
+});
 
 describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, makeHarness) => {
-  let harness: Harness;
+  let harness: Harness<LedgerUnderTest>;
   let ledger: LedgerUnderTest;
 
   beforeEach(async () => {
     harness = await makeHarness();
-    ledger = harness.ledger;
+    ledger = harness.store;
   });
 
   afterEach(async () => {

@@ -1,80 +1,24 @@
 // The GrantStore contract, run against every adapter: versioned OAuth2 grants whose writes are
 // conditional on the version read. `reopen` is another process (a second runtime, another
 // Lambda execution environment) on the same storage.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { DynamoDbGrantStore } from '../../functions/adapters/aws/dynamodb-grant-store.js';
-import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { SqliteGrantStore } from '../../functions/adapters/local/sqlite-grant-store.js';
-import type { OAuthGrant } from '../../functions/core/config/stored-config.js';
 import { GrantConflictError, type GrantStore } from '../../functions/core/oauth/grant-store.js';
-import { type Dynalite, startDynalite } from '../support/dynalite.js';
+import { authorizedGrant } from '../support/config-fixtures.js';
+import { contractAdapters, type Harness, useDynalite } from '../support/contract-harness.js';
 
-function grant(refreshToken: string, overrides: Partial<OAuthGrant> = {}): OAuthGrant {
-  return {
-    status: 'authorized',
-    refreshToken,
-    authorizedAt: '2026-11-28T18:00:00.000Z',
-    authorizedAs: 'alerts@example.com',
-    binding: {
-      provider: 'microsoft',
-      tenant: 'contoso.onmicrosoft.com',
-      clientId: 'app',
-      tokenEndpoint: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token',
-    },
-    ...overrides,
-  };
-}
+const grant = authorizedGrant;
 
-interface Harness {
-  store: GrantStore;
-  reopen(): Promise<GrantStore>;
-  close(): Promise<void>;
-}
-
-let dynalite: Dynalite;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
+const adapters = contractAdapters<GrantStore>({
+  dynalite: useDynalite(),
+  directoryPrefix: 'grant-contract-',
+  sqlite: ['SqliteGrantStore', (database) => new SqliteGrantStore(database)],
+  dynamoDb: ['DynamoDbGrantStore', ({ client }, tableName) => new DynamoDbGrantStore({ client, tableName })],
 });
-
-afterAll(async () => {
-  await dynalite?.close();
-});
-
-async function sqliteHarness(): Promise<Harness> {
-  const directory = await mkdtemp(join(tmpdir(), 'grant-contract-'));
-  const databases: SqliteDatabase[] = [];
-  const make = async () => {
-    const database = await SqliteDatabase.open({ directory });
-    databases.push(database);
-    return new SqliteGrantStore(database);
-  };
-  return {
-    store: await make(),
-    reopen: make,
-    async close() {
-      for (const database of databases) database.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
-
-async function dynamoDbHarness(): Promise<Harness> {
-  const tableName = await dynalite.createTable();
-  const make = async () => new DynamoDbGrantStore({ client: dynalite.client, tableName });
-  return { store: await make(), reopen: make, close: async () => undefined };
-}
-
-const adapters: Array<[string, () => Promise<Harness>]> = [
-  ['SqliteGrantStore', sqliteHarness],
-  ['DynamoDbGrantStore', dynamoDbHarness],
-];
 
 describe.each(adapters)('GrantStore contract: %s', (_name, makeHarness) => {
-  let harness: Harness;
+  let harness: Harness<GrantStore>;
 
   afterEach(async () => {
     await harness?.close();

@@ -1,15 +1,11 @@
 // The OAuthStateStore contract, run against every adapter: one-time states for the OAuth2
 // redirect flow. `reopen` is a restart (another process, a cold Lambda) on the same storage.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { DynamoDbOAuthStateStore } from '../../functions/adapters/aws/oauth-dynamodb-state-store.js';
-import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { SqliteOAuthStateStore } from '../../functions/adapters/local/sqlite-oauth-state-store.js';
 import { randomUrlSafe } from '../../functions/core/oauth/oauth-flow.js';
 import type { OAuthStateRecord, OAuthStateStore } from '../../functions/core/oauth/oauth-ports.js';
-import { type Dynalite, startDynalite } from '../support/dynalite.js';
+import { contractAdapters, type Harness, useDynalite } from '../support/contract-harness.js';
 
 const NOW = Date.parse('2026-11-28T18:00:00.000Z');
 const TEN_MINUTES = 10 * 60 * 1000;
@@ -29,53 +25,18 @@ function record(overrides: Partial<OAuthStateRecord> = {}): OAuthStateRecord {
   };
 }
 
-interface Harness {
-  store: OAuthStateStore;
-  reopen(): Promise<OAuthStateStore>;
-  close(): Promise<void>;
-}
-
-let dynalite: Dynalite;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
+const adapters = contractAdapters<OAuthStateStore>({
+  dynalite: useDynalite(),
+  directoryPrefix: 'oauth-contract-',
+  sqlite: ['SqliteOAuthStateStore', (database) => new SqliteOAuthStateStore({ database, clock: () => NOW })],
+  dynamoDb: [
+    'DynamoDbOAuthStateStore',
+    ({ client }, tableName) => new DynamoDbOAuthStateStore({ client, tableName }),
+  ],
 });
-
-afterAll(async () => {
-  await dynalite?.close();
-});
-
-async function sqliteHarness(): Promise<Harness> {
-  const directory = await mkdtemp(join(tmpdir(), 'oauth-contract-'));
-  const databases: SqliteDatabase[] = [];
-  const make = async () => {
-    const database = await SqliteDatabase.open({ directory });
-    databases.push(database);
-    return new SqliteOAuthStateStore({ database, clock: () => NOW });
-  };
-  return {
-    store: await make(),
-    reopen: make,
-    async close() {
-      for (const database of databases) database.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
-
-async function dynamoDbHarness(): Promise<Harness> {
-  const tableName = await dynalite.createTable();
-  const make = async () => new DynamoDbOAuthStateStore({ client: dynalite.client, tableName });
-  return { store: await make(), reopen: make, close: async () => undefined };
-}
-
-const adapters: Array<[string, () => Promise<Harness>]> = [
-  ['SqliteOAuthStateStore', sqliteHarness],
-  ['DynamoDbOAuthStateStore', dynamoDbHarness],
-];
 
 describe.each(adapters)('OAuthStateStore contract: %s', (_name, makeHarness) => {
-  let harness: Harness;
+  let harness: Harness<OAuthStateStore>;
 
   afterEach(async () => {
     await harness?.close();

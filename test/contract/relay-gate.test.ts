@@ -2,13 +2,9 @@
 // messagesPerMinute over any sliding window, connection slots within maxConnections (leases that
 // free themselves), and the relay-wide back-off. `second` is another process on the same storage
 // (a concurrent Lambda; a second runtime on the data directory).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDbRelayGate } from '../../functions/adapters/aws/dynamodb-relay-gate.js';
-import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { SqliteRelayGate } from '../../functions/adapters/local/sqlite-relay-gate.js';
 import type { EffectiveRelayLimits } from '../../functions/core/config/presets.js';
 import {
@@ -18,7 +14,7 @@ import {
   relayIdentity,
   SLOT_LEASE_MS,
 } from '../../functions/core/mail/relay-gate.js';
-import { type Dynalite, startDynalite } from '../support/dynalite.js';
+import { sqliteDirectory, useDynalite } from '../support/contract-harness.js';
 
 const NOW = Date.parse('2026-11-28T03:00:00.000Z');
 const EXCHANGE: EffectiveRelayLimits = {
@@ -33,37 +29,26 @@ interface Harness {
   close(): Promise<void>;
 }
 
-let dynalite: Dynalite;
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-afterAll(async () => {
-  await dynalite?.close();
-});
+const dynalite = useDynalite();
 
 const harnesses: Array<[string, () => Promise<Harness>]> = [
   [
     'SqliteRelayGate',
     async () => {
-      const directory = await mkdtemp(join(tmpdir(), 'relay-gate-'));
-      const one = await SqliteDatabase.open({ directory });
-      const two = await SqliteDatabase.open({ directory });
+      const directory = await sqliteDirectory('relay-gate-');
       return {
-        gate: new SqliteRelayGate(one),
-        second: new SqliteRelayGate(two),
-        async close() {
-          one.close();
-          two.close();
-          await rm(directory, { recursive: true, force: true });
-        },
+        gate: new SqliteRelayGate(await directory.open()),
+        second: new SqliteRelayGate(await directory.open()),
+        close: directory.close,
       };
     },
   ],
   [
     'DynamoDbRelayGate',
     async () => {
-      const tableName = await dynalite.createTable();
-      const clients = [new DynamoDBClient(dynalite.clientConfig), new DynamoDBClient(dynalite.clientConfig)];
+      const { clientConfig, createTable } = dynalite();
+      const tableName = await createTable();
+      const clients = [new DynamoDBClient(clientConfig), new DynamoDBClient(clientConfig)];
       const [one, two] = clients as [DynamoDBClient, DynamoDBClient];
       return {
         gate: new DynamoDbRelayGate({ client: one, tableName }),

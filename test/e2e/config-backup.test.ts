@@ -8,10 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SqliteConfigStore } from '../../functions/adapters/local/sqlite-config-store.js';
 import { SqliteDatabase } from '../../functions/adapters/local/sqlite-database.js';
 import { SqliteGrantStore } from '../../functions/adapters/local/sqlite-grant-store.js';
-import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
 import { type OAuthGrant, oauthBindingOf } from '../../functions/core/config/stored-config.js';
 import { oauthAuthOf } from '../../functions/core/oauth/oauth-authorization.js';
-import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
+import { microsoftOAuthConfig, passwordConfig, storedConfig } from '../support/config-fixtures.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PASSWORD = 'backup-relay-password-93d1';
@@ -37,22 +36,7 @@ function runConfig(args: string[], dataDir: string): Promise<Run> {
   });
 }
 
-const oauthConfig = EmailConfigSchema.parse({
-  sender: 'alerts@example.com',
-  smtp: {
-    host: 'smtp.office365.com',
-    port: 587,
-    encryption: 'starttls',
-    auth: {
-      type: 'oauth2',
-      provider: 'microsoft',
-      tenant: 'contoso.onmicrosoft.com',
-      clientId: 'app',
-      clientSecret: 'cs-1',
-    },
-  },
-  adminContacts: 'ops@example.com',
-});
+const oauthConfig = microsoftOAuthConfig({ sender: 'alerts@example.com', auth: { clientSecret: 'cs-1' } });
 const auth = oauthAuthOf(oauthConfig);
 if (!auth) throw new Error('fixture is not oauth2');
 const grant: OAuthGrant = {

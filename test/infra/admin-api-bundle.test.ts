@@ -2,31 +2,21 @@
 // as the embedded runtime: the bundle is loaded by a plain Node process (no tsx, no jest), with
 // the environment the synthesized template gives the function, and asked for the page's script,
 // stylesheet and HTML. (The other bundles: function-bundles.test.ts.)
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
-import { buildFunctionBundle, FUNCTION_ENTRIES } from '../../lib/bundling.js';
 import { buildAdminPage } from '../../web/admin-page/build.js';
-import {
-  buildStack,
-  deployedEnvironment,
-  FUNCTION_DESCRIPTIONS,
-  functionId,
-  LAMBDA_RUNTIME_ENV,
-  RESULT_MARKER,
-  runInNode,
-} from './support.js';
+import { buildBundle, chunksNamed, lambdaEnvironment, loadChunks } from './bundles.js';
+import { buildStack, LAMBDA_RUNTIME_ENV, RESULT_MARKER, runInNode } from './support.js';
 
 let outdir: string;
 let served: Record<string, { status: number; body: string; contentType: string }>;
 let environment: Record<string, string>;
 
 beforeAll(async () => {
-  outdir = await mkdtemp(join(tmpdir(), 'admin-api-bundle-'));
-  buildFunctionBundle(FUNCTION_ENTRIES.adminApi, outdir, process.cwd());
+  outdir = await buildBundle('adminApi');
   const script = `
     const { handler } = await import(${JSON.stringify(pathToFileURL(join(outdir, 'index.mjs')).href)});
     const out = {};
@@ -37,8 +27,8 @@ beforeAll(async () => {
     }
     process.stdout.write('${RESULT_MARKER}' + JSON.stringify(out));`;
   const { template } = buildStack();
-  environment = deployedEnvironment(template, functionId(template, FUNCTION_DESCRIPTIONS.adminApi));
-  served = await runInNode(script, { ...LAMBDA_RUNTIME_ENV, ...environment, POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  environment = lambdaEnvironment(template, 'adminApi', { POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  served = await runInNode(script, environment);
 }, 60_000);
 
 afterAll(async () => {
@@ -81,15 +71,9 @@ it('does not carry esbuild (the page is built at bundling time, not at cold star
 });
 
 it('has the SMTP chunk the test email loads, and it loads on its own', async () => {
-  const chunks = (await readdir(join(outdir, 'chunks'))).filter(
-    (file) => file.startsWith('smtp-mailer-') && file.endsWith('.mjs'),
-  );
+  const chunks = await chunksNamed(outdir, 'smtp-mailer');
   expect(chunks).toHaveLength(1);
-  const url = pathToFileURL(join(outdir, 'chunks', chunks[0] as string)).href;
-  const loaded = await runInNode<{ exports: string[] }>(
-    `process.stdout.write('${RESULT_MARKER}' + JSON.stringify({ exports: Object.keys(await import(${JSON.stringify(url)})) }));`,
-    { ...LAMBDA_RUNTIME_ENV },
-  );
+  const [loaded] = await loadChunks(outdir, chunks, { ...LAMBDA_RUNTIME_ENV });
 
-  expect(loaded.exports.length).toBeGreaterThan(0);
+  expect(loaded?.exports.length).toBeGreaterThan(0);
 });

@@ -4,22 +4,14 @@
 // variable the stack forgets, a dependency esbuild did not bundle or a chunk that does not load
 // fails here instead of at the first cold start in AWS. (The admin API's bundle:
 // admin-api-bundle.test.ts.)
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { buildFunctionBundle, FUNCTION_ENTRIES, type FunctionName } from '../../lib/bundling.js';
-import {
-  buildStack,
-  deployedEnvironment,
-  FUNCTION_DESCRIPTIONS,
-  functionId,
-  LAMBDA_RUNTIME_ENV,
-  RESULT_MARKER,
-  runInNode,
-} from './support.js';
+import type { FunctionName } from '../../lib/bundling.js';
+import { buildBundle, chunksNamed, lambdaEnvironment, loadChunks } from './bundles.js';
+import { buildStack, RESULT_MARKER, runInNode } from './support.js';
 
 /** Nothing listens on port 9 (discard) of the loopback: every AWS call is refused at once. */
 const UNREACHABLE_AWS = 'http://127.0.0.1:9';
@@ -30,9 +22,7 @@ let template: Template;
 beforeAll(async () => {
   ({ template } = buildStack());
   for (const name of ['notify', 'dailyNotice'] as const) {
-    const outdir = await mkdtemp(join(tmpdir(), `${name}-bundle-`));
-    buildFunctionBundle(FUNCTION_ENTRIES[name], outdir, process.cwd());
-    outdirs[name] = outdir;
+    outdirs[name] = await buildBundle(name);
   }
 }, 120_000);
 
@@ -48,11 +38,7 @@ function outdirOf(name: FunctionName): string {
 
 /** The environment of the deployed function, with the Lambda runtime's additions. */
 function envOf(name: FunctionName, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ...LAMBDA_RUNTIME_ENV,
-    ...deployedEnvironment(template, functionId(template, FUNCTION_DESCRIPTIONS[name])),
-    ...extra,
-  };
+  return lambdaEnvironment(template, name, extra);
 }
 
 /** A script that imports the bundle, invokes its handler with `event`, and reports the outcome. */
@@ -72,12 +58,6 @@ function invocationScript(name: FunctionName, event: unknown): string {
     } catch (error) {
       report({ error: { name: error?.name, message: String(error?.message), code: error?.code ?? error?.cause?.code } });
     }`;
-}
-
-/** The chunk files of a bundle whose name starts with `prefix` (chunks/[name]-[hash].mjs). */
-async function chunksNamed(name: FunctionName, prefix: string): Promise<string[]> {
-  const files = await readdir(join(outdirOf(name), 'chunks'));
-  return files.filter((file) => file.startsWith(`${prefix}-`) && file.endsWith('.mjs'));
 }
 
 describe('the notify bundle', () => {
@@ -102,18 +82,12 @@ describe('the notify bundle', () => {
   it('has the SMTP chunks the first send loads, and each loads on its own', async () => {
     // mailer-factory.ts imports the one-connection mailer and the pool on first use.
     const chunks = [
-      ...(await chunksNamed('notify', 'smtp-mailer')),
-      ...(await chunksNamed('notify', 'smtp-pool')),
+      ...(await chunksNamed(outdirOf('notify'), 'smtp-mailer')),
+      ...(await chunksNamed(outdirOf('notify'), 'smtp-pool')),
     ];
     expect(chunks).toHaveLength(2);
     const code = await readFile(join(outdirOf('notify'), 'index.mjs'), 'utf8');
-    const urls = chunks.map((chunk) => pathToFileURL(join(outdirOf('notify'), 'chunks', chunk)).href);
-    const loaded = await runInNode<Array<{ exports: string[] }>>(
-      `const out = [];
-       for (const url of ${JSON.stringify(urls)}) out.push({ exports: Object.keys(await import(url)) });
-       process.stdout.write('${RESULT_MARKER}' + JSON.stringify(out));`,
-      envOf('notify'),
-    );
+    const loaded = await loadChunks(outdirOf('notify'), chunks, envOf('notify'));
 
     for (const chunk of chunks) expect(code).toContain(`chunks/${chunk}`);
     for (const chunk of loaded) expect(chunk.exports.length).toBeGreaterThan(0);
@@ -139,14 +113,10 @@ describe('the daily notice bundle', () => {
   });
 
   it('has the SMTP chunk its first send loads', async () => {
-    const chunks = await chunksNamed('dailyNotice', 'smtp-mailer');
+    const chunks = await chunksNamed(outdirOf('dailyNotice'), 'smtp-mailer');
     expect(chunks).toHaveLength(1);
-    const url = pathToFileURL(join(outdirOf('dailyNotice'), 'chunks', chunks[0] as string)).href;
-    const loaded = await runInNode<{ exports: string[] }>(
-      `process.stdout.write('${RESULT_MARKER}' + JSON.stringify({ exports: Object.keys(await import(${JSON.stringify(url)})) }));`,
-      envOf('dailyNotice'),
-    );
+    const [loaded] = await loadChunks(outdirOf('dailyNotice'), chunks, envOf('dailyNotice'));
 
-    expect(loaded.exports.length).toBeGreaterThan(0);
+    expect(loaded?.exports.length).toBeGreaterThan(0);
   });
 });

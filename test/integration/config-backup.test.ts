@@ -1,13 +1,7 @@
 // The AWS side of `npm run config -- export|import`: the configuration parameters under the
 // prefix (SSMClient answered from a map by aws-sdk-client-mock, as no SSM emulator exists) and
 // the grants in the table (dynalite), through the adapters the command uses.
-import {
-  GetParameterCommand,
-  GetParametersByPathCommand,
-  ParameterNotFound,
-  PutParameterCommand,
-  SSMClient,
-} from '@aws-sdk/client-ssm';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbGrantStore } from '../../functions/adapters/aws/dynamodb-grant-store.js';
@@ -17,6 +11,7 @@ import type { OAuthGrant } from '../../functions/core/config/stored-config.js';
 import { type BackupTarget, exportConfigs, importConfigs } from '../../ops/config-backup.js';
 import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
+import { answerFromParameterMap, testSsmClient } from '../support/ssm-parameters.js';
 
 const PREFIX = '/appliance-notifier/clusters';
 const ssm = mockClient(SSMClient);
@@ -31,30 +26,11 @@ const grant: OAuthGrant = {
 
 /** One account's parameters: a map behind the mocked client, as SSM answers the store's calls. */
 function parameterMap() {
-  const parameters = new Map<string, string>();
-  ssm.reset();
-  ssm.on(PutParameterCommand).callsFake(async (input: { Name: string; Value: string }) => {
-    parameters.set(input.Name, input.Value);
-    return { Version: 1, Tier: 'Standard' };
-  });
-  ssm.on(GetParameterCommand).callsFake(async (input: { Name: string }) => {
-    const value = parameters.get(input.Name);
-    if (value === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
-    return { Parameter: { Name: input.Name, Value: value } };
-  });
-  ssm.on(GetParametersByPathCommand).callsFake(async (input: { Path: string }) => ({
-    Parameters: [...parameters.keys()]
-      .filter((n) => n.startsWith(`${input.Path}/`))
-      .map((Name) => ({ Name })),
-  }));
-  return parameters;
+  return answerFromParameterMap(ssm);
 }
 
 async function target(withGrants: boolean): Promise<BackupTarget> {
-  const client = new SSMClient({
-    region: 'eu-central-1',
-    credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' },
-  });
+  const client = testSsmClient('eu-central-1');
   return {
     store: new SsmConfigStore({ client, parameterPrefix: PREFIX, cacheTtlMs: 0 }),
     ...(withGrants

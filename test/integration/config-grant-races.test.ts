@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbGrantStore } from '../../functions/adapters/aws/dynamodb-grant-store.js';
@@ -25,8 +25,10 @@ import { oauthAuthOf } from '../../functions/core/oauth/oauth-authorization.js';
 import type { RefreshRequest, TokenClient, TokenSet } from '../../functions/core/oauth/oauth-ports.js';
 import { OAuthTokenProvider } from '../../functions/core/oauth/oauth-token-provider.js';
 import { createLogger } from '../../functions/shared/logger.js';
+import { microsoftOAuthSmtp } from '../support/config-fixtures.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
 import { memoryConfigHistory } from '../support/memory-config-history.js';
+import { answerFromParameterMap, testSsmClient } from '../support/ssm-parameters.js';
 
 const CLUSTER = 'eu-prod-1';
 const log = createLogger({ logLevel: 'SILENT' });
@@ -38,18 +40,7 @@ const noMailers: MailerFactory = {
 function input(sender: string) {
   return EmailConfigInputSchema.parse({
     sender,
-    smtp: {
-      host: 'smtp.office365.com',
-      port: 587,
-      encryption: 'starttls',
-      auth: {
-        type: 'oauth2',
-        provider: 'microsoft',
-        tenant: 'contoso.onmicrosoft.com',
-        clientId: 'app',
-        clientSecret: 'client-secret-value',
-      },
-    },
+    smtp: microsoftOAuthSmtp({ clientSecret: 'client-secret-value' }),
     adminContacts: 'ops@example.com',
   });
 }
@@ -144,26 +135,13 @@ async function localDeployment(): Promise<Deployment> {
 const PREFIX = '/appliance-notifier/clusters';
 
 async function awsDeployment(): Promise<Deployment> {
-  const parameters = new Map<string, string>();
-  ssm.reset();
-  ssm.on(PutParameterCommand).callsFake(async (command: { Name: string; Value: string }) => {
-    parameters.set(command.Name, command.Value);
-    return { Version: 1, Tier: 'Standard' };
-  });
-  ssm.on(GetParameterCommand).callsFake(async (command: { Name: string }) => {
-    const value = parameters.get(command.Name);
-    if (value === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
-    return { Parameter: { Name: command.Name, Value: value } };
-  });
+  const parameters = answerFromParameterMap(ssm);
   const tableName = await dynalite.createTable();
   const name = configParameterName(PREFIX, CLUSTER);
   return {
     process: () => ({
       store: new SsmConfigStore({
-        client: new SSMClient({
-          region: 'eu-west-1',
-          credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' },
-        }),
+        client: testSsmClient(),
         parameterPrefix: PREFIX,
         // As deployed: each function caches what it read for a while.
         cacheTtlMs: 30_000,

@@ -15,7 +15,7 @@ import {
 } from '../../functions/core/mail/test-email.js';
 import type { DeliveryRecord as DomainDeliveryRecord } from '../../functions/core/notify/delivery-ledger.js';
 import type { DeliveryRecord, PublicEmailConfig, TestEmailResult } from '../../web/admin-page/api-types.js';
-import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
+import { microsoftOAuthConfig, passwordConfig, storedConfig } from '../support/config-fixtures.js';
 
 // Compile-time: every value the domain can produce is a value the page can read.
 const asPageConfig = (config: DomainPublicConfig): PublicEmailConfig => config;
@@ -35,19 +35,9 @@ describe('the admin page reads what the API sends', () => {
     ],
     [
       'oauth2',
-      EmailConfigSchema.parse({
+      microsoftOAuthConfig({
         sender: 'a@example.com',
-        smtp: {
-          host: 'smtp.office365.com',
-          port: 587,
-          encryption: 'starttls',
-          auth: {
-            type: 'oauth2',
-            provider: 'microsoft',
-            clientId: 'client',
-            clientSecret: 'client-secret-1',
-          },
-        },
+        auth: { tenant: undefined, clientId: 'client', clientSecret: 'client-secret-1' },
         adminContacts: 'b@example.com',
       }),
     ],

@@ -11,7 +11,7 @@ import {
   FLEET_LEDGER_READ_LIMIT,
 } from '../../functions/core/fleet/cluster-health.js';
 import type { DeliveryRecord } from '../../functions/core/notify/delivery-ledger.js';
-import { passwordConfig } from '../support/config-fixtures.js';
+import { microsoftOAuthSmtp, passwordConfig } from '../support/config-fixtures.js';
 import { HOUR, recordOf } from '../support/ledger-fixtures.js';
 
 const NOW = new Date('2026-12-01T12:00:00.000Z');
@@ -116,21 +116,7 @@ describe('clusterHealth', () => {
   });
 
   it('is failing when OAuth2 needs authorization, and warns when never tested or the daily notice is overdue', () => {
-    const oauth = config({
-      smtp: {
-        host: 'smtp.office365.com',
-        port: 587,
-        encryption: 'starttls',
-        auth: {
-          type: 'oauth2',
-          provider: 'microsoft',
-          tenant: 'contoso.onmicrosoft.com',
-          clientId: 'app',
-          clientSecret: 's',
-          user: 'alerts@contoso.com',
-        },
-      },
-    });
+    const oauth = config({ smtp: microsoftOAuthSmtp({ clientSecret: 's', user: 'alerts@contoso.com' }) });
     const unauthorized = health([], { config: oauth });
     const untested = health([], { lastTestEmail: undefined });
     const overdue = health([

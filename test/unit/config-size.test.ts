@@ -9,13 +9,13 @@ import {
   ConfigTooLargeError,
   checkedStoredForm,
 } from '../../functions/core/config/config-store.js';
-import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
 import {
   type OAuthGrant,
   oauthBindingOf,
   type StoredEmailConfig,
 } from '../../functions/core/config/stored-config.js';
 import { oauthAuthOf } from '../../functions/core/oauth/oauth-authorization.js';
+import { microsoftOAuthConfig } from '../support/config-fixtures.js';
 
 /** A long, realistic address: 70-odd characters. */
 const longContact = (n: number) =>
@@ -25,23 +25,16 @@ const longestContact = (n: number) =>
   `${'a'.repeat(62)}${String(n).padStart(2, '0')}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(52)}.example`;
 
 function microsoftDocument(contacts: string[]): StoredEmailConfig {
-  const config = EmailConfigSchema.parse({
+  const config = microsoftOAuthConfig({
     sender: 'Appliance Alerts EMEA <appliance-alerts@operations.emea.example-banking-group.com>',
-    smtp: {
-      host: 'smtp.office365.com',
-      port: 587,
-      encryption: 'starttls',
-      auth: {
-        type: 'oauth2',
-        provider: 'microsoft',
-        tenant: '0b2c1e4f-3a5d-4e6f-8a9b-0c1d2e3f4a5b',
-        clientId: '7d1c2b3a-4e5f-6a7b-8c9d-0e1f2a3b4c5d',
-        // An Entra client secret value: 40 characters.
-        clientSecret: 'Abc8Q~dEfGhIjKlMnOpQrStUvWxYz0123456789a',
-        user: 'appliance-alerts@operations.emea.example-banking-group.com',
-      },
-      limits: { maxConnections: 3, messagesPerMinute: 30 },
+    auth: {
+      tenant: '0b2c1e4f-3a5d-4e6f-8a9b-0c1d2e3f4a5b',
+      clientId: '7d1c2b3a-4e5f-6a7b-8c9d-0e1f2a3b4c5d',
+      // An Entra client secret value: 40 characters.
+      clientSecret: 'Abc8Q~dEfGhIjKlMnOpQrStUvWxYz0123456789a',
+      user: 'appliance-alerts@operations.emea.example-banking-group.com',
     },
+    smtp: { limits: { maxConnections: 3, messagesPerMinute: 30 } },
     adminContacts: contacts,
     language: 'de',
   });

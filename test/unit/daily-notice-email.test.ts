@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { CATALOG, CONDITION_IDS } from '../../events/catalog.js';
-import { type EmailConfig, EmailConfigSchema } from '../../functions/core/config/email-config.js';
+import type { EmailConfig } from '../../functions/core/config/email-config.js';
 import {
   type ConditionCounts,
   composeDailyNotice,
@@ -9,7 +9,7 @@ import {
 } from '../../functions/core/daily-notice/daily-notice-email.js';
 import type { DeliveryRecord, Outcome } from '../../functions/core/notify/delivery-ledger.js';
 import { escapeHtml, type Language } from '../../functions/kernel/text.js';
-import { passwordConfig } from '../support/config-fixtures.js';
+import { microsoftOAuthConfig, passwordConfig } from '../support/config-fixtures.js';
 import { visible } from '../support/email-samples.js';
 
 const PASSWORD = 'relay-Pa55word-never-shown';
@@ -20,20 +20,11 @@ function relayConfig(language: Language): EmailConfig {
 }
 
 function oauthConfig(language: Language): EmailConfig {
-  return EmailConfigSchema.parse({
-    sender: 'appliance@example.com',
-    smtp: {
-      host: 'smtp.office365.com',
-      port: 587,
-      encryption: 'starttls',
-      auth: {
-        type: 'oauth2',
-        provider: 'microsoft',
-        tenant: 'contoso.onmicrosoft.com',
-        clientId: '00000000-1111-2222-3333-444444444444',
-        clientSecret: CLIENT_SECRET,
-        user: 'relay@example.com',
-      },
+  return microsoftOAuthConfig({
+    auth: {
+      clientId: '00000000-1111-2222-3333-444444444444',
+      clientSecret: CLIENT_SECRET,
+      user: 'relay@example.com',
     },
     adminContacts: ['ops@example.com'],
     language,

@@ -16,6 +16,7 @@ import {
   randomUrlSafe,
   redirectUriFor,
 } from '../../functions/core/oauth/oauth-flow.js';
+import { authorizedGrant } from '../support/config-fixtures.js';
 
 const REFRESH_TOKEN = '0.AXoA-refresh-token-value-that-must-stay-private';
 
@@ -50,18 +51,7 @@ function oauthOf(config: ReturnType<typeof configWith>) {
   return auth;
 }
 
-const grant: OAuthGrant = {
-  status: 'authorized',
-  refreshToken: REFRESH_TOKEN,
-  authorizedAt: '2026-11-28T18:00:00.000Z',
-  authorizedAs: 'alerts@example.com',
-  binding: {
-    provider: 'microsoft',
-    tenant: 'contoso.onmicrosoft.com',
-    clientId: 'app',
-    tokenEndpoint: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token',
-  },
-};
+const grant: OAuthGrant = authorizedGrant(REFRESH_TOKEN);
 
 const stored = (config = microsoft): StoredEmailConfig => ({
   schemaVersion: 1,

@@ -14,12 +14,13 @@ import {
   type ConfigVersion,
   ConfigVersionConflictError,
   type NewConfigVersion,
+  parseConfigVersion,
+  parseTestSummary,
   type TestEmailSummary,
   TestEmailSummarySchema,
 } from '../../core/config/config-history.js';
 import { StoredEmailConfigSchema } from '../../core/config/stored-config.js';
-import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
-import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
+import { checkedClusterId } from '../../kernel/cluster-id-schema.js';
 import { isConditionalCheckFailed } from './dynamodb-ledger.js';
 import { CONFIG_HISTORY_PARTITION_PREFIX, LEDGER_TABLE_KEYS } from './resource-names.js';
 
@@ -153,7 +154,9 @@ export class DynamoDbConfigHistory implements ConfigHistory {
       new GetCommand({ TableName: this.tableName, Key: { [PK]: partition(id), [SK]: LAST_TEST } }),
     );
     const text = output.Item?.testEmail;
-    return typeof text === 'string' ? parseTest(text, `The last test email of cluster "${id}"`) : undefined;
+    return typeof text === 'string'
+      ? parseTestSummary(text, `The last test email of cluster "${id}"`)
+      : undefined;
   }
 
   /** Newest (or oldest) first, following pages until `limit`. */
@@ -225,37 +228,16 @@ function numberOf(item: Item): number {
 
 function fromItem(item: Item): ConfigVersion {
   const version = numberOf(item);
-  const where = `Version ${version} of the configuration of cluster "${String(item.clusterId)}"`;
-  let json: unknown;
-  try {
-    json = JSON.parse(String(item.document));
-  } catch {
-    // The text holds secrets: JSON.parse's message would quote it.
-    throw new Error(`${where} is not valid JSON`);
-  }
-  const parsed = StoredEmailConfigSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`${where} is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
-  return {
-    clusterId: String(item.clusterId),
-    version,
-    savedAt: String(item.savedAt),
-    savedBy: String(item.savedBy),
-    ...(typeof item.restoredFrom === 'number' ? { restoredFrom: item.restoredFrom } : {}),
-    document: parsed.data,
-    ...(typeof item.testEmail === 'string' ? { testEmail: parseTest(item.testEmail, where) } : {}),
-  };
-}
-
-function parseTest(text: string, where: string): TestEmailSummary {
-  const parsed = TestEmailSummarySchema.safeParse(JSON.parse(text));
-  if (!parsed.success) {
-    throw new Error(`${where}: its test result is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
-  }
-  return parsed.data;
-}
-
-function checkedClusterId(clusterId: string): string {
-  const checked = ClusterIdSchema.safeParse(clusterId);
-  if (!checked.success) throw ValidationError.fromZod(checked.error, 'Invalid cluster id', ['clusterId']);
-  return checked.data;
+  return parseConfigVersion(
+    {
+      clusterId: String(item.clusterId),
+      version,
+      savedAt: String(item.savedAt),
+      savedBy: String(item.savedBy),
+      restoredFrom: typeof item.restoredFrom === 'number' ? item.restoredFrom : undefined,
+      document: String(item.document),
+      testEmail: typeof item.testEmail === 'string' ? item.testEmail : undefined,
+    },
+    `Version ${version} of the configuration of cluster "${String(item.clusterId)}"`,
+  );
 }

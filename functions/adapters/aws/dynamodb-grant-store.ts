@@ -2,8 +2,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type OAuthGrant, OAuthGrantSchema } from '../../core/config/stored-config.js';
 import { GrantConflictError, type GrantStore, type VersionedGrant } from '../../core/oauth/grant-store.js';
-import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
-import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
+import { checkedClusterId } from '../../kernel/cluster-id-schema.js';
+import { parseStoredJson, ValidationError } from '../../kernel/field-issues.js';
 import { isConditionalCheckFailed } from './dynamodb-ledger.js';
 import { grantKeyOf, LEDGER_TABLE_KEYS } from './resource-names.js';
 
@@ -47,16 +47,7 @@ export class DynamoDbGrantStore implements GrantStore {
     if (typeof item.grant !== 'string' || typeof item.version !== 'number') {
       throw new Error(`${where} has no grant or version attribute`);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(item.grant);
-    } catch {
-      // The text holds a refresh token: JSON.parse's message would quote it.
-      throw new Error(`${where} is not valid JSON`);
-    }
-    const parsed = OAuthGrantSchema.safeParse(json);
-    if (!parsed.success) throw new Error(`${where} is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
-    return { grant: parsed.data, version: item.version };
+    return { grant: parseStoredJson(item.grant, OAuthGrantSchema, where), version: item.version };
   }
 
   async put(clusterId: string, grant: OAuthGrant, expectedVersion: number | undefined): Promise<number> {
@@ -65,48 +56,49 @@ export class DynamoDbGrantStore implements GrantStore {
     if (!parsed.success)
       throw ValidationError.fromZod(parsed.error, 'Refusing to store an invalid OAuth2 grant');
     const version = (expectedVersion ?? 0) + 1;
-    try {
-      await this.documents.send(
+    await conditionally(id, expectedVersion, () =>
+      this.documents.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...grantKeyOf(id), clusterId: id, grant: JSON.stringify(parsed.data), version },
           ...(expectedVersion === undefined
             ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
-            : {
-                ConditionExpression: '#version = :expected',
-                ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':expected': expectedVersion },
-              }),
+            : versionIs(expectedVersion)),
         }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new GrantConflictError(id, expectedVersion);
-      throw error;
-    }
+      ),
+    );
     return version;
   }
 
   async delete(clusterId: string, expectedVersion: number): Promise<void> {
     const id = checkedClusterId(clusterId);
-    try {
-      await this.documents.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: grantKeyOf(id),
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':expected': expectedVersion },
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new GrantConflictError(id, expectedVersion);
-      throw error;
-    }
+    await conditionally(id, expectedVersion, () =>
+      this.documents.send(
+        new DeleteCommand({ TableName: this.tableName, Key: grantKeyOf(id), ...versionIs(expectedVersion) }),
+      ),
+    );
   }
 }
 
-function checkedClusterId(clusterId: string): string {
-  const checked = ClusterIdSchema.safeParse(clusterId);
-  if (!checked.success) throw ValidationError.fromZod(checked.error, 'Invalid cluster id', ['clusterId']);
-  return checked.data;
+/** Runs a conditional write; a failed condition is a GrantConflictError. */
+async function conditionally(
+  id: string,
+  expectedVersion: number | undefined,
+  write: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw new GrantConflictError(id, expectedVersion);
+    throw error;
+  }
+}
+
+/** The condition that the item is at `expected`. */
+function versionIs(expected: number) {
+  return {
+    ConditionExpression: '#version = :expected',
+    ExpressionAttributeNames: { '#version': 'version' },
+    ExpressionAttributeValues: { ':expected': expected },
+  };
 }

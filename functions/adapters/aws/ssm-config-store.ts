@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { type ConfigStore, checkedStoredForm } from '../../core/config/config-store.js';
 import { type StoredEmailConfig, StoredEmailConfigSchema } from '../../core/config/stored-config.js';
-import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
+import { ClusterIdSchema, checkedClusterId } from '../../kernel/cluster-id-schema.js';
 import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
 import { CONFIG_PARAMETER_SUFFIX, configParameterName } from './resource-names.js';
 
@@ -68,9 +68,7 @@ export class SsmConfigStore implements ConfigStore {
 
   /** The parameter that holds a cluster's configuration. */
   parameterName(clusterId: string): string {
-    const checked = ClusterIdSchema.safeParse(clusterId);
-    if (!checked.success) throw ValidationError.fromZod(checked.error, 'Invalid cluster id', ['clusterId']);
-    return configParameterName(this.prefix, checked.data);
+    return configParameterName(this.prefix, checkedClusterId(clusterId));
   }
 
   async get(clusterId: string): Promise<StoredEmailConfig | undefined> {

@@ -3,12 +3,13 @@ import {
   type ConfigHistory,
   type ConfigVersion,
   type NewConfigVersion,
+  parseConfigVersion,
+  parseTestSummary,
   type TestEmailSummary,
   TestEmailSummarySchema,
 } from '../../core/config/config-history.js';
 import { StoredEmailConfigSchema } from '../../core/config/stored-config.js';
-import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
-import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
+import { checkedClusterId } from '../../kernel/cluster-id-schema.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 interface VersionRow {
@@ -114,42 +115,21 @@ export class SqliteConfigHistory implements ConfigHistory {
   async lastTest(clusterId: string): Promise<TestEmailSummary | undefined> {
     const id = checkedClusterId(clusterId);
     const text = this.selectLastTest.get(id);
-    return text === undefined ? undefined : this.parseTest(text, `The last test email of cluster "${id}"`);
+    return text === undefined ? undefined : parseTestSummary(text, `The last test email of cluster "${id}"`);
   }
 
   private fromRow(row: VersionRow): ConfigVersion {
-    const where = `Version ${row.version} of the configuration of cluster "${row.cluster_id}" (in ${this.database.path})`;
-    let json: unknown;
-    try {
-      json = JSON.parse(row.document);
-    } catch {
-      // The text holds secrets: JSON.parse's message would quote it.
-      throw new Error(`${where} is not valid JSON`);
-    }
-    const parsed = StoredEmailConfigSchema.safeParse(json);
-    if (!parsed.success) throw new Error(`${where} is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
-    return {
-      clusterId: row.cluster_id,
-      version: row.version,
-      savedAt: row.saved_at,
-      savedBy: row.saved_by,
-      ...(row.restored_from !== null ? { restoredFrom: row.restored_from } : {}),
-      document: parsed.data,
-      ...(row.test_email !== null ? { testEmail: this.parseTest(row.test_email, where) } : {}),
-    };
+    return parseConfigVersion(
+      {
+        clusterId: row.cluster_id,
+        version: row.version,
+        savedAt: row.saved_at,
+        savedBy: row.saved_by,
+        restoredFrom: row.restored_from ?? undefined,
+        document: row.document,
+        testEmail: row.test_email ?? undefined,
+      },
+      `Version ${row.version} of the configuration of cluster "${row.cluster_id}" (in ${this.database.path})`,
+    );
   }
-
-  private parseTest(text: string, where: string): TestEmailSummary {
-    const parsed = TestEmailSummarySchema.safeParse(JSON.parse(text));
-    if (!parsed.success) {
-      throw new Error(`${where}: its test result is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
-    }
-    return parsed.data;
-  }
-}
-
-function checkedClusterId(clusterId: string): string {
-  const checked = ClusterIdSchema.safeParse(clusterId);
-  if (!checked.success) throw ValidationError.fromZod(checked.error, 'Invalid cluster id', ['clusterId']);
-  return checked.data;
 }

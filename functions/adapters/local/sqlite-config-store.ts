@@ -2,8 +2,8 @@ import { readdir, readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type ConfigStore, checkedStoredForm } from '../../core/config/config-store.js';
 import { type StoredEmailConfig, StoredEmailConfigSchema } from '../../core/config/stored-config.js';
-import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
-import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
+import { ClusterIdSchema, checkedClusterId } from '../../kernel/cluster-id-schema.js';
+import { parseStoredJson, ValidationError } from '../../kernel/field-issues.js';
 import { hasErrorCode } from './atomic-file.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
@@ -40,21 +40,11 @@ export class SqliteConfigStore implements ConfigStore {
     const row = this.select.get(id);
     if (!row) return undefined;
     const where = `Stored configuration of cluster "${id}" (in ${this.database.path})`;
-    let json: unknown;
-    try {
-      json = JSON.parse(row.document);
-    } catch {
-      // JSON.parse's message quotes the text around the error, and the text holds secrets.
-      throw new Error(`${where} is not valid JSON`);
+    const document = parseStoredJson(row.document, StoredEmailConfigSchema, where);
+    if (document.clusterId !== id) {
+      throw new Error(`${where} belongs to cluster "${document.clusterId}"`);
     }
-    const parsed = StoredEmailConfigSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new Error(`${where} is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
-    }
-    if (parsed.data.clusterId !== id) {
-      throw new Error(`${where} belongs to cluster "${parsed.data.clusterId}"`);
-    }
-    return parsed.data;
+    return document;
   }
 
   async put(document: StoredEmailConfig): Promise<void> {
@@ -74,12 +64,6 @@ export class SqliteConfigStore implements ConfigStore {
   async delete(clusterId: string): Promise<boolean> {
     return this.remove.run(checkedClusterId(clusterId)).changes === 1;
   }
-}
-
-function checkedClusterId(clusterId: string): string {
-  const checked = ClusterIdSchema.safeParse(clusterId);
-  if (!checked.success) throw ValidationError.fromZod(checked.error, 'Invalid cluster id', ['clusterId']);
-  return checked.data;
 }
 
 export const CONFIG_FILES_IMPORT_TASK = 'import config/*.json';

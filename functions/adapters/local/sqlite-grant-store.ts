@@ -1,7 +1,7 @@
 import { type OAuthGrant, OAuthGrantSchema } from '../../core/config/stored-config.js';
 import { GrantConflictError, type GrantStore, type VersionedGrant } from '../../core/oauth/grant-store.js';
-import { ClusterIdSchema } from '../../kernel/cluster-id-schema.js';
-import { formatIssues, issuesFromZod, ValidationError } from '../../kernel/field-issues.js';
+import { checkedClusterId } from '../../kernel/cluster-id-schema.js';
+import { parseStoredJson, ValidationError } from '../../kernel/field-issues.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 /**
@@ -37,16 +37,7 @@ export class SqliteGrantStore implements GrantStore {
     const row = this.select.get(id);
     if (!row) return undefined;
     const where = `Stored OAuth2 grant of cluster "${id}" (in ${this.database.path})`;
-    let json: unknown;
-    try {
-      json = JSON.parse(row.grant_json);
-    } catch {
-      // The text holds a refresh token: JSON.parse's message would quote it.
-      throw new Error(`${where} is not valid JSON`);
-    }
-    const parsed = OAuthGrantSchema.safeParse(json);
-    if (!parsed.success) throw new Error(`${where} is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
-    return { grant: parsed.data, version: row.version };
+    return { grant: parseStoredJson(row.grant_json, OAuthGrantSchema, where), version: row.version };
   }
 
   async put(clusterId: string, grant: OAuthGrant, expectedVersion: number | undefined): Promise<number> {
@@ -66,12 +57,6 @@ export class SqliteGrantStore implements GrantStore {
     const id = checkedClusterId(clusterId);
     if (this.remove.run(id, expectedVersion).changes !== 1) throw new GrantConflictError(id, expectedVersion);
   }
-}
-
-function checkedClusterId(clusterId: string): string {
-  const checked = ClusterIdSchema.safeParse(clusterId);
-  if (!checked.success) throw ValidationError.fromZod(checked.error, 'Invalid cluster id', ['clusterId']);
-  return checked.data;
 }
 
 function checkedGrant(grant: OAuthGrant): OAuthGrant {

@@ -5,9 +5,10 @@
 // two concurrent saves get two numbers, never one.
 
 import * as z from 'zod';
+import { formatIssues, issuesFromZod, parseStoredJson } from '../../kernel/field-issues.js';
 import { DELIVERY_STAGES } from '../mail/delivery-stages.js';
 import type { TestEmailResult } from '../mail/test-email.js';
-import type { StoredEmailConfig } from './stored-config.js';
+import { type StoredEmailConfig, StoredEmailConfigSchema } from './stored-config.js';
 
 /** How many versions a cluster keeps; a save beyond that drops the oldest. */
 export const CONFIG_HISTORY_LIMIT = 50;
@@ -85,3 +86,39 @@ export class ConfigVersionConflictError extends Error {
 
 /** How many times an append retries after losing a version number to a concurrent save. */
 export const APPEND_ATTEMPTS = 5;
+
+/** A version as an adapter stores it: the document and its test result as JSON text. */
+export interface StoredConfigVersion {
+  clusterId: string;
+  version: number;
+  savedAt: string;
+  savedBy: string;
+  restoredFrom: number | undefined;
+  document: string;
+  testEmail: string | undefined;
+}
+
+/**
+ * A stored version, its document and test result checked. The errors name `where` and never
+ * quote the document (it holds secrets).
+ */
+export function parseConfigVersion(stored: StoredConfigVersion, where: string): ConfigVersion {
+  return {
+    clusterId: stored.clusterId,
+    version: stored.version,
+    savedAt: stored.savedAt,
+    savedBy: stored.savedBy,
+    ...(stored.restoredFrom !== undefined ? { restoredFrom: stored.restoredFrom } : {}),
+    document: parseStoredJson(stored.document, StoredEmailConfigSchema, where),
+    ...(stored.testEmail !== undefined ? { testEmail: parseTestSummary(stored.testEmail, where) } : {}),
+  };
+}
+
+/** A stored test result, checked; the error names `where`. */
+export function parseTestSummary(text: string, where: string): TestEmailSummary {
+  const parsed = TestEmailSummarySchema.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new Error(`${where}: its test result is invalid: ${formatIssues(issuesFromZod(parsed.error))}`);
+  }
+  return parsed.data;
+}

@@ -7,7 +7,6 @@ import { formatDate, formatTime, type Language } from '../../kernel/text.js';
 import type { EmailConfig } from '../config/email-config.js';
 import {
   adminLinkFor,
-  adminLinkTextLines,
   automaticMessage,
   emailHtml,
   FONT,
@@ -16,6 +15,7 @@ import {
   htmlParagraphRow,
   htmlRow,
   htmlText,
+  textClosing,
 } from '../mail/email-layout.js';
 import type { OutgoingMessage } from '../mail/mailer.js';
 import { describeDelivery } from '../mail/test-email.js';
@@ -264,10 +264,7 @@ export function composeDailyNotice(input: DailyNoticeInput): OutgoingMessage {
     `${words.settings}:`,
     ...settings.map((line) => `- ${line}`),
     '',
-    ...adminLinkTextLines(adminLink),
-    '-- ',
-    ...footer,
-    '',
+    ...textClosing(adminLink, footer),
   ].join('\n');
 
   const problemStyle = attention
@@ -290,7 +287,7 @@ export function composeDailyNotice(input: DailyNoticeInput): OutgoingMessage {
       htmlListRow(words.settings, settings, language),
     ],
     footer,
-    ...(adminLink ? { adminLink } : {}),
+    adminLink,
   });
 
   return automaticMessage(

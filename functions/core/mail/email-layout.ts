@@ -205,9 +205,12 @@ export function adminLinkFor(
   };
 }
 
-/** The plain-text part's lines for the link: the label and the address on its own line. */
-export function adminLinkTextLines(link: AdminLink | undefined): string[] {
-  return link ? [`${link.label}:`, link.url, ''] : [];
+/**
+ * The plain-text part's last lines: the admin link (its label, then the address on its own line),
+ * the signature separator `-- ` and the footer.
+ */
+export function textClosing(link: AdminLink | undefined, footer: readonly string[]): string[] {
+  return [...(link ? [`${link.label}:`, link.url, ''] : []), '-- ', ...footer, ''];
 }
 
 /** The coloured first row: an optional tag (severity) above the heading. */

@@ -7,11 +7,11 @@ import { TEST_EMAIL_DEADLINE_MS } from './deadlines.js';
 import { type EgressMode, hintFor } from './diagnostics.js';
 import {
   adminLinkFor,
-  adminLinkTextLines,
   automaticMessage,
   emailHtml,
   htmlListRow,
   htmlParagraphRow,
+  textClosing,
 } from './email-layout.js';
 import { DeliveryError, type DeliveryStage, type MailerFactory, type OutgoingMessage } from './mailer.js';
 
@@ -109,10 +109,7 @@ export function composeTestEmail(
     `${settingsHeading}:`,
     ...settings.map((line) => `- ${line}`),
     '',
-    ...adminLinkTextLines(adminLink),
-    '-- ',
-    ...footer,
-    '',
+    ...textClosing(adminLink, footer),
   ].join('\n');
   const html = emailHtml({
     language,
@@ -120,7 +117,7 @@ export function composeTestEmail(
     banner: { colour: '#1a4f9c', tint: '#e8f0fb', heading },
     rows: [htmlParagraphRow(intro, language), htmlListRow(settingsHeading, settings, language)],
     footer,
-    ...(adminLink ? { adminLink } : {}),
+    adminLink,
   });
   return automaticMessage(
     config,

@@ -15,7 +15,6 @@ import { formatTime, type Language } from '../../kernel/text.js';
 import type { EmailConfig } from '../config/email-config.js';
 import {
   adminLinkFor,
-  adminLinkTextLines,
   automaticMessage,
   emailHtml,
   FONT,
@@ -25,6 +24,7 @@ import {
   htmlRow,
   htmlText,
   plural,
+  textClosing,
 } from '../mail/email-layout.js';
 import type { OutgoingMessage } from '../mail/mailer.js';
 
@@ -214,10 +214,7 @@ export function composeConditionEmail<K extends ConditionId>(input: ConditionEma
     '',
     policy,
     '',
-    ...adminLinkTextLines(adminLink),
-    '-- ',
-    ...footer,
-    '',
+    ...textClosing(adminLink, footer),
   ].join('\n');
 
   const heading = `${FONT};font-size:16px;font-weight:bold;margin:0 0 8px 0;`;
@@ -255,7 +252,7 @@ export function composeConditionEmail<K extends ConditionId>(input: ConditionEma
       htmlParagraphRow(policy, language, 'font-size:13px;color:#555555;'),
     ],
     footer,
-    ...(adminLink ? { adminLink } : {}),
+    adminLink,
   });
 
   return automaticMessage(

@@ -20,7 +20,6 @@ import { formatTime, type Language } from '../../kernel/text.js';
 import type { EmailConfig } from '../config/email-config.js';
 import {
   adminLinkFor,
-  adminLinkTextLines,
   assertHeaderSafe,
   automaticMessage,
   emailHtml,
@@ -28,6 +27,7 @@ import {
   formatInterval,
   htmlText,
   plural,
+  textClosing,
 } from '../mail/email-layout.js';
 import type { OutgoingMessage } from '../mail/mailer.js';
 import {
@@ -451,10 +451,7 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
         ]
       : []),
     ...policies.flatMap((p) => [p, '']),
-    ...adminLinkTextLines(adminLink),
-    '-- ',
-    ...footer,
-    '',
+    ...textClosing(adminLink, footer),
   ].join('\n');
 
   const cell = 'padding:16px 16px 0 16px;';
@@ -542,7 +539,7 @@ export function composeGroupEmail(input: GroupEmailInput): OutgoingMessage {
       ),
     ],
     footer,
-    ...(adminLink ? { adminLink } : {}),
+    adminLink,
   });
 
   return automaticMessage(

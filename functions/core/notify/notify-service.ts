@@ -482,6 +482,14 @@ export class NotifyService {
       ]
         .filter(Boolean)
         .join(' ');
+      // What every log line of this failure names, first.
+      const failed = {
+        eventId: identity.eventId,
+        clusterId: identity.clusterId,
+        condition,
+        stage: failure.stage,
+        code: failure.code,
+      };
       if (failure.transient && hasAttemptsLeft(attempt, this.maxAttempts)) {
         const retryAfterSeconds = retryDelaySeconds(attempt, this.random);
         const nextAttemptAt = new Date(now.getTime() + retryAfterSeconds * 1000);
@@ -496,16 +504,7 @@ export class NotifyService {
         this.logFailure(
           'warn',
           'Temporary delivery failure; the event will be retried',
-          {
-            eventId: identity.eventId,
-            clusterId: identity.clusterId,
-            condition,
-            stage: failure.stage,
-            code: failure.code,
-            attempt: attempt,
-            nextAttemptAt: nextAttemptAt.toISOString(),
-            reason,
-          },
+          { ...failed, attempt, nextAttemptAt: nextAttemptAt.toISOString(), reason },
           config,
         );
         throw new RetryableNotifyError(reason, retryAfterSeconds);
@@ -514,15 +513,7 @@ export class NotifyService {
         this.logFailure(
           'error',
           'Delivery failed on every attempt; giving up',
-          {
-            eventId: identity.eventId,
-            clusterId: identity.clusterId,
-            condition,
-            stage: failure.stage,
-            code: failure.code,
-            attempt: attempt,
-            reason,
-          },
+          { ...failed, attempt, reason },
           config,
         );
         const gaveUp = `${describeGiveUp(attempt, now)} (temporary failures only; the last: ${reason})`;
@@ -534,19 +525,7 @@ export class NotifyService {
         });
         throw new RetryableNotifyError(gaveUp, 0, { deadLetter: true, result });
       }
-      this.logFailure(
-        'error',
-        'Delivery failed permanently',
-        {
-          eventId: identity.eventId,
-          clusterId: identity.clusterId,
-          condition,
-          stage: failure.stage,
-          code: failure.code,
-          reason,
-        },
-        config,
-      );
+      this.logFailure('error', 'Delivery failed permanently', { ...failed, reason }, config);
       return this.finish(identity, condition, 'failed', now, {
         reason,
         envelope,
