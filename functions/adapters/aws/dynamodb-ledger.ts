@@ -62,6 +62,8 @@ export interface DynamoDbLedgerOptions {
    * the platform's redeliveries and retries (EventBridge retries for up to 24 hours).
    */
   claimTtlDays?: number;
+  /** Items a filtered Query of `page` reads at least per request (default 100; tests use fewer). */
+  filteredQueryItems?: number;
 }
 
 const { partitionKey: PK, sortKey: SK, ttlAttribute: TTL } = LEDGER_TABLE_KEYS;
@@ -93,7 +95,7 @@ const MAX_GROUP_ROUNDS = 64;
  */
 export const MAX_QUERY_PAGES_PER_CALL = 10;
 /** Items a filtered Query reads at least per request (Limit counts items before the filter). */
-const FILTERED_QUERY_ITEMS = 100;
+const DEFAULT_FILTERED_QUERY_ITEMS = 100;
 const GROUP_STATES: readonly GroupState[] = ['open', 'sending', 'sent', 'failed'];
 
 type Item = Record<string, NativeAttributeValue>;
@@ -129,6 +131,7 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
   private readonly tableName: string;
   private readonly recordTtlMs: number;
   private readonly claimTtlMs: number;
+  private readonly filteredQueryItems: number;
   /**
    * Fold slots as read ahead (prefetchFold) or as this ledger last wrote them, by fold key: the
    * first round of the key's next change starts from one instead of a read. Only a guarded write
@@ -145,6 +148,10 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
     this.tableName = options.tableName;
     this.recordTtlMs = days('recordTtlDays', options.recordTtlDays ?? DEFAULT_RECORD_RETENTION_DAYS);
     this.claimTtlMs = days('claimTtlDays', options.claimTtlDays ?? DEFAULT_CLAIM_TTL_DAYS);
+    this.filteredQueryItems = Math.max(
+      1,
+      Math.floor(options.filteredQueryItems ?? DEFAULT_FILTERED_QUERY_ITEMS),
+    );
   }
 
   async claimEvent(eventId: string, now: Date, leaseMs: number): Promise<EventClaim> {
@@ -933,7 +940,7 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ScanIndexForward: false,
-        Limit: filters.length > 0 ? Math.max(remaining + 1, FILTERED_QUERY_ITEMS) : remaining + 1,
+        Limit: filters.length > 0 ? Math.max(remaining + 1, this.filteredQueryItems) : remaining + 1,
         ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       };
