@@ -158,11 +158,22 @@ export const DeliveryRecordSchema = z.looseObject({
   eventTime: Iso,
   appliance: z.string().optional(),
   transient: z.boolean().optional(),
+  title: z.string().optional().describe("The condition's title (English), for a condition of the catalog"),
+  severity: z
+    .enum(SEVERITIES)
+    .optional()
+    .describe("The condition's severity, for a condition of the catalog"),
 });
 
 export const DeliveriesSchema = z.looseObject({
   clusterId: z.string(),
-  items: z.array(DeliveryRecordSchema),
+  items: z
+    .array(DeliveryRecordSchema)
+    .describe('Newest arrival first; the same arrival: event id descending'),
+  nextCursor: z
+    .string()
+    .optional()
+    .describe('When more records may follow: pass it as `cursor` for the next page (opaque)'),
 });
 
 const LocalizedText = z.looseObject({ en: z.string(), de: z.string() });

@@ -1,11 +1,50 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { conditionsSummary } from '../../events/catalog.js';
-import { type DeliveryLedger, OUTCOMES } from '../core/notify/delivery-ledger.js';
+import { CATALOG, CONDITION_IDS, conditionsSummary, isConditionId } from '../../events/catalog.js';
+import {
+  type DeliveryLedger,
+  type DeliveryRecord,
+  type LogPosition,
+  OUTCOMES,
+  type Outcome,
+} from '../core/notify/delivery-ledger.js';
 import { ValidationError } from '../kernel/field-issues.js';
 import { jsonResponse } from '../shared/http.js';
 import { clusterIdParam } from '../shared/http-api.js';
 import type { AdminApiRouteHandlers } from './app.js';
+
+/** Besides the catalog's conditions, the log holds daily notices under this condition id. */
+const DAILY_NOTICE = 'daily-notice';
+const FILTER_CONDITIONS = [...CONDITION_IDS, DAILY_NOTICE] as const;
+const MAX_CURSOR_LENGTH = 2048;
+
+/**
+ * A page's `nextCursor`: base64url of the JSON of the last record's log position
+ * (`{ receivedAt, eventId }`). Clients pass it back unchanged; its content is no contract.
+ */
+export function encodeCursor(position: LogPosition): string {
+  return Buffer.from(JSON.stringify({ receivedAt: position.receivedAt, eventId: position.eventId })).toString(
+    'base64url',
+  );
+}
+
+/** The position a cursor names, or undefined when it is not one `encodeCursor` makes. */
+export function decodeCursor(cursor: string): LogPosition | undefined {
+  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { receivedAt, eventId } = value as Record<string, unknown>;
+  if (typeof receivedAt !== 'string' || typeof eventId !== 'string' || eventId === '') return undefined;
+  // Canonical ISO only (what the ledgers store), so the position is exact in both stores.
+  const time = Date.parse(receivedAt);
+  if (!Number.isFinite(time) || new Date(time).toISOString() !== receivedAt) return undefined;
+  return { receivedAt, eventId };
+}
 
 export const DeliveriesQuerySchema = z.strictObject({
   limit: z.coerce
@@ -17,13 +56,50 @@ export const DeliveriesQuerySchema = z.strictObject({
   since: z.iso
     .datetime({ offset: true, error: 'must be an ISO 8601 time like 2026-11-28T00:00:00Z' })
     .optional(),
-  outcome: z.enum(OUTCOMES, { error: `must be one of ${OUTCOMES.join(', ')}` }).optional(),
+  outcome: z
+    .string()
+    .describe(`Only these outcomes: one or a comma-separated list of ${OUTCOMES.join(', ')}`)
+    .transform((value, context): Outcome[] => {
+      const outcomes = value.split(',').map((part) => part.trim());
+      if (outcomes.some((outcome) => !(OUTCOMES as readonly string[]).includes(outcome))) {
+        context.addIssue({
+          code: 'custom',
+          message: `must be one or a comma-separated list of ${OUTCOMES.join(', ')}`,
+        });
+        return z.NEVER;
+      }
+      return [...new Set(outcomes as Outcome[])];
+    })
+    .optional(),
+  condition: z
+    .enum(FILTER_CONDITIONS, { error: `must be a condition id of GET /conditions or ${DAILY_NOTICE}` })
+    .describe(`Only this condition (an id of \`GET /conditions\`, or \`${DAILY_NOTICE}\`)`)
+    .optional(),
+  cursor: z
+    .string()
+    .describe('The `nextCursor` of the previous page: the page after it')
+    .transform((value, context): LogPosition => {
+      const position = decodeCursor(value);
+      if (!position) {
+        context.addIssue({ code: 'custom', message: 'must be the nextCursor of an earlier page' });
+        return z.NEVER;
+      }
+      return position;
+    })
+    .optional(),
 });
 
 function deliveriesQuery(event: APIGatewayProxyEventV2) {
   const parsed = DeliveriesQuerySchema.safeParse(event.queryStringParameters ?? {});
   if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'Invalid query parameters');
   return parsed.data;
+}
+
+/** A record as the API shows it: without the replay envelope, with its condition's title and severity. */
+function deliveryItem({ envelope: _replayOnly, ...record }: DeliveryRecord) {
+  if (!isConditionId(record.condition)) return record;
+  const condition = CATALOG[record.condition];
+  return { ...record, title: condition.title.en, severity: condition.severity };
 }
 
 /** `GET /conditions` and `GET /clusters/{clusterId}/deliveries`. */
@@ -35,16 +111,18 @@ export function catalogHandlers(
     listDeliveries: async (event) => {
       const clusterId = clusterIdParam(event);
       const query = deliveriesQuery(event);
-      // An outcome filter is applied after reading, so read more to still fill the page.
-      const records = await ledger.list(clusterId, {
-        limit: query.outcome ? query.limit * 10 : query.limit,
+      const page = await ledger.page(clusterId, {
+        limit: query.limit,
         ...(query.since ? { since: new Date(query.since) } : {}),
+        ...(query.cursor ? { after: query.cursor } : {}),
+        ...(query.outcome ? { outcomes: query.outcome } : {}),
+        ...(query.condition ? { condition: query.condition } : {}),
       });
-      const items = records
-        .filter((record) => !query.outcome || record.outcome === query.outcome)
-        .slice(0, query.limit)
-        .map(({ envelope: _replayOnly, ...record }) => record);
-      return jsonResponse(200, { clusterId, items });
+      return jsonResponse(200, {
+        clusterId,
+        items: page.records.map(deliveryItem),
+        ...(page.next ? { nextCursor: encodeCursor(page.next) } : {}),
+      });
     },
   };
 }

@@ -111,10 +111,14 @@ export const ADMIN_API_ROUTE_DOCS = {
   },
   listDeliveries: {
     summary: "A cluster's delivery log, newest first",
+    description:
+      'Pages of at most `limit` records, newest arrival first (ties: event id descending). A page ' +
+      'with `nextCursor` may be followed: pass it as `cursor`. A filtered page may hold fewer than ' +
+      '`limit` records and still have a `nextCursor` (each request reads a bounded part of the log).',
     query: DeliveriesQuerySchema,
     responses: {
       200: { description: 'The delivery records', schema: DeliveriesSchema },
-      400: error('Invalid cluster id or query parameters'),
+      400: error('Invalid cluster id or query parameters (e.g. a `cursor` not from an earlier page)'),
     },
   },
   startOAuthAuthorization: {

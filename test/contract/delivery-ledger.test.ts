@@ -632,6 +632,155 @@ describe.each(adapters)('%s (the DeliveryLedger contract)', (_name, makeHarness)
       expect(lastHalfDay.map((r) => r.eventId)).toEqual(['evt-late']);
     });
 
+    it('orders records of the same instant by event id, descending, the same in list and page', async () => {
+      // Prepare: six events in one millisecond and two more in the same second, recorded shuffled.
+      const sameMs = ['evt-c', 'evt-a', 'evt-f', 'evt-b', 'evt-e', 'evt-d'];
+      for (const eventId of sameMs) {
+        await ledger.record(recordOf({ eventId, receivedAt: at(MINUTE).toISOString() }));
+      }
+      await ledger.record(recordOf({ eventId: 'evt-0', receivedAt: at(MINUTE + 999).toISOString() }));
+      await ledger.record(recordOf({ eventId: 'evt-z', receivedAt: at(MINUTE + 1).toISOString() }));
+
+      // Act
+      const listed = await ledger.list(CLUSTER, { limit: 100 });
+      const first = await ledger.page(CLUSTER, { limit: 4 });
+      const second = await ledger.page(CLUSTER, { limit: 4, ...(first.next ? { after: first.next } : {}) });
+
+      // Assess
+      const order = ['evt-0', 'evt-z', 'evt-f', 'evt-e', 'evt-d', 'evt-c', 'evt-b', 'evt-a'];
+      expect(listed.map((r) => r.eventId)).toEqual(order);
+      expect(first.records.map((r) => r.eventId)).toEqual(order.slice(0, 4));
+      expect(first.next).toEqual({ receivedAt: at(MINUTE).toISOString(), eventId: 'evt-e' });
+      expect(second.records.map((r) => r.eventId)).toEqual(order.slice(4));
+      expect(second.next).toBeUndefined();
+    });
+
+    it('pages through 25 records 10 at a time: each exactly once, in log order', async () => {
+      // Prepare: arrivals in 13 distinct instants, most shared by two events.
+      const ids = Array.from({ length: 25 }, (_, n) => `evt-${String(n).padStart(2, '0')}`);
+      for (const [n, eventId] of ids.entries()) {
+        await ledger.record(recordOf({ eventId, receivedAt: at(Math.floor(n / 2) * 1000).toISOString() }));
+      }
+
+      // Act
+      const pages = [];
+      let after: { receivedAt: string; eventId: string } | undefined;
+      do {
+        const page = await ledger.page(CLUSTER, { limit: 10, ...(after ? { after } : {}) });
+        pages.push(page.records.map((r) => r.eventId));
+        after = page.next;
+      } while (after && pages.length < 10);
+
+      // Assess
+      const order = [...ids].reverse();
+      expect(pages).toEqual([order.slice(0, 10), order.slice(10, 20), order.slice(20)]);
+      expect(await ledger.list(CLUSTER, { limit: 100 })).toEqual(
+        (await ledger.page(CLUSTER, { limit: 100 })).records,
+      );
+    });
+
+    it('a page of exactly the last records has no next', async () => {
+      // Prepare
+      for (let n = 0; n < 20; n++) {
+        await ledger.record(recordOf({ eventId: `evt-${n}`, receivedAt: at(n * 1000).toISOString() }));
+      }
+
+      // Act
+      const first = await ledger.page(CLUSTER, { limit: 10 });
+      const second = await ledger.page(CLUSTER, { limit: 10, ...(first.next ? { after: first.next } : {}) });
+
+      // Assess
+      expect(first.records).toHaveLength(10);
+      expect(first.next).toBeDefined();
+      expect(second.records).toHaveLength(10);
+      expect(second.next).toBeUndefined();
+    });
+
+    it('filters a page by outcomes and by condition, paging through the matches', async () => {
+      // Prepare: 30 records, outcome and condition cycling, one second apart.
+      const outcomes: Outcome[] = ['sent', 'failed', 'folded'];
+      const conditions = ['version-mismatch', 'backup-promoted'];
+      for (let n = 0; n < 30; n++) {
+        await ledger.record(
+          recordOf({
+            eventId: `evt-${String(n).padStart(2, '0')}`,
+            outcome: outcomes[n % 3] as Outcome,
+            condition: conditions[n % 2] as string,
+            receivedAt: at(n * 1000).toISOString(),
+          }),
+        );
+      }
+      await ledger.record(
+        recordOf({
+          clusterId: 'us-prod-2',
+          eventId: 'evt-x',
+          outcome: 'failed',
+          receivedAt: at(DAY).toISOString(),
+        }),
+      );
+      const all = async (options: { outcomes?: Outcome[]; condition?: string }) => {
+        const seen: string[] = [];
+        let after: { receivedAt: string; eventId: string } | undefined;
+        for (let call = 0; call < 20; call++) {
+          const page = await ledger.page(CLUSTER, { limit: 3, ...options, ...(after ? { after } : {}) });
+          expect(page.records.length).toBeLessThanOrEqual(3);
+          seen.push(...page.records.map((r) => r.eventId));
+          after = page.next;
+          if (!after) break;
+        }
+        return seen;
+      };
+      const expected = (keep: (n: number) => boolean) =>
+        Array.from({ length: 30 }, (_, n) => 29 - n)
+          .filter(keep)
+          .map((n) => `evt-${String(n).padStart(2, '0')}`);
+
+      // Act
+      const failed = await all({ outcomes: ['failed'] });
+      const failedOrFolded = await all({ outcomes: ['failed', 'folded'] });
+      const promoted = await all({ condition: 'backup-promoted' });
+      const both = await all({ outcomes: ['failed'], condition: 'backup-promoted' });
+      const firstFailed = await ledger.page(CLUSTER, { limit: 2, outcomes: ['failed'] });
+      const noOutcome = await ledger.page(CLUSTER, { limit: 10, outcomes: [] });
+      const unknown = await ledger.page(CLUSTER, { limit: 10, condition: 'no-such-condition' });
+
+      // Assess
+      expect(failed).toEqual(expected((n) => n % 3 === 1));
+      expect(failedOrFolded).toEqual(expected((n) => n % 3 !== 0));
+      expect(promoted).toEqual(expected((n) => n % 2 === 1));
+      expect(both).toEqual(expected((n) => n % 3 === 1 && n % 2 === 1));
+      expect(firstFailed.records.map((r) => r.eventId)).toEqual(['evt-28', 'evt-25']);
+      expect(firstFailed.records.every((r) => r.outcome === 'failed')).toBe(true);
+      expect(noOutcome).toEqual({ records: [] });
+      expect(unknown).toEqual({ records: [] });
+    });
+
+    it('pages honour since, and a position before since ends the log', async () => {
+      // Prepare
+      for (let n = 0; n < 6; n++) {
+        await ledger.record(recordOf({ eventId: `evt-${n}`, receivedAt: at(n * MINUTE).toISOString() }));
+      }
+
+      // Act
+      const first = await ledger.page(CLUSTER, { limit: 2, since: at(3 * MINUTE) });
+      const second = await ledger.page(CLUSTER, {
+        limit: 2,
+        since: at(3 * MINUTE),
+        ...(first.next ? { after: first.next } : {}),
+      });
+      const beforeSince = await ledger.page(CLUSTER, {
+        limit: 2,
+        since: at(3 * MINUTE),
+        after: { receivedAt: at(MINUTE).toISOString(), eventId: 'evt-1' },
+      });
+
+      // Assess
+      expect(first.records.map((r) => r.eventId)).toEqual(['evt-5', 'evt-4']);
+      expect(second.records.map((r) => r.eventId)).toEqual(['evt-3']);
+      expect(second.next).toBeUndefined();
+      expect(beforeSince).toEqual({ records: [] });
+    });
+
     it('finds a record by cluster and event id only', async () => {
       // Prepare
       const record = recordOf({ eventId: 'evt-1', receivedAt: at(MINUTE).toISOString() });

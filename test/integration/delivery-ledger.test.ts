@@ -244,7 +244,7 @@ describe('DynamoDbLedger on dynalite', () => {
   });
 
   /** A ledger on its own client that logs each request's command and whether it succeeded. */
-  function countingLedger() {
+  function countingLedger(options: { filteredQueryItems?: number } = {}) {
     const client = new DynamoDBClient(dynalite.clientConfig);
     cleanups.push(async () => client.destroy());
     const requests: string[] = [];
@@ -261,8 +261,48 @@ describe('DynamoDbLedger on dynalite', () => {
       },
       { step: 'initialize', name: 'count' },
     );
-    return { ledger: new DynamoDbLedger({ client, tableName }), requests };
+    return { ledger: new DynamoDbLedger({ client, tableName, ...options }), requests };
   }
+
+  describe('filtered pages read a bounded part of the log', () => {
+    it('stops after 10 Query reads with what matched and a next position, from which paging goes on', async () => {
+      // Prepare: 30 records; only the oldest failed. Each filtered read evaluates 2 items here.
+      for (let n = 0; n < 30; n++) {
+        await ledger.record(
+          recordOf({
+            eventId: `evt-${String(n).padStart(2, '0')}`,
+            outcome: n === 0 ? 'failed' : 'sent',
+            receivedAt: at(n * 1000).toISOString(),
+          }),
+        );
+      }
+      const { ledger: mine, requests } = countingLedger({ filteredQueryItems: 1 });
+
+      // Act
+      const first = await mine.page(CLUSTER, { limit: 1, outcomes: ['failed'] });
+      const readsOfFirst = requests.length;
+      const second = await mine.page(CLUSTER, {
+        limit: 1,
+        outcomes: ['failed'],
+        ...(first.next ? { after: first.next } : {}),
+      });
+
+      // Assess: 10 reads of 2 items reached evt-10; the next call goes on from there.
+      expect(readsOfFirst).toBe(10);
+      expect(requests.every((r) => r === 'QueryCommand')).toBe(true);
+      expect(first).toEqual({
+        records: [],
+        next: { receivedAt: at(10_000).toISOString(), eventId: 'evt-10' },
+      });
+      expect(second.records.map((r) => r.eventId)).toEqual(['evt-00']);
+      // The read that found evt-00 hit its Limit, so DynamoDB could not say the log ended there:
+      // a filtered page may have a next that leads to an empty last page.
+      const third = second.next
+        ? await mine.page(CLUSTER, { limit: 1, outcomes: ['failed'], after: second.next })
+        : undefined;
+      expect(third ?? { records: [] }).toEqual({ records: [] });
+    });
+  });
 
   describe('fold slots read ahead or as last written', () => {
     it('confirms from the slot it wrote, without reading it again', async () => {

@@ -85,6 +85,32 @@ describe('buildOpenApiDocument', () => {
     );
   });
 
+  it('documents the delivery log: its paging and filter parameters and nextCursor, title, severity', () => {
+    // Act
+    const document = buildOpenApiDocument({
+      runtime: 'lambda',
+      routes: tableRoutes(ADMIN_API_ROUTES, ADMIN_API_ROUTE_DOCS),
+    });
+
+    // Assess
+    const operation = (document.paths as Paths)['/clusters/{clusterId}/deliveries']?.get ?? {};
+    const parameters = operation.parameters as Array<{ name: string; in: string; required: boolean }>;
+    expect(parameters.filter((p) => p.in === 'query').map((p) => [p.name, p.required])).toEqual([
+      ['limit', false],
+      ['since', false],
+      ['outcome', false],
+      ['condition', false],
+      ['cursor', false],
+    ]);
+    type Schema = { properties: Record<string, Schema>; items: Schema };
+    const responses = operation.responses as Record<string, { content: Record<string, { schema: Schema }> }>;
+    const body = responses['200']?.content['application/json']?.schema;
+    expect(Object.keys(body?.properties ?? {})).toEqual(['clusterId', 'items', 'nextCursor']);
+    expect(Object.keys(body?.properties.items?.items.properties ?? {})).toEqual(
+      expect.arrayContaining(['eventId', 'title', 'severity']),
+    );
+  });
+
   it('names the server and the bearer scheme of each runtime', () => {
     const routes = tableRoutes(ADMIN_API_ROUTES, ADMIN_API_ROUTE_DOCS);
     const lambda = buildOpenApiDocument({

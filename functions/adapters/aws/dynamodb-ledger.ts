@@ -13,6 +13,7 @@ import {
   type CloseResult,
   DEFAULT_RECORD_RETENTION_DAYS,
   type DeliveryLedger,
+  type DeliveryPage,
   type DeliveryRecord,
   type EventClaim,
   type FoldDecision,
@@ -26,8 +27,10 @@ import {
   type JoinResult,
   type ListFailedOptions,
   type ListOptions,
+  type LogPosition,
   OUTCOMES,
   type Outcome,
+  type PageOptions,
 } from '../../core/notify/delivery-ledger.js';
 import { confirmFoldSlot, decideFoldSlot, type FoldSlot, undoFoldSlot } from '../../core/notify/fold-slot.js';
 import {
@@ -59,6 +62,8 @@ export interface DynamoDbLedgerOptions {
    * the platform's redeliveries and retries (EventBridge retries for up to 24 hours).
    */
   claimTtlDays?: number;
+  /** Items a filtered Query of `page` reads at least per request (default 100; tests use fewer). */
+  filteredQueryItems?: number;
 }
 
 const { partitionKey: PK, sortKey: SK, ttlAttribute: TTL } = LEDGER_TABLE_KEYS;
@@ -82,6 +87,15 @@ const PREFETCHED_FOLD_HINT_MS = 10_000;
 const WRITTEN_FOLD_HINT_MS = 5 * 60_000;
 /** Joins of a storm race for one cluster pointer: each round has a winner, the rest read again. */
 const MAX_GROUP_ROUNDS = 64;
+/**
+ * `page` reads at most this many Query pages per call. A FilterExpression applies after Limit,
+ * so a filtered Query page may match fewer records than asked for (or none); `page` keeps
+ * reading until the page is full or the log ends, but stops after this many reads and returns
+ * what matched so far with a `next` position (the last item read), so one request stays bounded.
+ */
+export const MAX_QUERY_PAGES_PER_CALL = 10;
+/** Items a filtered Query reads at least per request (Limit counts items before the filter). */
+const DEFAULT_FILTERED_QUERY_ITEMS = 100;
 const GROUP_STATES: readonly GroupState[] = ['open', 'sending', 'sent', 'failed'];
 
 type Item = Record<string, NativeAttributeValue>;
@@ -117,6 +131,7 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
   private readonly tableName: string;
   private readonly recordTtlMs: number;
   private readonly claimTtlMs: number;
+  private readonly filteredQueryItems: number;
   /**
    * Fold slots as read ahead (prefetchFold) or as this ledger last wrote them, by fold key: the
    * first round of the key's next change starts from one instead of a read. Only a guarded write
@@ -133,6 +148,10 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
     this.tableName = options.tableName;
     this.recordTtlMs = days('recordTtlDays', options.recordTtlDays ?? DEFAULT_RECORD_RETENTION_DAYS);
     this.claimTtlMs = days('claimTtlDays', options.claimTtlDays ?? DEFAULT_CLAIM_TTL_DAYS);
+    this.filteredQueryItems = Math.max(
+      1,
+      Math.floor(options.filteredQueryItems ?? DEFAULT_FILTERED_QUERY_ITEMS),
+    );
   }
 
   async claimEvent(eventId: string, now: Date, leaseMs: number): Promise<EventClaim> {
@@ -878,6 +897,68 @@ export class DynamoDbLedger implements DeliveryLedger, GroupLedger {
     return this.query(clusterId, options.limit, since, false);
   }
 
+  async page(clusterId: string, options: PageOptions): Promise<DeliveryPage> {
+    const wanted = Math.floor(options.limit);
+    if (!(wanted > 0) || options.outcomes?.length === 0) return { records: [] };
+    const since = options.since ? `AT#${isoOf(options.since, 'since')}` : undefined;
+    const partition = clusterPartition(clusterId);
+    let startKey: Item | undefined;
+    if (options.after) {
+      const afterKey = recordSortKey(
+        isoOf(options.after.receivedAt, 'after.receivedAt'),
+        options.after.eventId,
+      );
+      // A start key outside the key condition is an error for DynamoDB; nothing follows it anyway.
+      if (since !== undefined && afterKey < since) return { records: [] };
+      startKey = { [PK]: partition, [SK]: afterKey };
+    }
+    const names: Record<string, string> = { '#pk': PK, '#sk': SK };
+    const values: Record<string, NativeAttributeValue> = { ':pk': partition, ':from': since ?? 'AT#' };
+    const filters: string[] = [];
+    if (options.outcomes) {
+      names['#outcome'] = 'outcome';
+      const placeholders = options.outcomes.map((outcome, n) => {
+        values[`:outcome${n}`] = outcome;
+        return `:outcome${n}`;
+      });
+      filters.push(`#outcome IN (${placeholders.join(', ')})`);
+    }
+    if (options.condition !== undefined) {
+      names['#condition'] = 'condition';
+      values[':condition'] = options.condition;
+      filters.push('#condition = :condition');
+    }
+    const records: DeliveryRecord[] = [];
+    for (let read = 0; read < MAX_QUERY_PAGES_PER_CALL; read++) {
+      const remaining = wanted - records.length;
+      // One item more than the page needs tells, unfiltered, whether another page follows.
+      const input: QueryCommandInput = {
+        TableName: this.tableName,
+        KeyConditionExpression: since
+          ? '#pk = :pk AND #sk >= :from'
+          : '#pk = :pk AND begins_with(#sk, :from)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: filters.length > 0 ? Math.max(remaining + 1, this.filteredQueryItems) : remaining + 1,
+        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      };
+      const page = await this.documents.send(new QueryCommand(input));
+      const items = page.Items ?? [];
+      for (const item of items) {
+        // A matched item past the page: the next page starts after the last one returned.
+        if (records.length === wanted) return { records, next: positionOf(records) };
+        records.push(recordOf(item));
+      }
+      if (!page.LastEvaluatedKey) return { records };
+      startKey = page.LastEvaluatedKey;
+      if (records.length === wanted) return { records, next: positionOf(records) };
+    }
+    // The read budget is spent: continue after the last item read (matched or not).
+    return { records, next: positionOfKey(startKey) };
+  }
+
   /** A cluster's failed records, newest arrival first, for a replay once the cause is fixed. */
   async listFailed(options: ListFailedOptions = {}): Promise<DeliveryRecord[]> {
     if (options.clusterId === undefined) {
@@ -956,6 +1037,23 @@ function clusterPartition(clusterId: string): string {
 /** `receivedAt` is canonical ISO (isoOf), so string order is time order. */
 function recordSortKey(receivedAt: string, eventId: string): string {
   return `AT#${receivedAt}#${eventId}`;
+}
+
+/** Where the last of `records` stands in the log. */
+function positionOf(records: DeliveryRecord[]): LogPosition {
+  const last = records.at(-1);
+  if (!last) throw new Error('positionOf needs at least one record');
+  return { receivedAt: last.receivedAt, eventId: last.eventId };
+}
+
+/** The log position of a record item's key (`AT#<receivedAt>#<eventId>`; an ISO time has no `#`). */
+function positionOfKey(key: Item | undefined): LogPosition {
+  const sortKey = key?.[SK];
+  const cut = typeof sortKey === 'string' && sortKey.startsWith('AT#') ? sortKey.indexOf('#', 3) : -1;
+  if (typeof sortKey !== 'string' || cut < 0) {
+    throw new Error(`Not a delivery record key: ${JSON.stringify(sortKey)}`);
+  }
+  return { receivedAt: sortKey.slice(3, cut), eventId: sortKey.slice(cut + 1) };
 }
 
 function clusterPointerKey(clusterId: string) {

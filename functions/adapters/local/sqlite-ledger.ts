@@ -1,7 +1,9 @@
+import type Database from 'better-sqlite3';
 import {
   type CloseResult,
   DEFAULT_RECORD_RETENTION_DAYS,
   type DeliveryLedger,
+  type DeliveryPage,
   type DeliveryRecord,
   type EventClaim,
   type FoldDecision,
@@ -17,6 +19,7 @@ import {
   type ListOptions,
   OUTCOMES,
   type Outcome,
+  type PageOptions,
 } from '../../core/notify/delivery-ledger.js';
 import { confirmFoldSlot, decideFoldSlot, type FoldSlot, undoFoldSlot } from '../../core/notify/fold-slot.js';
 import {
@@ -146,11 +149,15 @@ export class SqliteLedger implements DeliveryLedger, GroupLedger {
   private readonly closeTx;
   private readonly changeGroupTx;
   private readonly markTx;
+  private readonly connection;
+  /** The page queries, one per combination of filters used (prepared once). */
+  private readonly pageQueries = new Map<string, Database.Statement<unknown[], RecordRow>>();
   private prunedAt = Number.NEGATIVE_INFINITY;
   private closed = false;
 
   constructor(options: SqliteLedgerOptions) {
     const { connection } = options.database;
+    this.connection = connection;
     this.clock = options.clock ?? (() => new Date());
     this.recordRetentionMs = days(
       'recordRetentionDays',
@@ -535,6 +542,48 @@ export class SqliteLedger implements DeliveryLedger, GroupLedger {
     if (limit === 0) return [];
     const since = options.since ? millis(options.since, 'since') : Number.MIN_SAFE_INTEGER;
     return this.s.list.all(clusterId, since, this.oldestKept(), limit).map(recordOf);
+  }
+
+  async page(clusterId: string, options: PageOptions): Promise<DeliveryPage> {
+    this.assertOpen();
+    const limit = limitOf(options.limit);
+    if (limit === 0) return { records: [] };
+    // Keyset pagination on (received_at, event_id), the order of `list`; one row more than the
+    // page tells whether another page follows.
+    const where = ['cluster_id = ?', 'received_at >= ?', 'recorded_at >= ?'];
+    const params: unknown[] = [
+      clusterId,
+      options.since ? millis(options.since, 'since') : Number.MIN_SAFE_INTEGER,
+      this.oldestKept(),
+    ];
+    if (options.after) {
+      const afterMs = millis(options.after.receivedAt, 'after.receivedAt');
+      where.push('(received_at < ? OR (received_at = ? AND event_id < ?))');
+      params.push(afterMs, afterMs, options.after.eventId);
+    }
+    if (options.outcomes) {
+      if (options.outcomes.length === 0) return { records: [] };
+      where.push(`outcome IN (${options.outcomes.map(() => '?').join(', ')})`);
+      params.push(...options.outcomes);
+    }
+    if (options.condition !== undefined) {
+      where.push("json_extract(record, '$.condition') = ?");
+      params.push(options.condition);
+    }
+    const sql = `SELECT cluster_id, event_id, received_at, record FROM ledger_record WHERE ${where.join(' AND ')}
+      ORDER BY received_at DESC, event_id DESC LIMIT ?`;
+    let statement = this.pageQueries.get(sql);
+    if (!statement) {
+      statement = this.connection.prepare<unknown[], RecordRow>(sql);
+      this.pageQueries.set(sql, statement);
+    }
+    const rows = statement.all(...params, limit === ALL ? ALL : limit + 1);
+    const more = limit !== ALL && rows.length > limit;
+    const records = (more ? rows.slice(0, limit) : rows).map(recordOf);
+    const last = records.at(-1);
+    return more && last
+      ? { records, next: { receivedAt: last.receivedAt, eventId: last.eventId } }
+      : { records };
   }
 
   /** Failed records (of one cluster, or of all), newest arrival first, for a replay once the cause is fixed. */

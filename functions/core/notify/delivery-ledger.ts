@@ -89,6 +89,32 @@ export interface ListOptions {
   since?: Date;
 }
 
+/** A record's place in a cluster's log: newest arrival first, then event id descending. */
+export interface LogPosition {
+  receivedAt: string;
+  eventId: string;
+}
+
+export interface PageOptions extends ListOptions {
+  /** Only records after this place in the log (the `next` of the previous page). */
+  after?: LogPosition;
+  /** Only records with one of these outcomes. */
+  outcomes?: readonly Outcome[];
+  /** Only records of this condition id. */
+  condition?: string;
+}
+
+export interface DeliveryPage {
+  /** At most `limit` records, in log order. */
+  records: DeliveryRecord[];
+  /**
+   * Where the next page starts, when more records may follow: absent at the end of the log. A
+   * page may hold fewer than `limit` records and still have a `next` (an adapter reads a bounded
+   * amount per call).
+   */
+  next?: LogPosition;
+}
+
 export interface DeliveryLedger {
   /**
    * Claims an event id for processing (a conditional write). A finished event is a duplicate,
@@ -137,6 +163,8 @@ export interface DeliveryLedger {
   getRecord(clusterId: string, eventId: string): Promise<DeliveryRecord | undefined>;
   /** A cluster's records, newest arrival first (ties: event id descending). */
   list(clusterId: string, options: ListOptions): Promise<DeliveryRecord[]>;
+  /** One page of a cluster's records in the order of `list`, filtered, from a position on. */
+  page(clusterId: string, options: PageOptions): Promise<DeliveryPage>;
 }
 
 /** One event in a cluster's group email, as the ledger keeps it until the email goes out. */
