@@ -3,7 +3,13 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NotifierStack } from '../../lib/notifier-stack.js';
 import { OFFLINE_LOOKUPS, stackPropsFromContext } from '../../lib/stack-config.js';
-import { buildStack, FUNCTION_DESCRIPTIONS, functionId, statementsOfFunction } from './support.js';
+import {
+  buildStack,
+  FUNCTION_DESCRIPTIONS,
+  functionId,
+  NETWORK_RESOURCE_TYPES,
+  statementsOfFunction,
+} from './support.js';
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
 
@@ -227,15 +233,7 @@ describe('the default mode (Lambda network)', () => {
   const { template } = buildStack();
 
   test('no VPC resources at all', () => {
-    for (const type of [
-      'AWS::EC2::VPC',
-      'AWS::EC2::Subnet',
-      'AWS::EC2::NatGateway',
-      'AWS::EC2::EIP',
-      'AWS::EC2::VPCEndpoint',
-      'AWS::EC2::SecurityGroup',
-      'AWS::EC2::FlowLog',
-    ]) {
+    for (const type of [...NETWORK_RESOURCE_TYPES, 'AWS::EC2::FlowLog']) {
       template.resourceCountIs(type, 0);
     }
     expect(outputsLike(template, 'NatEgress')).toEqual([]);

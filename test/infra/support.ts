@@ -175,3 +175,13 @@ export async function runInNode<T>(
   if (at < 0) throw new Error(`no result in the output: ${stdout.slice(-2000)}`);
   return JSON.parse(stdout.slice(at + RESULT_MARKER.length)) as T;
 }
+
+/** The VPC egress mode's resource types (test/infra/egress.test.ts, tags.test.ts). */
+export const NETWORK_RESOURCE_TYPES = [
+  'AWS::EC2::VPC',
+  'AWS::EC2::Subnet',
+  'AWS::EC2::NatGateway',
+  'AWS::EC2::EIP',
+  'AWS::EC2::VPCEndpoint',
+  'AWS::EC2::SecurityGroup',
+] as const;

@@ -1,7 +1,7 @@
 import { CfnResource, type Stack, TagManager } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { buildStack, TEST_ENV } from './support.js';
+import { buildStack, NETWORK_RESOURCE_TYPES, TEST_ENV } from './support.js';
 
 // Tag-policy SCPs deny creating untagged resources: every resource CloudFormation can tag carries
 // project, owner, cost-center and data-classification, from context.
@@ -103,15 +103,7 @@ test('the check covers the resources that matter (it is not vacuous)', () => {
     expect(types).toContain(type);
   }
   // The context turns on the VPC mode and the custom domain: their resources are checked, not skipped.
-  for (const type of [
-    'AWS::EC2::VPC',
-    'AWS::EC2::Subnet',
-    'AWS::EC2::NatGateway',
-    'AWS::EC2::EIP',
-    'AWS::EC2::VPCEndpoint',
-    'AWS::EC2::SecurityGroup',
-    'AWS::ApiGatewayV2::DomainName',
-  ]) {
+  for (const type of [...NETWORK_RESOURCE_TYPES, 'AWS::ApiGatewayV2::DomainName']) {
     expect(types).toContain(type);
   }
   expect(types.size).toBeGreaterThanOrEqual(10);
