@@ -14,7 +14,12 @@ import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server
 import { buildAdminPage } from '../../web/admin-page/build.js';
 import { collectPageProblems, launchBrowser, tabTo } from '../support/browser.js';
 import { type OAuthTestProvider, startOAuthProvider } from '../support/oauth-provider.js';
-import { type SmtpTestServer, startSmtpTestServer, unusedPort } from '../support/smtp-test-server.js';
+import {
+  type SmtpTestServer,
+  startSlowSmtpServer,
+  startSmtpTestServer,
+  unusedPort,
+} from '../support/smtp-test-server.js';
 
 const ADMIN_TOKEN = 'admin-page-e2e-token-0123456789';
 const USERNAME = 'relay@example.com';
@@ -626,6 +631,99 @@ describe('admin page: in the browser', () => {
       await linked.close();
     }
     expect(problems).toEqual([]);
+  });
+});
+
+/** WCAG relative luminance of a computed CSS colour ("rgb(r, g, b)" or "rgba(r, g, b, a)"). */
+function luminance(cssColor: string): number {
+  const channels = cssColor
+    .match(/[\d.]+/g)
+    ?.slice(0, 3)
+    .map(Number);
+  if (!channels || channels.length !== 3) throw new Error(`not an rgb() colour: ${cssColor}`);
+  const [r = 0, g = 0, b = 0] = channels.map((c) => {
+    const v = c / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** The computed colours of the page body and its first card, read in the page. */
+async function bodyColours(): Promise<{ background: string; text: string; card: string }> {
+  return (await page.evaluate(`(() => {
+    const body = getComputedStyle(document.body);
+    return {
+      background: body.backgroundColor,
+      text: body.color,
+      card: getComputedStyle(document.querySelector('.card')).backgroundColor,
+    };
+  })()`)) as { background: string; text: string; card: string };
+}
+
+describe('admin page: colour scheme', () => {
+  it('is dark with light text when the browser prefers dark', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await signIn();
+
+    const colours = await bodyColours();
+    expect(luminance(colours.background)).toBeLessThan(0.2);
+    expect(luminance(colours.card)).toBeLessThan(0.2);
+    expect(luminance(colours.text)).toBeGreaterThan(0.6);
+    expect(problems).toEqual([]);
+  });
+
+  it('is light with dark text when the browser prefers light', async () => {
+    await page.emulateMedia({ colorScheme: 'light' });
+    await signIn();
+
+    const colours = await bodyColours();
+    expect(luminance(colours.background)).toBeGreaterThan(0.8);
+    expect(luminance(colours.card)).toBeGreaterThan(0.8);
+    expect(luminance(colours.text)).toBeLessThan(0.2);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('admin page: test email progress', () => {
+  it('counts the seconds while a slow relay holds the test email, and stops when the result shows', async () => {
+    // Prepare: a relay that confirms the message only when the test opens the gate.
+    let openGate: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const slow = await startSlowSmtpServer({ beforeMessageReply: () => gate });
+    try {
+      await api('PUT', '/clusters/page-slow/email-config', {
+        ...relayConfig(),
+        smtp: { host: slow.host, port: slow.port, encryption: 'none' },
+      });
+      await signIn();
+      await loadCluster('page-slow');
+      const status = page.locator('#save-status');
+
+      // Act
+      await page.getByRole('button', { name: 'Send test email', exact: true }).click();
+
+      // Assess: the counter goes up second by second while the relay holds the message.
+      await status.filter({ hasText: /^Sending test email… 0 s$/ }).waitFor();
+      expect(await status.getAttribute('aria-busy')).toBe('true');
+      await status.filter({ hasText: /^Sending test email… 1 s$/ }).waitFor({ timeout: 3000 });
+      await status.filter({ hasText: /^Sending test email… 2 s$/ }).waitFor({ timeout: 3000 });
+      expect(slow.messagesReceived).toBe(1);
+
+      openGate();
+      const result = page.locator('#test-result');
+      await result.filter({ hasText: 'Sent to ops@example.com, oncall@example.com' }).waitFor();
+      expect(await status.textContent()).toBe('The test email was sent.');
+      expect(await status.getAttribute('aria-busy')).toBeNull();
+      // The counter stopped: a second and a half later the result is still what the line says.
+      await page.waitForTimeout(1500);
+      expect(await status.textContent()).toBe('The test email was sent.');
+      expect(problems).toEqual([]);
+    } finally {
+      openGate();
+      await slow.close();
+    }
   });
 });
 

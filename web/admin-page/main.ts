@@ -203,17 +203,38 @@ async function busy(target: HTMLButtonElement, work: () => Promise<void>): Promi
   }
 }
 
+/**
+ * Shows "Sending test email… N s" in a status line, counted up each second from the start, until
+ * the returned stop is called. The line is aria-busy meanwhile, so a screen reader announces the
+ * result that replaces it rather than every second of the count.
+ */
+function testProgress(id: string): () => void {
+  const node = byId(id);
+  const started = Date.now();
+  const show = () => {
+    status(id, `Sending test email… ${Math.floor((Date.now() - started) / 1000)} s`);
+  };
+  node.setAttribute('aria-busy', 'true');
+  show();
+  const timer = window.setInterval(show, 1000);
+  return () => {
+    window.clearInterval(timer);
+    node.removeAttribute('aria-busy');
+  };
+}
+
 function save(event: SubmitEvent): Promise<void> {
   event.preventDefault();
   return busy(button('save'), async () => {
     clearErrors();
     const withTest = input('send-test').checked;
-    status('save-status', withTest ? 'Saving, then sending a test email…' : 'Saving…');
+    if (!withTest) status('save-status', 'Saving…');
+    const stop = withTest ? testProgress('save-status') : () => {};
     const res = await api<SaveResponse>(
       'PUT',
       `${clusterPath()}/email-config${withTest ? '?sendTestEmail=true' : ''}`,
       collect(),
-    );
+    ).finally(stop);
     if (res.ok && (res.status === 200 || res.status === 201)) {
       const { config, testEmail } = res.data;
       fillForm(config);
@@ -232,14 +253,16 @@ function save(event: SubmitEvent): Promise<void> {
       showErrors(res.data.error || 'Invalid configuration', res.data.issues || []);
     } else if (res.status !== 401) {
       status('save-status', `Not saved: ${errorText(res)}`, 'bad');
+    } else {
+      status('save-status', ''); // signed out: the sign-in form says why
     }
   });
 }
 
 function sendTest(): Promise<void> {
   return busy(button('test-button'), async () => {
-    status('save-status', 'Sending a test email with the saved configuration…');
-    const res = await api<TestEmailResult>('POST', `${clusterPath()}/email-config/test`);
+    const stop = testProgress('save-status');
+    const res = await api<TestEmailResult>('POST', `${clusterPath()}/email-config/test`).finally(stop);
     if (res.ok) {
       status(
         'save-status',
@@ -251,6 +274,8 @@ function sendTest(): Promise<void> {
       status('save-status', `Cluster ${state.cluster} has no saved configuration yet: save first.`, 'bad');
     } else if (res.status !== 401) {
       status('save-status', `The test email could not be sent: ${errorText(res)}`, 'bad');
+    } else {
+      status('save-status', ''); // signed out: the sign-in form says why
     }
   });
 }
