@@ -99,6 +99,29 @@ export class SmtpMailer implements Mailer {
     const transporter = nodemailer.createTransport(this.transportOptions(transcript));
     // One deadline over every phase: nodemailer's timeouts are per phase and restart with each
     // reply, so a relay that answers every command just in time would hold the send for minutes.
+    try {
+      // nodemailer composes with the same MailComposer and streams the message to the relay
+      // while it is generated. On abort it closes the connection at once (socketCloseTimeout 0).
+      return await this.sendWithin(composed, transcript, deadlineMs, (signal) =>
+        transporter.sendMail({ ...composed, signal }),
+      );
+    } finally {
+      transporter.close();
+    }
+  }
+
+  /**
+   * @internal One send under one deadline (this mailer's and the pool's): past it the send is
+   * aborted and fails as such; any other failure is classified from the relay's replies.
+   */
+  async sendWithin(
+    composed: MailOptions,
+    transcript: Transcript,
+    deadlineMs: number,
+    send: (
+      signal: AbortSignal,
+    ) => Promise<{ accepted: unknown[]; rejected: unknown[]; rejectedErrors?: unknown; response: string }>,
+  ): Promise<SendReceipt> {
     const deadline = new AbortController();
     const timer = setTimeout(() => {
       transcript.note(
@@ -107,10 +130,7 @@ export class SmtpMailer implements Mailer {
       deadline.abort();
     }, deadlineMs);
     try {
-      // nodemailer composes with the same MailComposer and streams the message to the relay
-      // while it is generated. On abort it closes the connection at once (socketCloseTimeout 0).
-      const info = await transporter.sendMail({ ...composed, signal: deadline.signal });
-      return this.receipt(composed, info, transcript);
+      return this.receipt(composed, await send(deadline.signal), transcript);
     } catch (error) {
       if (deadline.signal.aborted && (error as NodemailerError).code === 'EABORT') {
         throw new DeliveryError(this.deadlineFailure(deadlineMs, transcript));
@@ -118,7 +138,6 @@ export class SmtpMailer implements Mailer {
       throw new DeliveryError(this.classify(error as NodemailerError, transcript));
     } finally {
       clearTimeout(timer);
-      transporter.close();
     }
   }
 

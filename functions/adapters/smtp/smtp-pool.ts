@@ -7,9 +7,8 @@
 // at module scope), and a lane idle for `idleMs` closes and gives its slot back.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import nodemailer, { type NodemailerError, type SMTPPoolSentMessageInfo, type Transporter } from 'nodemailer';
+import nodemailer, { type SMTPPoolSentMessageInfo, type Transporter } from 'nodemailer';
 import type { EffectiveRelayLimits } from '../../core/config/presets.js';
-import { formatSeconds } from '../../core/mail/deadlines.js';
 import {
   DeliveryError,
   type DeliveryFailure,
@@ -196,26 +195,11 @@ class RelayPool implements Mailer {
     const { transcript } = lane;
     lane.messages++;
     transcript.mark(`Message ${lane.messages} on pooled connection #${lane.id}`);
-    const deadline = new AbortController();
-    const timer = setTimeout(() => {
-      transcript.note(
-        `Deadline of ${formatSeconds(deadlineMs)} passed at the ${transcript.stage()} stage: dropping the connection`,
-      );
-      deadline.abort();
-    }, deadlineMs);
-    try {
-      // On abort the pool closes the connection delivering the message (socketCloseTimeout 0:
-      // nothing more goes out); the lane opens a new one for its next message.
-      const info = await lane.transporter.sendMail({ ...composed, signal: deadline.signal });
-      return describer.receipt(composed, info, transcript);
-    } catch (error) {
-      if (deadline.signal.aborted && (error as NodemailerError).code === 'EABORT') {
-        throw new DeliveryError(describer.deadlineFailure(deadlineMs, transcript));
-      }
-      throw new DeliveryError(describer.classify(error as NodemailerError, transcript));
-    } finally {
-      clearTimeout(timer);
-    }
+    // On abort the pool closes the connection delivering the message (socketCloseTimeout 0:
+    // nothing more goes out); the lane opens a new one for its next message.
+    return await describer.sendWithin(composed, transcript, deadlineMs, (signal) =>
+      lane.transporter.sendMail({ ...composed, signal }),
+    );
   }
 
   /** A lane of this process for one message, with the message's turn at the gate. */
