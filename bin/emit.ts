@@ -14,9 +14,11 @@ import {
   UsageError,
 } from '../ops/cli.js';
 import { describeOutcome, sampleEntry, waitForOutcome } from '../ops/emit.js';
-import { localTarget } from '../ops/local-target.js';
+import { localTarget, localTargetHelp } from '../ops/local-target.js';
 
 const DEFAULT_WAIT_SECONDS = 30;
+
+const LOCAL = localTargetHelp();
 
 const SPEC: CommandSpec = {
   command: 'npm run emit',
@@ -34,16 +36,7 @@ const SPEC: CommandSpec = {
       default: DEFAULT_CLUSTER_ID,
       description: 'The cluster the event is for (its detail.clusterId).',
     },
-    url: {
-      type: 'string',
-      value: 'url',
-      description: 'The embedded runtime (default APPLIANCE_NOTIFIER_URL, else http://127.0.0.1:3000).',
-    },
-    token: {
-      type: 'string',
-      value: 't',
-      description: "The runtime's admin token (default ADMIN_TOKEN, else DATA_DIR/admin-token).",
-    },
+    ...LOCAL.options,
     wait: {
       type: 'string',
       value: 's',
@@ -56,12 +49,7 @@ const SPEC: CommandSpec = {
       description: 'Put the event on this EventBridge bus (AWS; the usual credential chain and AWS_REGION).',
     },
   },
-  environment: [
-    ['APPLIANCE_NOTIFIER_URL', 'where the embedded runtime listens (default http://127.0.0.1:3000)'],
-    ['ADMIN_TOKEN', "the runtime's admin token"],
-    ['DATA_DIR', "the runtime's data directory, for its admin-token file (default ./.data)"],
-    ['AWS_REGION', 'the region of the bus (with --bus)'],
-  ],
+  environment: [...LOCAL.environment, ['AWS_REGION', 'the region of the bus (with --bus)']],
   examples: [
     'npm run emit -- promotion-pending                      # to the local runtime, cluster "default"',
     'npm run emit -- backup-promoted --cluster eu-prod-1 --wait 60',

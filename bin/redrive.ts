@@ -10,8 +10,10 @@ import {
   runCli,
   UsageError,
 } from '../ops/cli.js';
-import { localTarget } from '../ops/local-target.js';
+import { localTarget, localTargetHelp } from '../ops/local-target.js';
 import { type ReplayItem, redriveDeadLetters, summarizeReplays } from '../ops/redrive.js';
+
+const LOCAL = localTargetHelp('--local');
 
 const SPEC: CommandSpec = {
   command: 'npm run redrive',
@@ -35,21 +37,10 @@ const SPEC: CommandSpec = {
         "The embedded runtime: replay every failed event in its delivery log, and wait for each one's outcome.",
     },
     cluster: { type: 'string', value: 'id', description: "With --local: only this cluster's events." },
-    url: {
-      type: 'string',
-      value: 'url',
-      description: 'With --local: the runtime (default APPLIANCE_NOTIFIER_URL, else http://127.0.0.1:3000).',
-    },
-    token: {
-      type: 'string',
-      value: 't',
-      description: 'With --local: the admin token (default ADMIN_TOKEN, else DATA_DIR/admin-token).',
-    },
+    ...LOCAL.options,
   },
   environment: [
-    ['APPLIANCE_NOTIFIER_URL', 'where the embedded runtime listens (with --local)'],
-    ['ADMIN_TOKEN', "the runtime's admin token (with --local)"],
-    ['DATA_DIR', "the runtime's data directory, for its admin-token file (default ./.data)"],
+    ...LOCAL.environment,
     ['AWS_REGION', 'the region of the queues (AWS; the usual credential chain)'],
   ],
   examples: [
