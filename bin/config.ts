@@ -8,6 +8,7 @@
 // neither exported nor imported (an import that has grants then refuses those clusters).
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { z } from 'zod';
 import { DEFAULT_CONFIG_PARAMETER_PREFIX } from '../functions/adapters/aws/resource-names.js';
 import {
   CliError,
@@ -20,6 +21,9 @@ import {
 } from '../ops/cli.js';
 import { type BackupTarget, exportConfigs, importConfigs, SECRETS_WARNING } from '../ops/config-backup.js';
 import { LocalTargetEnvSchema } from '../ops/local-target.js';
+
+/** The region of the stack: always given, never a default (data residency). */
+const AwsRegionEnvSchema = z.object({ AWS_REGION: z.string().optional() });
 
 const SPEC: CommandSpec = {
   command: 'npm run config',
@@ -159,7 +163,8 @@ async function localTarget(): Promise<{ target: BackupTarget; close: () => Promi
 }
 
 async function awsTarget(values: Values): Promise<{ target: BackupTarget; close: () => Promise<void> }> {
-  if (!process.env.AWS_REGION) {
+  const region = parseCliEnv(AwsRegionEnvSchema).AWS_REGION;
+  if (!region) {
     throw new UsageError(
       'set AWS_REGION to the region of the stack (there is no default region), or use --local',
     );
@@ -169,7 +174,7 @@ async function awsTarget(values: Values): Promise<{ target: BackupTarget; close:
     import('../functions/adapters/aws/ssm-config-store.js'),
   ]);
   const prefix = values.prefix;
-  const ssm = new SSMClient({ region: process.env.AWS_REGION });
+  const ssm = new SSMClient({ region });
   let grants: BackupTarget['grants'];
   let closeDynamo: () => void = () => undefined;
   if (values.table) {
@@ -177,7 +182,7 @@ async function awsTarget(values: Values): Promise<{ target: BackupTarget; close:
       import('@aws-sdk/client-dynamodb'),
       import('../functions/adapters/aws/dynamodb-grant-store.js'),
     ]);
-    const client = new DynamoDBClient({ region: process.env.AWS_REGION });
+    const client = new DynamoDBClient({ region });
     grants = new DynamoDbGrantStore({ client, tableName: values.table });
     closeDynamo = () => client.destroy();
   } else {
@@ -190,7 +195,7 @@ async function awsTarget(values: Values): Promise<{ target: BackupTarget; close:
       // No cache: a backup reads what is stored now.
       store: new SsmConfigStore({ client: ssm, parameterPrefix: prefix, cacheTtlMs: 0 }),
       ...(grants ? { grants } : {}),
-      description: `ssm:${prefix} in ${process.env.AWS_REGION}${values.table ? ` and table ${values.table}` : ''}`,
+      description: `ssm:${prefix} in ${region}${values.table ? ` and table ${values.table}` : ''}`,
     },
     close: async () => {
       ssm.destroy();
