@@ -86,12 +86,14 @@ export function createNotifyHandler(deps: NotifyHandlerDeps) {
       const delaySeconds = retryable ? error.retryAfterSeconds : retryDelaySeconds(attempt);
       const context = { messageId: record.messageId, attempt, retryInSeconds: delaySeconds };
       if (retryable && error.deadLetter) {
-        metrics?.addMetric(METRIC_NAMES.notification('failed'), MetricUnit.Count, 1);
         try {
           await queue.deadLetter(
             { receiptHandle: record.receiptHandle, messageId: record.messageId, body: record.body },
             error.message,
           );
+          // Counted once it is in the dead-letter queue: a move that fails is tried (and would be
+          // counted) again on the next attempt.
+          metrics?.addMetric(METRIC_NAMES.notification('failed'), MetricUnit.Count, 1);
           log.error('Event given up after its last attempt; moved to the dead-letter queue', {
             ...context,
             eventId: error.result?.eventId,
