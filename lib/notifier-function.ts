@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
+import { FUNCTION_TIMEOUTS_MS } from '../functions/kernel/function-timeouts.js';
 import { buildFunctionBundle, FUNCTION_ENTRIES, type FunctionName, LAMBDA_BUNDLE } from './bundling.js';
 
 /** The repository root: entries and the lock file are resolved from here, whatever the cwd. */
@@ -216,11 +217,9 @@ function checkedEnvironment<S extends z.ZodObject>(
   return values;
 }
 
+/** FUNCTION_TIMEOUTS_MS (functions/kernel/function-timeouts.ts) as CDK durations. */
 export const DEFAULT_FUNCTION_TIMEOUTS = {
-  /** API Gateway gives up after 30 s. */
-  adminApi: Duration.seconds(29),
-  /** A relay that is slow at every stage still finishes; the event lease (300 s) is longer. */
-  notify: Duration.seconds(120),
-  /** Sends one notice per cluster in sequence. */
-  dailyNotice: Duration.minutes(5),
+  adminApi: Duration.millis(FUNCTION_TIMEOUTS_MS.adminApi),
+  notify: Duration.millis(FUNCTION_TIMEOUTS_MS.notify),
+  dailyNotice: Duration.millis(FUNCTION_TIMEOUTS_MS.dailyNotice),
 } as const;

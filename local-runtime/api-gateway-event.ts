@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { FUNCTION_TIMEOUTS_MS } from '../functions/kernel/function-timeouts.js';
 
 /** Builds the API Gateway HTTP API (payload 2.0) event that a deployed function would receive. */
 export function toApiGatewayEvent(
@@ -58,15 +59,11 @@ export function toApiGatewayEvent(
   };
 }
 
-/**
- * The deployed functions' timeouts (DEFAULT_FUNCTION_TIMEOUTS in lib/notifier-function.ts, which
- * test/unit/deadlines.test.ts keeps these equal to): a local invocation gets as long as it would
- * in AWS, so the handlers that budget by getRemainingTimeInMillis behave the same.
- */
+/** The deployed functions' timeouts (FUNCTION_TIMEOUTS_MS), by the local function names. */
 export const LOCAL_FUNCTION_TIMEOUTS_MS: Record<string, number> = {
-  'admin-api': 29_000,
-  notify: 120_000,
-  'daily-notice': 300_000,
+  'admin-api': FUNCTION_TIMEOUTS_MS.adminApi,
+  notify: FUNCTION_TIMEOUTS_MS.notify,
+  'daily-notice': FUNCTION_TIMEOUTS_MS.dailyNotice,
 };
 
 /** A Lambda context good enough for middy and Powertools. */
