@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadSample } from '../../events/samples.js';
 import { adminPageHandlers } from '../../functions/admin-api/admin-page-routes.js';
 import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
+import { CATALOG } from '../../events/catalog.js';
 import { RELAY_PRESETS } from '../../functions/core/config/presets.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
@@ -71,15 +72,26 @@ async function signIn(target: Page = page): Promise<void> {
   await target.getByLabel('Admin token').fill(ADMIN_TOKEN);
   await target.getByRole('button', { name: 'Sign in' }).click();
   await target.locator('#workspace').waitFor({ state: 'visible' });
+  await signedInView(target);
+}
+
+/** The page after sign-in: the overview with its clusters counted, or the cluster a link named. */
+async function signedInView(target: Page): Promise<void> {
   await target
-    .locator('#load-status')
-    .filter({ hasText: /Loaded|no configuration yet/ })
+    .locator('#overview-status, #load-status')
+    .filter({ hasText: /\d+ clusters?\.|Loaded|no configuration yet/ })
+    .first()
     .waitFor();
 }
 
+/** Opens a cluster as an admin does: back to the overview, its id into "Cluster", then Open. */
 async function loadCluster(id: string): Promise<void> {
+  if (await page.locator('#cluster-view').isVisible()) {
+    await page.getByRole('link', { name: 'All clusters' }).click();
+  }
+  await page.locator('#overview').waitFor({ state: 'visible' });
   await page.getByLabel('Cluster', { exact: true }).fill(id);
-  await page.getByRole('button', { name: 'Load' }).click();
+  await page.getByRole('button', { name: 'Open', exact: true }).click();
   await page
     .locator('#load-status')
     .filter({
@@ -129,7 +141,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  context = await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'en-US' });
   page = await context.newPage();
   page.setDefaultTimeout(8000);
   problems = collectPageProblems(page);
@@ -490,7 +502,7 @@ describe('admin page: in the browser', () => {
     await signIn();
     await loadCluster('page-test');
     await fillRelayForm();
-    await page.getByLabel('Send a test email after saving').check();
+    await page.getByLabel('Send a test email with this save').check();
 
     await page.getByRole('button', { name: 'Save' }).click();
 
@@ -540,7 +552,7 @@ describe('admin page: in the browser', () => {
     await page.keyboard.type(ADMIN_TOKEN);
     await page.keyboard.press('Enter');
     await page.locator('#workspace').waitFor({ state: 'visible' });
-    await page.locator('#load-status').filter({ hasText: 'default' }).waitFor();
+    await signedInView(page);
     await page.keyboard.press('Enter'); // nothing focused that acts on Enter: a no-op
     await tabTo(page, '#cluster');
     await page.keyboard.press('Control+A');
@@ -591,25 +603,27 @@ describe('admin page: in the browser', () => {
 
     await loadCluster('page-log');
 
-    const row = page.locator('#deliveries-body tr').filter({ hasText: 'promotion-pending' });
+    const title = CATALOG['promotion-pending'].title.en;
+    const row = page.locator('#deliveries-body tr').filter({ hasText: title });
     for (let attempt = 0; attempt < 20 && (await row.count()) === 0; attempt++) {
       await page.getByRole('button', { name: 'Refresh' }).click();
       await page.waitForTimeout(100);
     }
     const cells = await row.first().locator('td').allTextContents();
     expect(cells.slice(1)).toEqual([
-      'promotion-pending',
+      `${title} ${CATALOG['promotion-pending'].severity}`,
       sample.detail.appliance.hostname,
-      'sent',
+      'Sent',
       '',
       'ops@example.com, oncall@example.com',
+      '',
     ]);
   });
   it('sends a test email that links the cluster, and the link opens the page on that cluster', async () => {
     await signIn();
     await loadCluster('linked-1');
     await fillRelayForm();
-    await page.getByLabel('Send a test email after saving').check();
+    await page.getByLabel('Send a test email with this save').check();
     await page.getByRole('button', { name: 'Save' }).click();
 
     const [message] = await relay.waitForMessages(1);
@@ -619,14 +633,16 @@ describe('admin page: in the browser', () => {
     expect(link).toBe(`${origin}/admin/#cluster=linked-1`);
 
     // A fresh browser, as from a mail client: the link survives the sign-in.
-    const linked = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const linked = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
     try {
       const target = await linked.newPage();
       await target.goto(link ?? '');
       await target.getByLabel('Admin token').fill(ADMIN_TOKEN);
       await target.getByRole('button', { name: 'Sign in' }).click();
       await target.locator('#cluster-name').filter({ hasText: 'linked-1' }).waitFor();
-      expect(await target.getByLabel('Cluster', { exact: true }).inputValue()).toBe('linked-1');
+      await target.locator('#load-status').filter({ hasText: 'Loaded the configuration of cluster linked-1' }).waitFor();
+      expect(new URL(target.url()).hash).toBe('#cluster=linked-1');
+      expect(await target.locator('#overview').isHidden()).toBe(true);
     } finally {
       await linked.close();
     }

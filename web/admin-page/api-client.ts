@@ -3,6 +3,7 @@
 
 import type { ApiErrorBody } from './api-types.js';
 import { messageOf } from './dom.js';
+import { t } from './i18n.js';
 import { readToken } from './session.js';
 
 export type * from './api-types.js';
@@ -45,7 +46,7 @@ export function apiClient(base: URL, onUnauthorized: () => void): ApiCall {
       return {
         status: 0,
         ok: false,
-        data: { error: `The service could not be reached (${messageOf(error)}).` },
+        data: { error: t('api.unreachable', { error: messageOf(error) }) },
       };
     }
     const text = await response.text();

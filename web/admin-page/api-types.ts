@@ -99,10 +99,91 @@ export interface TestEmailResult {
 export interface SaveResponse {
   config: PublicEmailConfig;
   testEmail?: TestEmailResult;
+  version?: number;
+}
+
+/** The 422 of a save with `saveOnlyIfDelivered=true` whose test email failed: nothing was stored. */
+export interface NotDeliveredBody {
+  error: string;
+  testEmail: TestEmailResult;
+}
+
+/** What is kept of a test email (per version, and the cluster's last). */
+export interface TestEmailSummary {
+  ok: boolean;
+  stage?: DeliveryStage;
+  message?: string;
+  at: string;
+  of:
+    | { version: number; unsaved?: never; stored?: never }
+    | { unsaved: true; version?: never; stored?: never }
+    | { stored: true; version?: never; unsaved?: never };
+}
+
+/** `GET /clusters/{clusterId}/email-config/versions`: newest first. */
+export interface ConfigVersionsResponse {
+  clusterId: string;
+  currentVersion?: number;
+  lastTestEmail?: TestEmailSummary;
+  items: Array<{
+    version: number;
+    savedAt: string;
+    savedBy: string;
+    restoredFrom?: number;
+    config: PublicEmailConfig;
+    testEmail?: TestEmailSummary;
+  }>;
+}
+
+/** `POST /clusters/{clusterId}/email-config/versions/{n}/restore`. */
+export interface RestoreResponse {
+  config: PublicEmailConfig;
+  version: number;
+  restoredFrom: number;
+}
+
+export type HealthLevel = 'failing' | 'warning' | 'ok';
+
+/** One finding of a cluster's health, for the page to say in its language. */
+export interface HealthFinding {
+  code: string;
+  count?: number;
+  stage?: string;
+}
+
+/** One cluster of `GET /clusters` (an unreadable one has only id, health and problems). */
+export interface ClusterHealthItem {
+  clusterId: string;
+  health: HealthLevel;
+  /** The same findings as English sentences. */
+  problems: string[];
+  findings?: HealthFinding[];
+  transport?: 'smtp' | 'ses';
+  relay?: string;
+  lastTestEmail?: TestEmailSummary;
+  lastDelivery?: { eventId: string; condition: string; outcome: string; at: string; reason?: string };
+  last24h?: { sent: number; failed: number; throttled: number };
+  pendingRetries?: number;
+  oauth?: PublicOAuthStatus;
+  dailyNotice?: { enabled: boolean; lastSentAt?: string; lastOutcome?: string };
+  updatedAt?: string;
+}
+
+export interface FleetOverviewResponse {
+  generatedAt: string;
+  items: ClusterHealthItem[];
+}
+
+/** One condition of `GET /conditions`. */
+export interface ConditionSummary {
+  id: string;
+  severity: 'critical' | 'warning';
+  title: { en: string; de: string };
 }
 
 /** One entry of `GET /clusters/{clusterId}/deliveries`. */
 export interface DeliveryRecord {
+  eventId: string;
   condition: string;
   outcome: string;
   reason?: string;
@@ -121,7 +202,18 @@ export interface DeliveryRecord {
 }
 
 export interface DeliveriesResponse {
-  items: DeliveryRecord[];
+  items: Array<DeliveryRecord & { title?: string; severity?: 'critical' | 'warning' }>;
+  nextCursor?: string;
+}
+
+/** `POST /clusters/{clusterId}/deliveries/{eventId}/replay`. */
+export interface ReplayResponse {
+  eventId: string;
+  ok: boolean;
+  outcome: string;
+  error?: string;
+  status?: string;
+  record?: DeliveryRecord;
 }
 
 /** `GET /clusters/{clusterId}/oauth/authorize?format=json`. */

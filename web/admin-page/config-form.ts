@@ -18,20 +18,21 @@ import {
 } from '../../functions/core/config/presets.js';
 import type { FieldIssue, PublicEmailConfig } from './api-client.js';
 import { byId, el, input, radio, select, setRadio, status, value } from './dom.js';
+import { type MessageKey, t, tn, writeRich } from './i18n.js';
 import { PAGE_RELAY_PRESETS } from './relay-presets.js';
 import { renderOAuth } from './result-views.js';
 
 const ENCRYPTION_LABELS = {
-  tls: 'TLS (implicit, from the first byte)',
-  starttls: 'STARTTLS (required)',
-  none: 'None',
-} satisfies Record<SmtpEncryption, string>;
+  tls: 'encryption.tls',
+  starttls: 'encryption.starttls',
+  none: 'encryption.none',
+} as const satisfies Record<SmtpEncryption, MessageKey>;
 
 const PROVIDER_LABELS = {
-  microsoft: 'Microsoft 365 (Entra ID)',
-  google: 'Google Workspace / Gmail',
-  custom: 'Custom',
-} satisfies Record<OAuthProvider, string>;
+  microsoft: 'provider.microsoft',
+  google: 'provider.google',
+  custom: 'provider.custom',
+} as const satisfies Record<OAuthProvider, MessageKey>;
 
 /** What an empty form shows (the schema's defaults for what it leaves unset). */
 const DEFAULTS = {
@@ -82,7 +83,7 @@ function fillOptions<V extends string>(
   target: HTMLSelectElement,
   values: readonly V[],
   labels: Record<V, string>,
-  selected: V,
+  selected: string,
 ): void {
   target.replaceChildren(
     ...values.map((optionValue) => {
@@ -94,24 +95,49 @@ function fillOptions<V extends string>(
   target.value = selected;
 }
 
+const translated = <V extends string>(keys: Record<V, MessageKey>): Record<V, string> =>
+  Object.fromEntries(Object.entries<MessageKey>(keys).map(([id, key]) => [id, t(key)])) as Record<V, string>;
+
 const CUSTOM_RELAY = 'custom';
 
-/** The choices the domain offers: relay presets, encryption modes, OAuth2 providers, the default tenant. */
+/**
+ * The choices the domain offers (relay presets, encryption modes, OAuth2 providers, the default
+ * tenant) in the page's language. Called again when the language changes: what is chosen stays.
+ */
 export function renderChoices(): void {
+  const keep = (id: string, fallback: string) => select(id).value || fallback;
   const presetIds = [...PAGE_RELAY_PRESETS.map((preset) => preset.id), CUSTOM_RELAY];
-  const presetLabels: Record<string, string> = { [CUSTOM_RELAY]: 'Custom' };
+  const presetLabels: Record<string, string> = { [CUSTOM_RELAY]: t('preset.custom') };
   for (const preset of PAGE_RELAY_PRESETS) presetLabels[preset.id] = preset.label;
-  fillOptions(select('f-smtp-preset'), presetIds, presetLabels, CUSTOM_RELAY);
+  fillOptions(select('f-smtp-preset'), presetIds, presetLabels, keep('f-smtp-preset', CUSTOM_RELAY));
   fillOptions(
     select('f-smtp-preset-region'),
     SES_SMTP_REGIONS,
     Object.fromEntries(SES_SMTP_REGIONS.map((region) => [region, region])) as Record<string, string>,
-    DEFAULT_SES_SMTP_REGION,
+    keep('f-smtp-preset-region', DEFAULT_SES_SMTP_REGION),
   );
-  fillOptions(select('f-smtp-encryption'), SMTP_ENCRYPTIONS, ENCRYPTION_LABELS, DEFAULTS.encryption);
-  fillOptions(select('f-smtp-auth-provider'), OAUTH_PROVIDERS, PROVIDER_LABELS, DEFAULTS.provider);
+  fillOptions(
+    select('f-smtp-encryption'),
+    SMTP_ENCRYPTIONS,
+    translated(ENCRYPTION_LABELS),
+    keep('f-smtp-encryption', DEFAULTS.encryption),
+  );
+  fillOptions(
+    select('f-smtp-auth-provider'),
+    OAUTH_PROVIDERS,
+    translated(PROVIDER_LABELS),
+    keep('f-smtp-auth-provider', DEFAULTS.provider),
+  );
   input('f-smtp-auth-tenant').placeholder = MICROSOFT_DEFAULT_TENANT;
-  byId('default-tenant').textContent = MICROSOFT_DEFAULT_TENANT;
+  writeRich(
+    byId('f-smtp-auth-tenant-hint'),
+    t('form.tenantHint', { tenant: `\`${MICROSOFT_DEFAULT_TENANT}\`` }),
+  );
+  for (const badge of [byId('password-state'), byId('client-secret-state')]) {
+    badge.textContent = t(badge.classList.contains('set') ? 'secret.set' : 'secret.notSet');
+  }
+  showPresetLimits();
+  updateLimitsHint();
 }
 
 export function fillForm(config: PublicEmailConfig | null): void {
@@ -154,6 +180,7 @@ export function fillForm(config: PublicEmailConfig | null): void {
   updateLimitsHint();
   syncRelayPreset();
   input('send-test').checked = false;
+  byId('only-if-delivered-field').hidden = true;
   if (auth.type !== 'oauth2') applyPreset(null, '');
   renderOAuth(config);
   updateVisibility();
@@ -162,7 +189,7 @@ export function fillForm(config: PublicEmailConfig | null): void {
 
 function secretState(id: string, isSet: boolean | undefined): void {
   const badge = byId(id);
-  badge.textContent = isSet ? 'set' : 'not set';
+  badge.textContent = isSet ? t('secret.set') : t('secret.notSet');
   badge.className = `secret-state${isSet ? ' set' : ''}`;
 }
 
@@ -195,7 +222,11 @@ function showPresetLimits(): void {
   const limits = relay ? relayLimitsPreset(relay.host) : undefined;
   line.hidden = !limits;
   line.textContent = limits
-    ? `${limits.label} allows ${plural(limits.maxConnections, 'connection', 'connections')} and ${plural(limits.messagesPerMinute, 'message', 'messages')} a minute; the service paces to that.`
+    ? t('limits.presetLine', {
+        label: limits.label,
+        connections: tn('limits.connections', limits.maxConnections),
+        messages: tn('limits.messages', limits.messagesPerMinute),
+      })
     : '';
 }
 
@@ -256,17 +287,15 @@ export function onProviderChange(previous: string): void {
 
 const LIMIT_FIELDS = ['maxConnections', 'messagesPerMinute'] as const;
 
-const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
-
 function describeLimits(limits: RelayLimits): string {
   const connections =
     limits.maxConnections === undefined
-      ? 'any number of connections'
-      : plural(limits.maxConnections, 'connection', 'connections');
+      ? t('limits.anyConnections')
+      : tn('limits.connections', limits.maxConnections);
   const rate =
     limits.messagesPerMinute === undefined
-      ? 'no limit per minute'
-      : `${plural(limits.messagesPerMinute, 'message', 'messages')} per minute`;
+      ? t('limits.noRate')
+      : tn('limits.perMinute', limits.messagesPerMinute);
   return `${connections}, ${rate}`;
 }
 
@@ -286,16 +315,16 @@ export function updateLimitsHint(): void {
   const overridden = Object.keys(typed).length > 0;
   const parts = [
     preset
-      ? `${preset.label} preset: ${describeLimits(preset)}; leave empty to use it.`
+      ? t('limits.presetHint', { label: preset.label, limits: describeLimits(preset) })
       : host
-        ? 'No preset for this relay: leave empty for no limit.'
-        : 'Exchange Online, Gmail and Google Workspace relays have presets; other relays have no limit unless set here.',
+        ? t('limits.noPreset')
+        : t('limits.general'),
   ];
   if (overridden) {
     const effective = effectiveRelayLimits({ host, limits: typed });
-    parts.push(`In effect: ${describeLimits(effective)}.`);
+    parts.push(t('limits.inEffect', { limits: describeLimits(effective) }));
   }
-  parts.push('Emails wait rather than exceed these limits.');
+  parts.push(t('limits.wait'));
   byId('f-smtp-limits-hint').textContent = parts.join(' ');
 }
 
@@ -416,14 +445,15 @@ export function clearErrors(): void {
   }
 }
 
-/** The server's field issues next to their fields, and linked from a summary that takes the focus. */
-export function showErrors(message: string, issues: FieldIssue[]): void {
+/**
+ * The server's field issues next to their fields, and linked from a summary that takes the focus.
+ * `action` says what did not happen: the save, or the test email of the form.
+ */
+export function showErrors(message: string, issues: FieldIssue[], action: 'save' | 'test' = 'save'): void {
   const list = byId('error-list');
   const count = issues.length;
-  byId('error-summary-title').textContent =
-    count > 0
-      ? `The configuration was not saved: ${count === 1 ? '1 problem' : `${count} problems`}`
-      : 'The configuration was not saved';
+  const what = action === 'save' ? t('errors.notSaved') : t('errors.notTested');
+  byId('error-summary-title').textContent = count > 0 ? `${what}: ${tn('errors.problems', count)}` : what;
   const items = count > 0 ? issues : [{ path: '', message }];
   for (const issue of items) {
     const field = fieldFor(issue.path);
@@ -453,7 +483,9 @@ export function showErrors(message: string, issues: FieldIssue[]): void {
   byId('error-summary').focus();
   status(
     'save-status',
-    `Not saved: ${count === 1 ? '1 problem' : `${Math.max(count, 1)} problems`}, listed at the top of the form.`,
+    t(action === 'save' ? 'errors.statusSave' : 'errors.statusTest', {
+      problems: tn('errors.problems', Math.max(count, 1)),
+    }),
     'bad',
   );
 }

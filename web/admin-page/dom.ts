@@ -1,6 +1,7 @@
 // Typed access to the page's elements. The markup and this script ship as one build, so an id
 // that is missing or names the wrong kind of element is a bug: it fails here, by name.
 // Server values only ever reach the page as text (textContent, option values), never as HTML.
+import { formatTime } from './i18n.js';
 
 export function element<T extends HTMLElement>(id: string, type: new () => T): T {
   const node = document.getElementById(id);
@@ -53,16 +54,31 @@ export function status(id: string, text?: string, kind: StatusKind = ''): void {
   node.className = `status${kind ? ` ${kind}` : ''}`;
 }
 
-/** A <time> in the browser's locale, its machine-readable value the server's ISO time. */
+/** A <time> in the page's language and the viewer's time zone; its machine-readable value the server's ISO time. */
 export function when(iso: string): HTMLTimeElement {
   const date = new Date(iso);
-  const node = el(
-    'time',
-    Number.isNaN(date.getTime())
-      ? iso
-      : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }),
-  );
+  const node = el('time', Number.isNaN(date.getTime()) ? iso : formatTime(date));
   node.dateTime = iso;
+  return node;
+}
+
+/** An ISO 8601 UTC time inside a server's sentence (a retry's next attempt, a fold's window). */
+const ISO_TIME = /(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z)/;
+
+/** A server's sentence as text, with the ISO times in it shown as when() shows them. */
+export function withLocalTimes(text: string): DocumentFragment {
+  const fragment = document.createDocumentFragment();
+  for (const part of text.split(ISO_TIME)) {
+    if (!part) continue;
+    fragment.append(ISO_TIME.test(part) && !Number.isNaN(Date.parse(part)) ? when(part) : part);
+  }
+  return fragment;
+}
+
+/** A <button type=button> with a text. */
+export function actionButton(text: string, className?: string): HTMLButtonElement {
+  const node = el('button', text, className);
+  node.type = 'button';
   return node;
 }
 

@@ -1,13 +1,16 @@
-// The admin page (Management > Email configuration), served as /admin/app.js: signs the admin
-// in, loads a cluster's configuration into the form, saves it, sends test emails, runs the
-// OAuth2 Authorize flow and shows the delivery log. The cluster-id rule is the kernel's own.
+// The admin page (Management > Email configuration), served as /admin/app.js. It signs the admin
+// in and opens on the fleet overview (every cluster with its health); a cluster's link
+// (`#cluster=<id>`, also the emails' link) opens its form, its last test email, its history and
+// its delivery log. "Send test email" tests the form as it is; "Save" can save only when the test
+// email is delivered. Unsaved edits are never dropped without asking. English or German.
 import { CLUSTER_ID_MESSAGE, DEFAULT_CLUSTER_ID, isClusterId } from '../../functions/kernel/cluster-id.js';
 import { ADMIN_PAGE_CLUSTER_KEY } from '../../functions/kernel/public-paths.js';
 import {
   type AuthorizeResponse,
   apiClient,
-  type DeliveriesResponse,
+  type ConditionSummary,
   errorText,
+  type NotDeliveredBody,
   type PageConfig,
   type PublicEmailConfig,
   type SaveResponse,
@@ -27,36 +30,84 @@ import {
   updateLimitsHint,
   updateVisibility,
 } from './config-form.js';
+import { ask } from './confirm-dialog.js';
+import { deliveryLog } from './delivery-log.js';
 import { button, byId, el, form, input, radio, select, status, value, when } from './dom.js';
-import { renderDeliveries, showTestResult } from './result-views.js';
+import { configHistory } from './history.js';
+import { language, onLanguageChange, setLanguage, t, toUiLanguage, translateStatic } from './i18n.js';
+import { clusterHash, fleetOverview } from './overview.js';
+import { renderOAuth, showTestResult } from './result-views.js';
 import { clearToken, completeOidc, readJson, readToken, signInWithOidc, storeToken } from './session.js';
 
 /** The cluster whose Authorize flow left the page for the provider. */
 const PENDING_KEY = 'appliance-notifier.authorizing';
-/** Clusters loaded in this browser, most recent first (ids only). */
+/** Clusters opened in this browser, most recent first (ids only). */
 const CLUSTERS_KEY = 'appliance-notifier.clusters';
 const RECENT_CLUSTERS = 10;
 /** The cluster an email's link selected (`#cluster=<id>`), kept across the sign-in's redirects. */
 const LINKED_KEY = 'appliance-notifier.linked-cluster';
 
-{
-  const linked = new URLSearchParams(location.hash.slice(1)).get(ADMIN_PAGE_CLUSTER_KEY);
-  if (linked && isClusterId(linked)) sessionStorage.setItem(LINKED_KEY, linked);
+/** The cluster a `#cluster=<id>` hash names, if it is a valid id. */
+function hashCluster(hash: string = location.hash): string | undefined {
+  const id = new URLSearchParams(hash.slice(1)).get(ADMIN_PAGE_CLUSTER_KEY);
+  return id && isClusterId(id) ? id : undefined;
 }
 
-const api = apiClient(new URL('../', location.href), () =>
-  signOut('Your sign-in is no longer valid: sign in again.'),
-);
-const state: { page: PageConfig; cluster: string; busy: boolean } = {
+{
+  const linked = hashCluster();
+  if (linked) sessionStorage.setItem(LINKED_KEY, linked);
+}
+
+const api = apiClient(new URL('../', location.href), () => signOut(t('session.expired')));
+const state: {
+  page: PageConfig;
+  /** The cluster the form shows, or undefined on the overview. */
+  cluster: string | undefined;
+  /** The configuration as loaded or saved (for re-rendering it in another language). */
+  config: PublicEmailConfig | null;
+  busy: boolean;
+  conditions: ConditionSummary[];
+  signedIn: boolean;
+} = {
   /** Replaced by /admin/config.json at start. */
   page: { auth: { mode: 'token' } },
-  cluster: DEFAULT_CLUSTER_ID,
-  /** An action (save, test, authorize) is running. */
+  cluster: undefined,
+  config: null,
+  /** An action (save, test, authorize, delete) is running. */
   busy: false,
+  conditions: [],
+  signedIn: false,
 };
+
+const currentCluster = () => state.cluster ?? DEFAULT_CLUSTER_ID;
+const clusterPath = () => `clusters/${encodeURIComponent(currentCluster())}`;
+
+const overview = fleetOverview({ api, conditions: () => state.conditions, href: clusterHash });
+const log = deliveryLog({ api, cluster: currentCluster, conditions: () => state.conditions });
+const versions = configHistory({
+  api,
+  cluster: currentCluster,
+  confirmRestore: async (version) =>
+    !formState.dirty ||
+    ask({
+      title: t('unsaved.title'),
+      message: t('unsaved.restore', { version }),
+      confirm: t('unsaved.discardAndRestore'),
+      danger: true,
+    }),
+  restored: (config, version) => {
+    state.config = config;
+    fillForm(config);
+    clearErrors();
+    byId('test-result').hidden = true;
+    status('save-status', '');
+    status('load-status', t('load.restored', { version }), 'ok');
+  },
+});
 
 // ------------------------------------------------------------------ sign-in
 function showSignIn(message?: string): void {
+  state.signedIn = false;
   byId('workspace').hidden = true;
   byId('session').hidden = true;
   byId('sign-in').hidden = false;
@@ -69,6 +120,7 @@ function showSignIn(message?: string): void {
 
 function signOut(message: string): void {
   clearToken();
+  formState.dirty = false;
   showSignIn(message);
 }
 
@@ -80,9 +132,9 @@ async function signInWithToken(event: SubmitEvent): Promise<void> {
   error.hidden = true;
   field.removeAttribute('aria-invalid');
   if (!token) {
-    error.textContent = 'Enter the admin token.';
+    error.textContent = t('signIn.enterToken');
   } else {
-    status('sign-in-status', 'Signing in…');
+    status('sign-in-status', t('signIn.signingIn'));
     const res = await api('GET', 'conditions', undefined, { token });
     if (res.ok) {
       storeToken(token);
@@ -92,7 +144,7 @@ async function signInWithToken(event: SubmitEvent): Promise<void> {
       return;
     }
     status('sign-in-status', '');
-    error.textContent = res.status === 401 ? 'This token was not accepted.' : errorText(res);
+    error.textContent = res.status === 401 ? t('signIn.refused') : errorText(res);
   }
   error.hidden = false;
   field.setAttribute('aria-invalid', 'true');
@@ -116,78 +168,134 @@ function rememberCluster(id: string): void {
 function renderClusterList(): void {
   const datalist = byId('cluster-list');
   datalist.textContent = '';
-  for (const id of new Set([...recentClusters(), DEFAULT_CLUSTER_ID])) {
+  for (const id of new Set([...overview.ids(), ...recentClusters(), DEFAULT_CLUSTER_ID])) {
     const option = el('option');
     option.value = id;
     datalist.append(option);
   }
 }
 
-const clusterPath = () => `clusters/${encodeURIComponent(state.cluster)}`;
+function showWho(): void {
+  const token = readToken();
+  byId('session-who').textContent = token?.who
+    ? t('session.signedInAs', { who: token.who })
+    : t('session.signedIn');
+}
+
+async function loadConditions(): Promise<void> {
+  const res = await api<{ items: ConditionSummary[] }>('GET', 'conditions');
+  if (res.ok) {
+    state.conditions = res.data.items;
+    overview.render();
+    log.render();
+  }
+}
 
 function enterWorkspace(): void {
-  const token = readToken();
+  state.signedIn = true;
   byId('sign-in').hidden = true;
   byId('workspace').hidden = false;
   byId('session').hidden = false;
-  byId('session-who').textContent = token?.who ? `Signed in as ${token.who}` : 'Signed in';
+  showWho();
   renderClusterList();
+  void loadConditions();
   const pending = sessionStorage.getItem(PENDING_KEY);
   sessionStorage.removeItem(PENDING_KEY);
   const linked = sessionStorage.getItem(LINKED_KEY);
   sessionStorage.removeItem(LINKED_KEY);
   const cluster =
-    pending && isClusterId(pending) ? pending : linked && isClusterId(linked) ? linked : DEFAULT_CLUSTER_ID;
-  input('cluster').value = cluster;
-  void loadCluster(cluster, Boolean(pending));
+    pending && isClusterId(pending) ? pending : linked && isClusterId(linked) ? linked : undefined;
+  if (cluster) history.replaceState(null, '', clusterHash(cluster));
+  void showRoute(Boolean(pending));
 }
 
-async function loadCluster(id: string, returningFromAuthorize: boolean): Promise<void> {
-  const error = byId('cluster-error');
-  const field = input('cluster');
-  error.hidden = true;
-  field.removeAttribute('aria-invalid');
-  if (!isClusterId(id)) {
-    error.textContent = `A cluster id ${CLUSTER_ID_MESSAGE}.`;
-    error.hidden = false;
-    field.setAttribute('aria-invalid', 'true');
-    field.focus();
-    return;
+/** Shows what the address names: a cluster's form, or the overview. */
+async function showRoute(returningFromAuthorize = false): Promise<void> {
+  const cluster = hashCluster();
+  status('page-status', '');
+  if (cluster) {
+    byId('overview').hidden = true;
+    byId('cluster-view').hidden = false;
+    await openCluster(cluster, returningFromAuthorize);
+  } else {
+    state.cluster = undefined;
+    state.config = null;
+    byId('cluster-view').hidden = true;
+    byId('overview').hidden = false;
+    await overview.load();
+    renderClusterList();
   }
+}
+
+/** The address changed (a link, Back, the form): asks before unsaved edits would be dropped. */
+async function onHashChange(): Promise<void> {
+  if (!state.signedIn) return;
+  const target = hashCluster();
+  if (state.cluster !== undefined && target !== state.cluster && formState.dirty) {
+    const leave = await ask({
+      title: t('unsaved.title'),
+      message: t('unsaved.leave', { cluster: state.cluster }),
+      confirm: t('unsaved.discard'),
+      danger: true,
+    });
+    if (!leave) {
+      history.replaceState(null, '', clusterHash(state.cluster));
+      return;
+    }
+    formState.dirty = false;
+  }
+  await showRoute();
+}
+
+function resetClusterView(id: string): void {
   state.cluster = id;
   byId('cluster-name').textContent = id;
   clearErrors();
   byId('test-result').hidden = true;
   status('save-status', '');
   status('authorize-status', '');
-  status('load-status', `Loading cluster ${id}…`);
-  const res = await api<PublicEmailConfig>('GET', `${clusterPath()}/email-config`);
+  versions.clear();
+}
+
+async function openCluster(id: string, returningFromAuthorize: boolean): Promise<void> {
+  resetClusterView(id);
+  status('load-status', t('load.loading', { cluster: id }));
+  byId('cluster-view').scrollIntoView?.({ block: 'start' });
+  const [res] = await Promise.all([
+    api<PublicEmailConfig>('GET', `${clusterPath()}/email-config`),
+    versions.load(),
+    log.load(),
+  ]);
+  if (state.cluster !== id) return; // another cluster was opened meanwhile
   if (res.ok && res.status === 200) {
+    state.config = res.data;
     fillForm(res.data);
-    const saved = res.data.updatedAt ? `, last saved ${when(res.data.updatedAt).textContent}` : '';
-    status('load-status', `Loaded the configuration of cluster ${id}${saved}.`);
+    status('load-status', loadedText(res.data));
     rememberCluster(id);
   } else if (res.status === 404) {
+    state.config = null;
     fillForm(null);
-    status('load-status', `Cluster ${id} has no configuration yet: fill in the form and save.`);
-    rememberCluster(id);
+    status('load-status', t('load.none', { cluster: id }));
   } else if (res.status !== 401) {
-    status('load-status', `Could not load cluster ${id}: ${errorText(res)}`, 'bad');
+    status('load-status', t('load.failed', { cluster: id, error: errorText(res) }), 'bad');
   }
+  button('delete-config').hidden = !state.config;
   if (returningFromAuthorize && res.ok && res.status === 200) {
     const authorized = res.data.oauth?.status === 'authorized';
     status(
       'authorize-status',
-      authorized
-        ? 'Back from the provider: authorized.'
-        : 'Back from the provider: not authorized yet (see above).',
+      authorized ? t('oauth.backOk') : t('oauth.backNot'),
       authorized ? 'ok' : 'bad',
     );
     byId('oauth-panel').scrollIntoView();
     button('authorize').focus();
   }
-  void loadDeliveries();
 }
+
+const loadedText = (config: PublicEmailConfig): string =>
+  config.updatedAt
+    ? t('load.loadedAt', { cluster: config.clusterId, at: when(config.updatedAt).textContent ?? '' })
+    : t('load.loaded', { cluster: config.clusterId });
 
 // ------------------------------------------------------------------ actions
 /** Runs one action at a time; the button says it is busy meanwhile. */
@@ -212,7 +320,7 @@ function testProgress(id: string): () => void {
   const node = byId(id);
   const started = Date.now();
   const show = () => {
-    status(id, `Sending test email… ${Math.floor((Date.now() - started) / 1000)} s`);
+    status(id, t('test.progress', { seconds: Math.floor((Date.now() - started) / 1000) }));
   };
   node.setAttribute('aria-busy', 'true');
   show();
@@ -223,59 +331,101 @@ function testProgress(id: string): () => void {
   };
 }
 
+const isNotDelivered = (data: unknown): data is NotDeliveredBody =>
+  typeof data === 'object' && data !== null && 'testEmail' in data && 'error' in data;
+
 function save(event: SubmitEvent): Promise<void> {
   event.preventDefault();
   return busy(button('save'), async () => {
     clearErrors();
+    byId('test-result').hidden = true;
     const withTest = input('send-test').checked;
-    if (!withTest) status('save-status', 'Saving…');
+    const onlyIfDelivered = withTest && input('only-if-delivered').checked;
+    if (!withTest) status('save-status', t('save.saving'));
     const stop = withTest ? testProgress('save-status') : () => {};
-    const res = await api<SaveResponse>(
-      'PUT',
-      `${clusterPath()}/email-config${withTest ? '?sendTestEmail=true' : ''}`,
-      collect(),
-    ).finally(stop);
+    const query = withTest ? `?sendTestEmail=true${onlyIfDelivered ? '&saveOnlyIfDelivered=true' : ''}` : '';
+    const res = await api<SaveResponse>('PUT', `${clusterPath()}/email-config${query}`, collect()).finally(
+      stop,
+    );
     if (res.ok && (res.status === 200 || res.status === 201)) {
       const { config, testEmail } = res.data;
+      state.config = config;
       fillForm(config);
-      rememberCluster(state.cluster);
+      button('delete-config').hidden = false;
+      rememberCluster(currentCluster());
       status('load-status', '');
-      const saved =
-        res.status === 201 ? `Saved: cluster ${state.cluster} now has a configuration.` : 'Saved.';
-      const tested = testEmail
-        ? testEmail.ok
-          ? ' The test email was sent.'
-          : ' The test email failed: see the result below.'
-        : '';
-      status('save-status', saved + tested, 'ok');
+      const version = res.data.version ? t('save.version', { version: res.data.version }) : '';
+      const saved = res.status === 201 ? t('save.created', { cluster: currentCluster() }) : t('save.saved');
+      const tested = testEmail ? (testEmail.ok ? t('save.testSent') : t('save.testFailed')) : '';
+      status(
+        'save-status',
+        [saved, version, tested].filter(Boolean).join(' '),
+        testEmail && !testEmail.ok ? 'bad' : 'ok',
+      );
       if (testEmail) showTestResult(testEmail);
+    } else if (!res.ok && res.status === 422 && isNotDelivered(res.data)) {
+      // Nothing was stored: the form keeps the edits, the live configuration is unchanged.
+      status('save-status', t('save.notDelivered'), 'bad');
+      showTestResult(res.data.testEmail, 'test.titleNotSaved');
     } else if (!res.ok && res.status === 400 && res.data) {
-      showErrors(res.data.error || 'Invalid configuration', res.data.issues || []);
+      showErrors(res.data.error || t('errors.invalid'), res.data.issues || []);
     } else if (res.status !== 401) {
-      status('save-status', `Not saved: ${errorText(res)}`, 'bad');
+      status('save-status', t('save.failed', { error: errorText(res) }), 'bad');
     } else {
       status('save-status', ''); // signed out: the sign-in form says why
     }
+    void versions.load();
   });
 }
 
+/** Sends a test email with the form as it is (saved or not); nothing is stored but its result. */
 function sendTest(): Promise<void> {
   return busy(button('test-button'), async () => {
+    clearErrors();
     const stop = testProgress('save-status');
-    const res = await api<TestEmailResult>('POST', `${clusterPath()}/email-config/test`).finally(stop);
+    // The form as it is when it has edits; else the saved configuration, so the result counts for its version.
+    const res = await api<TestEmailResult>(
+      'POST',
+      `${clusterPath()}/email-config/test`,
+      formState.dirty || !state.config ? collect() : undefined,
+    ).finally(stop);
     if (res.ok) {
       status(
         'save-status',
-        res.data.ok ? 'The test email was sent.' : 'The test email failed: see the result below.',
+        res.data.ok ? (formState.dirty ? t('test.sentUnsaved') : t('test.sentOk')) : t('test.failedSee'),
         res.data.ok ? 'ok' : 'bad',
       );
       showTestResult(res.data);
-    } else if (res.status === 404) {
-      status('save-status', `Cluster ${state.cluster} has no saved configuration yet: save first.`, 'bad');
+    } else if (res.status === 400 && res.data) {
+      showErrors(res.data.error || t('errors.invalid'), res.data.issues || [], 'test');
     } else if (res.status !== 401) {
-      status('save-status', `The test email could not be sent: ${errorText(res)}`, 'bad');
+      status('save-status', t('test.couldNotSend', { error: errorText(res) }), 'bad');
     } else {
       status('save-status', ''); // signed out: the sign-in form says why
+    }
+    void versions.load();
+  });
+}
+
+function deleteConfig(): Promise<void> {
+  return busy(button('delete-config'), async () => {
+    const cluster = currentCluster();
+    const confirmed = await ask({
+      title: t('delete.title', { cluster }),
+      message: t('delete.message', { cluster }),
+      confirm: t('delete.confirm'),
+      danger: true,
+    });
+    if (!confirmed) return;
+    status('save-status', t('delete.deleting'));
+    const res = await api('DELETE', `${clusterPath()}/email-config`);
+    if (res.ok || res.status === 404) {
+      formState.dirty = false;
+      status('save-status', '');
+      location.hash = '';
+      status('page-status', t('delete.done', { cluster }), 'ok');
+    } else if (res.status !== 401) {
+      status('save-status', t('delete.failed', { error: errorText(res) }), 'bad');
     }
   });
 }
@@ -283,10 +433,10 @@ function sendTest(): Promise<void> {
 function authorize(): Promise<void> {
   return busy(button('authorize'), async () => {
     if (formState.dirty) {
-      status('authorize-status', 'Save your changes first: Authorize uses the saved configuration.', 'bad');
+      status('authorize-status', t('oauth.saveChangesFirst'), 'bad');
       return;
     }
-    status('authorize-status', 'Starting the authorization…');
+    status('authorize-status', t('oauth.starting'));
     const res = await api<AuthorizeResponse>('GET', `${clusterPath()}/oauth/authorize?format=json`);
     let url: URL | null = null;
     try {
@@ -298,14 +448,15 @@ function authorize(): Promise<void> {
       if (res.status !== 401) {
         status(
           'authorize-status',
-          `Authorize did not start: ${res.ok ? 'no provider address returned' : errorText(res)}`,
+          t('oauth.didNotStart', { error: res.ok ? t('oauth.noUrl') : errorText(res) }),
           'bad',
         );
       }
       return;
     }
-    sessionStorage.setItem(PENDING_KEY, state.cluster);
-    status('authorize-status', 'Opening the provider’s sign-in…');
+    sessionStorage.setItem(PENDING_KEY, currentCluster());
+    formState.dirty = false;
+    status('authorize-status', t('oauth.opening'));
     location.assign(url.toString());
   });
 }
@@ -319,20 +470,36 @@ async function copyRedirect(): Promise<void> {
     field.select();
     document.execCommand('copy');
   }
-  status('copy-status', 'Copied the redirect URI.', 'ok');
+  status('copy-status', t('form.copied'), 'ok');
 }
 
-async function loadDeliveries(): Promise<void> {
-  status('deliveries-status', 'Loading the delivery log…');
-  const res = await api<DeliveriesResponse>('GET', `${clusterPath()}/deliveries?limit=50`);
-  if (!res.ok) {
-    if (res.status !== 401)
-      status('deliveries-status', `Could not load the delivery log: ${errorText(res)}`, 'bad');
+function openClusterFromForm(event: SubmitEvent): void {
+  event.preventDefault();
+  const id = value('cluster');
+  const error = byId('cluster-error');
+  const field = input('cluster');
+  error.hidden = true;
+  field.removeAttribute('aria-invalid');
+  if (!isClusterId(id)) {
+    error.textContent = t('overview.invalidId', { rule: CLUSTER_ID_MESSAGE });
+    error.hidden = false;
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
     return;
   }
-  const items = res.data?.items ?? [];
-  renderDeliveries(items, state.cluster);
-  status('deliveries-status', items.length === 1 ? '1 event.' : `${items.length} events.`);
+  field.value = '';
+  location.hash = clusterHash(id);
+}
+
+/** Everything code wrote, again in the language just chosen. */
+function rerender(): void {
+  renderChoices();
+  renderOAuth(state.config);
+  showWho();
+  overview.render();
+  versions.render();
+  log.render();
+  if (state.cluster && state.config) status('load-status', loadedText(state.config));
 }
 
 // ------------------------------------------------------------------ start
@@ -341,17 +508,29 @@ function bind(): void {
   button('oidc-button').addEventListener('click', () => {
     if (state.page.auth.mode === 'oidc') void signInWithOidc(state.page.auth);
   });
-  button('sign-out').addEventListener('click', () => signOut('Signed out.'));
-  form('cluster-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    void loadCluster(value('cluster'), false);
+  button('sign-out').addEventListener('click', () => signOut(t('session.signedOut')));
+  const languageSwitch = select('ui-language');
+  languageSwitch.value = language();
+  languageSwitch.addEventListener('change', () => {
+    const chosen = toUiLanguage(languageSwitch.value);
+    if (chosen) setLanguage(chosen);
   });
+  onLanguageChange(rerender);
+  form('cluster-form').addEventListener('submit', openClusterFromForm);
+  window.addEventListener('hashchange', () => void onHashChange());
+  window.addEventListener('beforeunload', (event) => {
+    if (!formState.dirty || !state.signedIn) return;
+    event.preventDefault();
+    event.returnValue = '';
+  });
+  button('refresh-overview').addEventListener('click', () => void overview.load());
   const configForm = form('config-form');
   configForm.addEventListener('submit', save);
   const markDirty = (event: Event) => {
     const target = event.target;
     if (!(target instanceof HTMLInputElement || target instanceof HTMLSelectElement)) return;
-    if (target.id !== 'send-test' && target.id !== 'redirect-uri') formState.dirty = true;
+    if (!['send-test', 'only-if-delivered', 'redirect-uri'].includes(target.id)) formState.dirty = true;
+    if (target.id === 'send-test') byId('only-if-delivered-field').hidden = !input('send-test').checked;
     if (target.name === 'transport' || target.name === 'smtp.auth.type') {
       if (radio('smtp.auth.type') === 'oauth2') applyPreset(null, '');
       updateVisibility();
@@ -374,14 +553,21 @@ function bind(): void {
   for (const id of ['f-smtp-host', 'f-smtp-port']) input(id).addEventListener('input', syncRelayPreset);
   select('f-smtp-encryption').addEventListener('change', syncRelayPreset);
   button('test-button').addEventListener('click', sendTest);
+  button('delete-config').addEventListener('click', deleteConfig);
   button('authorize').addEventListener('click', authorize);
   button('copy-redirect').addEventListener('click', copyRedirect);
-  button('refresh-deliveries').addEventListener('click', loadDeliveries);
+  button('refresh-deliveries').addEventListener('click', () => void log.load());
+  button('more-deliveries').addEventListener('click', () => void log.load(true));
+  for (const id of ['filter-outcome', 'filter-condition']) {
+    select(id).addEventListener('change', () => void log.load());
+  }
 }
 
 async function start(): Promise<void> {
+  translateStatic();
   renderChoices();
   bind();
+  log.render();
   try {
     const response = await fetch('config.json', { cache: 'no-cache', credentials: 'omit' });
     state.page = await response.json();

@@ -1,67 +1,100 @@
-// What the server reports, rendered as text: a test email's result, the OAuth2 grant's status and
-// the delivery log. The stage names cover the domain's stages (functions/core/mail).
+// What the server reports, rendered as text: a test email's result, the last test kept per
+// cluster, and the OAuth2 grant's status. The stage names cover the domain's stages
+// (functions/core/mail).
 import { DELIVERY_STAGES, type DeliveryStage } from '../../functions/core/mail/delivery-stages.js';
-import type { DeliveryRecord, PublicEmailConfig, TestEmailResult } from './api-client.js';
+import type { PublicEmailConfig, TestEmailResult, TestEmailSummary } from './api-client.js';
 import { button, byId, el, when } from './dom.js';
+import { type MessageKey, t } from './i18n.js';
 
-/** Completes "Failed at the … stage." */
-const STAGE_NAMES = {
-  dns: 'DNS lookup',
-  connect: 'connection',
-  tls: 'TLS',
-  auth: 'authentication',
-  envelope: 'sender or recipient',
-  data: 'message data',
-} satisfies Record<DeliveryStage, string>;
+const STAGE_KEYS = {
+  dns: 'stage.dns',
+  connect: 'stage.connect',
+  tls: 'stage.tls',
+  auth: 'stage.auth',
+  envelope: 'stage.envelope',
+  data: 'stage.data',
+} as const satisfies Record<DeliveryStage, MessageKey>;
 
 const isDeliveryStage = (stage: string): stage is DeliveryStage =>
   (DELIVERY_STAGES as readonly string[]).includes(stage);
 
-const stageName = (stage: string | undefined): string =>
-  stage && isDeliveryStage(stage) ? STAGE_NAMES[stage] : stage || 'unknown';
+/** Completes "Failed at the … stage." */
+export const stageName = (stage: string | undefined): string =>
+  stage && isDeliveryStage(stage) ? t(STAGE_KEYS[stage]) : stage || t('stage.unknown');
 
-export function showTestResult(result: TestEmailResult): void {
+export function showTestResult(result: TestEmailResult, heading: MessageKey = 'test.title'): void {
   const body = byId('test-result-body');
+  byId('test-result-title').textContent = t(heading);
   body.textContent = '';
   const recipients = result.recipients.join(', ');
   body.append(
     el(
       'p',
       result.ok
-        ? `Sent${recipients ? ` to ${recipients}` : ''}. Check that it arrived.`
-        : `Failed at the ${stageName(result.stage)} stage.`,
+        ? recipients
+          ? t('test.sentTo', { recipients })
+          : t('test.sent')
+        : t('test.failedAt', { stage: stageName(result.stage) }),
       result.ok ? 'result-ok' : 'result-bad',
     ),
   );
   const facts = el('dl', null, 'facts');
-  const fact = (name: string, text: string | number | Node | undefined) => {
+  const fact = (name: MessageKey, text: string | number | Node | undefined) => {
     if (text === undefined || text === '') return;
-    facts.append(el('dt', name));
+    facts.append(el('dt', t(name)));
     const dd = el('dd');
     if (text instanceof Node) dd.append(text);
     else dd.textContent = String(text);
     facts.append(dd);
   };
   if (!result.ok) {
-    fact('Stage', result.stage);
-    fact('Reply code', result.code);
-    fact('Enhanced code', result.enhancedCode);
-    fact('Server said', result.message);
-    fact('What to do', result.hint);
+    fact('test.stage', result.stage);
+    fact('test.code', result.code);
+    fact('test.enhancedCode', result.enhancedCode);
+    fact('test.serverSaid', result.message);
+    fact('test.whatToDo', result.hint);
     if (result.transient !== undefined) {
-      fact('Temporary', result.transient ? 'yes: trying again later may work' : 'no');
+      fact('test.temporary', result.transient ? t('test.temporaryYes') : t('test.temporaryNo'));
     }
   }
-  fact('Took', `${result.durationMs} ms`);
-  if (result.at) fact('At', when(result.at));
+  fact('test.took', `${result.durationMs} ms`);
+  if (result.at) fact('test.at', when(result.at));
   body.append(facts);
   if (result.transcript && result.transcript.length > 0) {
     const details = el('details');
-    details.append(el('summary', 'SMTP transcript (credentials redacted)'));
+    details.append(el('summary', t('test.transcript')));
     details.append(el('pre', result.transcript.join('\n')));
     body.append(details);
   }
   byId('test-result').hidden = false;
+}
+
+/** "Last test email: delivered on … (version 3)": the server's record, so it survives a reload. */
+export function renderLastTest(summary: TestEmailSummary | undefined): void {
+  const line = byId('last-test');
+  line.textContent = '';
+  line.hidden = false;
+  if (!summary) {
+    line.className = 'last-test';
+    line.append(t('lastTest.none'));
+    return;
+  }
+  line.className = `last-test ${summary.ok ? 'ok' : 'bad'}`;
+  const of =
+    typeof summary.of.version === 'number'
+      ? t('lastTest.ofVersion', { version: summary.of.version })
+      : summary.of.unsaved
+        ? t('lastTest.ofUnsaved')
+        : t('lastTest.ofStored');
+  line.append(
+    el('strong', t('lastTest.label')),
+    ' ',
+    summary.ok ? t('lastTest.delivered') : t('lastTest.failed', { stage: stageName(summary.stage) }),
+    ' ',
+    when(summary.at),
+    ` (${of})`,
+  );
+  if (!summary.ok && summary.message) line.append(el('span', `: ${summary.message}`, 'hint'));
 }
 
 export function renderOAuth(config: PublicEmailConfig | null): void {
@@ -71,78 +104,28 @@ export function renderOAuth(config: PublicEmailConfig | null): void {
   const authorize = button('authorize');
   statusLine.textContent = '';
   detail.textContent = '';
-  authorize.textContent = 'Authorize';
+  authorize.textContent = t('oauth.authorize');
   if (!config || auth?.type !== 'oauth2') {
-    statusLine.textContent =
-      'Save the configuration with OAuth2 first, then click Authorize and sign in with the mailbox that sends the email.';
+    statusLine.textContent = t('oauth.saveFirst');
     return;
   }
   const oauth = config.oauth ?? { status: 'needs-authorization' };
   if (oauth.status === 'authorized') {
-    statusLine.append(el('span', 'Authorized', 'good'));
-    if (oauth.authorizedAs) statusLine.append(` as ${oauth.authorizedAs}`);
-    if (oauth.authorizedAt) statusLine.append(' on ', when(oauth.authorizedAt));
+    statusLine.append(el('span', t('oauth.authorized'), 'good'));
+    if (oauth.authorizedAs) statusLine.append(' ', t('oauth.as', { who: oauth.authorizedAs }));
+    if (oauth.authorizedAt) statusLine.append(' ', t('oauth.on'), ' ', when(oauth.authorizedAt));
     statusLine.append('.');
-    if (oauth.lastRefreshAt) detail.append('Last token refresh: ', when(oauth.lastRefreshAt), '. ');
-    detail.append('Authorize again only to switch the mailbox or after the grant was revoked.');
-    authorize.textContent = 'Authorize again';
+    if (oauth.lastRefreshAt) detail.append(t('oauth.lastRefresh'), ' ', when(oauth.lastRefreshAt), '. ');
+    detail.append(t('oauth.againHint'));
+    authorize.textContent = t('oauth.authorizeAgain');
     return;
   }
-  statusLine.append(el('span', 'Needs authorization', 'needs'));
-  statusLine.append(
-    oauth.authorizedAt
-      ? ': the stored grant no longer works.'
-      : ': no account has authorized this configuration yet.',
-  );
+  statusLine.append(el('span', t('oauth.needs'), 'needs'));
+  statusLine.append(': ', oauth.authorizedAt ? t('oauth.grantBroken') : t('oauth.neverAuthorized'));
   if (oauth.lastError) {
-    detail.append(`Last error: ${oauth.lastError}`);
+    detail.append(t('oauth.lastError', { error: oauth.lastError }));
     if (oauth.lastErrorAt) detail.append(' (', when(oauth.lastErrorAt), ')');
     detail.append('. ');
   }
-  detail.append(
-    `Click Authorize and sign in with the mailbox that sends the email${
-      auth.provider === 'microsoft'
-        ? '; in Entra ID an administrator may have to grant consent, and SMTP AUTH must be enabled for the mailbox.'
-        : '.'
-    }`,
-  );
-}
-
-/** Who got it, who is still pending and who refused it: a partial delivery never reads as complete. */
-function recipientsText(item: DeliveryRecord): string {
-  return [
-    item.recipients.join(', '),
-    item.pendingRecipients?.length ? `pending: ${item.pendingRecipients.join(', ')}` : '',
-    item.refusedRecipients?.length ? `refused: ${item.refusedRecipients.join(', ')}` : '',
-  ]
-    .filter(Boolean)
-    .join('; ');
-}
-
-export function renderDeliveries(items: DeliveryRecord[], cluster: string): void {
-  const tbody = byId('deliveries-body');
-  tbody.textContent = '';
-  for (const item of items) {
-    const partial = Boolean(item.pendingRecipients?.length || item.refusedRecipients?.length);
-    const row = el('tr');
-    const time = el('td');
-    // The log's order: when the event arrived (its own time can be late, early or replayed).
-    time.append(when(item.receivedAt || item.at));
-    row.append(
-      time,
-      el('td', item.condition),
-      el('td', item.appliance || '—'),
-      el('td', partial ? `${item.outcome} (partial)` : item.outcome, `outcome-${item.outcome}`),
-      el('td', item.reason || ''),
-      el('td', recipientsText(item)),
-    );
-    tbody.append(row);
-  }
-  if (items.length === 0) {
-    const cell = el('td', `No events recorded for cluster ${cluster} yet.`);
-    cell.colSpan = 6;
-    const row = el('tr');
-    row.append(cell);
-    tbody.append(row);
-  }
+  detail.append(auth.provider === 'microsoft' ? t('oauth.clickMicrosoft') : t('oauth.click'));
 }

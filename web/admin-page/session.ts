@@ -2,6 +2,7 @@
 // and in oidc mode the authorization code flow with PKCE against the API's issuer.
 import type { OidcAuth } from './api-client.js';
 import { isRecord, messageOf, status } from './dom.js';
+import { t } from './i18n.js';
 
 const TOKEN_KEY = 'appliance-notifier.token';
 const OIDC_KEY = 'appliance-notifier.oidc';
@@ -118,10 +119,10 @@ export async function signInWithOidc(auth: OidcAuth): Promise<void> {
     url.searchParams.set('state', oauthState);
     url.searchParams.set('code_challenge', challenge);
     url.searchParams.set('code_challenge_method', 'S256');
-    status('sign-in-status', 'Redirecting to sign in…');
+    status('sign-in-status', t('signIn.redirecting'));
     location.assign(url.toString());
   } catch (error) {
-    status('sign-in-status', `Sign-in could not start: ${messageOf(error)}`, 'bad');
+    status('sign-in-status', t('signIn.couldNotStart', { error: messageOf(error) }), 'bad');
   }
 }
 
@@ -157,14 +158,14 @@ export async function completeOidc(auth: OidcAuth): Promise<string | undefined> 
   const error = params.get('error');
   if (error) {
     const description = params.get('error_description');
-    return `Sign-in failed: ${error}${description ? ` (${description})` : ''}`;
+    return t('signIn.failed', { error: `${error}${description ? ` (${description})` : ''}` });
   }
   if (
     !isPendingSignIn(pending) ||
     pending.state !== params.get('state') ||
     Date.now() - pending.at > SIGN_IN_TIMEOUT_MS
   ) {
-    return 'This sign-in answer was not expected here, or took too long: sign in again.';
+    return t('signIn.unexpected');
   }
   try {
     const response = await fetch(pending.tokenEndpoint, {
@@ -191,6 +192,6 @@ export async function completeOidc(auth: OidcAuth): Promise<string | undefined> 
     storeToken(bearer, tokens.expires_in, who);
     return undefined;
   } catch (error) {
-    return `Sign-in failed at the token endpoint: ${messageOf(error)}`;
+    return t('signIn.tokenFailed', { error: messageOf(error) });
   }
 }
