@@ -5,14 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CATALOG } from '../../events/catalog.js';
 import { loadSample } from '../../events/samples.js';
 import { adminPageHandlers } from '../../functions/admin-api/admin-page-routes.js';
 import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
-import { CATALOG } from '../../events/catalog.js';
 import { RELAY_PRESETS } from '../../functions/core/config/presets.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
 import { buildAdminPage } from '../../web/admin-page/build.js';
+import { adminApi, openCluster, signedInView, signIn as signInAs } from '../support/admin-page-session.js';
 import { collectPageProblems, launchBrowser, tabTo } from '../support/browser.js';
 import { type OAuthTestProvider, startOAuthProvider } from '../support/oauth-provider.js';
 import {
@@ -39,18 +40,8 @@ let context: BrowserContext;
 let page: Page;
 let problems: string[];
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = (method: string, path: string, body?: unknown) =>
+  adminApi(runtime.url, ADMIN_TOKEN)(method, path, body);
 
 const relayConfig = (overrides: Record<string, unknown> = {}) => ({
   sender: 'Appliance Cluster <appliance@example.com>',
@@ -67,41 +58,8 @@ const relayConfig = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-async function signIn(target: Page = page): Promise<void> {
-  await target.goto(`${origin}/admin/`);
-  await target.getByLabel('Admin token').fill(ADMIN_TOKEN);
-  await target.getByRole('button', { name: 'Sign in' }).click();
-  await target.locator('#workspace').waitFor({ state: 'visible' });
-  await signedInView(target);
-}
-
-/** The page after sign-in: the overview with its clusters counted, or the cluster a link named. */
-async function signedInView(target: Page): Promise<void> {
-  await target
-    .locator('#overview-status, #load-status')
-    .filter({ hasText: /\d+ clusters?\.|Loaded|no configuration yet/ })
-    .first()
-    .waitFor();
-}
-
-/** Opens a cluster as an admin does: back to the overview, its id into "Cluster", then Open. */
-async function loadCluster(id: string): Promise<void> {
-  if (await page.locator('#cluster-view').isVisible()) {
-    await page.getByRole('link', { name: 'All clusters' }).click();
-  }
-  await page.locator('#overview').waitFor({ state: 'visible' });
-  await page.getByLabel('Cluster', { exact: true }).fill(id);
-  await page.getByRole('button', { name: 'Open', exact: true }).click();
-  await page
-    .locator('#load-status')
-    .filter({
-      hasText: new RegExp(
-        `^(Loaded the configuration of cluster ${id}\\b|Cluster ${id} has no configuration yet)`,
-      ),
-    })
-    .waitFor();
-  await page.locator('#cluster-name').filter({ hasText: id }).waitFor();
-}
+const signIn = (target: Page = page) => signInAs(target, origin, ADMIN_TOKEN);
+const loadCluster = (id: string) => openCluster(page, id);
 
 /** Fills the form as an admin would for the test relay (username and password). */
 async function fillRelayForm(): Promise<void> {
@@ -640,7 +598,10 @@ describe('admin page: in the browser', () => {
       await target.getByLabel('Admin token').fill(ADMIN_TOKEN);
       await target.getByRole('button', { name: 'Sign in' }).click();
       await target.locator('#cluster-name').filter({ hasText: 'linked-1' }).waitFor();
-      await target.locator('#load-status').filter({ hasText: 'Loaded the configuration of cluster linked-1' }).waitFor();
+      await target
+        .locator('#load-status')
+        .filter({ hasText: 'Loaded the configuration of cluster linked-1' })
+        .waitFor();
       expect(new URL(target.url()).hash).toBe('#cluster=linked-1');
       expect(await target.locator('#overview').isHidden()).toBe(true);
     } finally {

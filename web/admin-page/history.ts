@@ -122,7 +122,6 @@ export function configHistory(deps: HistoryDeps) {
       return;
     }
     state.data = res.data;
-    status('history-status', '');
     render();
   }
 

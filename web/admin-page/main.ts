@@ -3,7 +3,7 @@
 // (`#cluster=<id>`, also the emails' link) opens its form, its last test email, its history and
 // its delivery log. "Send test email" tests the form as it is; "Save" can save only when the test
 // email is delivered. Unsaved edits are never dropped without asking. English or German.
-import { CLUSTER_ID_MESSAGE, DEFAULT_CLUSTER_ID, isClusterId } from '../../functions/kernel/cluster-id.js';
+import { DEFAULT_CLUSTER_ID, isClusterId } from '../../functions/kernel/cluster-id.js';
 import { ADMIN_PAGE_CLUSTER_KEY } from '../../functions/kernel/public-paths.js';
 import {
   type AuthorizeResponse,
@@ -32,7 +32,7 @@ import {
 } from './config-form.js';
 import { ask } from './confirm-dialog.js';
 import { deliveryLog } from './delivery-log.js';
-import { button, byId, el, form, input, radio, select, status, value, when } from './dom.js';
+import { button, byId, el, form, input, radio, type StatusKind, select, status, value, when } from './dom.js';
 import { configHistory } from './history.js';
 import { language, onLanguageChange, setLanguage, t, toUiLanguage, translateStatic } from './i18n.js';
 import { clusterHash, fleetOverview } from './overview.js';
@@ -68,6 +68,7 @@ const state: {
   busy: boolean;
   conditions: ConditionSummary[];
   signedIn: boolean;
+  flash: { text: string; kind: StatusKind } | undefined;
 } = {
   /** Replaced by /admin/config.json at start. */
   page: { auth: { mode: 'token' } },
@@ -77,6 +78,7 @@ const state: {
   busy: false,
   conditions: [],
   signedIn: false,
+  flash: undefined,
 };
 
 const currentCluster = () => state.cluster ?? DEFAULT_CLUSTER_ID;
@@ -212,7 +214,9 @@ function enterWorkspace(): void {
 /** Shows what the address names: a cluster's form, or the overview. */
 async function showRoute(returningFromAuthorize = false): Promise<void> {
   const cluster = hashCluster();
-  status('page-status', '');
+  // A message for the view that comes next (a delete's), shown once.
+  status('page-status', state.flash?.text, state.flash?.kind);
+  state.flash = undefined;
   if (cluster) {
     byId('overview').hidden = true;
     byId('cluster-view').hidden = false;
@@ -422,8 +426,8 @@ function deleteConfig(): Promise<void> {
     if (res.ok || res.status === 404) {
       formState.dirty = false;
       status('save-status', '');
+      state.flash = { text: t('delete.done', { cluster }), kind: 'ok' };
       location.hash = '';
-      status('page-status', t('delete.done', { cluster }), 'ok');
     } else if (res.status !== 401) {
       status('save-status', t('delete.failed', { error: errorText(res) }), 'bad');
     }
@@ -481,7 +485,7 @@ function openClusterFromForm(event: SubmitEvent): void {
   error.hidden = true;
   field.removeAttribute('aria-invalid');
   if (!isClusterId(id)) {
-    error.textContent = t('overview.invalidId', { rule: CLUSTER_ID_MESSAGE });
+    error.textContent = t('overview.invalidId');
     error.hidden = false;
     field.setAttribute('aria-invalid', 'true');
     field.focus();

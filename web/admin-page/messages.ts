@@ -66,7 +66,9 @@ const en = {
   'overview.open': 'Open',
   'overview.openHint':
     "Open a cluster by its id, also one without a configuration. Every node of a cluster (primary, backup and traffic nodes) uses the cluster's one configuration; events without a cluster use `default`.",
-  'overview.invalidId': 'A cluster id {rule}.',
+  // The kernel's rule (functions/kernel/cluster-id.ts), in words.
+  'overview.invalidId':
+    'A cluster id has 1 to 64 letters, digits, ".", "_" or "-", and starts with a letter or digit.',
 
   'health.failing': 'Failing',
   'health.warning': 'Warning',

@@ -1,0 +1,445 @@
+// The admin page for a fleet, in a real browser (Debian's chromium) against the embedded runtime
+// and a real SMTP relay: the overview (unhealthy first, sortable), testing the unsaved form,
+// save-only-if-delivered, the history and its restore, delete with confirmation, the unsaved-edit
+// guard, the delivery log's filters, paging and replay, German, and a 390 px phone.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CATALOG } from '../../events/catalog.js';
+import { loadSample } from '../../events/samples.js';
+import { createLogger } from '../../functions/shared/logger.js';
+import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
+import { adminApi, openCluster, signIn } from '../support/admin-page-session.js';
+import { collectPageProblems, launchBrowser } from '../support/browser.js';
+import { type SmtpTestServer, startSmtpTestServer, unusedPort } from '../support/smtp-test-server.js';
+
+const ADMIN_TOKEN = 'admin-page-fleet-token-0123456789';
+const USERNAME = 'relay@example.com';
+const PASSWORD = 'Fleet-Relay-Secret-42';
+/** The relay refuses this recipient for good (550), so its events fail and can be replayed. */
+const REFUSED = 'refused@example.com';
+
+let dataDir: string;
+let relay: SmtpTestServer;
+let runtime: LocalRuntime;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let problems: string[];
+/** A port nothing listens on: a relay that is down. */
+let deadPort: number;
+
+const api = (method: string, path: string, body?: unknown) =>
+  adminApi(runtime.url, ADMIN_TOKEN)(method, path, body);
+
+const relayConfig = (overrides: Record<string, unknown> = {}, port = relay.port) => ({
+  sender: 'Appliance Cluster <appliance@example.com>',
+  smtp: {
+    host: relay.host,
+    port,
+    encryption: 'starttls',
+    verifyCertificate: false,
+    auth: { type: 'password', username: USERNAME, password: PASSWORD },
+  },
+  adminContacts: 'ops@example.com',
+  grouping: { waitSeconds: 0 },
+  ...overrides,
+});
+
+async function newPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<void> {
+  context = await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'en-US', ...options });
+  page = await context.newPage();
+  page.setDefaultTimeout(8000);
+  problems = collectPageProblems(page);
+}
+
+/** Emits one sample event for a cluster through the runtime's PutEvents stand-in. */
+async function emit(
+  clusterId: string,
+  id: Parameters<typeof loadSample>[0] = 'promotion-pending',
+): Promise<void> {
+  const sample = loadSample(id);
+  const answer = await api('POST', '/events', {
+    Entries: [
+      {
+        Source: sample.source,
+        DetailType: sample['detail-type'],
+        Detail: JSON.stringify({ ...sample.detail, clusterId }),
+      },
+    ],
+  });
+  expect(answer.status).toBe(200);
+}
+
+/** One attribute of every element a locator matches, in document order. */
+async function attributes(locator: ReturnType<Page['locator']>, name: string): Promise<Array<string | null>> {
+  return Promise.all((await locator.all()).map((node) => node.getAttribute(name)));
+}
+
+/** Waits (bounded) until the cluster's delivery log has `count` records. */
+async function logHas(clusterId: string, count: number, outcome?: string): Promise<void> {
+  const query = outcome ? `&outcome=${outcome}` : '';
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const answer = await api('GET', `/clusters/${clusterId}/deliveries?limit=100${query}`);
+    if (answer.body.items.length >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${clusterId}: fewer than ${count} ${outcome ?? ''} records`);
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'admin-page-fleet-'));
+  relay = await startSmtpTestServer({
+    mode: 'starttls',
+    auth: { username: USERNAME, password: PASSWORD },
+    rejectRecipients: [REFUSED],
+  });
+  deadPort = await unusedPort();
+  const port = await unusedPort();
+  runtime = await startLocalRuntime({
+    port,
+    dataDir,
+    adminToken: ADMIN_TOKEN,
+    publicBaseUrl: `http://127.0.0.1:${port}`,
+    dailyNoticeTime: 'off',
+    log: createLogger({ logLevel: 'ERROR' }),
+  });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.close();
+  await relay?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+beforeEach(() => relay.reset());
+
+afterEach(async () => {
+  await context?.close();
+});
+
+describe('admin page: test before you save', () => {
+  it('"Send test email" tests the unsaved form, not the saved configuration', async () => {
+    await api('PUT', '/clusters/form-test/email-config', relayConfig());
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'form-test');
+
+    // An unsaved edit that breaks delivery: the test fails at the connection, nothing is sent.
+    await page.getByLabel('SMTP port').fill(String(deadPort));
+    await page.getByRole('button', { name: 'Send test email', exact: true }).click();
+    await page.locator('#test-result').filter({ hasText: 'Failed at the connection stage.' }).waitFor();
+    expect(relay.messages).toHaveLength(0);
+    expect((await api('GET', '/clusters/form-test/email-config')).body.smtp.port).toBe(relay.port);
+
+    // Back to the working port, still unsaved: delivered, and the page says it is not saved.
+    await page.getByLabel('SMTP port').fill(String(relay.port));
+    await page.getByLabel('Admin contact email addresses').fill('unsaved@example.com');
+    await page.getByRole('button', { name: 'Send test email', exact: true }).click();
+    const [message] = await relay.waitForMessages(1);
+    expect(message?.rcptTo).toEqual(['unsaved@example.com']);
+    await page.locator('#save-status').filter({ hasText: 'They are not saved yet.' }).waitFor();
+    expect((await api('GET', '/clusters/form-test/email-config')).body.adminContacts).toEqual([
+      'ops@example.com',
+    ]);
+    // The last test is the server's: it is still shown after a reload.
+    await page.reload();
+    await page.locator('#last-test').filter({ hasText: 'delivered' }).waitFor();
+    expect(await page.locator('#last-test').textContent()).toContain('an unsaved form');
+    expect(problems).toEqual([]);
+  });
+
+  it('a save whose test email fails keeps the old configuration and the edits in the form', async () => {
+    await api('PUT', '/clusters/only-good/email-config?sendTestEmail=true', relayConfig());
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'only-good');
+    relay.reset();
+
+    await page.getByLabel('SMTP port').fill(String(deadPort));
+    await page.getByLabel('Send a test email with this save').check();
+    // Offered as the default once a test email is asked for.
+    expect(await page.getByLabel('Save only if the test email is delivered').isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    await page.locator('#save-status').filter({ hasText: 'Not saved: the test email failed' }).waitFor();
+    await page.locator('#test-result').filter({ hasText: 'Failed at the connection stage.' }).waitFor();
+    const stored = await api('GET', '/clusters/only-good/email-config');
+    expect(stored.body.smtp.port).toBe(relay.port);
+    const versions = await api('GET', '/clusters/only-good/email-config/versions');
+    expect(versions.body.items.map((item: { version: number }) => item.version)).toEqual([1]);
+    expect(await page.getByLabel('SMTP port').inputValue()).toBe(String(deadPort));
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('admin page: history', () => {
+  it('restores the last version that delivered with one click', async () => {
+    await api('PUT', '/clusters/history-1/email-config?sendTestEmail=true', relayConfig());
+    await api('PUT', '/clusters/history-1/email-config?sendTestEmail=true', relayConfig({}, deadPort));
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'history-1');
+
+    const rows = page.locator('#history-body tr');
+    await rows.nth(1).waitFor();
+    expect(await rows.nth(0).locator('td').nth(3).textContent()).toBe('Failed (connection)');
+    expect(await rows.nth(1).locator('td').nth(3).textContent()).toBe('Delivered');
+    await page.getByRole('button', { name: 'Restore the last version that delivered (version 1)' }).click();
+
+    await page.locator('#history-status').filter({ hasText: 'Restored version 1 as version 3.' }).waitFor();
+    expect((await api('GET', '/clusters/history-1/email-config')).body.smtp.port).toBe(relay.port);
+    expect(await page.getByLabel('SMTP port').inputValue()).toBe(String(relay.port));
+    await rows.nth(2).waitFor();
+    expect(await rows.nth(0).textContent()).toContain('restore of version 1');
+    expect(await rows.nth(0).textContent()).toContain('live');
+    expect(problems).toEqual([]);
+  });
+
+  it('restores any version from its row, after asking when the form has unsaved edits', async () => {
+    await api('PUT', '/clusters/history-2/email-config', relayConfig({ adminContacts: 'first@example.com' }));
+    await api(
+      'PUT',
+      '/clusters/history-2/email-config',
+      relayConfig({ adminContacts: 'second@example.com' }),
+    );
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'history-2');
+    await page.getByLabel('Sender').fill('edited@example.com');
+
+    await page.getByRole('button', { name: 'Restore version 1' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.filter({ hasText: 'Discard your unsaved changes?' }).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.getByLabel('Sender').inputValue()).toBe('edited@example.com');
+    expect((await api('GET', '/clusters/history-2/email-config')).body.adminContacts).toEqual([
+      'second@example.com',
+    ]);
+
+    await page.getByRole('button', { name: 'Restore version 1' }).click();
+    await dialog.getByRole('button', { name: 'Discard and restore' }).click();
+    await page.locator('#history-status').filter({ hasText: 'Restored version 1 as version 3.' }).waitFor();
+    expect(await page.getByLabel('Admin contact email addresses').inputValue()).toBe('first@example.com');
+    expect((await api('GET', '/clusters/history-2/email-config')).body.adminContacts).toEqual([
+      'first@example.com',
+    ]);
+  });
+});
+
+describe('admin page: the fleet overview', () => {
+  it('opens on the overview with the unhealthy cluster first, sorts by column and links each cluster', async () => {
+    await api('PUT', '/clusters/aa-healthy/email-config?sendTestEmail=true', relayConfig());
+    const broken = relayConfig();
+    broken.smtp.auth.password = 'not-the-relay-password';
+    await api('PUT', '/clusters/zz-failing/email-config?sendTestEmail=true', broken);
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+
+    const ids = () => attributes(page.locator('#overview-body tr'), 'data-cluster-id');
+    const before = await ids();
+    expect(before.indexOf('zz-failing')).toBeLessThan(before.indexOf('aa-healthy'));
+    const failing = page.locator('#overview-body tr[data-cluster-id="zz-failing"]');
+    expect(await failing.locator('td').nth(1).textContent()).toContain(
+      'The last test email failed (authentication)',
+    );
+    expect(await page.locator('#overview-head th').nth(1).getAttribute('aria-sort')).toBe('ascending');
+
+    await page.getByRole('button', { name: 'Cluster', exact: true }).click();
+    const byName = await ids();
+    expect(byName.indexOf('aa-healthy')).toBeLessThan(byName.indexOf('zz-failing'));
+    expect(await page.locator('#overview-head th').first().getAttribute('aria-sort')).toBe('ascending');
+
+    await page.getByRole('link', { name: 'zz-failing' }).click();
+    await page
+      .locator('#load-status')
+      .filter({ hasText: 'Loaded the configuration of cluster zz-failing' })
+      .waitFor();
+    await page.locator('#last-test').filter({ hasText: 'failed (authentication)' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('asks before unsaved edits are dropped by leaving the form', async () => {
+    await api('PUT', '/clusters/guarded/email-config', relayConfig());
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'guarded');
+    await page.getByLabel('Sender').fill('unsaved@example.com');
+
+    await page.getByRole('link', { name: 'All clusters' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.filter({ hasText: 'The form of cluster guarded has changes that are not saved.' }).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.locator('#cluster-view').isVisible()).toBe(true);
+    expect(await page.getByLabel('Sender').inputValue()).toBe('unsaved@example.com');
+    expect(new URL(page.url()).hash).toBe('#cluster=guarded');
+
+    await page.getByRole('link', { name: 'All clusters' }).click();
+    await dialog.getByRole('button', { name: 'Discard changes' }).click();
+    await page.locator('#overview').waitFor({ state: 'visible' });
+  });
+
+  it('deletes a configuration after confirmation; its versions are kept', async () => {
+    await api('PUT', '/clusters/to-delete/email-config', relayConfig());
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'to-delete');
+
+    await page.getByRole('button', { name: 'Delete configuration…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.filter({ hasText: 'Delete the configuration of cluster to-delete?' }).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect((await api('GET', '/clusters/to-delete/email-config')).status).toBe(200);
+
+    await page.getByRole('button', { name: 'Delete configuration…' }).click();
+    await dialog.getByRole('button', { name: 'Delete configuration' }).click();
+    await page
+      .locator('#page-status')
+      .filter({ hasText: 'Deleted the configuration of cluster to-delete.' })
+      .waitFor();
+    await page.locator('#overview').waitFor({ state: 'visible' });
+    expect((await api('GET', '/clusters/to-delete/email-config')).status).toBe(404);
+    expect((await api('GET', '/clusters/to-delete/email-config/versions')).body.items).toHaveLength(1);
+    await page
+      .locator('#overview-status')
+      .filter({ hasText: /clusters?\./ })
+      .waitFor();
+    expect(await page.locator('#overview-body tr[data-cluster-id="to-delete"]').count()).toBe(0);
+  });
+});
+
+describe('admin page: the delivery log', () => {
+  it('shows condition titles, filters by outcome, and replays a failed event with its result', async () => {
+    await api('PUT', '/clusters/log-replay/email-config', relayConfig({ adminContacts: REFUSED }));
+    await emit('log-replay');
+    await logHas('log-replay', 1, 'failed');
+    await api('PUT', '/clusters/log-replay/email-config', relayConfig({ adminContacts: 'ops@example.com' }));
+    await emit('log-replay', 'backup-promoted');
+    await logHas('log-replay', 2);
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'log-replay');
+
+    const rows = page.locator('#deliveries-body tr');
+    await page.locator('#deliveries-status').filter({ hasText: '2 events shown.' }).waitFor();
+    await page.getByLabel('Outcome', { exact: true }).selectOption('failed');
+    await page.locator('#deliveries-status').filter({ hasText: '1 event shown.' }).waitFor();
+    const failed = rows.first();
+    expect(await failed.textContent()).toContain(CATALOG['promotion-pending'].title.en);
+    relay.reset();
+
+    await failed.getByRole('button', { name: 'Replay' }).click();
+    await page.locator('.replay-result').filter({ hasText: 'Replayed: Sent.' }).waitFor();
+    const [message] = await relay.waitForMessages(1);
+    expect(message?.rcptTo).toEqual(['ops@example.com']);
+    const records = await api('GET', '/clusters/log-replay/deliveries?outcome=sent');
+    expect(records.body.items).toHaveLength(2);
+    expect(problems).toEqual([]);
+  });
+
+  it('pages through older events with a cursor', async () => {
+    await api('PUT', '/clusters/log-pages/email-config', relayConfig());
+    // Invalid events are recorded (rejected) without an email: 55 of them, quickly.
+    for (let index = 0; index < 55; index++) {
+      const answer = await api('POST', '/events/envelope', {
+        id: `bad-${String(index).padStart(2, '0')}`,
+        source: 'appliance.failover',
+        'detail-type': 'Not A Condition',
+        time: new Date().toISOString(),
+        detail: { clusterId: 'log-pages' },
+      });
+      expect(answer.status).toBeLessThan(500);
+    }
+    await logHas('log-pages', 55);
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'log-pages');
+
+    await page
+      .locator('#deliveries-status')
+      .filter({ hasText: '50 events shown. Older events are available.' })
+      .waitFor();
+    await page.getByRole('button', { name: 'Show older events' }).click();
+    await page
+      .locator('#deliveries-status')
+      .filter({ hasText: /^55 events shown\.$/ })
+      .waitFor();
+    const ids = await attributes(page.locator('#deliveries-body tr'), 'data-event-id');
+    expect(new Set(ids).size).toBe(55);
+    expect(await page.getByRole('button', { name: 'Show older events' }).isHidden()).toBe(true);
+  });
+});
+
+describe('admin page: German and a phone', () => {
+  it('follows a German browser, switches to English and back, and shows times in the viewer’s zone', async () => {
+    await api('PUT', '/clusters/deutsch/email-config?sendTestEmail=true', relayConfig());
+    await newPage({ locale: 'de-DE', timezoneId: 'Europe/Berlin' });
+    await page.goto(`${runtime.url}/admin/#cluster=deutsch`);
+    await page.getByLabel('Admin-Token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await page
+      .locator('#load-status')
+      .filter({ hasText: 'Die Konfiguration von Cluster deutsch ist geladen' })
+      .waitFor();
+    expect(await page.locator('html').getAttribute('lang')).toBe('de');
+    expect(await page.getByLabel('Absender').inputValue()).toBe(
+      '"Appliance Cluster" <appliance@example.com>',
+    );
+    expect(await page.getByRole('button', { name: 'Test-E-Mail senden' }).isVisible()).toBe(true);
+    expect(await page.getByRole('heading', { name: 'Zustellprotokoll' }).isVisible()).toBe(true);
+
+    // The last test's time: the Berlin wall clock, not UTC.
+    const time = page.locator('#last-test time');
+    const iso = (await time.getAttribute('datetime')) ?? '';
+    const berlin = new Date(iso).toLocaleTimeString('de-DE', {
+      timeZone: 'Europe/Berlin',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    expect(await time.textContent()).toContain(berlin);
+
+    await page.getByLabel('Sprache', { exact: true }).selectOption('en');
+    await page.getByLabel('Sender').waitFor();
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    expect(await page.getByRole('button', { name: 'Send test email' }).isVisible()).toBe(true);
+    await page.reload();
+    await page
+      .locator('#load-status')
+      .filter({ hasText: 'Loaded the configuration of cluster deutsch' })
+      .waitFor();
+    await page.getByLabel('Language', { exact: true }).selectOption('de');
+    await page.getByLabel('Absender').waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('fits a 390 px phone: no horizontal scroll, the outcome and the replay visible', async () => {
+    await api('PUT', '/clusters/phone/email-config', relayConfig({ adminContacts: REFUSED }));
+    await emit('phone');
+    await logHas('phone', 1, 'failed');
+    await newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+
+    const overflow = async () =>
+      Number(
+        await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+      );
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await openCluster(page, 'phone');
+    await page.locator('#deliveries-status').filter({ hasText: '1 event shown.' }).waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    for (const target of [
+      page.locator('#deliveries-body td.outcome-failed'),
+      page.locator('#deliveries-body').getByRole('button', { name: 'Replay' }),
+    ]) {
+      const box = await target.boundingBox();
+      expect(box).not.toBeNull();
+      expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(390);
+    }
+    expect(await page.locator('#deliveries-body td.outcome-failed').textContent()).toBe('Failed');
+    expect(problems).toEqual([]);
+  });
+});
