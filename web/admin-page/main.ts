@@ -217,6 +217,7 @@ async function showRoute(returningFromAuthorize = false): Promise<void> {
   // A message for the view that comes next (a delete's), shown once.
   status('page-status', state.flash?.text, state.flash?.kind);
   state.flash = undefined;
+  window.scrollTo(0, 0);
   if (cluster) {
     byId('overview').hidden = true;
     byId('cluster-view').hidden = false;
@@ -264,7 +265,6 @@ function resetClusterView(id: string): void {
 async function openCluster(id: string, returningFromAuthorize: boolean): Promise<void> {
   resetClusterView(id);
   status('load-status', t('load.loading', { cluster: id }));
-  byId('cluster-view').scrollIntoView?.({ block: 'start' });
   const [res] = await Promise.all([
     api<PublicEmailConfig>('GET', `${clusterPath()}/email-config`),
     versions.load(),

@@ -79,7 +79,7 @@ export function renderLastTest(summary: TestEmailSummary | undefined): void {
     line.append(t('lastTest.none'));
     return;
   }
-  line.className = `last-test ${summary.ok ? 'ok' : 'bad'}`;
+  line.className = `last-test ${summary.ok ? 'is-ok' : 'is-bad'}`;
   const of =
     typeof summary.of.version === 'number'
       ? t('lastTest.ofVersion', { version: summary.of.version })
