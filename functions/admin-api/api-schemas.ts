@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { SEVERITIES } from '../../events/catalog.js';
 import { OAUTH_PROVIDERS, SMTP_ENCRYPTIONS } from '../core/config/presets.js';
 import { OAUTH_GRANT_STATUSES } from '../core/config/stored-config.js';
+import { HEALTH_FINDING_CODES } from '../core/fleet/cluster-health.js';
 import { DELIVERY_STAGES } from '../core/mail/delivery-stages.js';
 import { OUTCOMES } from '../core/notify/delivery-ledger.js';
 
@@ -140,7 +141,16 @@ export const FleetOverviewSchema = z.looseObject({
     z.looseObject({
       clusterId: z.string(),
       health: z.enum(['failing', 'warning', 'ok']),
-      problems: z.array(z.string()),
+      problems: z.array(z.string()).describe('Why the cluster is not `ok`, in English, the worst first'),
+      findings: z
+        .array(
+          z.looseObject({
+            code: z.enum(HEALTH_FINDING_CODES),
+            count: z.number().int().optional().describe('How many, for the codes that count'),
+            stage: z.string().optional().describe('For `test-email-failed`: where the test email failed'),
+          }),
+        )
+        .describe('The same findings as `problems`, in the same order, as codes a page can translate'),
     }),
   ),
 });
