@@ -186,6 +186,25 @@ export const DeliveriesSchema = z.looseObject({
     .describe('When more records may follow: pass it as `cursor` for the next page (opaque)'),
 });
 
+export const ReplayResultSchema = z.looseObject({
+  eventId: z.string(),
+  ok: z.boolean().describe('Whether the event went through (not `failed` or `rejected`)'),
+  outcome: z
+    .string()
+    .describe(
+      "`failed` (again: for good, or for now and retried) or notify's outcome (sent, duplicate, folded, ...)",
+    ),
+  error: z.string().optional().describe('Why it is not ok'),
+  record: DeliveryRecordSchema.optional().describe("The event's record after the replay, as GET shows it"),
+});
+
+export const ReplayQueuedSchema = z.looseObject({
+  eventId: z.string(),
+  ok: z.literal(false),
+  outcome: z.literal('queued'),
+  status: z.string().describe('What it waits for; poll `GET .../deliveries/{eventId}` for the outcome'),
+});
+
 const LocalizedText = z.looseObject({ en: z.string(), de: z.string() });
 
 export const ConditionsSchema = z.looseObject({
