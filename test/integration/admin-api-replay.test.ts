@@ -12,32 +12,22 @@ import { loadSample } from '../../events/samples.js';
 import { awsEventReplayer } from '../../functions/adapters/aws/aws-adapters.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
 import { bearerTokenAuthenticator } from '../../functions/shared/auth.js';
-import { createLogger } from '../../functions/shared/logger.js';
-import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
+import type { LocalRuntime } from '../../local-runtime/server.js';
 import { type Handler, invoke } from '../support/api-gateway.js';
 import { recordOf } from '../support/ledger-fixtures.js';
+import { type RuntimeWithRelay, runtimeApi, startRuntimeWithRelay } from '../support/runtime-api.js';
 import { type TestServices, testServices } from '../support/services.js';
-import { type SmtpTestServer, startSmtpTestServer } from '../support/smtp-test-server.js';
+import type { SmtpTestServer } from '../support/smtp-test-server.js';
 
 const CLUSTER = 'replay';
 const now = new Date('2026-12-01T09:00:00Z');
 
 describe('the embedded runtime: one record, and the replay of a failed event', () => {
-  let dataDir: string;
+  let started: RuntimeWithRelay | undefined;
   let runtime: LocalRuntime;
   let relay: SmtpTestServer;
 
-  async function api(method: string, path: string, body?: unknown) {
-    const response = await fetch(`${runtime.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${runtime.adminToken}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const api = runtimeApi(() => runtime);
 
   /** The sample of data-sync-stale as a fresh event of this cluster, from an appliance of its own. */
   function freshEvent(hostname: string) {
@@ -65,18 +55,13 @@ describe('the embedded runtime: one record, and the replay of a failed event', (
   }
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'admin-replay-'));
-    relay = await startSmtpTestServer({ mode: 'plain' });
-    runtime = await startLocalRuntime({
-      port: 0,
-      dataDir,
+    started = await startRuntimeWithRelay('admin-replay-', {
       clock: () => now,
-      dailyNoticeTime: 'off',
       retryDelaysMs: [],
       eventDeliveryAttempts: 1,
-      log: createLogger({ logLevel: 'SILENT' }),
       smtpTimeouts: { connectionMs: 2000, greetingMs: 2000, socketMs: 5000 },
     });
+    ({ runtime, relay } = started);
     const configured = await api('PUT', `/clusters/${CLUSTER}/email-config`, {
       sender: 'appliance@example.com',
       smtp: { host: relay.host, port: relay.port, encryption: 'none' },
@@ -86,11 +71,7 @@ describe('the embedded runtime: one record, and the replay of a failed event', (
     expect([200, 201]).toContain(configured.status);
   });
 
-  afterAll(async () => {
-    await runtime?.close();
-    await relay?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => started?.close());
 
   beforeEach(() => relay.reset());
 
