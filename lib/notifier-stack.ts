@@ -11,6 +11,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -178,6 +179,13 @@ export class NotifierStack extends Stack {
       ...(props.functionCode?.[name] ? { code: props.functionCode[name] } : {}),
     });
 
+    // Created before the functions that are told its URL: notify (its consumer) and the admin API (replay).
+    const eventLeaseSeconds = 300;
+    this.notifyQueue = new NotifyQueue(this, 'NotifyQueue', {
+      consumerTimeout: DEFAULT_FUNCTION_TIMEOUTS.notify,
+      eventLease: Duration.seconds(eventLeaseSeconds),
+      removalPolicy,
+    });
     this.adminApiFunction = new NotifierFunction(this, 'AdminApiFunction', {
       ...functionDefaults('adminApi'),
       description: 'appliance-notifier admin API: email configuration, test email, delivery log, OAuth',
@@ -189,14 +197,8 @@ export class NotifierStack extends Stack {
         // API's URL, which does not depend on the function, so a lazy value keeps it cycle-free.
         PUBLIC_BASE_URL: Lazy.string({ produce: () => this.adminApi.endpoint }),
         ...adminPageSignIn(props.auth, () => this.adminApi),
+        EVENT_QUEUE_URL: this.notifyQueue.queue.queueUrl,
       },
-    });
-    // Created before its consumer: notify is told the queue's URL.
-    const eventLeaseSeconds = 300;
-    this.notifyQueue = new NotifyQueue(this, 'NotifyQueue', {
-      consumerTimeout: DEFAULT_FUNCTION_TIMEOUTS.notify,
-      eventLease: Duration.seconds(eventLeaseSeconds),
-      removalPolicy,
     });
     this.notifyFunction = new NotifierFunction(this, 'NotifyFunction', {
       ...functionDefaults('notify'),
@@ -250,6 +252,12 @@ export class NotifierStack extends Stack {
         reason: `One SecureString per cluster under ${props.parameterPrefix}/{clusterId}/email-config; clusters are created at run time by the admin API, so the prefix is the narrowest resource. KMS use is further bound to these parameters by the PARAMETER_ARN encryption context.`,
       });
     }
+
+    // The replay of a failed event (POST .../deliveries/{eventId}/replay) sends its envelope to
+    // notify's queue. SendMessage only; the queue's SQS-managed encryption needs no KMS grant.
+    this.adminApiFunction.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.notifyQueue.queue.queueArn] }),
+    );
 
     this.deadLetterQueues = {
       eventTarget: new DeadLetterQueue(this, 'EventTargetDlq', {

@@ -6,6 +6,7 @@ import { ErrorBodySchema } from '../functions/admin-api/api-schemas.js';
 import type { DailyNoticeRun } from '../functions/core/daily-notice/daily-notice-service.js';
 import { SEND_DEADLINE_MS } from '../functions/core/mail/deadlines.js';
 import type { ListFailedOptions } from '../functions/core/notify/delivery-ledger.js';
+import type { EventReplayer, ReplayOutcome } from '../functions/core/notify/event-replayer.js';
 import { RetryableNotifyError } from '../functions/core/notify/notify-service.js';
 import { ValidationError } from '../functions/kernel/field-issues.js';
 import { HttpError, jsonResponse, readJsonBody } from '../functions/shared/http.js';
@@ -140,6 +141,81 @@ export const LOCAL_RUNTIME_ROUTE_DOCS = {
   },
 } as const satisfies Record<keyof typeof LOCAL_RUNTIME_ROUTES, RouteDoc>;
 
+/**
+ * Replays failed events through the bus and waits for notify's first attempt on each, as
+ * `/events/envelope` does: the one replay of the embedded runtime (`/deliveries/replay-failed`
+ * and the admin API's per-event replay).
+ */
+export async function replayEvents(
+  bus: LocalEventBus,
+  records: readonly { eventId: string; envelope?: unknown }[],
+): Promise<ReplayOutcome[]> {
+  // A given-up event is in the dead letters: it goes back from there (so none is left behind
+  // there); one that failed for good (5xx) was acknowledged, and goes back from its record.
+  // Either way with its own id: an event that got through meanwhile is a duplicate, and one
+  // that fails for a while again is retried as any other.
+  const dead = new Map(
+    (await bus.deadLetters()).flatMap((letter) =>
+      letter.eventId ? [[letter.eventId, letter.messageId] as const] : [],
+    ),
+  );
+  const fromDeadLetters = records.filter((record) => dead.has(record.eventId));
+  const fromRecords = records.filter((record) => !dead.has(record.eventId));
+  const [redriven, requeued] = await Promise.all([
+    bus.redrive(
+      fromDeadLetters.map((record) => dead.get(record.eventId) as string),
+      DELIVERY_WAIT_MS,
+    ),
+    bus.deliver(
+      fromRecords.map((record) => record.envelope),
+      DELIVERY_WAIT_MS,
+    ),
+  ]);
+  const outcomes = new Map<string, QueuedDelivery | undefined>([
+    ...fromDeadLetters.map((record, index) => [record.eventId, redriven[index]] as const),
+    ...fromRecords.map((record, index) => [record.eventId, requeued[index]] as const),
+  ]);
+  // Each replay's own outcome: `queued` (waits for its group email or a relay's limit, or
+  // notify had not answered in time), `failed` (again: for good, or for now and retried),
+  // or the notify outcome it got (sent, duplicate, folded, inhibited, rejected).
+  return records.map((record): ReplayOutcome => {
+    const outcome = outcomes.get(record.eventId)?.outcome;
+    if (!outcome) {
+      return {
+        eventId: record.eventId,
+        ok: false,
+        outcome: 'queued',
+        error: 'still queued: see the delivery log',
+      };
+    }
+    if (!outcome.ok) {
+      const wait = isWait(outcome.error);
+      const error = wait ? `still queued: ${outcome.error.message}` : outcome.error.message;
+      return { eventId: record.eventId, ok: false, outcome: wait ? 'queued' : 'failed', error };
+    }
+    // Replayed means delivered: an event that failed again (for good) is still failing.
+    const ok = outcome.result.outcome !== 'failed' && outcome.result.outcome !== 'rejected';
+    return {
+      eventId: record.eventId,
+      ok,
+      outcome: outcome.result.outcome,
+      result: outcome.result,
+      ...(ok ? {} : { error: outcome.result.reason }),
+    };
+  });
+}
+
+/** The embedded runtime's replayer for the admin API: one event through `replayEvents`. */
+export function localEventReplayer(bus: LocalEventBus): EventReplayer {
+  return {
+    replay: async (event) => {
+      const [outcome] = await replayEvents(bus, [event]);
+      if (!outcome) throw new Error(`replayEvents gave no outcome for event ${event.eventId}`);
+      return outcome;
+    },
+  };
+}
+
 export function localRoutes({ bus, runDailyNotice, failed }: LocalRoutesDeps): RouteSpec[] {
   return bindRoutes(
     LOCAL_RUNTIME_ROUTES,
@@ -186,59 +262,7 @@ export function localRoutes({ bus, runDailyNotice, failed }: LocalRoutesDeps): R
         const records = (await failed.listFailed(clusterId ? { clusterId } : {})).filter(
           (record) => record.envelope !== undefined,
         );
-        // A given-up event is in the dead letters: it goes back from there (so none is left behind
-        // there); one that failed for good (5xx) was acknowledged, and goes back from its record.
-        // Either way with its own id: an event that got through meanwhile is a duplicate, and one
-        // that fails for a while again is retried as any other.
-        const dead = new Map(
-          (await bus.deadLetters()).flatMap((letter) =>
-            letter.eventId ? [[letter.eventId, letter.messageId] as const] : [],
-          ),
-        );
-        const fromDeadLetters = records.filter((record) => dead.has(record.eventId));
-        const fromRecords = records.filter((record) => !dead.has(record.eventId));
-        const [redriven, requeued] = await Promise.all([
-          bus.redrive(
-            fromDeadLetters.map((record) => dead.get(record.eventId) as string),
-            DELIVERY_WAIT_MS,
-          ),
-          bus.deliver(
-            fromRecords.map((record) => record.envelope),
-            DELIVERY_WAIT_MS,
-          ),
-        ]);
-        const outcomes = new Map<string, QueuedDelivery | undefined>([
-          ...fromDeadLetters.map((record, index) => [record.eventId, redriven[index]] as const),
-          ...fromRecords.map((record, index) => [record.eventId, requeued[index]] as const),
-        ]);
-        // Each replay's own outcome: `queued` (waits for its group email or a relay's limit, or
-        // notify had not answered in time), `failed` (again: for good, or for now and retried),
-        // or the notify outcome it got (sent, duplicate, folded, inhibited, rejected).
-        const replayed = records.map((record) => {
-          const outcome = outcomes.get(record.eventId)?.outcome;
-          if (!outcome) {
-            return {
-              eventId: record.eventId,
-              ok: false,
-              outcome: 'queued',
-              error: 'still queued: see the delivery log',
-            };
-          }
-          if (!outcome.ok) {
-            const wait = isWait(outcome.error);
-            const error = wait ? `still queued: ${outcome.error.message}` : outcome.error.message;
-            return { eventId: record.eventId, ok: false, outcome: wait ? 'queued' : 'failed', error };
-          }
-          // Replayed means delivered: an event that failed again (for good) is still failing.
-          const ok = outcome.result.outcome !== 'failed' && outcome.result.outcome !== 'rejected';
-          return {
-            eventId: record.eventId,
-            ok,
-            outcome: outcome.result.outcome,
-            result: outcome.result,
-            ...(ok ? {} : { error: outcome.result.reason }),
-          };
-        });
+        const replayed = await replayEvents(bus, records);
         return jsonResponse(200, { replayed });
       },
     },

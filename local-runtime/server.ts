@@ -18,7 +18,7 @@ import { buildAdminPage } from '../web/admin-page/build.js';
 import { localContext, toApiGatewayEvent, writeApiGatewayResult } from './api-gateway-event.js';
 import { LocalDailySchedule } from './daily-schedule.js';
 import { LocalEventBus } from './event-bus.js';
-import { localRoutes } from './local-routes.js';
+import { localEventReplayer, localRoutes } from './local-routes.js';
 import { LocalQueueConsumer } from './queue-consumer.js';
 
 export interface LocalRuntimeOptions extends LocalAdapterOptions {
@@ -228,6 +228,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   adminApi = createAdminApiHandler({
     services,
     authenticator: bearerTokenAuthenticator(adminToken),
+    replayer: localEventReplayer(bus),
     adminPage: {
       assets: buildAdminPage(),
       auth: { mode: 'token' },

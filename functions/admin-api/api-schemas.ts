@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { SEVERITIES } from '../../events/catalog.js';
 import { OAUTH_PROVIDERS, SMTP_ENCRYPTIONS } from '../core/config/presets.js';
 import { OAUTH_GRANT_STATUSES } from '../core/config/stored-config.js';
+import { HEALTH_FINDING_CODES } from '../core/fleet/cluster-health.js';
 import { DELIVERY_STAGES } from '../core/mail/delivery-stages.js';
 import { OUTCOMES } from '../core/notify/delivery-ledger.js';
 
@@ -140,7 +141,16 @@ export const FleetOverviewSchema = z.looseObject({
     z.looseObject({
       clusterId: z.string(),
       health: z.enum(['failing', 'warning', 'ok']),
-      problems: z.array(z.string()),
+      problems: z.array(z.string()).describe('Why the cluster is not `ok`, in English, the worst first'),
+      findings: z
+        .array(
+          z.looseObject({
+            code: z.enum(HEALTH_FINDING_CODES),
+            count: z.number().int().optional().describe('How many, for the codes that count'),
+            stage: z.string().optional().describe('For `test-email-failed`: where the test email failed'),
+          }),
+        )
+        .describe('The same findings as `problems`, in the same order, as codes a page can translate'),
     }),
   ),
 });
@@ -174,6 +184,25 @@ export const DeliveriesSchema = z.looseObject({
     .string()
     .optional()
     .describe('When more records may follow: pass it as `cursor` for the next page (opaque)'),
+});
+
+export const ReplayResultSchema = z.looseObject({
+  eventId: z.string(),
+  ok: z.boolean().describe('Whether the event went through (not `failed` or `rejected`)'),
+  outcome: z
+    .string()
+    .describe(
+      "`failed` (again: for good, or for now and retried) or notify's outcome (sent, duplicate, folded, ...)",
+    ),
+  error: z.string().optional().describe('Why it is not ok'),
+  record: DeliveryRecordSchema.optional().describe("The event's record after the replay, as GET shows it"),
+});
+
+export const ReplayQueuedSchema = z.looseObject({
+  eventId: z.string(),
+  ok: z.literal(false),
+  outcome: z.literal('queued'),
+  status: z.string().describe('What it waits for; poll `GET .../deliveries/{eventId}` for the outcome'),
 });
 
 const LocalizedText = z.looseObject({ en: z.string(), de: z.string() });

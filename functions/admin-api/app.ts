@@ -4,6 +4,7 @@ import type { Services } from '../composition.js';
 import { type EmailConfig, EmailConfigInputSchema } from '../core/config/email-config.js';
 import type { EmailConfigService } from '../core/config/email-config-service.js';
 import { toPublicConfig } from '../core/config/public-config.js';
+import type { EventReplayer } from '../core/notify/event-replayer.js';
 import { ValidationError } from '../kernel/field-issues.js';
 import type { Authenticator, Principal } from '../shared/auth.js';
 import { HttpError, jsonResponse, queryFlag, readJsonBody } from '../shared/http.js';
@@ -27,6 +28,11 @@ export type AdminApiRouteHandlers = RouteHandlers<typeof ADMIN_API_ROUTES>;
 export interface AdminApiOptions {
   services: Pick<Services, 'log' | 'emailConfig' | 'fleet' | 'deliveries' | 'oauthAuthorization'>;
   authenticator: Authenticator;
+  /**
+   * Replays a failed event (`POST .../deliveries/{eventId}/replay`): SQS in AWS, the bus in the
+   * embedded runtime. Without it that route answers 501.
+   */
+  replayer?: EventReplayer;
   /** How the admin page signs admins in; without it the page's routes answer 404. */
   adminPage?: AdminPageOptions;
   /** The embedded runtime's own routes (its stand-ins for AWS services); never in API Gateway. */
@@ -147,7 +153,7 @@ export function adminApiHandlers(
   return {
     ...emailConfigHandlers(services.emailConfig, services.log),
     listClusters: async () => jsonResponse(200, await services.fleet.overview()),
-    ...catalogHandlers(services.deliveries),
+    ...catalogHandlers(services.deliveries, options.replayer),
     ...oauthHandlers({ authorization: services.oauthAuthorization }),
     ...adminPageHandlers(options.adminPage),
     openApiDocument: async () => {

@@ -8,8 +8,9 @@ import {
   OUTCOMES,
   type Outcome,
 } from '../core/notify/delivery-ledger.js';
+import type { EventReplayer } from '../core/notify/event-replayer.js';
 import { ValidationError } from '../kernel/field-issues.js';
-import { jsonResponse } from '../shared/http.js';
+import { HttpError, jsonResponse } from '../shared/http.js';
 import { clusterIdParam } from '../shared/http-api.js';
 import type { AdminApiRouteHandlers } from './app.js';
 
@@ -102,11 +103,86 @@ function deliveryItem({ envelope: _replayOnly, ...record }: DeliveryRecord) {
   return { ...record, title: condition.title.en, severity: condition.severity };
 }
 
-/** `GET /conditions` and `GET /clusters/{clusterId}/deliveries`. */
+const MAX_EVENT_ID_LENGTH = 256;
+
+/** The `{eventId}` path parameter: an event id or a daily notice's `daily-notice:<cluster>:<date>`. */
+function eventIdParam(event: APIGatewayProxyEventV2): string {
+  let eventId: string;
+  try {
+    eventId = decodeURIComponent(event.pathParameters?.eventId ?? '');
+  } catch {
+    eventId = '';
+  }
+  if (eventId === '' || eventId.length > MAX_EVENT_ID_LENGTH) {
+    throw new HttpError(400, 'Invalid event id', [
+      { path: 'eventId', message: `must be an event id of 1 to ${MAX_EVENT_ID_LENGTH} characters` },
+    ]);
+  }
+  return eventId;
+}
+
+async function recordOf(ledger: DeliveryLedger, event: APIGatewayProxyEventV2): Promise<DeliveryRecord> {
+  const clusterId = clusterIdParam(event);
+  const eventId = eventIdParam(event);
+  const record = await ledger.getRecord(clusterId, eventId);
+  if (!record) throw new HttpError(404, `Cluster ${clusterId} has no delivery record of event ${eventId}`);
+  return record;
+}
+
+/** Why a record cannot be replayed (409), or undefined when it can. */
+function notReplayable(record: DeliveryRecord): string | undefined {
+  const { eventId, outcome } = record;
+  if (outcome !== 'failed') {
+    return `Event ${eventId} is ${outcome}, not failed: only a failed event is replayed`;
+  }
+  if (record.envelope !== undefined) return undefined;
+  if (record.condition === DAILY_NOTICE) {
+    return `Event ${eventId} is a daily notice, which keeps no envelope to replay: the daily schedule sends the next one`;
+  }
+  return `Event ${eventId} failed, but its record kept no envelope to replay${record.reason ? ` (${record.reason})` : ''}`;
+}
+
+/** `POST .../deliveries/{eventId}/replay`: a failed event's kept envelope back to notify. */
+async function replayDelivery(
+  ledger: DeliveryLedger,
+  replayer: EventReplayer | undefined,
+  event: APIGatewayProxyEventV2,
+) {
+  const record = await recordOf(ledger, event);
+  const conflict = notReplayable(record);
+  if (conflict) throw new HttpError(409, conflict);
+  if (!replayer) throw new HttpError(501, 'This deployment has no replay of events');
+  const { clusterId, eventId } = record;
+  const { outcome, ok, error } = await replayer.replay({ clusterId, eventId, envelope: record.envelope });
+  if (outcome === 'queued') {
+    return jsonResponse(202, {
+      eventId,
+      ok: false,
+      outcome,
+      status: error ?? 'queued: see the delivery log',
+    });
+  }
+  const after = await ledger.getRecord(clusterId, eventId);
+  return jsonResponse(200, {
+    eventId,
+    ok,
+    outcome,
+    ...(error ? { error } : {}),
+    ...(after ? { record: deliveryItem(after) } : {}),
+  });
+}
+
+/**
+ * `GET /conditions` and the delivery log: `GET /clusters/{clusterId}/deliveries`, one record
+ * (`.../{eventId}`) and the replay of a failed one (`POST .../{eventId}/replay`, with `replayer`).
+ */
 export function catalogHandlers(
   ledger: DeliveryLedger,
-): Pick<AdminApiRouteHandlers, 'listConditions' | 'listDeliveries'> {
+  replayer?: EventReplayer,
+): Pick<AdminApiRouteHandlers, 'listConditions' | 'listDeliveries' | 'getDelivery' | 'replayDelivery'> {
   return {
+    getDelivery: async (event) => jsonResponse(200, deliveryItem(await recordOf(ledger, event))),
+    replayDelivery: (event) => replayDelivery(ledger, replayer, event),
     listConditions: async () => jsonResponse(200, { items: conditionsSummary() }),
     listDeliveries: async (event) => {
       const clusterId = clusterIdParam(event);

@@ -1,13 +1,15 @@
 import * as z from 'zod';
 import { redirectUriFor } from '../core/oauth/oauth-flow.js';
 import { ADMIN_PAGE_PATH } from '../kernel/public-paths.js';
-import { PublicUrlEnvShape, ServiceEnvShape } from '../shared/service-env.js';
+import { EventQueueEnvShape, PublicUrlEnvShape, ServiceEnvShape } from '../shared/service-env.js';
 import type { AdminPageOptions } from './admin-page-routes.js';
 
 /** The admin API function's environment; lib/ types the construct's `environment` from it. */
 export const AdminApiEnvSchema = z.object({
   ...ServiceEnvShape,
   ...PublicUrlEnvShape,
+  /** A replayed event goes onto notify's queue (`POST .../deliveries/{eventId}/replay`). */
+  ...EventQueueEnvShape,
   /**
    * The admin page's sign-in (authorization code + PKCE): the public app client and either the
    * issuer (discovery) or both endpoints. Without a client id the page is not served.

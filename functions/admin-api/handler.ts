@@ -2,7 +2,7 @@
 import '../shared/zod-jitless.js';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { awsAdapters } from '../adapters/aws/aws-adapters.js';
+import { awsAdapters, awsEventReplayer } from '../adapters/aws/aws-adapters.js';
 import { buildServices } from '../composition.js';
 import { jwtAuthorizerAuthenticator } from '../shared/auth.js';
 import { parseEnv } from '../shared/env.js';
@@ -20,6 +20,7 @@ const adminPage = adminPageOptionsOf(env);
 const api = createAdminApiHandler({
   services,
   authenticator: jwtAuthorizerAuthenticator,
+  replayer: awsEventReplayer(env, { tracer }),
   openApi: { runtime: 'lambda', serverUrl: env.PUBLIC_BASE_URL },
   // The page as esbuild built it into this bundle (lib/bundling.ts).
   ...(adminPage ? { adminPage: { ...adminPage, assets: adminPageAssets } } : {}),

@@ -10,12 +10,15 @@ import {
   ConfigTooLargeBodySchema,
   ConfigVersionsSchema,
   DeliveriesSchema,
+  DeliveryRecordSchema,
   ErrorBodySchema,
   FleetOverviewSchema,
   NotDeliveredBodySchema,
   OpenApiDocumentSchema,
   PublicEmailConfigSchema,
   PutEmailConfigResultSchema,
+  ReplayQueuedSchema,
+  ReplayResultSchema,
   RestoredConfigSchema,
   TestEmailResultSchema,
 } from './api-schemas.js';
@@ -119,6 +122,29 @@ export const ADMIN_API_ROUTE_DOCS = {
     responses: {
       200: { description: 'The delivery records', schema: DeliveriesSchema },
       400: error('Invalid cluster id or query parameters (e.g. a `cursor` not from an earlier page)'),
+    },
+  },
+  getDelivery: {
+    summary: "One event's delivery record, as the delivery log lists it",
+    responses: {
+      200: { description: 'The record', schema: DeliveryRecordSchema },
+      400: invalidClusterId,
+      404: error('The cluster has no record of this event'),
+    },
+  },
+  replayDelivery: {
+    summary: 'Replay a failed event from its record once the cause is fixed',
+    description:
+      'The envelope the record kept goes back to notify with its own id, so an event that got ' +
+      'through meanwhile is a duplicate. In AWS it is queued (202), and `GET .../deliveries/{eventId}` ' +
+      "shows the outcome; the embedded runtime waits for notify's first attempt (200).",
+    responses: {
+      200: { description: "notify's attempt, and the record after it", schema: ReplayResultSchema },
+      202: { description: 'Queued: notify has not finished an attempt yet', schema: ReplayQueuedSchema },
+      400: invalidClusterId,
+      404: error('The cluster has no record of this event'),
+      409: error('The event did not fail, or its record kept no envelope to replay'),
+      501: error('This deployment has no replay'),
     },
   },
   startOAuthAuthorization: {

@@ -5,6 +5,7 @@ import { ADMIN_PAGE_PATH, OAUTH_REDIRECT_PATH, OPENAPI_DOCUMENT_PATH } from '../
 import type { Method, RouteAccess, RouteDefinition } from '../shared/route-definition.js';
 
 const CONFIG_PATH = '/clusters/{clusterId}/email-config';
+const DELIVERIES_PATH = '/clusters/{clusterId}/deliveries';
 
 export const ADMIN_API_ROUTES = {
   getEmailConfig: { method: 'GET', path: CONFIG_PATH, access: 'admin' },
@@ -18,7 +19,9 @@ export const ADMIN_API_ROUTES = {
     access: 'admin',
   },
   listClusters: { method: 'GET', path: '/clusters', access: 'admin' },
-  listDeliveries: { method: 'GET', path: '/clusters/{clusterId}/deliveries', access: 'admin' },
+  listDeliveries: { method: 'GET', path: DELIVERIES_PATH, access: 'admin' },
+  getDelivery: { method: 'GET', path: `${DELIVERIES_PATH}/{eventId}`, access: 'admin' },
+  replayDelivery: { method: 'POST', path: `${DELIVERIES_PATH}/{eventId}/replay`, access: 'admin' },
   startOAuthAuthorization: { method: 'GET', path: '/clusters/{clusterId}/oauth/authorize', access: 'admin' },
   listConditions: { method: 'GET', path: '/conditions', access: 'admin' },
   completeOAuthAuthorization: { method: 'GET', path: OAUTH_REDIRECT_PATH, access: 'public' },

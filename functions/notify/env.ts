@@ -1,12 +1,12 @@
 import * as z from 'zod';
-import { EventLeaseEnvShape, SenderEnvShape } from '../shared/service-env.js';
+import { EventLeaseEnvShape, EventQueueEnvShape, SenderEnvShape } from '../shared/service-env.js';
 
 /** The notify function's environment; lib/ types the construct's `environment` from it. */
 export const NotifyEnvSchema = z.object({
   ...SenderEnvShape,
   ...EventLeaseEnvShape,
-  /** The SQS queue notify consumes: a temporarily failed event is made visible again on it later. */
-  EVENT_QUEUE_URL: z.url({ protocol: /^https?$/, error: 'must be the URL of the SQS event queue' }),
+  /** A temporarily failed event is made visible again on it later. */
+  ...EventQueueEnvShape,
   /** Its dead-letter queue: notify moves an event there after the event's last failed attempt. */
   EVENT_DLQ_URL: z.url({
     protocol: /^https?$/,

@@ -55,6 +55,11 @@ export function serviceSettingsOf(env: {
   };
 }
 
+/** The SQS queue every rule sends events to, which notify consumes. */
+export const EventQueueEnvShape = {
+  EVENT_QUEUE_URL: z.url({ protocol: /^https?$/, error: 'must be the URL of the SQS event queue' }),
+};
+
 /** Where browsers reach the API: the OAuth2 redirect URI and the admin page's address derive from it. */
 export const PublicUrlEnvShape = {
   /** The API's public URL (`https://{api-id}.execute-api.{region}.amazonaws.com` or a custom domain). */

@@ -1,37 +1,20 @@
 // A failover storm through the embedded runtime with an injected clock: events of one cluster
 // go into one group email after `grouping.waitSeconds`, later ones into the next at most one per
 // `intervalMinutes`, and a follow-on condition supersedes what it makes redundant.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CATALOG, type ConditionId, EVENT_SOURCE } from '../../events/catalog.js';
 import { loadSample } from '../../events/samples.js';
-import { createLogger } from '../../functions/shared/logger.js';
-import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
-import {
-  type ReceivedMessage,
-  type SmtpTestServer,
-  startSmtpTestServer,
-} from '../support/smtp-test-server.js';
+import type { LocalRuntime } from '../../local-runtime/server.js';
+import { type RuntimeWithRelay, runtimeApi, startRuntimeWithRelay } from '../support/runtime-api.js';
+import type { ReceivedMessage, SmtpTestServer } from '../support/smtp-test-server.js';
 
 const T0 = Date.parse('2026-11-28T03:00:00Z');
 let now = new Date(T0);
-let dataDir: string;
+let started: RuntimeWithRelay | undefined;
 let runtime: LocalRuntime;
 let relay: SmtpTestServer;
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${runtime.adminToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const api = runtimeApi(() => runtime);
 
 async function configure(clusterId: string) {
   const saved = await api('PUT', `/clusters/${clusterId}/email-config`, {
@@ -94,23 +77,12 @@ const ofCluster = (clusterId: string) =>
   relay.messages.filter((m: ReceivedMessage) => m.headers['x-appliance-notifier-cluster'] === clusterId);
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'storm-'));
-  relay = await startSmtpTestServer({ mode: 'plain' });
-  runtime = await startLocalRuntime({
-    port: 0,
-    dataDir,
-    clock: () => now,
-    dailyNoticeTime: 'off',
-    log: createLogger({ logLevel: 'SILENT' }),
-  });
+  started = await startRuntimeWithRelay('storm-', { clock: () => now });
+  ({ runtime, relay } = started);
   for (const clusterId of ['storm-a', 'storm-b', 'storm-c']) await configure(clusterId);
 });
 
-afterAll(async () => {
-  await runtime?.close();
-  await relay?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => started?.close());
 
 describe('a storm in two clusters', () => {
   let first: string[];

@@ -1,37 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { CATALOG, CONDITION_IDS, type ConditionId, EVENT_SOURCE } from '../../events/catalog.js';
 import { loadSample } from '../../events/samples.js';
-import { createLogger } from '../../functions/shared/logger.js';
-import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
-import {
-  type ReceivedMessage,
-  type SmtpTestServer,
-  startSmtpTestServer,
-} from '../support/smtp-test-server.js';
+import type { LocalRuntime } from '../../local-runtime/server.js';
+import { type RuntimeWithRelay, runtimeApi, startRuntimeWithRelay } from '../support/runtime-api.js';
+import type { ReceivedMessage, SmtpTestServer } from '../support/smtp-test-server.js';
 
-let dataDir: string;
+let started: RuntimeWithRelay | undefined;
 let runtime: LocalRuntime;
 let relay: SmtpTestServer;
 let now = new Date('2026-11-28T02:00:00Z');
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${runtime.adminToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as Record<string, unknown> & { items?: unknown[] },
-  };
-}
+const api = runtimeApi(() => runtime);
 
 async function configure(clusterId: string, language: 'en' | 'de' = 'en') {
   const response = await api('PUT', `/clusters/${clusterId}/email-config`, {
@@ -60,26 +40,17 @@ const byCondition = (messages: ReceivedMessage[], id: string) =>
   messages.filter((m) => m.headers['x-appliance-notifier-condition'] === id);
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'events-'));
-  relay = await startSmtpTestServer({ mode: 'plain' });
-  runtime = await startLocalRuntime({
-    port: 0,
-    dataDir,
+  started = await startRuntimeWithRelay('events-', {
     clock: () => now,
-    dailyNoticeTime: 'off',
     retryDelaysMs: [],
     // No automatic redelivery: each test sees what one delivery did (the delays are real time).
     eventDeliveryAttempts: 1,
-    log: createLogger({ logLevel: 'SILENT' }),
     smtpTimeouts: { connectionMs: 2000, greetingMs: 2000, socketMs: 5000 },
   });
+  ({ runtime, relay } = started);
 });
 
-afterAll(async () => {
-  await runtime?.close();
-  await relay?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => started?.close());
 
 beforeEach(() => relay.reset());
 

@@ -230,6 +230,7 @@ test('the environment type follows the function schema (checked by tsc)', () => 
     CONFIG_KMS_KEY_ID: 'key',
     LEDGER_TABLE_NAME: 'table',
     PUBLIC_BASE_URL: 'https://api.example.com',
+    EVENT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/events',
   };
   // @ts-expect-error LEDGER_TABLE_NAME is required by AdminApiEnvSchema
   const missing: LambdaEnvironment<typeof AdminApiEnvSchema> = {

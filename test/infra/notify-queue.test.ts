@@ -230,18 +230,22 @@ describe('notify consumes the queue', () => {
     ).not.toContainEqual({ Ref: notifyId });
   });
 
-  test('nothing but the rules may send to the queue: no role has sqs:SendMessage on it', () => {
+  test("besides the rules, only the admin API's role (the replay of a failed event) may send to the queue", () => {
+    const adminFunction = resources[functionId(template, FUNCTION_DESCRIPTIONS.adminApi)];
+    const adminRole = (adminFunction?.Properties.Role as { 'Fn::GetAtt': [string] } | undefined)?.[
+      'Fn::GetAtt'
+    ][0];
     const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
-      Properties: { PolicyDocument: { Statement: Statement[] } };
+      Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } };
     }>;
-    const sendsToQueue = policies
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .filter(
+    const sendsToQueue = policies.flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.filter(
         (s) =>
           [s.Action].flat().includes('sqs:SendMessage') &&
           JSON.stringify(s.Resource) === JSON.stringify(arnOf(queueId)),
-      );
-    expect(sendsToQueue).toEqual([]);
+      ).map((s) => ({ roles: p.Properties.Roles, action: s.Action })),
+    );
+    expect(sendsToQueue).toEqual([{ roles: [{ Ref: adminRole }], action: 'sqs:SendMessage' }]);
   });
 
   test("notify may send to the queue's DLQ (it dead-letters a given-up event itself)", () => {

@@ -117,3 +117,30 @@ describe('OAuth2 grant writes: a table item, conditional on its version', () => 
     },
   );
 });
+
+describe('replay of a failed event: the admin API sends it to the notify queue', () => {
+  const queueId = () => template.toJSON().Outputs.NotifyQueueUrl.Value.Ref as string;
+
+  test('the admin API may SendMessage to the notify queue, that action only, and is told its URL', () => {
+    template.hasResourceProperties(
+      'AWS::IAM::Policy',
+      policyOf('adminApi', {
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [queueId(), 'Arn'] },
+      }),
+    );
+    expect(template.toJSON().Resources[fnIds.adminApi].Properties.Environment.Variables).toMatchObject({
+      EVENT_QUEUE_URL: { Ref: queueId() },
+    });
+    const onQueue = statementsOfFunction(template, fnIds.adminApi).filter((s) =>
+      JSON.stringify(s.Resource).includes(`"${queueId()}"`),
+    );
+    expect(onQueue.map((s) => s.Action)).toEqual(['sqs:SendMessage']);
+  });
+
+  test('the queue uses SQS-managed encryption, so the replay needs no KMS grant (and has none on a queue key)', () => {
+    expect(template.toJSON().Resources[queueId()].Properties).toMatchObject({ SqsManagedSseEnabled: true });
+    expect(template.toJSON().Resources[queueId()].Properties.KmsMasterKeyId).toBeUndefined();
+  });
+});

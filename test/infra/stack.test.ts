@@ -173,8 +173,16 @@ describe('IAM: each function gets what it uses, on named resources', () => {
     { actions: ['kms:Decrypt'], resources: [key()] },
   ];
 
-  test('admin API: read, save, delete and list configurations, the delivery log, SES on the identity only', () => {
-    expectStatements('adminApi', [logs('adminApi'), ...configReadWrite(), ...ledger(), ses]);
+  test('admin API: read, save, delete and list configurations, the delivery log, SES on the identity only, replay to the queue', () => {
+    const queue = { 'Fn::GetAtt': [template.toJSON().Outputs.NotifyQueueUrl.Value.Ref, 'Arn'] };
+    expectStatements('adminApi', [
+      logs('adminApi'),
+      ...configReadWrite(),
+      ...ledger(),
+      ses,
+      // POST .../deliveries/{eventId}/replay: the failed event back onto notify's queue.
+      { actions: ['sqs:SendMessage'], resources: [queue] },
+    ]);
   });
 
   test('notify: reads configurations (the OAuth2 grant is a table item), consumes its queue', () => {

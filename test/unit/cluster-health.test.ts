@@ -9,6 +9,7 @@ import {
   clusterHealth,
   compareHealth,
   FLEET_LEDGER_READ_LIMIT,
+  HEALTH_FINDING_CODES,
 } from '../../functions/core/fleet/cluster-health.js';
 import type { DeliveryRecord } from '../../functions/core/notify/delivery-ledger.js';
 import { microsoftOAuthSmtp, passwordConfig } from '../support/config-fixtures.js';
@@ -54,6 +55,7 @@ describe('clusterHealth', () => {
       clusterId: 'c1',
       health: 'ok',
       problems: [],
+      findings: [],
       transport: 'smtp',
       relay: 'smtp.example.com:587 (STARTTLS)',
       lastTestEmail: tested,
@@ -92,9 +94,12 @@ describe('clusterHealth', () => {
 
     expect(failedTest.health).toBe('failing');
     expect(failedTest.problems[0]).toMatch(/stage auth/);
+    expect(failedTest.findings).toEqual([{ code: 'test-email-failed', stage: 'auth' }]);
+    expect(failed.findings).toEqual([{ code: 'failed-24h', count: 1 }]);
     expect(failed).toMatchObject({ health: 'failing', last24h: { failed: 1 } });
     expect(old).toMatchObject({ health: 'failing', last24h: { failed: 0 } });
     expect(old.problems).toEqual(['The last event was not delivered']);
+    expect(old.findings).toEqual([{ code: 'last-event-failed' }]);
   });
 
   it('counts 4xx refusals as throttling and retried records as pending: a warning', () => {
@@ -113,6 +118,10 @@ describe('clusterHealth', () => {
     // The newest event waits in a group email; e1 failed for now, but it is not the newest.
     expect(result).toMatchObject({ last24h: { throttled: 2, failed: 0 }, pendingRetries: 3 });
     expect(result.health).toBe('warning');
+    expect(result.findings).toEqual([
+      { code: 'throttled-24h', count: 2 },
+      { code: 'pending-retries', count: 3 },
+    ]);
   });
 
   it('is failing when OAuth2 needs authorization, and warns when never tested or the daily notice is overdue', () => {
@@ -126,6 +135,35 @@ describe('clusterHealth', () => {
     expect(unauthorized).toMatchObject({ health: 'failing', oauth: { status: 'needs-authorization' } });
     expect(untested).toMatchObject({ health: 'warning', problems: ['No test email was sent yet'] });
     expect(overdue).toMatchObject({ health: 'warning', problems: ['The daily notice is overdue'] });
+    expect(unauthorized.findings).toEqual([{ code: 'oauth-needs-authorization' }]);
+    expect(untested.findings).toEqual([{ code: 'no-test-email' }]);
+    expect(overdue.findings).toEqual([{ code: 'daily-notice-overdue' }]);
+  });
+
+  it('gives one finding per problem, in the same order, each code one of HEALTH_FINDING_CODES', () => {
+    // Prepare: the newest event retried, an older final failure, a failed daily notice, no test email.
+    const result = health(
+      [
+        record('e2', { outcome: 'failed', transient: true, reason: 'attempt 1 of 6 failed (451 4.7.0)' }),
+        record('daily-notice:c1:2026-12-01', { condition: 'daily-notice', outcome: 'failed' }),
+        record('e1', { outcome: 'failed', transient: false, at: ago(2 * HOUR) }),
+      ],
+      { lastTestEmail: undefined },
+    );
+
+    // Assess
+    expect(result.findings.map((finding) => finding.code)).toEqual([
+      'last-event-retrying',
+      'failed-24h',
+      'daily-notice-failed',
+      'no-test-email',
+      'throttled-24h',
+      'pending-retries',
+    ]);
+    expect(result.problems).toHaveLength(result.findings.length);
+    expect(result.problems[0]).toBe('The last event failed for now and is being retried');
+    expect(result.problems[4]).toBe('The relay refused 1 deliveries for now in the last 24 hours');
+    expect(result.findings.every((finding) => HEALTH_FINDING_CODES.includes(finding.code))).toBe(true);
   });
 
   it('says when the records read were not all of them', () => {

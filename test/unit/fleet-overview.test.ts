@@ -72,6 +72,8 @@ describe('FleetOverviewService', () => {
       ['ok-1', 'ok'],
     ]);
     expect(overview.items[0]?.problems[0]).toMatch(/could not be read: SSM parameter/);
+    expect(overview.items[0]?.findings).toEqual([{ code: 'unreadable' }]);
+    expect(overview.items[1]?.findings).toEqual([]);
     expect(reads.every(([, options]) => options.limit === 25)).toBe(true);
     expect(reads.map(([id]) => id).sort()).toEqual(['broken', 'gone', 'ok-1']);
   });

@@ -8,6 +8,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { z } from 'zod';
 import type { Adapters } from '../../composition.js';
 import type { EventQueue } from '../../core/notify/event-queue.js';
+import type { EventReplayer } from '../../core/notify/event-replayer.js';
 import type { OAuthStateStore } from '../../core/oauth/oauth-ports.js';
 import { createLogger } from '../../shared/logger.js';
 import type { ServiceEnvShape } from '../../shared/service-env.js';
@@ -117,6 +118,32 @@ export function awsEventQueue(
     retryLater: async (receiptHandle, delaySeconds) => (await get()).retryLater(receiptHandle, delaySeconds),
     deadLetter: async (message, reason) => (await get()).deadLetter(message, reason),
   };
+}
+
+/**
+ * The admin API's replay of a failed event: SendMessage to the event queue. Loaded on first use,
+ * as the event queue is: a replay is rare, and a cold start does not parse the SQS client.
+ */
+export function awsEventReplayer(
+  env: { EVENT_QUEUE_URL: string },
+  options: { tracer?: Tracer } = {},
+): EventReplayer {
+  let replayer: Promise<EventReplayer> | undefined;
+  const get = () => {
+    replayer ??= Promise.all([import('@aws-sdk/client-sqs'), import('./sqs-event-replayer.js')]).then(
+      ([{ SQSClient }, { SqsEventReplayer }]) =>
+        new SqsEventReplayer({
+          client: traced(options.tracer, new SQSClient({})),
+          queueUrl: env.EVENT_QUEUE_URL,
+        }),
+      (error: unknown) => {
+        replayer = undefined;
+        throw error;
+      },
+    );
+    return replayer;
+  };
+  return { replay: async (event) => (await get()).replay(event) };
 }
 
 /** Only the admin API's OAuth routes use the state store: the other functions never load it. */

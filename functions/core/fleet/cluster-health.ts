@@ -15,11 +15,46 @@ export const DAILY_NOTICE_OVERDUE_MS = 26 * 60 * 60 * 1000;
 export const HEALTH_LEVELS = ['failing', 'warning', 'ok'] as const;
 export type HealthLevel = (typeof HEALTH_LEVELS)[number];
 
+/**
+ * What a health finding is, as a code a page can translate (`problems` has the English
+ * sentence). Free of imports, so the admin page can import it.
+ */
+export const HEALTH_FINDING_CODES = [
+  /** The last test email failed: `stage` is where. */
+  'test-email-failed',
+  'oauth-needs-authorization',
+  /** The newest event failed for now and is retried. */
+  'last-event-retrying',
+  /** The newest event was not delivered (given up). */
+  'last-event-failed',
+  /** `count` deliveries failed (for good) in the last 24 hours. */
+  'failed-24h',
+  'daily-notice-failed',
+  'no-test-email',
+  /** The relay refused `count` deliveries for now in the last 24 hours. */
+  'throttled-24h',
+  /** `count` deliveries wait for a retry or a group email. */
+  'pending-retries',
+  'daily-notice-overdue',
+  /** The cluster's stored configuration could not be read (the fleet overview's `UnreadableCluster`). */
+  'unreadable',
+] as const;
+export type HealthFindingCode = (typeof HEALTH_FINDING_CODES)[number];
+
+/** One finding: its code and the figure its sentence names (`count`, or the test email's `stage`). */
+export interface HealthFinding {
+  code: HealthFindingCode;
+  count?: number;
+  stage?: string;
+}
+
 export interface ClusterHealth {
   clusterId: string;
   health: HealthLevel;
   /** Why the cluster is not `ok`, one sentence each, the worst first. */
   problems: string[];
+  /** The same findings as `problems`, in the same order, as codes. */
+  findings: HealthFinding[];
   transport: PublicEmailConfig['transport'];
   /** `host:port (encryption)` of the relay, or `Amazon SES`. */
   relay: string;
@@ -91,40 +126,67 @@ export function clusterHealth(input: ClusterHealthInput): ClusterHealth {
   };
   const pendingRetries = records.filter(pending).length;
 
-  const failing: string[] = [];
-  const warnings: string[] = [];
+  // Each finding with its sentence: `problems` and `findings` come from one list, in one order.
+  type Problem = { finding: HealthFinding; text: string };
+  const failing: Problem[] = [];
+  const warnings: Problem[] = [];
   if (lastTestEmail && !lastTestEmail.ok) {
-    failing.push(`The last test email failed at stage ${lastTestEmail.stage ?? 'unknown'}`);
+    const stage = lastTestEmail.stage ?? 'unknown';
+    failing.push({
+      finding: { code: 'test-email-failed', stage },
+      text: `The last test email failed at stage ${stage}`,
+    });
   }
   if (config.oauth && config.oauth.status !== 'authorized') {
-    failing.push('OAuth2 needs to be authorized');
+    failing.push({ finding: { code: 'oauth-needs-authorization' }, text: 'OAuth2 needs to be authorized' });
   }
   if (newest?.outcome === 'failed') {
     failing.push(
       newest.transient
-        ? 'The last event failed for now and is being retried'
-        : 'The last event was not delivered',
+        ? {
+            finding: { code: 'last-event-retrying' },
+            text: 'The last event failed for now and is being retried',
+          }
+        : { finding: { code: 'last-event-failed' }, text: 'The last event was not delivered' },
     );
   }
-  if (last24h.failed > 0) failing.push(`${last24h.failed} deliveries failed in the last 24 hours`);
-  if (config.dailyNotice && lastNotice?.outcome === 'failed') failing.push('The last daily notice failed');
-  if (!lastTestEmail) warnings.push('No test email was sent yet');
-  if (last24h.throttled > 0)
-    warnings.push(`The relay refused ${last24h.throttled} deliveries for now in the last 24 hours`);
-  if (pendingRetries > 0)
-    warnings.push(`${pendingRetries} deliveries are waiting for a retry or a group email`);
+  if (last24h.failed > 0) {
+    failing.push({
+      finding: { code: 'failed-24h', count: last24h.failed },
+      text: `${last24h.failed} deliveries failed in the last 24 hours`,
+    });
+  }
+  if (config.dailyNotice && lastNotice?.outcome === 'failed') {
+    failing.push({ finding: { code: 'daily-notice-failed' }, text: 'The last daily notice failed' });
+  }
+  if (!lastTestEmail)
+    warnings.push({ finding: { code: 'no-test-email' }, text: 'No test email was sent yet' });
+  if (last24h.throttled > 0) {
+    warnings.push({
+      finding: { code: 'throttled-24h', count: last24h.throttled },
+      text: `The relay refused ${last24h.throttled} deliveries for now in the last 24 hours`,
+    });
+  }
+  if (pendingRetries > 0) {
+    warnings.push({
+      finding: { code: 'pending-retries', count: pendingRetries },
+      text: `${pendingRetries} deliveries are waiting for a retry or a group email`,
+    });
+  }
   if (
     config.dailyNotice &&
     lastNoticeSent &&
     now.getTime() - Date.parse(lastNoticeSent.at) > DAILY_NOTICE_OVERDUE_MS
   ) {
-    warnings.push('The daily notice is overdue');
+    warnings.push({ finding: { code: 'daily-notice-overdue' }, text: 'The daily notice is overdue' });
   }
+  const problems = [...failing, ...warnings];
 
   return {
     clusterId: config.clusterId,
     health: failing.length > 0 ? 'failing' : warnings.length > 0 ? 'warning' : 'ok',
-    problems: [...failing, ...warnings],
+    problems: problems.map((problem) => problem.text),
+    findings: problems.map((problem) => problem.finding),
     transport: config.transport,
     relay: relayOf(config),
     ...(lastTestEmail ? { lastTestEmail } : {}),

@@ -28,6 +28,8 @@ export interface UnreadableCluster {
   clusterId: string;
   health: 'failing';
   problems: string[];
+  /** `problems` as codes: one `unreadable`. */
+  findings: [{ code: 'unreadable' }];
 }
 
 export interface FleetOverview {
@@ -90,6 +92,7 @@ export class FleetOverviewService {
         clusterId,
         health: 'failing',
         problems: [`Its configuration or delivery log could not be read: ${(error as Error).message}`],
+        findings: [{ code: 'unreadable' }],
       };
     }
   }
