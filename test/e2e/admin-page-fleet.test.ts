@@ -318,7 +318,7 @@ describe('admin page: the delivery log', () => {
     await emit('log-replay');
     await logHas('log-replay', 1, 'failed');
     await api('PUT', '/clusters/log-replay/email-config', relayConfig({ adminContacts: 'ops@example.com' }));
-    await emit('log-replay', 'backup-promoted');
+    await emit('log-replay', 'version-mismatch');
     await logHas('log-replay', 2);
     await newPage();
     await signIn(page, runtime.url, ADMIN_TOKEN);
