@@ -3,7 +3,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { CATALOG, CONDITION_IDS, type ConditionId, EVENT_SOURCE } from '../../events/catalog.js';
 import { loadSample } from '../../events/samples.js';
 import type { LocalRuntime } from '../../local-runtime/server.js';
-import { type RuntimeWithRelay, runtimeApi, startRuntimeWithRelay } from '../support/runtime-api.js';
+import {
+  ONE_ATTEMPT,
+  type RuntimeWithRelay,
+  runtimeApi,
+  startRuntimeWithRelay,
+} from '../support/runtime-api.js';
 import type { ReceivedMessage, SmtpTestServer } from '../support/smtp-test-server.js';
 
 let started: RuntimeWithRelay | undefined;
@@ -40,13 +45,7 @@ const byCondition = (messages: ReceivedMessage[], id: string) =>
   messages.filter((m) => m.headers['x-appliance-notifier-condition'] === id);
 
 beforeAll(async () => {
-  started = await startRuntimeWithRelay('events-', {
-    clock: () => now,
-    retryDelaysMs: [],
-    // No automatic redelivery: each test sees what one delivery did (the delays are real time).
-    eventDeliveryAttempts: 1,
-    smtpTimeouts: { connectionMs: 2000, greetingMs: 2000, socketMs: 5000 },
-  });
+  started = await startRuntimeWithRelay('events-', { clock: () => now, ...ONE_ATTEMPT });
   ({ runtime, relay } = started);
 });
 

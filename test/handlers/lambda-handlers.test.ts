@@ -4,7 +4,8 @@
 // aws-ses-v2-local), reached through the SDK's AWS_ENDPOINT_URL_<SERVICE> variables, and so is
 // the SMTP relay (smtp-server); SSM and SQS have no emulator and are mocked at the client level.
 
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   GetParameterCommand,
   GetParametersByPathCommand,
@@ -17,6 +18,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CONDITION_IDS } from '../../events/catalog.js';
 import { loadSample } from '../../events/samples.js';
+import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger.js';
 import { configParameterName } from '../../functions/adapters/aws/resource-names.js';
 import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
 import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
@@ -26,6 +28,7 @@ import { sqsEvent, sqsMessage } from '../../local-runtime/sqs-event.js';
 import { type ApiRequest, invoke } from '../support/api-gateway.js';
 import { storedConfig } from '../support/config-fixtures.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
+import { recordOf } from '../support/ledger-fixtures.js';
 import { type SesLocal, startSesLocal } from '../support/ses-local.js';
 import { type SmtpTestServer, startSmtpTestServer } from '../support/smtp-test-server.js';
 
@@ -35,6 +38,9 @@ const CLUSTER = 'handlers';
 const RELAY_DOWN = 'handlers-relay-down';
 const EVENT_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/appliance-notifier-events';
 const CLAIMS = { sub: 'admin-1', email: 'admin@example.com' };
+/** A failed event in the delivery log, with its envelope: `{eventId}` of the table's routes. */
+const FAILED_EVENT = 'handlers-failed-1';
+const FAILED_ENVELOPE = { ...loadSample('version-mismatch'), id: FAILED_EVENT };
 
 const ssm = mockClient(SSMClient);
 const sqs = mockClient(SQSClient);
@@ -62,6 +68,20 @@ beforeAll(async () => {
     startSmtpTestServer({ mode: 'plain', onMailFrom: () => '451 4.3.0 Try again later' }),
   ]);
   sqs.on(ChangeMessageVisibilityCommand).resolves({});
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'replayed-1' });
+  await new DynamoDbLedger({
+    client: new DynamoDBClient({ ...dynalite.clientConfig }),
+    tableName: dynalite.tableName,
+  }).record(
+    recordOf({
+      clusterId: CLUSTER,
+      eventId: FAILED_EVENT,
+      outcome: 'failed',
+      transient: false,
+      reason: 'relay refused (550)',
+      envelope: FAILED_ENVELOPE,
+    }),
+  );
   ssm.on(GetParameterCommand).callsFake(({ Name }: { Name: string }) => {
     const value = parameters.get(Name);
     if (value === undefined) throw new ParameterNotFound({ message: `${Name} not found`, $metadata: {} });
@@ -121,11 +141,11 @@ afterAll(async () => {
   await Promise.all([dynalite?.close(), ses?.close(), relay?.close()]);
 });
 
-/** A request for a table entry: the path with `{clusterId}` filled in, and a body where one is read. */
+/** A request for a table entry: the path with `{clusterId}` and `{eventId}` filled in, and a body where one is read. */
 function requestFor(entry: { method: string; path: string }): ApiRequest {
   return {
     method: entry.method,
-    path: entry.path.replace('{clusterId}', CLUSTER),
+    path: entry.path.replace('{clusterId}', CLUSTER).replace('{eventId}', FAILED_EVENT),
     ...(entry.method === 'PUT' ? { body: sesConfig } : {}),
   };
 }
@@ -148,6 +168,26 @@ describe('admin API handler (functions/admin-api/handler.ts)', () => {
       expect(response.headers['www-authenticate']).toBe('Bearer');
     },
   );
+
+  it('replays a failed event by SendMessage of its kept envelope to EVENT_QUEUE_URL: 202 queued', async () => {
+    // Prepare
+    sqs.resetHistory();
+
+    // Act
+    const response = await invoke(adminApi, {
+      method: 'POST',
+      path: `/clusters/${CLUSTER}/deliveries/${FAILED_EVENT}/replay`,
+      claims: CLAIMS,
+    });
+
+    // Assess
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({ eventId: FAILED_EVENT, ok: false, outcome: 'queued' });
+    const sent = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.QueueUrl).toBe(EVENT_QUEUE_URL);
+    expect(JSON.parse(sent[0]?.MessageBody ?? '')).toEqual(FAILED_ENVELOPE);
+  });
 
   it('reads and writes the configuration through SSM', async () => {
     const response = await invoke(adminApi, {

@@ -15,7 +15,12 @@ import { bearerTokenAuthenticator } from '../../functions/shared/auth.js';
 import type { LocalRuntime } from '../../local-runtime/server.js';
 import { type Handler, invoke } from '../support/api-gateway.js';
 import { recordOf } from '../support/ledger-fixtures.js';
-import { type RuntimeWithRelay, runtimeApi, startRuntimeWithRelay } from '../support/runtime-api.js';
+import {
+  ONE_ATTEMPT,
+  type RuntimeWithRelay,
+  runtimeApi,
+  startRuntimeWithRelay,
+} from '../support/runtime-api.js';
 import { type TestServices, testServices } from '../support/services.js';
 import type { SmtpTestServer } from '../support/smtp-test-server.js';
 
@@ -55,12 +60,7 @@ describe('the embedded runtime: one record, and the replay of a failed event', (
   }
 
   beforeAll(async () => {
-    started = await startRuntimeWithRelay('admin-replay-', {
-      clock: () => now,
-      retryDelaysMs: [],
-      eventDeliveryAttempts: 1,
-      smtpTimeouts: { connectionMs: 2000, greetingMs: 2000, socketMs: 5000 },
-    });
+    started = await startRuntimeWithRelay('admin-replay-', { clock: () => now, ...ONE_ATTEMPT });
     ({ runtime, relay } = started);
     const configured = await api('PUT', `/clusters/${CLUSTER}/email-config`, {
       sender: 'appliance@example.com',
@@ -239,6 +239,25 @@ describe('the Lambda replayer: SendMessage of the kept envelope to the event que
     expect(response.body.error).toBe(
       'Event evt-no-envelope failed, but its record kept no envelope to replay (relay refused (550) (the envelope was not kept for a replay: larger than 64 KiB))',
     );
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('answers 501 without a replayer (a handler built without one), after the record checks', async () => {
+    // Prepare
+    const withoutReplay = createAdminApiHandler({ services, authenticator: bearerTokenAuthenticator(TOKEN) });
+    await services.deliveries.record(
+      recordOf({ clusterId: CLUSTER, eventId: 'evt-no-replayer', outcome: 'failed', envelope: { id: 'x' } }),
+    );
+
+    // Act
+    const response = await invoke(withoutReplay, {
+      method: 'POST',
+      path: `/clusters/${CLUSTER}/deliveries/evt-no-replayer/replay`,
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+
+    // Assess
+    expect(response.status).toBe(501);
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 

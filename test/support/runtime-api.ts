@@ -32,6 +32,16 @@ export function runtimeApi(runtime: () => Pick<LocalRuntime, 'url' | 'adminToken
   };
 }
 
+/**
+ * No automatic redelivery (one attempt, no daily-notice retries) and short SMTP timeouts: each
+ * test sees what one delivery did (the retry delays are real time).
+ */
+export const ONE_ATTEMPT = {
+  retryDelaysMs: [],
+  eventDeliveryAttempts: 1,
+  smtpTimeouts: { connectionMs: 2000, greetingMs: 2000, socketMs: 5000 },
+} as const satisfies Omit<LocalRuntimeOptions, 'dataDir'>;
+
 export interface RuntimeWithRelay {
   runtime: LocalRuntime;
   /** A plain SMTP relay on loopback, for the clusters' configurations. */
