@@ -3,18 +3,26 @@
 // typecheck` fail when a domain type changes in a way the page's copy does not follow; the
 // tests check the values the domain really produces.
 import { describe, expect, it } from '@jest/globals';
+import type { TestEmailSummary as DomainTestEmailSummary } from '../../functions/core/config/config-history.js';
 import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
 import {
   type PublicEmailConfig as DomainPublicConfig,
   toPublicConfig,
 } from '../../functions/core/config/public-config.js';
+import type { ClusterHealth as DomainClusterHealth } from '../../functions/core/fleet/cluster-health.js';
 import { DeliveryError, type Mailer } from '../../functions/core/mail/mailer.js';
 import {
   type TestEmailResult as DomainTestEmailResult,
   sendTestEmail,
 } from '../../functions/core/mail/test-email.js';
 import type { DeliveryRecord as DomainDeliveryRecord } from '../../functions/core/notify/delivery-ledger.js';
-import type { DeliveryRecord, PublicEmailConfig, TestEmailResult } from '../../web/admin-page/api-types.js';
+import type {
+  ClusterHealthItem,
+  DeliveryRecord,
+  PublicEmailConfig,
+  TestEmailResult,
+  TestEmailSummary,
+} from '../../web/admin-page/api-types.js';
 import { microsoftOAuthConfig, passwordConfig, storedConfig } from '../support/config-fixtures.js';
 
 // Compile-time: every value the domain can produce is a value the page can read.
@@ -23,6 +31,9 @@ const asPageTestResult = (result: DomainTestEmailResult): TestEmailResult => res
 // A delivery record has no producer without I/O here: this line is its check (`npm run typecheck`
 // fails when a DeliveryRecord stops fitting the page's type).
 void (true satisfies DomainDeliveryRecord extends DeliveryRecord ? true : never);
+// The same for the fleet overview's items and the kept test email summaries.
+void (true satisfies DomainClusterHealth extends ClusterHealthItem ? true : never);
+void (true satisfies DomainTestEmailSummary extends TestEmailSummary ? true : never);
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -160,6 +160,7 @@ export interface ClusterHealthItem {
   findings?: HealthFinding[];
   transport?: 'smtp' | 'ses';
   relay?: string;
+  smtp?: { host: string; port: number; encryption: SmtpEncryption };
   lastTestEmail?: TestEmailSummary;
   lastDelivery?: { eventId: string; condition: string; outcome: string; at: string; reason?: string };
   last24h?: { sent: number; failed: number; throttled: number };

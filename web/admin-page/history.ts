@@ -10,6 +10,7 @@ import {
 } from './api-client.js';
 import { actionButton, button, byId, el, status, when } from './dom.js';
 import { type MessageKey, t } from './i18n.js';
+import { relayText } from './overview.js';
 import { renderLastTest, stageName } from './result-views.js';
 
 type Version = ConfigVersionsResponse['items'][number];
@@ -31,11 +32,6 @@ const HEADERS = [
   'history.relay',
   'history.action',
 ] as const satisfies readonly MessageKey[];
-
-function relayOf(config: PublicEmailConfig): string {
-  if (config.transport === 'ses' || !config.smtp) return t('form.transportSes');
-  return `${config.smtp.host}:${config.smtp.port} (${config.smtp.encryption.toUpperCase()})`;
-}
 
 export function configHistory(deps: HistoryDeps) {
   const state = { data: undefined as ConfigVersionsResponse | undefined, generation: 0 };
@@ -83,7 +79,7 @@ export function configHistory(deps: HistoryDeps) {
       cell('history.saved', when(item.savedAt)),
       cell('history.by', item.savedBy),
       cell('history.test', test),
-      cell('history.relay', relayOf(item.config)),
+      cell('history.relay', relayText(item.config)),
       action,
     );
     return tr;

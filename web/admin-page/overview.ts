@@ -2,6 +2,8 @@
 // by any column with the column's button (aria-sort says how), each cluster a link to its form.
 // The server's findings are said in the page's language; one it does not know falls back to the
 // server's English sentence.
+import type { SmtpEncryption } from '../../functions/core/config/presets.js';
+import type { HealthFindingCode } from '../../functions/core/fleet/health-findings.js';
 import { ADMIN_PAGE_CLUSTER_KEY } from '../../functions/kernel/public-paths.js';
 import {
   type ApiCall,
@@ -49,40 +51,49 @@ const COMPARE: Record<ColumnId, (a: ClusterHealthItem, b: ClusterHealthItem) => 
   pending: (a, b) => (a.pendingRetries ?? 0) - (b.pendingRetries ?? 0),
 };
 
-/** A finding in the page's language. */
+/** Each finding the server names, in the page's language (a new code does not compile until it is here). */
+const FINDINGS = {
+  'test-email-failed': (finding) => t('finding.testEmailFailed', { stage: stageName(finding.stage) }),
+  'oauth-needs-authorization': () => t('finding.oauthNeedsAuthorization'),
+  'last-event-retrying': () => t('finding.lastEventRetrying'),
+  'last-event-failed': () => t('finding.lastEventFailed'),
+  'failed-24h': (finding) => tn('finding.failed24h', finding.count ?? 0),
+  'daily-notice-failed': () => t('finding.dailyNoticeFailed'),
+  'no-test-email': () => t('finding.noTestEmail'),
+  'throttled-24h': (finding) => tn('finding.throttled24h', finding.count ?? 0),
+  'pending-retries': (finding) => tn('finding.pendingRetries', finding.count ?? 0),
+  'daily-notice-overdue': () => t('finding.dailyNoticeOverdue'),
+  unreadable: () => t('finding.unreadable'),
+} satisfies Record<HealthFindingCode, (finding: HealthFinding) => string>;
+
+const isKnownFinding = (code: string): code is HealthFindingCode => code in FINDINGS;
+
+/** A finding in the page's language; one this page does not know yet in the server's English. */
 function findingText(finding: HealthFinding, fallback: string | undefined): string {
-  const count = finding.count ?? 0;
-  switch (finding.code) {
-    case 'test-email-failed':
-      return t('finding.testEmailFailed', { stage: stageName(finding.stage) });
-    case 'oauth-needs-authorization':
-      return t('finding.oauthNeedsAuthorization');
-    case 'last-event-retrying':
-      return t('finding.lastEventRetrying');
-    case 'last-event-failed':
-      return t('finding.lastEventFailed');
-    case 'failed-24h':
-      return tn('finding.failed24h', count);
-    case 'daily-notice-failed':
-      return t('finding.dailyNoticeFailed');
-    case 'no-test-email':
-      return t('finding.noTestEmail');
-    case 'throttled-24h':
-      return tn('finding.throttled24h', count);
-    case 'pending-retries':
-      return tn('finding.pendingRetries', count);
-    case 'daily-notice-overdue':
-      return t('finding.dailyNoticeOverdue');
-    case 'unreadable':
-      return fallback ?? t('finding.unreadable');
-    default:
-      return fallback ?? finding.code;
-  }
+  if (finding.code === 'unreadable' && fallback) return fallback;
+  return isKnownFinding(finding.code) ? FINDINGS[finding.code](finding) : (fallback ?? finding.code);
 }
 
 function findingsOf(item: ClusterHealthItem): string[] {
   if (!item.findings) return item.problems;
   return item.findings.map((finding, index) => findingText(finding, item.problems[index]));
+}
+
+const ENCRYPTION_SHORT = {
+  tls: 'encryptionShort.tls',
+  starttls: 'encryptionShort.starttls',
+  none: 'encryptionShort.none',
+} as const satisfies Record<SmtpEncryption, MessageKey>;
+
+/** `host:port (encryption)` in the page's language, or Amazon SES. */
+export function relayText(item: {
+  transport?: string;
+  smtp?: ClusterHealthItem['smtp'];
+  relay?: string;
+}): string {
+  if (item.transport === 'ses') return t('form.transportSes');
+  if (!item.smtp) return item.relay ?? '—';
+  return `${item.smtp.host}:${item.smtp.port} (${t(ENCRYPTION_SHORT[item.smtp.encryption])})`;
 }
 
 export interface OverviewDeps {
@@ -162,7 +173,7 @@ export function fleetOverview(deps: OverviewDeps) {
     tr.append(
       cell('cluster', link),
       health,
-      cell('relay', item.relay ?? '—'),
+      cell('relay', relayText(item)),
       test
         ? cell(
             'lastTest',

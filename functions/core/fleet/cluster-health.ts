@@ -2,6 +2,7 @@
 // last test email and the newest records of its delivery log. Pure: no store is read here.
 
 import type { TestEmailSummary } from '../config/config-history.js';
+import type { SmtpEncryption } from '../config/presets.js';
 import type { PublicEmailConfig, PublicOAuthStatus } from '../config/public-config.js';
 import type { DeliveryRecord, Outcome } from '../notify/delivery-ledger.js';
 
@@ -15,31 +16,9 @@ export const DAILY_NOTICE_OVERDUE_MS = 26 * 60 * 60 * 1000;
 export const HEALTH_LEVELS = ['failing', 'warning', 'ok'] as const;
 export type HealthLevel = (typeof HEALTH_LEVELS)[number];
 
-/**
- * What a health finding is, as a code a page can translate (`problems` has the English
- * sentence). Free of imports, so the admin page can import it.
- */
-export const HEALTH_FINDING_CODES = [
-  /** The last test email failed: `stage` is where. */
-  'test-email-failed',
-  'oauth-needs-authorization',
-  /** The newest event failed for now and is retried. */
-  'last-event-retrying',
-  /** The newest event was not delivered (given up). */
-  'last-event-failed',
-  /** `count` deliveries failed (for good) in the last 24 hours. */
-  'failed-24h',
-  'daily-notice-failed',
-  'no-test-email',
-  /** The relay refused `count` deliveries for now in the last 24 hours. */
-  'throttled-24h',
-  /** `count` deliveries wait for a retry or a group email. */
-  'pending-retries',
-  'daily-notice-overdue',
-  /** The cluster's stored configuration could not be read (the fleet overview's `UnreadableCluster`). */
-  'unreadable',
-] as const;
-export type HealthFindingCode = (typeof HEALTH_FINDING_CODES)[number];
+import type { HealthFindingCode } from './health-findings.js';
+
+export { HEALTH_FINDING_CODES, type HealthFindingCode } from './health-findings.js';
 
 /** One finding: its code and the figure its sentence names (`count`, or the test email's `stage`). */
 export interface HealthFinding {
@@ -58,6 +37,8 @@ export interface ClusterHealth {
   transport: PublicEmailConfig['transport'];
   /** `host:port (encryption)` of the relay, or `Amazon SES`. */
   relay: string;
+  /** The SMTP relay's parts, for a page that says the encryption in its own language. */
+  smtp?: { host: string; port: number; encryption: SmtpEncryption };
   lastTestEmail?: TestEmailSummary;
   /** The newest event's record (daily notices aside). */
   lastDelivery?: { eventId: string; condition: string; outcome: Outcome; at: string; reason?: string };
@@ -189,6 +170,9 @@ export function clusterHealth(input: ClusterHealthInput): ClusterHealth {
     findings: problems.map((problem) => problem.finding),
     transport: config.transport,
     relay: relayOf(config),
+    ...(config.transport === 'smtp' && config.smtp
+      ? { smtp: { host: config.smtp.host, port: config.smtp.port, encryption: config.smtp.encryption } }
+      : {}),
     ...(lastTestEmail ? { lastTestEmail } : {}),
     ...(newest
       ? {
