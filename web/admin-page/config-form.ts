@@ -489,3 +489,71 @@ export function showErrors(message: string, issues: FieldIssue[], action: 'save'
     'bad',
   );
 }
+
+// ------------------------------------------------------------------ what changed meanwhile
+
+/** A configuration as comparable lines: field path → its value as text (secrets left out). */
+function flatten(config: {
+  sender?: unknown;
+  transport?: unknown;
+  smtp?: unknown;
+  adminContacts?: unknown;
+  dailyNotice?: unknown;
+  language?: unknown;
+  repeatIntervalMinutes?: unknown;
+  grouping?: unknown;
+}): Map<string, string> {
+  const lines = new Map<string, string>();
+  const text = (value: unknown): string =>
+    Array.isArray(value) ? value.join(' ') : value === undefined || value === null ? '' : String(value);
+  const walk = (prefix: string, value: unknown) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [key, inner] of Object.entries(value)) {
+        // Secrets and what the server derives are not the admin's fields.
+        if (/password|clientSecret|Set$|effectiveLimits/.test(key)) continue;
+        walk(prefix ? `${prefix}.${key}` : key, inner);
+      }
+      return;
+    }
+    lines.set(prefix, text(value).trim().split(/\s+/).join(' '));
+  };
+  const { sender, transport, smtp, adminContacts, dailyNotice, language, repeatIntervalMinutes, grouping } =
+    config;
+  walk('', {
+    sender,
+    transport,
+    smtp,
+    adminContacts,
+    dailyNotice,
+    language,
+    repeatIntervalMinutes,
+    grouping,
+  });
+  return lines;
+}
+
+/** The label of the field an issue path names, or the path itself. */
+export function fieldLabel(path: string): string {
+  const field = fieldFor(path);
+  return field ? labelOf(field) : path;
+}
+
+/**
+ * Where the form differs from a configuration someone else saved meanwhile: the fields whose
+ * values differ, with both values (secrets are never compared: they are not shown).
+ */
+export function differences(
+  saved: PublicEmailConfig,
+): Array<{ label: string; saved: string; yours: string }> {
+  const theirs = flatten(saved);
+  const yours = flatten(collect());
+  const paths = new Set([...theirs.keys(), ...yours.keys()]);
+  const changed: Array<{ label: string; saved: string; yours: string }> = [];
+  for (const path of paths) {
+    const a = theirs.get(path) ?? '';
+    const b = yours.get(path) ?? '';
+    // A field the form leaves out takes the server's default: not a difference of the admin's.
+    if (a !== b && yours.has(path)) changed.push({ label: fieldLabel(path), saved: a, yours: b });
+  }
+  return changed;
+}

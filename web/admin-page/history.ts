@@ -20,8 +20,10 @@ export interface HistoryDeps {
   cluster: () => string;
   /** Asks before a restore replaces the form (and any unsaved edits in it). */
   confirmRestore: (version: number) => Promise<boolean>;
-  /** The restored configuration, into the form. */
-  restored: (config: PublicEmailConfig, version: number, from: number) => void;
+  /** The form's version (ETag), sent as If-Match: a restore over a newer save answers 412. */
+  etag: () => string | undefined;
+  /** The restored configuration, into the form, with its new ETag. */
+  restored: (config: PublicEmailConfig, version: number, from: number, etag: string | undefined) => void;
 }
 
 const HEADERS = [
@@ -124,13 +126,24 @@ export function configHistory(deps: HistoryDeps) {
   async function restoreVersion(version: number): Promise<void> {
     if (!(await deps.confirmRestore(version))) return;
     status('history-status', t('history.restoring', { version }));
-    const res = await deps.api<RestoreResponse>('POST', `${clusterPath()}/versions/${version}/restore`);
+    const etag = deps.etag();
+    const res = await deps.api<RestoreResponse>(
+      'POST',
+      `${clusterPath()}/versions/${version}/restore`,
+      undefined,
+      etag ? { ifMatch: etag } : {},
+    );
+    if (!res.ok && res.status === 412) {
+      status('history-status', t('history.restoreStale', { version }), 'bad');
+      await load();
+      return;
+    }
     if (!res.ok) {
       if (res.status !== 401)
         status('history-status', t('history.restoreFailed', { version, error: errorText(res) }), 'bad');
       return;
     }
-    deps.restored(res.data.config, res.data.version, res.data.restoredFrom);
+    deps.restored(res.data.config, res.data.version, res.data.restoredFrom, res.etag);
     status(
       'history-status',
       t('history.restored', { from: res.data.restoredFrom, version: res.data.version }),

@@ -20,6 +20,7 @@ import {
   applyPreset,
   clearErrors,
   collect,
+  differences,
   fillForm,
   formState,
   onProviderChange,
@@ -65,6 +66,8 @@ const state: {
   cluster: string | undefined;
   /** The configuration as loaded or saved (for re-rendering it in another language). */
   config: PublicEmailConfig | null;
+  /** Its version as the server named it (ETag): saves, restores and deletes send it as If-Match. */
+  etag: string | undefined;
   busy: boolean;
   conditions: ConditionSummary[];
   signedIn: boolean;
@@ -74,6 +77,7 @@ const state: {
   page: { auth: { mode: 'token' } },
   cluster: undefined,
   config: null,
+  etag: undefined,
   /** An action (save, test, authorize, delete) is running. */
   busy: false,
   conditions: [],
@@ -89,6 +93,7 @@ const log = deliveryLog({ api, cluster: currentCluster, conditions: () => state.
 const versions = configHistory({
   api,
   cluster: currentCluster,
+  etag: () => state.etag,
   confirmRestore: async (version) =>
     !formState.dirty ||
     ask({
@@ -97,8 +102,10 @@ const versions = configHistory({
       confirm: t('unsaved.discardAndRestore'),
       danger: true,
     }),
-  restored: (config, version) => {
+  restored: (config, version, _from, etag) => {
     state.config = config;
+    state.etag = etag;
+    hideConflict();
     fillForm(config);
     clearErrors();
     byId('test-result').hidden = true;
@@ -254,6 +261,7 @@ async function onHashChange(): Promise<void> {
 
 function resetClusterView(id: string): void {
   state.cluster = id;
+  hideConflict();
   byId('cluster-name').textContent = id;
   clearErrors();
   byId('test-result').hidden = true;
@@ -273,11 +281,13 @@ async function openCluster(id: string, returningFromAuthorize: boolean): Promise
   if (state.cluster !== id) return; // another cluster was opened meanwhile
   if (res.ok && res.status === 200) {
     state.config = res.data;
+    state.etag = res.etag;
     fillForm(res.data);
     status('load-status', loadedText(res.data));
     rememberCluster(id);
   } else if (res.status === 404) {
     state.config = null;
+    state.etag = undefined;
     fillForm(null);
     status('load-status', t('load.none', { cluster: id }));
   } else if (res.status !== 401) {
@@ -348,12 +358,17 @@ function save(event: SubmitEvent): Promise<void> {
     if (!withTest) status('save-status', t('save.saving'));
     const stop = withTest ? testProgress('save-status') : () => {};
     const query = withTest ? `?sendTestEmail=true${onlyIfDelivered ? '&saveOnlyIfDelivered=true' : ''}` : '';
-    const res = await api<SaveResponse>('PUT', `${clusterPath()}/email-config${query}`, collect()).finally(
-      stop,
-    );
+    const res = await api<SaveResponse>(
+      'PUT',
+      `${clusterPath()}/email-config${query}`,
+      collect(),
+      state.etag ? { ifMatch: state.etag } : {},
+    ).finally(stop);
     if (res.ok && (res.status === 200 || res.status === 201)) {
       const { config, testEmail } = res.data;
       state.config = config;
+      state.etag = res.etag;
+      hideConflict();
       fillForm(config);
       button('delete-config').hidden = false;
       rememberCluster(currentCluster());
@@ -373,6 +388,8 @@ function save(event: SubmitEvent): Promise<void> {
       showTestResult(res.data.testEmail, 'test.titleNotSaved');
     } else if (!res.ok && res.status === 400 && res.data) {
       showErrors(res.data.error || t('errors.invalid'), res.data.issues || []);
+    } else if (res.status === 412) {
+      await showConflict();
     } else if (res.status !== 401) {
       status('save-status', t('save.failed', { error: errorText(res) }), 'bad');
     } else {
@@ -411,6 +428,51 @@ function sendTest(): Promise<void> {
   });
 }
 
+function hideConflict(): void {
+  byId('conflict').hidden = true;
+  byId('conflict-list').textContent = '';
+}
+
+/**
+ * Someone else saved since this form was loaded (412): says when, lists where their version
+ * differs from the form, and takes their version as the base, so that saving again replaces it
+ * on purpose. The form keeps every edit.
+ */
+async function showConflict(): Promise<void> {
+  const res = await api<PublicEmailConfig>('GET', `${clusterPath()}/email-config`);
+  const list = byId('conflict-list');
+  list.textContent = '';
+  byId('conflict-title').textContent = t('conflict.title');
+  if (!res.ok) {
+    byId('conflict-message').textContent = t('conflict.deleted');
+    state.etag = undefined;
+  } else {
+    state.etag = res.etag;
+    state.config = res.data;
+    const changed = differences(res.data);
+    const at = res.data.updatedAt ? (when(res.data.updatedAt).textContent ?? '') : '';
+    byId('conflict-message').textContent = changed.length
+      ? t('conflict.message', { at })
+      : t('conflict.same', { at });
+    for (const change of changed) {
+      list.append(
+        el(
+          'li',
+          t('conflict.field', {
+            field: change.label,
+            saved: change.saved || '—',
+            yours: change.yours || '—',
+          }),
+        ),
+      );
+    }
+  }
+  byId('conflict').hidden = false;
+  byId('conflict').focus();
+  status('save-status', t('conflict.status'), 'bad');
+  void versions.load();
+}
+
 function deleteConfig(): Promise<void> {
   return busy(button('delete-config'), async () => {
     const cluster = currentCluster();
@@ -422,8 +484,16 @@ function deleteConfig(): Promise<void> {
     });
     if (!confirmed) return;
     status('save-status', t('delete.deleting'));
-    const res = await api('DELETE', `${clusterPath()}/email-config`);
-    if (res.ok || res.status === 404) {
+    const res = await api(
+      'DELETE',
+      `${clusterPath()}/email-config`,
+      undefined,
+      state.etag ? { ifMatch: state.etag } : {},
+    );
+    if (res.status === 412) {
+      status('save-status', '');
+      await showConflict();
+    } else if (res.ok || res.status === 404) {
       formState.dirty = false;
       status('save-status', '');
       state.flash = { text: t('delete.done', { cluster }), kind: 'ok' };

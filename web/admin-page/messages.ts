@@ -306,6 +306,17 @@ const en = {
   'unsaved.discard': 'Discard changes',
   'unsaved.discardAndRestore': 'Discard and restore',
 
+  'conflict.title': 'Someone else saved this configuration meanwhile',
+  'conflict.message':
+    'The saved configuration changed since you opened the form (last saved {at}). Your edits are still in the form; where they differ from the saved version:',
+  'conflict.same':
+    'The saved configuration changed since you opened the form (last saved {at}), but not in the fields you edited.',
+  'conflict.deleted': 'The configuration was deleted since you opened the form.',
+  'conflict.field': '{field}: saved “{saved}”, yours “{yours}”',
+  'conflict.status':
+    'Not saved: the configuration changed meanwhile (see the top of the form). Save again to replace it with your edits.',
+  'history.restoreStale':
+    'Version {version} was not restored: the configuration changed meanwhile. The history is up to date now: try again.',
   'history.title': 'History',
   'history.caption': 'Every saved version of this configuration, newest first',
   'history.version': 'Version',
@@ -692,6 +703,17 @@ const de: Messages = {
   'unsaved.discard': 'Änderungen verwerfen',
   'unsaved.discardAndRestore': 'Verwerfen und wiederherstellen',
 
+  'conflict.title': 'Jemand anderes hat diese Konfiguration inzwischen gespeichert',
+  'conflict.message':
+    'Die gespeicherte Konfiguration hat sich geändert, seit Sie das Formular geöffnet haben (zuletzt gespeichert {at}). Ihre Änderungen stehen noch im Formular; hier weichen sie von der gespeicherten Version ab:',
+  'conflict.same':
+    'Die gespeicherte Konfiguration hat sich geändert, seit Sie das Formular geöffnet haben (zuletzt gespeichert {at}), aber nicht in den Feldern, die Sie geändert haben.',
+  'conflict.deleted': 'Die Konfiguration wurde gelöscht, seit Sie das Formular geöffnet haben.',
+  'conflict.field': '{field}: gespeichert „{saved}“, Ihre Eingabe „{yours}“',
+  'conflict.status':
+    'Nicht gespeichert: Die Konfiguration hat sich inzwischen geändert (siehe oben im Formular). Speichern Sie erneut, um sie durch Ihre Änderungen zu ersetzen.',
+  'history.restoreStale':
+    'Version {version} wurde nicht wiederhergestellt: Die Konfiguration hat sich inzwischen geändert. Der Verlauf ist jetzt aktuell; versuchen Sie es erneut.',
   'history.title': 'Verlauf',
   'history.caption': 'Alle gespeicherten Versionen dieser Konfiguration, die neueste zuerst',
   'history.version': 'Version',
