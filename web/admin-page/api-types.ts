@@ -93,6 +93,8 @@ export interface TestEmailResult {
   recipients: string[];
   durationMs: number;
   at: string;
+  /** What an admin must know even when it went out (credentials over an unencrypted relay, the outbox). */
+  warnings?: string[];
 }
 
 /** `PUT /clusters/{clusterId}/email-config`. */

@@ -273,6 +273,7 @@ const en = {
   'test.took': 'Took',
   'test.at': 'At',
   'test.transcript': 'SMTP transcript (credentials redacted)',
+  'test.warnings': 'Warnings:',
 
   'stage.dns': 'DNS lookup',
   'stage.connect': 'connection',
@@ -669,6 +670,7 @@ const de: Messages = {
   'test.took': 'Dauer',
   'test.at': 'Zeitpunkt',
   'test.transcript': 'SMTP-Protokoll (Zugangsdaten entfernt)',
+  'test.warnings': 'Warnungen:',
 
   'stage.dns': 'DNS-Auflösung',
   'stage.connect': 'Verbindungsaufbau',

@@ -38,6 +38,11 @@ export function showTestResult(result: TestEmailResult, heading: MessageKey = 't
       result.ok ? 'result-ok' : 'result-bad',
     ),
   );
+  if (result.warnings?.length) {
+    const list = el('ul', null, 'warnings');
+    for (const warning of result.warnings) list.append(el('li', warning));
+    body.append(el('p', t('test.warnings'), 'result-warn'), list);
+  }
   const facts = el('dl', null, 'facts');
   const fact = (name: MessageKey, text: string | number | Node | undefined) => {
     if (text === undefined || text === '') return;
