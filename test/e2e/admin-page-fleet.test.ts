@@ -11,8 +11,9 @@ import { CATALOG } from '../../events/catalog.js';
 import { loadSample } from '../../events/samples.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
-import { adminApi, openCluster, signIn } from '../support/admin-page-session.js';
+import { openCluster, signIn } from '../support/admin-page-session.js';
 import { collectPageProblems, launchBrowser } from '../support/browser.js';
+import { runtimeApi } from '../support/runtime-api.js';
 import { type SmtpTestServer, startSmtpTestServer, unusedPort } from '../support/smtp-test-server.js';
 
 const ADMIN_TOKEN = 'admin-page-fleet-token-0123456789';
@@ -31,8 +32,7 @@ let problems: string[];
 /** A port nothing listens on: a relay that is down. */
 let deadPort: number;
 
-const api = (method: string, path: string, body?: unknown) =>
-  adminApi(runtime.url, ADMIN_TOKEN)(method, path, body);
+const api = runtimeApi(() => runtime);
 
 const relayConfig = (overrides: Record<string, unknown> = {}, port = relay.port) => ({
   sender: 'Appliance Cluster <appliance@example.com>',

@@ -13,9 +13,10 @@ import { RELAY_PRESETS } from '../../functions/core/config/presets.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
 import { buildAdminPage } from '../../web/admin-page/build.js';
-import { adminApi, openCluster, signedInView, signIn as signInAs } from '../support/admin-page-session.js';
+import { openCluster, signedInView, signIn as signInAs } from '../support/admin-page-session.js';
 import { collectPageProblems, launchBrowser, tabTo } from '../support/browser.js';
 import { type OAuthTestProvider, startOAuthProvider } from '../support/oauth-provider.js';
+import { runtimeApi } from '../support/runtime-api.js';
 import {
   type SmtpTestServer,
   startSlowSmtpServer,
@@ -40,8 +41,7 @@ let context: BrowserContext;
 let page: Page;
 let problems: string[];
 
-const api = (method: string, path: string, body?: unknown) =>
-  adminApi(runtime.url, ADMIN_TOKEN)(method, path, body);
+const api = runtimeApi(() => runtime);
 
 const relayConfig = (overrides: Record<string, unknown> = {}) => ({
   sender: 'Appliance Cluster <appliance@example.com>',

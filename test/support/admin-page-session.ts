@@ -1,28 +1,6 @@
-// The admin page as a test drives it: the API with the admin token, signing in, and opening a
-// cluster the way an admin does (the overview's "Cluster" field and Open).
+// The admin page as a test drives it: signing in, and opening a cluster the way an admin does
+// (the overview's "Cluster" field and Open). The API calls: test/support/runtime-api.ts.
 import type { Page } from 'playwright-core';
-
-export interface ApiAnswer {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: a test reads whatever JSON the route answers
-  body: any;
-}
-
-/** The admin API at `url` with the bearer `token`: JSON in, status and parsed JSON out. */
-export function adminApi(url: string, token: string) {
-  return async (method: string, path: string, body?: unknown): Promise<ApiAnswer> => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  };
-}
 
 /** The page after sign-in: the overview with its clusters counted, or the cluster a link named. */
 export async function signedInView(page: Page): Promise<void> {
