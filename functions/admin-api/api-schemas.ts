@@ -90,6 +90,32 @@ export const PublicEmailConfigSchema = z.looseObject({
     .optional()
     .describe("For OAuth2 relays: the grant's status, never a token"),
   updatedAt: Iso,
+  version: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      'GET: the version this configuration is (0: stored before versions were kept); its `ETag` is `"v<version>"`',
+    ),
+});
+
+/** 412: an `If-Match` that names another version than the current one; nothing was changed. */
+export const PreconditionFailedBodySchema = z.looseObject({
+  error: z.string(),
+  clusterId: z.string(),
+  ifMatch: z.string().describe('The `If-Match` the request sent'),
+  current: z
+    .looseObject({
+      version: z.number().int().min(0),
+      etag: z.string().describe('`"v<version>"`: send it as `If-Match` to overwrite this version'),
+      savedAt: Iso.optional(),
+      savedBy: z.string().optional(),
+      restoredFrom: z.number().int().min(1).optional(),
+      config: z.looseObject({}).describe('The current configuration as GET shows it'),
+    })
+    .nullable()
+    .describe('The configuration that is current instead, and who saved it when; null when it was deleted'),
 });
 
 export const PutEmailConfigResultSchema = z.looseObject({

@@ -1,13 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Services } from '../composition.js';
+import { ConfigPreconditionFailedError } from '../core/config/config-precondition.js';
 import { type EmailConfig, EmailConfigInputSchema } from '../core/config/email-config.js';
 import type { EmailConfigService } from '../core/config/email-config-service.js';
 import { toPublicConfig } from '../core/config/public-config.js';
 import type { EventReplayer } from '../core/notify/event-replayer.js';
 import { ValidationError } from '../kernel/field-issues.js';
 import type { Authenticator, Principal } from '../shared/auth.js';
-import { HttpError, jsonResponse, queryFlag, readJsonBody } from '../shared/http.js';
+import { HttpError, type HttpResponse, jsonResponse, queryFlag, readJsonBody } from '../shared/http.js';
 import {
   bindRoutes,
   clusterIdParam,
@@ -18,6 +19,7 @@ import {
 } from '../shared/http-api.js';
 import { type AdminPageOptions, adminPageHandlers } from './admin-page-routes.js';
 import { catalogHandlers } from './catalog-routes.js';
+import { configEtag, ifMatchHeader, ifMatchPrecondition, preconditionFailedBody } from './config-etag.js';
 import { oauthHandlers } from './oauth-routes.js';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi-document.js';
 import { ADMIN_API_ROUTE_DOCS } from './route-docs.js';
@@ -71,6 +73,20 @@ function versionParam(event: APIGatewayProxyEventV2): number {
 
 const principalId = (principal: Principal | undefined) => principal?.id ?? 'unknown';
 
+/** Runs a conditional write; a failed `If-Match` answers 412 with what is current instead. */
+async function answerPreconditionFailed<T>(
+  event: APIGatewayProxyEventV2,
+  write: () => Promise<T>,
+): Promise<T | HttpResponse> {
+  try {
+    return await write();
+  } catch (error) {
+    if (!(error instanceof ConfigPreconditionFailedError)) throw error;
+    const body = preconditionFailedBody(error, ifMatchHeader(event) ?? '');
+    return jsonResponse(412, body, body.current ? { etag: body.current.etag } : {});
+  }
+}
+
 export function emailConfigHandlers(
   service: EmailConfigService,
   log: Logger,
@@ -84,8 +100,10 @@ export function emailConfigHandlers(
   | 'restoreConfigVersion'
 > {
   return {
-    getEmailConfig: async (event) =>
-      jsonResponse(200, toPublicConfig(await service.get(clusterIdParam(event)))),
+    getEmailConfig: async (event) => {
+      const { document, version } = await service.current(clusterIdParam(event));
+      return jsonResponse(200, { ...toPublicConfig(document), version }, { etag: configEtag(version) });
+    },
     putEmailConfig: async (event, principal) => {
       const clusterId = clusterIdParam(event);
       const withTest = queryFlag(event, 'sendTestEmail');
@@ -98,11 +116,16 @@ export function emailConfigHandlers(
           },
         ]);
       }
+      const ifMatch = ifMatchPrecondition(event);
       const input = configBody(event);
       const savedBy = principalId(principal);
-      const result = onlyIfDelivered
-        ? await service.saveIfDelivered(clusterId, input, { savedBy })
-        : await service.save(clusterId, input, { savedBy, sendTestEmail: withTest });
+      const conditional = ifMatch ? { ifMatch } : {};
+      const result = await answerPreconditionFailed(event, () =>
+        onlyIfDelivered
+          ? service.saveIfDelivered(clusterId, input, { savedBy, ...conditional })
+          : service.save(clusterId, input, { savedBy, sendTestEmail: withTest, ...conditional }),
+      );
+      if ('statusCode' in result) return result;
       if (!result.saved) {
         log.info('PUT email-config not saved: the test email was not delivered', {
           clusterId,
@@ -115,14 +138,19 @@ export function emailConfigHandlers(
       }
       const { document, created, version, testEmail } = result;
       log.info('PUT email-config', { clusterId, created, version, testEmailOk: testEmail?.ok });
-      return jsonResponse(created ? 201 : 200, {
-        config: toPublicConfig(document),
-        version,
-        ...(testEmail ? { testEmail } : {}),
-      });
+      return jsonResponse(
+        created ? 201 : 200,
+        { config: toPublicConfig(document), version, ...(testEmail ? { testEmail } : {}) },
+        { etag: configEtag(version) },
+      );
     },
     deleteEmailConfig: async (event, principal) => {
-      await service.delete(clusterIdParam(event), principalId(principal));
+      const clusterId = clusterIdParam(event);
+      const ifMatch = ifMatchPrecondition(event);
+      const failed = await answerPreconditionFailed(event, () =>
+        service.delete(clusterId, principalId(principal), ifMatch ? { ifMatch } : {}),
+      );
+      if (failed) return failed;
       return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
     },
     sendTestEmail: async (event) => {
@@ -133,8 +161,17 @@ export function emailConfigHandlers(
     restoreConfigVersion: async (event, principal) => {
       const clusterId = clusterIdParam(event);
       const restoredFrom = versionParam(event);
-      const { document, version } = await service.restore(clusterId, restoredFrom, principalId(principal));
-      return jsonResponse(200, { config: toPublicConfig(document), version, restoredFrom });
+      const ifMatch = ifMatchPrecondition(event);
+      const result = await answerPreconditionFailed(event, () =>
+        service.restore(clusterId, restoredFrom, principalId(principal), ifMatch ? { ifMatch } : {}),
+      );
+      if ('statusCode' in result) return result;
+      const { document, version } = result;
+      return jsonResponse(
+        200,
+        { config: toPublicConfig(document), version, restoredFrom },
+        { etag: configEtag(version) },
+      );
     },
   };
 }

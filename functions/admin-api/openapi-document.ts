@@ -122,11 +122,16 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
         required: true,
         schema: jsonSchemaOf(PATH_PARAMETER_SCHEMAS[name] ?? z.string(), 'input', components),
       })),
-      ...Object.entries(doc.query?.shape ?? {}).map(([name, schema]) => {
+      ...[
+        ...Object.entries(doc.query?.shape ?? {}).map(([name, schema]) => ['query', name, schema] as const),
+        ...Object.entries(doc.requestHeaders?.shape ?? {}).map(
+          ([name, schema]) => ['header', name, schema] as const,
+        ),
+      ].map(([where, name, schema]) => {
         const { description, ...json } = jsonSchemaOf(schema as z.ZodType, 'input', components);
         return {
           name,
-          in: 'query',
+          in: where,
           required: !(schema as z.ZodType).safeParse(undefined).success,
           ...(typeof description === 'string' ? { description } : {}),
           schema: json,

@@ -15,6 +15,7 @@ import {
   FleetOverviewSchema,
   NotDeliveredBodySchema,
   OpenApiDocumentSchema,
+  PreconditionFailedBodySchema,
   PublicEmailConfigSchema,
   PutEmailConfigResultSchema,
   ReplayQueuedSchema,
@@ -33,6 +34,22 @@ const noConfig = error('The cluster has no email configuration');
 const pageNotServed = error('The admin page is not served by this deployment (no sign-in configured)');
 const notModified: RouteResponseDoc = { description: 'Not modified (the `If-None-Match` ETag matches)' };
 
+const etagHeader = { etag: 'The configuration\'s version as a strong entity tag: `"v7"`' };
+const ifMatch = z.object({
+  'If-Match': z
+    .string()
+    .optional()
+    .describe(
+      'Change only if the current configuration is this version: the `ETag` of GET (`"v7"`) or `*` (any). Absent: unconditional (the last save wins; kept secrets are still merged from the newest version)',
+    ),
+});
+const preconditionFailed: RouteResponseDoc = {
+  description:
+    '`If-Match` names another version: nothing was changed; the body names the current version, who saved it when, and its configuration',
+  schema: PreconditionFailedBodySchema,
+  headers: etagHeader,
+};
+
 const flag = z
   .enum(['true', 'false', '1', '0'])
   .optional()
@@ -43,7 +60,7 @@ export const ADMIN_API_ROUTE_DOCS = {
     summary: "Read a cluster's email configuration",
     description: 'Secrets are never returned: `passwordSet` / `clientSecretSet` say whether they are set.',
     responses: {
-      200: { description: 'The configuration', schema: PublicEmailConfigSchema },
+      200: { description: 'The configuration', schema: PublicEmailConfigSchema, headers: etagHeader },
       400: invalidClusterId,
       404: noConfig,
     },
@@ -58,11 +75,13 @@ export const ADMIN_API_ROUTE_DOCS = {
         'With `sendTestEmail=true`: store only if the test email was delivered, otherwise 422',
       ),
     }),
+    requestHeaders: ifMatch,
     body: { schema: EmailConfigInputSchema, required: true },
     responses: {
-      200: { description: 'Replaced', schema: PutEmailConfigResultSchema },
-      201: { description: 'Created', schema: PutEmailConfigResultSchema },
-      400: error('Invalid configuration: one issue per field'),
+      200: { description: 'Replaced', schema: PutEmailConfigResultSchema, headers: etagHeader },
+      201: { description: 'Created', schema: PutEmailConfigResultSchema, headers: etagHeader },
+      400: error('Invalid configuration (one issue per field), or a malformed `If-Match`'),
+      412: preconditionFailed,
       413: {
         description: 'The stored configuration would exceed its size limit',
         schema: ConfigTooLargeBodySchema,
@@ -76,10 +95,12 @@ export const ADMIN_API_ROUTE_DOCS = {
   },
   deleteEmailConfig: {
     summary: "Delete a cluster's email configuration (its versions are kept)",
+    requestHeaders: ifMatch,
     responses: {
       204: { description: 'Deleted, with its OAuth2 grant' },
-      400: invalidClusterId,
+      400: error('Invalid cluster id, or a malformed `If-Match`'),
       404: noConfig,
+      412: preconditionFailed,
     },
   },
   listConfigVersions: {
@@ -91,10 +112,12 @@ export const ADMIN_API_ROUTE_DOCS = {
   },
   restoreConfigVersion: {
     summary: 'Restore a configuration version (saved as a new version)',
+    requestHeaders: ifMatch,
     responses: {
-      200: { description: 'The restored configuration', schema: RestoredConfigSchema },
-      400: error('Invalid cluster id or version number'),
+      200: { description: 'The restored configuration', schema: RestoredConfigSchema, headers: etagHeader },
+      400: error('Invalid cluster id, version number or `If-Match`'),
       404: error('No such version'),
+      412: preconditionFailed,
     },
   },
   listClusters: {

@@ -39,6 +39,8 @@ export interface RouteDoc {
   readonly description?: string;
   /** Query parameters: an object schema, one parameter per key (its input side). */
   readonly query?: z.ZodObject;
+  /** Request headers worth naming (e.g. `If-Match`): an object schema, one parameter per key. */
+  readonly requestHeaders?: z.ZodObject;
   /** The JSON request body (its input side). */
   readonly body?: { readonly schema: z.ZodType; readonly required: boolean; readonly description?: string };
   readonly responses: Readonly<Record<number, RouteResponseDoc>>;

@@ -4,7 +4,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { DynamoDbConfigHistory } from '../../functions/adapters/aws/dynamodb-config-history.js';
 import { SqliteConfigHistory } from '../../functions/adapters/local/sqlite-config-history.js';
-import type { ConfigHistory, NewConfigVersion } from '../../functions/core/config/config-history.js';
+import {
+  type ConfigHistory,
+  ConfigVersionConflictError,
+  type NewConfigVersion,
+} from '../../functions/core/config/config-history.js';
 import { passwordConfig, storedConfig } from '../support/config-fixtures.js';
 import { contractAdapters, type Harness, useDynalite } from '../support/contract-harness.js';
 
@@ -92,6 +96,30 @@ describe.each(adapters)('ConfigHistory contract: %s', (_name, makeHarness) => {
     expect(saved.map((v) => v.version).sort()).toEqual([1, 2, 3]);
     const ports = (await harness.store.list('race')).map((v) => v.document.config.smtp?.port);
     expect(ports.sort()).toEqual([1001, 1002, 1003]);
+  });
+
+  it('appends after a named version only while it is the newest: of two such appends one wins', async () => {
+    // Prepare
+    harness = await makeHarness();
+    const other = await harness.reopen();
+    const first = await harness.store.append(entry('cond', 25), { after: 0 });
+
+    // Act
+    const raced = await Promise.allSettled([
+      harness.store.append(entry('cond', 587), { after: first.version }),
+      other.append(entry('cond', 465), { after: first.version }),
+    ]);
+    const stale = await harness.store.append(entry('cond', 2525), { after: first.version }).catch((e) => e);
+    const stored = await harness.store.list('cond');
+
+    // Assess
+    expect(first.version).toBe(1);
+    expect(raced.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = raced.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toBeInstanceOf(ConfigVersionConflictError);
+    expect(stale).toBeInstanceOf(ConfigVersionConflictError);
+    expect(stored.map((v) => v.version)).toEqual([2, 1]);
+    expect([587, 465]).toContain(stored[0]?.document.config.smtp?.port);
   });
 
   it(`keeps the newest ${LIMIT} versions and never reuses a number`, async () => {

@@ -4,6 +4,7 @@ import {
   CONFIG_HISTORY_LIMIT,
   type ConfigHistory,
   type ConfigVersion,
+  ConfigVersionConflictError,
   type TestEmailSummary,
 } from '../../functions/core/config/config-history.js';
 
@@ -12,8 +13,12 @@ export function memoryConfigHistory(limit = CONFIG_HISTORY_LIMIT): ConfigHistory
   const lastTests = new Map<string, TestEmailSummary>();
   const of = (clusterId: string) => versions.get(clusterId) ?? [];
   return {
-    async append(entry) {
+    async append(entry, options = {}) {
       const kept = of(entry.clusterId);
+      const newest = kept[0]?.version ?? 0;
+      if (options.after !== undefined && options.after !== newest) {
+        throw new ConfigVersionConflictError(entry.clusterId, options.after + 1);
+      }
       const version = { ...entry, version: (kept[0]?.version ?? 0) + 1 };
       versions.set(entry.clusterId, [version, ...kept].slice(0, limit));
       return version;

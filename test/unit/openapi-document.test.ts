@@ -111,6 +111,31 @@ describe('buildOpenApiDocument', () => {
     );
   });
 
+  it('documents If-Match (a header parameter), the 412 body and the ETag of the configuration routes', () => {
+    // Act
+    const document = buildOpenApiDocument({
+      runtime: 'lambda',
+      routes: tableRoutes(ADMIN_API_ROUTES, ADMIN_API_ROUTE_DOCS),
+    });
+
+    // Assess
+    const paths = document.paths as Paths;
+    const config = paths['/clusters/{clusterId}/email-config'] ?? {};
+    const restore = paths['/clusters/{clusterId}/email-config/versions/{version}/restore']?.post ?? {};
+    type Responses = Record<string, { headers?: Record<string, unknown>; content?: Record<string, unknown> }>;
+    for (const operation of [config.put ?? {}, config.delete ?? {}, restore]) {
+      const parameters = operation.parameters as Array<{ name: string; in: string; required: boolean }>;
+      expect(parameters.filter((p) => p.in === 'header')).toEqual([
+        expect.objectContaining({ name: 'If-Match', required: false }),
+      ]);
+      const responses = operation.responses as Responses;
+      expect(responses['412']?.headers).toHaveProperty('etag');
+      expect(JSON.stringify(responses['412']?.content)).toContain('"current"');
+    }
+    expect(((config.get?.responses ?? {}) as Responses)['200']?.headers).toHaveProperty('etag');
+    expect(((config.put?.responses ?? {}) as Responses)['200']?.headers).toHaveProperty('etag');
+  });
+
   it('names the server and the bearer scheme of each runtime', () => {
     const routes = tableRoutes(ADMIN_API_ROUTES, ADMIN_API_ROUTE_DOCS);
     const lambda = buildOpenApiDocument({

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   APPEND_ATTEMPTS,
+  type AppendOptions,
   CONFIG_HISTORY_LIMIT,
   type ConfigHistory,
   type ConfigVersion,
@@ -58,13 +59,14 @@ export class DynamoDbConfigHistory implements ConfigHistory {
     this.limit = options.limit ?? CONFIG_HISTORY_LIMIT;
   }
 
-  async append(entry: NewConfigVersion): Promise<ConfigVersion> {
+  async append(entry: NewConfigVersion, options: AppendOptions = {}): Promise<ConfigVersion> {
     const id = checkedClusterId(entry.clusterId);
     const { oauth: _grant, ...document } = StoredEmailConfigSchema.parse(entry.document);
     const clean = { ...entry, document };
     for (let attempt = 1; ; attempt++) {
-      const newest = (await this.queryVersions(id, 1, false))[0];
-      const version = (newest ? numberOf(newest) : 0) + 1;
+      // With `after`, the conditional put on its successor is the whole check: no read needed.
+      const newest = options.after === undefined ? (await this.queryVersions(id, 1, false))[0] : undefined;
+      const version = (options.after ?? (newest ? numberOf(newest) : 0)) + 1;
       try {
         await this.documents.send(
           new PutCommand({
@@ -86,7 +88,9 @@ export class DynamoDbConfigHistory implements ConfigHistory {
         );
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
-        if (attempt >= APPEND_ATTEMPTS) throw new ConfigVersionConflictError(id, version);
+        if (options.after !== undefined || attempt >= APPEND_ATTEMPTS) {
+          throw new ConfigVersionConflictError(id, version);
+        }
         continue;
       }
       await this.prune(id, version - this.limit);

@@ -1,7 +1,9 @@
 import {
+  type AppendOptions,
   CONFIG_HISTORY_LIMIT,
   type ConfigHistory,
   type ConfigVersion,
+  ConfigVersionConflictError,
   type NewConfigVersion,
   parseConfigVersion,
   parseTestSummary,
@@ -69,8 +71,12 @@ export class SqliteConfigHistory implements ConfigHistory {
     this.selectLastTest = connection
       .prepare<[string], string>('SELECT test_email FROM config_last_test WHERE cluster_id = ?')
       .pluck();
-    this.appendTransaction = connection.transaction((entry: NewConfigVersion): number => {
-      const version = (this.newest.get(entry.clusterId) ?? 0) + 1;
+    this.appendTransaction = connection.transaction((entry: NewConfigVersion, after?: number): number => {
+      const newest = this.newest.get(entry.clusterId) ?? 0;
+      if (after !== undefined && after !== newest) {
+        throw new ConfigVersionConflictError(entry.clusterId, after + 1);
+      }
+      const version = newest + 1;
       this.insert.run(
         entry.clusterId,
         version,
@@ -85,11 +91,11 @@ export class SqliteConfigHistory implements ConfigHistory {
     });
   }
 
-  async append(entry: NewConfigVersion): Promise<ConfigVersion> {
+  async append(entry: NewConfigVersion, options: AppendOptions = {}): Promise<ConfigVersion> {
     checkedClusterId(entry.clusterId);
     const { oauth: _grant, ...document } = StoredEmailConfigSchema.parse(entry.document);
     const clean = { ...entry, document };
-    const version = this.appendTransaction.immediate(clean);
+    const version = this.appendTransaction.immediate(clean, options.after);
     return { ...clean, version };
   }
 

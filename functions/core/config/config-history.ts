@@ -57,12 +57,22 @@ export interface ConfigVersion {
 
 export type NewConfigVersion = Omit<ConfigVersion, 'version'>;
 
+export interface AppendOptions {
+  /**
+   * The version this one supersedes (0: the cluster has none yet). The append is conditional on
+   * it: when another save took the next number first, ConfigVersionConflictError and nothing is
+   * stored, so a caller that merged kept secrets from `after` merges again from the newest.
+   * Without it, the append takes the next free number (retrying up to APPEND_ATTEMPTS times).
+   */
+  after?: number;
+}
+
 export interface ConfigHistory {
   /**
    * Stores the next version of the cluster (one more than its newest, 1 for the first) and drops
    * versions beyond `CONFIG_HISTORY_LIMIT`. Concurrent appends get distinct numbers.
    */
-  append(entry: NewConfigVersion): Promise<ConfigVersion>;
+  append(entry: NewConfigVersion, options?: AppendOptions): Promise<ConfigVersion>;
   /** The cluster's versions, newest first, at most `limit` (all that are kept by default). */
   list(clusterId: string, limit?: number): Promise<ConfigVersion[]>;
   get(clusterId: string, version: number): Promise<ConfigVersion | undefined>;

@@ -5,11 +5,19 @@ import { sendTestEmail, type TestEmailResult } from '../mail/test-email.js';
 import { currentGrant, type GrantStore, updateGrant, withGrant } from '../oauth/grant-store.js';
 import type { Clock, Log } from '../ports.js';
 import {
+  APPEND_ATTEMPTS,
   type ConfigHistory,
   type ConfigVersion,
+  ConfigVersionConflictError,
   summarizeTest,
   type TestEmailSummary,
 } from './config-history.js';
+import {
+  ConfigPreconditionFailedError,
+  type CurrentConfig,
+  preconditionHolds,
+  type VersionPrecondition,
+} from './config-precondition.js';
 import { type ConfigStore, checkedStoredForm } from './config-store.js';
 import type { EmailConfig, OAuth2Auth } from './email-config.js';
 import { type PublicEmailConfig, toPublicConfig } from './public-config.js';
@@ -44,6 +52,8 @@ export interface SaveOptions {
   sendTestEmail?: boolean;
   /** The version this save restores. */
   restoredFrom?: number;
+  /** Save only if the current configuration is this version (HTTP `If-Match`); 412 otherwise. */
+  ifMatch?: VersionPrecondition;
 }
 
 export interface SaveResult {
@@ -83,6 +93,9 @@ export interface ConfigVersions {
   items: PublicConfigVersion[];
 }
 
+/** How many recent versions tell a store that lags behind the history from one edited by hand. */
+const LAGGING_VERSIONS = 10;
+
 /** The use cases behind the admin API's configuration routes. */
 export class EmailConfigService {
   constructor(private readonly deps: EmailConfigServiceDeps) {}
@@ -120,54 +133,132 @@ export class EmailConfigService {
     onlyIfDelivered: boolean,
   ): Promise<SaveResult | NotSaved> {
     const savedBy = options.savedBy ?? 'unknown';
-    const previous = await this.deps.store.get(clusterId);
-    const document = this.candidate(clusterId, input, previous);
-    const testEmail = options.sendTestEmail ? await this.testCandidate(document, previous) : undefined;
-    if (onlyIfDelivered && testEmail && !testEmail.ok) {
-      await this.deps.history.putLastTest(clusterId, summarizeTest(testEmail, { unsaved: true }));
-      this.deps.log.info('Email configuration not saved: its test email was not delivered', {
+    let tested: { config: string; result: TestEmailResult } | undefined;
+    for (let attempt = 1; ; attempt++) {
+      // The merge of kept secrets reads the version the append is conditional on: when another
+      // save takes the next number first, the append fails and this merges again from that save.
+      const { stored, newest, current } = await this.resolveCurrent(clusterId);
+      if (options.ifMatch && !preconditionHolds(options.ifMatch, current)) {
+        throw new ConfigPreconditionFailedError(clusterId, options.ifMatch, current);
+      }
+      const base = current?.document;
+      const document = this.candidate(clusterId, input, base);
+      // A retry tests again only when the merge changed what would be stored.
+      const key = JSON.stringify(document.config);
+      if (options.sendTestEmail && tested?.config !== key) {
+        tested = { config: key, result: await this.testCandidate(document, base) };
+      }
+      const testEmail = options.sendTestEmail ? tested?.result : undefined;
+      if (onlyIfDelivered && testEmail && !testEmail.ok) {
+        await this.deps.history.putLastTest(clusterId, summarizeTest(testEmail, { unsaved: true }));
+        this.deps.log.info('Email configuration not saved: its test email was not delivered', {
+          clusterId,
+          stage: testEmail.stage,
+        });
+        return { saved: false, testEmail };
+      }
+      let version: number;
+      try {
+        ({ version } = await this.deps.history.append(
+          {
+            clusterId,
+            savedAt: document.updatedAt,
+            savedBy,
+            ...(options.restoredFrom !== undefined ? { restoredFrom: options.restoredFrom } : {}),
+            document,
+          },
+          { after: newest?.version ?? 0 },
+        ));
+      } catch (error) {
+        if (error instanceof ConfigVersionConflictError && attempt < APPEND_ATTEMPTS) continue;
+        throw error;
+      }
+      // Read (and moved out of a document of the old layout) before the save drops that copy.
+      const grant = await currentGrant(this.deps.grants, clusterId, stored);
+      // The grant is not part of what is written: a refresh that rotates the token meanwhile
+      // writes the grant store only, and neither write can undo the other.
+      await this.deps.store.put(document);
+      await this.converge(clusterId, version);
+      // A save that moved to another client, tenant or provider drops the grant, which can no
+      // longer work; one that a concurrent write left matching the new configuration stays.
+      if (grant && !grantMatches(grant.grant, document.config)) {
+        await updateGrant(this.deps.grants, clusterId, grant, (stored) =>
+          stored && !grantMatches(stored, document.config) ? 'delete' : undefined,
+        );
+      }
+      if (testEmail) await this.remember(clusterId, summarizeTest(testEmail, { version }), version);
+      this.deps.log.info('Email configuration saved', {
         clusterId,
-        stage: testEmail.stage,
+        created: !current,
+        version,
+        savedBy,
+        attempts: attempt,
+        ...(options.restoredFrom !== undefined ? { restoredFrom: options.restoredFrom } : {}),
+        transport: document.config.transport,
+        authType: document.config.smtp?.auth.type,
       });
-      return { saved: false, testEmail };
+      const kept = grant && grantMatches(grant.grant, document.config) ? grant : undefined;
+      return {
+        saved: true,
+        document: withGrant(document, kept),
+        created: !current,
+        version,
+        ...(testEmail ? { testEmail } : {}),
+      };
     }
-    // Read (and moved out of a document of the old layout) before the save drops that copy.
-    const grant = await currentGrant(this.deps.grants, clusterId, previous);
-    // The grant is not part of what is written: a refresh that rotates the token meanwhile
-    // writes the grant store only, and neither write can undo the other.
-    await this.deps.store.put(document);
-    // A save that moved to another client, tenant or provider drops the grant, which can no
-    // longer work; one that a concurrent write left matching the new configuration stays.
-    if (grant && !grantMatches(grant.grant, document.config)) {
-      await updateGrant(this.deps.grants, clusterId, grant, (stored) =>
-        stored && !grantMatches(stored, document.config) ? 'delete' : undefined,
-      );
+  }
+
+  /**
+   * The configuration as it is now, and its version: the newest version of the history, whose
+   * document the store holds. A store that lags behind the history (a save between its append
+   * and its put; another function's cached read) answers the newest version's document; one
+   * that holds no kept version (edited by hand) is taken as it is, as the newest version.
+   */
+  private async resolveCurrent(clusterId: string): Promise<{
+    stored: StoredEmailConfig | undefined;
+    newest: ConfigVersion | undefined;
+    current: CurrentConfig | undefined;
+  }> {
+    const [stored, [newest]] = await Promise.all([
+      this.deps.store.get(clusterId),
+      this.deps.history.list(clusterId, 1),
+    ]);
+    if (!stored) return { stored, newest, current: undefined };
+    if (!newest) return { stored, newest, current: { document: stored, version: 0 } };
+    let document = stored;
+    if (!isVersionOf(newest, stored)) {
+      const recent = await this.deps.history.list(clusterId, LAGGING_VERSIONS);
+      if (recent.some((item) => isVersionOf(item, stored))) document = newest.document;
     }
-    const { version } = await this.deps.history.append({
-      clusterId,
-      savedAt: document.updatedAt,
-      savedBy,
-      ...(options.restoredFrom !== undefined ? { restoredFrom: options.restoredFrom } : {}),
-      document,
-    });
-    if (testEmail) await this.remember(clusterId, summarizeTest(testEmail, { version }), version);
-    this.deps.log.info('Email configuration saved', {
-      clusterId,
-      created: !previous,
-      version,
-      savedBy,
-      ...(options.restoredFrom !== undefined ? { restoredFrom: options.restoredFrom } : {}),
-      transport: document.config.transport,
-      authType: document.config.smtp?.auth.type,
-    });
-    const kept = grant && grantMatches(grant.grant, document.config) ? grant : undefined;
-    return {
-      saved: true,
-      document: withGrant(document, kept),
-      created: !previous,
-      version,
-      ...(testEmail ? { testEmail } : {}),
+    const saved = {
+      savedAt: newest.savedAt,
+      savedBy: newest.savedBy,
+      ...(newest.restoredFrom !== undefined ? { restoredFrom: newest.restoredFrom } : {}),
     };
+    return { stored, newest, current: { document, version: newest.version, saved } };
+  }
+
+  /**
+   * SSM has no conditional put: of two racing saves, the one with the older version may put
+   * last. Each save therefore reads the newest version after its put and puts that one when
+   * another save won, so the store ends as the newest version's document.
+   */
+  private async converge(clusterId: string, version: number): Promise<void> {
+    let put = version;
+    for (let round = 0; round < APPEND_ATTEMPTS; round++) {
+      const [newest] = await this.deps.history.list(clusterId, 1);
+      if (!newest || newest.version <= put) return;
+      await this.deps.store.put(newest.document);
+      put = newest.version;
+    }
+  }
+
+  /** The configuration and its version (see resolveCurrent), with the cluster's grant in `oauth`. */
+  async current(clusterId: string): Promise<CurrentConfig> {
+    const { stored, current } = await this.resolveCurrent(clusterId);
+    if (!current) throw new NotFoundError(`Cluster "${clusterId}" has no email configuration`);
+    const grant = await currentGrant(this.deps.grants, clusterId, stored);
+    return { ...current, document: withGrant(current.document, grant) };
   }
 
   /**
@@ -228,16 +319,32 @@ export class EmailConfigService {
   }
 
   /** Saves version `version` again, as a new version "restored from" it; 404 for an unknown one. */
-  async restore(clusterId: string, version: number, savedBy: string): Promise<SaveResult> {
+  async restore(
+    clusterId: string,
+    version: number,
+    savedBy: string,
+    options: Pick<SaveOptions, 'ifMatch'> = {},
+  ): Promise<SaveResult> {
     const kept = await this.deps.history.get(clusterId, version);
     if (!kept) {
       throw new NotFoundError(`Cluster "${clusterId}" has no configuration version ${version}`);
     }
-    return this.save(clusterId, kept.document.config, { savedBy, restoredFrom: version });
+    return this.save(clusterId, kept.document.config, { ...options, savedBy, restoredFrom: version });
   }
 
   /** Removes the configuration and its OAuth2 grant; the versions are kept (a restore brings it back). */
-  async delete(clusterId: string, deletedBy: string): Promise<void> {
+  async delete(
+    clusterId: string,
+    deletedBy: string,
+    options: Pick<SaveOptions, 'ifMatch'> = {},
+  ): Promise<void> {
+    if (options.ifMatch) {
+      // SSM has no conditional delete: this narrows the window to the time between the two calls.
+      const { current } = await this.resolveCurrent(clusterId);
+      if (!preconditionHolds(options.ifMatch, current)) {
+        throw new ConfigPreconditionFailedError(clusterId, options.ifMatch, current);
+      }
+    }
     if (!(await this.deps.store.delete(clusterId))) {
       throw new NotFoundError(`Cluster "${clusterId}" has no email configuration`);
     }

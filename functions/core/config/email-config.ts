@@ -181,8 +181,10 @@ export const EmailConfigInputSchema = z
     clusterId: z.unknown().optional(),
     updatedAt: z.unknown().optional(),
     oauth: z.unknown().optional(),
+    version: z.unknown().optional(),
   })
   .superRefine(checkTransport)
   .transform(
-    ({ clusterId: _c, updatedAt: _u, oauth: _o, ...config }) => stripReadOnly(config) as EmailConfig,
+    ({ clusterId: _c, updatedAt: _u, oauth: _o, version: _v, ...config }) =>
+      stripReadOnly(config) as EmailConfig,
   );
