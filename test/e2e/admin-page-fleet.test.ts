@@ -177,6 +177,48 @@ describe('admin page: test before you save', () => {
   });
 });
 
+describe('admin page: no lost updates', () => {
+  it('does not overwrite a save made meanwhile: it shows what changed, and saves on the second click', async () => {
+    await api(
+      'PUT',
+      '/clusters/concurrent/email-config',
+      relayConfig({ adminContacts: 'first@example.com' }),
+    );
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'concurrent');
+    // Another admin saves while this form is open.
+    await api(
+      'PUT',
+      '/clusters/concurrent/email-config',
+      relayConfig({ adminContacts: 'other@example.com' }),
+    );
+    await page.getByLabel('Sender').fill('mine@example.com');
+
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    const conflict = page.locator('#conflict');
+    await conflict.filter({ hasText: 'admin-token saved version 2' }).waitFor();
+    expect(await conflict.locator('li').allTextContents()).toEqual([
+      'Sender: saved “"Appliance Cluster" <appliance@example.com>”, yours “mine@example.com”',
+      'Admin contact email addresses: saved “other@example.com”, yours “first@example.com”',
+    ]);
+    const stored = await api('GET', '/clusters/concurrent/email-config');
+    expect(stored.body).toMatchObject({ version: 2, adminContacts: ['other@example.com'] });
+    expect(await page.getByLabel('Sender').inputValue()).toBe('mine@example.com');
+
+    // Saving again is a decision made knowing the other version: it replaces it.
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    expect(await conflict.isHidden()).toBe(true);
+    expect((await api('GET', '/clusters/concurrent/email-config')).body).toMatchObject({
+      version: 3,
+      sender: 'mine@example.com',
+    });
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('admin page: history', () => {
   it('restores the last version that delivered with one click', async () => {
     await api('PUT', '/clusters/history-1/email-config?sendTestEmail=true', relayConfig());

@@ -110,6 +110,20 @@ export interface NotDeliveredBody {
   testEmail: TestEmailResult;
 }
 
+/** The 412 of a save, restore or delete whose If-Match is not the current version: nothing changed. */
+export interface PreconditionFailedBody {
+  error: string;
+  /** The version that is current now, or null when the configuration was deleted. */
+  current: {
+    version: number;
+    etag: string;
+    savedAt?: string;
+    savedBy?: string;
+    restoredFrom?: number;
+    config: PublicEmailConfig;
+  } | null;
+}
+
 /** What is kept of a test email (per version, and the cluster's last). */
 export interface TestEmailSummary {
   ok: boolean;

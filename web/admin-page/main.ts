@@ -6,12 +6,14 @@
 import { DEFAULT_CLUSTER_ID, isClusterId } from '../../functions/kernel/cluster-id.js';
 import { ADMIN_PAGE_CLUSTER_KEY } from '../../functions/kernel/public-paths.js';
 import {
+  type ApiResult,
   type AuthorizeResponse,
   apiClient,
   type ConditionSummary,
   errorText,
   type NotDeliveredBody,
   type PageConfig,
+  type PreconditionFailedBody,
   type PublicEmailConfig,
   type SaveResponse,
   type TestEmailResult,
@@ -389,7 +391,7 @@ function save(event: SubmitEvent): Promise<void> {
     } else if (!res.ok && res.status === 400 && res.data) {
       showErrors(res.data.error || t('errors.invalid'), res.data.issues || []);
     } else if (res.status === 412) {
-      await showConflict();
+      showConflict(res);
     } else if (res.status !== 401) {
       status('save-status', t('save.failed', { error: errorText(res) }), 'bad');
     } else {
@@ -434,26 +436,28 @@ function hideConflict(): void {
 }
 
 /**
- * Someone else saved since this form was loaded (412): says when, lists where their version
- * differs from the form, and takes their version as the base, so that saving again replaces it
- * on purpose. The form keeps every edit.
+ * Someone else saved since this form was loaded (412): says who and when, lists where their
+ * version differs from the form, and takes their version as the base, so that saving again
+ * replaces it on purpose. The form keeps every edit.
  */
-async function showConflict(): Promise<void> {
-  const res = await api<PublicEmailConfig>('GET', `${clusterPath()}/email-config`);
+function showConflict(res: ApiResult<unknown>): void {
+  const current = !res.ok && isConflictBody(res.data) ? res.data.current : null;
   const list = byId('conflict-list');
   list.textContent = '';
   byId('conflict-title').textContent = t('conflict.title');
-  if (!res.ok) {
+  if (!current) {
     byId('conflict-message').textContent = t('conflict.deleted');
     state.etag = undefined;
   } else {
-    state.etag = res.etag;
-    state.config = res.data;
-    const changed = differences(res.data);
-    const at = res.data.updatedAt ? (when(res.data.updatedAt).textContent ?? '') : '';
-    byId('conflict-message').textContent = changed.length
-      ? t('conflict.message', { at })
-      : t('conflict.same', { at });
+    state.etag = current.etag;
+    state.config = current.config;
+    const changed = differences(current.config);
+    const params = {
+      version: current.version,
+      who: current.savedBy ?? '?',
+      at: current.savedAt ? (when(current.savedAt).textContent ?? '') : '?',
+    };
+    byId('conflict-message').textContent = t(changed.length ? 'conflict.message' : 'conflict.same', params);
     for (const change of changed) {
       list.append(
         el(
@@ -473,6 +477,9 @@ async function showConflict(): Promise<void> {
   void versions.load();
 }
 
+const isConflictBody = (data: unknown): data is PreconditionFailedBody =>
+  typeof data === 'object' && data !== null && 'current' in data;
+
 function deleteConfig(): Promise<void> {
   return busy(button('delete-config'), async () => {
     const cluster = currentCluster();
@@ -491,8 +498,7 @@ function deleteConfig(): Promise<void> {
       state.etag ? { ifMatch: state.etag } : {},
     );
     if (res.status === 412) {
-      status('save-status', '');
-      await showConflict();
+      showConflict(res);
     } else if (res.ok || res.status === 404) {
       formState.dirty = false;
       status('save-status', '');

@@ -309,9 +309,9 @@ const en = {
 
   'conflict.title': 'Someone else saved this configuration meanwhile',
   'conflict.message':
-    'The saved configuration changed since you opened the form (last saved {at}). Your edits are still in the form; where they differ from the saved version:',
+    '{who} saved version {version} on {at}, after you opened the form. Your edits are still in the form; where they differ from version {version}:',
   'conflict.same':
-    'The saved configuration changed since you opened the form (last saved {at}), but not in the fields you edited.',
+    '{who} saved version {version} on {at}, after you opened the form, but not in the fields you edited.',
   'conflict.deleted': 'The configuration was deleted since you opened the form.',
   'conflict.field': '{field}: saved “{saved}”, yours “{yours}”',
   'conflict.status':
@@ -707,9 +707,9 @@ const de: Messages = {
 
   'conflict.title': 'Jemand anderes hat diese Konfiguration inzwischen gespeichert',
   'conflict.message':
-    'Die gespeicherte Konfiguration hat sich geändert, seit Sie das Formular geöffnet haben (zuletzt gespeichert {at}). Ihre Änderungen stehen noch im Formular; hier weichen sie von der gespeicherten Version ab:',
+    '{who} hat am {at} Version {version} gespeichert, nachdem Sie das Formular geöffnet haben. Ihre Änderungen stehen noch im Formular; hier weichen sie von Version {version} ab:',
   'conflict.same':
-    'Die gespeicherte Konfiguration hat sich geändert, seit Sie das Formular geöffnet haben (zuletzt gespeichert {at}), aber nicht in den Feldern, die Sie geändert haben.',
+    '{who} hat am {at} Version {version} gespeichert, nachdem Sie das Formular geöffnet haben, aber nicht in den Feldern, die Sie geändert haben.',
   'conflict.deleted': 'Die Konfiguration wurde gelöscht, seit Sie das Formular geöffnet haben.',
   'conflict.field': '{field}: gespeichert „{saved}“, Ihre Eingabe „{yours}“',
   'conflict.status':
