@@ -6,6 +6,7 @@ import {
   GRANT_SECRET_FIELDS,
   openSecretsInJson,
   type SecretBox,
+  SecretDecryptError,
   type SecretField,
   sealSecretsInJson,
 } from './secret-box.js';
@@ -69,8 +70,9 @@ export function someSealedKeyId(connection: Connection): string | undefined {
 
 /**
  * Rewrites every row whose secrets are in plaintext or under a previous key, in one IMMEDIATE
- * transaction; a secret no key opens fails the whole (nothing is changed). The number of rows
- * rewritten.
+ * transaction; a secret under a key not given (SecretsKeyError) fails the whole, nothing changed.
+ * A row whose sealed value fails authentication (altered) is left as it is: its reads say so.
+ * The number of rows rewritten.
  */
 export function resealSecrets(connection: Connection, box: SecretBox, path: string): number {
   return connection
@@ -91,7 +93,14 @@ export function resealSecrets(connection: Connection, box: SecretBox, path: stri
             clusterId: row.cluster_id,
             where: `${t.what} of cluster "${row.cluster_id}" (in ${path})`,
           };
-          const opened = openSecretsInJson(box, row.text, t.fields, scope);
+          let opened: ReturnType<typeof openSecretsInJson>;
+          try {
+            opened = openSecretsInJson(box, row.text, t.fields, scope);
+          } catch (error) {
+            // An altered row fails its own reads (with this error), not the whole database.
+            if (error instanceof SecretDecryptError) continue;
+            throw error;
+          }
           if (!opened.stale) continue;
           update.run(sealSecretsInJson(box, opened.json, t.fields, scope), row.rowid);
           rewritten += 1;
