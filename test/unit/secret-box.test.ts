@@ -67,7 +67,7 @@ describe('SecretBox', () => {
     ['ct', 'the ciphertext'],
     ['tag', 'the tag'],
     ['iv', 'the IV'],
-  ] as const)('detects a flipped bit in %s (%s) and says so', (field) => {
+  ] as const)('detects a flipped bit in %s (%s) and says so', (field, _what) => {
     const box = new SecretBox(KEY_A);
     const sealed = box.seal(SECRET, AAD);
 
