@@ -217,27 +217,33 @@ describe('secrets at rest in the embedded runtime', () => {
   });
 });
 
-describe('npm start with a SECRETS_KEY it cannot use', () => {
-  function runStart(env: Record<string, string>, dir: string): Promise<{ code: number; stderr: string }> {
-    return new Promise((done) => {
-      const childEnv: NodeJS.ProcessEnv = {
-        ...process.env,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATA_DIR: dir,
-        ...env,
-      };
-      delete childEnv.NODE_OPTIONS;
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', join(ROOT, 'bin', 'local.ts')],
-        { cwd: ROOT, env: childEnv, timeout: 60_000 },
-        (error, _stdout, stderr) =>
-          done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr }),
-      );
-    });
-  }
+function runBin(
+  bin: 'local' | 'config',
+  args: string[],
+  env: Record<string, string>,
+  dir: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dir,
+      ...env,
+    };
+    delete childEnv.NODE_OPTIONS;
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'bin', `${bin}.ts`), ...args],
+      { cwd: ROOT, env: childEnv, timeout: 60_000 },
+      (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+const runStart = (env: Record<string, string>, dir: string) => runBin('local', [], env, dir);
 
+describe('npm start with a SECRETS_KEY it cannot use', () => {
   it('refuses a malformed key, and a key the database was not encrypted with, in one line each', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'secrets-key-start-'));
     try {
@@ -277,5 +283,57 @@ describe('npm start with a SECRETS_KEY it cannot use', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 90_000);
+});
+
+describe('npm run config -- export|import --local with SECRETS_KEY', () => {
+  it('exports the secrets decrypted with the key, refuses without it; the restored database seals them', async () => {
+    const source = await mkdtemp(join(tmpdir(), 'secrets-export-'));
+    const target = await mkdtemp(join(tmpdir(), 'secrets-import-'));
+    try {
+      const key = randomBytes(32).toString('base64');
+      const seeded = await startLocalRuntime({
+        port: 0,
+        dataDir: source,
+        dailyNoticeTime: 'off',
+        secrets: { key },
+        log: createLogger({ logLevel: 'SILENT' }),
+      });
+      const put = await fetch(`${seeded.url}/clusters/exported/email-config`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${seeded.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(passwordBody()),
+      });
+      await seeded.close();
+      const file = join(source, 'backup.json');
+
+      const withoutKey = await runBin('config', ['export', '--local'], {}, source);
+      const exported = await runBin(
+        'config',
+        ['export', '--local', '--out', file],
+        { SECRETS_KEY: key },
+        source,
+      );
+      const imported = await runBin('config', ['import', '--local', '--file', file], {}, target);
+      const restored = await readFile(join(target, 'notifier.db'));
+      const wal = await readFile(join(target, 'notifier.db-wal')).catch(() => Buffer.alloc(0));
+
+      expect(put.status).toBe(201);
+      expect(withoutKey.code).toBe(EXIT.failed);
+      expect(withoutKey.stderr.trim().split('\n')).toHaveLength(1);
+      expect(withoutKey.stderr).toMatch(/but SECRETS_KEY is not set and the key file .* does not exist/);
+      expect(exported.code).toBe(0);
+      expect(JSON.parse(await readFile(file, 'utf8')).clusters[0].document.config.smtp.auth.password).toBe(
+        PASSWORD,
+      );
+      expect(imported.code).toBe(0);
+      expect(imported.stdout).toContain('exported: created');
+      expect(restored.includes(PASSWORD)).toBe(false);
+      expect(wal.includes(PASSWORD)).toBe(false);
+      expect((await stat(join(target, 'secrets.key'))).mode & 0o777).toBe(0o600);
+    } finally {
+      await rm(source, { recursive: true, force: true });
+      await rm(target, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

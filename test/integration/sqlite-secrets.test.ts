@@ -98,14 +98,15 @@ function kidsIn(rows: string[]): Set<string> {
 
 describe('the key file', () => {
   it('is created 0600 beside the database, not in it, and seals every secret field of every row', async () => {
-    const rows = await withDatabase(async (database) => {
+    const { rows, atOpen } = await withDatabase(async (database) => {
       await saveAll(database);
-      return rawRows(database);
+      return { rows: rawRows(database), atOpen: database.secretsAtOpen };
     });
     const keyFile = join(dir, 'secrets.key');
     const key = (await readFile(keyFile, 'utf8')).trim();
     const db = await readFile(join(dir, 'notifier.db'));
 
+    expect(atOpen).toEqual({ keyCreated: true, resealed: 0 });
     expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
     expect(Buffer.from(key, 'base64')).toHaveLength(32);
     expect(rows).toHaveLength(4);
@@ -177,12 +178,17 @@ describe('SECRETS_KEY and rotation', () => {
     await withDatabase(saveAll, { key: keyA.toString('hex') });
 
     const rotated = await withDatabase(
-      async (database) => ({ values: await readAll(database), kids: kidsIn(rawRows(database)) }),
+      async (database) => ({
+        values: await readAll(database),
+        kids: kidsIn(rawRows(database)),
+        atOpen: database.secretsAtOpen,
+      }),
       { key: keyB.toString('hex'), previousKey: keyA.toString('hex') },
     );
 
     expect(rotated.values).toEqual(EXPECTED);
     expect(rotated.kids).toEqual(new Set([keyIdOf(keyB)]));
+    expect(rotated.atOpen).toEqual({ keyCreated: false, resealed: 4 });
     // The previous key is no longer needed, and no longer enough.
     expect(await withDatabase(readAll, { key: keyB.toString('hex') })).toEqual(EXPECTED);
     await expect(
@@ -213,10 +219,12 @@ describe('rows of older versions', () => {
     const after = await withDatabase(async (database) => ({
       values: await readAll(database),
       rows: rawRows(database),
+      resealed: database.secretsAtOpen.resealed,
     }));
 
     expect(after.values).toEqual(EXPECTED);
     expect(after.rows).toHaveLength(4);
+    expect(after.resealed).toBe(4);
     for (const row of after.rows) for (const secret of SECRETS) expect(row).not.toContain(secret);
     // The grant's version is unchanged: resealing is not a write of new content.
     expect(

@@ -73,6 +73,7 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
     directory: dataDir,
     ...(options.secrets ? { secrets: options.secrets } : {}),
   });
+  logSecretsAtOpen(database, log);
   let ledger: SqliteLedger;
   try {
     await importLegacyConfigFiles(database, resolve(dataDir, 'config'), clock, log);
@@ -119,6 +120,28 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
       }
     },
   };
+}
+
+/** A new key file to back up, and rows sealed now (older versions' plaintext, or a rotation). */
+function logSecretsAtOpen(database: SqliteDatabase, log: Logger): void {
+  const { keyCreated, resealed } = database.secretsAtOpen;
+  const key = { keySource: database.secrets.source, keyId: database.secrets.keyId };
+  if (keyCreated) {
+    log.warn(
+      'Created the key that encrypts the secrets in the database: back it up apart from notifier.db',
+      key,
+    );
+  }
+  if (resealed > 0) {
+    log.info(
+      'Encrypted stored secrets with the current key (they were in plaintext or under the previous key)',
+      {
+        ...key,
+        rows: resealed,
+        database: database.path,
+      },
+    );
+  }
 }
 
 /** Closes the pooled relay connections of this gate (none when no notification went to a relay). */

@@ -300,6 +300,13 @@ export interface SqliteDatabaseOptions {
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
+export interface SecretsAtOpen {
+  /** No key existed: a new key file was written (it must be backed up apart from the database). */
+  keyCreated: boolean;
+  /** Rows whose secrets were in plaintext or under a previous key, now sealed with the current key. */
+  resealed: number;
+}
+
 /** The database file was written by a newer version of the code; nothing was changed. */
 export class NewerSchemaError extends Error {
   override readonly name = 'NewerSchemaError';
@@ -320,6 +327,8 @@ export class SqliteDatabase {
     readonly path: string,
     /** Seals and opens the secret fields of the rows (secret-box.ts). */
     readonly secrets: SecretBox,
+    /** What the open did about the key: made it (a key file to back up), rows it sealed. */
+    readonly secretsAtOpen: SecretsAtOpen = { keyCreated: false, resealed: 0 },
   ) {}
 
   /**
@@ -344,6 +353,7 @@ export class SqliteDatabase {
     }
     const connection = new Database(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
     let secrets: SecretBox;
+    let atOpen: SecretsAtOpen;
     try {
       configure(connection, path);
       migrate(connection, path, migrations);
@@ -354,12 +364,12 @@ export class SqliteDatabase {
         someSealedKeyId(connection),
       );
       secrets = secretBoxOf(loaded, settings);
-      resealSecrets(connection, secrets, path);
+      atOpen = { keyCreated: loaded.created, resealed: resealSecrets(connection, secrets, path) };
     } catch (error) {
       connection.close();
       throw error;
     }
-    return new SqliteDatabase(connection, path, secrets);
+    return new SqliteDatabase(connection, path, secrets, atOpen);
   }
 
   /** Seals secrets still in plaintext or under a previous key (e.g. after an import); rows rewritten. */
