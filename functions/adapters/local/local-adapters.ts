@@ -127,7 +127,7 @@ function logSecretsAtOpen(database: SqliteDatabase, log: Logger): void {
   const { keyCreated, resealed } = database.secretsAtOpen;
   const key = { keySource: database.secrets.source, keyId: database.secrets.keyId };
   if (keyCreated) {
-    log.warn(
+    log.info(
       'Created the key that encrypts the secrets in the database: back it up apart from notifier.db',
       key,
     );
