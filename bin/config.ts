@@ -66,6 +66,7 @@ const SPEC: CommandSpec = {
   environment: [
     ['AWS_REGION', 'AWS: the region of the stack (required: there is no default region)'],
     ['DATA_DIR', 'with --local: the data directory (default ./.data)'],
+    ['SECRETS_KEY', "with --local: the runtime's secrets key, if it has one (else DATA_DIR/secrets.key)"],
   ],
   examples: [
     'AWS_REGION=eu-central-1 npm run config -- export --table <DeliveryLogTableName> --out backup.json',
@@ -151,7 +152,8 @@ async function localTarget(): Promise<{ target: BackupTarget; close: () => Promi
   ]);
   const directory = resolve(env.DATA_DIR);
   // The stores' writes are single transactions: safe while a runtime uses the same directory.
-  const database = await SqliteDatabase.open({ directory });
+  const { secretKeySettingsOf } = await import('../functions/adapters/local/secret-box.js');
+  const database = await SqliteDatabase.open({ directory, secrets: secretKeySettingsOf(env) });
   return {
     target: {
       store: new SqliteConfigStore(database),

@@ -2,6 +2,7 @@
 // database instead of SSM, and SMTP relays or an outbox folder instead of SES.
 import { relative, resolve } from 'node:path';
 import { DataDirectoryBusyError } from '../functions/adapters/local/data-directory-lock.js';
+import { SecretsKeyError, secretKeySettingsOf } from '../functions/adapters/local/secret-box.js';
 import { NewerSchemaError } from '../functions/adapters/local/sqlite-database.js';
 import { createLogger } from '../functions/shared/logger.js';
 import { LocalEnvSchema } from '../local-runtime/env.js';
@@ -19,6 +20,18 @@ const SPEC: CommandSpec = {
     ['HOST', 'the address to listen on (default 127.0.0.1)'],
     ['DATA_DIR', 'configuration, delivery log, admin token and outbox (default ./.data)'],
     ['ADMIN_TOKEN', 'the admin token (at least 16 characters; default: generated into DATA_DIR/admin-token)'],
+    [
+      'SECRETS_KEY',
+      'encrypts the secrets in notifier.db: 32 bytes, hex or base64 (default: DATA_DIR/secrets.key)',
+    ],
+    [
+      'SECRETS_KEY_PREVIOUS',
+      'while rotating: the old SECRETS_KEY, read only; values are rewritten with the new',
+    ],
+    [
+      'SECRETS_KEY_FILE',
+      'the key file used without SECRETS_KEY (default DATA_DIR/secrets.key, created 0600)',
+    ],
     ['MAIL_OUTBOX', 'true: every message goes to DATA_DIR/outbox instead of the relays (dry run)'],
     ['SES_ENDPOINT', 'a local SES (aws-ses-v2-local) for transport "ses"; else SES mail goes to the outbox'],
     [
@@ -56,7 +69,11 @@ function startError(
   error: unknown,
   env: { PORT: number; HOST: string; DATA_DIR: string },
 ): CliError | undefined {
-  if (error instanceof DataDirectoryBusyError || error instanceof NewerSchemaError) {
+  if (
+    error instanceof DataDirectoryBusyError ||
+    error instanceof NewerSchemaError ||
+    error instanceof SecretsKeyError
+  ) {
     return new CliError(error.message);
   }
   const err = error as NodeJS.ErrnoException;
@@ -92,6 +109,7 @@ await runCli(SPEC, async () => {
     dataDir: env.DATA_DIR,
     ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
     mailOutbox: env.MAIL_OUTBOX,
+    secrets: secretKeySettingsOf(env),
     ...(env.SES_ENDPOINT ? { sesEndpoint: env.SES_ENDPOINT } : {}),
     awsRegion: env.AWS_REGION,
     dailyNoticeTime: env.DAILY_NOTICE_TIME,

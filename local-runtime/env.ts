@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SecretsKeyEnvShape } from '../functions/adapters/local/secret-box.js';
 import { EventLeaseEnvShape } from '../functions/shared/service-env.js';
 import { LOCAL_CONSUMER_DEFAULTS } from './queue-consumer.js';
 
@@ -29,6 +30,7 @@ export const LocalEnvSchema = z.object({
     .regex(/^(([01]\d|2[0-3]):[0-5]\d|off)$/, 'must be HH:MM (UTC) or "off"')
     .default('08:00'),
   ...EventLeaseEnvShape,
+  ...SecretsKeyEnvShape,
   /** Notify invocations at once on the event queue (AWS: the event source mapping's maximum concurrency). */
   EVENT_CONSUMERS: z.coerce.number().int().min(1).max(32).default(LOCAL_CONSUMER_DEFAULTS.concurrency),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),

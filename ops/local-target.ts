@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { SecretsKeyEnvShape } from '../functions/adapters/local/secret-box.js';
 import { CliError, type CliOption, parseCliEnv } from './cli.js';
 
 /** What the command-line tools read from the environment to reach the embedded runtime. */
@@ -8,6 +9,7 @@ export const LocalTargetEnvSchema = z.object({
   APPLIANCE_NOTIFIER_URL: z.url().default('http://127.0.0.1:3000'),
   ADMIN_TOKEN: z.string().min(16).optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
+  ...SecretsKeyEnvShape,
 });
 
 export interface LocalTarget {

@@ -11,6 +11,7 @@ import { TransportMailerFactory, type TransportMailerFactoryOptions } from '../m
 import { FetchTokenClient } from '../oauth-token-client.js';
 import { importLedgerJournal } from './ledger-journal-import.js';
 import { OutboxMailer } from './outbox-mailer.js';
+import type { SecretKeySettings } from './secret-box.js';
 import { SqliteConfigHistory } from './sqlite-config-history.js';
 import { importConfigFiles, SqliteConfigStore } from './sqlite-config-store.js';
 import { SqliteDatabase } from './sqlite-database.js';
@@ -24,6 +25,8 @@ export interface LocalAdapterOptions {
   dataDir: string;
   /** Send every message to the outbox, whatever the configuration says (dry run). */
   mailOutbox?: boolean;
+  /** The key of the secrets in the database (default the key file DATA_DIR/secrets.key). */
+  secrets?: SecretKeySettings;
   /** A local SES endpoint (e.g. aws-ses-v2-local) for `transport: "ses"`; otherwise the outbox. */
   sesEndpoint?: string;
   awsRegion?: string;
@@ -66,7 +69,11 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
       }
     : outbox;
   const log = options.log ?? createLogger();
-  const database = await SqliteDatabase.open({ directory: dataDir });
+  const database = await SqliteDatabase.open({
+    directory: dataDir,
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+  });
+  logSecretsAtOpen(database, log);
   let ledger: SqliteLedger;
   try {
     await importLegacyConfigFiles(database, resolve(dataDir, 'config'), clock, log);
@@ -113,6 +120,28 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
       }
     },
   };
+}
+
+/** A new key file to back up, and rows sealed now (older versions' plaintext, or a rotation). */
+function logSecretsAtOpen(database: SqliteDatabase, log: Logger): void {
+  const { keyCreated, resealed } = database.secretsAtOpen;
+  const key = { keySource: database.secrets.source, keyId: database.secrets.keyId };
+  if (keyCreated) {
+    log.info(
+      'Created the key that encrypts the secrets in the database: back it up apart from notifier.db',
+      key,
+    );
+  }
+  if (resealed > 0) {
+    log.info(
+      'Encrypted stored secrets with the current key (they were in plaintext or under the previous key)',
+      {
+        ...key,
+        rows: resealed,
+        database: database.path,
+      },
+    );
+  }
 }
 
 /** Closes the pooled relay connections of this gate (none when no notification went to a relay). */

@@ -12,6 +12,7 @@ import {
 } from '../../core/config/config-history.js';
 import { StoredEmailConfigSchema } from '../../core/config/stored-config.js';
 import { checkedClusterId } from '../../kernel/cluster-id-schema.js';
+import { CONFIG_SECRET_FIELDS, openSecretsInJson, sealSecretsInJson } from './secret-box.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 interface VersionRow {
@@ -83,7 +84,11 @@ export class SqliteConfigHistory implements ConfigHistory {
         entry.savedAt,
         entry.savedBy,
         entry.restoredFrom ?? null,
-        JSON.stringify(entry.document),
+        sealSecretsInJson(this.database.secrets, entry.document, CONFIG_SECRET_FIELDS, {
+          kind: 'config',
+          clusterId: entry.clusterId,
+          where: `A saved version of the configuration of cluster "${entry.clusterId}"`,
+        }),
         entry.testEmail ? JSON.stringify(entry.testEmail) : null,
       );
       this.prune.run(entry.clusterId, version - this.limit);
@@ -125,6 +130,12 @@ export class SqliteConfigHistory implements ConfigHistory {
   }
 
   private fromRow(row: VersionRow): ConfigVersion {
+    const where = `Version ${row.version} of the configuration of cluster "${row.cluster_id}" (in ${this.database.path})`;
+    const document = openSecretsInJson(this.database.secrets, row.document, CONFIG_SECRET_FIELDS, {
+      kind: 'config',
+      clusterId: row.cluster_id,
+      where,
+    }).text;
     return parseConfigVersion(
       {
         clusterId: row.cluster_id,
@@ -132,10 +143,10 @@ export class SqliteConfigHistory implements ConfigHistory {
         savedAt: row.saved_at,
         savedBy: row.saved_by,
         restoredFrom: row.restored_from ?? undefined,
-        document: row.document,
+        document,
         testEmail: row.test_email ?? undefined,
       },
-      `Version ${row.version} of the configuration of cluster "${row.cluster_id}" (in ${this.database.path})`,
+      where,
     );
   }
 }

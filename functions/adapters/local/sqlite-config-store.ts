@@ -5,6 +5,7 @@ import { type StoredEmailConfig, StoredEmailConfigSchema } from '../../core/conf
 import { ClusterIdSchema, checkedClusterId } from '../../kernel/cluster-id-schema.js';
 import { parseStoredJson, ValidationError } from '../../kernel/field-issues.js';
 import { hasErrorCode } from './atomic-file.js';
+import { CONFIG_SECRET_FIELDS, openSecretsInJson, sealSecretsInJson } from './secret-box.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 /**
@@ -40,7 +41,12 @@ export class SqliteConfigStore implements ConfigStore {
     const row = this.select.get(id);
     if (!row) return undefined;
     const where = `Stored configuration of cluster "${id}" (in ${this.database.path})`;
-    const document = parseStoredJson(row.document, StoredEmailConfigSchema, where);
+    const { text } = openSecretsInJson(this.database.secrets, row.document, CONFIG_SECRET_FIELDS, {
+      kind: 'config',
+      clusterId: id,
+      where,
+    });
+    const document = parseStoredJson(text, StoredEmailConfigSchema, where);
     if (document.clusterId !== id) {
       throw new Error(`${where} belongs to cluster "${document.clusterId}"`);
     }
@@ -54,7 +60,15 @@ export class SqliteConfigStore implements ConfigStore {
     }
     // The same limit as SSM's, so a configuration that works here also deploys; the grant is not
     // part of the document (it has its own table).
-    this.upsert.run(parsed.data.clusterId, checkedStoredForm(parsed.data).text);
+    // The size is checked on the plaintext form, as SSM stores it; the row holds the secrets sealed.
+    const { text } = checkedStoredForm(parsed.data);
+    const id = parsed.data.clusterId;
+    const where = `Stored configuration of cluster "${id}"`;
+    const scope = { kind: 'config', clusterId: id, where } as const;
+    this.upsert.run(
+      id,
+      sealSecretsInJson(this.database.secrets, JSON.parse(text), CONFIG_SECRET_FIELDS, scope),
+    );
   }
 
   async listClusterIds(): Promise<string[]> {
@@ -120,6 +134,8 @@ export async function importConfigFiles(
     })
     .immediate();
   if (!imported) return { imported: [], ignored: files.map((file) => file.clusterId), notRenamed: [] };
+  // The files held their secrets in plaintext; the database holds them sealed.
+  if (imported.length > 0) database.resealSecrets();
   const notRenamed: string[] = [];
   for (const file of files) {
     try {

@@ -5,6 +5,14 @@ import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from './atomic-file.js';
+import {
+  loadSecretsKey,
+  SECRETS_KEY_FILE_NAME,
+  type SecretBox,
+  type SecretKeySettings,
+  secretBoxOf,
+} from './secret-box.js';
+import { resealSecrets, someSealedKeyId } from './sqlite-secrets.js';
 
 export type Connection = Database.Database;
 
@@ -283,9 +291,21 @@ export interface SqliteDatabaseOptions {
   busyTimeoutMs?: number;
   /** The schema steps to apply; the default is this version's (tests pass older or newer lists). */
   migrations?: readonly Migration[];
+  /**
+   * The key that encrypts the secrets in the rows (SECRETS_KEY, SECRETS_KEY_PREVIOUS,
+   * SECRETS_KEY_FILE); by default the key file `secrets.key` in the directory, created if absent.
+   */
+  secrets?: SecretKeySettings;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export interface SecretsAtOpen {
+  /** No key existed: a new key file was written (it must be backed up apart from the database). */
+  keyCreated: boolean;
+  /** Rows whose secrets were in plaintext or under a previous key, now sealed with the current key. */
+  resealed: number;
+}
 
 /** The database file was written by a newer version of the code; nothing was changed. */
 export class NewerSchemaError extends Error {
@@ -305,6 +325,10 @@ export class SqliteDatabase {
   private constructor(
     readonly connection: Connection,
     readonly path: string,
+    /** Seals and opens the secret fields of the rows (secret-box.ts). */
+    readonly secrets: SecretBox,
+    /** What the open did about the key: made it (a key file to back up), rows it sealed. */
+    readonly secretsAtOpen: SecretsAtOpen = { keyCreated: false, resealed: 0 },
   ) {}
 
   /**
@@ -328,14 +352,29 @@ export class SqliteDatabase {
       await handle.close();
     }
     const connection = new Database(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    let secrets: SecretBox;
+    let atOpen: SecretsAtOpen;
     try {
       configure(connection, path);
       migrate(connection, path, migrations);
+      // The key apart from the database; rows in plaintext (older versions) or under a previous
+      // key are rewritten under the current one now.
+      const settings = options.secrets ?? {};
+      const loaded = await loadSecretsKey(settings, join(directory, SECRETS_KEY_FILE_NAME), () =>
+        someSealedKeyId(connection),
+      );
+      secrets = secretBoxOf(loaded, settings);
+      atOpen = { keyCreated: loaded.created, resealed: resealSecrets(connection, secrets, path) };
     } catch (error) {
       connection.close();
       throw error;
     }
-    return new SqliteDatabase(connection, path);
+    return new SqliteDatabase(connection, path, secrets, atOpen);
+  }
+
+  /** Seals secrets still in plaintext or under a previous key (e.g. after an import); rows rewritten. */
+  resealSecrets(): number {
+    return resealSecrets(this.connection, this.secrets, this.path);
   }
 
   /** The number of schema steps this database has had. */

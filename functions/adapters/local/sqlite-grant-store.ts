@@ -2,6 +2,7 @@ import { type OAuthGrant, OAuthGrantSchema } from '../../core/config/stored-conf
 import { GrantConflictError, type GrantStore, type VersionedGrant } from '../../core/oauth/grant-store.js';
 import { checkedClusterId } from '../../kernel/cluster-id-schema.js';
 import { parseStoredJson, ValidationError } from '../../kernel/field-issues.js';
+import { GRANT_SECRET_FIELDS, openSecretsInJson, sealSecretsInJson } from './secret-box.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 /**
@@ -37,12 +38,21 @@ export class SqliteGrantStore implements GrantStore {
     const row = this.select.get(id);
     if (!row) return undefined;
     const where = `Stored OAuth2 grant of cluster "${id}" (in ${this.database.path})`;
-    return { grant: parseStoredJson(row.grant_json, OAuthGrantSchema, where), version: row.version };
+    const { text } = openSecretsInJson(this.database.secrets, row.grant_json, GRANT_SECRET_FIELDS, {
+      kind: 'grant',
+      clusterId: id,
+      where,
+    });
+    return { grant: parseStoredJson(text, OAuthGrantSchema, where), version: row.version };
   }
 
   async put(clusterId: string, grant: OAuthGrant, expectedVersion: number | undefined): Promise<number> {
     const id = checkedClusterId(clusterId);
-    const text = JSON.stringify(checkedGrant(grant));
+    const text = sealSecretsInJson(this.database.secrets, checkedGrant(grant), GRANT_SECRET_FIELDS, {
+      kind: 'grant',
+      clusterId: id,
+      where: `Stored OAuth2 grant of cluster "${id}"`,
+    });
     if (expectedVersion === undefined) {
       if (this.insert.run(id, text).changes !== 1) throw new GrantConflictError(id, expectedVersion);
       return 1;
