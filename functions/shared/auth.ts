@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { DEFAULT_FLEET_ADMIN_GROUP } from '../kernel/admin-groups.js';
 import { clusterScopeOfClaims } from './cluster-access.js';
 
 export interface Principal {
@@ -16,9 +17,7 @@ export interface Principal {
 
 export type ClusterScope = 'all' | readonly string[];
 
-/** The Cognito group that makes a user a fleet admin, unless the deployment names another. */
-export const DEFAULT_FLEET_ADMIN_GROUP = 'fleet-admins';
-export { CLUSTER_GROUP_PREFIX } from './cluster-access.js';
+export { CLUSTER_GROUP_PREFIX, DEFAULT_FLEET_ADMIN_GROUP } from '../kernel/admin-groups.js';
 
 /** Decides who made a request; undefined means unauthenticated (401). */
 export type Authenticator = (event: APIGatewayProxyEventV2) => Principal | undefined;

@@ -1,12 +1,10 @@
 // Which clusters a principal may administer, and the one check every admin route with a
 // `{clusterId}` goes through (createHttpApi calls it, so a new route cannot forget it).
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { CLUSTER_GROUP_PREFIX } from '../kernel/admin-groups.js';
 import type { ClusterScope, Principal } from './auth.js';
 import { HttpError } from './http.js';
 import type { RouteDefinition } from './route-definition.js';
-
-/** A Cognito group `cluster-<clusterId>` lets its members administer that cluster. */
-export const CLUSTER_GROUP_PREFIX = 'cluster-';
 
 /**
  * The groups of a verified JWT. Cognito puts `cognito:groups` in the token as a JSON array, but
@@ -39,7 +37,7 @@ const splitGroups = (text: string) =>
 
 /**
  * The clusters the JWT's claims grant: the fleet admin group gives every cluster; each
- * `cluster-<clusterId>` group (in `cognito:groups`) or id in the custom claim `custom:clusters`
+ * `cluster-<clusterId>` group (in `cognito:groups`, or `groups` of an external issuer) or id in the custom claim `custom:clusters`
  * (a user attribute, comma- or space-separated, for pools whose groups are managed elsewhere)
  * gives that cluster. Neither: no cluster.
  */
@@ -47,7 +45,8 @@ export function clusterScopeOfClaims(
   claims: Record<string, unknown> | undefined,
   fleetAdminGroup: string,
 ): ClusterScope {
-  const groups = groupsOfClaim(claims?.['cognito:groups']);
+  // `groups`: what external issuers (Entra ID, Okta) call the claim.
+  const groups = [...groupsOfClaim(claims?.['cognito:groups']), ...groupsOfClaim(claims?.groups)];
   if (groups.includes(fleetAdminGroup)) return 'all';
   const fromGroups = groups
     .filter((group) => group.startsWith(CLUSTER_GROUP_PREFIX) && group.length > CLUSTER_GROUP_PREFIX.length)
