@@ -62,9 +62,16 @@ export const AUDIT_RETENTION_DAYS = 400;
 export const AUDIT_RETENTION_MS = AUDIT_RETENTION_DAYS * 24 * 60 * 60 * 1000;
 
 export function completeEntry(entry: NewAuditEntry, clock: Clock): AuditEntry {
+  const at = entry.at ?? clock().toISOString();
+  // Canonical ISO only: the stores order entries by `at` as text.
+  if (new Date(Date.parse(at)).toISOString() !== at) {
+    throw new Error(
+      `An audit entry's time must be an ISO 8601 UTC time like 2026-12-01T12:00:00.000Z, not ${at}`,
+    );
+  }
   return {
     id: randomUUID(),
-    at: entry.at ?? clock().toISOString(),
+    at,
     actor: entry.actor,
     action: entry.action,
     clusterId: entry.clusterId,
