@@ -33,7 +33,7 @@ export interface NewAuditEntry {
 }
 
 export interface AuditEntry extends Required<Omit<NewAuditEntry, 'detail'>> {
-  /** Unique; with `at` it orders entries of the same millisecond. */
+  /** Unique (random); with `at` it orders entries of the same millisecond (in no meaningful order). */
   id: string;
   detail?: Record<string, string | number | boolean>;
 }
