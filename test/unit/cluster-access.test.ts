@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { InMemoryAuditLog, LoggedAuditLog } from '../../functions/core/audit/audit-log.js';
 import {
   bearerTokenAuthenticator,
   jwtAuthenticator,
@@ -90,5 +91,36 @@ describe('the authenticators’ principals', () => {
     expect(as(token)).toEqual({ id: 'admin-token', clusters: 'all', via: 'token' });
     expect(as('cat_scoped')).toEqual({ id: 'admin-token:t1', clusters: ['c1'], via: 'token' });
     expect(as('cat_other')).toBeUndefined();
+  });
+});
+
+describe('LoggedAuditLog', () => {
+  const entry = { actor: 'ann@example.com', action: 'config.save', clusterId: 'c1' } as const;
+
+  it('logs every entry with the user', async () => {
+    const lines: unknown[][] = [];
+    const log = { debug() {}, info: (...args: unknown[]) => lines.push(args), warn() {}, error() {} };
+    const audit = new LoggedAuditLog(new InMemoryAuditLog(), log);
+
+    const recorded = await audit.record(entry);
+
+    expect(lines).toEqual([['audit', { audit: recorded, user: 'ann@example.com', clusterId: 'c1' }]]);
+    expect((await audit.page('c1', { limit: 5 })).entries).toEqual([recorded]);
+  });
+
+  it('fails when the store fails, and still logs who did what', async () => {
+    const errors: unknown[][] = [];
+    const log = { debug() {}, info() {}, warn() {}, error: (...args: unknown[]) => errors.push(args) };
+    const failing = {
+      record: async () => {
+        throw new Error('table unavailable');
+      },
+      page: async () => ({ entries: [] }),
+    };
+
+    await expect(new LoggedAuditLog(failing, log).record(entry)).rejects.toThrow('table unavailable');
+    expect(errors).toEqual([
+      ['audit entry not stored', expect.objectContaining({ user: 'ann@example.com', audit: entry })],
+    ]);
   });
 });

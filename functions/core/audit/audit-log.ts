@@ -85,8 +85,9 @@ export const newerFirst = (a: AuditPosition, b: AuditPosition) =>
 
 /**
  * Every entry also goes to the log (Powertools: JSON with the user), so CloudWatch Logs holds the
- * trail even where the table's TTL has removed it. A store that fails fails the request: a change
- * without its audit entry is not acknowledged as done.
+ * trail even where the table's TTL has removed it. A store that fails fails the request (500,
+ * logged as an error with the entry): a change is not acknowledged without its audit entry, and
+ * the log still has who made it.
  */
 export class LoggedAuditLog implements AuditLog {
   constructor(
@@ -95,7 +96,18 @@ export class LoggedAuditLog implements AuditLog {
   ) {}
 
   async record(entry: NewAuditEntry): Promise<AuditEntry> {
-    const recorded = await this.store.record(entry);
+    let recorded: AuditEntry;
+    try {
+      recorded = await this.store.record(entry);
+    } catch (error) {
+      this.log.error('audit entry not stored', {
+        audit: entry,
+        user: entry.actor,
+        clusterId: entry.clusterId,
+        error: String(error),
+      });
+      throw error;
+    }
     this.log.info('audit', { audit: recorded, user: recorded.actor, clusterId: recorded.clusterId });
     return recorded;
   }
