@@ -2,6 +2,7 @@
 // `awsAdapters(env)` (Lambda) or `localAdapters(options)` (the embedded runtime) construct, or
 // that a test builds. The two deployments differ only in what they pass in.
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type AuditLog, InMemoryAuditLog, LoggedAuditLog } from './core/audit/audit-log.js';
 import type { ConfigHistory } from './core/config/config-history.js';
 import type { ConfigStore } from './core/config/config-store.js';
 import { EmailConfigService } from './core/config/email-config-service.js';
@@ -39,6 +40,11 @@ export interface Adapters {
    * them: DynamoDB for the Lambdas, the embedded database locally. Without it, SMTP is unpaced.
    */
   relayGate?: RelayGate;
+  /**
+   * The audit trail (SQLite locally, the ledger's table in AWS). Without it (tests), one in
+   * memory; every entry is logged either way.
+   */
+  audit?: AuditLog;
   /** The mailers for each transport, given where XOAUTH2 access tokens come from and the relay gate. */
   mailers(oauthTokens: AccessTokenSource, relayGate?: RelayGate): MailerFactory;
 }
@@ -71,6 +77,8 @@ export interface Services {
   dailyNotice: DailyNoticeService;
   /** The delivery log, as the admin API reads it. */
   deliveries: DeliveryLedger;
+  /** Who did what and when: `audit.record({ actor, action, clusterId, detail })`; also logged. */
+  audit: AuditLog;
   /** The OAuth2 redirect flow; built on first use, and only where `publicBaseUrl` is set. */
   readonly oauthAuthorization: OAuthAuthorizationService;
 }
@@ -113,6 +121,7 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
     }),
     dailyNotice: new DailyNoticeService({ store, mailers, ledger, clock, log, ...mailSettings }),
     deliveries: ledger,
+    audit: new LoggedAuditLog(adapters.audit ?? new InMemoryAuditLog(clock), log),
     get oauthAuthorization() {
       if (!settings.publicBaseUrl) {
         throw new Error('buildServices: the OAuth2 redirect flow needs publicBaseUrl (PUBLIC_BASE_URL)');

@@ -11,6 +11,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
 import { type ApiGatewayRoute, apiGatewayRoutes } from '../functions/admin-api/route-table.js';
+import { CLUSTER_GROUP_PREFIX, DEFAULT_FLEET_ADMIN_GROUP } from '../functions/kernel/admin-groups.js';
 import {
   ADMIN_PAGE_PATH,
   OAUTH_REDIRECT_PATH,
@@ -27,6 +28,10 @@ export type AdminAuthProps =
     }
   | { readonly kind: 'external'; readonly issuer: string; readonly audience: readonly string[] };
 
+/** The JWT group whose members administer every cluster (`-c fleetAdminGroup=`, default `fleet-admins`). */
+export const fleetAdminGroupOf = (auth: AdminAuthProps & { readonly fleetAdminGroup?: string }) =>
+  auth.fleetAdminGroup ?? DEFAULT_FLEET_ADMIN_GROUP;
+
 /** The admin API's own name (`-c domainName=... -c certificateArn=... -c hostedZoneId=... -c hostedZoneName=...`). */
 export interface CustomDomainProps {
   /** e.g. `notifier.example.com`: in the hosted zone, and covered by the certificate. */
@@ -40,7 +45,7 @@ export interface CustomDomainProps {
 
 export interface AdminApiProps {
   readonly handler: lambda.IFunction;
-  readonly auth: AdminAuthProps;
+  readonly auth: AdminAuthProps & { readonly fleetAdminGroup?: string };
   /** Serve the API at this name only (the execute-api endpoint is then disabled). */
   readonly customDomain?: CustomDomainProps;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
@@ -143,6 +148,7 @@ export class AdminApi extends Construct {
         domainPrefix: props.auth.domainPrefix,
         callbackUrls: [`${this.endpoint}${ADMIN_PAGE_PATH}`, ...props.auth.localCallbackUrls],
         removalPolicy: props.removalPolicy,
+        fleetAdminGroup: fleetAdminGroupOf(props.auth),
       });
       issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.pool.userPoolId}`;
       audience = [this.userPool.client.userPoolClientId];
@@ -243,6 +249,8 @@ export interface AdminUserPoolProps {
   readonly domainPrefix: string;
   readonly callbackUrls: readonly string[];
   readonly removalPolicy: RemovalPolicy;
+  /** Created in the pool: its members administer every cluster. */
+  readonly fleetAdminGroup?: string;
 }
 
 /**
@@ -254,6 +262,8 @@ export class AdminUserPool extends Construct {
   readonly pool: cognito.UserPool;
   readonly client: cognito.UserPoolClient;
   readonly domain: cognito.UserPoolDomain;
+  /** Its members administer every cluster; a group `cluster-<clusterId>` (created by an operator) gives one. */
+  readonly fleetAdmins: cognito.UserPoolGroup;
 
   constructor(scope: Construct, id: string, props: AdminUserPoolProps) {
     super(scope, id);
@@ -276,6 +286,12 @@ export class AdminUserPool extends Construct {
       standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
       deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy: props.removalPolicy,
+    });
+    // A user in neither this group nor a `cluster-<clusterId>` group signs in but sees no cluster.
+    this.fleetAdmins = this.pool.addGroup('FleetAdmins', {
+      groupName: props.fleetAdminGroup ?? DEFAULT_FLEET_ADMIN_GROUP,
+      description: `Administers every cluster; a group ${CLUSTER_GROUP_PREFIX}<clusterId> administers one`,
+      precedence: 0,
     });
     this.domain = this.pool.addDomain('HostedUi', { cognitoDomain: { domainPrefix: props.domainPrefix } });
     this.client = this.pool.addClient('AdminPage', {

@@ -21,7 +21,7 @@ import { EVENT_SOURCE } from '../events/catalog.js';
 import { AdminApiEnvSchema } from '../functions/admin-api/env.js';
 import { DailyNoticeEnvSchema } from '../functions/daily-notice/env.js';
 import { NotifyEnvSchema } from '../functions/notify/env.js';
-import { AdminApi, type AdminAuthProps, type CustomDomainProps } from './admin-api.js';
+import { AdminApi, type AdminAuthProps, type CustomDomainProps, fleetAdminGroupOf } from './admin-api.js';
 import { Alarms } from './alarms.js';
 import type { FunctionName } from './bundling.js';
 import { DailySchedule } from './daily-schedule.js';
@@ -70,7 +70,7 @@ export interface NotifierStackProps extends StackProps {
   /** Alarm notifications by email (confirmed once by the recipient). */
   readonly alarmEmail?: string;
   readonly dailyNotice: { readonly time: string; readonly timeZone: string };
-  readonly auth: AdminAuthProps;
+  readonly auth: AdminAuthProps & { readonly fleetAdminGroup?: string };
   /** SSM path of the configuration parameters, e.g. `/appliance-notifier/clusters`. */
   readonly parameterPrefix: string;
   readonly eventBusName: string;
@@ -197,6 +197,7 @@ export class NotifierStack extends Stack {
         // API's URL, which does not depend on the function, so a lazy value keeps it cycle-free.
         PUBLIC_BASE_URL: Lazy.string({ produce: () => this.adminApi.endpoint }),
         ...adminPageSignIn(props.auth, () => this.adminApi),
+        FLEET_ADMIN_GROUP: fleetAdminGroupOf(props.auth),
         EVENT_QUEUE_URL: this.notifyQueue.queue.queueUrl,
       },
     });

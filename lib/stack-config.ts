@@ -2,6 +2,7 @@ import { Aws, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { DEFAULT_CONFIG_PARAMETER_PREFIX } from '../functions/adapters/aws/resource-names.js';
+import { DEFAULT_FLEET_ADMIN_GROUP } from '../functions/kernel/admin-groups.js';
 import type { AdminAuthProps } from './admin-api.js';
 import { parseTimeOfDay } from './daily-schedule.js';
 import { DEFAULT_SMTP_PORTS } from './network.js';
@@ -74,6 +75,11 @@ export const StackContextSchema = z
     jwtIssuer: z.url().optional(),
     /** Comma-separated audiences the external issuer's tokens carry. */
     jwtAudience: optionalText,
+    /** The JWT group whose members administer every cluster (created in the Cognito user pool). */
+    fleetAdminGroup: z
+      .string()
+      .regex(/^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u, 'a group name of 1 to 128 characters without spaces')
+      .default(DEFAULT_FLEET_ADMIN_GROUP),
     /** Hosted UI prefix of the Cognito domain: globally unique per region. */
     cognitoDomainPrefix: z
       .string()
@@ -285,8 +291,9 @@ export function stackPropsFromContext(
     );
   }
 
-  const auth: AdminAuthProps =
-    c.jwtIssuer && c.jwtAudience
+  const auth: AdminAuthProps & { fleetAdminGroup: string } = {
+    fleetAdminGroup: c.fleetAdminGroup,
+    ...(c.jwtIssuer && c.jwtAudience
       ? {
           kind: 'external',
           issuer: c.jwtIssuer,
@@ -300,7 +307,8 @@ export function stackPropsFromContext(
           // The account id makes the default unique per account (resolved at deploy time).
           domainPrefix: c.cognitoDomainPrefix ?? `appliance-notifier-${Aws.ACCOUNT_ID}`,
           localCallbackUrls: c.localhostCallback ? ['http://localhost:3000/admin/'] : [],
-        };
+        }),
+  } as AdminAuthProps & { fleetAdminGroup: string };
 
   const placeholder = OFFLINE_PLACEHOLDERS.tag;
   return {

@@ -15,6 +15,7 @@ import { bearerTokenAuthenticator } from '../functions/shared/auth.js';
 import { jsonResponse } from '../functions/shared/http.js';
 import { EventLeaseEnvShape, serviceSettingsOf } from '../functions/shared/service-env.js';
 import { buildAdminPage } from '../web/admin-page/build.js';
+import { adminTokenRoutes } from './admin-token-routes.js';
 import { localContext, toApiGatewayEvent, writeApiGatewayResult } from './api-gateway-event.js';
 import { LocalDailySchedule } from './daily-schedule.js';
 import { LocalEventBus } from './event-bus.js';
@@ -227,14 +228,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
   adminApi = createAdminApiHandler({
     services,
-    authenticator: bearerTokenAuthenticator(adminToken),
+    // ADMIN_TOKEN is a fleet admin; the per-cluster admin tokens (hashed in SQLite) one cluster each.
+    authenticator: bearerTokenAuthenticator(adminToken, adapters.adminTokens),
     replayer: localEventReplayer(bus),
     adminPage: {
       assets: buildAdminPage(),
       auth: { mode: 'token' },
       smtpRedirectUri: redirectUriFor(publicBaseUrl),
     },
-    localRoutes: localRoutes({ bus, runDailyNotice, failed: adapters.ledger }),
+    localRoutes: [
+      ...localRoutes({ bus, runDailyNotice, failed: adapters.ledger }),
+      ...adminTokenRoutes({ tokens: adapters.adminTokens, audit: services.audit, clock }),
+    ],
     openApi: { runtime: 'embedded', serverUrl: publicBaseUrl },
   });
 

@@ -212,6 +212,28 @@ export const DeliveriesSchema = z.looseObject({
     .describe('When more records may follow: pass it as `cursor` for the next page (opaque)'),
 });
 
+export const AuditEntrySchema = z.looseObject({
+  id: z.string(),
+  at: z.string().describe('When (ISO 8601)'),
+  actor: z.string().describe("Who: the JWT's email or username, `admin-token`, or `admin-token:<tokenId>`"),
+  action: z
+    .string()
+    .describe(
+      'What: config.save, config.restore, config.delete, config.test-email, oauth.authorize.start, oauth.authorize.complete, delivery.replay, admin-token.create, admin-token.revoke, ...',
+    ),
+  clusterId: z.string(),
+  detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+
+export const AuditEntriesSchema = z.looseObject({
+  clusterId: z.string(),
+  items: z.array(AuditEntrySchema).describe('Newest first'),
+  nextCursor: z
+    .string()
+    .optional()
+    .describe('When older entries may follow: pass it as `cursor` for the next page (opaque)'),
+});
+
 export const ReplayResultSchema = z.looseObject({
   eventId: z.string(),
   ok: z.boolean().describe('Whether the event went through (not `failed` or `rejected`)'),

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Services } from '../composition.js';
+import { InMemoryAuditLog, LoggedAuditLog } from '../core/audit/audit-log.js';
 import { ConfigPreconditionFailedError } from '../core/config/config-precondition.js';
 import { type EmailConfig, EmailConfigInputSchema } from '../core/config/email-config.js';
 import type { EmailConfigService } from '../core/config/email-config-service.js';
@@ -8,6 +9,7 @@ import { toPublicConfig } from '../core/config/public-config.js';
 import type { EventReplayer } from '../core/notify/event-replayer.js';
 import { ValidationError } from '../kernel/field-issues.js';
 import type { Authenticator, Principal } from '../shared/auth.js';
+import { mayAdminister } from '../shared/cluster-access.js';
 import { HttpError, type HttpResponse, jsonResponse, queryFlag, readJsonBody } from '../shared/http.js';
 import {
   bindRoutes,
@@ -18,6 +20,7 @@ import {
   type RouteSpec,
 } from '../shared/http-api.js';
 import { type AdminPageOptions, adminPageHandlers } from './admin-page-routes.js';
+import { auditedHandlers, auditHandlers } from './audit-routes.js';
 import { catalogHandlers } from './catalog-routes.js';
 import { configEtag, ifMatchHeader, ifMatchPrecondition, preconditionFailedBody } from './config-etag.js';
 import { oauthHandlers } from './oauth-routes.js';
@@ -28,7 +31,8 @@ import { ADMIN_API_ROUTES } from './route-table.js';
 export type AdminApiRouteHandlers = RouteHandlers<typeof ADMIN_API_ROUTES>;
 
 export interface AdminApiOptions {
-  services: Pick<Services, 'log' | 'emailConfig' | 'fleet' | 'deliveries' | 'oauthAuthorization'>;
+  services: Pick<Services, 'log' | 'emailConfig' | 'fleet' | 'deliveries' | 'oauthAuthorization'> &
+    Partial<Pick<Services, 'audit'>>;
   authenticator: Authenticator;
   /**
    * Replays a failed event (`POST .../deliveries/{eventId}/replay`): SQS in AWS, the bus in the
@@ -185,13 +189,18 @@ export function adminApiHandlers(
   served: () => readonly RouteSpec[] = () => [],
 ): AdminApiRouteHandlers {
   const { services } = options;
+  // buildServices always gives one; a test's hand-made services get a trail in memory (logged).
+  const audit = services.audit ?? new LoggedAuditLog(new InMemoryAuditLog(), services.log);
   // Generated on the first request, then kept: the routes do not change while the function runs.
   let document: string | undefined;
-  return {
+  const handlers: AdminApiRouteHandlers = {
     ...emailConfigHandlers(services.emailConfig, services.log),
-    listClusters: async () => jsonResponse(200, await services.fleet.overview()),
+    // Only the clusters the caller may administer (none for a user without a cluster group).
+    listClusters: async (_event, principal) =>
+      jsonResponse(200, await services.fleet.overview((clusterId) => mayAdminister(principal, clusterId))),
     ...catalogHandlers(services.deliveries, options.replayer),
-    ...oauthHandlers({ authorization: services.oauthAuthorization }),
+    ...auditHandlers(audit),
+    ...oauthHandlers({ authorization: services.oauthAuthorization, audit }),
     ...adminPageHandlers(options.adminPage),
     openApiDocument: async () => {
       document ??= JSON.stringify(
@@ -204,6 +213,8 @@ export function adminApiHandlers(
       };
     },
   };
+  // Every change recorded in the audit trail, with who made it (audit-routes.ts).
+  return auditedHandlers(handlers, audit);
 }
 
 /** The admin API function: the same factory in Lambda and in the embedded runtime. */

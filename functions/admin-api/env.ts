@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { redirectUriFor } from '../core/oauth/oauth-flow.js';
+import { DEFAULT_FLEET_ADMIN_GROUP } from '../kernel/admin-groups.js';
 import { ADMIN_PAGE_PATH } from '../kernel/public-paths.js';
 import { EventQueueEnvShape, PublicUrlEnvShape, ServiceEnvShape } from '../shared/service-env.js';
 import type { AdminPageOptions } from './admin-page-routes.js';
@@ -18,6 +19,8 @@ export const AdminApiEnvSchema = z.object({
   ADMIN_PAGE_ISSUER: z.url().optional(),
   ADMIN_PAGE_AUTHORIZATION_ENDPOINT: z.url().optional(),
   ADMIN_PAGE_TOKEN_ENDPOINT: z.url().optional(),
+  /** The JWT group whose members administer every cluster (`cluster-<clusterId>` groups give one). */
+  FLEET_ADMIN_GROUP: z.string().min(1).default(DEFAULT_FLEET_ADMIN_GROUP),
 });
 export type AdminApiEnv = z.output<typeof AdminApiEnvSchema>;
 

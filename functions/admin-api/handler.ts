@@ -4,7 +4,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { awsAdapters, awsEventReplayer } from '../adapters/aws/aws-adapters.js';
 import { buildServices } from '../composition.js';
-import { jwtAuthorizerAuthenticator } from '../shared/auth.js';
+import { jwtAuthenticator } from '../shared/auth.js';
 import { parseEnv } from '../shared/env.js';
 import { serviceSettingsOf } from '../shared/service-env.js';
 import { createTracer } from '../shared/tracer.js';
@@ -19,7 +19,7 @@ const adminPage = adminPageOptionsOf(env);
 
 const api = createAdminApiHandler({
   services,
-  authenticator: jwtAuthorizerAuthenticator,
+  authenticator: jwtAuthenticator({ fleetAdminGroup: env.FLEET_ADMIN_GROUP }),
   replayer: awsEventReplayer(env, { tracer }),
   openApi: { runtime: 'lambda', serverUrl: env.PUBLIC_BASE_URL },
   // The page as esbuild built it into this bundle (lib/bundling.ts).

@@ -2,6 +2,7 @@
 // target (public, protected by the one-time state). Served by the admin API function in AWS
 // and by the embedded runtime alike.
 import { createHash } from 'node:crypto';
+import type { AuditLog } from '../core/audit/audit-log.js';
 import {
   type CallbackOutcome,
   type OAuthAuthorizationService,
@@ -14,6 +15,8 @@ import type { AdminApiRouteHandlers } from './app.js';
 
 export interface OAuthRoutesDeps {
   authorization: OAuthAuthorizationService;
+  /** Records each completed callback of a known state (the actor: who clicked Authorize). */
+  audit?: AuditLog;
   /** Where the result page links back to (default `/admin`). */
   adminPath?: string;
 }
@@ -54,6 +57,15 @@ export function oauthHandlers(
         error: query.error,
         error_description: query.error_description,
       });
+      // A state that was ours names the cluster: its completion, whatever the outcome, is recorded.
+      if (deps.audit && outcome.clusterId) {
+        await deps.audit.record({
+          actor: outcome.startedBy ?? 'unknown',
+          action: 'oauth.authorize.complete',
+          clusterId: outcome.clusterId,
+          detail: { outcome: outcome.kind },
+        });
+      }
       return renderCallbackPage(outcome, { adminPath, redirectUri: authorization.redirectUri });
     },
   };

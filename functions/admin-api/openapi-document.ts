@@ -147,6 +147,12 @@ export function buildOpenApiDocument(options: OpenApiOptions): Record<string, un
         content: { 'application/json': { schema: { $ref: ERROR_SCHEMA_REF } } },
       };
     }
+    if (route.access === 'admin' && route.path.includes('{clusterId}') && !responses['403']) {
+      responses['403'] = {
+        description: 'The caller may not administer this cluster (the message says what would grant it)',
+        content: { 'application/json': { schema: { $ref: ERROR_SCHEMA_REF } } },
+      };
+    }
     responses['500'] ??= {
       description: 'An unexpected error: only the request id; the details are in the log',
       content: { 'application/json': { schema: internalError } },

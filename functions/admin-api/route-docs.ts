@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { EmailConfigInputSchema } from '../core/config/email-config.js';
 import type { RouteDoc, RouteResponseDoc } from '../shared/route-definition.js';
 import {
+  AuditEntriesSchema,
   AuthorizationStartSchema,
   ConditionsSchema,
   ConfigTooLargeBodySchema,
@@ -23,6 +24,7 @@ import {
   RestoredConfigSchema,
   TestEmailResultSchema,
 } from './api-schemas.js';
+import { AuditQuerySchema } from './audit-routes.js';
 import { DeliveriesQuerySchema } from './catalog-routes.js';
 import type { AdminApiRouteId } from './route-table.js';
 
@@ -133,6 +135,17 @@ export const ADMIN_API_ROUTE_DOCS = {
       200: { description: 'The test-email result', schema: TestEmailResultSchema },
       400: invalidClusterId,
       404: noConfig,
+    },
+  },
+  listAuditEntries: {
+    summary: "A cluster's audit trail, newest first",
+    description:
+      'Who did what and when: saves, restores, deletes, test emails, OAuth2 authorizations, replays and token changes. ' +
+      'Pages of at most `limit` entries; pass `nextCursor` as `cursor` for the next (older) page.',
+    query: AuditQuerySchema,
+    responses: {
+      200: { description: 'The audit entries', schema: AuditEntriesSchema },
+      400: error('Invalid cluster id or query parameters (e.g. a `cursor` not from an earlier page)'),
     },
   },
   listDeliveries: {

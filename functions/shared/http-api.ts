@@ -6,6 +6,7 @@ import httpRouterHandler, { type Route } from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { ClusterIdSchema } from '../kernel/cluster-id-schema.js';
 import type { Authenticator, Principal } from './auth.js';
+import { checkClusterAccess } from './cluster-access.js';
 import { HttpError, type HttpResponse, jsonErrorHandler } from './http.js';
 import type { RouteDefinition, RouteDoc } from './route-definition.js';
 
@@ -104,6 +105,7 @@ export function createHttpApi(options: {
       if (spec.access === 'admin' && !principal) {
         throw new HttpError(401, 'Authentication required', undefined, { 'www-authenticate': 'Bearer' });
       }
+      checkClusterAccess(spec, event, principal, clusterIdParam);
       return spec.handler(event, principal);
     },
   }));

@@ -16,6 +16,11 @@ export interface RouteDefinition {
   /** API Gateway style: `/clusters/{clusterId}/email-config`. */
   readonly path: string;
   readonly access: RouteAccess;
+  /**
+   * An admin route without `{clusterId}` is for fleet admins only (it acts on every cluster),
+   * unless it is open to every admin: it filters what it shows, or shows no cluster's data.
+   */
+  readonly everyAdmin?: true;
 }
 
 /** One documented answer of a route. */

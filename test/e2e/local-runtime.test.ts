@@ -130,6 +130,34 @@ describe('embedded runtime', () => {
     expect(result.body).toMatchObject({ ok: false, stage: 'auth', code: 535 });
     expect(result.body.transcript.join('\n')).not.toContain('not-the-password');
   });
+
+  it('serves per-cluster admin tokens: its own cluster only, no fleet-wide route, and it survives a restart', async () => {
+    // Prepare
+    const created = await api('POST', '/clusters/default/admin-tokens', { label: 'e2e' });
+    const token = String(created.body.token);
+    await runtime.close();
+    runtime = await startLocalRuntime({ port: 0, dataDir });
+
+    // Act
+    const own = await api('GET', '/clusters/default/email-config', undefined, token);
+    const other = await api('GET', '/clusters/wrong-pass/email-config', undefined, token);
+    const fleetWide = await api('POST', '/daily-notice/run', undefined, token);
+    const overview = await api('GET', '/clusters', undefined, token);
+    const audit = await api('GET', '/clusters/default/audit', undefined, token);
+
+    // Assess
+    expect(created.status).toBe(201);
+    expect(own.status).toBe(200);
+    expect(other.status).toBe(403);
+    expect(other.body.error).toContain('may not administer cluster wrong-pass');
+    expect(fleetWide.status).toBe(403);
+    expect(overview.body.items.map((item: { clusterId: string }) => item.clusterId)).toEqual(['default']);
+    expect(audit.body.items[0]).toMatchObject({
+      action: 'admin-token.create',
+      actor: 'admin-token',
+      detail: { tokenId: created.body.tokenId, label: 'e2e' },
+    });
+  });
 });
 
 describe('the data directory and the event queue', () => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
 import { createLogger } from '../../functions/shared/logger.js';
+import { ADMIN_TOKEN_ROUTES } from '../../local-runtime/admin-token-routes.js';
 import { LOCAL_RUNTIME_ROUTES } from '../../local-runtime/local-routes.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
 
@@ -99,7 +100,7 @@ describe('GET /openapi.json on the embedded runtime', () => {
         key: `${r.method} ${r.path}`,
         local: false,
       })),
-      ...Object.entries(LOCAL_RUNTIME_ROUTES).map(([id, r]) => ({
+      ...Object.entries({ ...LOCAL_RUNTIME_ROUTES, ...ADMIN_TOKEN_ROUTES }).map(([id, r]) => ({
         id,
         key: `${r.method} ${r.path}`,
         local: true,

@@ -37,7 +37,7 @@ const CLUSTER = 'handlers';
 /** A cluster whose relay answers every MAIL FROM with a temporary failure. */
 const RELAY_DOWN = 'handlers-relay-down';
 const EVENT_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/appliance-notifier-events';
-const CLAIMS = { sub: 'admin-1', email: 'admin@example.com' };
+const CLAIMS = { sub: 'admin-1', email: 'admin@example.com', 'cognito:groups': '[fleet-admins]' };
 /** A failed event in the delivery log, with its envelope: `{eventId}` of the table's routes. */
 const FAILED_EVENT = 'handlers-failed-1';
 const FAILED_ENVELOPE = { ...loadSample('version-mismatch'), id: FAILED_EVENT };

@@ -273,7 +273,7 @@ describe('configuration history and restore', () => {
         path: '/clusters/hist/email-config',
         body: passwordConfigOn(relay.port, PASSWORD),
         headers: { authorization: '' },
-        claims: { sub: 'u-1', email: 'alice@example.com' },
+        claims: { sub: 'u-1', email: 'alice@example.com', 'cognito:groups': '[cluster-hist]' },
       },
       jwtHandler,
     );

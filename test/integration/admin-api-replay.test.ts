@@ -123,6 +123,18 @@ describe('the embedded runtime: one record, and the replay of a failed event', (
     expect(again.status).toBe(409);
     expect(again.body.error).toBe(`Event ${event.id} is sent, not failed: only a failed event is replayed`);
     expect(relay.messages).toHaveLength(1);
+    // The audit trail has the replay, by the admin token; the refused one is not in it.
+    const audit = await api('GET', `/clusters/${CLUSTER}/audit`);
+    const replays = (audit.body.items as Record<string, unknown>[]).filter(
+      (entry) =>
+        entry.action === 'delivery.replay' && (entry.detail as Record<string, unknown>)?.eventId === event.id,
+    );
+    expect(replays).toEqual([
+      expect.objectContaining({
+        actor: 'admin-token',
+        detail: { eventId: event.id, outcome: 'sent', ok: true },
+      }),
+    ]);
   });
 
   it('says so when the replay fails again: 200 ok false, the relay reply, the record still failed', async () => {

@@ -105,7 +105,7 @@ describe('authentication', () => {
     const signedIn = await invoke(aws, {
       method: 'GET',
       path: '/clusters/none/email-config',
-      claims: { sub: 'u-1', email: 'admin@example.com' },
+      claims: { sub: 'u-1', email: 'admin@example.com', 'cognito:groups': '[fleet-admins]' },
     });
 
     expect(anonymous.status).toBe(401);

@@ -319,6 +319,19 @@ describe('the full flow', () => {
       authorizeUrl.searchParams.get('code_challenge'),
     );
     expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    // The audit trail: who clicked Authorize, and the completion on the provider's redirect as theirs.
+    const audit = await call({ method: 'GET', path: '/clusters/flow/audit', headers: admin });
+    const oauthEntries = (audit.body.items as Record<string, unknown>[])
+      .filter((entry) => String(entry.action).startsWith('oauth.'))
+      .map(({ action, actor, detail }) => ({ action, actor, detail }));
+    // (The test clock stands still: both have the same time, whose order the trail leaves open.)
+    expect(oauthEntries).toHaveLength(2);
+    expect(oauthEntries).toEqual(
+      expect.arrayContaining([
+        { action: 'oauth.authorize.complete', actor: 'admin-token', detail: { outcome: 'authorized' } },
+        { action: 'oauth.authorize.start', actor: 'admin-token', detail: undefined },
+      ]),
+    );
     expect(exchange?.body).toMatchObject({
       client_id: CLIENT_ID,
       client_secret: CLIENT_SECRET,

@@ -68,7 +68,7 @@ describe('buildOpenApiDocument', () => {
         'application/json': { schema: withoutDialect(z.toJSONSchema(restoreBody, { io: 'input' })) },
       },
     });
-    expect(Object.keys((restore?.responses as object) ?? {})).toEqual(['200', '401', '500']);
+    expect(Object.keys((restore?.responses as object) ?? {})).toEqual(['200', '401', '403', '500']);
   });
 
   it("gives the PUT body exactly as z.toJSONSchema converts the API's own schema (input side)", () => {

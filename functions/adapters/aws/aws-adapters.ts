@@ -15,6 +15,7 @@ import type { ServiceEnvShape } from '../../shared/service-env.js';
 import { traced } from '../../shared/tracer.js';
 import { TransportMailerFactory } from '../mailer-factory.js';
 import { FetchTokenClient } from '../oauth-token-client.js';
+import { DynamoDbAuditLog } from './dynamodb-audit-log.js';
 import { DynamoDbConfigHistory } from './dynamodb-config-history.js';
 import { DynamoDbGrantStore } from './dynamodb-grant-store.js';
 import { DynamoDbLedger } from './dynamodb-ledger.js';
@@ -43,6 +44,11 @@ export function awsAdapters(env: ServiceEnv, options: { tracer?: Tracer } = {}):
     // The configuration history in the ledger's table (`CONFIGV#<clusterId>`): conditional puts
     // number the versions, which SSM's parameter history cannot do for us.
     history: new DynamoDbConfigHistory({
+      client: traced(tracer, new DynamoDBClient({})),
+      tableName: env.LEDGER_TABLE_NAME,
+    }),
+    // The audit trail in the ledger's table (`AUDIT#<clusterId>`), with its TTL.
+    audit: new DynamoDbAuditLog({
       client: traced(tracer, new DynamoDBClient({})),
       tableName: env.LEDGER_TABLE_NAME,
     }),

@@ -35,6 +35,8 @@ export function configParameterName(prefix: string, clusterId: string): string {
  * partition key prefix is what an IAM `dynamodb:LeadingKeys` condition can name.
  */
 export const GRANT_PARTITION_PREFIX = 'GRANT#';
+/** A cluster's audit trail: `AUDIT#<clusterId>` / `<iso time>#<id>` in the ledger table. */
+export const AUDIT_PARTITION_PREFIX = 'AUDIT#';
 export const GRANT_SORT_KEY = 'OAUTH';
 
 export function grantKeyOf(clusterId: string): { pk: string; sk: string } {

@@ -12,6 +12,8 @@ import { FetchTokenClient } from '../oauth-token-client.js';
 import { importLedgerJournal } from './ledger-journal-import.js';
 import { OutboxMailer } from './outbox-mailer.js';
 import type { SecretKeySettings } from './secret-box.js';
+import { SqliteAdminTokenStore } from './sqlite-admin-tokens.js';
+import { SqliteAuditLog } from './sqlite-audit-log.js';
 import { SqliteConfigHistory } from './sqlite-config-history.js';
 import { importConfigFiles, SqliteConfigStore } from './sqlite-config-store.js';
 import { SqliteDatabase } from './sqlite-database.js';
@@ -40,6 +42,8 @@ export interface LocalAdapters extends Adapters {
   database: SqliteDatabase;
   /** The delivery log, in the database; `listFailed` serves the local replay. */
   ledger: SqliteLedger;
+  /** The per-cluster admin tokens (hashed), beside the fleet admin's ADMIN_TOKEN. */
+  adminTokens: SqliteAdminTokenStore;
   outboxDir: string;
   /** One line: where `transport: "ses"` mail goes. */
   sesDestination: string;
@@ -92,6 +96,8 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
     database,
     store: new SqliteConfigStore(database),
     history: new SqliteConfigHistory(database),
+    audit: new SqliteAuditLog(database, clock),
+    adminTokens: new SqliteAdminTokenStore(database),
     grants: new SqliteGrantStore(database),
     ledger,
     oauthStates: new SqliteOAuthStateStore({ database, clock: () => clock().getTime() }),

@@ -282,6 +282,35 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 9,
+    description: 'Per-cluster admin tokens (stored hashed) and the audit trail',
+    up(connection) {
+      connection.exec(`
+        -- core/access/admin-tokens.ts: only the SHA-256 of a token is kept; the token is shown once.
+        CREATE TABLE admin_token (
+          token_id   TEXT PRIMARY KEY NOT NULL,
+          cluster_id TEXT NOT NULL,
+          hash       BLOB NOT NULL,
+          label      TEXT,
+          created_at TEXT NOT NULL,
+          created_by TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX admin_token_cluster ON admin_token (cluster_id, created_at);
+        -- core/audit/audit-log.ts: newest first per cluster, by (at, id).
+        CREATE TABLE audit_entry (
+          id         TEXT PRIMARY KEY NOT NULL,
+          cluster_id TEXT NOT NULL,
+          at         TEXT NOT NULL,
+          actor      TEXT NOT NULL,
+          action     TEXT NOT NULL,
+          detail     TEXT
+        ) STRICT;
+        CREATE INDEX audit_entry_cluster ON audit_entry (cluster_id, at DESC, id DESC);
+        CREATE INDEX audit_entry_at ON audit_entry (at);
+      `);
+    },
+  },
 ];
 
 export interface SqliteDatabaseOptions {

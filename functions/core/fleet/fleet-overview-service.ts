@@ -44,9 +44,10 @@ const DEFAULT_CONCURRENCY = 8;
 export class FleetOverviewService {
   constructor(private readonly deps: FleetOverviewDeps) {}
 
-  async overview(): Promise<FleetOverview> {
+  /** `permitted`: only the clusters it accepts (the caller's own, for an admin of some clusters). */
+  async overview(permitted: (clusterId: string) => boolean = () => true): Promise<FleetOverview> {
     const now = this.deps.clock();
-    const ids = await this.deps.store.listClusterIds();
+    const ids = (await this.deps.store.listClusterIds()).filter(permitted);
     const limit = this.deps.recordsPerCluster ?? FLEET_LEDGER_READ_LIMIT;
     const items: Array<ClusterHealth | UnreadableCluster | undefined> = new Array(ids.length);
     let next = 0;

@@ -54,6 +54,8 @@ interface CallbackBase {
   clusterId?: string;
   /** The configured language of the cluster, when the state named one. */
   language?: Language;
+  /** Who clicked Authorize (the state's `startedBy`), for the audit trail. */
+  startedBy?: string;
 }
 
 export type CallbackOutcome = CallbackBase &
@@ -133,7 +135,11 @@ export class OAuthAuthorizationService {
     const now = this.deps.clock();
     const document = await this.deps.store.get(clusterId);
     const language = document?.config.language;
-    const base = { clusterId, ...(language ? { language } : {}) };
+    const base = {
+      clusterId,
+      ...(language ? { language } : {}),
+      ...(record.startedBy ? { startedBy: record.startedBy } : {}),
+    };
     if (record.expiresAt <= now.getTime()) {
       this.deps.log.warn('OAuth2 callback with an expired state', { clusterId });
       return { ...base, kind: 'invalid-state', reason: 'expired' };
