@@ -56,6 +56,7 @@ const passwordConfigOn = (port: number, password?: string) => ({
     host: '127.0.0.1',
     port,
     encryption: 'none',
+    allowInsecureAuth: true,
     auth: { type: 'password', username: 'relay@example.com', ...(password ? { password } : {}) },
   },
 });
@@ -147,6 +148,7 @@ describe('POST /clusters/{clusterId}/email-config/test', () => {
         host: '127.0.0.1',
         port: relay.port,
         encryption: 'none',
+        allowInsecureAuth: true,
         auth: {
           type: 'oauth2',
           provider: 'microsoft',

@@ -56,6 +56,8 @@ const relayConfig = () => ({
     host: '127.0.0.1',
     port: closedPort,
     encryption: 'none',
+    // A plain-text test relay on loopback: credentials in clear allowed explicitly.
+    allowInsecureAuth: true,
     auth: { type: 'password', username: 'relay@example.com', password: PASSWORD },
   },
   adminContacts: ['ops@example.com'],

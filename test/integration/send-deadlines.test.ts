@@ -235,6 +235,7 @@ describe('SmtpMailer deadline', () => {
         host: '127.0.0.1',
         port: relay.port,
         encryption: 'none',
+        allowInsecureAuth: true,
         auth: { type: 'oauth2', provider: 'google', clientId: 'client', clientSecret: 'secret' },
       },
       adminContacts: 'ops@example.com',

@@ -303,7 +303,7 @@ describe('SmtpMailer authentication failures', () => {
 
   test('with encryption none even where STARTTLS is offered (no upgrade is attempted)', async () => {
     // Prepare
-    const settings = settingsFor(starttlsServer, 'none', { auth: passwordAuth });
+    const settings = settingsFor(starttlsServer, 'none', { auth: passwordAuth, allowInsecureAuth: true });
 
     // Act
     const failure = await failureOf(
