@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { checkAdminToken } from './admin-token.js';
 
 export interface Principal {
   /** Who made the request: the JWT's email/username/sub, or `admin-token`. */
@@ -30,8 +31,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** The embedded runtime: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
 export function bearerTokenAuthenticator(token: string): Authenticator {
-  if (token.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
-  const expected = digest(token);
+  const expected = digest(checkAdminToken(token));
   return (event) => {
     const header = event.headers.authorization ?? event.headers.Authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

@@ -316,7 +316,7 @@ describe('SesMailer deadline', () => {
 });
 
 describe('the test email through the admin API', () => {
-  const TOKEN = 'test-admin-token-0123456789';
+  const TOKEN = 'test-admin-token-0123456789-abcdefgh';
   const auth = { authorization: `Bearer ${TOKEN}` };
   let dataDir: string;
   let services: TestServices;
