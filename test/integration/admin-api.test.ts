@@ -308,7 +308,7 @@ describe('routing and failures', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body).toEqual({ error: 'No route for GET /nope' });
     expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.allow).toBe('GET, PUT, DELETE');
+    expect(wrongMethod.headers.allow).toBe('GET, HEAD, PUT, DELETE');
   });
 
   it('answers an unexpected failure with 500 and no internals', async () => {
