@@ -6,7 +6,7 @@ import type { SendReceipt } from './mailer.js';
 /** Credentials that the configuration sends over an unencrypted connection (allowed by smtp.allowInsecureAuth). */
 export function credentialsInClearWarning(config: EmailConfig): string | undefined {
   const smtp = config.transport === 'smtp' ? config.smtp : undefined;
-  if (!smtp || smtp.encryption !== 'none' || smtp.auth.type === 'none') return undefined;
+  if (smtp?.encryption !== 'none' || smtp.auth.type === 'none') return undefined;
   const what = smtp.auth.type === 'password' ? 'The password' : 'The OAuth2 access token';
   return `${what} was sent in clear text: encryption is "none" and smtp.allowInsecureAuth is true. Anyone on the network path to ${smtp.host}:${smtp.port} can read it; use "starttls" or "tls" if the relay offers it.`;
 }
