@@ -4,8 +4,9 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from '@jest/globals';
 import { validateConditionEvent } from '../../events/envelope.js';
 import { loadSample } from '../../events/samples.js';
-import { EmailConfigInputSchema } from '../../functions/core/config/email-config.js';
+import { EmailConfigInputSchema, EmailConfigSchema } from '../../functions/core/config/email-config.js';
 import { MAX_DISPLAY_NAME_LENGTH, parseMailbox } from '../../functions/core/config/mailbox.js';
+import { credentialsInClearWarning } from '../../functions/core/mail/delivery-warnings.js';
 import { issuesFromZod } from '../../functions/kernel/field-issues.js';
 import { INVISIBLE_CHARACTER_MESSAGE } from '../../functions/kernel/invisible-characters.js';
 
@@ -186,6 +187,18 @@ describe('credentials over encryption "none"', () => {
     expect(issuesOf(plain({ type: 'none' }))).toEqual({});
     expect(issuesOf(valid)).toEqual({});
     expect(issuesOf({ ...valid, smtp: { ...valid.smtp, encryption: 'tls', port: 465 } })).toEqual({});
+  });
+
+  it('still reads a document stored before the rule (its alerts go out), and its test email warns', () => {
+    // Act
+    const stored = EmailConfigSchema.parse(plain(valid.smtp.auth));
+
+    // Assess
+    expect(stored.smtp).toMatchObject({ encryption: 'none', auth: { type: 'password' } });
+    expect(credentialsInClearWarning(stored)).toMatch(
+      /^The password was sent in clear text \(encryption "none"\)/,
+    );
+    expect(credentialsInClearWarning(EmailConfigSchema.parse(valid))).toBeUndefined();
   });
 
   it('refuses a flag that is not a boolean', () => {

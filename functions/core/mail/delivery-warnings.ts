@@ -8,7 +8,7 @@ export function credentialsInClearWarning(config: EmailConfig): string | undefin
   const smtp = config.transport === 'smtp' ? config.smtp : undefined;
   if (smtp?.encryption !== 'none' || smtp.auth.type === 'none') return undefined;
   const what = smtp.auth.type === 'password' ? 'The password' : 'The OAuth2 access token';
-  return `${what} was sent in clear text: encryption is "none" and smtp.allowInsecureAuth is true. Anyone on the network path to ${smtp.host}:${smtp.port} can read it; use "starttls" or "tls" if the relay offers it.`;
+  return `${what} was sent in clear text (encryption "none"${smtp.allowInsecureAuth ? ', allowed by smtp.allowInsecureAuth' : ''}). Anyone on the network path to ${smtp.host}:${smtp.port} can read it; use "starttls" or "tls" if the relay offers it.`;
 }
 
 /** A message written to a file instead of sent. */
