@@ -4,6 +4,7 @@ import { relative, resolve } from 'node:path';
 import { DataDirectoryBusyError } from '../functions/adapters/local/data-directory-lock.js';
 import { SecretsKeyError, secretKeySettingsOf } from '../functions/adapters/local/secret-box.js';
 import { NewerSchemaError } from '../functions/adapters/local/sqlite-database.js';
+import { maskAdminToken, WeakAdminTokenError } from '../functions/shared/admin-token.js';
 import { createLogger } from '../functions/shared/logger.js';
 import { LocalEnvSchema } from '../local-runtime/env.js';
 import { type LocalRuntime, startLocalRuntime } from '../local-runtime/server.js';
@@ -19,7 +20,10 @@ const SPEC: CommandSpec = {
     ['PORT', 'the port to listen on (default 3000; 0 picks a free one)'],
     ['HOST', 'the address to listen on (default 127.0.0.1)'],
     ['DATA_DIR', 'configuration, delivery log, admin token and outbox (default ./.data)'],
-    ['ADMIN_TOKEN', 'the admin token (at least 16 characters; default: generated into DATA_DIR/admin-token)'],
+    [
+      'ADMIN_TOKEN',
+      'the admin token (at least 32 characters, e.g. openssl rand -base64 32; default: generated into DATA_DIR/admin-token)',
+    ],
     [
       'SECRETS_KEY',
       'encrypts the secrets in notifier.db: 32 bytes, hex or base64 (default: DATA_DIR/secrets.key)',
@@ -72,7 +76,8 @@ function startError(
   if (
     error instanceof DataDirectoryBusyError ||
     error instanceof NewerSchemaError ||
-    error instanceof SecretsKeyError
+    error instanceof SecretsKeyError ||
+    error instanceof WeakAdminTokenError
   ) {
     return new CliError(error.message);
   }
@@ -137,11 +142,20 @@ function printBanner(runtime: LocalRuntime, tokenFromEnv: boolean): void {
     const rel = relative(process.cwd(), path) || '.';
     return rel.startsWith('..') ? path : rel;
   };
+  // In full only when just generated (the user has to learn it); otherwise the user has it, and
+  // a terminal, a scrollback or a service log is no place to leak it again.
+  const token = runtime.adminTokenGenerated ? runtime.adminToken : maskAdminToken(runtime.adminToken);
+  const tokenFile = `${shown(runtime.dataDir)}/admin-token`;
+  const bearer = runtime.adminTokenGenerated
+    ? runtime.adminToken
+    : tokenFromEnv
+      ? '$ADMIN_TOKEN'
+      : `$(cat ${tokenFile})`;
   const tokenSource = tokenFromEnv
     ? 'from ADMIN_TOKEN'
     : runtime.adminTokenGenerated
-      ? `generated now, stored in ${shown(runtime.dataDir)}/admin-token`
-      : `from ${shown(runtime.dataDir)}/admin-token`;
+      ? `generated now, stored in ${tokenFile}`
+      : `from ${tokenFile}`;
   process.stdout.write(
     [
       '',
@@ -150,12 +164,12 @@ function printBanner(runtime: LocalRuntime, tokenFromEnv: boolean): void {
       `  data         ${shown(runtime.dataDir)} (configuration and delivery log in notifier.db, mail in outbox/)`,
       '  mail         SMTP relays as each cluster configures them;',
       `               ${runtime.sesDestination}`,
-      `  admin token  ${runtime.adminToken} (${tokenSource})`,
+      `  admin token  ${token} (${tokenSource})`,
       `  admin page   ${runtime.url}/admin/ (sign in with the admin token)`,
       `  oauth        redirect URI ${runtime.publicBaseUrl}/login/smtp-verification/ (PUBLIC_BASE_URL)`,
       `  events       POST ${runtime.url}/events (PutEvents entries), or: npm run emit -- <condition-id>`,
       `  daily notice ${runtime.nextDailyNotice ? `next at ${runtime.nextDailyNotice.toISOString()} (DAILY_NOTICE_TIME, UTC)` : 'off'}; now: POST ${runtime.url}/daily-notice/run`,
-      `  try          curl -H "Authorization: Bearer ${runtime.adminToken}" ${runtime.url}/clusters/default/email-config`,
+      `  try          curl -H "Authorization: Bearer ${bearer}" ${runtime.url}/clusters/default/email-config`,
       '',
       '',
     ].join('\n'),

@@ -2,6 +2,10 @@ import * as z from 'zod';
 import { type FieldIssue, formatIssues, issuesFromZod } from '../functions/kernel/field-issues.js';
 import { CONTROL_CHARACTER_MESSAGE, hasControlCharacters } from '../functions/kernel/header-safety.js';
 import {
+  hasInvisibleCharacters,
+  INVISIBLE_CHARACTER_MESSAGE,
+} from '../functions/kernel/invisible-characters.js';
+import {
   type ConditionDefinition,
   type ConditionDetail,
   type ConditionId,
@@ -17,7 +21,9 @@ const boundedText = (max: number) =>
     .string()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((s) => !hasControlCharacters(s), CONTROL_CHARACTER_MESSAGE);
+    .refine((s) => !hasControlCharacters(s), CONTROL_CHARACTER_MESSAGE)
+    // The id is shown in the delivery log and keys "emailed once": it must look like what it is.
+    .refine((s) => !hasInvisibleCharacters(s), INVISIBLE_CHARACTER_MESSAGE);
 
 /**
  * An EventBridge event as a rule target receives it. Not strict: EventBridge adds fields over

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { FUNCTION_TIMEOUTS_MS } from '../functions/kernel/function-timeouts.js';
+import { NOSNIFF_HEADER } from '../functions/shared/security-headers.js';
 
 /** Builds the API Gateway HTTP API (payload 2.0) event that a deployed function would receive. */
 export function toApiGatewayEvent(
@@ -86,13 +87,15 @@ export function localContext(functionName: string): Context {
   };
 }
 
-/** Writes a handler's result as API Gateway would. */
+/** Writes a handler's result as API Gateway would; the runtime's own answers (413, 503) get `nosniff` too. */
 export function writeApiGatewayResult(response: ServerResponse, result: APIGatewayProxyResultV2): void {
   if (typeof result === 'string' || result === undefined || result === null) {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result ?? null));
+    response
+      .writeHead(200, { 'content-type': 'application/json', ...NOSNIFF_HEADER })
+      .end(JSON.stringify(result ?? null));
     return;
   }
-  const headers: Record<string, string | number | string[]> = {};
+  const headers: Record<string, string | number | string[]> = { ...NOSNIFF_HEADER };
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
   if (result.cookies?.length) headers['set-cookie'] = result.cookies;
   const body = result.body

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SecretsKeyEnvShape } from '../functions/adapters/local/secret-box.js';
+import { ADMIN_TOKEN_ADVICE, adminTokenProblem } from '../functions/shared/admin-token.js';
 import { EventLeaseEnvShape } from '../functions/shared/service-env.js';
 import { LOCAL_CONSUMER_DEFAULTS } from './queue-consumer.js';
 
@@ -13,7 +14,14 @@ export const LocalEnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./.data'),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** At least 32 characters with real entropy (functions/shared/admin-token.ts); default: generated. */
+  ADMIN_TOKEN: z
+    .string()
+    .superRefine((token, ctx) => {
+      const problem = adminTokenProblem(token);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${problem}; ${ADMIN_TOKEN_ADVICE}` });
+    })
+    .optional(),
   /** Send every message to the outbox folder, whatever the configuration says (dry run). */
   MAIL_OUTBOX: flag,
   /** A local SES endpoint (e.g. aws-ses-v2-local) for `transport: "ses"`; otherwise SES mail goes to the outbox. */

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { DataDirectoryLock } from '../functions/adapters/local/data-directory-lock.js';
@@ -11,6 +10,7 @@ import { buildServices } from '../functions/composition.js';
 import { redirectUriFor } from '../functions/core/oauth/oauth-flow.js';
 import { createDailyNoticeHandler, DailyNoticeRetryError } from '../functions/daily-notice/app.js';
 import { createNotifyHandler } from '../functions/notify/app.js';
+import { checkAdminToken, generateAdminToken } from '../functions/shared/admin-token.js';
 import { bearerTokenAuthenticator } from '../functions/shared/auth.js';
 import { jsonResponse } from '../functions/shared/http.js';
 import { EventLeaseEnvShape, serviceSettingsOf } from '../functions/shared/service-env.js';
@@ -70,6 +70,24 @@ export interface LocalRuntime {
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
+ * What an unauthenticated client may still send after its answer, read and dropped so that it
+ * can read the 401 (a connection closed while it is sending may lose the answer); past it the
+ * connection is cut.
+ */
+const MAX_DISCARDED_BYTES = 8 * MAX_BODY_BYTES;
+
+const requestHasBody = (request: IncomingMessage) =>
+  request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+
+function discardBody(request: IncomingMessage): void {
+  let discarded = 0;
+  request.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARDED_BYTES) request.destroy();
+  });
+}
+
+/**
  * The queue's visibility timeout here: twice the notify lease, so that an invocation that is
  * still working is never overlapped by a redelivery (AWS: six times the function timeout). After
  * a crash it does not matter: the next start makes the abandoned messages visible at once.
@@ -82,15 +100,17 @@ async function loadOrCreateAdminToken(
   dataDir: string,
   given?: string,
 ): Promise<{ token: string; generated: boolean }> {
-  if (given) return { token: given, generated: false };
+  if (given !== undefined) return { token: checkAdminToken(given), generated: false };
   const file = resolve(dataDir, 'admin-token');
   try {
     const stored = (await readFile(file, 'utf8')).trim();
-    if (stored.length >= 16) return { token: stored, generated: false };
+    // A weak token someone wrote into the file refuses to start rather than being replaced unseen.
+    if (stored !== '')
+      return { token: checkAdminToken(stored, `the admin token in ${file}`), generated: false };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const token = randomBytes(24).toString('base64url');
+  const token = generateAdminToken();
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   return { token, generated: true };
 }
@@ -117,35 +137,56 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
   const { log, clock } = adapters;
   let adminApi: ReturnType<typeof createAdminApiHandler> | undefined;
+  const authenticator = bearerTokenAuthenticator(adminToken, adapters.adminTokens);
+
+  const handle = (request: IncomingMessage, response: ServerResponse, body: Buffer) => {
+    const event = toApiGatewayEvent(request, body, clock());
+    if (!adminApi) {
+      writeApiGatewayResult(response, jsonResponse(503, { error: 'Starting up' }));
+      return;
+    }
+    adminApi(event, localContext('admin-api'))
+      .then((result) => writeApiGatewayResult(response, result))
+      .catch((error: unknown) => {
+        log.error('Local runtime: handler failed', error as Error);
+        writeApiGatewayResult(response, jsonResponse(500, { error: 'Internal error' }));
+      });
+  };
 
   const server: Server = createServer((request, response) => {
+    // Who asks is decided from the headers alone, before a byte of the body is read: an
+    // unauthenticated request is answered without its body (401 from the route; the public
+    // routes are GETs and take none), and what it sent is discarded, never buffered.
+    if (!authenticator(toApiGatewayEvent(request, Buffer.alloc(0), clock()))) {
+      if (requestHasBody(request)) {
+        response.setHeader('connection', 'close');
+        discardBody(request);
+      }
+      handle(request, response, Buffer.alloc(0));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        if (response.headersSent) return;
+        // Answered at once and the connection closed after it; what the client still sends is
+        // dropped (discardBody), so that it can read the answer.
+        chunks.length = 0;
+        response.setHeader('connection', 'close');
         writeApiGatewayResult(
           response,
           jsonResponse(413, { error: `Request body exceeds ${MAX_BODY_BYTES} bytes` }),
         );
-        request.destroy();
+        request.removeAllListeners('data');
+        request.removeAllListeners('end');
+        discardBody(request);
         return;
       }
       chunks.push(chunk);
     });
-    request.on('end', () => {
-      const event = toApiGatewayEvent(request, Buffer.concat(chunks), clock());
-      if (!adminApi) {
-        writeApiGatewayResult(response, jsonResponse(503, { error: 'Starting up' }));
-        return;
-      }
-      adminApi(event, localContext('admin-api'))
-        .then((result) => writeApiGatewayResult(response, result))
-        .catch((error: unknown) => {
-          log.error('Local runtime: handler failed', error as Error);
-          writeApiGatewayResult(response, jsonResponse(500, { error: 'Internal error' }));
-        });
-    });
+    request.on('end', () => handle(request, response, Buffer.concat(chunks)));
   });
 
   await new Promise<void>((done, fail) => {
@@ -229,7 +270,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   adminApi = createAdminApiHandler({
     services,
     // ADMIN_TOKEN is a fleet admin; the per-cluster admin tokens (hashed in SQLite) one cluster each.
-    authenticator: bearerTokenAuthenticator(adminToken, adapters.adminTokens),
+    authenticator,
     replayer: localEventReplayer(bus),
     adminPage: {
       assets: buildAdminPage(),

@@ -50,6 +50,15 @@ export const TestEmailResultSchema = z.looseObject({
   destination: z.string().optional(),
   recipients: z.array(z.string()),
   rejected: z.array(z.string()).optional(),
+  warnings: z
+    .array(z.string())
+    .optional()
+    .describe('What the admin should know even when ok: credentials sent in clear, a message not sent'),
+  delivered: z
+    .boolean()
+    .optional()
+    .describe('false: the message was only written to the outbox (`outbox`), not sent'),
+  outbox: z.string().optional().describe('The .eml file the message was written to instead of being sent'),
   durationMs: z.number(),
   at: Iso,
 });
@@ -77,6 +86,10 @@ export const PublicEmailConfigSchema = z.looseObject({
       encryption: z.enum(SMTP_ENCRYPTIONS),
       verifyCertificate: z.boolean(),
       auth: PublicSmtpAuthSchema,
+      allowInsecureAuth: z
+        .boolean()
+        .optional()
+        .describe('Credentials may go over `encryption: "none"` (refused unless true)'),
       effectiveLimits: z.looseObject({}).describe('The relay limits delivery keeps to, and their source'),
     })
     .optional(),

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { DEFAULT_FLEET_ADMIN_GROUP } from '../kernel/admin-groups.js';
+import { checkAdminToken } from './admin-token.js';
 import { clusterScopeOfClaims } from './cluster-access.js';
 
 export interface Principal {
@@ -52,8 +53,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  * constant time; then, when given, the per-cluster admin tokens (`clusterTokens`).
  */
 export function bearerTokenAuthenticator(token: string, clusterTokens?: ClusterTokenVerifier): Authenticator {
-  if (token.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
-  const expected = digest(token);
+  const expected = digest(checkAdminToken(token));
   return (event) => {
     const header = event.headers.authorization ?? event.headers.Authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

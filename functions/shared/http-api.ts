@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler, { type Route } from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
@@ -9,6 +9,7 @@ import type { Authenticator, Principal } from './auth.js';
 import { checkClusterAccess } from './cluster-access.js';
 import { HttpError, type HttpResponse, jsonErrorHandler } from './http.js';
 import type { RouteDefinition, RouteDoc } from './route-definition.js';
+import { securityHeaders } from './security-headers.js';
 
 export type RouteHandler = (
   event: APIGatewayProxyEventV2,
@@ -53,9 +54,21 @@ export type HttpApiHandler = (
   context: Context,
 ) => Promise<APIGatewayProxyResultV2>;
 
+/** A path parameter, percent-decoded: a malformed escape (`%E0%A4%A`) is a 400 naming it, not a 500. */
+export function decodedPathParam(event: APIGatewayProxyEventV2, name: string): string {
+  const raw = event.pathParameters?.[name] ?? '';
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, `Invalid ${name}`, [
+      { path: name, message: 'is not valid percent-encoded UTF-8 (a malformed %-escape)' },
+    ]);
+  }
+}
+
 /** The `{clusterId}` path parameter, validated: 400 names the problem. */
 export function clusterIdParam(event: APIGatewayProxyEventV2): string {
-  const raw = decodeURIComponent(event.pathParameters?.clusterId ?? '');
+  const raw = decodedPathParam(event, 'clusterId');
   const parsed = ClusterIdSchema.safeParse(raw);
   if (!parsed.success) {
     throw new HttpError(400, 'Invalid cluster id', [
@@ -71,7 +84,9 @@ const pathPattern = (path: string) => new RegExp(`^${path.replace(/\{[^/]+\}/g, 
 function notFoundOrMethodNotAllowed(routes: RouteSpec[]) {
   const patterns = routes.map((route) => ({ ...route, pattern: pathPattern(route.path) }));
   return ({ method, path }: { method: string; path: string }): never => {
-    const allowed = [...new Set(patterns.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    const methods = patterns.filter((r) => r.pattern.test(path)).map((r) => r.method);
+    // HEAD is served wherever GET is (createHttpApi).
+    const allowed = [...new Set(methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])))];
     if (allowed.length > 0) {
       throw new HttpError(
         405,
@@ -86,6 +101,21 @@ function notFoundOrMethodNotAllowed(routes: RouteSpec[]) {
   };
 }
 
+/** A HEAD request's response, a 4xx's too, has GET's status and headers and no body. */
+function headWithoutBody(): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2> {
+  const strip = async (request: {
+    event: APIGatewayProxyEventV2;
+    response: APIGatewayProxyResultV2 | null;
+  }) => {
+    const { response } = request;
+    if (request.event.requestContext?.http?.method !== 'HEAD' || typeof response !== 'object' || !response)
+      return;
+    delete response.body;
+    delete response.isBase64Encoded;
+  };
+  return { after: strip, onError: strip };
+}
+
 /**
  * One middy chain for an HTTP API function: Powertools logger context, header normalization,
  * routing (404/405), authentication per route, and JSON errors last. Route sets are plain
@@ -97,19 +127,22 @@ export function createHttpApi(options: {
   log: Logger;
 }): HttpApiHandler {
   const { routes: specs, authenticator, log } = options;
-  const routes: Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] = specs.map((spec) => ({
-    method: spec.method,
-    path: spec.path,
-    handler: async (event: APIGatewayProxyEventV2) => {
+  const routes: Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] = specs.flatMap((spec) => {
+    const handler = async (event: APIGatewayProxyEventV2) => {
       const principal = authenticator(event);
       if (spec.access === 'admin' && !principal) {
         throw new HttpError(401, 'Authentication required', undefined, { 'www-authenticate': 'Bearer' });
       }
       checkClusterAccess(spec, event, principal, clusterIdParam);
       return spec.handler(event, principal);
-    },
-  }));
+    };
+    const route = { method: spec.method, path: spec.path, handler };
+    // HEAD answers as GET does, and headWithoutBody drops the body (RFC 9110 9.3.2).
+    return spec.method === 'GET' ? [route, { ...route, method: 'HEAD' as const }] : [route];
+  });
   return middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, Context>()
+    .use(securityHeaders())
+    .use(headWithoutBody())
     .use(injectLambdaContext(log, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .use(jsonErrorHandler(log))

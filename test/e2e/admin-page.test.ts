@@ -24,7 +24,7 @@ import {
   unusedPort,
 } from '../support/smtp-test-server.js';
 
-const ADMIN_TOKEN = 'admin-page-e2e-token-0123456789';
+const ADMIN_TOKEN = 'admin-page-e2e-token-0123456789-abcdef';
 const USERNAME = 'relay@example.com';
 const PASSWORD = 'Page-Relay-Secret-42';
 // A test artifact (CI keeps test-results/); docs/admin-page.png, linked from the README, is a copy.

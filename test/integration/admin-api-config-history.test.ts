@@ -16,7 +16,7 @@ import { HOUR, recordOf } from '../support/ledger-fixtures.js';
 import { type TestServices, testServices } from '../support/services.js';
 import { type SmtpTestServer, startSmtpTestServer, unusedPort } from '../support/smtp-test-server.js';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = 'test-admin-token-0123456789-abcdefgh';
 const PASSWORD = 'Relay-Pa55word!';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const T0 = new Date('2026-12-01T09:00:00.000Z');
@@ -56,6 +56,7 @@ const passwordConfigOn = (port: number, password?: string) => ({
     host: '127.0.0.1',
     port,
     encryption: 'none',
+    allowInsecureAuth: true,
     auth: { type: 'password', username: 'relay@example.com', ...(password ? { password } : {}) },
   },
 });
@@ -147,6 +148,7 @@ describe('POST /clusters/{clusterId}/email-config/test', () => {
         host: '127.0.0.1',
         port: relay.port,
         encryption: 'none',
+        allowInsecureAuth: true,
         auth: {
           type: 'oauth2',
           provider: 'microsoft',

@@ -12,7 +12,7 @@ import { type ApiRequest, type ApiResponse, type Handler, invoke } from '../supp
 import { recordOf } from '../support/ledger-fixtures.js';
 import { type TestServices, testServices } from '../support/services.js';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = 'test-admin-token-0123456789-abcdefgh';
 const T0 = new Date('2026-12-01T09:00:00.000Z');
 const CLUSTER = 'log-a';
 const OUTCOMES = ['sent', 'failed', 'folded'] as const;

@@ -170,7 +170,7 @@ describe('the embedded runtime: one record, and the replay of a failed event', (
 });
 
 describe('the Lambda replayer: SendMessage of the kept envelope to the event queue', () => {
-  const TOKEN = 'test-admin-token-0123456789';
+  const TOKEN = 'test-admin-token-0123456789-abcdefgh';
   const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/appliance-notifier-events';
   const sqs = mockClient(SQSClient);
   let dataDir: string;

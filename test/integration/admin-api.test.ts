@@ -14,7 +14,7 @@ import { createLogger } from '../../functions/shared/logger.js';
 import { type ApiRequest, type ApiResponse, type Handler, invoke } from '../support/api-gateway.js';
 import { type TestServices, testServices } from '../support/services.js';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = 'test-admin-token-0123456789-abcdefgh';
 const PASSWORD = 'Relay-Pa55word!';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
@@ -56,6 +56,8 @@ const relayConfig = () => ({
     host: '127.0.0.1',
     port: closedPort,
     encryption: 'none',
+    // A plain-text test relay on loopback: credentials in clear allowed explicitly.
+    allowInsecureAuth: true,
     auth: { type: 'password', username: 'relay@example.com', password: PASSWORD },
   },
   adminContacts: ['ops@example.com'],
@@ -306,7 +308,7 @@ describe('routing and failures', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body).toEqual({ error: 'No route for GET /nope' });
     expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.allow).toBe('GET, PUT, DELETE');
+    expect(wrongMethod.headers.allow).toBe('GET, HEAD, PUT, DELETE');
   });
 
   it('answers an unexpected failure with 500 and no internals', async () => {

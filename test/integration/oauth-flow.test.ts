@@ -22,7 +22,7 @@ import { type TestServices, testServices } from '../support/services.js';
 import { type SmtpTestServer, startSmtpTestServer } from '../support/smtp-test-server.js';
 import { openSqliteLedger } from '../support/sqlite-ledger.js';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = 'test-admin-token-0123456789-abcdefgh';
 const CLIENT_ID = 'appliance-notifier-test-client';
 const CLIENT_SECRET = 'Cl1ent-Secret-of-the-oauth-app-never-shown';
 const MAILBOX = 'alerts@example.com';

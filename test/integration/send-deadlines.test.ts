@@ -235,6 +235,7 @@ describe('SmtpMailer deadline', () => {
         host: '127.0.0.1',
         port: relay.port,
         encryption: 'none',
+        allowInsecureAuth: true,
         auth: { type: 'oauth2', provider: 'google', clientId: 'client', clientSecret: 'secret' },
       },
       adminContacts: 'ops@example.com',
@@ -315,7 +316,7 @@ describe('SesMailer deadline', () => {
 });
 
 describe('the test email through the admin API', () => {
-  const TOKEN = 'test-admin-token-0123456789';
+  const TOKEN = 'test-admin-token-0123456789-abcdefgh';
   const auth = { authorization: `Bearer ${TOKEN}` };
   let dataDir: string;
   let services: TestServices;

@@ -303,7 +303,7 @@ describe('SmtpMailer authentication failures', () => {
 
   test('with encryption none even where STARTTLS is offered (no upgrade is attempted)', async () => {
     // Prepare
-    const settings = settingsFor(starttlsServer, 'none', { auth: passwordAuth });
+    const settings = settingsFor(starttlsServer, 'none', { auth: passwordAuth, allowInsecureAuth: true });
 
     // Act
     const failure = await failureOf(
@@ -318,7 +318,7 @@ describe('SmtpMailer authentication failures', () => {
 
   test('credentials against a server that offers no AUTH fail at stage auth instead of sending unauthenticated', async () => {
     // Prepare
-    const settings = settingsFor(plainServer, 'none', { auth: passwordAuth });
+    const settings = settingsFor(plainServer, 'none', { auth: passwordAuth, allowInsecureAuth: true });
 
     // Act
     const failure = await failureOf(

@@ -203,7 +203,7 @@ const cases: HintCase[] = [
   {
     name: '538: encryption required before AUTH',
     failure: failure({ stage: 'auth', message: '538 5.7.0 Error: Must issue a STARTTLS command first' }),
-    config: smtpConfig({ encryption: 'none' }),
+    config: smtpConfig({ encryption: 'none', allowInsecureAuth: true }),
     expected: [/encrypted connection/, /"starttls"/],
   },
   {
@@ -213,7 +213,7 @@ const cases: HintCase[] = [
       command: 'MAIL FROM',
       message: '530 5.7.0 Must issue a STARTTLS command first. gsmtp',
     }),
-    config: smtpConfig({ encryption: 'none' }),
+    config: smtpConfig({ encryption: 'none', allowInsecureAuth: true }),
     expected: [/encrypted connection/],
   },
   {

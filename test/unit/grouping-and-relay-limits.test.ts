@@ -42,8 +42,8 @@ describe('grouping', () => {
     });
   });
 
-  it('takes numbers and numeric strings, and the bounds themselves', () => {
-    expect(parse({ ...valid, grouping: { waitSeconds: '45', intervalMinutes: ' 10 ' } }).grouping).toEqual({
+  it('takes numbers, and the bounds themselves', () => {
+    expect(parse({ ...valid, grouping: { waitSeconds: 45, intervalMinutes: 10 } }).grouping).toEqual({
       waitSeconds: 45,
       intervalMinutes: 10,
     });
@@ -60,9 +60,27 @@ describe('grouping', () => {
   it.each([
     [{ waitSeconds: 601 }, 'grouping.waitSeconds', 'must be between 0 and 600 seconds (10 minutes)'],
     [{ waitSeconds: -1 }, 'grouping.waitSeconds', 'must be between 0 and 600 seconds (10 minutes)'],
-    [{ waitSeconds: '-1' }, 'grouping.waitSeconds', 'must be between 0 and 600 seconds (10 minutes)'],
+    [
+      { waitSeconds: '-1' },
+      'grouping.waitSeconds',
+      'must be a number, not a string: write -1 without quotes',
+    ],
+    [
+      { waitSeconds: '45' },
+      'grouping.waitSeconds',
+      'must be a number, not a string: write 45 without quotes',
+    ],
+    [
+      { intervalMinutes: ' 10 ' },
+      'grouping.intervalMinutes',
+      'must be a number, not a string: write 10 without quotes',
+    ],
     [{ waitSeconds: 2.5 }, 'grouping.waitSeconds', 'must be a whole number'],
-    [{ waitSeconds: '2.5' }, 'grouping.waitSeconds', 'must be a whole number'],
+    [
+      { waitSeconds: '2.5' },
+      'grouping.waitSeconds',
+      'must be a number, not a string: write 2.5 without quotes',
+    ],
     [{ waitSeconds: 'soon' }, 'grouping.waitSeconds', 'must be a number of seconds'],
     [{ waitSeconds: '' }, 'grouping.waitSeconds', 'must be a number of seconds'],
     [{ waitSeconds: null }, 'grouping.waitSeconds', 'must be a number of seconds'],
@@ -80,8 +98,11 @@ describe('grouping', () => {
     });
   });
 
-  it('takes repeatIntervalMinutes as a numeric string too, with its old messages', () => {
-    expect(parse({ ...valid, repeatIntervalMinutes: '60' }).repeatIntervalMinutes).toBe(60);
+  it('takes repeatIntervalMinutes as a number only, with its old messages', () => {
+    expect(parse({ ...valid, repeatIntervalMinutes: 60 }).repeatIntervalMinutes).toBe(60);
+    expect(issuesOf({ ...valid, repeatIntervalMinutes: '60' })).toEqual({
+      repeatIntervalMinutes: 'must be a number, not a string: write 60 without quotes',
+    });
     expect(issuesOf({ ...valid, repeatIntervalMinutes: 10081 })).toEqual({
       repeatIntervalMinutes: 'must be between 0 and 10080 (one week)',
     });
@@ -94,8 +115,8 @@ describe('smtp.limits', () => {
     expect(parse(withSmtp({ limits: {} })).smtp).not.toHaveProperty('limits');
   });
 
-  it('takes either field alone, as a number or a numeric string', () => {
-    expect(parse(withSmtp({ limits: { maxConnections: '2' } })).smtp?.limits).toEqual({ maxConnections: 2 });
+  it('takes either field alone, as a number', () => {
+    expect(parse(withSmtp({ limits: { maxConnections: 2 } })).smtp?.limits).toEqual({ maxConnections: 2 });
     expect(parse(withSmtp({ limits: { messagesPerMinute: 10_000 } })).smtp?.limits).toEqual({
       messagesPerMinute: 10_000,
     });
@@ -116,9 +137,14 @@ describe('smtp.limits', () => {
       'must be between 1 and 10000 messages per minute',
     ],
     [
-      { messagesPerMinute: '10001' },
+      { messagesPerMinute: 10001 },
       'smtp.limits.messagesPerMinute',
       'must be between 1 and 10000 messages per minute',
+    ],
+    [
+      { maxConnections: '2' },
+      'smtp.limits.maxConnections',
+      'must be a number, not a string: write 2 without quotes',
     ],
     [{ perDay: 100 }, 'smtp.limits.perDay', 'is not a known field'],
   ])('rejects %j, naming %s', (limits, path, message) => {

@@ -54,7 +54,11 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
   const dataDir = resolve(options.dataDir);
   const outboxDir = resolve(dataDir, 'outbox');
   const clock = options.clock ?? (() => new Date());
-  const outbox = () => new OutboxMailer({ directory: outboxDir });
+  const outbox = () =>
+    new OutboxMailer({
+      directory: outboxDir,
+      reason: 'MAIL_OUTBOX is set: every message goes to the outbox',
+    });
   const { sesEndpoint } = options;
   const ses = sesEndpoint
     ? async () => {
@@ -71,7 +75,12 @@ export async function localAdapters(options: LocalAdapterOptions): Promise<Local
           }),
         });
       }
-    : outbox;
+    : () =>
+        new OutboxMailer({
+          directory: outboxDir,
+          reason:
+            'transport "ses" has no SES endpoint here (set SES_ENDPOINT for a local SES, or use an SMTP relay)',
+        });
   const log = options.log ?? createLogger();
   const database = await SqliteDatabase.open({
     directory: dataDir,

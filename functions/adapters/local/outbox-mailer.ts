@@ -9,6 +9,8 @@ export interface OutboxMailerOptions {
   /** e.g. `${DATA_DIR}/outbox`; created (0700) on the first send. */
   directory: string;
   clock?: Clock;
+  /** Why mail goes here rather than to a relay, for the receipt (a test email says it was not sent). */
+  reason?: string;
 }
 
 /**
@@ -18,10 +20,12 @@ export interface OutboxMailerOptions {
 export class OutboxMailer implements Mailer {
   private readonly directory: string;
   private readonly clock: Clock;
+  private readonly reason: string;
 
   constructor(options: OutboxMailerOptions) {
     this.directory = resolve(options.directory);
     this.clock = options.clock ?? (() => new Date());
+    this.reason = options.reason ?? 'this mailer writes every message to the outbox';
   }
 
   async send(message: OutgoingMessage): Promise<SendReceipt> {
@@ -37,6 +41,7 @@ export class OutboxMailer implements Mailer {
       accepted: [...envelope.to],
       rejected: [],
       destination: file,
+      notSent: { reason: this.reason },
     };
   }
 }

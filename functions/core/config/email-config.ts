@@ -102,6 +102,26 @@ const RelayLimitsSchema = z
 // GET adds the limits in effect (smtp.effectiveLimits); a document sent back with it is accepted.
 const smtpReadOnly = { effectiveLimits: z.unknown().optional() };
 
+/**
+ * Credentials travel in clear over `encryption: "none"`: a save is refused unless the admin says
+ * so. Checked on what is written (the API body), not on what is read: a document stored before
+ * the rule still loads, so its alerts still go out, and its test email warns.
+ */
+function checkCredentialsInClear(
+  config: { smtp?: { encryption: string; auth: { type: string }; allowInsecureAuth?: boolean | undefined } },
+  ctx: z.RefinementCtx,
+): void {
+  const smtp = config.smtp;
+  if (!smtp || smtp.encryption !== 'none' || smtp.auth.type === 'none' || smtp.allowInsecureAuth === true)
+    return;
+  const what = smtp.auth.type === 'password' ? 'the password' : 'the OAuth2 access token';
+  ctx.addIssue({
+    code: 'custom',
+    path: ['smtp', 'encryption'],
+    message: `"none" would send ${what} in clear text: use "starttls" or "tls", or set smtp.allowInsecureAuth to true for a relay on a trusted network without TLS`,
+  });
+}
+
 export const SmtpSettingsSchema = z.strictObject({
   host: HostSchema,
   port: PortSchema,
@@ -109,6 +129,11 @@ export const SmtpSettingsSchema = z.strictObject({
   verifyCertificate: z.boolean({ error: 'must be true or false' }).default(true),
   auth: AuthSchema.default({ type: 'none' }),
   limits: RelayLimitsSchema.optional(),
+  /**
+   * Lets a password or an OAuth2 token go over `encryption: "none"` (a relay on a trusted
+   * network that offers no TLS). Off unless set: without it such a configuration is refused.
+   */
+  allowInsecureAuth: z.boolean({ error: 'must be true or false' }).optional(),
   ...smtpReadOnly,
 });
 
@@ -184,6 +209,7 @@ export const EmailConfigInputSchema = z
     version: z.unknown().optional(),
   })
   .superRefine(checkTransport)
+  .superRefine(checkCredentialsInClear)
   .transform(
     ({ clusterId: _c, updatedAt: _u, oauth: _o, version: _v, ...config }) =>
       stripReadOnly(config) as EmailConfig,

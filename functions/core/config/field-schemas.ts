@@ -1,52 +1,16 @@
 import { isIP } from 'node:net';
 import * as z from 'zod';
 import { CONTROL_CHARACTER_MESSAGE, hasControlCharacters } from '../../kernel/header-safety.js';
+import { addressProblem, LABEL } from './address.js';
+import { formatMailbox, parseMailbox } from './mailbox.js';
 
 // The field types the configuration document is built from: addresses, hosts, ports, URLs,
 // scopes and write-only secrets, each with the message an admin sees.
 
-const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
-const DOMAIN = new RegExp(`^${LABEL}(?:\\.${LABEL})+$`);
 const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*\\.?$`);
-const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 
-/** Why `value` is not a plain `local@domain` address, or undefined when it is one. */
-export function addressProblem(value: string): string | undefined {
-  if (hasControlCharacters(value)) return CONTROL_CHARACTER_MESSAGE;
-  const at = value.lastIndexOf('@');
-  const local = value.slice(0, at);
-  const domain = value.slice(at + 1);
-  if (at < 1 || value.length > 254 || local.length > 64 || !LOCAL_PART.test(local) || !DOMAIN.test(domain)) {
-    return `"${value}" is not an email address like name@example.com`;
-  }
-  return undefined;
-}
-
-export interface Mailbox {
-  name?: string;
-  address: string;
-}
-
-/** Parses `addr@example.com` or `Display Name <addr@example.com>` (quotes around the name allowed). */
-export function parseMailbox(value: string): Mailbox | string {
-  if (hasControlCharacters(value)) return CONTROL_CHARACTER_MESSAGE;
-  const trimmed = value.trim();
-  const named = /^(.*?)\s*<([^<>]*)>$/.exec(trimmed);
-  if (!named) {
-    return addressProblem(trimmed) ?? { address: trimmed };
-  }
-  const rawName = (named[1] ?? '').trim();
-  const address = (named[2] ?? '').trim();
-  const name = rawName.replace(/^"(.*)"$/, '$1').trim();
-  if (/["<>\\]/.test(name)) return 'the display name must not contain quotes, angle brackets or backslashes';
-  const problem = addressProblem(address);
-  if (problem) return problem;
-  return name ? { name, address } : { address };
-}
-
-export function formatMailbox(mailbox: Mailbox): string {
-  return mailbox.name ? `"${mailbox.name}" <${mailbox.address}>` : mailbox.address;
-}
+export { addressProblem } from './address.js';
+export { formatMailbox, type Mailbox, parseMailbox } from './mailbox.js';
 
 /** One line of printable text, trimmed; control characters are rejected, not stripped. */
 export const singleLine = (max: number) =>
@@ -117,29 +81,31 @@ export const HostSchema = z
   });
 
 const PORT_MESSAGE = 'must be between 1 and 65535';
-export const PortSchema = z.preprocess(
-  (v) => (typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v),
-  z
-    .number({ error: 'must be a port number between 1 and 65535' })
-    .int('must be a whole number')
-    .min(1, PORT_MESSAGE)
-    .max(65535, PORT_MESSAGE),
-);
+
+/** A JSON number only: `"25"` is refused, so a document means one thing whoever reads it. */
+const NUMERIC_TEXT = /^\s*-?\d+(?:\.\d+)?\s*$/;
+const numberError = (expected: string) => (issue: { input?: unknown }) =>
+  typeof issue.input === 'string' && NUMERIC_TEXT.test(issue.input)
+    ? `must be a number, not a string: write ${issue.input.trim()} without quotes`
+    : `must be ${expected}`;
+
+export const PortSchema = z
+  .number({ error: numberError('a port number between 1 and 65535') })
+  .int('must be a whole number')
+  .min(1, PORT_MESSAGE)
+  .max(65535, PORT_MESSAGE);
 
 /**
- * A whole number from `min` to `max`, from a JSON number or a numeric string (as a form sends it),
- * with the messages an admin sees: `unit` names what is counted ("seconds", "minutes").
+ * A whole number from `min` to `max`, as a JSON number, with the messages an admin sees: `unit`
+ * names what is counted ("seconds", "minutes").
  */
 export const wholeNumber = (min: number, max: number, unit: string, range = `between ${min} and ${max}`) => {
   const rangeMessage = `must be ${range}`;
-  return z.preprocess(
-    (v) => (typeof v === 'string' && /^\s*-?\d+(?:\.\d+)?\s*$/.test(v) ? Number(v) : v),
-    z
-      .number({ error: `must be a number of ${unit}` })
-      .int('must be a whole number')
-      .min(min, rangeMessage)
-      .max(max, rangeMessage),
-  );
+  return z
+    .number({ error: numberError(`a number of ${unit}`) })
+    .int('must be a whole number')
+    .min(min, rangeMessage)
+    .max(max, rangeMessage);
 };
 
 const isLoopbackHost = (hostname: string) =>

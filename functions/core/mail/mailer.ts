@@ -27,6 +27,8 @@ export interface SendReceipt {
   transcript?: string[];
   /** Where the message went: `smtp://host:port`, `ses:eu-west-1`, or the outbox file path. */
   destination: string;
+  /** Set when the message was only written to a file (`destination`), not sent: why. */
+  notSent?: { reason: string };
 }
 
 export { DELIVERY_STAGES, type DeliveryStage } from './delivery-stages.js';

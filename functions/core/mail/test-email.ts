@@ -4,6 +4,7 @@ import { secretsOf } from '../config/secrets.js';
 import type { StoredEmailConfig } from '../config/stored-config.js';
 import type { Clock, Log } from '../ports.js';
 import { TEST_EMAIL_DEADLINE_MS } from './deadlines.js';
+import { credentialsInClearWarning, notSentWarning } from './delivery-warnings.js';
 import { type EgressMode, hintFor } from './diagnostics.js';
 import {
   adminLinkFor,
@@ -30,6 +31,11 @@ export interface TestEmailResult {
   destination?: string;
   recipients: string[];
   rejected?: string[];
+  /** What the admin should know even when ok (credentials sent in clear, a message not sent). */
+  warnings?: string[];
+  /** false: the message was only written to the outbox file `outbox`, not sent. */
+  delivered?: boolean;
+  outbox?: string;
   durationMs: number;
   at: string;
 }
@@ -157,6 +163,14 @@ export async function sendTestEmail(
     durationMs: deps.clock().getTime() - started.getTime(),
     at: started.toISOString(),
   });
+  const inClear = credentialsInClearWarning(stored.config);
+  if (inClear) {
+    deps.log.warn('Test email: credentials go over an unencrypted connection (smtp.allowInsecureAuth)', {
+      clusterId: stored.clusterId,
+      host: stored.config.smtp?.host,
+      port: stored.config.smtp?.port,
+    });
+  }
   try {
     const mailer = await deps.mailers.forConfig(stored.config, {
       clusterId: stored.clusterId,
@@ -169,7 +183,9 @@ export async function sendTestEmail(
     const receipt = await mailer.send(message, {
       deadlineMs: Math.max(deadlineMs - elapsed, Math.min(MIN_SEND_BUDGET_MS, deadlineMs)),
     });
-    deps.log.info('Test email sent', {
+    const notSent = notSentWarning(receipt);
+    const warnings = [inClear, notSent].filter((w): w is string => w !== undefined);
+    deps.log.info(notSent ? 'Test email written to the outbox, not sent' : 'Test email sent', {
       clusterId: stored.clusterId,
       messageId: receipt.messageId,
       destination: receipt.destination,
@@ -178,6 +194,8 @@ export async function sendTestEmail(
       ok: true,
       messageId: receipt.messageId,
       destination: receipt.destination,
+      ...(notSent ? { delivered: false, outbox: receipt.destination } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
       recipients: receipt.accepted,
       ...(receipt.rejected.length > 0 ? { rejected: receipt.rejected } : {}),
       ...(receipt.response ? { message: redact(receipt.response, secrets) } : {}),
@@ -205,6 +223,7 @@ export async function sendTestEmail(
       transient: failure.transient,
       ...(failure.transcript ? { transcript: failure.transcript.map((line) => redact(line, secrets)) } : {}),
       recipients: message.to,
+      ...(inClear ? { warnings: [inClear] } : {}),
       ...finish(),
     };
   }
