@@ -140,7 +140,7 @@ export function embeddedIpv4(address: IpAddress): IpAddress | undefined {
   if (zeros(0, 10) && b[10] === 0xff && b[11] === 0xff) return v4;
   if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zeros(4, 12)) return v4;
   // ::/96 minus :: and ::1 (their own ranges below)
-  if (zeros(0, 12) && !zeros(12, 15)) return v4;
+  if (zeros(0, 12) && !(zeros(12, 15) && (b[15] === 0 || b[15] === 1))) return v4;
   return undefined;
 }
 
