@@ -77,6 +77,11 @@ export interface NotifierStackProps extends StackProps {
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Lambda's own network (default), or VPC mode with fixed egress addresses (lib/network.ts). */
   readonly egress: EgressProps;
+  /**
+   * Private relays the functions may connect to (`-c allowedRelayCidrs`, `-c allowedRelayHosts`);
+   * public relay addresses only without it.
+   */
+  readonly allowedRelays?: { readonly cidrs: readonly string[]; readonly hosts: readonly string[] };
   /** The admin API's own domain name (lib/admin-api.ts); the execute-api URL otherwise. */
   readonly customDomain?: CustomDomainProps;
   readonly logRetention: logs.RetentionDays;
@@ -161,6 +166,12 @@ export class NotifierStack extends Stack {
       LEDGER_TABLE_NAME: table.tableName,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ...(props.ses?.configurationSet ? { SES_CONFIGURATION_SET: props.ses.configurationSet } : {}),
+      ...(props.allowedRelays?.cidrs.length
+        ? { RELAY_ALLOWED_CIDRS: props.allowedRelays.cidrs.join(',') }
+        : {}),
+      ...(props.allowedRelays?.hosts.length
+        ? { RELAY_ALLOWED_HOSTS: props.allowedRelays.hosts.join(',') }
+        : {}),
     };
     const functionDefaults = (name: FunctionName) => ({
       entry: name,

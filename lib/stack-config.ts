@@ -2,6 +2,10 @@ import { Aws, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { DEFAULT_CONFIG_PARAMETER_PREFIX } from '../functions/adapters/aws/resource-names.js';
+import {
+  parseAllowedRelayCidrs,
+  parseAllowedRelayHosts,
+} from '../functions/core/mail/relay-address-policy.js';
 import { DEFAULT_FLEET_ADMIN_GROUP } from '../functions/kernel/admin-groups.js';
 import type { AdminAuthProps } from './admin-api.js';
 import { parseTimeOfDay } from './daily-schedule.js';
@@ -137,6 +141,23 @@ export const StackContextSchema = z
       .transform((v) => [...new Set(v.split(',').map(Number))])
       .refine((ports) => ports.every((p) => p >= 1 && p <= 65535), 'ports are 1 to 65535')
       .optional(),
+    /**
+     * Private relays the functions may connect to (comma-separated CIDR ranges, such as
+     * 10.0.0.0/8,192.168.1.0/24): without them, loopback and private relay addresses are refused.
+     */
+    allowedRelayCidrs: optionalText.transform((v, ctx) => {
+      const parsed = parseAllowedRelayCidrs(v);
+      if ('cidrs' in parsed) return parsed.cidrs.map((c) => c.text);
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }),
+    /** Relay host names (comma-separated) that may resolve to private addresses, such as relay.corp.example. */
+    allowedRelayHosts: optionalText.transform((v, ctx) => {
+      const parsed = parseAllowedRelayHosts(v);
+      if ('hosts' in parsed) return parsed.hosts;
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }),
     /**
      * A custom domain for the admin API (all four or none): the OAuth2 redirect URI registered
      * with Microsoft and Google, the admin page's sign-in URL and ApiUrl use it, so they survive
@@ -361,6 +382,9 @@ export function stackPropsFromContext(
             hostedZoneName: c.hostedZoneName,
           },
         }
+      : {}),
+    ...(c.allowedRelayCidrs.length > 0 || c.allowedRelayHosts.length > 0
+      ? { allowedRelays: { cidrs: c.allowedRelayCidrs, hosts: c.allowedRelayHosts } }
       : {}),
     logRetention: c.logRetentionDays as logs.RetentionDays,
     removalPolicy: c.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,

@@ -1,8 +1,10 @@
 import type { EmailConfig } from '../core/config/email-config.js';
 import { effectiveRelayLimits } from '../core/config/presets.js';
 import { DeliveryError, type Mailer, type MailerContext, type MailerFactory } from '../core/mail/mailer.js';
+import type { RelayAddressPolicy } from '../core/mail/relay-address-policy.js';
 import { type RelayGate, relayIdentity } from '../core/mail/relay-gate.js';
 import type { AccessTokenSource } from '../core/oauth/oauth-ports.js';
+import type { RelayLookup } from './smtp/relay-resolver.js';
 import type { SmtpMailerOptions } from './smtp/smtp-mailer.js';
 import type { SmtpPools } from './smtp/smtp-pool.js';
 
@@ -24,6 +26,13 @@ export interface TransportMailerFactoryOptions {
   relayGate?: RelayGate;
   /** The pools to use (tests: their own, with a short idle time); this process's shared ones by default. */
   smtpPools?: SmtpPools;
+  /**
+   * Which addresses a relay may be at: the Lambdas pass the deployment's (allowedRelayCidrs,
+   * allowedRelayHosts); the embedded runtime's policy (private and loopback allowed) otherwise.
+   */
+  relayAddresses?: RelayAddressPolicy;
+  /** Resolves relay names (dns.promises.lookup by default; tests inject their own). */
+  relayLookup?: RelayLookup;
 }
 
 // Loaded on first use and kept: an SES-only function never loads the SMTP stack, and a warm one
@@ -80,6 +89,8 @@ export class TransportMailerFactory implements MailerFactory {
       ...(credentials ? { credentials } : {}),
       ...(this.options.smtpTimeouts ? { timeouts: this.options.smtpTimeouts } : {}),
       ...(this.options.smtpDeadlineMs !== undefined ? { deadlineMs: this.options.smtpDeadlineMs } : {}),
+      ...(this.options.relayAddresses ? { relayAddresses: this.options.relayAddresses } : {}),
+      ...(this.options.relayLookup ? { lookup: this.options.relayLookup } : {}),
     };
     let mailer: Mailer;
     const gate = this.options.relayGate;

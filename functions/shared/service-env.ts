@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { ServiceSettings } from '../composition.js';
+import { parseAllowedRelayCidrs, parseAllowedRelayHosts } from '../core/mail/relay-address-policy.js';
 import { DEFAULT_LEASE_MS } from '../core/notify/notify-service.js';
 
 // Environment shared by the functions that read configuration, send mail and keep the
@@ -75,10 +76,36 @@ export const EgressEnvShape = {
   EGRESS_MODE: z.enum(['lambda', 'vpc']).optional(),
 };
 
+/**
+ * The private relays the deployment allows (`-c allowedRelayCidrs=...`, `-c allowedRelayHosts=...`),
+ * comma-separated; without them, the functions connect to public relay addresses only.
+ */
+export const RelayAllowanceEnvShape = {
+  RELAY_ALLOWED_CIDRS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const parsed = parseAllowedRelayCidrs(text);
+      if ('cidrs' in parsed) return parsed.cidrs;
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }),
+  RELAY_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const parsed = parseAllowedRelayHosts(text);
+      if ('hosts' in parsed) return parsed.hosts;
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }),
+};
+
 /** Every function's common part: configuration, mail, the delivery log and logging. */
 export const ServiceEnvShape = {
   ...ConfigStoreEnvShape,
   ...MailEnvShape,
+  ...RelayAllowanceEnvShape,
   ...EgressEnvShape,
   ...LedgerEnvShape,
   ...LoggingEnvShape,

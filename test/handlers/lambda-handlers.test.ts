@@ -21,7 +21,7 @@ import { loadSample } from '../../events/samples.js';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger.js';
 import { configParameterName } from '../../functions/adapters/aws/resource-names.js';
 import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
-import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
+import { type EmailConfig, EmailConfigSchema } from '../../functions/core/config/email-config.js';
 import type { HttpApiHandler } from '../../functions/shared/http-api.js';
 import { localContext } from '../../local-runtime/api-gateway-event.js';
 import { sqsEvent, sqsMessage } from '../../local-runtime/sqs-event.js';
@@ -36,6 +36,8 @@ const PREFIX = '/appliance-notifier/clusters';
 const CLUSTER = 'handlers';
 /** A cluster whose relay answers every MAIL FROM with a temporary failure. */
 const RELAY_DOWN = 'handlers-relay-down';
+/** A cluster whose relay is the instance metadata address: never connected to, whatever is allowed. */
+const METADATA_RELAY = 'handlers-metadata-relay';
 const EVENT_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/appliance-notifier-events';
 const CLAIMS = { sub: 'admin-1', email: 'admin@example.com', 'cognito:groups': '[fleet-admins]' };
 /** A failed event in the delivery log, with its envelope: `{eventId}` of the table's routes. */
@@ -107,6 +109,15 @@ beforeAll(async () => {
     configParameterName(PREFIX, RELAY_DOWN),
     JSON.stringify(storedConfig(RELAY_DOWN, relayConfig)),
   );
+  parameters.set(
+    configParameterName(PREFIX, METADATA_RELAY),
+    JSON.stringify(
+      storedConfig(METADATA_RELAY, {
+        ...relayConfig,
+        smtp: { ...relayConfig.smtp, host: '169.254.169.254', port: 80 },
+      } as EmailConfig),
+    ),
+  );
 
   Object.assign(process.env, {
     AWS_REGION: 'eu-west-1',
@@ -125,6 +136,9 @@ beforeAll(async () => {
     ADMIN_PAGE_ISSUER: 'https://issuer.example.com',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
+    // The test relay is on loopback: in AWS a deployment allows its private relays explicitly
+    // (-c allowedRelayCidrs), and 169.254.0.0/16 stays refused even so.
+    RELAY_ALLOWED_CIDRS: '127.0.0.0/8',
   });
   ({ handler: adminApi } = await import('../../functions/admin-api/handler.js'));
   ({ handler: notify } = (await import('../../functions/notify/handler.js')) as unknown as {
@@ -265,6 +279,23 @@ describe('notify handler (functions/notify/handler.ts)', () => {
     // The delay SQS was given is the one the delivery log announces.
     const nextRetry = /next retry at (\S+?):? /.exec(String(failed?.reason))?.[1];
     expect(Date.parse(String(nextRetry)) - Date.parse(String(failed?.at))).toBe(delay * 1000);
+  });
+
+  it('fails an event whose relay is at the metadata address for good: no connection, no retry', async () => {
+    sqs.resetHistory();
+    const message = sqsMessage(eventFor('handler-metadata-relay', METADATA_RELAY), { receiveCount: 1 });
+
+    const response = await notify(sqsEvent(message), localContext('notify'));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
+    const failed = (await deliveries(METADATA_RELAY)).find(
+      (item) => item.eventId === 'handler-metadata-relay',
+    );
+    expect(failed).toMatchObject({ outcome: 'failed', transient: false });
+    expect(String(failed?.reason)).toMatch(
+      /169\.254\.169\.254:80: 169\.254\.169\.254 is the instance metadata service/,
+    );
   });
 
   it('records a body that is not JSON as rejected and does not fail it', async () => {

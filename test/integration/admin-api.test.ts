@@ -217,6 +217,33 @@ describe('PUT and GET /clusters/{clusterId}/email-config', () => {
     ]);
   });
 
+  it('answers 400 on smtp.host for a relay at the instance metadata address, on save and on test', async () => {
+    const body = { ...relayConfig(), smtp: { ...relayConfig().smtp, host: '169.254.169.254' } };
+
+    const saved = await call({
+      method: 'PUT',
+      path: '/clusters/c-metadata/email-config',
+      headers: auth,
+      body,
+    });
+    const tested = await call({
+      method: 'POST',
+      path: '/clusters/c-metadata/email-config/test',
+      headers: auth,
+      body,
+    });
+
+    for (const response of [saved, tested]) {
+      expect(response.status).toBe(400);
+      expect(response.body.issues).toContainEqual({
+        path: 'smtp.host',
+        message:
+          "169.254.169.254 is the instance metadata service, never an SMTP relay: use the relay's own host name or address",
+      });
+    }
+    expect(await store.get('c-metadata')).toBeUndefined();
+  });
+
   it('answers 400 for malformed JSON and 415 for a body that is not JSON', async () => {
     const malformed = await call({
       method: 'PUT',

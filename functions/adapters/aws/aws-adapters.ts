@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { z } from 'zod';
 import type { Adapters } from '../../composition.js';
+import { deployedRelayPolicy } from '../../core/mail/relay-address-policy.js';
 import type { EventQueue } from '../../core/notify/event-queue.js';
 import type { EventReplayer } from '../../core/notify/event-replayer.js';
 import type { OAuthStateStore } from '../../core/oauth/oauth-ports.js';
@@ -78,6 +79,11 @@ export function awsAdapters(env: ServiceEnv, options: { tracer?: Tracer } = {}):
       new TransportMailerFactory({
         oauthTokens,
         ...(relayGate ? { relayGate } : {}),
+        // Public relays only, and the private ones the deployment allows.
+        relayAddresses: deployedRelayPolicy({
+          cidrs: env.RELAY_ALLOWED_CIDRS,
+          hosts: env.RELAY_ALLOWED_HOSTS,
+        }),
         ses: async () => {
           const [{ SESClient }, { SesMailer }] = await Promise.all([
             import('@aws-sdk/client-ses'),

@@ -20,8 +20,16 @@ import {
   type SendOptions,
   type SendReceipt,
 } from '../../core/mail/mailer.js';
+import { EMBEDDED_RELAY_POLICY, type RelayAddressPolicy } from '../../core/mail/relay-address-policy.js';
 import { redact } from '../../kernel/text.js';
 import { type MailOptions, mailOptions } from './mime.js';
+import {
+  type RelayLookup,
+  RelayLookupError,
+  type ResolvedRelay,
+  resolveRelay,
+  systemRelayLookup,
+} from './relay-resolver.js';
 import { throttlingWaitMs } from './throttling.js';
 
 export type SmtpCredentials =
@@ -65,6 +73,14 @@ export interface SmtpMailerOptions {
    * CA, or a test server's own certificate.
    */
   ca?: string[];
+  /**
+   * Which addresses the relay may be at (the embedded runtime's by default: loopback and
+   * private allowed; link-local, metadata, multicast and the like never). The Lambdas pass the
+   * deployment's, which refuses loopback and private ranges it does not allow.
+   */
+  relayAddresses?: RelayAddressPolicy;
+  /** Resolves the relay's name (dns.promises.lookup by default; tests inject their own). */
+  lookup?: RelayLookup;
 }
 
 // See SMTP_PHASE_TIMEOUTS_MS: checked against the send deadline and the functions' timeouts.
@@ -94,16 +110,23 @@ export class SmtpMailer implements Mailer {
 
   async send(message: OutgoingMessage, options: SendOptions = {}): Promise<SendReceipt> {
     const deadlineMs = options.deadlineMs ?? this.deadlineMs;
-    const transcript = new Transcript(this.secrets, isIP(this.options.settings.host) === 0);
     const composed = composeOrFail(message, (text) => this.redact(text));
-    const transporter = nodemailer.createTransport(this.transportOptions(transcript));
+    const started = Date.now();
+    // Before any connection: a refused address never gets a socket, let alone a transcript.
+    const relay = await this.resolveRelay(deadlineMs);
+    const transcript = this.transcriptFor(relay);
+    const transporter = nodemailer.createTransport(this.transportOptions(transcript, relay));
     // One deadline over every phase: nodemailer's timeouts are per phase and restart with each
     // reply, so a relay that answers every command just in time would hold the send for minutes.
     try {
       // nodemailer composes with the same MailComposer and streams the message to the relay
       // while it is generated. On abort it closes the connection at once (socketCloseTimeout 0).
-      return await this.sendWithin(composed, transcript, deadlineMs, (signal) =>
-        transporter.sendMail({ ...composed, signal }),
+      return await this.sendWithin(
+        composed,
+        transcript,
+        deadlineMs,
+        (signal) => transporter.sendMail({ ...composed, signal }),
+        started,
       );
     } finally {
       transporter.close();
@@ -121,14 +144,19 @@ export class SmtpMailer implements Mailer {
     send: (
       signal: AbortSignal,
     ) => Promise<{ accepted: unknown[]; rejected: unknown[]; rejectedErrors?: unknown; response: string }>,
+    /** When the deadline started (the relay's DNS lookup came first); now by default. */
+    startedAt = Date.now(),
   ): Promise<SendReceipt> {
     const deadline = new AbortController();
-    const timer = setTimeout(() => {
-      transcript.note(
-        `Deadline of ${formatSeconds(deadlineMs)} passed at the ${transcript.stage()} stage: dropping the connection`,
-      );
-      deadline.abort();
-    }, deadlineMs);
+    const timer = setTimeout(
+      () => {
+        transcript.note(
+          `Deadline of ${formatSeconds(deadlineMs)} passed at the ${transcript.stage()} stage: dropping the connection`,
+        );
+        deadline.abort();
+      },
+      Math.max(1, deadlineMs - (Date.now() - startedAt)),
+    );
     try {
       return this.receipt(composed, await send(deadline.signal), transcript);
     } catch (error) {
@@ -183,8 +211,43 @@ export class SmtpMailer implements Mailer {
     };
   }
 
+  /**
+   * @internal The relay's address to connect to, after every address of its host passed the
+   * relay address policy: a DeliveryError at stage `connect` (refused, for good) or `dns`.
+   */
+  async resolveRelay(deadlineMs: number): Promise<ResolvedRelay> {
+    const { host, port } = this.options.settings;
+    const policy = this.options.relayAddresses ?? EMBEDDED_RELAY_POLICY;
+    try {
+      return await resolveRelay(
+        host,
+        port,
+        policy,
+        this.options.lookup ?? systemRelayLookup,
+        Math.min(this.timeouts.dnsMs, deadlineMs),
+      );
+    } catch (error) {
+      if (!(error instanceof RelayLookupError)) throw error;
+      const transcript = new Transcript(this.secrets, true);
+      transcript.note(`DNS lookup of ${host} failed: ${error.code}`);
+      const failure = { code: 'EDNS', originalCode: error.code, message: error.message } as NodemailerError;
+      throw new DeliveryError(this.classify(failure, transcript));
+    }
+  }
+
+  /** @internal A transcript for a session with the relay at this address. */
+  transcriptFor(relay: ResolvedRelay): Transcript {
+    const transcript = new Transcript(this.secrets, false);
+    if (relay.isName) {
+      transcript.note(
+        `Resolved ${this.options.settings.host} to ${relay.addresses.join(', ')}; connecting to ${relay.address}`,
+      );
+    }
+    return transcript;
+  }
+
   /** @internal The pooled mailer's connections use the same settings. */
-  transportOptions(transcript: Transcript): SMTPTransportOptions {
+  transportOptions(transcript: Transcript, relay: ResolvedRelay): SMTPTransportOptions {
     const { host, port, encryption, verifyCertificate } = this.options.settings;
     const credentials = this.options.credentials;
     // The mode comes from the configuration alone; nodemailer would otherwise guess from the port.
@@ -195,14 +258,15 @@ export class SmtpMailer implements Mailer {
           ? { secure: false, requireTLS: true }
           : { secure: false, ignoreTLS: true };
     return {
-      host,
+      // The checked address; the name stays the TLS server name (SNI and certificate check).
+      host: relay.address,
       port,
       ...mode,
       ...(this.options.clientName ? { name: this.options.clientName } : {}),
       tls: {
         rejectUnauthorized: verifyCertificate,
         minVersion: 'TLSv1.2',
-        ...(isIP(host) === 0 ? { servername: host } : {}),
+        ...(relay.isName ? { servername: host } : {}),
         // `ca` replaces Node's roots, so the extra certificates are added to them.
         ...(this.options.ca?.length ? { ca: [...rootCertificates, ...this.options.ca] } : {}),
       },

@@ -27,7 +27,8 @@ import {
 } from '../../core/mail/relay-gate.js';
 import type { Log } from '../../core/ports.js';
 import type { MailOptions } from './mime.js';
-import { composeOrFail, SmtpMailer, type SmtpMailerOptions, Transcript } from './smtp-mailer.js';
+import type { ResolvedRelay } from './relay-resolver.js';
+import { composeOrFail, SmtpMailer, type SmtpMailerOptions, type Transcript } from './smtp-mailer.js';
 
 /** Until a lane closes and gives its slot back after its last message. */
 export const POOL_IDLE_MS = 30_000;
@@ -236,7 +237,7 @@ class RelayPool implements Mailer {
         } finally {
           this.opening--;
         }
-        if (grant.ok) return this.open(grant.slot);
+        if (grant.ok) return await this.resolveAndOpen(grant.slot);
         if (!(grant.reason === 'connections' && this.lanes.length > 0)) {
           if (await this.waitForTurn(grant, waitUntil)) continue;
           throw this.pacingError(grant);
@@ -293,10 +294,33 @@ class RelayPool implements Mailer {
     for (const waiter of [...this.waiters]) waiter();
   }
 
-  private open(slot: RelaySlot | undefined): Lane {
-    const transcript = new Transcript(this.describer.secretsForTranscript, true);
+  /**
+   * A new lane to the relay's address, judged when the connection is opened; the lane's later
+   * connections (after maxMessages, or a dropped one) go to the same checked address.
+   */
+  private async resolveAndOpen(slot: RelaySlot | undefined): Promise<Lane> {
+    const describer = this.describer;
+    let relay: ResolvedRelay;
+    this.opening++;
+    try {
+      relay = await describer.resolveRelay(describer.deadlineMs);
+    } catch (error) {
+      if (slot) {
+        await this.options.gate.release(this.identity, slot, this.clock()).catch(() => {
+          // A slot not given back frees itself at the end of its lease.
+        });
+      }
+      throw error;
+    } finally {
+      this.opening--;
+    }
+    return this.open(slot, relay, describer);
+  }
+
+  private open(slot: RelaySlot | undefined, relay: ResolvedRelay, describer: SmtpMailer): Lane {
+    const transcript = describer.transcriptFor(relay);
     const transporter = nodemailer.createTransport({
-      ...this.describer.transportOptions(transcript),
+      ...describer.transportOptions(transcript, relay),
       pool: true,
       maxConnections: 1,
       maxMessages: MAX_MESSAGES_PER_CONNECTION,

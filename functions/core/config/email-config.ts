@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { alwaysRefusedHostProblem } from '../mail/relay-address-policy.js';
 import {
   AdminContactsSchema,
   EmailAddressSchema,
@@ -170,6 +171,16 @@ const configShape = {
   grouping: GroupingSchema.prefault({}),
 };
 
+/**
+ * An address literal that can never be a relay (link-local, the metadata service, ...) is
+ * refused at save; a name is judged when it is connected to (it resolves then). Input only: a
+ * stored document stays readable.
+ */
+function checkRelayHost(config: { smtp?: { host: string } | undefined }, ctx: z.RefinementCtx): void {
+  const problem = config.smtp ? alwaysRefusedHostProblem(config.smtp.host) : undefined;
+  if (problem) ctx.addIssue({ code: 'custom', path: ['smtp', 'host'], message: problem });
+}
+
 function checkTransport(config: { transport: string; smtp?: unknown }, ctx: z.RefinementCtx): void {
   if (config.transport === 'smtp' && config.smtp === undefined) {
     ctx.addIssue({ code: 'custom', path: ['smtp'], message: 'is required when transport is "smtp"' });
@@ -210,6 +221,7 @@ export const EmailConfigInputSchema = z
   })
   .superRefine(checkTransport)
   .superRefine(checkCredentialsInClear)
+  .superRefine(checkRelayHost)
   .transform(
     ({ clusterId: _c, updatedAt: _u, oauth: _o, version: _v, ...config }) =>
       stripReadOnly(config) as EmailConfig,

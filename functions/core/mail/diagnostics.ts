@@ -2,6 +2,7 @@
 // codes and the reasons the SMTP adapter reports, never nodemailer or AWS.
 import type { EmailConfig } from '../config/email-config.js';
 import type { DeliveryFailure } from './mailer.js';
+import { RELAY_ADDRESS_NOT_ALLOWED, RELAY_ADDRESS_REFUSED } from './relay-address-policy.js';
 
 // ---------------------------------------------------------------------------------------------
 // SMTP replies
@@ -231,6 +232,15 @@ function deadlineHint(facts: Facts): string {
 // First match wins: provider-specific codes before generic ones, the reason before the stage.
 const RULES: Rule[] = [
   ...OAUTH_RULES,
+  // The relay address policy (relay-address-policy.ts), before anything was connected to.
+  ({ failure }) =>
+    failure.reason === RELAY_ADDRESS_REFUSED
+      ? 'Link-local (including the instance metadata address 169.254.169.254), multicast, broadcast and "this network" addresses are never SMTP relays, and no deployment setting (allowedRelayCidrs, allowedRelayHosts) allows them: set the host to your relay’s own name or address.'
+      : undefined,
+  ({ failure }) =>
+    failure.reason === RELAY_ADDRESS_NOT_ALLOWED
+      ? 'This deployment connects to public relay addresses only. For a relay in your own network, deploy with the relay allowed: -c allowedRelayCidrs=<its range, e.g. 10.0.0.0/8> or -c allowedRelayHosts=<its host name>.'
+      : undefined,
   (facts) => (facts.failure.reason === DEADLINE_EXCEEDED ? deadlineHint(facts) : undefined),
   // Microsoft 365
   ({ enhancedCode, text }) =>
