@@ -92,5 +92,7 @@ function isSupportedValue(value: unknown): value is PatternValue {
   if (typeof value === 'string') return true;
   if (typeof value !== 'object' || value === null) return false;
   const keys = Object.keys(value);
-  return keys.length === 1 && keys[0] === 'prefix' && typeof (value as { prefix: unknown }).prefix === 'string';
+  return (
+    keys.length === 1 && keys[0] === 'prefix' && typeof (value as { prefix: unknown }).prefix === 'string'
+  );
 }

@@ -31,7 +31,10 @@ export function publisherOfSource(source: string): SourcePublisher | undefined {
   if (!source.startsWith(CLUSTER_SOURCE_PREFIX)) return undefined;
   const clusterId = source.slice(CLUSTER_SOURCE_PREFIX.length);
   if (!isClusterId(clusterId)) {
-    return { kind: 'invalid', reason: `the cluster id after "${CLUSTER_SOURCE_PREFIX}" ${CLUSTER_ID_MESSAGE}` };
+    return {
+      kind: 'invalid',
+      reason: `the cluster id after "${CLUSTER_SOURCE_PREFIX}" ${CLUSTER_ID_MESSAGE}`,
+    };
   }
   return { kind: 'cluster', clusterId };
 }

@@ -6,19 +6,24 @@ import { resolve } from 'node:path';
 import { DataDirectoryLock } from '../functions/adapters/local/data-directory-lock.js';
 import { type LocalAdapterOptions, localAdapters } from '../functions/adapters/local/local-adapters.js';
 import { SqliteEventQueue } from '../functions/adapters/local/sqlite-event-queue.js';
+import { SqlitePublisherTokenStore } from '../functions/adapters/local/sqlite-publisher-token-store.js';
 import { createAdminApiHandler } from '../functions/admin-api/app.js';
 import { buildServices } from '../functions/composition.js';
 import { redirectUriFor } from '../functions/core/oauth/oauth-flow.js';
+import { PublisherTokens } from '../functions/core/publishers/publisher-tokens.js';
 import { createDailyNoticeHandler, DailyNoticeRetryError } from '../functions/daily-notice/app.js';
 import { createNotifyHandler } from '../functions/notify/app.js';
 import { bearerTokenAuthenticator } from '../functions/shared/auth.js';
 import { jsonResponse } from '../functions/shared/http.js';
+import { anyAuthenticator, publisherTokenAuthenticator } from '../functions/shared/publisher-auth.js';
 import { EventLeaseEnvShape, serviceSettingsOf } from '../functions/shared/service-env.js';
 import { buildAdminPage } from '../web/admin-page/build.js';
 import { localContext, toApiGatewayEvent, writeApiGatewayResult } from './api-gateway-event.js';
 import { LocalDailySchedule } from './daily-schedule.js';
 import { LocalEventBus } from './event-bus.js';
 import { localEventReplayer, localRoutes } from './local-routes.js';
+import { PublisherBinding } from './publisher-binding.js';
+import { publisherTokenRoutes } from './publisher-token-routes.js';
 import { LocalQueueConsumer } from './queue-consumer.js';
 
 export interface LocalRuntimeOptions extends LocalAdapterOptions {
@@ -225,16 +230,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (error instanceof DailyNoticeRetryError) return error.run;
       throw error;
     });
+  // Appliances' credentials, one cluster each (AWS: the cluster's publisher policy).
+  const publisherTokens = new PublisherTokens(new SqlitePublisherTokenStore(adapters.database), clock);
   adminApi = createAdminApiHandler({
     services,
-    authenticator: bearerTokenAuthenticator(adminToken),
+    authenticator: anyAuthenticator(
+      bearerTokenAuthenticator(adminToken),
+      publisherTokenAuthenticator(publisherTokens),
+    ),
     replayer: localEventReplayer(bus),
     adminPage: {
       assets: buildAdminPage(),
       auth: { mode: 'token' },
       smtpRedirectUri: redirectUriFor(publicBaseUrl),
     },
-    localRoutes: localRoutes({ bus, runDailyNotice, failed: adapters.ledger }),
+    localRoutes: [
+      ...localRoutes({
+        bus,
+        runDailyNotice,
+        failed: adapters.ledger,
+        publishers: new PublisherBinding({ deliveries: services.deliveries, clock, log }),
+      }),
+      ...publisherTokenRoutes(publisherTokens),
+    ],
     openApi: { runtime: 'embedded', serverUrl: publicBaseUrl },
   });
 

@@ -4,6 +4,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 export interface Principal {
   /** Who made the request: the JWT's email/username/sub, or `admin-token`. */
   id: string;
+  /** A publisher token's (functions/shared/publisher-auth.ts): the one cluster it may post events for; no admin route. */
+  publisherFor?: string;
 }
 
 /** Decides who made a request; undefined means unauthenticated (401). */

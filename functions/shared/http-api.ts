@@ -21,6 +21,8 @@ export interface RouteSpec extends RouteDefinition {
   doc: RouteDoc;
   /** Served by the embedded runtime only; never in API Gateway. */
   embeddedOnly?: boolean;
+  /** Also open to a publisher token (posting events); every other admin route answers it 403. */
+  publishers?: boolean;
   handler: RouteHandler;
 }
 
@@ -103,6 +105,9 @@ export function createHttpApi(options: {
       const principal = authenticator(event);
       if (spec.access === 'admin' && !principal) {
         throw new HttpError(401, 'Authentication required', undefined, { 'www-authenticate': 'Bearer' });
+      }
+      if (spec.access === 'admin' && principal?.publisherFor !== undefined && !spec.publishers) {
+        throw new HttpError(403, 'A publisher token may only post events (POST /events, /events/envelope)');
       }
       return spec.handler(event, principal);
     },

@@ -39,7 +39,10 @@ describe('rule patterns', () => {
   it('has the key CDK expects (detailType) in its CDK form, the prefix through the given matcher', () => {
     const pattern = cdkEventPattern('data-sync-stale', { prefix: (value) => [`prefix:${value}`] });
 
-    expect(pattern).toEqual({ source: ['prefix:appliance.failover.'], detailType: ['Failover Data Sync Stale'] });
+    expect(pattern).toEqual({
+      source: ['prefix:appliance.failover.'],
+      detailType: ['Failover Data Sync Stale'],
+    });
   });
 
   it.each(CONDITION_IDS)('%s: its pattern matches its own sample and none of the others', (id) => {
