@@ -11,6 +11,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { LOCAL_RUNTIME_ROUTES } from '../../local-runtime/local-routes.js';
+import { PUBLISHER_TOKEN_ROUTES } from '../../local-runtime/publisher-token-routes.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
 
 type Json = Record<string, unknown>;
@@ -99,7 +100,7 @@ describe('GET /openapi.json on the embedded runtime', () => {
         key: `${r.method} ${r.path}`,
         local: false,
       })),
-      ...Object.entries(LOCAL_RUNTIME_ROUTES).map(([id, r]) => ({
+      ...Object.entries({ ...LOCAL_RUNTIME_ROUTES, ...PUBLISHER_TOKEN_ROUTES }).map(([id, r]) => ({
         id,
         key: `${r.method} ${r.path}`,
         local: true,
