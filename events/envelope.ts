@@ -9,9 +9,11 @@ import {
   type ConditionDefinition,
   type ConditionDetail,
   type ConditionId,
+  clusterIdOf,
   conditionByDetailType,
   EVENT_SOURCE,
 } from './catalog.js';
+import { CLUSTER_SOURCE_PREFIX, publisherOfSource } from './publisher-source.js';
 
 /** Larger details are rejected before parsing. EventBridge itself allows 256 KB per entry. */
 export const MAX_DETAIL_BYTES = 64 * 1024;
@@ -54,6 +56,7 @@ export const REJECTION_CODES = [
   'detail-too-large',
   'control-characters',
   'invalid-detail',
+  'cluster-mismatch',
 ] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 
@@ -118,8 +121,15 @@ export function validateConditionEvent(input: unknown): ConditionEventResult {
     return rejectIssues('invalid-envelope', 'not an EventBridge event', issuesFromZod(envelope.error));
   }
   const event = envelope.data;
-  if (event.source !== EVENT_SOURCE) {
-    return reject('unexpected-source', `source ${quote(event.source)} is not ${quote(EVENT_SOURCE)}`);
+  const publisher = publisherOfSource(event.source);
+  if (!publisher) {
+    return reject(
+      'unexpected-source',
+      `source ${quote(event.source)} is neither ${quote(`${CLUSTER_SOURCE_PREFIX}<clusterId>`)} nor ${quote(EVENT_SOURCE)}`,
+    );
+  }
+  if (publisher.kind === 'invalid') {
+    return reject('unexpected-source', `source ${quote(event.source)}: ${publisher.reason}`);
   }
   const condition = conditionByDetailType(event['detail-type']);
   if (!condition) {
@@ -144,6 +154,15 @@ export function validateConditionEvent(input: unknown): ConditionEventResult {
       'invalid-detail',
       `invalid detail for ${quote(condition.detailType)}`,
       issuesFromZod(detail.error, ['detail']),
+    );
+  }
+  // The source is what the publisher was allowed to put; the detail's cluster is only its claim.
+  // A mismatch is a forgery or a misconfigured appliance: it must not fold or inhibit anything.
+  const claimed = clusterIdOf(detail.data as { clusterId?: string });
+  if (publisher.kind === 'cluster' && claimed !== publisher.clusterId) {
+    return reject(
+      'cluster-mismatch',
+      `cluster mismatch: source ${quote(event.source)} may publish for cluster ${quote(publisher.clusterId)} only, but the detail names cluster ${quote(claimed)}`,
     );
   }
   // The schema came from the entry this id names, so the pairing of id and detail holds.

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CATALOG, CONDITION_IDS, type ConditionId, EVENT_SOURCE } from '../events/catalog.js';
-import { cdkEventPattern } from '../events/event-pattern.js';
+import { cdkEventPattern, cdkValues, sourcePattern } from '../events/event-pattern.js';
 
 export interface EventRulesProps {
   readonly bus: events.IEventBus;
@@ -16,11 +16,13 @@ export interface EventRulesProps {
   /** How long and how often EventBridge retries a failed delivery to the queue. */
   readonly retryAttempts: number;
   readonly maxEventAge: Duration;
+  /** Also the plain `appliance.failover` source (`-c legacyPublisher=true`); else only `appliance.failover.<clusterId>`. */
+  readonly legacySource?: boolean;
 }
 
 /**
- * One rule per catalog condition (pattern: the appliance source and that condition's one
- * detail-type), plus one rule for every other detail-type of the source, so an appliance that
+ * One rule per catalog condition (pattern: the per-cluster sources `appliance.failover.<clusterId>`
+ * by prefix, so a new cluster needs no new rule, and that condition's one detail-type), plus one rule for every other detail-type of the source, so an appliance that
  * sends a type this version does not know gets a recorded rejection instead of silence. Every
  * rule sends the whole event to the queue in front of notify.
  *
@@ -45,12 +47,14 @@ export class EventRules extends Construct {
         maxEventAge: props.maxEventAge,
       });
 
+    const legacySource = props.legacySource ?? false;
+    const prefix = (value: string) => events.Match.prefix(value);
     const rules = {} as Record<ConditionId, events.Rule>;
     for (const conditionId of CONDITION_IDS) {
       rules[conditionId] = new events.Rule(this, `Condition-${conditionId}`, {
         eventBus: props.bus,
         description: `${CATALOG[conditionId].detailType} (${conditionId}) -> notify queue`,
-        eventPattern: cdkEventPattern(conditionId),
+        eventPattern: cdkEventPattern(conditionId, { legacySource, prefix }),
         targets: [target()],
       });
     }
@@ -60,7 +64,7 @@ export class EventRules extends Construct {
       eventBus: props.bus,
       description: `${EVENT_SOURCE} events whose detail-type is not in the catalog -> notify queue (recorded as rejected)`,
       eventPattern: {
-        source: [EVENT_SOURCE],
+        source: cdkValues(sourcePattern({ legacySource }), prefix),
         detailType: events.Match.anythingBut(
           ...CONDITION_IDS.map((conditionId) => CATALOG[conditionId].detailType),
         ),

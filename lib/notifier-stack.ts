@@ -18,6 +18,8 @@ import type { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../events/catalog.js';
+import { cdkValues, sourcePattern } from '../events/event-pattern.js';
+import { publisherSource } from '../events/publisher-source.js';
 import { AdminApiEnvSchema } from '../functions/admin-api/env.js';
 import { DailyNoticeEnvSchema } from '../functions/daily-notice/env.js';
 import { NotifyEnvSchema } from '../functions/notify/env.js';
@@ -74,6 +76,8 @@ export interface NotifierStackProps extends StackProps {
   /** SSM path of the configuration parameters, e.g. `/appliance-notifier/clusters`. */
   readonly parameterPrefix: string;
   readonly eventBusName: string;
+  /** Per-cluster publishing identities, and whether the plain legacy source is still routed. */
+  readonly publishers?: { readonly clusters: readonly string[]; readonly legacySource: boolean };
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Lambda's own network (default), or VPC mode with fixed egress addresses (lib/network.ts). */
   readonly egress: EgressProps;
@@ -141,6 +145,7 @@ export class NotifierStack extends Stack {
   constructor(scope: Construct, id: string, props: NotifierStackProps) {
     super(scope, id, props);
     const { removalPolicy, logRetention } = props;
+    const legacySource = props.publishers?.legacySource ?? false;
     for (const [key, value] of Object.entries(props.resourceTags)) Tags.of(this).add(key, value);
 
     this.storage = new Storage(this, 'Storage', { parameterPrefix: props.parameterPrefix, removalPolicy });
@@ -308,7 +313,9 @@ export class NotifierStack extends Stack {
     this.bus
       .archive('Archive', {
         description: `${EVENT_SOURCE} events, for replay`,
-        eventPattern: { source: [EVENT_SOURCE] },
+        eventPattern: {
+          source: cdkValues(sourcePattern({ legacySource }), (value) => events.Match.prefix(value)),
+        },
         retention: Duration.days(30),
       })
       .applyRemovalPolicy(removalPolicy);
@@ -321,6 +328,7 @@ export class NotifierStack extends Stack {
       deadLetterQueue: this.deadLetterQueues.eventTarget.queue,
       retryAttempts: 185,
       maxEventAge: Duration.hours(24),
+      legacySource,
     });
 
     this.dailySchedule = new DailySchedule(this, 'DailyNotice', {
@@ -388,7 +396,11 @@ export class NotifierStack extends Stack {
       },
     });
 
-    this.publisherPolicy = new PublisherPolicy(this, 'Publisher', { bus: this.bus });
+    this.publisherPolicy = new PublisherPolicy(this, 'Publisher', {
+      bus: this.bus,
+      clusters: props.publishers?.clusters ?? [],
+      legacySource,
+    });
 
     this.acknowledgeFindings();
     this.addOutputs(props);
@@ -433,11 +445,20 @@ export class NotifierStack extends Stack {
     }
     output('EventBusName', this.bus.eventBusName, 'Appliances put their events on this bus');
     output('EventBusArn', this.bus.eventBusArn, 'ARN of the appliance event bus');
-    output(
-      'PublisherPolicyArn',
-      this.publisherPolicy.policy.managedPolicyArn,
-      `Attach to an appliance's role: PutEvents on the bus with source ${EVENT_SOURCE} only`,
-    );
+    [...this.publisherPolicy.clusterPolicies].forEach(([clusterId, policy], index) => {
+      output(
+        `PublisherPolicyArn${index + 1}`,
+        policy.managedPolicyArn,
+        `Cluster ${clusterId}: attach to its appliances' role; PutEvents with source ${publisherSource(clusterId)} only`,
+      );
+    });
+    if (this.publisherPolicy.legacyPolicy) {
+      output(
+        'PublisherPolicyArn',
+        this.publisherPolicy.legacyPolicy.managedPolicyArn,
+        `Legacy (-c legacyPublisher=true): PutEvents with source ${EVENT_SOURCE} for any cluster`,
+      );
+    }
     output('NotifyFunctionName', this.notifyFunction.function.functionName, 'Consumes the notify queue');
     output(
       'NotifyQueueUrl',

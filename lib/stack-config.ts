@@ -7,6 +7,7 @@ import {
   parseAllowedRelayHosts,
 } from '../functions/core/mail/relay-address-policy.js';
 import { DEFAULT_FLEET_ADMIN_GROUP } from '../functions/kernel/admin-groups.js';
+import { CLUSTER_ID_MESSAGE, CLUSTER_ID_PATTERN } from '../functions/kernel/cluster-id.js';
 import type { AdminAuthProps } from './admin-api.js';
 import { parseTimeOfDay } from './daily-schedule.js';
 import { DEFAULT_SMTP_PORTS } from './network.js';
@@ -104,6 +105,17 @@ export const StackContextSchema = z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,256}$/)
       .default('appliance-notifier'),
+    /**
+     * The clusters that get a publishing identity (a managed policy allowing PutEvents with source
+     * `appliance.failover.<clusterId>` only), comma-separated or a JSON array in cdk.json.
+     */
+    publisherClusters: z
+      .union([z.string().transform((v) => v.split(',')), z.array(z.string())])
+      .transform((ids) => [...new Set(ids.map((id) => id.trim()).filter(Boolean))])
+      .pipe(z.array(z.string().regex(CLUSTER_ID_PATTERN, `each cluster id ${CLUSTER_ID_MESSAGE}`)))
+      .default([]),
+    /** Also route, and offer a policy for, the plain `appliance.failover` source bound to no cluster. */
+    legacyPublisher: flag.default(false),
     logRetentionDays: count.default(90),
     removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
     apiRateLimit: count.default(20),
@@ -359,6 +371,7 @@ export function stackPropsFromContext(
     auth,
     parameterPrefix: c.parameterPrefix,
     eventBusName: c.eventBusName,
+    publishers: { clusters: c.publisherClusters, legacySource: c.legacyPublisher },
     apiThrottle: { rateLimit: c.apiRateLimit, burstLimit: c.apiBurstLimit },
     egress:
       c.egress === 'vpc'

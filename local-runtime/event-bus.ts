@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { CONDITION_IDS, EVENT_SOURCE } from '../events/catalog.js';
+import { CONDITION_IDS } from '../events/catalog.js';
 import type { EventBridgeEnvelope } from '../events/envelope.js';
 import { matchesPattern, rulePattern } from '../events/event-pattern.js';
+import { publisherOfSource } from '../events/publisher-source.js';
 import { MAX_MESSAGE_BYTES, type SqliteEventQueue } from '../functions/adapters/local/sqlite-event-queue.js';
 import type { Clock, Log } from '../functions/core/ports.js';
 import type { NotifyRecordOutcome } from '../functions/notify/app.js';
@@ -49,7 +50,8 @@ export interface LocalEventBusOptions {
 }
 
 const MAX_ENTRY_BYTES = 256 * 1024;
-const RULES = CONDITION_IDS.map((id) => ({ id, pattern: rulePattern(id) }));
+// The plain source too: here a publisher is bound to its cluster by its token, not by its source.
+const RULES = CONDITION_IDS.map((id) => ({ id, pattern: rulePattern(id, { legacySource: true }) }));
 
 /** EventBridge prints event times with whole seconds. */
 const eventTime = (date: Date) => `${date.toISOString().slice(0, 19)}Z`;
@@ -159,7 +161,7 @@ export class LocalEventBus {
   ruleFor(envelope: EventBridgeEnvelope): string | undefined {
     const rule = RULES.find((r) => matchesPattern(r.pattern, envelope));
     if (rule) return rule.id;
-    return envelope.source === EVENT_SOURCE ? 'unknown-detail-type' : undefined;
+    return publisherOfSource(envelope.source) ? 'unknown-detail-type' : undefined;
   }
 
   /**

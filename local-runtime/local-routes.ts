@@ -9,10 +9,17 @@ import type { ListFailedOptions } from '../functions/core/notify/delivery-ledger
 import type { EventReplayer, ReplayOutcome } from '../functions/core/notify/event-replayer.js';
 import { RetryableNotifyError } from '../functions/core/notify/notify-service.js';
 import { ValidationError } from '../functions/kernel/field-issues.js';
+import type { Principal } from '../functions/shared/auth.js';
 import { HttpError, jsonResponse, readJsonBody } from '../functions/shared/http.js';
 import { bindRoutes, type RouteSpec } from '../functions/shared/http-api.js';
 import type { RouteDefinition, RouteDoc } from '../functions/shared/route-definition.js';
-import { type LocalEventBus, PutEventsRequestSchema, type QueuedDelivery } from './event-bus.js';
+import {
+  type LocalEventBus,
+  PutEventsRequestSchema,
+  type PutEventsResultEntry,
+  type QueuedDelivery,
+} from './event-bus.js';
+import type { PublisherBinding } from './publisher-binding.js';
 
 export interface FailedEventSource {
   listFailed(options?: ListFailedOptions): Promise<{ eventId: string; envelope?: unknown }[]>;
@@ -32,6 +39,8 @@ export interface LocalRoutesDeps {
   /** Runs the daily notice now, through the daily-notice function as the schedule does. */
   runDailyNotice: () => Promise<DailyNoticeRun>;
   failed: FailedEventSource;
+  /** What a publisher token may post (its own cluster's events); without it, publisher tokens post nothing. */
+  publishers?: PublisherBinding;
 }
 
 function jsonObject(event: APIGatewayProxyEventV2): Record<string, unknown> {
@@ -64,7 +73,7 @@ export const LOCAL_RUNTIME_ROUTE_DOCS = {
   putEvents: {
     summary: 'PutEvents to the local event bus (as EventBridge takes it)',
     description:
-      'Answers once the entries are committed to the durable queue; the entries are matched against the rules of the condition catalog as in AWS. `npm run emit` sends here.',
+      "Answers once the entries are committed to the durable queue; the entries are matched against the rules of the condition catalog as in AWS. `npm run emit` sends here. With a publisher token, an entry for another cluster (by its detail's clusterId, `default` when absent, or its source `appliance.failover.<clusterId>`) is refused in its place (`AccessDeniedException`) and recorded as rejected in that cluster's delivery log.",
     body: { schema: PutEventsRequestSchema, required: true },
     responses: {
       200: {
@@ -95,6 +104,9 @@ export const LOCAL_RUNTIME_ROUTE_DOCS = {
         schema: z.looseObject({ messageId: z.string().optional(), status: z.string() }),
       },
       400: error('The body is not a JSON object'),
+      403: error(
+        "A publisher token's event for another cluster (recorded as rejected in that cluster's log)",
+      ),
       413: error('The envelope is over 256 KiB'),
       415: error('The body is not declared as JSON'),
       503: {
@@ -216,18 +228,49 @@ export function localEventReplayer(bus: LocalEventBus): EventReplayer {
   };
 }
 
-export function localRoutes({ bus, runDailyNotice, failed }: LocalRoutesDeps): RouteSpec[] {
+/** The routes a publisher token opens (its own cluster's events); every other one answers it 403. */
+const PUBLISHER_ROUTES = new Set<string>(['putEvents', 'deliverEnvelope']);
+
+export function localRoutes({ bus, runDailyNotice, failed, publishers }: LocalRoutesDeps): RouteSpec[] {
+  const bindingFor = (principal: Principal | undefined): PublisherBinding | undefined => {
+    if (principal?.publisherFor === undefined) return undefined;
+    if (!publishers) throw new HttpError(403, 'Publisher tokens are not enabled here');
+    return publishers;
+  };
   return bindRoutes(
     LOCAL_RUNTIME_ROUTES,
     {
-      putEvents: async (event) => {
+      putEvents: async (event, principal) => {
         const parsed = PutEventsRequestSchema.safeParse(jsonObject(event));
         if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'Invalid PutEvents request');
-        return jsonResponse(200, await bus.putEvents(parsed.data.Entries));
+        const binding = bindingFor(principal);
+        if (!binding || !principal) return jsonResponse(200, await bus.putEvents(parsed.data.Entries));
+        // A refused entry is answered in its place, as PutEvents does; the others go to the bus.
+        const decisions = [];
+        for (const entry of parsed.data.Entries) decisions.push(await binding.entry(principal, entry));
+        const allowed = decisions.flatMap((decision) => (decision.ok ? [decision.value] : []));
+        const answered = allowed.length > 0 ? (await bus.putEvents(allowed)).Entries : [];
+        let next = 0;
+        const entries = decisions.map(
+          (decision): PutEventsResultEntry =>
+            decision.ok
+              ? (answered[next++] as PutEventsResultEntry)
+              : { ErrorCode: 'AccessDeniedException', ErrorMessage: decision.reason },
+        );
+        return jsonResponse(200, {
+          FailedEntryCount: entries.filter((entry) => 'ErrorCode' in entry).length,
+          Entries: entries,
+        });
       },
-      deliverEnvelope: async (event) => {
+      deliverEnvelope: async (event, principal) => {
         // Queued as received: the notify function validates it (and records a bad one).
-        const envelope = jsonObject(event);
+        let envelope = jsonObject(event);
+        const binding = bindingFor(principal);
+        if (binding && principal) {
+          const decision = await binding.envelope(principal, envelope);
+          if (!decision.ok) throw new HttpError(403, decision.reason);
+          envelope = decision.value;
+        }
         const bytes = Buffer.byteLength(JSON.stringify(envelope));
         if (bytes > MAX_MESSAGE_BYTES) {
           throw new HttpError(
@@ -267,5 +310,5 @@ export function localRoutes({ bus, runDailyNotice, failed }: LocalRoutesDeps): R
       },
     },
     LOCAL_RUNTIME_ROUTE_DOCS,
-  ).map((route) => ({ ...route, embeddedOnly: true }));
+  ).map((route) => ({ ...route, embeddedOnly: true, publishers: PUBLISHER_ROUTES.has(route.id) }));
 }

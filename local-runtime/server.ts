@@ -5,14 +5,17 @@ import { resolve } from 'node:path';
 import { DataDirectoryLock } from '../functions/adapters/local/data-directory-lock.js';
 import { type LocalAdapterOptions, localAdapters } from '../functions/adapters/local/local-adapters.js';
 import { SqliteEventQueue } from '../functions/adapters/local/sqlite-event-queue.js';
+import { SqlitePublisherTokenStore } from '../functions/adapters/local/sqlite-publisher-token-store.js';
 import { createAdminApiHandler } from '../functions/admin-api/app.js';
 import { buildServices } from '../functions/composition.js';
 import { redirectUriFor } from '../functions/core/oauth/oauth-flow.js';
+import { PublisherTokens } from '../functions/core/publishers/publisher-tokens.js';
 import { createDailyNoticeHandler, DailyNoticeRetryError } from '../functions/daily-notice/app.js';
 import { createNotifyHandler } from '../functions/notify/app.js';
 import { checkAdminToken, generateAdminToken } from '../functions/shared/admin-token.js';
 import { bearerTokenAuthenticator } from '../functions/shared/auth.js';
 import { jsonResponse } from '../functions/shared/http.js';
+import { anyAuthenticator, publisherTokenAuthenticator } from '../functions/shared/publisher-auth.js';
 import { EventLeaseEnvShape, serviceSettingsOf } from '../functions/shared/service-env.js';
 import { buildAdminPage } from '../web/admin-page/build.js';
 import { adminTokenRoutes } from './admin-token-routes.js';
@@ -20,6 +23,8 @@ import { localContext, toApiGatewayEvent, writeApiGatewayResult } from './api-ga
 import { LocalDailySchedule } from './daily-schedule.js';
 import { LocalEventBus } from './event-bus.js';
 import { localEventReplayer, localRoutes } from './local-routes.js';
+import { PublisherBinding } from './publisher-binding.js';
+import { publisherTokenRoutes } from './publisher-token-routes.js';
 import { LocalQueueConsumer } from './queue-consumer.js';
 
 export interface LocalRuntimeOptions extends LocalAdapterOptions {
@@ -137,7 +142,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
   const { log, clock } = adapters;
   let adminApi: ReturnType<typeof createAdminApiHandler> | undefined;
-  const authenticator = bearerTokenAuthenticator(adminToken, adapters.adminTokens);
+  const publisherTokens = new PublisherTokens(new SqlitePublisherTokenStore(adapters.database), clock);
+  // Decided from the headers alone, before the body is read (the admin API uses the same one).
+  const authenticator = anyAuthenticator(
+    bearerTokenAuthenticator(adminToken, adapters.adminTokens),
+    publisherTokenAuthenticator(publisherTokens),
+  );
 
   const handle = (request: IncomingMessage, response: ServerResponse, body: Buffer) => {
     const event = toApiGatewayEvent(request, body, clock());
@@ -267,9 +277,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (error instanceof DailyNoticeRetryError) return error.run;
       throw error;
     });
+  // Appliances' credentials, one cluster each (AWS: the cluster's publisher policy).
   adminApi = createAdminApiHandler({
     services,
-    // ADMIN_TOKEN is a fleet admin; the per-cluster admin tokens (hashed in SQLite) one cluster each.
+    // ADMIN_TOKEN is a fleet admin, a per-cluster admin token one cluster, a publisher token posts for one.
     authenticator,
     replayer: localEventReplayer(bus),
     adminPage: {
@@ -278,8 +289,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       smtpRedirectUri: redirectUriFor(publicBaseUrl),
     },
     localRoutes: [
-      ...localRoutes({ bus, runDailyNotice, failed: adapters.ledger }),
+      ...localRoutes({
+        bus,
+        runDailyNotice,
+        failed: adapters.ledger,
+        publishers: new PublisherBinding({ deliveries: services.deliveries, clock, log }),
+      }),
       ...adminTokenRoutes({ tokens: adapters.adminTokens, audit: services.audit, clock }),
+      ...publisherTokenRoutes(publisherTokens),
     ],
     openApi: { runtime: 'embedded', serverUrl: publicBaseUrl },
   });

@@ -1,4 +1,5 @@
-import { type ConditionId, EVENT_SOURCE } from '../events/catalog.js';
+import type { ConditionId } from '../events/catalog.js';
+import { publisherSource } from '../events/publisher-source.js';
 import { loadSample } from '../events/samples.js';
 import { DEFAULT_CLUSTER_ID } from '../functions/kernel/cluster-id.js';
 import { CliError } from './cli.js';
@@ -50,7 +51,11 @@ export function stampedDetail<T>(detail: T, now: Date): T {
   return shiftTimes(detail, target - newest) as T;
 }
 
-/** A condition's sample as one PutEvents entry, stamped with `now`, for the cluster (default `default`). */
+/**
+ * A condition's sample as one PutEvents entry, stamped with `now`, for the cluster (default
+ * `default`), with the cluster's own source `appliance.failover.<clusterId>`: the one its
+ * publisher policy allows in AWS, and the embedded runtime takes it alike.
+ */
 export function sampleEntry(
   id: ConditionId,
   clusterId = DEFAULT_CLUSTER_ID,
@@ -58,7 +63,11 @@ export function sampleEntry(
 ): PutEventsEntry {
   const sample = loadSample(id);
   const detail = { ...stampedDetail(sample.detail, now), clusterId };
-  return { Source: EVENT_SOURCE, DetailType: sample['detail-type'], Detail: JSON.stringify(detail) };
+  return {
+    Source: publisherSource(clusterId),
+    DetailType: sample['detail-type'],
+    Detail: JSON.stringify(detail),
+  };
 }
 
 /** One entry of the delivery log route (`GET /clusters/{clusterId}/deliveries`), as far as the CLIs read it. */

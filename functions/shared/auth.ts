@@ -14,6 +14,8 @@ export interface Principal {
   clusters: ClusterScope;
   /** What would grant a cluster, for the 403's message (how this principal authenticated). */
   via: 'jwt' | 'token';
+  /** A publisher token's (functions/shared/publisher-auth.ts): the one cluster it may post events for; no admin route. */
+  publisherFor?: string;
 }
 
 export type ClusterScope = 'all' | readonly string[];

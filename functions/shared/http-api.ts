@@ -23,6 +23,8 @@ export interface RouteSpec extends RouteDefinition {
   doc: RouteDoc;
   /** Served by the embedded runtime only; never in API Gateway. */
   embeddedOnly?: boolean;
+  /** Also open to a publisher token (posting events); every other admin route answers it 403. */
+  publishers?: boolean;
   handler: RouteHandler;
 }
 
@@ -133,7 +135,14 @@ export function createHttpApi(options: {
       if (spec.access === 'admin' && !principal) {
         throw new HttpError(401, 'Authentication required', undefined, { 'www-authenticate': 'Bearer' });
       }
-      checkClusterAccess(spec, event, principal, clusterIdParam);
+      if (principal?.publisherFor !== undefined) {
+        // A publisher token: only the event routes, which check its cluster themselves.
+        if (spec.access === 'admin' && !spec.publishers) {
+          throw new HttpError(403, 'A publisher token may only post events (POST /events, /events/envelope)');
+        }
+      } else {
+        checkClusterAccess(spec, event, principal, clusterIdParam);
+      }
       return spec.handler(event, principal);
     };
     const route = { method: spec.method, path: spec.path, handler };

@@ -12,6 +12,7 @@ import { ADMIN_API_ROUTES } from '../../functions/admin-api/route-table.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { ADMIN_TOKEN_ROUTES } from '../../local-runtime/admin-token-routes.js';
 import { LOCAL_RUNTIME_ROUTES } from '../../local-runtime/local-routes.js';
+import { PUBLISHER_TOKEN_ROUTES } from '../../local-runtime/publisher-token-routes.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local-runtime/server.js';
 
 type Json = Record<string, unknown>;
@@ -100,11 +101,13 @@ describe('GET /openapi.json on the embedded runtime', () => {
         key: `${r.method} ${r.path}`,
         local: false,
       })),
-      ...Object.entries({ ...LOCAL_RUNTIME_ROUTES, ...ADMIN_TOKEN_ROUTES }).map(([id, r]) => ({
-        id,
-        key: `${r.method} ${r.path}`,
-        local: true,
-      })),
+      ...Object.entries({ ...LOCAL_RUNTIME_ROUTES, ...ADMIN_TOKEN_ROUTES, ...PUBLISHER_TOKEN_ROUTES }).map(
+        ([id, r]) => ({
+          id,
+          key: `${r.method} ${r.path}`,
+          local: true,
+        }),
+      ),
     ];
     const listed = operations().map(({ path, method, op }) => ({
       id: op.operationId,

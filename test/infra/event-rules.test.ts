@@ -44,12 +44,15 @@ const notifyTarget = () =>
 
 describe('one EventBridge rule per catalog condition', () => {
   test.each(CONDITION_IDS.map((id) => [id, DETAIL_TYPES[id]] as const))(
-    '%s: exact pattern (source + "%s"), the notify queue as target with retry policy and DLQ',
+    '%s: exact pattern (per-cluster source prefix + "%s"), the notify queue as target with retry policy and DLQ',
     (_id, detailType) => {
       // Assess
       template.hasResourceProperties('AWS::Events::Rule', {
         EventBusName: { Ref: busId },
-        EventPattern: Match.objectEquals({ source: ['appliance.failover'], 'detail-type': [detailType] }),
+        EventPattern: Match.objectEquals({
+          source: [{ prefix: 'appliance.failover.' }],
+          'detail-type': [detailType],
+        }),
         State: 'ENABLED',
         Targets: [notifyTarget()],
       });
@@ -65,7 +68,7 @@ test('a catch-all rule sends every other detail-type of the source to the notify
   template.hasResourceProperties('AWS::Events::Rule', {
     EventBusName: { Ref: busId },
     EventPattern: Match.objectEquals({
-      source: ['appliance.failover'],
+      source: [{ prefix: 'appliance.failover.' }],
       'detail-type': [{ 'anything-but': Object.values(DETAIL_TYPES) }],
     }),
     Targets: [notifyTarget()],
@@ -105,7 +108,30 @@ test('the event target DLQ is encrypted, enforces TLS and lets only the rules se
 
 test('the bus keeps an archive of appliance events for replay', () => {
   template.hasResourceProperties('AWS::Events::Archive', {
-    EventPattern: { source: ['appliance.failover'] },
+    EventPattern: { source: [{ prefix: 'appliance.failover.' }] },
     RetentionDays: 30,
+  });
+});
+
+describe('-c legacyPublisher=true', () => {
+  let legacy: Template;
+  beforeAll(() => {
+    ({ template: legacy } = buildStack({ legacyPublisher: 'true' }));
+  });
+
+  test('every rule and the archive take the plain appliance.failover source besides the prefix', () => {
+    const rules = Object.values(legacy.findResources('AWS::Events::Rule')) as {
+      Properties: { EventPattern: { source: unknown[] } };
+    }[];
+    expect(rules).toHaveLength(CONDITION_IDS.length + 1);
+    for (const rule of rules) {
+      expect(rule.Properties.EventPattern.source).toEqual([
+        { prefix: 'appliance.failover.' },
+        'appliance.failover',
+      ]);
+    }
+    legacy.hasResourceProperties('AWS::Events::Archive', {
+      EventPattern: { source: [{ prefix: 'appliance.failover.' }, 'appliance.failover'] },
+    });
   });
 });

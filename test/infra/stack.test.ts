@@ -245,19 +245,11 @@ describe('IAM: each function gets what it uses, on named resources', () => {
     }
   });
 
-  test('publisher policy: only events:PutEvents on this bus with the appliance source', () => {
-    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      PolicyDocument: {
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: 'events:PutEvents',
-            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Bus'), 'Arn'] },
-            Condition: { StringEquals: { 'events:source': 'appliance.failover' } },
-          },
-        ],
-      },
-    });
+  test('no publisher policy without -c publisherClusters, and none for the legacy source by default', () => {
+    const publishers = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((policy) =>
+      JSON.stringify(policy).includes('events:PutEvents'),
+    );
+    expect(publishers).toEqual([]);
   });
 });
 
@@ -454,7 +446,6 @@ describe('outputs', () => {
     'OAuthRedirectUri',
     'EventBusName',
     'EventBusArn',
-    'PublisherPolicyArn',
     'UserPoolId',
     'UserPoolClientId',
     'HostedUiDomain',

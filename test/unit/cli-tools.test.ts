@@ -33,12 +33,15 @@ describe('sampleEntry', () => {
       const shift = (after[0]?.[1] ?? 0) - (before[0]?.[1] ?? 0);
       expect(after.map(([, t]) => t - shift)).toEqual(before.map(([, t]) => t));
       expect(detail.clusterId).toBe('default');
+      expect(entry.Source).toBe('appliance.failover.default');
       expect(CATALOG[id].detailSchema.safeParse(detail).success).toBe(true);
     },
   );
 
-  it('takes the cluster given, and leaves a detail without times as it is', () => {
-    expect(JSON.parse(sampleEntry('promotion-pending', 'eu-prod-1', NOW).Detail).clusterId).toBe('eu-prod-1');
+  it("takes the cluster given, with its publisher's source, and leaves a detail without times as it is", () => {
+    const entry = sampleEntry('promotion-pending', 'eu-prod-1', NOW);
+    expect(JSON.parse(entry.Detail).clusterId).toBe('eu-prod-1');
+    expect(entry.Source).toBe('appliance.failover.eu-prod-1');
     const plain = { a: 'x', b: [1, 'not 2026-11-28'] };
     expect(stampedDetail(plain, NOW)).toBe(plain);
   });

@@ -6,30 +6,57 @@ import {
   matchesPattern,
   rulePattern,
 } from '../../events/event-pattern.js';
+import { publisherSource } from '../../events/publisher-source.js';
 import { loadSample } from '../../events/samples.js';
 
+/** A sample as its cluster's publisher sends it in AWS (the samples carry the legacy source). */
+const published = (id: (typeof CONDITION_IDS)[number]) => {
+  const sample = loadSample(id);
+  return { ...sample, source: publisherSource(sample.detail.clusterId ?? 'default') };
+};
+
 describe('rule patterns', () => {
-  it('is the source plus the exact detail-type, as the EventBridge rule needs it', () => {
+  it('is the per-cluster source prefix plus the exact detail-type, as the EventBridge rule needs it', () => {
     const pattern = rulePattern('promotion-pending');
 
     expect(pattern).toEqual({
-      source: ['appliance.failover'],
+      source: [{ prefix: 'appliance.failover.' }],
       'detail-type': ['Failover Promotion Pending'],
     });
   });
 
-  it('has the key CDK expects (detailType) in its CDK form', () => {
-    const pattern = cdkEventPattern('data-sync-stale');
+  it('takes the plain legacy source too only when asked', () => {
+    const legacy = loadSample('promotion-pending');
 
-    expect(pattern).toEqual({ source: ['appliance.failover'], detailType: ['Failover Data Sync Stale'] });
+    expect(matchesPattern(rulePattern('promotion-pending'), legacy)).toBe(false);
+    expect(matchesPattern(rulePattern('promotion-pending', { legacySource: true }), legacy)).toBe(true);
+    expect(rulePattern('promotion-pending', { legacySource: true }).source).toEqual([
+      { prefix: 'appliance.failover.' },
+      'appliance.failover',
+    ]);
+  });
+
+  it('has the key CDK expects (detailType) in its CDK form, the prefix through the given matcher', () => {
+    const pattern = cdkEventPattern('data-sync-stale', { prefix: (value) => [`prefix:${value}`] });
+
+    expect(pattern).toEqual({
+      source: ['prefix:appliance.failover.'],
+      detailType: ['Failover Data Sync Stale'],
+    });
   });
 
   it.each(CONDITION_IDS)('%s: its pattern matches its own sample and none of the others', (id) => {
     const pattern = rulePattern(id);
 
-    const matched = CONDITION_IDS.filter((other) => matchesPattern(pattern, loadSample(other)));
+    const matched = CONDITION_IDS.filter((other) => matchesPattern(pattern, published(other)));
 
     expect(matched).toEqual([id]);
+  });
+
+  it('does not take a source that merely starts like the prefix without its dot', () => {
+    const event = { ...published('backup-promoted'), source: 'appliance.failoverx' };
+
+    expect(matchesPattern(rulePattern('backup-promoted', { legacySource: true }), event)).toBe(false);
   });
 
   it('does not match the right detail-type from another source', () => {
@@ -43,7 +70,7 @@ describe('matchesPattern', () => {
   it('compares strings exactly, case included', () => {
     const event = { ...loadSample('version-mismatch'), 'detail-type': 'failover version mismatch' };
 
-    expect(matchesPattern(rulePattern('version-mismatch'), event)).toBe(false);
+    expect(matchesPattern(rulePattern('version-mismatch', { legacySource: true }), event)).toBe(false);
   });
 
   it('requires every field the pattern names', () => {
@@ -89,7 +116,7 @@ describe('matchesPattern', () => {
   });
 
   it('refuses content filters it does not implement instead of matching differently from AWS', () => {
-    const pattern = { source: [{ prefix: 'appliance.' }] } as unknown as EventPattern;
+    const pattern = { source: [{ suffix: '.eu-prod-1' }] } as unknown as EventPattern;
 
     expect(() => matchesPattern(pattern, loadSample('version-mismatch'))).toThrow(TypeError);
   });

@@ -311,6 +311,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 10,
+    description: "Publisher tokens: an appliance's credential for one cluster, stored as a SHA-256 hash",
+    up(connection) {
+      connection.exec(`
+        -- core/publishers/publisher-tokens.ts: the token itself is shown once and never stored;
+        -- token_hash is the hex SHA-256 of the whole token, compared in constant time.
+        CREATE TABLE publisher_token (
+          token_id   TEXT PRIMARY KEY NOT NULL,
+          cluster_id TEXT NOT NULL,
+          token_hash TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          created_by TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX publisher_token_cluster ON publisher_token (cluster_id, created_at);
+      `);
+    },
+  },
 ];
 
 export interface SqliteDatabaseOptions {
