@@ -219,6 +219,32 @@ describe('admin page: no lost updates', () => {
   });
 });
 
+describe('admin page: no credentials in clear', () => {
+  it('refuses a password over an unencrypted relay until the admin allows it explicitly', async () => {
+    await api('PUT', '/clusters/in-clear/email-config', relayConfig());
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'in-clear');
+    const allow = page.getByLabel('Send the credentials without encryption');
+    expect(await allow.isVisible()).toBe(false);
+
+    await page.getByLabel('SMTP encryption').selectOption('none');
+    expect(await allow.isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#f-smtp-encryption-error').filter({ hasText: 'allowInsecureAuth' }).waitFor();
+    expect((await api('GET', '/clusters/in-clear/email-config')).body.smtp.encryption).toBe('starttls');
+
+    await allow.check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    expect((await api('GET', '/clusters/in-clear/email-config')).body.smtp).toMatchObject({
+      encryption: 'none',
+      allowInsecureAuth: true,
+    });
+    expect(await allow.isChecked()).toBe(true);
+  });
+});
+
 describe('admin page: history', () => {
   it('restores the last version that delivered with one click', async () => {
     await api('PUT', '/clusters/history-1/email-config?sendTestEmail=true', relayConfig());

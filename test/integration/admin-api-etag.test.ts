@@ -12,7 +12,7 @@ import { createLogger } from '../../functions/shared/logger.js';
 import { type ApiRequest, type ApiResponse, type Handler, invoke } from '../support/api-gateway.js';
 import { type TestServices, testServices } from '../support/services.js';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = 'test-admin-token-0123456789-abcdefgh';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 let dataDir: string;

@@ -65,6 +65,8 @@ export interface PublicEmailConfig {
     port: number;
     encryption: SmtpEncryption;
     verifyCertificate: boolean;
+    /** Credentials over `encryption: none`, allowed explicitly (the test email then warns). */
+    allowInsecureAuth?: boolean;
     auth: PublicSmtpAuth;
     /** What the admin set; a field left out comes from the host's preset. */
     limits?: RelayLimits;

@@ -151,6 +151,7 @@ export function fillForm(config: PublicEmailConfig | null): void {
   input('f-smtp-port').value = smtp ? String(smtp.port) : DEFAULTS.port;
   select('f-smtp-encryption').value = smtp?.encryption || DEFAULTS.encryption;
   input('f-smtp-verifyCertificate').checked = smtp?.verifyCertificate !== false;
+  input('f-smtp-allowInsecureAuth').checked = smtp?.allowInsecureAuth === true;
   setRadio('smtp.auth.type', auth.type);
   input('f-smtp-auth-username').value = password?.username || '';
   input('f-smtp-auth-password').value = '';
@@ -203,6 +204,8 @@ export function updateVisibility(): void {
   byId('tenant-field').hidden = value('f-smtp-auth-provider') !== 'microsoft';
   byId('entra-help').hidden = value('f-smtp-auth-provider') !== 'microsoft';
   byId('preset-region-field').hidden = value('f-smtp-preset') !== 'amazon-ses';
+  // Credentials over an unencrypted connection need the admin's explicit choice.
+  byId('insecure-auth-field').hidden = select('f-smtp-encryption').value !== 'none' || type === 'none';
 }
 
 /** The relay fields as typed, for matching them against the presets. */
@@ -345,6 +348,7 @@ export interface ConfigBody {
     port: number | string;
     encryption: string;
     verifyCertificate: boolean;
+    allowInsecureAuth?: boolean;
     auth: Record<string, string>;
     limits?: Partial<Record<(typeof LIMIT_FIELDS)[number], number | string>>;
   };
@@ -391,6 +395,9 @@ export function collect(): ConfigBody {
     verifyCertificate: input('f-smtp-verifyCertificate').checked,
     auth,
   };
+  if (!byId('insecure-auth-field').hidden && input('f-smtp-allowInsecureAuth').checked) {
+    body.smtp.allowInsecureAuth = true;
+  }
   // Empty limit fields are left out: the host's preset (or no limit) applies to them.
   const limits: NonNullable<NonNullable<ConfigBody['smtp']>['limits']> = {};
   for (const key of LIMIT_FIELDS) {

@@ -126,6 +126,9 @@ const en = {
   'form.verifyCertificate': "Verify the relay's certificate",
   'form.verifyCertificateHint':
     'Turn off only for a relay you trust on a private network (e.g. a self-signed certificate).',
+  'form.allowInsecureAuth': 'Send the credentials without encryption',
+  'form.allowInsecureAuthHint':
+    'Not recommended: anyone on the network path can read the password or token. Only for a relay on a network you control; every test email will warn.',
   'form.authType': 'SMTP authentication type',
   'form.authNone': 'None',
   'form.authPassword': 'Username and password',
@@ -513,6 +516,9 @@ const de: Messages = {
   'form.verifyCertificate': 'Zertifikat des Relay-Servers prüfen',
   'form.verifyCertificateHint':
     'Nur ausschalten für einen vertrauenswürdigen Relay-Server im privaten Netz (z. B. mit selbstsigniertem Zertifikat).',
+  'form.allowInsecureAuth': 'Zugangsdaten unverschlüsselt senden',
+  'form.allowInsecureAuthHint':
+    'Nicht empfohlen: Jeder auf dem Netzwerkweg kann Passwort oder Token mitlesen. Nur für einen Relay-Server in einem Netz, das Sie kontrollieren; jede Test-E-Mail warnt dann.',
   'form.authType': 'SMTP-Authentifizierung',
   'form.authNone': 'Keine',
   'form.authPassword': 'Benutzername und Passwort',
