@@ -49,7 +49,7 @@ const nasty = fc.oneof(
     '"a@example.com" <b@evil.com>',
     `a${' '.repeat(20_000)}b`,
     '<script>alert(1)</script>',
-    '${jndi:ldap://x}',
+    `\${jndi:ldap://x}`,
     '../../etc/passwd',
   ),
   fc.string({ maxLength: 8 }).map((text) => text.repeat(5_000)),
