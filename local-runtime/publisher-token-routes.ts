@@ -3,6 +3,7 @@
 // has no such routes (404 there); in AWS a cluster's appliances get its managed policy instead.
 import * as z from 'zod';
 import { ErrorBodySchema } from '../functions/admin-api/api-schemas.js';
+import type { AuditLog } from '../functions/core/audit/audit-log.js';
 import type { PublisherTokens } from '../functions/core/publishers/publisher-tokens.js';
 import { HttpError, jsonResponse } from '../functions/shared/http.js';
 import { bindRoutes, clusterIdParam, type RouteSpec } from '../functions/shared/http-api.js';
@@ -57,19 +58,36 @@ export const PUBLISHER_TOKEN_ROUTE_DOCS = {
   },
 } as const satisfies Record<keyof typeof PUBLISHER_TOKEN_ROUTES, RouteDoc>;
 
-export function publisherTokenRoutes(tokens: PublisherTokens): RouteSpec[] {
+/** The publisher-token routes; each change goes into the cluster's audit trail. */
+export function publisherTokenRoutes(tokens: PublisherTokens, audit?: AuditLog): RouteSpec[] {
   return bindRoutes(
     PUBLISHER_TOKEN_ROUTES,
     {
-      createPublisherToken: async (event, principal) =>
-        jsonResponse(201, tokens.issue(clusterIdParam(event), principal?.id ?? 'unknown')),
+      createPublisherToken: async (event, principal) => {
+        const clusterId = clusterIdParam(event);
+        const actor = principal?.id ?? 'unknown';
+        const issued = tokens.issue(clusterId, actor);
+        await audit?.record({
+          actor,
+          action: 'publisher-token.create',
+          clusterId,
+          detail: { tokenId: issued.tokenId },
+        });
+        return jsonResponse(201, issued);
+      },
       listPublisherTokens: async (event) => jsonResponse(200, { items: tokens.list(clusterIdParam(event)) }),
-      revokePublisherToken: async (event) => {
+      revokePublisherToken: async (event, principal) => {
         const clusterId = clusterIdParam(event);
         const tokenId = event.pathParameters?.tokenId ?? '';
         if (!tokens.revoke(clusterId, tokenId)) {
           throw new HttpError(404, `Cluster "${clusterId}" has no publisher token "${tokenId.slice(0, 64)}"`);
         }
+        await audit?.record({
+          actor: principal?.id ?? 'unknown',
+          action: 'publisher-token.revoke',
+          clusterId,
+          detail: { tokenId },
+        });
         return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
       },
     },

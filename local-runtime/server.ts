@@ -296,7 +296,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         publishers: new PublisherBinding({ deliveries: services.deliveries, clock, log }),
       }),
       ...adminTokenRoutes({ tokens: adapters.adminTokens, audit: services.audit, clock }),
-      ...publisherTokenRoutes(publisherTokens),
+      ...publisherTokenRoutes(publisherTokens, services.audit),
     ],
     openApi: { runtime: 'embedded', serverUrl: publicBaseUrl },
   });

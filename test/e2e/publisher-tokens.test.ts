@@ -102,7 +102,7 @@ describe('publisher tokens: create, list, revoke', () => {
       createdBy: 'admin-token',
     });
     // 43 base64url characters are 258 bits: the secret part is 32 random bytes.
-    expect(Buffer.from(created.token.split('_').at(-1) ?? '', 'base64url')).toHaveLength(32);
+    expect(Buffer.from(created.token.split('_').slice(2).join('_'), 'base64url')).toHaveLength(32);
     expect(listed.status).toBe(200);
     const { token: _, ...info } = created;
     expect(listed.body.items).toEqual([info]);
@@ -124,7 +124,7 @@ describe('publisher tokens: create, list, revoke', () => {
       db.close();
     }
     const raw = await readFile(join(runtime.dataDir, DATABASE_FILE_NAME));
-    const secret = created.token.split('_').at(-1) ?? '';
+    const secret = created.token.split('_').slice(2).join('_');
     expect(raw.includes(secret)).toBe(false);
   });
 
@@ -149,6 +149,16 @@ describe('publisher tokens: create, list, revoke', () => {
     expect(afterwards.status).toBe(401);
     const listed = await api('GET', `/clusters/${OWN}/publisher-tokens`);
     expect((listed.body.items as { tokenId: string }[]).map((t) => t.tokenId)).not.toContain(tokenId);
+    // Both changes are in the cluster's audit trail, with who made them.
+    const audit = await api('GET', `/clusters/${OWN}/audit?limit=50`);
+    const mine = (
+      audit.body.items as { action: string; actor: string; detail?: { tokenId?: string } }[]
+    ).filter((item) => item.detail?.tokenId === tokenId);
+    // (Two entries of the same millisecond come back in either order.)
+    expect(mine.map((item) => `${item.action} by ${item.actor}`).sort()).toEqual([
+      'publisher-token.create by admin-token',
+      'publisher-token.revoke by admin-token',
+    ]);
     await runtime.consumer.idle();
   });
 
