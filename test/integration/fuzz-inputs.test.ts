@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { CONDITION_IDS } from '../../events/catalog.js';
+import { CATALOG, CONDITION_IDS } from '../../events/catalog.js';
 import { validateConditionEvent } from '../../events/envelope.js';
 import { loadSample } from '../../events/samples.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
@@ -18,6 +18,7 @@ import type { Mailer, OutgoingMessage } from '../../functions/core/mail/mailer.j
 import { bearerTokenAuthenticator } from '../../functions/shared/auth.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type Handler, invoke } from '../support/api-gateway.js';
+import { type RuntimeWithRelay, runtimeApi, startRuntimeWithRelay } from '../support/runtime-api.js';
 import { type TestServices, testServices } from '../support/services.js';
 
 const TOKEN = 'fuzz-admin-token-7Hq2Lm9Xv4Rt8Kp3Zw6Nc1Bd5';
@@ -260,5 +261,83 @@ describe('fuzzed inputs', () => {
     );
     // The property was not vacuous: some fuzzed events were valid and emailed.
     expect(emailed).toBeGreaterThan(0);
+  });
+
+  it('never answers 500 to PutEvents, answers every entry, and emails only the valid events it accepted', async () => {
+    const bus: RuntimeWithRelay = await startRuntimeWithRelay('fuzz-bus-', {
+      adminToken: TOKEN,
+      retryDelaysMs: [],
+      eventDeliveryAttempts: 1,
+    });
+    try {
+      const call = runtimeApi(() => bus.runtime);
+      const saved = await call('PUT', '/clusters/fuzz-bus/email-config', {
+        sender: 'appliance@example.com',
+        smtp: { host: bus.relay.host, port: bus.relay.port, encryption: 'none', auth: { type: 'none' } },
+        adminContacts: 'ops@example.com',
+        grouping: { waitSeconds: 0 },
+        repeatIntervalMinutes: 0,
+      });
+      expect(saved.status).toBe(201);
+      /** Entries near a real one (a sample's detail, some field replaced), or anything at all. */
+      const entry = fc.oneof(
+        fc
+          .record({
+            condition: fc.constantFrom(...CONDITION_IDS),
+            source: fc.oneof(fc.constantFrom('appliance.failover', 'appliance.failover.fuzz-bus'), nasty),
+            field: fc.constantFrom('clusterId', 'appliance', 'role', 'none'),
+            value: anyValue,
+            detailAsText: fc.boolean(),
+          })
+          .map(({ condition, source, field, value, detailAsText }) => {
+            const detail = structuredClone(loadSample(condition).detail) as Record<string, unknown>;
+            detail.clusterId = 'fuzz-bus';
+            if (field !== 'none') detail[field] = value;
+            return {
+              Source: source,
+              DetailType: CATALOG[condition].detailType,
+              Detail: detailAsText ? String(value) : JSON.stringify(detail),
+            };
+          }),
+        fc.record({ Source: nasty, DetailType: nasty, Detail: nasty }, { requiredKeys: [] }),
+        anyValue,
+      );
+      const validIds = new Set<string>();
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(fc.array(entry, { minLength: 1, maxLength: 10 }), anyValue),
+          async (entries) => {
+            const answer = await call('POST', '/events', { Entries: entries });
+            expect(answer.status).toBeLessThan(500);
+            if (answer.status !== 200 || !Array.isArray(entries)) return;
+            expect(answer.body.Entries).toHaveLength(entries.length);
+            answer.body.Entries.forEach((result: { EventId?: string }, index: number) => {
+              const sent = entries[index] as { Source?: unknown; DetailType?: unknown; Detail?: unknown };
+              if (!result.EventId || typeof sent.Detail !== 'string') return;
+              const envelope = {
+                version: '0',
+                id: result.EventId,
+                'detail-type': sent.DetailType,
+                source: sent.Source,
+                account: '000000000000',
+                time: new Date().toISOString(),
+                region: 'local',
+                resources: [],
+                detail: JSON.parse(sent.Detail),
+              };
+              if (validateConditionEvent(envelope).ok) validIds.add(result.EventId);
+            });
+          },
+        ),
+        { seed: SEED, numRuns: 60 },
+      );
+      await bus.runtime.consumer.idle();
+      // Every email is of an accepted, valid event: no invalid one got through.
+      const emailed = bus.relay.messages.map((message) => message.headers['x-appliance-notifier-event']);
+      expect(emailed.length).toBeGreaterThan(0);
+      expect(emailed.filter((id) => !validIds.has(String(id)))).toEqual([]);
+    } finally {
+      await bus.close();
+    }
   });
 });
