@@ -38,7 +38,8 @@ export const ADMIN_API_ROUTES = {
 export type AdminApiRouteId = keyof typeof ADMIN_API_ROUTES;
 
 export interface ApiGatewayRoute {
-  readonly method: Method;
+  /** A route key's method: the table's, and HEAD beside every GET (a route key names one method). */
+  readonly method: Method | 'HEAD';
   /** The route key's path: no trailing slash, `{proxy+}` for a greedy match. */
   readonly path: string;
   readonly access: RouteAccess;
@@ -72,6 +73,11 @@ export function apiGatewayRoutes(
     const bare = path.replace(/\/+$/, '');
     add({ method, path: bare, access });
     add({ method, path: `${bare}/{proxy+}`, access });
+  }
+  // HEAD answers as GET does (the function drops the body): an HTTP API routes a request by its
+  // method and path, so HEAD needs route keys of its own.
+  for (const route of [...routes.values()]) {
+    if (route.method === 'GET') add({ ...route, method: 'HEAD' });
   }
   return [...routes.values()];
 }

@@ -133,17 +133,20 @@ describe('publicRouteThrottle', () => {
     const before = publicRouteThrottle(stage, apiGatewayRoutes());
     const after = publicRouteThrottle(stage, apiGatewayRoutes(table));
     expect(after.routeKeys.has('GET /status')).toBe(true);
-    expect(after.routeKeys.size).toBe(before.routeKeys.size + 1);
+    // Its GET and its HEAD.
+    expect(after.routeKeys.has('HEAD /status')).toBe(true);
+    expect(after.routeKeys.size).toBe(before.routeKeys.size + 2);
     expect(after.rateLimit).toBeLessThan(before.rateLimit);
     expect(after.rateLimit * after.routeKeys.size).toBeLessThanOrEqual(stage.rateLimit / 4);
   });
 
-  test('the default stage (20/s, burst 40) with 9 public route keys: 0.55/s and burst 2 each', () => {
+  test('the default stage (20/s, burst 40) with 9 public GET route keys and their HEADs: 0.27/s and burst 2 each', () => {
     const limits = publicRouteThrottle({ rateLimit: 20, burstLimit: 40 }, apiGatewayRoutes());
-    expect(limits.routeKeys.size).toBe(9);
+    expect(limits.routeKeys.size).toBe(18);
     expect(limits.routeKeys.has('GET /')).toBe(true);
+    expect(limits.routeKeys.has('HEAD /')).toBe(true);
     expect(limits.routeKeys.has('GET /openapi.json')).toBe(true);
-    expect(limits).toMatchObject({ rateLimit: 0.55, burstLimit: 2 });
+    expect(limits).toMatchObject({ rateLimit: 0.27, burstLimit: 2 });
   });
 
   test('a stage rate too small to share fails the synth with a message', () => {
