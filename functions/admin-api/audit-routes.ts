@@ -8,6 +8,7 @@ import { ValidationError } from '../kernel/field-issues.js';
 import { type HttpResponse, jsonResponse } from '../shared/http.js';
 import { clusterIdParam } from '../shared/http-api.js';
 import type { AdminApiRouteHandlers } from './app.js';
+import { pageCursorParam, pageLimitParam } from './paging-params.js';
 import type { AdminApiRouteId } from './route-table.js';
 
 type Detail = NonNullable<NewAuditEntry['detail']>;
@@ -119,24 +120,11 @@ export function decodeAuditCursor(cursor: string): AuditPosition | undefined {
 }
 
 export const AuditQuerySchema = z.strictObject({
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be between 1 and 500')
-    .max(500, 'must be between 1 and 500')
-    .default(50),
-  cursor: z
-    .string()
-    .describe('The `nextCursor` of the previous page: the (older) page after it')
-    .transform((value, context): AuditPosition => {
-      const position = decodeAuditCursor(value);
-      if (!position) {
-        context.addIssue({ code: 'custom', message: 'must be the nextCursor of an earlier page' });
-        return z.NEVER;
-      }
-      return position;
-    })
-    .optional(),
+  limit: pageLimitParam(),
+  cursor: pageCursorParam(
+    decodeAuditCursor,
+    'The `nextCursor` of the previous page: the (older) page after it',
+  ),
 });
 
 /** `GET /clusters/{clusterId}/audit`: the cluster's trail, newest first. */

@@ -13,6 +13,7 @@ import { ValidationError } from '../kernel/field-issues.js';
 import { HttpError, jsonResponse } from '../shared/http.js';
 import { clusterIdParam } from '../shared/http-api.js';
 import type { AdminApiRouteHandlers } from './app.js';
+import { pageCursorParam, pageLimitParam } from './paging-params.js';
 
 /** Besides the catalog's conditions, the log holds daily notices under this condition id. */
 const DAILY_NOTICE = 'daily-notice';
@@ -48,12 +49,7 @@ export function decodeCursor(cursor: string): LogPosition | undefined {
 }
 
 export const DeliveriesQuerySchema = z.strictObject({
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be between 1 and 500')
-    .max(500, 'must be between 1 and 500')
-    .default(50),
+  limit: pageLimitParam(),
   since: z.iso
     .datetime({ offset: true, error: 'must be an ISO 8601 time like 2026-11-28T00:00:00Z' })
     .optional(),
@@ -76,18 +72,7 @@ export const DeliveriesQuerySchema = z.strictObject({
     .enum(FILTER_CONDITIONS, { error: `must be a condition id of GET /conditions or ${DAILY_NOTICE}` })
     .describe(`Only this condition (an id of \`GET /conditions\`, or \`${DAILY_NOTICE}\`)`)
     .optional(),
-  cursor: z
-    .string()
-    .describe('The `nextCursor` of the previous page: the page after it')
-    .transform((value, context): LogPosition => {
-      const position = decodeCursor(value);
-      if (!position) {
-        context.addIssue({ code: 'custom', message: 'must be the nextCursor of an earlier page' });
-        return z.NEVER;
-      }
-      return position;
-    })
-    .optional(),
+  cursor: pageCursorParam(decodeCursor, 'The `nextCursor` of the previous page: the page after it'),
 });
 
 function deliveriesQuery(event: APIGatewayProxyEventV2) {
