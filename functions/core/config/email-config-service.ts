@@ -423,7 +423,14 @@ export class EmailConfigService {
 /** What the access token of an OAuth2 relay depends on: client, endpoint, secret, scopes, mailbox. */
 function sameOAuthClient(a: OAuth2Auth, b: OAuth2Auth): boolean {
   const key = (auth: OAuth2Auth) =>
-    JSON.stringify([oauthBindingOf(auth), auth.clientSecret, auth.user, [...auth.scopes].sort()]);
+    JSON.stringify([
+      oauthBindingOf(auth),
+      auth.flow,
+      auth.clientSecret,
+      auth.clientCertificate,
+      auth.user,
+      [...auth.scopes].sort(),
+    ]);
   return key(a) === key(b);
 }
 
