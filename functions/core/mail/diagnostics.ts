@@ -167,6 +167,11 @@ const appOnly = (facts: Facts) => {
   return auth?.type === 'oauth2' && auth.flow === 'client-credentials';
 };
 
+const mailboxOf = (facts: Facts) => {
+  const auth = facts.config.smtp?.auth;
+  return (auth?.type === 'oauth2' && auth.user) || 'the mailbox';
+};
+
 const APP_ONLY_SETUP =
   'In Exchange Online PowerShell: New-ServicePrincipal -AppId <application (client) ID> -ObjectId <object ID of the Enterprise application>, then Add-MailboxPermission -Identity <mailbox> -User <that service principal> -AccessRights FullAccess.';
 
@@ -198,7 +203,7 @@ const APP_ONLY_RULES: Rule[] = [
   },
   (facts) =>
     appOnly(facts) && facts.code === 535 && facts.enhancedCode === '5.7.3'
-      ? `Exchange Online refused the app-only token for ${(facts.config.smtp?.auth as { user?: string }).user ?? 'the mailbox'} (535 5.7.3). The app needs the SMTP.SendAsApp application permission (API permissions > Office 365 Exchange Online, with admin consent), and Exchange needs the app’s service principal with access to the mailbox. ${APP_ONLY_SETUP} Changes can take up to an hour to apply.`
+      ? `Exchange Online refused the app-only token for ${mailboxOf(facts)} (535 5.7.3). The app needs the SMTP.SendAsApp application permission (API permissions > Office 365 Exchange Online, with admin consent), and Exchange needs the app’s service principal with access to the mailbox. ${APP_ONLY_SETUP} Changes can take up to an hour to apply.`
       : undefined,
 ];
 
