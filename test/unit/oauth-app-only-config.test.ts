@@ -73,7 +73,7 @@ describe('flow client-credentials', () => {
     expect(delegated.smtp?.auth).toMatchObject({
       scopes: ['https://outlook.office.com/SMTP.Send', 'offline_access'],
     });
-    expect((delegated.smtp?.auth as { flow?: string }).flow).toBeUndefined();
+    expect(delegated.smtp?.auth).not.toHaveProperty('flow');
   });
 
   it('requires the mailbox (user)', () => {
