@@ -40,6 +40,7 @@ let key: { privateKeyPem: string; certificatePem: string };
 let otherKey: { privateKeyPem: string; certificatePem: string };
 /** The certificate Entra ID has registered for the app: assertions must be signed by its key. */
 let registered: X509Certificate;
+let now = new Date('2026-11-28T18:00:00.000Z');
 const responses: string[] = [];
 const output: string[] = [];
 /** What the test's token endpoint made of each client assertion it got. */
@@ -172,7 +173,6 @@ beforeAll(async () => {
         : { reply: '535 5.7.3 Authentication unsuccessful [SN4PR0601CA0001.namprd06.prod.outlook.com]' };
     },
   });
-  const now = new Date('2026-11-28T18:00:00.000Z');
   const clock = () => now;
   const log = createLogger({ logLevel: 'DEBUG' });
   database = await SqliteDatabase.open({ directory: join(dataDir, 'config') });
@@ -251,6 +251,26 @@ describe('app-only with a client secret', () => {
     expect(authorize.status).toBe(409);
     // No grant: the store holds nothing for this cluster.
     expect(await new SqliteGrantStore(database).get('secret')).toBeUndefined();
+  });
+
+  it('gets a new token once the cached one is within 5 minutes of its expiry, never before', async () => {
+    const started = now;
+    const count = () => tokenRequestsOf('client_credentials').length;
+    try {
+      await testEmail('secret');
+      const before = count();
+      now = new Date(started.getTime() + 54 * 60_000);
+      await testEmail('secret');
+      const cached = count();
+      now = new Date(started.getTime() + 56 * 60_000);
+      const renewed = await testEmail('secret');
+
+      expect(cached).toBe(before);
+      expect(count()).toBe(before + 1);
+      expect(renewed.body).toMatchObject({ ok: true });
+    } finally {
+      now = started;
+    }
   });
 
   it('a wrong secret fails at stage auth with the AADSTS code and the Value-not-ID hint', async () => {
@@ -349,6 +369,15 @@ describe('app-only with a certificate', () => {
 
 describe('secrets', () => {
   it('no secret, private key, assertion or token appears in a response or in the logs', async () => {
+    // Every route that shows a configuration or what happened to it.
+    for (const path of [
+      '/clusters',
+      '/clusters/cert/email-config/versions',
+      '/clusters/cert/audit',
+      '/clusters/secret/audit',
+    ]) {
+      expect((await call({ method: 'GET', path, headers: admin })).status).toBe(200);
+    }
     const keyBody = (pem: string) =>
       pem.split('\n').filter((line) => line.length >= 32 && !line.startsWith('-----'));
     const secrets = [
