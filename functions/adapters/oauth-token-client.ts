@@ -1,6 +1,8 @@
 // The token endpoint over HTTP (RFC 6749 sections 4.1.3 and 6), with Node's global fetch.
 import { TOKEN_REQUEST_TIMEOUT_MS } from '../core/mail/deadlines.js';
+import { CLIENT_ASSERTION_TYPE } from '../core/oauth/client-assertion.js';
 import {
+  type ClientCredentialsRequest,
   type CodeExchange,
   type RefreshRequest,
   type TokenClient,
@@ -40,6 +42,17 @@ export class FetchTokenClient implements TokenClient {
       code_verifier: request.codeVerifier,
       client_id: request.clientId,
       client_secret: request.clientSecret,
+    });
+  }
+
+  clientCredentials(request: ClientCredentialsRequest): Promise<TokenSet> {
+    return this.post(request.tokenEndpoint, {
+      grant_type: 'client_credentials',
+      client_id: request.clientId,
+      scope: request.scopes.join(' '),
+      ...(request.clientAssertion
+        ? { client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: request.clientAssertion }
+        : { client_secret: request.clientSecret ?? '' }),
     });
   }
 

@@ -71,6 +71,15 @@ const PublicSmtpAuthSchema = z.discriminatedUnion('type', [
     provider: z.enum(OAUTH_PROVIDERS),
     clientId: z.string(),
     clientSecretSet: z.boolean(),
+    flow: z.enum(['authorization-code', 'client-credentials']).optional(),
+    clientCertificate: z
+      .looseObject({
+        certificatePem: z.string(),
+        privateKeySet: z.boolean(),
+        thumbprint: z.string().optional(),
+      })
+      .optional()
+      .describe('App-only with a certificate: the private key is never returned, only `privateKeySet`'),
   }),
 ]);
 
@@ -99,7 +108,7 @@ export const PublicEmailConfigSchema = z.looseObject({
   repeatIntervalMinutes: z.number().int(),
   grouping: z.looseObject({ waitSeconds: z.number().int(), intervalMinutes: z.number().int() }),
   oauth: z
-    .looseObject({ status: z.enum(OAUTH_GRANT_STATUSES) })
+    .looseObject({ status: z.enum([...OAUTH_GRANT_STATUSES, 'app-only']) })
     .optional()
     .describe("For OAuth2 relays: the grant's status, never a token"),
   updatedAt: Iso,

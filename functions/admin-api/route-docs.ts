@@ -60,7 +60,8 @@ const flag = z
 export const ADMIN_API_ROUTE_DOCS = {
   getEmailConfig: {
     summary: "Read a cluster's email configuration",
-    description: 'Secrets are never returned: `passwordSet` / `clientSecretSet` say whether they are set.',
+    description:
+      'Secrets are never returned: `passwordSet` / `clientSecretSet` / `clientCertificate.privateKeySet` say whether they are set.',
     responses: {
       200: { description: 'The configuration', schema: PublicEmailConfigSchema, headers: etagHeader },
       400: invalidClusterId,

@@ -67,6 +67,7 @@ function heldTokenEndpoint() {
   });
   const client: TokenClient = {
     exchangeCode: () => Promise.reject(new Error('not used')),
+    clientCredentials: () => Promise.reject(new Error('not used')),
     refresh: (request) => {
       requests.push(request);
       entered();

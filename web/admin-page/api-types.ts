@@ -47,7 +47,7 @@ export type PublicSmtpAuth =
     };
 
 export interface PublicOAuthStatus {
-  status: 'authorized' | 'needs-authorization';
+  status: 'authorized' | 'needs-authorization' | 'app-only';
   authorizedAt?: string;
   authorizedAs?: string;
   lastRefreshAt?: string;

@@ -190,6 +190,7 @@ export type SecretField = readonly string[];
 export const CONFIG_SECRET_FIELDS: readonly SecretField[] = [
   ['config', 'smtp', 'auth', 'password'],
   ['config', 'smtp', 'auth', 'clientSecret'],
+  ['config', 'smtp', 'auth', 'clientCertificate', 'privateKeyPem'],
   // Documents from before grants had their own table may still carry one.
   ['oauth', 'refreshToken'],
 ];

@@ -396,8 +396,13 @@ export class EmailConfigService {
           ok: false,
           stage: 'auth',
           message:
-            'This OAuth2 client (provider, tenant, client id, secret or mailbox) is not the saved one: save it and authorize it, then send the test email',
-          hint: 'An OAuth2 relay signs in with the authorization of the saved configuration; a changed client needs its own authorization first.',
+            auth.flow === 'client-credentials'
+              ? 'This app-only OAuth2 client (tenant, client id, secret, certificate or mailbox) is not the saved one: save it, then send the test email'
+              : 'This OAuth2 client (provider, tenant, client id, secret or mailbox) is not the saved one: save it and authorize it, then send the test email',
+          hint:
+            auth.flow === 'client-credentials'
+              ? 'An app-only OAuth2 relay gets its token with the saved client credentials; a changed client is tested once it is saved (PUT with ?sendTestEmail=true does both).'
+              : 'An OAuth2 relay signs in with the authorization of the saved configuration; a changed client needs its own authorization first.',
           transient: false,
           recipients: document.config.adminContacts,
           durationMs: 0,
@@ -423,7 +428,14 @@ export class EmailConfigService {
 /** What the access token of an OAuth2 relay depends on: client, endpoint, secret, scopes, mailbox. */
 function sameOAuthClient(a: OAuth2Auth, b: OAuth2Auth): boolean {
   const key = (auth: OAuth2Auth) =>
-    JSON.stringify([oauthBindingOf(auth), auth.clientSecret, auth.user, [...auth.scopes].sort()]);
+    JSON.stringify([
+      oauthBindingOf(auth),
+      auth.flow,
+      auth.clientSecret,
+      auth.clientCertificate,
+      auth.user,
+      [...auth.scopes].sort(),
+    ]);
   return key(a) === key(b);
 }
 

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { alwaysRefusedHostProblem } from '../mail/relay-address-policy.js';
+import { ClientCertificateSchema } from './client-certificate.js';
 import {
   AdminContactsSchema,
   EmailAddressSchema,
@@ -27,9 +28,17 @@ const AuthPasswordSchema = z.strictObject({
   ...readOnly,
 });
 
+/** `authorization-code` (the default): delegated, with an Authorize step; `client-credentials`: app-only. */
+export const OAUTH_FLOWS = ['authorization-code', 'client-credentials'] as const;
+
+/** The Exchange Online resource an app-only token is issued for (SMTP.SendAsApp). */
+export const MICROSOFT_APP_ONLY_SCOPES = ['https://outlook.office365.com/.default'];
+
 const AuthOAuth2Schema = z
   .strictObject({
     type: z.literal('oauth2'),
+    /** Absent: `authorization-code`. */
+    flow: z.enum(OAUTH_FLOWS, { error: 'must be "authorization-code" or "client-credentials"' }).optional(),
     provider: z.enum(OAUTH_PROVIDERS, { error: 'must be one of microsoft, google, custom' }),
     tenant: z
       .string()
@@ -37,6 +46,8 @@ const AuthOAuth2Schema = z
       .optional(),
     clientId: singleLine(256),
     clientSecret: SecretSchema,
+    /** Client-credentials flow only: authenticate with a certificate (a private-key JWT assertion) instead of the secret. */
+    clientCertificate: ClientCertificateSchema.optional(),
     scopes: ScopesSchema.optional(),
     authorizationEndpoint: EndpointUrlSchema.optional(),
     tokenEndpoint: EndpointUrlSchema.optional(),
@@ -47,25 +58,67 @@ const AuthOAuth2Schema = z
   .transform((auth, ctx) => {
     const tenant = auth.provider === 'microsoft' ? (auth.tenant ?? MICROSOFT_DEFAULT_TENANT) : auth.tenant;
     const preset = oauthPreset(auth.provider, tenant);
+    const appOnly = auth.flow === 'client-credentials';
     const resolved = {
       ...auth,
       tenant,
-      scopes: auth.scopes ?? preset?.scopes,
+      scopes:
+        auth.scopes ??
+        (appOnly && auth.provider === 'microsoft' ? MICROSOFT_APP_ONLY_SCOPES : preset?.scopes),
+      // App-only has no Authorize step: the authorization endpoint is never used.
       authorizationEndpoint: auth.authorizationEndpoint ?? preset?.authorizationEndpoint,
       tokenEndpoint: auth.tokenEndpoint ?? preset?.tokenEndpoint,
     };
+    if (appOnly) checkAppOnly(auth, ctx);
+    else if (auth.clientCertificate !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientCertificate'],
+        message:
+          'is for flow "client-credentials" only: the delegated flow authenticates with the client secret',
+      });
+    }
     for (const field of ['scopes', 'authorizationEndpoint', 'tokenEndpoint'] as const) {
+      if (field === 'authorizationEndpoint' && appOnly) continue;
       if (resolved[field] === undefined) {
         ctx.addIssue({ code: 'custom', path: [field], message: 'is required for the custom provider' });
       }
     }
     if (resolved.tenant === undefined) delete resolved.tenant;
+    // Checked above; only an app-only custom client may lack the authorization endpoint, and it
+    // is never used for that flow (Authorize is refused).
     return resolved as typeof resolved & {
       scopes: string[];
       authorizationEndpoint: string;
       tokenEndpoint: string;
     };
   });
+
+function checkAppOnly(
+  auth: {
+    provider: string;
+    user?: string | undefined;
+    clientSecret?: string | undefined;
+    clientCertificate?: unknown;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (auth.provider === 'google') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['flow'],
+      message:
+        'Google has no client-credentials grant for Gmail: use "authorization-code" (a service account is another flow)',
+    });
+  }
+  if (auth.user === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['user'],
+      message: 'is required for flow "client-credentials": the mailbox the app sends from (XOAUTH2 user)',
+    });
+  }
+}
 
 const AuthSchema = z.discriminatedUnion('type', [AuthNoneSchema, AuthPasswordSchema, AuthOAuth2Schema], {
   error: 'must be one of none, password, oauth2',

@@ -1,3 +1,4 @@
+import { type CertificateFacts, certificateFacts } from './client-certificate.js';
 import type { EmailConfig, SmtpAuth, SmtpSettings } from './email-config.js';
 import { type EffectiveRelayLimits, effectiveRelayLimits } from './presets.js';
 import { grantMatches, type OAuthGrantStatus, type StoredEmailConfig } from './stored-config.js';
@@ -9,7 +10,11 @@ type OAuth2Auth = Extract<SmtpAuth, { type: 'oauth2' }>;
 export type PublicSmtpAuth =
   | Extract<SmtpAuth, { type: 'none' }>
   | (Omit<PasswordAuth, 'password'> & { passwordSet: boolean })
-  | (Omit<OAuth2Auth, 'clientSecret'> & { clientSecretSet: boolean });
+  | (Omit<OAuth2Auth, 'clientSecret' | 'clientCertificate'> & {
+      clientSecretSet: boolean;
+      /** App-only with a certificate: the certificate and what it says; the private key only as `privateKeySet`. */
+      clientCertificate?: { certificatePem: string; privateKeySet: boolean } & Partial<CertificateFacts>;
+    });
 
 /** The configuration as the API returns it (GET, and PUT's `config`). */
 export type PublicEmailConfig = Omit<EmailConfig, 'smtp'> & {
@@ -47,7 +52,8 @@ export function toPublicConfig(stored: StoredEmailConfig): PublicEmailConfig {
 }
 
 export interface PublicOAuthStatus {
-  status: OAuthGrantStatus;
+  /** `app-only`: the client-credentials flow, which has no grant to authorize. */
+  status: OAuthGrantStatus | 'app-only';
   authorizedAt?: string;
   authorizedAs?: string;
   lastRefreshAt?: string;
@@ -56,6 +62,8 @@ export interface PublicOAuthStatus {
 }
 
 function publicOAuth(stored: StoredEmailConfig): PublicOAuthStatus {
+  const auth = stored.config.smtp?.auth;
+  if (auth?.type === 'oauth2' && auth.flow === 'client-credentials') return { status: 'app-only' };
   const grant = stored.oauth && grantMatches(stored.oauth, stored.config) ? stored.oauth : undefined;
   if (!grant) return { status: 'needs-authorization' };
   // Listed field by field: a field added to the grant later stays private until it is added here.
@@ -79,8 +87,20 @@ function publicAuth(auth: SmtpAuth): PublicSmtpAuth {
       return { ...rest, passwordSet: Boolean(password) };
     }
     case 'oauth2': {
-      const { clientSecret, ...rest } = auth;
-      return { ...rest, clientSecretSet: Boolean(clientSecret) };
+      const { clientSecret, clientCertificate, ...rest } = auth;
+      return {
+        ...rest,
+        clientSecretSet: Boolean(clientSecret),
+        ...(clientCertificate
+          ? {
+              clientCertificate: {
+                certificatePem: clientCertificate.certificatePem,
+                privateKeySet: Boolean(clientCertificate.privateKeyPem),
+                ...certificateFacts(clientCertificate.certificatePem),
+              },
+            }
+          : {}),
+      };
     }
   }
 }

@@ -13,8 +13,23 @@ export function keepStoredSecrets(input: EmailConfig, previous: EmailConfig | un
   if (auth.type === 'password' && before.type === 'password' && auth.password === undefined) {
     return withAuth(input, { ...auth, password: before.password });
   }
-  if (auth.type === 'oauth2' && before.type === 'oauth2' && auth.clientSecret === undefined) {
-    return withAuth(input, { ...auth, clientSecret: before.clientSecret });
+  if (auth.type === 'oauth2' && before.type === 'oauth2') {
+    // A certificate saved without its key keeps the stored key, only for the same certificate:
+    // a key never pairs with a certificate it was not checked against.
+    const keptKey =
+      auth.clientCertificate &&
+      auth.clientCertificate.privateKeyPem === undefined &&
+      before.clientCertificate?.privateKeyPem &&
+      before.clientCertificate.certificatePem === auth.clientCertificate.certificatePem
+        ? {
+            clientCertificate: {
+              ...auth.clientCertificate,
+              privateKeyPem: before.clientCertificate.privateKeyPem,
+            },
+          }
+        : {};
+    const keptSecret = auth.clientSecret === undefined ? { clientSecret: before.clientSecret } : {};
+    return withAuth(input, { ...auth, ...keptSecret, ...keptKey });
   }
   return input;
 }
@@ -29,6 +44,26 @@ export function missingSecrets(config: EmailConfig): FieldIssue[] {
   const auth = config.smtp?.auth;
   if (auth?.type === 'password' && !auth.password) {
     return [{ path: 'smtp.auth.password', message: 'is required (no password is stored yet)' }];
+  }
+  if (auth?.type === 'oauth2' && auth.flow === 'client-credentials') {
+    if (auth.clientCertificate && !auth.clientCertificate.privateKeyPem) {
+      return [
+        {
+          path: 'smtp.auth.clientCertificate.privateKeyPem',
+          message: 'is required (no private key is stored for this certificate yet)',
+        },
+      ];
+    }
+    if (!auth.clientCertificate && !auth.clientSecret) {
+      return [
+        {
+          path: 'smtp.auth.clientSecret',
+          message:
+            'flow "client-credentials" needs a client secret or a clientCertificate ({ privateKeyPem, certificatePem })',
+        },
+      ];
+    }
+    return [];
   }
   if (auth?.type === 'oauth2' && !auth.clientSecret) {
     return [{ path: 'smtp.auth.clientSecret', message: 'is required (no client secret is stored yet)' }];
@@ -47,6 +82,8 @@ export function secretsOf(configOrDocument: EmailConfig | StoredEmailConfig | un
   }
   const auth = configOrDocument?.smtp?.auth;
   if (auth?.type === 'password') return auth.password ? [auth.password] : [];
-  if (auth?.type === 'oauth2') return auth.clientSecret ? [auth.clientSecret] : [];
+  if (auth?.type === 'oauth2') {
+    return [auth.clientSecret, auth.clientCertificate?.privateKeyPem].filter((s): s is string => Boolean(s));
+  }
   return [];
 }

@@ -118,7 +118,7 @@ export function clusterHealth(input: ClusterHealthInput): ClusterHealth {
       text: `The last test email failed at stage ${stage}`,
     });
   }
-  if (config.oauth && config.oauth.status !== 'authorized') {
+  if (config.oauth && config.oauth.status !== 'authorized' && config.oauth.status !== 'app-only') {
     failing.push({ finding: { code: 'oauth-needs-authorization' }, text: 'OAuth2 needs to be authorized' });
   }
   if (newest?.outcome === 'failed') {

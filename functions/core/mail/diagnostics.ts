@@ -162,6 +162,51 @@ const providerOf = (facts: Facts) => {
 const AUTHORIZE_AGAIN =
   'Open the email configuration and click Authorize again, signing in as the mailbox that sends.';
 
+const appOnly = (facts: Facts) => {
+  const auth = facts.config.smtp?.auth;
+  return auth?.type === 'oauth2' && auth.flow === 'client-credentials';
+};
+
+const mailboxOf = (facts: Facts) => {
+  const auth = facts.config.smtp?.auth;
+  return (auth?.type === 'oauth2' && auth.user) || 'the mailbox';
+};
+
+const APP_ONLY_SETUP =
+  'In Exchange Online PowerShell: New-ServicePrincipal -AppId <application (client) ID> -ObjectId <object ID of the Enterprise application>, then Add-MailboxPermission -Identity <mailbox> -User <that service principal> -AccessRights FullAccess.';
+
+// Entra ID's AADSTS codes for the client-credentials grant (app-only), before the generic OAuth2 rules.
+const APP_ONLY_AADSTS: Record<string, string> = {
+  AADSTS7000215:
+    'Entra ID did not accept the client secret (AADSTS7000215): enter the secret’s Value (shown once, when it is created under Certificates & secrets), not its Secret ID.',
+  AADSTS7000222:
+    'The client secret has expired (AADSTS7000222): create a new one under Certificates & secrets in the app registration and save its Value.',
+  AADSTS700027:
+    'Entra ID did not accept the client assertion (AADSTS700027): upload this certificate (certificatePem, its thumbprint is shown in the configuration) under Certificates & secrets > Certificates of the app registration, and check that it has not expired.',
+  AADSTS700016:
+    'Entra ID does not know this application in the tenant (AADSTS700016): check the client (application) ID and the tenant (its ID or domain).',
+  AADSTS90002:
+    'Entra ID does not know this tenant (AADSTS90002): set tenant to the directory (tenant) ID or its domain.',
+  AADSTS7000218:
+    'Entra ID wants a client secret or a certificate (AADSTS7000218): save clientSecret or clientCertificate.',
+  AADSTS70011: `Entra ID refused the scope (AADSTS70011): app-only SMTP uses https://outlook.office365.com/.default (leave scopes out).`,
+  AADSTS1002012: `Entra ID refused the scope (AADSTS1002012): app-only SMTP uses https://outlook.office365.com/.default (leave scopes out).`,
+  AADSTS500011: `The Office 365 Exchange Online resource is not in the tenant (AADSTS500011): check the tenant, and that the scope is https://outlook.office365.com/.default.`,
+};
+
+const APP_ONLY_RULES: Rule[] = [
+  (facts) => {
+    if (!appOnly(facts) || facts.failure.stage !== 'auth' || !facts.failure.reason?.startsWith('OAUTH_'))
+      return undefined;
+    const code = /\bAADSTS\d{5,8}\b/.exec(facts.failure.message)?.[0];
+    return code ? APP_ONLY_AADSTS[code] : undefined;
+  },
+  (facts) =>
+    appOnly(facts) && facts.code === 535 && facts.enhancedCode === '5.7.3'
+      ? `Exchange Online refused the app-only token for ${mailboxOf(facts)} (535 5.7.3). The app needs the SMTP.SendAsApp application permission (API permissions > Office 365 Exchange Online, with admin consent), and Exchange needs the app’s service principal with access to the mailbox. ${APP_ONLY_SETUP} Changes can take up to an hour to apply.`
+      : undefined,
+];
+
 // OAuth2 token endpoint reasons (the token provider's OAUTH_* reasons), before anything SMTP.
 const OAUTH_RULES: Rule[] = [
   ({ failure }) =>
@@ -231,6 +276,7 @@ function deadlineHint(facts: Facts): string {
 
 // First match wins: provider-specific codes before generic ones, the reason before the stage.
 const RULES: Rule[] = [
+  ...APP_ONLY_RULES,
   ...OAUTH_RULES,
   // The relay address policy (relay-address-policy.ts), before anything was connected to.
   ({ failure }) =>

@@ -45,6 +45,8 @@ export interface AuthorizationRequest {
 
 /** The provider's authorization endpoint with every parameter the flow needs. */
 export function buildAuthorizationUrl(auth: OAuth2Auth, request: AuthorizationRequest): string {
+  if (!auth.authorizationEndpoint)
+    throw new Error('buildAuthorizationUrl: no authorization endpoint (app-only flow)');
   const url = new URL(auth.authorizationEndpoint);
   const params = url.searchParams;
   params.set('client_id', auth.clientId);

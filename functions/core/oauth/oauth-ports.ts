@@ -59,7 +59,19 @@ export interface RefreshRequest extends ClientCredentials {
   scopes?: string[];
 }
 
+/** The client-credentials grant (RFC 6749 section 4.4): app-only, no user, no refresh token. */
+export interface ClientCredentialsRequest {
+  tokenEndpoint: string;
+  clientId: string;
+  scopes: string[];
+  /** Exactly one of the two: the secret (`client_secret_post`) or a signed JWT (RFC 7523). */
+  clientSecret?: string;
+  clientAssertion?: string;
+}
+
 export interface TokenClient {
+  /** Throws TokenEndpointError. */
+  clientCredentials(request: ClientCredentialsRequest): Promise<TokenSet>;
   /** Throws TokenEndpointError. */
   exchangeCode(request: CodeExchange): Promise<TokenSet>;
   /** Throws TokenEndpointError. */

@@ -9,6 +9,7 @@ import { parseMailbox } from '../config/field-schemas.js';
 import { grantMatches, type OAuthGrant } from '../config/stored-config.js';
 import { DeliveryError } from '../mail/mailer.js';
 import type { Clock, Log } from '../ports.js';
+import { AppOnlyTokens } from './app-only-tokens.js';
 import { currentGrant, type GrantStore, updateGrant, type VersionedGrant } from './grant-store.js';
 import { oauthAuthOf } from './oauth-authorization.js';
 import {
@@ -62,9 +63,17 @@ export class OAuthTokenProvider implements AccessTokenSource {
   private readonly cache = new Map<string, CachedToken>();
   private readonly inFlight = new Map<string, Promise<CachedToken>>();
   private readonly marginMs: number;
+  private readonly appOnly: AppOnlyTokens;
 
   constructor(private readonly deps: OAuthTokenProviderDeps) {
     this.marginMs = deps.refreshMarginMs ?? DEFAULT_MARGIN_MS;
+    this.appOnly = new AppOnlyTokens({
+      tokens: deps.tokens,
+      clock: deps.clock,
+      log: deps.log,
+      marginMs: this.marginMs,
+      defaultLifetimeS: DEFAULT_LIFETIME_S,
+    });
   }
 
   async accessTokenFor(clusterId: string): Promise<{ user: string; accessToken: string }> {
@@ -72,6 +81,11 @@ export class OAuthTokenProvider implements AccessTokenSource {
     const auth = document && oauthAuthOf(document.config);
     if (!document || !auth) {
       throw authError(OAUTH_REASONS.notAuthorized, `Cluster "${clusterId}" is not configured for OAuth2`);
+    }
+    if (auth.flow === 'client-credentials') {
+      // The schema requires the mailbox for this flow; the grant store is not involved.
+      const user = xoauth2User(auth, undefined, document.config);
+      return { user, accessToken: await this.appOnly.accessToken(clusterId, auth) };
     }
     const current = await currentGrant(this.deps.grants, clusterId, document);
     const grant = current && grantMatches(current.grant, document.config) ? current.grant : undefined;
@@ -99,6 +113,7 @@ export class OAuthTokenProvider implements AccessTokenSource {
 
   invalidate(clusterId: string): void {
     this.cache.delete(clusterId);
+    this.appOnly.invalidate(clusterId);
   }
 
   private refreshOnce(clusterId: string, auth: OAuth2Auth, current: VersionedGrant): Promise<CachedToken> {
