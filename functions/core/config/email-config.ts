@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ExpiryDateSchema } from '../credentials/credential-expiry.js';
 import { alwaysRefusedHostProblem } from '../mail/relay-address-policy.js';
 import {
   AdminContactsSchema,
@@ -24,6 +25,8 @@ const AuthPasswordSchema = z.strictObject({
   type: z.literal('password'),
   username: singleLine(256),
   password: SecretSchema,
+  /** When the password stops working (credential health warns ahead of it). */
+  passwordExpiresAt: ExpiryDateSchema.optional(),
   ...readOnly,
 });
 
@@ -37,6 +40,8 @@ const AuthOAuth2Schema = z
       .optional(),
     clientId: singleLine(256),
     clientSecret: SecretSchema,
+    /** When the client secret expires, as the provider shows it (credential health warns ahead of it). */
+    clientSecretExpiresAt: ExpiryDateSchema.optional(),
     scopes: ScopesSchema.optional(),
     authorizationEndpoint: EndpointUrlSchema.optional(),
     tokenEndpoint: EndpointUrlSchema.optional(),
