@@ -119,7 +119,7 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
         ? { maxAttempts: settings.eventDeliveryAttempts }
         : {}),
     }),
-    dailyNotice: new DailyNoticeService({ store, mailers, ledger, clock, log, ...mailSettings }),
+    dailyNotice: new DailyNoticeService({ store, mailers, ledger, clock, log, grants, ...mailSettings }),
     deliveries: ledger,
     audit: new LoggedAuditLog(adapters.audit ?? new InMemoryAuditLog(clock), log),
     get oauthAuthorization() {

@@ -1,11 +1,13 @@
 import { redact } from '../../kernel/text.js';
 import type { ConfigStore } from '../config/config-store.js';
 import { secretsOf } from '../config/secrets.js';
-import type { StoredEmailConfig } from '../config/stored-config.js';
+import type { OAuthGrant, StoredEmailConfig } from '../config/stored-config.js';
+import { type CredentialHealth, credentialHealthOf } from '../credentials/credential-health.js';
 import { SEND_DEADLINE_MS, TOKEN_REQUEST_TIMEOUT_MS } from '../mail/deadlines.js';
 import { type EgressMode, hintFor } from '../mail/diagnostics.js';
 import { DeliveryError, type MailerFactory, type SendReceipt } from '../mail/mailer.js';
 import type { DeliveryLedger, Outcome } from '../notify/delivery-ledger.js';
+import { type GrantStore, withGrant } from '../oauth/grant-store.js';
 import type { Clock, Log } from '../ports.js';
 import { composeDailyNotice, summarizeDeliveries } from './daily-notice-email.js';
 
@@ -21,6 +23,10 @@ export interface DailyNoticeDeps {
   egress?: EgressMode;
   /** Where browsers reach the service (`PUBLIC_BASE_URL`): emails link the cluster's admin page; none without it. */
   publicBaseUrl?: string;
+  /** The OAuth2 grants, for the credential health line (and warnings); without it only entered expiries count. */
+  grants?: GrantStore;
+  /** Days ahead of a credential's expiry that the notice warns (DEFAULT_CREDENTIAL_WARNING_DAYS). */
+  credentialWarningDays?: number;
 }
 
 export interface DailyNoticeClusterResult {
@@ -186,6 +192,7 @@ export class DailyNoticeService {
       const periodStart = new Date(now.getTime() - DAY_MS);
       const records = await ledger.list(clusterId, { since: periodStart, limit: SUMMARY_RECORD_LIMIT });
       step = 'compose';
+      const health = await this.credentialHealthOf(clusterId, stored, now);
       const message = composeDailyNotice({
         clusterId,
         config: stored.config,
@@ -194,6 +201,7 @@ export class DailyNoticeService {
         counts: summarizeDeliveries(records),
         noticeId,
         ...(this.deps.publicBaseUrl ? { publicBaseUrl: this.deps.publicBaseUrl } : {}),
+        ...(health ? { credentialHealth: health } : {}),
       });
       step = 'send';
       const mailer = await this.deps.mailers.forConfig(stored.config, { clusterId });
@@ -213,6 +221,29 @@ export class DailyNoticeService {
       return this.failed({ clusterId, noticeId, now, step, stored, claimed, error });
     }
     return this.sent(clusterId, noticeId, now, receipt);
+  }
+
+  /** The cluster's credential health, with its grant when a grant store is given. */
+  private async credentialHealthOf(
+    clusterId: string,
+    stored: StoredEmailConfig,
+    now: Date,
+  ): Promise<CredentialHealth | undefined> {
+    let grant: OAuthGrant | undefined;
+    try {
+      grant = this.deps.grants ? (await this.deps.grants.get(clusterId))?.grant : undefined;
+    } catch (error) {
+      // The notice matters more than its credential line: it goes out with what the document says.
+      this.deps.log.warn('Daily notice: the OAuth2 grant could not be read', {
+        clusterId,
+        error: errorText(error),
+      });
+    }
+    return credentialHealthOf(
+      withGrant(stored, grant && { grant, version: 0 }),
+      now,
+      this.deps.credentialWarningDays,
+    );
   }
 
   /** The email went out: whatever the ledger says now, the claim is not given back (no resend). */
