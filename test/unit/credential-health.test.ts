@@ -27,7 +27,7 @@ const DAY = 24 * 60 * 60 * 1000;
 const EXPIRES = '2027-03-31T00:00:00.000Z';
 const SECRET = 'client-Secret-value-0123456789';
 const REFRESH = 'refresh-token-value-abcdef';
-const before = (ms: number) => new Date(Date.parse(EXPIRES) - ms);
+const aheadOf = (ms: number) => new Date(Date.parse(EXPIRES) - ms);
 
 const oauth = (auth: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}) =>
   microsoftOAuthConfig({
@@ -46,23 +46,23 @@ describe('credentialHealth of an entered client secret expiry', () => {
     ['at the instant', 0, 'expired', 0],
     ['2 days after', -2 * DAY, 'expired', -2],
   ])('%s: %s', (_when, ms, status, left) => {
-    const health = credentialHealth({ config: oauth(), now: before(ms) });
+    const health = credentialHealth({ config: oauth(), now: aheadOf(ms) });
 
     expect(health).toMatchObject({ status, credential: 'client-secret', expiresAt: EXPIRES, daysLeft: left });
     expect(health?.detail).toContain('client secret');
   });
 
   it('warns as many days ahead as configured', () => {
-    expect(credentialHealth({ config: oauth(), now: before(20 * DAY), warningDays: 30 })?.status).toBe(
+    expect(credentialHealth({ config: oauth(), now: aheadOf(20 * DAY), warningDays: 30 })?.status).toBe(
       'expiring',
     );
-    expect(credentialHealth({ config: oauth(), now: before(20 * DAY), warningDays: 14 })?.status).toBe('ok');
+    expect(credentialHealth({ config: oauth(), now: aheadOf(20 * DAY), warningDays: 14 })?.status).toBe('ok');
   });
 
   it('says ok without an expiry, and nothing for SES or a relay without authentication', () => {
     const unknown = credentialHealth({
       config: oauth({ clientSecretExpiresAt: undefined }),
-      now: before(DAY),
+      now: aheadOf(DAY),
     });
     expect(unknown).toEqual({ status: 'ok', detail: expect.stringContaining('clientSecretExpiresAt') });
     const ses = EmailConfigSchema.parse({
@@ -70,7 +70,7 @@ describe('credentialHealth of an entered client secret expiry', () => {
       transport: 'ses',
       adminContacts: 'ops@example.com',
     });
-    expect(credentialHealth({ config: ses, now: before(DAY) })).toBeUndefined();
+    expect(credentialHealth({ config: ses, now: aheadOf(DAY) })).toBeUndefined();
   });
 
   it('watches a relay password with passwordExpiresAt', () => {
@@ -83,7 +83,7 @@ describe('credentialHealth of an entered client secret expiry', () => {
         auth: { type: 'password', username: 'u', password: 'pw', passwordExpiresAt: '2027-03-31' },
       },
     });
-    expect(credentialHealth({ config: withExpiry, now: before(3 * DAY) })).toMatchObject({
+    expect(credentialHealth({ config: withExpiry, now: aheadOf(3 * DAY) })).toMatchObject({
       status: 'expiring',
       credential: 'password',
       daysLeft: 3,
@@ -138,7 +138,7 @@ describe('credentialHealth of the OAuth2 grant', () => {
     ],
   ])('is failing after a refusal (%s), before any expiry', (code, lastError) => {
     const grant = authorizedGrant(REFRESH, { lastError, lastErrorAt: '2026-12-01T03:00:00.000Z' });
-    const health = credentialHealth({ config: oauth(), grant, now: before(100 * DAY) });
+    const health = credentialHealth({ config: oauth(), grant, now: aheadOf(100 * DAY) });
     expect(health?.status).toBe('failing');
     expect(health?.detail).toContain(code === 'invalid_grant' ? 'AADSTS700082' : code);
   });
@@ -188,7 +188,7 @@ describe('clientSecretExpiresAt as input', () => {
 });
 
 describe('the overview, the daily notice and the warning email', () => {
-  const now = before(3 * DAY);
+  const now = aheadOf(3 * DAY);
   // Authorized, with a refresh today: only the client secret's expiry matters.
   const stored = {
     ...storedConfig('c1', oauth()),
@@ -217,13 +217,13 @@ describe('the overview, the daily notice and the warning email', () => {
     expect(expiring.credentialHealth?.status).toBe('expiring');
     const expired = clusterHealth({
       ...input,
-      config: toPublicConfig(stored, credentialHealthOf(stored, before(0))),
+      config: toPublicConfig(stored, credentialHealthOf(stored, aheadOf(0))),
     });
     expect(expired.health).toBe('failing');
     expect(expired.findings).toContainEqual({ code: 'credential-expired' });
     const fine = clusterHealth({
       ...input,
-      config: toPublicConfig(stored, credentialHealthOf(stored, before(30 * DAY))),
+      config: toPublicConfig(stored, credentialHealthOf(stored, aheadOf(30 * DAY))),
     });
     expect(fine.findings.map((f) => f.code)).not.toContain('credential-expiring');
   });
@@ -247,13 +247,13 @@ describe('the overview, the daily notice and the warning email', () => {
     expect(message.text).toContain(line);
     expect(message.html).toContain(line.split(' (')[0]?.split(' ').slice(-2).join(' '));
     expect(message.text + message.html).not.toContain(SECRET);
-    const ok = compose(credentialHealthOf(stored, before(30 * DAY)));
+    const ok = compose(credentialHealthOf(stored, aheadOf(30 * DAY)));
     expect(ok.text).not.toContain(line.slice(0, 20));
   });
 
   it('a warning is due per credential at the smallest threshold reached, with a deterministic id', () => {
     const due = (ms: number) =>
-      dueCredentialWarnings({ clusterId: 'c1', config: stored.config, now: before(ms) });
+      dueCredentialWarnings({ clusterId: 'c1', config: stored.config, now: aheadOf(ms) });
     expect(due(15 * DAY)).toEqual([]);
     expect(due(14 * DAY).map((w) => w.id)).toEqual([`credential-warning:c1:client-secret:14:${EXPIRES}`]);
     expect(due(4 * DAY).map((w) => w.threshold)).toEqual([14]);
@@ -270,7 +270,7 @@ describe('the overview, the daily notice and the warning email', () => {
       0,
       0,
     ]);
-    expect(daysLeft(new Date(EXPIRES), before(DAY + 1))).toBe(2);
+    expect(daysLeft(new Date(EXPIRES), aheadOf(DAY + 1))).toBe(2);
   });
 
   it.each([
