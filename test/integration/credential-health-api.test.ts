@@ -3,9 +3,12 @@
 // email-config and the fleet overview show it, the notice has its line, and each warning email
 // goes out once per credential and threshold however often the run is repeated.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FetchTokenClient } from '../../functions/adapters/oauth-token-client.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
 import type { MailerFactory, OutgoingMessage } from '../../functions/core/mail/mailer.js';
 import { bearerTokenAuthenticator } from '../../functions/shared/auth.js';
@@ -205,5 +208,37 @@ describe('credential health', () => {
     const everything = JSON.stringify([responses, sent]);
     expect(everything).not.toContain(PASSWORD);
     expect(everything).not.toContain(SECRET);
+  });
+});
+
+describe('refresh_token_expires_in', () => {
+  it('the token client reads it from a token response (Google, consent screen in Testing)', async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          access_token: 'at',
+          expires_in: 3599,
+          refresh_token: 'rt',
+          refresh_token_expires_in: 604799,
+          token_type: 'Bearer',
+        }),
+      );
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const tokens = await new FetchTokenClient().exchangeCode({
+        tokenEndpoint: `http://127.0.0.1:${port}/token`,
+        clientId: 'app',
+        clientSecret: 'secret',
+        code: 'code',
+        codeVerifier: 'verifier',
+        redirectUri: 'http://127.0.0.1/callback',
+      });
+      expect(tokens).toMatchObject({ refreshToken: 'rt', refreshTokenExpiresIn: 604799 });
+    } finally {
+      await new Promise<void>((done) => server.close(() => done()));
+    }
   });
 });
