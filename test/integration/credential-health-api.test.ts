@@ -211,6 +211,33 @@ describe('credential health', () => {
   });
 });
 
+describe('credentialWarningDays', () => {
+  it('a service setting moves the warning earlier', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'credential-days-'));
+    const early = await testServices({
+      dataDir: dir,
+      clock: () => new Date(EXPIRES - 20 * DAY),
+      log: createLogger({ logLevel: 'ERROR' }),
+      adapters: { mailers: () => capture },
+      settings: { publicBaseUrl: 'http://localhost:3000', credentialWarningDays: 30 },
+    });
+    try {
+      const api = createAdminApiHandler({ services: early, authenticator: bearerTokenAuthenticator(TOKEN) });
+      await invoke(api, {
+        method: 'PUT',
+        path: '/clusters/c1/email-config',
+        headers: auth,
+        body: passwordBody('en'),
+      });
+      const response = await invoke(api, { method: 'GET', path: '/clusters/c1/email-config', headers: auth });
+      expect(response.body).toMatchObject({ credentialHealth: { status: 'expiring', daysLeft: 20 } });
+    } finally {
+      await early.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('refresh_token_expires_in', () => {
   it('the token client reads it from a token response (Google, consent screen in Testing)', async () => {
     const server = createServer((_request, response) => {
