@@ -65,6 +65,11 @@ export interface ServiceSettings {
   publicBaseUrl?: string;
   /** Where connections leave from (`EGRESS_MODE`): the diagnostics' port 25 advice depends on it. */
   egress?: EgressMode;
+  /**
+   * Days ahead of a credential's expiry that its health says `expiring` and the first warning
+   * email goes out (DEFAULT_CREDENTIAL_WARNING_DAYS, 14, when absent); later warnings at 3 and 1 days.
+   */
+  credentialWarningDays?: number;
 }
 
 export interface Services {
@@ -93,7 +98,12 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
     ...(settings.egress ? { egress: settings.egress } : {}),
     ...(settings.publicBaseUrl ? { publicBaseUrl: settings.publicBaseUrl } : {}),
   };
+  const credentialWarnings =
+    settings.credentialWarningDays !== undefined
+      ? { credentialWarningDays: settings.credentialWarningDays }
+      : {};
   const emailConfig = new EmailConfigService({
+    ...credentialWarnings,
     store,
     grants,
     history,
@@ -106,7 +116,7 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
     log,
     clock,
     emailConfig,
-    fleet: new FleetOverviewService({ store, emailConfig, ledger, clock, log }),
+    fleet: new FleetOverviewService({ store, emailConfig, ledger, clock, log, ...credentialWarnings }),
     notify: new NotifyService({
       store,
       mailers,
@@ -119,7 +129,16 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
         ? { maxAttempts: settings.eventDeliveryAttempts }
         : {}),
     }),
-    dailyNotice: new DailyNoticeService({ store, mailers, ledger, clock, log, ...mailSettings }),
+    dailyNotice: new DailyNoticeService({
+      store,
+      mailers,
+      ledger,
+      clock,
+      log,
+      grants,
+      ...mailSettings,
+      ...credentialWarnings,
+    }),
     deliveries: ledger,
     audit: new LoggedAuditLog(adapters.audit ?? new InMemoryAuditLog(clock), log),
     get oauthAuthorization() {

@@ -116,11 +116,15 @@ export class FetchTokenClient implements TokenClient {
       return fail({ kind: 'bad-response', status, detail: 'no access_token in the answer' });
     }
     const expiresIn = Number(body.expires_in);
+    const refreshExpiresIn = Number(body.refresh_token_expires_in);
     return {
       accessToken: body.access_token,
       ...(Number.isFinite(expiresIn) && expiresIn > 0 ? { expiresIn } : {}),
       ...(typeof body.refresh_token === 'string' && body.refresh_token
         ? { refreshToken: body.refresh_token }
+        : {}),
+      ...(Number.isFinite(refreshExpiresIn) && refreshExpiresIn > 0
+        ? { refreshTokenExpiresIn: refreshExpiresIn }
         : {}),
       ...(typeof body.id_token === 'string' ? { idToken: body.id_token } : {}),
       ...(typeof body.scope === 'string' ? { scope: body.scope } : {}),

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { SEVERITIES } from '../../events/catalog.js';
 import { OAUTH_PROVIDERS, SMTP_ENCRYPTIONS } from '../core/config/presets.js';
 import { OAUTH_GRANT_STATUSES } from '../core/config/stored-config.js';
+import { CREDENTIAL_HEALTH_STATUSES, CREDENTIAL_KINDS } from '../core/credentials/credential-health.js';
 import { HEALTH_FINDING_CODES } from '../core/fleet/cluster-health.js';
 import { DELIVERY_STAGES } from '../core/mail/delivery-stages.js';
 import { OUTCOMES } from '../core/notify/delivery-ledger.js';
@@ -63,9 +64,27 @@ export const TestEmailResultSchema = z.looseObject({
   at: Iso,
 });
 
+/** How long a cluster's credentials still work (functions/core/credentials/credential-health.ts). */
+const CredentialHealthSchema = z
+  .looseObject({
+    status: z.enum(CREDENTIAL_HEALTH_STATUSES),
+    credential: z.enum(CREDENTIAL_KINDS).optional().describe('Which credential the status is about'),
+    expiresAt: Iso.optional().describe('When it stops working, where known'),
+    daysLeft: z.number().int().optional().describe('Whole days left, rounded up (0 or less once expired)'),
+    detail: z.string().describe('One English sentence: what and what to do'),
+  })
+  .describe(
+    'The worst of the credentials: `failing` (the provider refused the grant: `invalid_grant`, `AADSTS…`), `expired`, `expiring` (within 14 days), `ok`',
+  );
+
 const PublicSmtpAuthSchema = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('none') }),
-  z.looseObject({ type: z.literal('password'), username: z.string(), passwordSet: z.boolean() }),
+  z.looseObject({
+    type: z.literal('password'),
+    username: z.string(),
+    passwordSet: z.boolean(),
+    passwordExpiresAt: z.string().optional().describe('When the password expires (ISO date), as entered'),
+  }),
   z.looseObject({
     type: z.literal('oauth2'),
     provider: z.enum(OAUTH_PROVIDERS),
@@ -80,6 +99,10 @@ const PublicSmtpAuthSchema = z.discriminatedUnion('type', [
       })
       .optional()
       .describe('App-only with a certificate: the private key is never returned, only `privateKeySet`'),
+    clientSecretExpiresAt: z
+      .string()
+      .optional()
+      .describe('When the client secret expires (ISO date), as entered: credential health warns ahead of it'),
   }),
 ]);
 
@@ -111,6 +134,9 @@ export const PublicEmailConfigSchema = z.looseObject({
     .looseObject({ status: z.enum([...OAUTH_GRANT_STATUSES, 'app-only']) })
     .optional()
     .describe("For OAuth2 relays: the grant's status, never a token"),
+  credentialHealth: CredentialHealthSchema.optional().describe(
+    'GET only: how long the credentials still work; absent without credentials (SES, no authentication)',
+  ),
   updatedAt: Iso,
   version: z
     .number()
@@ -199,6 +225,7 @@ export const FleetOverviewSchema = z.looseObject({
           }),
         )
         .describe('The same findings as `problems`, in the same order, as codes a page can translate'),
+      credentialHealth: CredentialHealthSchema.optional(),
     }),
   ),
 });

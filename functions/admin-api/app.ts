@@ -106,7 +106,12 @@ export function emailConfigHandlers(
   return {
     getEmailConfig: async (event) => {
       const { document, version } = await service.current(clusterIdParam(event));
-      return jsonResponse(200, { ...toPublicConfig(document), version }, { etag: configEtag(version) });
+      const health = service.credentialHealth(document);
+      return jsonResponse(
+        200,
+        { ...toPublicConfig(document, health), version },
+        { etag: configEtag(version) },
+      );
     },
     putEmailConfig: async (event, principal) => {
       const clusterId = clusterIdParam(event);

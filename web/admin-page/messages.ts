@@ -86,6 +86,9 @@ const en = {
   'finding.pendingRetries.one': '{count} delivery is waiting for a retry or a group email',
   'finding.pendingRetries.other': '{count} deliveries are waiting for a retry or a group email',
   'finding.dailyNoticeOverdue': 'The daily notice is overdue',
+  'finding.credentialExpiring.one': 'A credential expires in {count} day and needs renewing',
+  'finding.credentialExpiring.other': 'A credential expires in {count} days and needs renewing',
+  'finding.credentialExpired': 'A credential has expired or was refused by the provider',
   'finding.unreadable': 'Its configuration or delivery log could not be read',
 
   'cluster.back': '← All clusters',
@@ -474,6 +477,11 @@ const de: Messages = {
   'finding.pendingRetries.other':
     '{count} Zustellungen warten auf einen neuen Versuch oder eine Sammel-E-Mail',
   'finding.dailyNoticeOverdue': 'Der Tagesbericht ist überfällig',
+  'finding.credentialExpiring.one':
+    'Eine Anmeldeinformation läuft in {count} Tag ab und muss erneuert werden',
+  'finding.credentialExpiring.other':
+    'Eine Anmeldeinformation läuft in {count} Tagen ab und muss erneuert werden',
+  'finding.credentialExpired': 'Eine Anmeldeinformation ist abgelaufen oder wurde vom Anbieter abgelehnt',
   'finding.unreadable': 'Die Konfiguration oder das Zustellprotokoll konnte nicht gelesen werden',
 
   'cluster.back': '← Alle Cluster',

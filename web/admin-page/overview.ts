@@ -63,6 +63,8 @@ const FINDINGS = {
   'throttled-24h': (finding) => tn('finding.throttled24h', finding.count ?? 0),
   'pending-retries': (finding) => tn('finding.pendingRetries', finding.count ?? 0),
   'daily-notice-overdue': () => t('finding.dailyNoticeOverdue'),
+  'credential-expiring': (finding) => tn('finding.credentialExpiring', finding.count ?? 0),
+  'credential-expired': () => t('finding.credentialExpired'),
   unreadable: () => t('finding.unreadable'),
 } satisfies Record<HealthFindingCode, (finding: HealthFinding) => string>;
 

@@ -1,4 +1,5 @@
 import { NotFoundError, ValidationError } from '../../kernel/field-issues.js';
+import { type CredentialHealth, credentialHealthOf } from '../credentials/credential-health.js';
 import type { EgressMode } from '../mail/diagnostics.js';
 import type { MailerFactory } from '../mail/mailer.js';
 import { sendTestEmail, type TestEmailResult } from '../mail/test-email.js';
@@ -43,6 +44,8 @@ export interface EmailConfigServiceDeps {
   egress?: EgressMode;
   /** Where browsers reach the service (`PUBLIC_BASE_URL`): emails link the cluster's admin page; none without it. */
   publicBaseUrl?: string;
+  /** Days ahead of a credential's expiry that its health says `expiring` (DEFAULT_CREDENTIAL_WARNING_DAYS). */
+  credentialWarningDays?: number;
 }
 
 export interface SaveOptions {
@@ -251,6 +254,11 @@ export class EmailConfigService {
       await this.deps.store.put(newest.document);
       put = newest.version;
     }
+  }
+
+  /** The credential health of a document `current` returned (its grant included), as of now. */
+  credentialHealth(document: StoredEmailConfig): CredentialHealth | undefined {
+    return credentialHealthOf(document, this.deps.clock(), this.deps.credentialWarningDays);
   }
 
   /** The configuration and its version (see resolveCurrent), with the cluster's grant in `oauth`. */

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ExpiryDateSchema } from '../credentials/credential-expiry.js';
 import { alwaysRefusedHostProblem } from '../mail/relay-address-policy.js';
 import { ClientCertificateSchema } from './client-certificate.js';
 import {
@@ -25,6 +26,8 @@ const AuthPasswordSchema = z.strictObject({
   type: z.literal('password'),
   username: singleLine(256),
   password: SecretSchema,
+  /** When the password stops working (credential health warns ahead of it). */
+  passwordExpiresAt: ExpiryDateSchema.optional(),
   ...readOnly,
 });
 
@@ -48,6 +51,8 @@ const AuthOAuth2Schema = z
     clientSecret: SecretSchema,
     /** Client-credentials flow only: authenticate with a certificate (a private-key JWT assertion) instead of the secret. */
     clientCertificate: ClientCertificateSchema.optional(),
+    /** When the client secret expires, as the provider shows it (credential health warns ahead of it). */
+    clientSecretExpiresAt: ExpiryDateSchema.optional(),
     scopes: ScopesSchema.optional(),
     authorizationEndpoint: EndpointUrlSchema.optional(),
     tokenEndpoint: EndpointUrlSchema.optional(),

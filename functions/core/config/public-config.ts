@@ -1,3 +1,4 @@
+import type { CredentialHealth } from '../credentials/credential-health.js';
 import { type CertificateFacts, certificateFacts } from './client-certificate.js';
 import type { EmailConfig, SmtpAuth, SmtpSettings } from './email-config.js';
 import { type EffectiveRelayLimits, effectiveRelayLimits } from './presets.js';
@@ -26,6 +27,8 @@ export type PublicEmailConfig = Omit<EmailConfig, 'smtp'> & {
   };
   /** For OAuth2 relays: the grant's status, never a token. */
   oauth?: PublicOAuthStatus;
+  /** Read-only: how long the credentials still work (GET and the fleet overview); absent without credentials. */
+  credentialHealth?: CredentialHealth;
   updatedAt: string;
 };
 
@@ -33,7 +36,10 @@ export type PublicEmailConfig = Omit<EmailConfig, 'smtp'> & {
  * What GET returns: secrets replaced by `passwordSet` / `clientSecretSet`, and for OAuth2 the
  * grant's status (never a token).
  */
-export function toPublicConfig(stored: StoredEmailConfig): PublicEmailConfig {
+export function toPublicConfig(
+  stored: StoredEmailConfig,
+  credentialHealth?: CredentialHealth,
+): PublicEmailConfig {
   const { smtp: settings, ...config } = stored.config;
   const smtp = settings && {
     ...settings,
@@ -47,6 +53,7 @@ export function toPublicConfig(stored: StoredEmailConfig): PublicEmailConfig {
     ...config,
     ...(smtp ? { smtp } : {}),
     ...(oauth ? { oauth } : {}),
+    ...(credentialHealth ? { credentialHealth } : {}),
     updatedAt: stored.updatedAt,
   };
 }

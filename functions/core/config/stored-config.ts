@@ -23,6 +23,8 @@ export const OAuthGrantSchema = z.object({
   /** The mailbox that signed in, from the id token (display only). */
   authorizedAs: z.string().optional(),
   lastRefreshAt: z.iso.datetime().optional(),
+  /** When the refresh token ends, from the provider's `refresh_token_expires_in` (credential health). */
+  refreshTokenExpiresAt: z.iso.datetime().optional(),
   lastError: z.string().optional(),
   lastErrorAt: z.iso.datetime().optional(),
   binding: z.object({

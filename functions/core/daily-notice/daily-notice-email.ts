@@ -5,6 +5,8 @@
 import { CATALOG, CONDITION_IDS, type ConditionId, isConditionId } from '../../../events/catalog.js';
 import { formatDate, formatTime, type Language } from '../../kernel/text.js';
 import type { EmailConfig } from '../config/email-config.js';
+import type { CredentialHealth } from '../credentials/credential-health.js';
+import { credentialSentence } from '../credentials/credential-words.js';
 import {
   adminLinkFor,
   automaticMessage,
@@ -82,6 +84,8 @@ export interface DailyNoticeInput {
   noticeId: string;
   /** Where browsers reach the service (`PUBLIC_BASE_URL`): the email links the cluster's admin page. */
   publicBaseUrl?: string;
+  /** The cluster's credential health: an expiring, expired or refused credential gets a line. */
+  credentialHealth?: CredentialHealth;
 }
 
 interface Row {
@@ -237,6 +241,7 @@ export function composeDailyNotice(input: DailyNoticeInput): OutgoingMessage {
   const minutes = Math.max(0, Math.round((now.getTime() - periodStart.getTime()) / 60_000));
   const period = `${words.period}: ${formatTime(periodStart, language)} – ${formatTime(now, language)} (${formatInterval(minutes, language)})`;
   const problems = attention ? words.problems(attention, failed, clusterId) : words.noProblems;
+  const credentials = input.credentialHealth && credentialSentence(input.credentialHealth, language);
   const settings = [
     ...describeDelivery(config, language),
     `${words.recipients}: ${config.adminContacts.join(', ')}`,
@@ -261,6 +266,7 @@ export function composeDailyNotice(input: DailyNoticeInput): OutgoingMessage {
     '',
     problems,
     '',
+    ...(credentials ? [credentials, ''] : []),
     `${words.settings}:`,
     ...settings.map((line) => `- ${line}`),
     '',
@@ -284,6 +290,15 @@ export function composeDailyNotice(input: DailyNoticeInput): OutgoingMessage {
         ].join('\n'),
       ),
       htmlParagraphRow(problems, language, problemStyle),
+      ...(credentials
+        ? [
+            htmlParagraphRow(
+              credentials,
+              language,
+              'padding:8px 12px;background-color:#fff4e0;border-left:4px solid #b36b00;',
+            ),
+          ]
+        : []),
       htmlListRow(words.settings, settings, language),
     ],
     footer,

@@ -1,11 +1,14 @@
 import { redact } from '../../kernel/text.js';
 import type { ConfigStore } from '../config/config-store.js';
 import { secretsOf } from '../config/secrets.js';
-import type { StoredEmailConfig } from '../config/stored-config.js';
+import { grantMatches, type OAuthGrant, type StoredEmailConfig } from '../config/stored-config.js';
+import { type CredentialHealth, credentialHealthOf } from '../credentials/credential-health.js';
+import { composeCredentialWarning, dueCredentialWarnings } from '../credentials/credential-warning.js';
 import { SEND_DEADLINE_MS, TOKEN_REQUEST_TIMEOUT_MS } from '../mail/deadlines.js';
 import { type EgressMode, hintFor } from '../mail/diagnostics.js';
 import { DeliveryError, type MailerFactory, type SendReceipt } from '../mail/mailer.js';
 import type { DeliveryLedger, Outcome } from '../notify/delivery-ledger.js';
+import { type GrantStore, withGrant } from '../oauth/grant-store.js';
 import type { Clock, Log } from '../ports.js';
 import { composeDailyNotice, summarizeDeliveries } from './daily-notice-email.js';
 
@@ -21,6 +24,10 @@ export interface DailyNoticeDeps {
   egress?: EgressMode;
   /** Where browsers reach the service (`PUBLIC_BASE_URL`): emails link the cluster's admin page; none without it. */
   publicBaseUrl?: string;
+  /** The OAuth2 grants, for the credential health line (and warnings); without it only entered expiries count. */
+  grants?: GrantStore;
+  /** Days ahead of a credential's expiry that the notice warns (DEFAULT_CREDENTIAL_WARNING_DAYS). */
+  credentialWarningDays?: number;
 }
 
 export interface DailyNoticeClusterResult {
@@ -30,6 +37,8 @@ export interface DailyNoticeClusterResult {
   /** For `failed`: a retry may succeed (Lambda's retry of the invocation sends this cluster's notice again). */
   transient?: boolean;
   messageId?: string;
+  /** The credential warning emails this run sent for the cluster (their ids), when any were due. */
+  credentialWarnings?: string[];
 }
 
 export interface DailyNoticeRun {
@@ -136,9 +145,14 @@ export class DailyNoticeService {
       const noticeId = force
         ? `daily-notice:${clusterId}:${options.runId ? `run:${options.runId}` : now.toISOString()}`
         : `daily-notice:${clusterId}:${now.toISOString().slice(0, 10)}`;
-      return this.serve(clusterId, noticeId, now, remaining).catch((error: unknown) =>
-        this.lastResort(clusterId, error),
-      );
+      return this.serve(clusterId, noticeId, now, remaining)
+        .catch((error: unknown) => this.lastResort(clusterId, error))
+        .then(async (result) => {
+          const left = remaining?.();
+          if (left !== undefined && left < CLUSTER_START_MIN_MS) return result;
+          const warnings = await this.credentialWarnings(clusterId, now);
+          return warnings.length > 0 ? { ...result, credentialWarnings: warnings } : result;
+        });
     });
     const retryable = results.filter((r) => r.outcome === 'failed' && r.transient).map((r) => r.clusterId);
     const count = (outcome: DailyNoticeClusterResult['outcome']) =>
@@ -186,6 +200,7 @@ export class DailyNoticeService {
       const periodStart = new Date(now.getTime() - DAY_MS);
       const records = await ledger.list(clusterId, { since: periodStart, limit: SUMMARY_RECORD_LIMIT });
       step = 'compose';
+      const health = await this.credentialHealthOf(clusterId, stored, now);
       const message = composeDailyNotice({
         clusterId,
         config: stored.config,
@@ -194,6 +209,7 @@ export class DailyNoticeService {
         counts: summarizeDeliveries(records),
         noticeId,
         ...(this.deps.publicBaseUrl ? { publicBaseUrl: this.deps.publicBaseUrl } : {}),
+        ...(health ? { credentialHealth: health } : {}),
       });
       step = 'send';
       const mailer = await this.deps.mailers.forConfig(stored.config, { clusterId });
@@ -213,6 +229,89 @@ export class DailyNoticeService {
       return this.failed({ clusterId, noticeId, now, step, stored, claimed, error });
     }
     return this.sent(clusterId, noticeId, now, receipt);
+  }
+
+  /** The cluster's credential health, with its grant when a grant store is given. */
+  private async credentialHealthOf(
+    clusterId: string,
+    stored: StoredEmailConfig,
+    now: Date,
+  ): Promise<CredentialHealth | undefined> {
+    // The notice matters more than its credential line: without the grant it goes out all the same.
+    const grant = await this.grantOf(clusterId);
+    return credentialHealthOf(
+      withGrant(stored, grant && { grant, version: 0 }),
+      now,
+      this.deps.credentialWarningDays,
+    );
+  }
+
+  /**
+   * The credential warnings due for the cluster, each sent once: claimed in the ledger under its
+   * deterministic id, finished `sent` once it went out, released after a failure so the next run
+   * tries again. Whether or not the daily notice is on: an expiring secret matters either way.
+   * Never fails the cluster's result; a failure is logged.
+   */
+  private async credentialWarnings(clusterId: string, now: Date): Promise<string[]> {
+    const { ledger, log } = this.deps;
+    const sent: string[] = [];
+    try {
+      const stored = await this.deps.store.get(clusterId);
+      if (!stored) return sent;
+      const grant = await this.grantOf(clusterId);
+      const document = withGrant(stored, grant && { grant, version: 0 });
+      const due = dueCredentialWarnings({
+        clusterId,
+        config: stored.config,
+        grant: document.oauth && grantMatches(document.oauth, stored.config) ? document.oauth : undefined,
+        now,
+        ...(this.deps.credentialWarningDays !== undefined
+          ? { warningDays: this.deps.credentialWarningDays }
+          : {}),
+      });
+      for (const warning of due) {
+        const claim = await ledger.claimEvent(warning.id, now, NOTICE_LEASE_MS);
+        if (claim.status !== 'claimed') continue;
+        try {
+          const message = composeCredentialWarning({
+            clusterId,
+            config: stored.config,
+            warning,
+            now,
+            ...(this.deps.publicBaseUrl ? { publicBaseUrl: this.deps.publicBaseUrl } : {}),
+          });
+          const mailer = await this.deps.mailers.forConfig(stored.config, { clusterId });
+          await mailer.send(message, { deadlineMs: SEND_DEADLINE_MS });
+        } catch (error) {
+          await ledger.releaseEvent(warning.id);
+          log.warn('Credential warning not sent; the next run tries again', {
+            clusterId,
+            warning: warning.id,
+            error: redact(errorText(error), secretsOf(stored)),
+          });
+          continue;
+        }
+        await ledger.finishEvent(warning.id, 'sent', now);
+        log.info('Credential warning sent', { clusterId, warning: warning.id });
+        sent.push(warning.id);
+      }
+    } catch (error) {
+      log.error('Credential warnings could not be handled', { clusterId, error: errorText(error) });
+    }
+    return sent;
+  }
+
+  private async grantOf(clusterId: string): Promise<OAuthGrant | undefined> {
+    if (!this.deps.grants) return undefined;
+    try {
+      return (await this.deps.grants.get(clusterId))?.grant;
+    } catch (error) {
+      this.deps.log.warn('Daily notice: the OAuth2 grant could not be read', {
+        clusterId,
+        error: errorText(error),
+      });
+      return undefined;
+    }
   }
 
   /** The email went out: whatever the ledger says now, the claim is not given back (no resend). */

@@ -4,6 +4,7 @@
 import type { TestEmailSummary } from '../config/config-history.js';
 import type { SmtpEncryption } from '../config/presets.js';
 import type { PublicEmailConfig, PublicOAuthStatus } from '../config/public-config.js';
+import type { CredentialHealth } from '../credentials/credential-health.js';
 import type { DeliveryRecord, Outcome } from '../notify/delivery-ledger.js';
 
 /** How many of a cluster's newest delivery records the overview reads: bounded per cluster. */
@@ -54,6 +55,8 @@ export interface ClusterHealth {
   pendingRetries: number;
   /** For OAuth2 relays. */
   oauth?: PublicOAuthStatus;
+  /** How long the credentials still work; absent without credentials (SES, no authentication). */
+  credentialHealth?: CredentialHealth;
   dailyNotice: { enabled: boolean; lastSentAt?: string; lastOutcome?: Outcome };
   /** What the figures above are based on: at most `limit` newest records; `complete` when that was all of them. */
   deliveryLog: { recordsRead: number; limit: number; complete: boolean };
@@ -121,6 +124,10 @@ export function clusterHealth(input: ClusterHealthInput): ClusterHealth {
   if (config.oauth && config.oauth.status !== 'authorized' && config.oauth.status !== 'app-only') {
     failing.push({ finding: { code: 'oauth-needs-authorization' }, text: 'OAuth2 needs to be authorized' });
   }
+  const credentials = config.credentialHealth;
+  if (credentials?.status === 'expired' || credentials?.status === 'failing') {
+    failing.push({ finding: { code: 'credential-expired' }, text: credentials.detail });
+  }
   if (newest?.outcome === 'failed') {
     failing.push(
       newest.transient
@@ -139,6 +146,12 @@ export function clusterHealth(input: ClusterHealthInput): ClusterHealth {
   }
   if (config.dailyNotice && lastNotice?.outcome === 'failed') {
     failing.push({ finding: { code: 'daily-notice-failed' }, text: 'The last daily notice failed' });
+  }
+  if (credentials?.status === 'expiring') {
+    warnings.push({
+      finding: { code: 'credential-expiring', count: credentials.daysLeft ?? 0 },
+      text: credentials.detail,
+    });
   }
   if (!lastTestEmail)
     warnings.push({ finding: { code: 'no-test-email' }, text: 'No test email was sent yet' });
@@ -188,6 +201,7 @@ export function clusterHealth(input: ClusterHealthInput): ClusterHealth {
     last24h,
     pendingRetries,
     ...(config.oauth ? { oauth: config.oauth } : {}),
+    ...(credentials ? { credentialHealth: credentials } : {}),
     dailyNotice: {
       enabled: config.dailyNotice,
       ...(lastNoticeSent ? { lastSentAt: lastNoticeSent.at } : {}),

@@ -2,6 +2,7 @@ import { NotFoundError } from '../../kernel/field-issues.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { EmailConfigService } from '../config/email-config-service.js';
 import { toPublicConfig } from '../config/public-config.js';
+import { credentialHealthOf } from '../credentials/credential-health.js';
 import type { DeliveryLedger } from '../notify/delivery-ledger.js';
 import type { Clock, Log } from '../ports.js';
 import {
@@ -21,6 +22,8 @@ export interface FleetOverviewDeps {
   recordsPerCluster?: number;
   /** Clusters read at once. */
   concurrency?: number;
+  /** Days ahead of a credential's expiry that it is a warning (DEFAULT_CREDENTIAL_WARNING_DAYS). */
+  credentialWarningDays?: number;
 }
 
 /** One cluster the overview could not read: listed as failing with the reason, not left out. */
@@ -77,7 +80,7 @@ export class FleetOverviewService {
         this.deps.ledger.list(clusterId, { limit }),
       ]);
       return clusterHealth({
-        config: toPublicConfig(document),
+        config: toPublicConfig(document, credentialHealthOf(document, now, this.deps.credentialWarningDays)),
         ...(lastTestEmail ? { lastTestEmail } : {}),
         records,
         limit,

@@ -22,6 +22,10 @@ export const HEALTH_FINDING_CODES = [
   /** `count` deliveries wait for a retry or a group email. */
   'pending-retries',
   'daily-notice-overdue',
+  /** A credential expires in `count` days (within the warning days): `credentialHealth` says which. */
+  'credential-expiring',
+  /** A credential has expired, or the provider refused it (`credentialHealth.status` `failing`). */
+  'credential-expired',
   /** The cluster's stored configuration could not be read (the fleet overview's `UnreadableCluster`). */
   'unreadable',
 ] as const;

@@ -216,10 +216,18 @@ export class OAuthAuthorizationService {
     ) {
       return { ...base, kind: 'configuration-changed' };
     }
+    const authorizedAt = this.deps.clock();
     const grant: OAuthGrant = {
       status: 'authorized',
       refreshToken: tokens.refreshToken,
-      authorizedAt: this.deps.clock().toISOString(),
+      authorizedAt: authorizedAt.toISOString(),
+      ...(tokens.refreshTokenExpiresIn
+        ? {
+            refreshTokenExpiresAt: new Date(
+              authorizedAt.getTime() + tokens.refreshTokenExpiresIn * 1000,
+            ).toISOString(),
+          }
+        : {}),
       ...(authorizedAs ? { authorizedAs } : {}),
       binding: oauthBindingOf(latestAuth),
     };

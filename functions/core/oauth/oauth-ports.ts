@@ -37,6 +37,8 @@ export interface TokenSet {
   expiresIn?: number;
   /** Present on the code exchange (with `offline_access` / `access_type=offline`) and on rotation. */
   refreshToken?: string;
+  /** Seconds the refresh token lives, when the provider says (`refresh_token_expires_in`: Google in Testing mode). */
+  refreshTokenExpiresIn?: number;
   idToken?: string;
   scope?: string;
 }

@@ -166,6 +166,13 @@ export class OAuthTokenProvider implements AccessTokenSource {
     if (rotated || grant.lastError !== undefined || grant.status !== 'authorized') {
       await this.recordRefresh(clusterId, current, refreshToken, {
         ...(rotated && tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+        ...(rotated && tokens.refreshTokenExpiresIn
+          ? {
+              refreshTokenExpiresAt: new Date(
+                started.getTime() + tokens.refreshTokenExpiresIn * 1000,
+              ).toISOString(),
+            }
+          : {}),
         lastRefreshAt: started.toISOString(),
       });
     }

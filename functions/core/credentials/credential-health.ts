@@ -1,0 +1,254 @@
+// The credential health watch: how long the credentials a cluster sends with still work, from
+// the expiry an admin entered next to a secret, the OAuth2 grant's age against the provider's
+// limits, and the grant's last refusal. Pure: the caller reads the stores and injects the clock.
+
+import type { EmailConfig } from '../config/email-config.js';
+import { grantMatches, type StoredEmailConfig } from '../config/stored-config.js';
+import { expiryInstant } from './credential-expiry.js';
+
+export const CREDENTIAL_HEALTH_STATUSES = ['ok', 'expiring', 'expired', 'failing'] as const;
+export type CredentialHealthStatus = (typeof CREDENTIAL_HEALTH_STATUSES)[number];
+
+/** Which credential a health or a warning is about. */
+export const CREDENTIAL_KINDS = ['client-secret', 'password', 'refresh-token'] as const;
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+
+export interface CredentialHealth {
+  status: CredentialHealthStatus;
+  /** The credential the status is about (the worst of the cluster's). */
+  credential?: CredentialKind;
+  /** When it stops working (ISO 8601), where known. */
+  expiresAt?: string;
+  /** Whole days left, rounded up (0 or less once expired). */
+  daysLeft?: number;
+  /** One English sentence for an admin; never a secret. */
+  detail: string;
+}
+
+/**
+ * The days ahead of an expiry that a warning starts (the service setting; per cluster it is not
+ * configurable yet). Warning emails go out at this many days, at 3 and at 1 day before, and once
+ * at expiry.
+ */
+export const DEFAULT_CREDENTIAL_WARNING_DAYS = 14;
+const LATER_THRESHOLDS = [3, 1] as const;
+
+/**
+ * How long a refresh token lives without use, by provider. Microsoft: 90 days of inactivity.
+ * Google's 7 days in "Testing" apply from the consent, whatever the use, and only Google can say
+ * whether the consent screen is in Testing: that comes from the token response's
+ * `refresh_token_expires_in` (the grant's `refreshTokenExpiresAt`), not from a rule here.
+ */
+export const REFRESH_TOKEN_IDLE_DAYS: Partial<Record<string, number>> = { microsoft: 90 };
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** What of the OAuth2 grant the watch reads (a grant that belongs to the configuration). */
+export interface CredentialGrantFacts {
+  status: 'authorized' | 'needs-authorization';
+  authorizedAt: string;
+  lastRefreshAt?: string | undefined;
+  lastError?: string | undefined;
+  lastErrorAt?: string | undefined;
+  /** From the token response's `refresh_token_expires_in`, when the provider sent it. */
+  refreshTokenExpiresAt?: string | undefined;
+}
+
+export interface CredentialHealthInput {
+  config: EmailConfig;
+  grant?: CredentialGrantFacts | undefined;
+  now: Date;
+  warningDays?: number;
+}
+
+/** One credential with a known end. */
+export interface CredentialExpiry {
+  credential: CredentialKind;
+  expiresAt: Date;
+  /** Why it ends then, for the detail sentence. */
+  basis: 'entered' | 'idle-limit' | 'provider';
+}
+
+const NAMES: Record<CredentialKind, string> = {
+  'client-secret': 'The OAuth2 client secret',
+  password: 'The relay password',
+  'refresh-token': 'The OAuth2 refresh token',
+};
+
+const RENEW: Record<CredentialKind, string> = {
+  'client-secret':
+    'create a new client secret at the provider (Entra ID: App registrations, Certificates & secrets), then save it here with its clientSecretExpiresAt',
+  password: 'change the password at the relay, then save it here with its passwordExpiresAt',
+  'refresh-token': 'click Authorize again',
+};
+
+/** The credentials of the configuration whose end is known. */
+export function credentialExpiries(config: EmailConfig, grant?: CredentialGrantFacts): CredentialExpiry[] {
+  const auth = config.transport === 'smtp' ? config.smtp?.auth : undefined;
+  const expiries: CredentialExpiry[] = [];
+  if (auth?.type === 'password' && auth.passwordExpiresAt) {
+    expiries.push({
+      credential: 'password',
+      expiresAt: expiryInstant(auth.passwordExpiresAt),
+      basis: 'entered',
+    });
+  }
+  if (auth?.type === 'oauth2') {
+    if (auth.clientSecretExpiresAt) {
+      expiries.push({
+        credential: 'client-secret',
+        expiresAt: expiryInstant(auth.clientSecretExpiresAt),
+        basis: 'entered',
+      });
+    }
+    if (grant && grant.status === 'authorized') {
+      const ends: CredentialExpiry[] = [];
+      if (grant.refreshTokenExpiresAt) {
+        ends.push({
+          credential: 'refresh-token',
+          expiresAt: new Date(grant.refreshTokenExpiresAt),
+          basis: 'provider',
+        });
+      }
+      const idleDays = REFRESH_TOKEN_IDLE_DAYS[auth.provider];
+      if (idleDays !== undefined) {
+        const lastUse = Date.parse(grant.lastRefreshAt ?? grant.authorizedAt);
+        ends.push({
+          credential: 'refresh-token',
+          expiresAt: new Date(lastUse + idleDays * DAY_MS),
+          basis: 'idle-limit',
+        });
+      }
+      const first = ends.sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime())[0];
+      if (first) expiries.push(first);
+    }
+  }
+  return expiries.filter((expiry) => Number.isFinite(expiry.expiresAt.getTime()));
+}
+
+/** Whole days left, rounded up: 14 days and a minute is 15, exactly 14 days is 14, expired is 0 or less. */
+export function daysLeft(expiresAt: Date, now: Date): number {
+  return Math.ceil((expiresAt.getTime() - now.getTime()) / DAY_MS);
+}
+
+/** The provider's refusal of the grant (`invalid_grant`, an Entra ID `AADSTS` code), if that is the last error. */
+export function grantRefusal(grant: CredentialGrantFacts | undefined): string | undefined {
+  const error = grant?.lastError;
+  if (!error) return undefined;
+  return /\bAADSTS\d+/.exec(error)?.[0] ?? (/\binvalid_grant\b/.test(error) ? 'invalid_grant' : undefined);
+}
+
+function dateOf(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
+
+function plural(days: number): string {
+  return `${days} ${days === 1 ? 'day' : 'days'}`;
+}
+
+/** The health of one credential with a known end. */
+export function expiryHealth(expiry: CredentialExpiry, now: Date, warningDays: number): CredentialHealth {
+  const left = daysLeft(expiry.expiresAt, now);
+  const name = NAMES[expiry.credential];
+  const base = { credential: expiry.credential, expiresAt: expiry.expiresAt.toISOString(), daysLeft: left };
+  const why =
+    expiry.basis === 'idle-limit'
+      ? ' (Microsoft ends a refresh token after 90 days without use; every token refresh, such as the daily notice’s, renews it)'
+      : expiry.basis === 'provider'
+        ? ' (as the provider said when it issued it, e.g. Google for an app whose consent screen is in Testing)'
+        : '';
+  if (expiry.expiresAt.getTime() <= now.getTime()) {
+    return {
+      status: 'expired',
+      ...base,
+      detail: `${name} expired on ${dateOf(expiry.expiresAt)}${why}: ${RENEW[expiry.credential]}`,
+    };
+  }
+  if (left <= warningDays) {
+    return {
+      status: 'expiring',
+      ...base,
+      detail: `${name} expires in ${plural(left)}, on ${dateOf(expiry.expiresAt)}${why}: ${RENEW[expiry.credential]}`,
+    };
+  }
+  return {
+    status: 'ok',
+    ...base,
+    detail: `${name} expires on ${dateOf(expiry.expiresAt)} (in ${plural(left)})${why}`,
+  };
+}
+
+const RANK: Record<CredentialHealthStatus, number> = { failing: 0, expired: 1, expiring: 2, ok: 3 };
+
+/**
+ * The cluster's credential health: the worst of its credentials (a refused grant, then the
+ * earliest expiry). Undefined where there is no credential to watch (SES, a relay without
+ * authentication).
+ */
+export function credentialHealth(input: CredentialHealthInput): CredentialHealth | undefined {
+  const { config, grant, now } = input;
+  const warningDays = input.warningDays ?? DEFAULT_CREDENTIAL_WARNING_DAYS;
+  const auth = config.transport === 'smtp' ? config.smtp?.auth : undefined;
+  if (!auth || auth.type === 'none') return undefined;
+
+  const refusal = auth.type === 'oauth2' ? grantRefusal(grant) : undefined;
+  if (refusal) {
+    const when = grant?.lastErrorAt ? ` on ${dateOf(new Date(grant.lastErrorAt))}` : '';
+    return {
+      status: 'failing',
+      credential: refusal === 'invalid_grant' ? 'refresh-token' : 'client-secret',
+      detail: `The provider refused the OAuth2 credentials (${refusal})${when}: ${
+        refusal === 'invalid_grant'
+          ? 'the refresh token was revoked or expired, click Authorize again'
+          : 'check the client secret and the app registration in Entra ID, then click Authorize again'
+      }`,
+    };
+  }
+
+  const healths = credentialExpiries(config, grant).map((expiry) => expiryHealth(expiry, now, warningDays));
+  const worst = healths.sort(
+    (a, b) =>
+      RANK[a.status] - RANK[b.status] || Date.parse(a.expiresAt ?? '') - Date.parse(b.expiresAt ?? ''),
+  )[0];
+  if (worst) return worst;
+  return {
+    status: 'ok',
+    detail:
+      auth.type === 'password'
+        ? 'No expiry is known for the relay password: enter smtp.auth.passwordExpiresAt to be warned before it expires'
+        : 'No expiry is known for the OAuth2 client secret: enter smtp.auth.clientSecretExpiresAt to be warned before it expires',
+  };
+}
+
+/**
+ * The warning thresholds, in days before expiry, largest first: the warning days, 3 and 1,
+ * and 0 (the day it expired).
+ */
+export function warningThresholds(warningDays = DEFAULT_CREDENTIAL_WARNING_DAYS): number[] {
+  const days = new Set([warningDays, ...LATER_THRESHOLDS.filter((d) => d < warningDays), 0]);
+  return [...days].sort((a, b) => b - a);
+}
+
+/** The smallest threshold the credential has reached (a warning per threshold), or undefined before the first. */
+export function thresholdReached(
+  left: number,
+  warningDays = DEFAULT_CREDENTIAL_WARNING_DAYS,
+): number | undefined {
+  const reached = warningThresholds(warningDays).filter((threshold) => left <= threshold);
+  return reached.length > 0 ? Math.min(...reached) : undefined;
+}
+
+/** The credential health of a stored document (its grant in `oauth`, used only while it belongs to the configuration). */
+export function credentialHealthOf(
+  document: StoredEmailConfig,
+  now: Date,
+  warningDays?: number,
+): CredentialHealth | undefined {
+  const grant = document.oauth && grantMatches(document.oauth, document.config) ? document.oauth : undefined;
+  return credentialHealth({
+    config: document.config,
+    grant,
+    now,
+    ...(warningDays !== undefined ? { warningDays } : {}),
+  });
+}

@@ -1,0 +1,65 @@
+// The credential health in an email's language: one sentence for the daily notice and the
+// warning email. Built from the health's fields, never from a secret.
+
+import { formatDate, type Language } from '../../kernel/text.js';
+import type { CredentialHealth, CredentialKind } from './credential-health.js';
+
+const NAMES: Record<Language, Record<CredentialKind, string>> = {
+  en: {
+    'client-secret': 'The OAuth2 client secret',
+    password: 'The relay password',
+    'refresh-token': 'The OAuth2 refresh token',
+  },
+  de: {
+    'client-secret': 'Das OAuth2-Client-Geheimnis',
+    password: 'Das Passwort für den Relay-Server',
+    'refresh-token': 'Das OAuth2-Aktualisierungstoken',
+  },
+};
+
+const RENEW: Record<Language, Record<CredentialKind, string>> = {
+  en: {
+    'client-secret':
+      'create a new client secret at the provider and save it on the admin page with its expiry date',
+    password: 'change the password at the relay and save it on the admin page with its expiry date',
+    'refresh-token': 'click Authorize on the admin page again',
+  },
+  de: {
+    'client-secret':
+      'bitte beim Anbieter ein neues Client-Geheimnis erstellen und es mit seinem Ablaufdatum auf der Admin-Seite speichern',
+    password:
+      'bitte das Passwort am Relay-Server ändern und es mit seinem Ablaufdatum auf der Admin-Seite speichern',
+    'refresh-token': 'bitte auf der Admin-Seite erneut auf „Autorisieren“ klicken',
+  },
+};
+
+function days(count: number, language: Language): string {
+  if (language === 'de') return `${count} ${count === 1 ? 'Tag' : 'Tagen'}`;
+  return `${count} ${count === 1 ? 'day' : 'days'}`;
+}
+
+/**
+ * The sentence for a health an admin must act on (`expiring`, `expired`, `failing`);
+ * undefined for `ok`, which the daily notice does not mention.
+ */
+export function credentialSentence(health: CredentialHealth, language: Language): string | undefined {
+  if (health.status === 'ok') return undefined;
+  if (health.status === 'failing') {
+    return language === 'de'
+      ? `Der Anbieter hat die OAuth2-Anmeldedaten abgelehnt: ${RENEW.de['refresh-token']}; bis dahin kommen keine Warnmeldungen an. Die Admin-Seite nennt den Grund.`
+      : `The provider refused the OAuth2 credentials: ${RENEW.en['refresh-token']}; until then no alert gets through. The admin page has the reason.`;
+  }
+  const kind = health.credential ?? 'client-secret';
+  const name = NAMES[language][kind];
+  const renew = RENEW[language][kind];
+  const date = health.expiresAt ? formatDate(new Date(health.expiresAt), language) : '?';
+  if (health.status === 'expired') {
+    return language === 'de'
+      ? `${name} ist am ${date} abgelaufen: ${renew}, damit Warnmeldungen wieder ankommen.`
+      : `${name} expired on ${date}: ${renew}, so that alerts get through again.`;
+  }
+  const left = days(Math.max(1, health.daysLeft ?? 1), language);
+  return language === 'de'
+    ? `${name} läuft in ${left} ab (am ${date}): ${renew}, sonst kommen danach keine Warnmeldungen mehr an.`
+    : `${name} expires in ${left} (on ${date}): ${renew}, or alerts stop getting through then.`;
+}
