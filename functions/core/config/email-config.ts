@@ -276,11 +276,12 @@ export const EmailConfigInputSchema = z
     updatedAt: z.unknown().optional(),
     oauth: z.unknown().optional(),
     version: z.unknown().optional(),
+    credentialHealth: z.unknown().optional(),
   })
   .superRefine(checkTransport)
   .superRefine(checkCredentialsInClear)
   .superRefine(checkRelayHost)
   .transform(
-    ({ clusterId: _c, updatedAt: _u, oauth: _o, version: _v, ...config }) =>
+    ({ clusterId: _c, updatedAt: _u, oauth: _o, version: _v, credentialHealth: _h, ...config }) =>
       stripReadOnly(config) as EmailConfig,
   );
