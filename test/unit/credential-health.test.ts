@@ -230,7 +230,7 @@ describe('the overview, the daily notice and the warning email', () => {
 
   it.each([
     ['en', 'The OAuth2 client secret expires in 3 days (on 31 Mar 2027)'],
-    ['de', 'Das OAuth2-Client-Geheimnis läuft in 3 Tagen ab (am 31.03.2027)'],
+    ['de', 'Der geheime Clientschlüssel (OAuth2) läuft in 3 Tagen ab (am 31.03.2027)'],
   ] as const)('the daily notice (%s) has a line for it; an ok credential has none', (language, line) => {
     const config = { ...stored.config, language };
     const compose = (h: typeof health) =>

@@ -11,6 +11,7 @@ import {
 import { type EmailConfig, EmailConfigInputSchema } from '../../functions/core/config/email-config.js';
 import { toPublicConfig } from '../../functions/core/config/public-config.js';
 import { keepStoredSecrets, missingSecrets, secretsOf } from '../../functions/core/config/secrets.js';
+import { credentialHealth } from '../../functions/core/credentials/credential-health.js';
 import { clusterHealth } from '../../functions/core/fleet/cluster-health.js';
 import { storedConfig } from '../support/config-fixtures.js';
 
@@ -250,5 +251,24 @@ describe('fleet health', () => {
 
     expect(health.findings.map((f) => f.code)).not.toContain('oauth-needs-authorization');
     expect(health.oauth).toEqual({ status: 'app-only' });
+  });
+});
+
+describe('the certificate in the credential health watch', () => {
+  it('warns ahead of the certificate’s notAfter, read from the certificate itself', () => {
+    const config = parse(
+      body({ flow: 'client-credentials', user: 'alerts@example.com', clientCertificate: key }),
+    );
+    const notAfter = Date.parse('2027-06-30T00:00:00.000Z');
+
+    const early = credentialHealth({ config, now: new Date(notAfter - 30 * 24 * 3600_000) });
+    const late = credentialHealth({ config, now: new Date(notAfter - 3 * 24 * 3600_000) });
+    const after = credentialHealth({ config, now: new Date(notAfter + 60_000) });
+
+    expect(early).toMatchObject({ status: 'ok', credential: 'client-certificate' });
+    expect(late).toMatchObject({ status: 'expiring', credential: 'client-certificate', daysLeft: 3 });
+    expect(late?.expiresAt).toBe('2027-06-30T00:00:00.000Z');
+    expect(after).toMatchObject({ status: 'expired', credential: 'client-certificate' });
+    expect(JSON.stringify([early, late, after])).not.toContain('PRIVATE KEY');
   });
 });

@@ -2,6 +2,7 @@
 // the expiry an admin entered next to a secret, the OAuth2 grant's age against the provider's
 // limits, and the grant's last refusal. Pure: the caller reads the stores and injects the clock.
 
+import { certificateFacts } from '../config/client-certificate.js';
 import type { EmailConfig } from '../config/email-config.js';
 import { grantMatches, type StoredEmailConfig } from '../config/stored-config.js';
 import { expiryInstant } from './credential-expiry.js';
@@ -10,7 +11,7 @@ export const CREDENTIAL_HEALTH_STATUSES = ['ok', 'expiring', 'expired', 'failing
 export type CredentialHealthStatus = (typeof CREDENTIAL_HEALTH_STATUSES)[number];
 
 /** Which credential a health or a warning is about. */
-export const CREDENTIAL_KINDS = ['client-secret', 'password', 'refresh-token'] as const;
+export const CREDENTIAL_KINDS = ['client-secret', 'client-certificate', 'password', 'refresh-token'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 export interface CredentialHealth {
@@ -66,11 +67,12 @@ export interface CredentialExpiry {
   credential: CredentialKind;
   expiresAt: Date;
   /** Why it ends then, for the detail sentence. */
-  basis: 'entered' | 'idle-limit' | 'provider';
+  basis: 'entered' | 'idle-limit' | 'provider' | 'certificate';
 }
 
 const NAMES: Record<CredentialKind, string> = {
   'client-secret': 'The OAuth2 client secret',
+  'client-certificate': 'The OAuth2 client certificate',
   password: 'The relay password',
   'refresh-token': 'The OAuth2 refresh token',
 };
@@ -78,6 +80,8 @@ const NAMES: Record<CredentialKind, string> = {
 const RENEW: Record<CredentialKind, string> = {
   'client-secret':
     'create a new client secret at the provider (Entra ID: App registrations, Certificates & secrets), then save it here with its clientSecretExpiresAt',
+  'client-certificate':
+    'create a new certificate, upload it to the app registration (Entra ID: Certificates & secrets), then save it here with its private key',
   password: 'change the password at the relay, then save it here with its passwordExpiresAt',
   'refresh-token': 'click Authorize again',
 };
@@ -99,6 +103,17 @@ export function credentialExpiries(config: EmailConfig, grant?: CredentialGrantF
         credential: 'client-secret',
         expiresAt: expiryInstant(auth.clientSecretExpiresAt),
         basis: 'entered',
+      });
+    }
+    // A certificate's end is in the certificate itself (its notAfter): nothing to enter.
+    const certificate = auth.clientCertificate?.certificatePem
+      ? certificateFacts(auth.clientCertificate.certificatePem)
+      : undefined;
+    if (certificate) {
+      expiries.push({
+        credential: 'client-certificate',
+        expiresAt: new Date(certificate.notAfter),
+        basis: 'certificate',
       });
     }
     if (grant && grant.status === 'authorized') {
@@ -154,9 +169,11 @@ export function expiryHealth(expiry: CredentialExpiry, now: Date, warningDays: n
   const why =
     expiry.basis === 'idle-limit'
       ? ' (Microsoft ends a refresh token after 90 days without use; every token refresh, such as the daily notice’s, renews it)'
-      : expiry.basis === 'provider'
-        ? ' (as the provider said when it issued it, e.g. Google for an app whose consent screen is in Testing)'
-        : '';
+      : expiry.basis === 'certificate'
+        ? ' (its notAfter)'
+        : expiry.basis === 'provider'
+          ? ' (as the provider said when it issued it, e.g. Google for an app whose consent screen is in Testing)'
+          : '';
   if (expiry.expiresAt.getTime() <= now.getTime()) {
     return {
       status: 'expired',

@@ -7,11 +7,13 @@ import type { CredentialHealth, CredentialKind } from './credential-health.js';
 const NAMES: Record<Language, Record<CredentialKind, string>> = {
   en: {
     'client-secret': 'The OAuth2 client secret',
+    'client-certificate': 'The OAuth2 client certificate',
     password: 'The relay password',
     'refresh-token': 'The OAuth2 refresh token',
   },
   de: {
-    'client-secret': 'Das OAuth2-Client-Geheimnis',
+    'client-secret': 'Der geheime Clientschlüssel (OAuth2)',
+    'client-certificate': 'Das Clientzertifikat (OAuth2)',
     password: 'Das Passwort für den Relay-Server',
     'refresh-token': 'Das OAuth2-Aktualisierungstoken',
   },
@@ -21,12 +23,16 @@ const RENEW: Record<Language, Record<CredentialKind, string>> = {
   en: {
     'client-secret':
       'create a new client secret at the provider and save it on the admin page with its expiry date',
+    'client-certificate':
+      'create a new certificate, upload it to the app registration and save it with its private key on the admin page',
     password: 'change the password at the relay and save it on the admin page with its expiry date',
     'refresh-token': 'click Authorize on the admin page again',
   },
   de: {
     'client-secret':
-      'bitte beim Anbieter ein neues Client-Geheimnis erstellen und es mit seinem Ablaufdatum auf der Admin-Seite speichern',
+      'bitte beim Anbieter einen neuen geheimen Clientschlüssel erstellen und ihn mit seinem Ablaufdatum auf der Admin-Seite speichern',
+    'client-certificate':
+      'bitte ein neues Zertifikat erstellen, es in der App-Registrierung hochladen und es mit seinem privaten Schlüssel auf der Admin-Seite speichern',
     password:
       'bitte das Passwort am Relay-Server ändern und es mit seinem Ablaufdatum auf der Admin-Seite speichern',
     'refresh-token': 'bitte auf der Admin-Seite erneut auf „Autorisieren“ klicken',
