@@ -222,6 +222,9 @@ const en = {
   'oauth.saveFirst':
     'Save the configuration with OAuth2 first, then click Authorize and sign in with the mailbox that sends the email.',
   'oauth.authorized': 'Authorized',
+  'oauth.appOnly': 'App-only',
+  'oauth.appOnlyHint':
+    'The client-credentials flow needs no Authorize step: each access token comes from the provider when it is needed. Send a test email to prove the token and the mailbox login.',
   'oauth.as': 'as {who}',
   'oauth.on': 'on',
   'oauth.lastRefresh': 'Last token refresh:',
@@ -622,6 +625,9 @@ const de: Messages = {
   'oauth.saveFirst':
     'Speichern Sie die Konfiguration zuerst mit OAuth2. Klicken Sie dann auf „Autorisieren“ und melden Sie sich mit dem Postfach an, das die E-Mails versendet.',
   'oauth.authorized': 'Autorisiert',
+  'oauth.appOnly': 'Nur App (App-only)',
+  'oauth.appOnlyHint':
+    'Der Client-Credentials-Ablauf braucht keine Autorisierung: Jedes Zugriffstoken kommt bei Bedarf vom Anbieter. Eine Test-E-Mail beweist Token und Anmeldung am Postfach.',
   'oauth.as': 'als {who}',
   'oauth.on': 'am',
   'oauth.lastRefresh': 'Letzte Token-Erneuerung:',

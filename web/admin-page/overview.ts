@@ -205,8 +205,12 @@ export function fleetOverview(deps: OverviewDeps) {
             'oauth',
             el(
               'span',
-              item.oauth.status === 'authorized' ? t('oauth.authorized') : t('oauth.needs'),
-              item.oauth.status === 'authorized' ? 'good' : 'bad',
+              item.oauth.status === 'authorized'
+                ? t('oauth.authorized')
+                : item.oauth.status === 'app-only'
+                  ? t('oauth.appOnly')
+                  : t('oauth.needs'),
+              item.oauth.status === 'needs-authorization' ? 'bad' : 'good',
             ),
           )
         : cell('oauth', nothing()),

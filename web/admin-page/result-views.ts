@@ -110,11 +110,19 @@ export function renderOAuth(config: PublicEmailConfig | null): void {
   statusLine.textContent = '';
   detail.textContent = '';
   authorize.textContent = t('oauth.authorize');
+  authorize.hidden = false;
   if (!config || auth?.type !== 'oauth2') {
     statusLine.textContent = t('oauth.saveFirst');
     return;
   }
   const oauth = config.oauth ?? { status: 'needs-authorization' };
+  if (oauth.status === 'app-only') {
+    // The client-credentials flow: each token comes from the provider when needed.
+    statusLine.append(el('span', t('oauth.appOnly'), 'good'));
+    detail.append(t('oauth.appOnlyHint'));
+    authorize.hidden = true;
+    return;
+  }
   if (oauth.status === 'authorized') {
     statusLine.append(el('span', t('oauth.authorized'), 'good'));
     if (oauth.authorizedAs) statusLine.append(' ', t('oauth.as', { who: oauth.authorizedAs }));
