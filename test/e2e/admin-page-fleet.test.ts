@@ -245,6 +245,50 @@ describe('admin page: no credentials in clear', () => {
   });
 });
 
+describe('admin page: settings it has no field for', () => {
+  it('keeps an app-only flow and the secret’s expiry date (set through the API) when the form is saved', async () => {
+    const appOnly = {
+      sender: 'alerts@example.com',
+      smtp: {
+        host: 'smtp.office365.com',
+        port: 587,
+        encryption: 'starttls',
+        auth: {
+          type: 'oauth2',
+          provider: 'microsoft',
+          tenant: 'contoso.onmicrosoft.com',
+          flow: 'client-credentials',
+          clientId: 'app-id',
+          clientSecret: 'App-Only-Secret-Value-42',
+          clientSecretExpiresAt: '2027-06-30',
+          user: 'alerts@example.com',
+        },
+      },
+      adminContacts: 'ops@example.com',
+    };
+    expect((await api('PUT', '/clusters/app-only/email-config', appOnly)).status).toBe(201);
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'app-only');
+    await page.locator('#oauth-status').filter({ hasText: 'App-only' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Authorize' }).isHidden()).toBe(true);
+
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+
+    const stored = await api('GET', '/clusters/app-only/email-config');
+    expect(stored.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
+    expect(stored.body.smtp.auth).toMatchObject({
+      flow: 'client-credentials',
+      clientSecretExpiresAt: '2027-06-30',
+      clientSecretSet: true,
+      user: 'alerts@example.com',
+    });
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('admin page: history', () => {
   it('restores the last version that delivered with one click', async () => {
     await api('PUT', '/clusters/history-1/email-config?sendTestEmail=true', relayConfig());

@@ -16,7 +16,7 @@ import {
   SMTP_ENCRYPTIONS,
   type SmtpEncryption,
 } from '../../functions/core/config/presets.js';
-import type { FieldIssue, PublicEmailConfig } from './api-client.js';
+import type { FieldIssue, PublicEmailConfig, PublicSmtpAuth } from './api-client.js';
 import { byId, el, input, radio, select, setRadio, status, value } from './dom.js';
 import { type MessageKey, t, tn, writeRich } from './i18n.js';
 import { PAGE_RELAY_PRESETS } from './relay-presets.js';
@@ -60,7 +60,27 @@ export const formState = {
   dirty: false,
   /** The tenant the preset fields were last filled for. */
   tenant: '',
+  /** The authentication as loaded: what the form has no field for is kept from it (collect). */
+  loadedAuth: undefined as PublicSmtpAuth | undefined,
 };
+
+/**
+ * Settings of the authentication this page has no field for yet (saved through the API: the
+ * app-only flow and its certificate, the secrets' expiry dates). A save from the page keeps them
+ * while the type (and for OAuth2 the provider) stays the same, rather than dropping them unseen.
+ */
+const KEPT_AUTH_FIELDS = ['flow', 'clientSecretExpiresAt', 'passwordExpiresAt'] as const;
+
+function keptAuthFields(type: string, provider: string): Record<string, unknown> {
+  const loaded = formState.loadedAuth as (PublicSmtpAuth & Record<string, unknown>) | undefined;
+  if (!loaded || loaded.type !== type || (type === 'oauth2' && loaded.provider !== provider)) return {};
+  const kept: Record<string, unknown> = {};
+  for (const key of KEPT_AUTH_FIELDS) if (loaded[key] !== undefined) kept[key] = loaded[key];
+  // The certificate as GET shows it: the server keeps the stored private key for the same certificate.
+  const certificate = loaded.clientCertificate as { certificatePem?: string } | undefined;
+  if (certificate?.certificatePem) kept.clientCertificate = { certificatePem: certificate.certificatePem };
+  return kept;
+}
 
 const isOAuthProvider = (provider: string): provider is OAuthProvider =>
   (OAUTH_PROVIDERS as readonly string[]).includes(provider);
@@ -143,6 +163,7 @@ export function renderChoices(): void {
 export function fillForm(config: PublicEmailConfig | null): void {
   const smtp = config?.smtp;
   const auth = smtp?.auth ?? { type: 'none' };
+  formState.loadedAuth = smtp?.auth;
   const password = auth.type === 'password' ? auth : undefined;
   const oauth2 = auth.type === 'oauth2' ? auth : undefined;
   input('f-sender').value = config?.sender || '';
@@ -349,7 +370,7 @@ export interface ConfigBody {
     encryption: string;
     verifyCertificate: boolean;
     allowInsecureAuth?: boolean;
-    auth: Record<string, string>;
+    auth: Record<string, unknown>;
     limits?: Partial<Record<(typeof LIMIT_FIELDS)[number], number | string>>;
   };
 }
@@ -373,7 +394,7 @@ export function collect(): ConfigBody {
   if (Object.keys(grouping).length > 0) body.grouping = grouping;
   if (body.transport !== 'smtp') return body;
   const type = radio('smtp.auth.type');
-  let auth: Record<string, string> = { type };
+  let auth: Record<string, unknown> = { type };
   if (type === 'password') {
     auth = { type, username: value('f-smtp-auth-username') };
     const password = input('f-smtp-auth-password').value;
@@ -388,6 +409,7 @@ export function collect(): ConfigBody {
       if (value(`f-smtp-auth-${key}`)) auth[key] = value(`f-smtp-auth-${key}`);
     }
   }
+  auth = { ...auth, ...keptAuthFields(type, value('f-smtp-auth-provider')) };
   body.smtp = {
     host: value('f-smtp-host'),
     port: numberOrText(value('f-smtp-port')),
