@@ -11,7 +11,7 @@ import {
   errorText,
   type ReplayResponse,
 } from './api-client.js';
-import { actionButton, byId, el, select, status, when, withLocalTimes } from './dom.js';
+import { actionButton, byId, el, labelledCell, select, status, when, withLocalTimes } from './dom.js';
 import { language, type MessageKey, t, tn } from './i18n.js';
 
 const PAGE_SIZE = 50;
@@ -35,6 +35,14 @@ const isOutcome = (outcome: string): outcome is keyof typeof OUTCOME_KEYS => out
 
 export const outcomeText = (outcome: string): string =>
   isOutcome(outcome) ? t(OUTCOME_KEYS[outcome]) : outcome;
+
+/** A condition id as the page says it: its catalog title, the daily notice, or an unrecognized event. */
+export function conditionTitleOf(conditions: readonly ConditionSummary[], id: string): string {
+  if (id === DAILY_NOTICE) return t('log.dailyNotice');
+  if (id === 'unknown') return t('log.unknownEvent');
+  const found = conditions.find((condition) => condition.id === id);
+  return found ? found.title[language()] : id;
+}
 
 export interface DeliveryLogDeps {
   api: ApiCall;
@@ -61,12 +69,7 @@ export function deliveryLog(deps: DeliveryLogDeps) {
   };
   const clusterPath = () => `clusters/${encodeURIComponent(deps.cluster())}`;
 
-  function conditionTitle(id: string): string {
-    if (id === DAILY_NOTICE) return t('log.dailyNotice');
-    if (id === 'unknown') return t('log.unknownEvent');
-    const found = deps.conditions().find((condition) => condition.id === id);
-    return found ? found.title[language()] : id;
-  }
+  const conditionTitle = (id: string) => conditionTitleOf(deps.conditions(), id);
 
   function severityOf(item: Item): string | undefined {
     return item.severity ?? deps.conditions().find((condition) => condition.id === item.condition)?.severity;
@@ -117,13 +120,8 @@ export function deliveryLog(deps: DeliveryLogDeps) {
     'log.action',
   ] as const satisfies readonly MessageKey[];
 
-  function cell(column: (typeof HEADERS)[number], ...content: Array<Node | string>): HTMLTableCellElement {
-    const node = el('td');
-    // The card layout on a narrow screen shows each cell's column name before it.
-    node.dataset.label = t(column);
-    node.append(...content);
-    return node;
-  }
+  const cell = (column: (typeof HEADERS)[number], ...content: Array<Node | string>) =>
+    labelledCell(t(column), ...content);
 
   function row(item: Item): HTMLTableRowElement {
     const partial = Boolean(item.pendingRecipients?.length || item.refusedRecipients?.length);

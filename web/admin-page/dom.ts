@@ -75,6 +75,14 @@ export function withLocalTimes(text: string): DocumentFragment {
   return fragment;
 }
 
+/** A table cell that names its column (data-label): a narrow screen shows each row as a card. */
+export function labelledCell(label: string, ...content: Array<Node | string>): HTMLTableCellElement {
+  const cell = el('td');
+  cell.dataset.label = label;
+  cell.append(...content);
+  return cell;
+}
+
 /** A <button type=button> with a text. */
 export function actionButton(text: string, className?: string): HTMLButtonElement {
   const node = el('button', text, className);

@@ -8,7 +8,7 @@ import {
   type PublicEmailConfig,
   type RestoreResponse,
 } from './api-client.js';
-import { actionButton, button, byId, el, status, when } from './dom.js';
+import { actionButton, button, byId, el, labelledCell, status, when } from './dom.js';
 import { type MessageKey, t } from './i18n.js';
 import { relayText } from './overview.js';
 import { renderLastTest, stageName } from './result-views.js';
@@ -46,12 +46,8 @@ export function configHistory(deps: HistoryDeps) {
     );
   }
 
-  function cell(column: (typeof HEADERS)[number], ...content: Array<Node | string>): HTMLTableCellElement {
-    const td = el('td');
-    td.dataset.label = t(column);
-    td.append(...content);
-    return td;
-  }
+  const cell = (column: (typeof HEADERS)[number], ...content: Array<Node | string>) =>
+    labelledCell(t(column), ...content);
 
   function row(item: Version): HTMLTableRowElement {
     const current = item.version === state.data?.currentVersion;

@@ -13,9 +13,9 @@ import {
   type FleetOverviewResponse,
   type HealthFinding,
 } from './api-client.js';
-import { outcomeText } from './delivery-log.js';
-import { actionButton, byId, el, status, when } from './dom.js';
-import { language, type MessageKey, t, tn } from './i18n.js';
+import { conditionTitleOf, outcomeText } from './delivery-log.js';
+import { actionButton, byId, el, labelledCell, status, when } from './dom.js';
+import { type MessageKey, t, tn } from './i18n.js';
 import { stageName } from './result-views.js';
 
 const HEALTH_RANK = { failing: 0, warning: 1, ok: 2 } as const;
@@ -141,18 +141,10 @@ export function fleetOverview(deps: OverviewDeps) {
     );
   }
 
-  function conditionTitle(id: string): string {
-    if (id === 'daily-notice') return t('log.dailyNotice');
-    const found = deps.conditions().find((condition) => condition.id === id);
-    return found ? found.title[language()] : id;
-  }
+  const conditionTitle = (id: string) => conditionTitleOf(deps.conditions(), id);
 
-  function cell(column: ColumnId, ...content: Array<Node | string>): HTMLTableCellElement {
-    const td = el('td');
-    td.dataset.label = t(COLUMNS.find((c) => c.id === column)?.label ?? 'overview.cluster');
-    td.append(...content);
-    return td;
-  }
+  const cell = (column: ColumnId, ...content: Array<Node | string>) =>
+    labelledCell(t(COLUMNS.find((c) => c.id === column)?.label ?? 'overview.cluster'), ...content);
 
   const nothing = () => el('span', '—', 'muted');
 
