@@ -1,8 +1,10 @@
-import type { EmailConfig } from '../core/config/email-config.js';
+import type { EmailConfig, GraphSettings } from '../core/config/email-config.js';
+import { graphScopeOf } from '../core/config/graph-endpoints.js';
 import { effectiveRelayLimits } from '../core/config/presets.js';
 import { DeliveryError, type Mailer, type MailerContext, type MailerFactory } from '../core/mail/mailer.js';
 import type { RelayAddressPolicy } from '../core/mail/relay-address-policy.js';
 import { type RelayGate, relayIdentity } from '../core/mail/relay-gate.js';
+import type { AppOnlyCredential } from '../core/oauth/app-only-tokens.js';
 import type { AccessTokenSource } from '../core/oauth/oauth-ports.js';
 import type { RelayLookup } from './smtp/relay-resolver.js';
 import type { SmtpMailerOptions } from './smtp/smtp-mailer.js';
@@ -33,6 +35,8 @@ export interface TransportMailerFactoryOptions {
   relayAddresses?: RelayAddressPolicy;
   /** Resolves relay names (dns.promises.lookup by default; tests inject their own). */
   relayLookup?: RelayLookup;
+  /** transport "graph": the fetch for Graph's requests (global fetch by default). */
+  graphFetch?: typeof fetch;
 }
 
 // Loaded on first use and kept: an SES-only function never loads the SMTP stack, and a warm one
@@ -41,6 +45,11 @@ let smtpModule: Promise<typeof import('./smtp/smtp-mailer.js')> | undefined;
 const loadSmtpMailer = () => {
   smtpModule ??= import('./smtp/smtp-mailer.js');
   return smtpModule;
+};
+let graphModule: Promise<typeof import('./graph/graph-mailer.js')> | undefined;
+const loadGraphMailer = () => {
+  graphModule ??= import('./graph/graph-mailer.js');
+  return graphModule;
 };
 let poolModule: Promise<typeof import('./smtp/smtp-pool.js')> | undefined;
 const loadSmtpPool = () => {
@@ -55,6 +64,10 @@ export class TransportMailerFactory implements MailerFactory {
   constructor(private readonly options: TransportMailerFactoryOptions) {}
 
   prepare(config: EmailConfig): void {
+    if (!this.options.outbox && config.transport === 'graph') {
+      loadGraphMailer().catch(() => {});
+      return;
+    }
     if (this.options.outbox || config.transport === 'ses' || !config.smtp) return;
     // What forConfig loads for a notification; a failed load rejects there again.
     (this.options.relayGate ? loadSmtpPool() : loadSmtpMailer()).catch(() => {});
@@ -62,6 +75,7 @@ export class TransportMailerFactory implements MailerFactory {
 
   async forConfig(config: EmailConfig, context: MailerContext): Promise<Mailer> {
     if (this.options.outbox) return this.options.outbox();
+    if (config.transport === 'graph' && config.graph) return this.graphMailer(config.graph, context);
     if (config.transport === 'ses' || !config.smtp) {
       this.sesMailer ??= Promise.resolve(this.options.ses());
       return this.sesMailer;
@@ -132,5 +146,41 @@ export class TransportMailerFactory implements MailerFactory {
         }
       },
     };
+  }
+  /** transport "graph": Microsoft Graph sendMail with an app-only token, paced per mailbox for notifications. */
+  private async graphMailer(graph: GraphSettings, context: MailerContext): Promise<Mailer> {
+    const tokens = this.options.oauthTokens?.graphTokens;
+    if (!tokens) {
+      throw new DeliveryError({
+        stage: 'token',
+        transient: false,
+        reason: 'OAUTH_NOT_AUTHORIZED',
+        message: 'transport "graph" is configured but this service has no token provider for it',
+      });
+    }
+    const { GraphMailer, graphHolder } = await loadGraphMailer();
+    const { clusterId } = context;
+    const credential: AppOnlyCredential = {
+      tokenEndpoint: graph.tokenEndpoint,
+      clientId: graph.clientId,
+      scopes: [graphScopeOf(graph.endpoint)],
+      clientSecret: graph.clientSecret,
+      clientCertificate: graph.clientCertificate,
+      user: graph.mailbox,
+    };
+    const gate = this.options.relayGate;
+    return new GraphMailer({
+      settings: graph,
+      accessToken: async (renew) => {
+        if (renew) tokens.invalidate(clusterId);
+        return tokens.accessToken(clusterId, credential);
+      },
+      secrets: [graph.clientSecret, graph.clientCertificate?.privateKeyPem].filter((s): s is string =>
+        Boolean(s),
+      ),
+      ...(this.options.smtpDeadlineMs !== undefined ? { deadlineMs: this.options.smtpDeadlineMs } : {}),
+      ...(this.options.graphFetch ? { fetch: this.options.graphFetch } : {}),
+      ...(gate && context.purpose !== 'test-email' ? { pacing: { gate, holder: graphHolder } } : {}),
+    });
   }
 }

@@ -110,7 +110,7 @@ const PublicSmtpAuthSchema = z.discriminatedUnion('type', [
 export const PublicEmailConfigSchema = z.looseObject({
   clusterId: z.string(),
   sender: z.string(),
-  transport: z.enum(['smtp', 'ses']),
+  transport: z.enum(['smtp', 'ses', 'graph']),
   smtp: z
     .looseObject({
       host: z.string(),
@@ -125,6 +125,33 @@ export const PublicEmailConfigSchema = z.looseObject({
       effectiveLimits: z.looseObject({}).describe('The relay limits delivery keeps to, and their source'),
     })
     .optional(),
+  graph: z
+    .looseObject({
+      mailbox: z.string(),
+      tenant: z.string(),
+      clientId: z.string(),
+      clientSecretSet: z.boolean(),
+      clientSecretExpiresAt: z.string().optional(),
+      clientCertificate: z
+        .looseObject({
+          certificatePem: z.string(),
+          privateKeySet: z.boolean(),
+          thumbprint: z.string().optional(),
+        })
+        .optional()
+        .describe('The private key is never returned, only `privateKeySet`'),
+      endpoint: z.string().describe('Microsoft Graph base URL (https://graph.microsoft.com by default)'),
+      tokenEndpoint: z.string(),
+      effectiveLimits: z
+        .looseObject({ maxConnections: z.number().int(), messagesPerMinute: z.number().int() })
+        .describe(
+          'The per-mailbox limits sending keeps to (`graph.limits`, else 4 requests and 30 per minute)',
+        ),
+    })
+    .optional()
+    .describe(
+      '`transport: "graph"`: Microsoft Graph sendMail with an app-only token; the client secret is never returned',
+    ),
   adminContacts: z.array(z.string()),
   dailyNotice: z.boolean(),
   language: z.enum(['en', 'de']),

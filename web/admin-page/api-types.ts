@@ -59,7 +59,7 @@ export interface PublicOAuthStatus {
 export interface PublicEmailConfig {
   clusterId: string;
   sender: string;
-  transport: 'smtp' | 'ses';
+  transport: 'smtp' | 'ses' | 'graph';
   smtp?: {
     host: string;
     port: number;
@@ -176,7 +176,7 @@ export interface ClusterHealthItem {
   /** The same findings as English sentences. */
   problems: string[];
   findings?: HealthFinding[];
-  transport?: 'smtp' | 'ses';
+  transport?: 'smtp' | 'ses' | 'graph';
   relay?: string;
   smtp?: { host: string; port: number; encryption: SmtpEncryption };
   lastTestEmail?: TestEmailSummary;

@@ -290,6 +290,8 @@ const en = {
   'stage.auth': 'authentication',
   'stage.envelope': 'sender or recipient',
   'stage.data': 'message data',
+  'stage.token': 'access token request',
+  'stage.send': 'Microsoft Graph send request',
   'stage.unknown': 'unknown',
 
   'errors.notSaved': 'The configuration was not saved',
@@ -698,6 +700,8 @@ const de: Messages = {
   'stage.auth': 'Authentifizierung',
   'stage.envelope': 'Absender oder Empfänger',
   'stage.data': 'Nachrichtenübertragung',
+  'stage.token': 'Zugriffstoken-Anforderung',
+  'stage.send': 'Microsoft-Graph-Sendeanforderung',
   'stage.unknown': 'unbekannt',
 
   'errors.notSaved': 'Die Konfiguration wurde nicht gespeichert',

@@ -13,6 +13,8 @@ const STAGE_KEYS = {
   auth: 'stage.auth',
   envelope: 'stage.envelope',
   data: 'stage.data',
+  token: 'stage.token',
+  send: 'stage.send',
 } as const satisfies Record<DeliveryStage, MessageKey>;
 
 const isDeliveryStage = (stage: string): stage is DeliveryStage =>

@@ -15,6 +15,13 @@ import {
   singleLine,
   wholeNumber,
 } from './field-schemas.js';
+import {
+  GRAPH_DEFAULT_MAX_CONNECTIONS,
+  GRAPH_DEFAULT_MESSAGES_PER_MINUTE,
+  graphEndpointOf,
+  graphTokenEndpointOf,
+  MULTI_TENANT_ALIASES,
+} from './graph-endpoints.js';
 import { MICROSOFT_DEFAULT_TENANT, OAUTH_PROVIDERS, oauthPreset, SMTP_ENCRYPTIONS } from './presets.js';
 
 // The configuration document an admin writes: one schema for the API body, the stored
@@ -196,6 +203,62 @@ export const SmtpSettingsSchema = z.strictObject({
   ...smtpReadOnly,
 });
 
+/**
+ * `transport: "graph"`: Microsoft Graph sendMail with an app-only token (the Mail.Send
+ * application permission), for tenants where SMTP AUTH is off. The client secret and the
+ * certificate's private key are write-only, as for app-only SMTP.
+ */
+export const GraphSettingsSchema = z
+  .strictObject({
+    /** The mailbox the app sends as (`POST /users/{mailbox}/sendMail`). */
+    mailbox: EmailAddressSchema,
+    tenant: z
+      .string({ error: 'is required: the directory (tenant) ID or a domain of the tenant' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$/, 'must be a tenant ID or a domain of the tenant')
+      .refine(
+        (tenant) => !(MULTI_TENANT_ALIASES as readonly string[]).includes(tenant.toLowerCase()),
+        'must name the tenant (its ID or domain): an app-only token is issued by one tenant, so "common", "organizations" and "consumers" cannot be used',
+      ),
+    clientId: singleLine(256),
+    clientSecret: SecretSchema,
+    /** When the client secret expires, as Entra ID shows it (credential health warns ahead of it). */
+    clientSecretExpiresAt: ExpiryDateSchema.optional(),
+    /** Authenticate with a certificate (a private-key JWT assertion) instead of the secret. */
+    clientCertificate: ClientCertificateSchema.optional(),
+    /** Graph's base URL: https://graph.microsoft.com by default; a national cloud's otherwise. */
+    endpoint: EndpointUrlSchema.optional(),
+    /** The tenant's token endpoint at the login host of the endpoint's cloud by default. */
+    tokenEndpoint: EndpointUrlSchema.optional(),
+    limits: RelayLimitsSchema.optional(),
+    ...readOnly,
+    ...smtpReadOnly,
+  })
+  .transform((graph) => {
+    const endpoint = graphEndpointOf(graph.endpoint);
+    return {
+      ...graph,
+      endpoint,
+      tokenEndpoint: graph.tokenEndpoint ?? graphTokenEndpointOf(endpoint, graph.tenant),
+    };
+  });
+
+/** The limits Graph sending keeps to per mailbox: `graph.limits`, else Exchange Online's. */
+export function graphLimitsOf(graph: { limits?: { maxConnections?: number; messagesPerMinute?: number } }): {
+  maxConnections: number;
+  messagesPerMinute: number;
+  source: 'configured' | 'default';
+} {
+  const configured = graph.limits ?? {};
+  return {
+    maxConnections: configured.maxConnections ?? GRAPH_DEFAULT_MAX_CONNECTIONS,
+    messagesPerMinute: configured.messagesPerMinute ?? GRAPH_DEFAULT_MESSAGES_PER_MINUTE,
+    source:
+      configured.maxConnections !== undefined || configured.messagesPerMinute !== undefined
+        ? 'configured'
+        : 'default',
+  };
+}
+
 export const DEFAULT_REPEAT_INTERVAL_MINUTES = 240;
 
 export const DEFAULT_GROUPING = { waitSeconds: 30, intervalMinutes: 5 } as const;
@@ -217,8 +280,9 @@ const GroupingSchema = z.strictObject(
 
 const configShape = {
   sender: SenderSchema,
-  transport: z.enum(['smtp', 'ses'], { error: 'must be "smtp" or "ses"' }).default('smtp'),
+  transport: z.enum(['smtp', 'ses', 'graph'], { error: 'must be "smtp", "ses" or "graph"' }).default('smtp'),
   smtp: SmtpSettingsSchema.optional(),
+  graph: GraphSettingsSchema.optional(),
   adminContacts: AdminContactsSchema,
   dailyNotice: z.boolean({ error: 'must be true or false' }).default(true),
   language: z.enum(['en', 'de'], { error: 'must be "en" or "de"' }).default('en'),
@@ -239,12 +303,34 @@ function checkRelayHost(config: { smtp?: { host: string } | undefined }, ctx: z.
   if (problem) ctx.addIssue({ code: 'custom', path: ['smtp', 'host'], message: problem });
 }
 
-function checkTransport(config: { transport: string; smtp?: unknown }, ctx: z.RefinementCtx): void {
+function checkTransport(
+  config: { transport: string; smtp?: unknown; graph?: unknown },
+  ctx: z.RefinementCtx,
+): void {
   if (config.transport === 'smtp' && config.smtp === undefined) {
     ctx.addIssue({ code: 'custom', path: ['smtp'], message: 'is required when transport is "smtp"' });
   }
-  if (config.transport === 'ses' && config.smtp !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['smtp'], message: 'must be absent when transport is "ses"' });
+  if (config.transport !== 'smtp' && config.smtp !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['smtp'],
+      message: `must be absent when transport is "${config.transport}"`,
+    });
+  }
+  if (config.transport === 'graph' && config.graph === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['graph'],
+      message:
+        'is required when transport is "graph": { "mailbox", "tenant", "clientId", "clientSecret" or "clientCertificate" }',
+    });
+  }
+  if (config.transport !== 'graph' && config.graph !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['graph'],
+      message: `must be absent when transport is "${config.transport}"`,
+    });
   }
 }
 
@@ -264,6 +350,7 @@ export type SmtpSettings = NonNullable<EmailConfig['smtp']>;
 export type SmtpAuth = SmtpSettings['auth'];
 export type Grouping = EmailConfig['grouping'];
 export type OAuth2Auth = Extract<SmtpAuth, { type: 'oauth2' }>;
+export type GraphSettings = NonNullable<EmailConfig['graph']>;
 
 /**
  * The body of `PUT /email-config`: the canonical shape, plus the read-only fields that GET

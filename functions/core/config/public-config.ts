@@ -1,6 +1,12 @@
 import type { CredentialHealth } from '../credentials/credential-health.js';
 import { type CertificateFacts, certificateFacts } from './client-certificate.js';
-import type { EmailConfig, SmtpAuth, SmtpSettings } from './email-config.js';
+import {
+  type EmailConfig,
+  type GraphSettings,
+  graphLimitsOf,
+  type SmtpAuth,
+  type SmtpSettings,
+} from './email-config.js';
 import { type EffectiveRelayLimits, effectiveRelayLimits } from './presets.js';
 import { grantMatches, type OAuthGrantStatus, type StoredEmailConfig } from './stored-config.js';
 
@@ -18,13 +24,25 @@ export type PublicSmtpAuth =
     });
 
 /** The configuration as the API returns it (GET, and PUT's `config`). */
-export type PublicEmailConfig = Omit<EmailConfig, 'smtp'> & {
+export type PublicGraphSettings = Omit<
+  GraphSettings,
+  'clientSecret' | 'clientCertificate' | 'effectiveLimits'
+> & {
+  clientSecretSet: boolean;
+  clientCertificate?: { certificatePem: string; privateKeySet: boolean } & Partial<CertificateFacts>;
+  /** Read-only: the per-mailbox limits sending keeps to (`graph.limits`, else Exchange Online's). */
+  effectiveLimits: ReturnType<typeof graphLimitsOf>;
+};
+
+export type PublicEmailConfig = Omit<EmailConfig, 'smtp' | 'graph'> & {
   clusterId: string;
   smtp?: Omit<SmtpSettings, 'auth' | 'effectiveLimits'> & {
     auth: PublicSmtpAuth;
     /** Read-only: the limits delivery keeps to (`smtp.limits`, else the host's preset) and their source. */
     effectiveLimits: EffectiveRelayLimits;
   };
+  /** `transport: "graph"`: the secret as `clientSecretSet`, the certificate's key as `privateKeySet`. */
+  graph?: PublicGraphSettings;
   /** For OAuth2 relays: the grant's status, never a token. */
   oauth?: PublicOAuthStatus;
   /** Read-only: how long the credentials still work (GET and the fleet overview); absent without credentials. */
@@ -40,7 +58,8 @@ export function toPublicConfig(
   stored: StoredEmailConfig,
   credentialHealth?: CredentialHealth,
 ): PublicEmailConfig {
-  const { smtp: settings, ...config } = stored.config;
+  const { smtp: settings, graph: graphSettings, ...config } = stored.config;
+  const graph = graphSettings && publicGraph(graphSettings);
   const smtp = settings && {
     ...settings,
     auth: publicAuth(settings.auth),
@@ -52,6 +71,7 @@ export function toPublicConfig(
     clusterId: stored.clusterId,
     ...config,
     ...(smtp ? { smtp } : {}),
+    ...(graph ? { graph } : {}),
     ...(oauth ? { oauth } : {}),
     ...(credentialHealth ? { credentialHealth } : {}),
     updatedAt: stored.updatedAt,
@@ -110,4 +130,22 @@ function publicAuth(auth: SmtpAuth): PublicSmtpAuth {
       };
     }
   }
+}
+
+function publicCertificate(certificate: { certificatePem: string; privateKeyPem?: string | undefined }) {
+  return {
+    certificatePem: certificate.certificatePem,
+    privateKeySet: Boolean(certificate.privateKeyPem),
+    ...certificateFacts(certificate.certificatePem),
+  };
+}
+
+function publicGraph(graph: GraphSettings): PublicGraphSettings {
+  const { clientSecret, clientCertificate, ...rest } = graph;
+  return {
+    ...rest,
+    clientSecretSet: Boolean(clientSecret),
+    ...(clientCertificate ? { clientCertificate: publicCertificate(clientCertificate) } : {}),
+    effectiveLimits: graphLimitsOf(graph),
+  };
 }

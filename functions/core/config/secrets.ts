@@ -7,6 +7,7 @@ import type { StoredEmailConfig } from './stored-config.js';
 
 /** A save that leaves a secret out keeps the stored one (for the same kind of authentication). */
 export function keepStoredSecrets(input: EmailConfig, previous: EmailConfig | undefined): EmailConfig {
+  if (input.graph) return keepStoredGraphSecrets(input, previous);
   const auth = input.smtp?.auth;
   const before = previous?.smtp?.auth;
   if (!auth || !before || auth.type !== before.type) return input;
@@ -41,6 +42,7 @@ function withAuth(config: EmailConfig, auth: SmtpAuth): EmailConfig {
 
 /** Secrets a configuration cannot work without, after the stored ones were merged in. */
 export function missingSecrets(config: EmailConfig): FieldIssue[] {
+  if (config.graph) return missingGraphSecrets(config.graph);
   const auth = config.smtp?.auth;
   if (auth?.type === 'password' && !auth.password) {
     return [{ path: 'smtp.auth.password', message: 'is required (no password is stored yet)' }];
@@ -80,10 +82,55 @@ export function secretsOf(configOrDocument: EmailConfig | StoredEmailConfig | un
     const refreshToken = configOrDocument.oauth?.refreshToken;
     return [...secretsOf(configOrDocument.config), ...(refreshToken ? [refreshToken] : [])];
   }
+  const graph = configOrDocument?.graph;
+  if (graph) {
+    return [graph.clientSecret, graph.clientCertificate?.privateKeyPem].filter((s): s is string =>
+      Boolean(s),
+    );
+  }
   const auth = configOrDocument?.smtp?.auth;
   if (auth?.type === 'password') return auth.password ? [auth.password] : [];
   if (auth?.type === 'oauth2') {
     return [auth.clientSecret, auth.clientCertificate?.privateKeyPem].filter((s): s is string => Boolean(s));
+  }
+  return [];
+}
+
+// transport "graph": the same rules as app-only SMTP, for the graph block.
+
+function keepStoredGraphSecrets(input: EmailConfig, previous: EmailConfig | undefined): EmailConfig {
+  const graph = input.graph;
+  const before = previous?.graph;
+  if (!graph || !before) return input;
+  const certificate = graph.clientCertificate;
+  const keptKey =
+    certificate &&
+    certificate.privateKeyPem === undefined &&
+    before.clientCertificate?.privateKeyPem &&
+    before.clientCertificate.certificatePem === certificate.certificatePem
+      ? { clientCertificate: { ...certificate, privateKeyPem: before.clientCertificate.privateKeyPem } }
+      : {};
+  const keptSecret = graph.clientSecret === undefined ? { clientSecret: before.clientSecret } : {};
+  return { ...input, graph: { ...graph, ...keptSecret, ...keptKey } };
+}
+
+function missingGraphSecrets(graph: NonNullable<EmailConfig['graph']>): FieldIssue[] {
+  if (graph.clientCertificate && !graph.clientCertificate.privateKeyPem) {
+    return [
+      {
+        path: 'graph.clientCertificate.privateKeyPem',
+        message: 'is required (no private key is stored for this certificate yet)',
+      },
+    ];
+  }
+  if (!graph.clientCertificate && !graph.clientSecret) {
+    return [
+      {
+        path: 'graph.clientSecret',
+        message:
+          'transport "graph" needs a client secret or a clientCertificate ({ privateKeyPem, certificatePem })',
+      },
+    ];
   }
   return [];
 }

@@ -88,6 +88,7 @@ const RENEW: Record<CredentialKind, string> = {
 
 /** The credentials of the configuration whose end is known. */
 export function credentialExpiries(config: EmailConfig, grant?: CredentialGrantFacts): CredentialExpiry[] {
+  if (config.transport === 'graph' && config.graph) return graphExpiries(config.graph);
   const auth = config.transport === 'smtp' ? config.smtp?.auth : undefined;
   const expiries: CredentialExpiry[] = [];
   if (auth?.type === 'password' && auth.passwordExpiresAt) {
@@ -137,6 +138,29 @@ export function credentialExpiries(config: EmailConfig, grant?: CredentialGrantF
       const first = ends.sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime())[0];
       if (first) expiries.push(first);
     }
+  }
+  return expiries.filter((expiry) => Number.isFinite(expiry.expiresAt.getTime()));
+}
+
+/** transport "graph": the client secret's entered expiry and the certificate's notAfter, as for app-only SMTP. */
+function graphExpiries(graph: NonNullable<EmailConfig['graph']>): CredentialExpiry[] {
+  const expiries: CredentialExpiry[] = [];
+  if (graph.clientSecretExpiresAt) {
+    expiries.push({
+      credential: 'client-secret',
+      expiresAt: expiryInstant(graph.clientSecretExpiresAt),
+      basis: 'entered',
+    });
+  }
+  const certificate = graph.clientCertificate?.certificatePem
+    ? certificateFacts(graph.clientCertificate.certificatePem)
+    : undefined;
+  if (certificate) {
+    expiries.push({
+      credential: 'client-certificate',
+      expiresAt: new Date(certificate.notAfter),
+      basis: 'certificate',
+    });
   }
   return expiries.filter((expiry) => Number.isFinite(expiry.expiresAt.getTime()));
 }
@@ -205,6 +229,20 @@ const RANK: Record<CredentialHealthStatus, number> = { failing: 0, expired: 1, e
 export function credentialHealth(input: CredentialHealthInput): CredentialHealth | undefined {
   const { config, grant, now } = input;
   const warningDays = input.warningDays ?? DEFAULT_CREDENTIAL_WARNING_DAYS;
+  if (config.transport === 'graph' && config.graph) {
+    const graphHealths = credentialExpiries(config).map((expiry) => expiryHealth(expiry, now, warningDays));
+    const graphWorst = graphHealths.sort(
+      (a, b) =>
+        RANK[a.status] - RANK[b.status] || Date.parse(a.expiresAt ?? '') - Date.parse(b.expiresAt ?? ''),
+    )[0];
+    return (
+      graphWorst ?? {
+        status: 'ok',
+        detail:
+          'No expiry is known for the Microsoft Graph client secret: enter graph.clientSecretExpiresAt to be warned before it expires',
+      }
+    );
+  }
   const auth = config.transport === 'smtp' ? config.smtp?.auth : undefined;
   if (!auth || auth.type === 'none') return undefined;
 

@@ -89,6 +89,7 @@ function pending(record: DeliveryRecord): boolean {
 }
 
 function relayOf(config: PublicEmailConfig): string {
+  if (config.transport === 'graph' && config.graph) return `Microsoft Graph (${config.graph.mailbox})`;
   if (config.transport === 'ses' || !config.smtp) return 'Amazon SES';
   const { host, port, encryption } = config.smtp;
   return `${host}:${port} (${{ tls: 'TLS', starttls: 'STARTTLS', none: 'no encryption' }[encryption]})`;

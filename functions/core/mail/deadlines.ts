@@ -39,6 +39,13 @@ export const SMTP_PHASE_TIMEOUTS_MS = {
  */
 export const TOKEN_REQUEST_TIMEOUT_MS = 10_000;
 
+/**
+ * One Microsoft Graph sendMail request (connect to last byte), inside the send's deadline: Graph
+ * answers 202 within a second or two when it is reachable. Shorter than every function's
+ * timeout (the admin API's 29 s the shortest), checked by test/unit/deadlines.test.ts.
+ */
+export const GRAPH_REQUEST_TIMEOUT_MS = 25_000;
+
 /** API Gateway's HTTP API integration timeout: the hard ceiling of every admin request. */
 export const API_GATEWAY_TIMEOUT_MS = 30_000;
 

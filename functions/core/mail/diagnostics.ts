@@ -1,6 +1,7 @@
 // Turns a classified delivery failure into advice an admin can act on. Core: knows SMTP reply
 // codes and the reasons the SMTP adapter reports, never nodemailer or AWS.
 import type { EmailConfig } from '../config/email-config.js';
+import { graphDeadlineHint, graphHintFor } from './graph-diagnostics.js';
 import type { DeliveryFailure } from './mailer.js';
 import { RELAY_ADDRESS_NOT_ALLOWED, RELAY_ADDRESS_REFUSED } from './relay-address-policy.js';
 
@@ -255,6 +256,7 @@ const RETRIED = 'Delivery will be retried.';
 /** The deadline passed: what was slow depends on where the send was. */
 function deadlineHint(facts: Facts): string {
   const { failure, config, where } = facts;
+  if (config.transport === 'graph') return graphDeadlineHint(failure, config);
   if (config.transport === 'ses' || !config.smtp) {
     return `Amazon SES did not answer in time. If this service runs in a VPC, it needs a route to the SES endpoint (a NAT gateway or a VPC endpoint); otherwise SES is slow for the moment. ${RETRIED}`;
   }
@@ -271,6 +273,9 @@ function deadlineHint(facts: Facts): string {
       return `${where} answered the sender and recipient commands too slowly. Relays slow down (tarpit) clients that send too much or that they distrust: if it persists, check the relay’s limits and logs. ${RETRIED}`;
     case 'data':
       return `${where} did not confirm the message in time. It may have received it anyway, so the retry can deliver it twice; if it persists, check the relay’s logs for what slows it down (content filters, overload).`;
+    case 'token':
+    case 'send':
+      return graphDeadlineHint(failure, config);
   }
 }
 
@@ -291,7 +296,7 @@ const RULES: Rule[] = [
   // Microsoft 365
   ({ enhancedCode, text }) =>
     enhancedCode === '5.7.139' || /SmtpClientAuthentication is disabled/i.test(text)
-      ? 'Microsoft 365 refused SMTP AUTH: authenticated SMTP is disabled for the tenant or for this mailbox, or basic authentication is turned off (security defaults). Enable "Authenticated SMTP" for the mailbox in the Microsoft 365 admin center (Users > Active users > Mail > Manage email apps), or switch authentication to OAuth2.'
+      ? 'Microsoft 365 refused SMTP AUTH: authenticated SMTP is disabled for the tenant or for this mailbox, or basic authentication is turned off (security defaults). Enable "Authenticated SMTP" for the mailbox in the Microsoft 365 admin center (Users > Active users > Mail > Manage email apps), or switch authentication to OAuth2. Where SMTP AUTH must stay off, send through Microsoft Graph instead: "transport": "graph" with a "graph" block (mailbox, tenant, clientId, clientSecret or clientCertificate) and the Mail.Send application permission.'
       : undefined,
   ({ code, enhancedCode, config }) =>
     code === 535 && enhancedCode === '5.7.3' && config.smtp?.auth.type !== 'oauth2'
@@ -445,6 +450,9 @@ export function hintFor(
   const reply = parseSmtpReply(failure.message);
   const code = failure.code ?? reply.code;
   const enhancedCode = failure.enhancedCode ?? reply.enhancedCode;
+  // Graph's own reasons first; a passed deadline goes through the common rule below.
+  const graphHint = failure.reason === DEADLINE_EXCEEDED ? undefined : graphHintFor(failure, config);
+  if (graphHint) return graphHint;
   const smtp = config.smtp;
   const facts: Facts = {
     failure,

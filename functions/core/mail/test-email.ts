@@ -43,6 +43,14 @@ export interface TestEmailResult {
 /** One line per setting in use; never a secret. Shared by the test email and the daily notice. */
 export function describeDelivery(config: EmailConfig, language: Language): string[] {
   const de = language === 'de';
+  if (config.transport === 'graph' && config.graph) {
+    const { mailbox, endpoint, clientCertificate } = config.graph;
+    return [
+      `${de ? 'Versand: Microsoft Graph' : 'Transport: Microsoft Graph'} (${new URL(endpoint).host}, ${de ? 'Postfach' : 'mailbox'} ${mailbox})`,
+      `${de ? 'Authentifizierung' : 'Authentication'}: ${de ? 'App-only-Token' : 'app-only token'} (${clientCertificate ? (de ? 'Zertifikat' : 'certificate') : de ? 'geheimer Clientschlüssel' : 'client secret'})`,
+      `${de ? 'Absender' : 'Sender'}: ${config.sender}`,
+    ];
+  }
   if (config.transport === 'ses' || !config.smtp) {
     return [
       de ? 'Versand: Amazon SES' : 'Transport: Amazon SES',

@@ -4,8 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { redact } from '../../kernel/text.js';
-import type { OAuth2Auth } from '../config/email-config.js';
-import { DeliveryError } from '../mail/mailer.js';
+import { DeliveryError, type DeliveryStage } from '../mail/mailer.js';
 import type { Clock, Log } from '../ports.js';
 import { clientAssertion } from './client-assertion.js';
 import { type TokenClient, TokenEndpointError, type TokenSet } from './oauth-ports.js';
@@ -16,6 +15,22 @@ export interface AppOnlyTokensDeps {
   log: Log;
   marginMs: number;
   defaultLifetimeS: number;
+  /** The stage a failed token request is reported at: `auth` for SMTP (the default), `token` for Graph. */
+  stage?: DeliveryStage;
+}
+
+/**
+ * What the client-credentials grant needs: an app-only `smtp.auth` (OAuth2Auth) and the `graph`
+ * block both provide it.
+ */
+export interface AppOnlyCredential {
+  tokenEndpoint: string;
+  clientId: string;
+  scopes: string[];
+  clientSecret?: string | undefined;
+  clientCertificate?: { privateKeyPem?: string | undefined; certificatePem: string } | undefined;
+  /** The mailbox the token is used for (part of the cache key). */
+  user?: string | undefined;
 }
 
 interface Cached {
@@ -36,7 +51,11 @@ export class AppOnlyTokens {
 
   constructor(private readonly deps: AppOnlyTokensDeps) {}
 
-  async accessToken(clusterId: string, auth: OAuth2Auth): Promise<string> {
+  private get stage(): DeliveryStage {
+    return this.deps.stage ?? 'auth';
+  }
+
+  async accessToken(clusterId: string, auth: AppOnlyCredential): Promise<string> {
     const key = credentialKey(auth);
     const cached = this.cache.get(clusterId);
     if (cached && cached.key === key && this.deps.clock().getTime() < cached.refreshAtMs)
@@ -56,7 +75,7 @@ export class AppOnlyTokens {
     this.cache.delete(clusterId);
   }
 
-  private async fetch(clusterId: string, auth: OAuth2Auth, key: string): Promise<Cached> {
+  private async fetch(clusterId: string, auth: AppOnlyCredential, key: string): Promise<Cached> {
     const started = this.deps.clock();
     const certificate = auth.clientCertificate;
     const secrets = [auth.clientSecret ?? '', certificate?.privateKeyPem ?? ''];
@@ -66,10 +85,17 @@ export class AppOnlyTokens {
         throw authError(
           'OAUTH_INVALID_CLIENT',
           'No private key is stored for the client certificate: save clientCertificate.privateKeyPem',
+          false,
+          this.stage,
         );
       }
       if (!certificate && !auth.clientSecret) {
-        throw authError('OAUTH_INVALID_CLIENT', 'No client secret or client certificate is stored');
+        throw authError(
+          'OAUTH_INVALID_CLIENT',
+          'No client secret or client certificate is stored',
+          false,
+          this.stage,
+        );
       }
       const assertion =
         certificate?.privateKeyPem &&
@@ -111,14 +137,14 @@ export class AppOnlyTokens {
     const { failure } = error;
     if (failure.kind === 'unavailable') {
       this.deps.log.warn('OAuth2 token endpoint unavailable', { clusterId, reason: failure.reason });
-      return authError('OAUTH_TOKEN_ENDPOINT_UNAVAILABLE', message, true);
+      return authError('OAUTH_TOKEN_ENDPOINT_UNAVAILABLE', message, true, this.stage);
     }
     if (failure.kind === 'bad-response') {
       this.deps.log.warn('OAuth2 token endpoint gave an unusable answer', {
         clusterId,
         status: failure.status,
       });
-      return authError('OAUTH_TOKEN_ENDPOINT_BAD_RESPONSE', message);
+      return authError('OAUTH_TOKEN_ENDPOINT_BAD_RESPONSE', message, false, this.stage);
     }
     const aadsts = aadstsCode(failure.description ?? '');
     this.deps.log.warn('OAuth2 client-credentials grant refused', {
@@ -133,15 +159,20 @@ export class AppOnlyTokens {
         : failure.error === 'invalid_scope'
           ? 'OAUTH_INVALID_SCOPE'
           : 'OAUTH_TOKEN_ERROR';
-    return authError(reason, message, failure.status === 429);
+    return authError(reason, message, failure.status === 429, this.stage);
   }
 }
 
-function authError(reason: string, message: string, transient = false): DeliveryError {
-  return new DeliveryError({ stage: 'auth', transient, reason, message });
+function authError(
+  reason: string,
+  message: string,
+  transient = false,
+  stage: DeliveryStage = 'auth',
+): DeliveryError {
+  return new DeliveryError({ stage, transient, reason, message });
 }
 
-function credentialKey(auth: OAuth2Auth): string {
+function credentialKey(auth: AppOnlyCredential): string {
   return createHash('sha256')
     .update(
       JSON.stringify([

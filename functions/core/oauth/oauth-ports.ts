@@ -129,4 +129,15 @@ export interface AccessTokenSource {
   accessTokenFor(clusterId: string): Promise<{ user: string; accessToken: string }>;
   /** Forgets a cached access token, e.g. after the relay rejected it. */
   invalidate(clusterId: string): void;
+  /** App-only tokens for `transport: "graph"` (a failure is a DeliveryError at stage `token`). */
+  readonly graphTokens?: AppOnlyTokenSource;
+}
+
+/** Client-credentials tokens per cluster, cached in memory (AppOnlyTokens). */
+export interface AppOnlyTokenSource {
+  accessToken(
+    clusterId: string,
+    credential: import('./app-only-tokens.js').AppOnlyCredential,
+  ): Promise<string>;
+  invalidate(clusterId: string): void;
 }

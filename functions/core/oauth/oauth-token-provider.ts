@@ -64,6 +64,8 @@ export class OAuthTokenProvider implements AccessTokenSource {
   private readonly inFlight = new Map<string, Promise<CachedToken>>();
   private readonly marginMs: number;
   private readonly appOnly: AppOnlyTokens;
+  /** transport "graph": the same grant, for Graph's scope, failing at stage `token`. */
+  readonly graphTokens: AppOnlyTokens;
 
   constructor(private readonly deps: OAuthTokenProviderDeps) {
     this.marginMs = deps.refreshMarginMs ?? DEFAULT_MARGIN_MS;
@@ -73,6 +75,14 @@ export class OAuthTokenProvider implements AccessTokenSource {
       log: deps.log,
       marginMs: this.marginMs,
       defaultLifetimeS: DEFAULT_LIFETIME_S,
+    });
+    this.graphTokens = new AppOnlyTokens({
+      tokens: deps.tokens,
+      clock: deps.clock,
+      log: deps.log,
+      marginMs: this.marginMs,
+      defaultLifetimeS: DEFAULT_LIFETIME_S,
+      stage: 'token',
     });
   }
 
@@ -114,6 +124,7 @@ export class OAuthTokenProvider implements AccessTokenSource {
   invalidate(clusterId: string): void {
     this.cache.delete(clusterId);
     this.appOnly.invalidate(clusterId);
+    this.graphTokens.invalidate(clusterId);
   }
 
   private refreshOnce(clusterId: string, auth: OAuth2Auth, current: VersionedGrant): Promise<CachedToken> {
