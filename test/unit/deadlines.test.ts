@@ -10,6 +10,7 @@ import {
 import {
   API_GATEWAY_TIMEOUT_MS,
   formatSeconds,
+  GRAPH_REQUEST_TIMEOUT_MS,
   SEND_DEADLINE_MS,
   SMTP_PHASE_TIMEOUTS_MS,
   TEST_EMAIL_DEADLINE_MS,
@@ -53,6 +54,17 @@ describe('the send deadlines', () => {
       expect([phase, ms < SEND_DEADLINE_MS, ms < shortestFunctionMs]).toEqual([phase, true, true]);
     }
     expect(TOKEN_REQUEST_TIMEOUT_MS).toBeLessThan(shortestFunctionMs);
+  });
+
+  it('end a Microsoft Graph request before the send deadline and before every function times out', () => {
+    const shortestFunctionMs = Math.min(
+      ...Object.values(DEFAULT_FUNCTION_TIMEOUTS).map((timeout) => timeout.toMilliseconds()),
+    );
+    expect(GRAPH_REQUEST_TIMEOUT_MS).toBeLessThan(SEND_DEADLINE_MS);
+    expect(GRAPH_REQUEST_TIMEOUT_MS).toBeLessThan(shortestFunctionMs);
+    expect(TOKEN_REQUEST_TIMEOUT_MS + GRAPH_REQUEST_TIMEOUT_MS).toBeLessThan(
+      DEFAULT_FUNCTION_TIMEOUTS.notify.toMilliseconds(),
+    );
   });
 
   it('fit an OAuth2 token request and a whole send into one notify invocation', () => {

@@ -296,7 +296,7 @@ const RULES: Rule[] = [
   // Microsoft 365
   ({ enhancedCode, text }) =>
     enhancedCode === '5.7.139' || /SmtpClientAuthentication is disabled/i.test(text)
-      ? 'Microsoft 365 refused SMTP AUTH: authenticated SMTP is disabled for the tenant or for this mailbox, or basic authentication is turned off (security defaults). Enable "Authenticated SMTP" for the mailbox in the Microsoft 365 admin center (Users > Active users > Mail > Manage email apps), or switch authentication to OAuth2. Where SMTP AUTH must stay off, send through Microsoft Graph instead: "transport": "graph" with a "graph" block (mailbox, tenant, clientId, clientSecret or clientCertificate) and the Mail.Send application permission.'
+      ? 'Microsoft 365 refused SMTP AUTH: it is off for the tenant or this mailbox (security defaults turn it off). Enable "Authenticated SMTP" for the mailbox in the Microsoft 365 admin center (Users > Active users > Mail > Manage email apps), or use OAuth2. Where it must stay off, send with "transport": "graph" (Microsoft Graph, the Mail.Send application permission).'
       : undefined,
   ({ code, enhancedCode, config }) =>
     code === 535 && enhancedCode === '5.7.3' && config.smtp?.auth.type !== 'oauth2'
