@@ -18,6 +18,7 @@ import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
 import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
 import { DeliveryError, type DeliveryFailure, type MailerContext } from '../../functions/core/mail/mailer.js';
+import type { RelayGate } from '../../functions/core/mail/relay-gate.js';
 import { bearerTokenAuthenticator } from '../../functions/shared/auth.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { type ApiRequest, type ApiResponse, type Handler, invoke } from '../support/api-gateway.js';
@@ -46,12 +47,16 @@ let graphUrl: string;
 let handler: Handler;
 let services: TestServices;
 let factory: TransportMailerFactory;
+let gate: RelayGate | undefined;
 let key: { privateKeyPem: string; certificatePem: string };
 let registered: X509Certificate;
 const received: Received[] = [];
 const graphRequests: { mailbox: string; tokenOk: boolean }[] = [];
 const answers: Answer[] = [];
 const accessTokens: string[] = [];
+/** Requests in progress now, and the most there ever were at once. */
+const concurrency = { now: 0, max: 0 };
+let graphDelayMs = 0;
 const responses: string[] = [];
 const output: string[] = [];
 
@@ -85,6 +90,10 @@ async function graphHandler(req: IncomingMessage, res: ServerResponse): Promise<
     return;
   }
   const mailbox = decodeURIComponent(match[1]);
+  concurrency.now++;
+  concurrency.max = Math.max(concurrency.max, concurrency.now);
+  res.on('finish', () => concurrency.now--);
+  if (graphDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, graphDelayMs));
   const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
   const claims = bearer ? provider.verifyAccessToken(bearer) : undefined;
   const tokenOk = claims?.scope === `${graphUrl}/.default`;
@@ -99,7 +108,7 @@ async function graphHandler(req: IncomingMessage, res: ServerResponse): Promise<
     send(graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.'));
     return;
   }
-  if (mailbox !== MAILBOX && mailbox !== 'second@contoso.example') {
+  if (mailbox !== MAILBOX && !/^(second|third)@contoso\.example$/.test(mailbox)) {
     send(graphError(404, 'ErrorInvalidUser', `The requested user '${mailbox}' is invalid.`));
     return;
   }
@@ -224,6 +233,7 @@ beforeAll(async () => {
     log,
     adapters: {
       mailers: (oauthTokens, relayGate) => {
+        gate = relayGate;
         factory = new TransportMailerFactory({
           ses: () => {
             throw new Error('SES is not used here');
@@ -324,7 +334,12 @@ describe('transport graph with a client secret', () => {
 
     const result = await services.notify.handle(event);
 
+    const state = await gate?.inspect(`graph:${graphUrl}:${MAILBOX}`, Date.now());
+
     expect(result.outcome).toBe('sent');
+    // The send took its turn at the embedded runtime's gate, and gave its request slot back.
+    expect(state?.sends.reduce((sum, [, count]) => sum + count, 0)).toBe(1);
+    expect(state?.slots).toEqual([]);
     const [message] = received.slice(seen);
     expect(message?.mail.messageId).toBe(result.messageId);
     expect(message?.mail.headers.get('x-appliance-notifier-event')).toBe(event.id);
@@ -449,6 +464,37 @@ describe('Graph’s errors', () => {
     expect(requestsWhileWaiting).toBe(requestsAfterThrottle);
     expect(delivered.failure).toBeUndefined();
     expect(received.at(-1)?.mailbox).toBe(identity);
+  });
+});
+
+describe('pacing per mailbox', () => {
+  it('a storm keeps to graph.limits: one request at a time, three a minute, the rest wait without a retry', async () => {
+    const block = { mailbox: 'third@contoso.example', limits: { maxConnections: 1, messagesPerMinute: 3 } };
+    const seen = received.length;
+    concurrency.max = 0;
+    graphDelayMs = 100;
+    let results: Awaited<ReturnType<typeof sendDirect>>[];
+    try {
+      results = await Promise.all(
+        Array.from({ length: 5 }, () => sendDirect('graph-storm', block, 'notification')),
+      );
+    } finally {
+      graphDelayMs = 0;
+    }
+
+    const sent = results.filter((r) => r.messageId !== undefined);
+    const waiting = results.filter((r) => r.failure !== undefined);
+    expect(sent).toHaveLength(3);
+    expect(received.slice(seen).map((m) => m.mailbox)).toEqual(Array(3).fill('third@contoso.example'));
+    expect(concurrency.max).toBe(1);
+    expect(waiting.map((r) => [r.failure?.reason, r.failure?.transient])).toEqual([
+      ['RELAY_LIMIT', true],
+      ['RELAY_LIMIT', true],
+    ]);
+    for (const r of waiting) expect(r.failure?.waitMs).toBeGreaterThan(2000);
+    expect(waiting[0]?.failure?.message).toContain(
+      '1 concurrent requests, 3 messages per minute for third@contoso.example',
+    );
   });
 });
 

@@ -57,8 +57,12 @@ export const graphHolder = `${hostname()}:${process.pid}:${randomUUID().slice(0,
 const DEFAULT_THROTTLE_MS = 30_000;
 /** A longer Retry-After is a pause, not pacing: the queue's retry takes over. */
 const MAX_WAIT_MS = 15 * 60_000;
-/** A send waits this long, at most, in this process for a turn due soon. */
-const LOCAL_WAIT_MS = 2_000;
+/** A send waits this long, at most, in this process for a request slot or a turn due soon. */
+const LOCAL_WAIT_MS = 10_000;
+/** A turn (messagesPerMinute) due later than this is not waited for here: the event waits instead. */
+const LOCAL_TURN_MS = 2_000;
+/** How often a send asks again for a request slot while all are taken. */
+const SLOT_POLL_MS = 200;
 const MAX_TEXT = 500;
 
 export class GraphMailer implements Mailer {
@@ -271,8 +275,14 @@ export class GraphMailer implements Mailer {
         });
       }
       if (grant.ok) return grant.slot;
-      if (grant.reason !== 'back-off' && Date.now() + grant.retryAfterMs <= waitUntil) {
-        await new Promise((resolve) => setTimeout(resolve, grant.retryAfterMs));
+      // A request slot frees itself within a second or two (a sendMail request is short): ask
+      // again soon. A turn due soon is waited for; a back-off never is here.
+      const pause =
+        grant.reason === 'connections' ? Math.min(grant.retryAfterMs, SLOT_POLL_MS) : grant.retryAfterMs;
+      const waitable =
+        grant.reason === 'connections' || (grant.reason === 'rate' && grant.retryAfterMs <= LOCAL_TURN_MS);
+      if (waitable && Date.now() + pause <= waitUntil) {
+        await new Promise((resolve) => setTimeout(resolve, pause));
         continue;
       }
       throw this.pacingError(grant, limits);
