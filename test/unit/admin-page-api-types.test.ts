@@ -45,6 +45,20 @@ describe('the admin page reads what the API sends', () => {
       EmailConfigSchema.parse({ sender: 'a@example.com', transport: 'ses', adminContacts: 'b@example.com' }),
     ],
     [
+      'graph',
+      EmailConfigSchema.parse({
+        sender: 'a@example.com',
+        transport: 'graph',
+        graph: {
+          mailbox: 'a@example.com',
+          tenant: 'contoso.com',
+          clientId: 'app',
+          clientSecret: 'client-secret-1',
+        },
+        adminContacts: 'b@example.com',
+      }),
+    ],
+    [
       'oauth2',
       microsoftOAuthConfig({
         sender: 'a@example.com',

@@ -3,6 +3,7 @@
 // sealing at rest), the credential health watch, and the fleet's relay text.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { generate } from 'selfsigned';
+import { retryAfterMs } from '../../functions/adapters/graph/graph-mailer.js';
 import {
   CONFIG_SECRET_FIELDS,
   openSecretsInJson,
@@ -266,5 +267,17 @@ describe('around the graph block', () => {
 
     expect(hint).toContain('"transport": "graph"');
     expect(hint).toContain('Mail.Send');
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads seconds and HTTP dates, and nothing else', () => {
+    const now = Date.parse('2026-12-01T20:00:00Z');
+
+    expect(retryAfterMs('7', now)).toBe(7000);
+    expect(retryAfterMs('Tue, 01 Dec 2026 20:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterMs('Tue, 01 Dec 2026 19:00:00 GMT', now)).toBe(0);
+    expect(retryAfterMs(null, now)).toBeUndefined();
+    expect(retryAfterMs('soon', now)).toBeUndefined();
   });
 });
