@@ -92,6 +92,16 @@ describe('the notify bundle', () => {
     for (const chunk of chunks) expect(code).toContain(`chunks/${chunk}`);
     for (const chunk of loaded) expect(chunk.exports.length).toBeGreaterThan(0);
   });
+
+  it('has the Microsoft Graph chunk a transport "graph" send loads, and it loads on its own', async () => {
+    const chunks = await chunksNamed(outdirOf('notify'), 'graph-mailer');
+    expect(chunks).toHaveLength(1);
+    const code = await readFile(join(outdirOf('notify'), 'index.mjs'), 'utf8');
+    const [loaded] = await loadChunks(outdirOf('notify'), chunks, envOf('notify'));
+
+    expect(code).toContain(`chunks/${chunks[0]}`);
+    expect(loaded?.exports.length).toBeGreaterThan(0);
+  });
 });
 
 describe('the daily notice bundle', () => {
