@@ -111,6 +111,21 @@ describe('the graph block', () => {
     ]);
   });
 
+  it('refuses a link-local or metadata address as Graph or its token endpoint', () => {
+    expect(
+      issuesOf(
+        body({
+          clientSecret: 's',
+          endpoint: 'https://169.254.169.254',
+          tokenEndpoint: 'https://[fe80::1]/token',
+        }),
+      ),
+    ).toEqual([
+      { path: 'graph.endpoint', message: expect.stringContaining('169.254.169.254 is a link-local') },
+      { path: 'graph.tokenEndpoint', message: expect.stringContaining('fe80::1') },
+    ]);
+  });
+
   it('accepts http only on loopback (tests)', () => {
     expect(parse(body({ clientSecret: 's', endpoint: 'http://127.0.0.1:8080' })).graph?.endpoint).toBe(
       'http://127.0.0.1:8080',

@@ -303,6 +303,30 @@ function checkRelayHost(config: { smtp?: { host: string } | undefined }, ctx: z.
   if (problem) ctx.addIssue({ code: 'custom', path: ['smtp', 'host'], message: problem });
 }
 
+/** The same for Graph's endpoints: a link-local or metadata address never serves Graph or a token. */
+function checkGraphHosts(
+  config: { graph?: { endpoint: string; tokenEndpoint: string } | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (!config.graph) return;
+  for (const field of ['endpoint', 'tokenEndpoint'] as const) {
+    // With other issues in the block, the value may not be the parsed one: only a URL is judged.
+    let host: string | undefined;
+    try {
+      host = new URL(String(config.graph[field])).hostname.replace(/^\[|\]$/g, '');
+    } catch {
+      continue;
+    }
+    if (host && alwaysRefusedHostProblem(host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['graph', field],
+        message: `${host} is a link-local, metadata or otherwise reserved address, never Microsoft Graph or a token endpoint`,
+      });
+    }
+  }
+}
+
 function checkTransport(
   config: { transport: string; smtp?: unknown; graph?: unknown },
   ctx: z.RefinementCtx,
@@ -368,6 +392,7 @@ export const EmailConfigInputSchema = z
   .superRefine(checkTransport)
   .superRefine(checkCredentialsInClear)
   .superRefine(checkRelayHost)
+  .superRefine(checkGraphHosts)
   .transform(
     ({ clusterId: _c, updatedAt: _u, oauth: _o, version: _v, credentialHealth: _h, ...config }) =>
       stripReadOnly(config) as EmailConfig,
