@@ -348,6 +348,16 @@ describe('transport graph with a client secret', () => {
     ).toEqual(['ops@example.com', 'oncall@example.com']);
   });
 
+  it('a first save without a secret or certificate is refused, naming graph.clientSecret', async () => {
+    const refused = await save('graph-nothing', graphConfig({ clientSecret: undefined }));
+    const tenant = await save('graph-common', graphConfig({ tenant: 'common' }));
+
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('graph.clientSecret');
+    expect(tenant.status).toBe(400);
+    expect(JSON.stringify(tenant.body)).toContain('graph.tenant');
+  });
+
   it('a wrong secret fails at stage token with the AADSTS code and the Value-not-ID hint', async () => {
     await save('bad-secret', graphConfig({ clientSecret: 'the-secret-id-not-its-value' }));
     const before = graphRequests.length;
