@@ -348,6 +348,19 @@ describe('transport graph with a client secret', () => {
     ).toEqual(['ops@example.com', 'oncall@example.com']);
   });
 
+  it('sends the daily notice over Graph, naming the transport and the mailbox', async () => {
+    const seen = received.length;
+
+    const run = await services.dailyNotice.run({ clusterIds: ['graph'] });
+
+    expect(run.results).toEqual([expect.objectContaining({ clusterId: 'graph', outcome: 'sent' })]);
+    const [notice] = received.slice(seen);
+    expect(notice?.mail.messageId).toBe(run.results[0]?.messageId);
+    expect(notice?.mail.text).toContain(
+      `Transport: Microsoft Graph (${new URL(graphUrl).host}, mailbox ${MAILBOX})`,
+    );
+  });
+
   it('a first save without a secret or certificate is refused, naming graph.clientSecret', async () => {
     const refused = await save('graph-nothing', graphConfig({ clientSecret: undefined }));
     const tenant = await save('graph-common', graphConfig({ tenant: 'common' }));
