@@ -2,11 +2,13 @@
 // and a real SMTP relay: the overview (unhealthy first, sortable), testing the unsaved form,
 // save-only-if-delivered, the history and its restore, delete with confirmation, the unsaved-edit
 // guard, the delivery log's filters, paging and replay, German, and a 390 px phone.
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { generate } from 'selfsigned';
 import { CATALOG } from '../../events/catalog.js';
 import { loadSample } from '../../events/samples.js';
 import { createLogger } from '../../functions/shared/logger.js';
@@ -245,8 +247,10 @@ describe('admin page: no credentials in clear', () => {
   });
 });
 
-describe('admin page: settings it has no field for', () => {
-  it('keeps an app-only flow and the secret’s expiry date (set through the API) when the form is saved', async () => {
+describe('admin page: credentials that do not expire at night', () => {
+  it('shows an app-only configuration (set through the API) with its flow, expiry date and credential health, and a save keeps them', async () => {
+    // Ten days from now: the warning is due whatever the day the suite runs.
+    const inTenDays = new Date(Date.now() + 10 * 24 * 60 * 60 * 1000 + 60_000).toISOString();
     const appOnly = {
       sender: 'alerts@example.com',
       smtp: {
@@ -260,7 +264,7 @@ describe('admin page: settings it has no field for', () => {
           flow: 'client-credentials',
           clientId: 'app-id',
           clientSecret: 'App-Only-Secret-Value-42',
-          clientSecretExpiresAt: '2027-06-30',
+          clientSecretExpiresAt: inTenDays,
           user: 'alerts@example.com',
         },
       },
@@ -272,6 +276,16 @@ describe('admin page: settings it has no field for', () => {
     await openCluster(page, 'app-only');
     await page.locator('#oauth-status').filter({ hasText: 'App-only' }).waitFor();
     expect(await page.getByRole('button', { name: 'Authorize' }).isHidden()).toBe(true);
+    expect(await page.getByLabel('Flow').inputValue()).toBe('client-credentials');
+    expect(await page.getByLabel('Client secret expires on (optional)').inputValue()).toBe(
+      inTenDays.slice(0, 10),
+    );
+    const health = page.locator('#credential-health');
+    expect(await health.textContent()).toMatch(/^Expiring The client secret expires in 1[01] days, on /);
+    // The app-only steps are offered, the delegated ones and the redirect URI are not.
+    expect(await page.locator('#entra-app-only-help').isVisible()).toBe(true);
+    expect(await page.locator('#entra-help').isHidden()).toBe(true);
+    expect(await page.getByLabel('Authorization endpoint').isHidden()).toBe(true);
 
     await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -281,10 +295,86 @@ describe('admin page: settings it has no field for', () => {
     expect(stored.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
     expect(stored.body.smtp.auth).toMatchObject({
       flow: 'client-credentials',
-      clientSecretExpiresAt: '2027-06-30',
+      // Sent back as it was entered (a date and time), since its day was not changed.
+      clientSecretExpiresAt: inTenDays,
       clientSecretSet: true,
       user: 'alerts@example.com',
+      scopes: ['https://outlook.office365.com/.default'],
     });
+    expect(stored.body.credentialHealth).toMatchObject({ status: 'expiring', credential: 'client-secret' });
+    expect(problems).toEqual([]);
+  });
+
+  it('sets up app-only with a certificate from the form: the scopes follow the flow, the private key is never shown again', async () => {
+    const pems = await generate([{ name: 'commonName', value: 'appliance-notifier page test' }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+      notBeforeDate: new Date(Date.now() - 24 * 60 * 60 * 1000),
+      notAfterDate: new Date(Date.now() + 400 * 24 * 60 * 60 * 1000),
+    });
+    const thumbprint = new X509Certificate(pems.cert).fingerprint.replace(/:/g, '');
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'app-only-certificate');
+    await page.getByLabel('Sender').fill('alerts@example.com');
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com');
+    await page.getByLabel('OAuth2').check();
+    await page.getByLabel('Provider', { exact: true }).selectOption('microsoft');
+    await page.getByLabel('Tenant', { exact: true }).fill('contoso.onmicrosoft.com');
+    expect(await page.getByLabel('Scopes', { exact: true }).inputValue()).toContain('SMTP.Send');
+    await page.getByLabel('Flow', { exact: true }).selectOption('client-credentials');
+    expect(await page.getByLabel('Scopes', { exact: true }).inputValue()).toBe('https://outlook.office365.com/.default');
+    await page.getByLabel('Client (application) ID').fill('app-id');
+    await page.getByLabel('Mailbox (optional)').fill('alerts@example.com');
+    await page.getByLabel('Client certificate (PEM, optional)').fill(pems.cert);
+    await page.getByLabel('Private key of the certificate (PEM)').fill(pems.private);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'now has a configuration' }).waitFor();
+
+    const stored = await api('GET', '/clusters/app-only-certificate/email-config');
+    expect(stored.body.smtp.auth).toMatchObject({
+      flow: 'client-credentials',
+      scopes: ['https://outlook.office365.com/.default'],
+      clientSecretSet: false,
+      clientCertificate: { privateKeySet: true },
+    });
+    expect(JSON.stringify(stored.body)).not.toContain('PRIVATE KEY');
+    // After the save: the key's field is empty and marked set, the certificate named as Entra ID lists it.
+    expect(await page.getByLabel('Private key of the certificate (PEM)').inputValue()).toBe('');
+    expect(await page.locator('#private-key-state').textContent()).toBe('set');
+    expect(await page.locator('#certificate-facts').textContent()).toContain(thumbprint);
+    expect(await page.locator('#credential-health').textContent()).toMatch(
+      /^Valid The client certificate is valid until /,
+    );
+    expect(await page.content()).not.toContain('PRIVATE KEY');
+
+    // A later save without the key keeps the stored one.
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    const again = await api('GET', '/clusters/app-only-certificate/email-config');
+    expect(again.body.smtp.auth.clientCertificate).toMatchObject({ privateKeySet: true });
+    expect(again.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
+    expect(problems).toEqual([]);
+  });
+
+  it('saves a password’s expiry date from the form and warns in the form once it is near', async () => {
+    const inTwoDays = new Date(Date.now() + 2 * 24 * 60 * 60 * 1000 + 60 * 60 * 1000)
+      .toISOString()
+      .slice(0, 10);
+    expect((await api('PUT', '/clusters/password-expiry/email-config', relayConfig())).status).toBe(201);
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'password-expiry');
+    expect(await page.locator('#credential-health').textContent()).toContain('No expiry is known');
+    await page.getByLabel('Password expires on (optional)').fill(inTwoDays);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    const stored = await api('GET', '/clusters/password-expiry/email-config');
+    expect(stored.body.smtp.auth).toMatchObject({ passwordExpiresAt: inTwoDays, passwordSet: true });
+    expect(await page.locator('#credential-health').textContent()).toMatch(
+      /^Expiring The password expires in [23] days, on /,
+    );
     expect(problems).toEqual([]);
   });
 });

@@ -33,18 +33,42 @@ export interface PageConfig {
 /** An SMTP authentication as GET returns it: secrets replaced by whether they are set. */
 export type PublicSmtpAuth =
   | { type: 'none' }
-  | { type: 'password'; username: string; passwordSet: boolean }
+  | { type: 'password'; username: string; passwordSet: boolean; passwordExpiresAt?: string }
   | {
       type: 'oauth2';
       provider: OAuthProvider;
       tenant?: string;
       clientId: string;
+      /** Absent: `authorization-code`. */
+      flow?: OAuthFlow;
       clientSecretSet: boolean;
+      clientSecretExpiresAt?: string;
+      /** App-only with a certificate: the certificate and its facts, the private key only as `privateKeySet`. */
+      clientCertificate?: {
+        certificatePem: string;
+        privateKeySet: boolean;
+        thumbprint?: string;
+        subject?: string;
+        notBefore?: string;
+        notAfter?: string;
+      };
       scopes: string[];
       authorizationEndpoint: string;
       tokenEndpoint: string;
       user?: string;
     };
+
+export type OAuthFlow = 'authorization-code' | 'client-credentials';
+
+/** `credentialHealth` of GET and of the fleet overview: how long the credentials still work. */
+export interface CredentialHealth {
+  status: 'ok' | 'expiring' | 'expired' | 'failing';
+  credential?: 'client-secret' | 'client-certificate' | 'password' | 'refresh-token';
+  expiresAt?: string;
+  daysLeft?: number;
+  /** One English sentence; the page says it in its own language from the fields above. */
+  detail: string;
+}
 
 export interface PublicOAuthStatus {
   status: 'authorized' | 'needs-authorization' | 'app-only';
@@ -79,6 +103,7 @@ export interface PublicEmailConfig {
   repeatIntervalMinutes: number;
   grouping: { waitSeconds: number; intervalMinutes: number };
   oauth?: PublicOAuthStatus;
+  credentialHealth?: CredentialHealth;
   updatedAt?: string;
 }
 

@@ -153,6 +153,26 @@ const en = {
   'form.tokenEndpoint': 'Token endpoint',
   'form.mailbox': 'Mailbox (optional)',
   'form.mailboxHint': 'The mailbox that signs in to the relay; default: the account that authorizes.',
+  'form.passwordExpiresAt': 'Password expires on (optional)',
+  'form.passwordExpiresAtHint':
+    'When the relay’s password policy ends this password. The admin contacts are warned ahead of it (14 days by default), in the daily notice and by email.',
+  'form.clientSecretExpiresAt': 'Client secret expires on (optional)',
+  'form.clientSecretExpiresAtHint':
+    'As Entra ID shows it under *Certificates & secrets* (*Expires*). The admin contacts are warned ahead of it (14 days by default), in the daily notice and by email.',
+  'form.flow': 'Flow',
+  'form.flowHint.authorization-code':
+    'An admin signs in once with the mailbox (Authorize); the refresh token then keeps working while it is used. It ends with a password change, a revoked grant, or after 90 days unused (Microsoft).',
+  'form.flowHint.client-credentials':
+    'The app signs in as itself with its secret or certificate: no sign-in, no refresh token that can lapse. Needs the *SMTP.SendAsApp* permission and an Exchange service principal (the steps below).',
+  'flow.authorization-code': 'Delegated: a user authorizes once',
+  'flow.client-credentials': 'App-only: client credentials',
+  'form.certificatePem': 'Client certificate (PEM, optional)',
+  'form.certificatePemHint':
+    'Instead of the client secret: the certificate uploaded to the app registration (*Certificates & secrets › Certificates*). Its expiry is read from it and watched.',
+  'form.privateKeyPem': 'Private key of the certificate (PEM)',
+  'form.privateKeyPemHint':
+    'Unencrypted PKCS#8 or RSA PEM. Never shown again once saved. Leave empty to keep the stored key.',
+  'certificate.facts': 'Thumbprint {thumbprint}, valid until {date}.',
   'form.redirectUri': "Redirect URI for the provider's app registration",
   'form.copy': 'Copy',
   'form.copied': 'Copied the redirect URI.',
@@ -187,6 +207,19 @@ const en = {
   'entra.smtpAuth':
     'The mailbox must have authenticated SMTP (SMTP AUTH) enabled in the Microsoft 365 admin center.',
 
+  'entraApp.summary': 'App-only in Entra ID and Exchange Online, step by step',
+  'entraApp.register':
+    'Register an app (*App registrations › New registration*) and copy its *Application (client) ID* and *Directory (tenant) ID*. Enter the tenant ID or domain above: app-only needs the tenant, not `organizations`.',
+  'entraApp.permission':
+    'Under *API permissions › Add a permission › APIs my organization uses › Office 365 Exchange Online › Application permissions*, add *SMTP.SendAsApp*, then *Grant admin consent*.',
+  'entraApp.credential':
+    'Under *Certificates & secrets*, upload a certificate (preferred) or create a client secret, and enter it here with its expiry date.',
+  'entraApp.servicePrincipal':
+    'In Exchange Online PowerShell, register the app: `New-ServicePrincipal -AppId <client ID> -ObjectId <object ID from Enterprise applications>`.',
+  'entraApp.mailbox':
+    'Let it send as the mailbox: `Add-MailboxPermission -Identity <mailbox> -User <service principal ID> -AccessRights FullAccess`, and enter that mailbox as *Mailbox* here.',
+  'entraApp.test':
+    'Save with *Send a test email*: it proves the token and the XOAUTH2 login. The mailbox needs authenticated SMTP enabled; where the tenant turned SMTP AUTH off, use Microsoft Graph instead.',
   'encryption.tls': 'TLS (implicit, from the first byte)',
   'encryption.starttls': 'STARTTLS (required)',
   'encryption.none': 'None',
@@ -216,6 +249,21 @@ const en = {
   'limits.inEffect': 'In effect: {limits}.',
   'limits.wait': 'Emails wait rather than exceed these limits.',
 
+  'credential.status.ok': 'Valid',
+  'credential.status.expiring': 'Expiring',
+  'credential.status.expired': 'Expired',
+  'credential.status.failing': 'Refused',
+  'credential.kind.client-secret': 'The client secret',
+  'credential.kind.client-certificate': 'The client certificate',
+  'credential.kind.password': 'The password',
+  'credential.kind.refresh-token': 'The refresh token',
+  'credential.okUntil': '{name} is valid until {date}.',
+  'credential.okNoExpiry': 'No expiry is known: enter the expiry date to be warned before it.',
+  'credential.expiring.one': '{name} expires in {count} day, on {date}: renew it now.',
+  'credential.expiring.other': '{name} expires in {count} days, on {date}: renew it now.',
+  'credential.expired': '{name} expired on {date}: no alert gets through with it until it is renewed.',
+  'credential.failing':
+    'The provider refused the credentials: no alert gets through until they are renewed (the authorization below names the reason).',
   'oauth.title': 'Authorization',
   'oauth.authorize': 'Authorize',
   'oauth.authorizeAgain': 'Authorize again',
@@ -554,6 +602,26 @@ const de: Messages = {
   'form.mailbox': 'Postfach (optional)',
   'form.mailboxHint':
     'Das Postfach, das sich am Relay-Server anmeldet; ohne Angabe das Konto, das die Autorisierung erteilt.',
+  'form.passwordExpiresAt': 'Passwort läuft ab am (optional)',
+  'form.passwordExpiresAtHint':
+    'Wann die Passwortrichtlinie des Relay-Servers dieses Passwort beendet. Die Admin-Kontakte werden vorher gewarnt (standardmäßig 14 Tage), in der täglichen Mitteilung und per E-Mail.',
+  'form.clientSecretExpiresAt': 'Geheimer Clientschlüssel läuft ab am (optional)',
+  'form.clientSecretExpiresAtHint':
+    'Wie Entra ID es unter *Zertifikate & Geheimnisse* (*Gültig bis*) zeigt. Die Admin-Kontakte werden vorher gewarnt (standardmäßig 14 Tage), in der täglichen Mitteilung und per E-Mail.',
+  'form.flow': 'Ablauf',
+  'form.flowHint.authorization-code':
+    'Ein Admin meldet sich einmal mit dem Postfach an (Autorisieren); das Aktualisierungstoken funktioniert dann, solange es benutzt wird. Es endet mit einer Passwortänderung, einer widerrufenen Zustimmung oder nach 90 Tagen ohne Nutzung (Microsoft).',
+  'form.flowHint.client-credentials':
+    'Die App meldet sich selbst mit ihrem geheimen Schlüssel oder Zertifikat an: keine Anmeldung, kein Aktualisierungstoken, das verfallen kann. Braucht die Berechtigung *SMTP.SendAsApp* und einen Exchange-Dienstprinzipal (die Schritte unten).',
+  'flow.authorization-code': 'Delegiert: ein Benutzer autorisiert einmal',
+  'flow.client-credentials': 'Nur App: Client-Anmeldeinformationen',
+  'form.certificatePem': 'Clientzertifikat (PEM, optional)',
+  'form.certificatePemHint':
+    'Statt des geheimen Clientschlüssels: das in der App-Registrierung hochgeladene Zertifikat (*Zertifikate & Geheimnisse › Zertifikate*). Sein Ablauf wird daraus gelesen und überwacht.',
+  'form.privateKeyPem': 'Privater Schlüssel des Zertifikats (PEM)',
+  'form.privateKeyPemHint':
+    'Unverschlüsseltes PKCS#8- oder RSA-PEM. Nach dem Speichern nie wieder angezeigt. Leer lassen, um den gespeicherten Schlüssel zu behalten.',
+  'certificate.facts': 'Fingerabdruck {thumbprint}, gültig bis {date}.',
   'form.redirectUri': 'Umleitungs-URI für die App-Registrierung beim Anbieter',
   'form.copy': 'Kopieren',
   'form.copied': 'Die Umleitungs-URI ist kopiert.',
@@ -590,6 +658,19 @@ const de: Messages = {
   'entra.smtpAuth':
     'Für das Postfach muss authentifiziertes SMTP (SMTP AUTH) im Microsoft 365 Admin Center aktiviert sein.',
 
+  'entraApp.summary': 'Nur App in Entra ID und Exchange Online, Schritt für Schritt',
+  'entraApp.register':
+    'Eine App registrieren (*App-Registrierungen › Neue Registrierung*) und ihre *Anwendungs-ID (Client)* und *Verzeichnis-ID (Mandant)* kopieren. Oben die Mandanten-ID oder Domäne eintragen: Nur App braucht den Mandanten, nicht `organizations`.',
+  'entraApp.permission':
+    'Unter *API-Berechtigungen › Berechtigung hinzufügen › Von meiner Organisation verwendete APIs › Office 365 Exchange Online › Anwendungsberechtigungen* *SMTP.SendAsApp* hinzufügen, dann *Administratorzustimmung erteilen*.',
+  'entraApp.credential':
+    'Unter *Zertifikate & Geheimnisse* ein Zertifikat hochladen (empfohlen) oder einen geheimen Clientschlüssel erstellen und ihn hier mit seinem Ablaufdatum eintragen.',
+  'entraApp.servicePrincipal':
+    'In Exchange Online PowerShell die App registrieren: `New-ServicePrincipal -AppId <Client-ID> -ObjectId <Objekt-ID aus Unternehmensanwendungen>`.',
+  'entraApp.mailbox':
+    'Ihr das Senden als Postfach erlauben: `Add-MailboxPermission -Identity <Postfach> -User <ID des Dienstprinzipals> -AccessRights FullAccess`, und dieses Postfach hier als *Postfach* eintragen.',
+  'entraApp.test':
+    'Mit *Test-E-Mail senden* speichern: Sie beweist Token und XOAUTH2-Anmeldung. Das Postfach braucht aktiviertes authentifiziertes SMTP; wo der Mandant SMTP AUTH abgeschaltet hat, stattdessen Microsoft Graph verwenden.',
   'encryption.tls': 'TLS (implizit, ab dem ersten Byte)',
   'encryption.starttls': 'STARTTLS (erforderlich)',
   'encryption.none': 'Keine',
@@ -619,6 +700,23 @@ const de: Messages = {
   'limits.inEffect': 'Es gilt: {limits}.',
   'limits.wait': 'E-Mails warten, statt diese Grenzen zu überschreiten.',
 
+  'credential.status.ok': 'Gültig',
+  'credential.status.expiring': 'Läuft ab',
+  'credential.status.expired': 'Abgelaufen',
+  'credential.status.failing': 'Abgelehnt',
+  'credential.kind.client-secret': 'Der geheime Clientschlüssel',
+  'credential.kind.client-certificate': 'Das Clientzertifikat',
+  'credential.kind.password': 'Das Passwort',
+  'credential.kind.refresh-token': 'Das Aktualisierungstoken',
+  'credential.okUntil': '{name} ist gültig bis {date}.',
+  'credential.okNoExpiry':
+    'Kein Ablaufdatum bekannt: bitte das Ablaufdatum eintragen, um vorher gewarnt zu werden.',
+  'credential.expiring.one': '{name} läuft in {count} Tag ab, am {date}: bitte jetzt erneuern.',
+  'credential.expiring.other': '{name} läuft in {count} Tagen ab, am {date}: bitte jetzt erneuern.',
+  'credential.expired':
+    '{name} ist am {date} abgelaufen: Bis zur Erneuerung kommt damit keine Warnmeldung an.',
+  'credential.failing':
+    'Der Anbieter hat die Anmeldedaten abgelehnt: Bis zur Erneuerung kommt keine Warnmeldung an (die Autorisierung unten nennt den Grund).',
   'oauth.title': 'Autorisierung',
   'oauth.authorize': 'Autorisieren',
   'oauth.authorizeAgain': 'Erneut autorisieren',

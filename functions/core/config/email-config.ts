@@ -15,7 +15,13 @@ import {
   singleLine,
   wholeNumber,
 } from './field-schemas.js';
-import { MICROSOFT_DEFAULT_TENANT, OAUTH_PROVIDERS, oauthPreset, SMTP_ENCRYPTIONS } from './presets.js';
+import {
+  MICROSOFT_APP_ONLY_SCOPES,
+  MICROSOFT_DEFAULT_TENANT,
+  OAUTH_PROVIDERS,
+  oauthPreset,
+  SMTP_ENCRYPTIONS,
+} from './presets.js';
 
 // The configuration document an admin writes: one schema for the API body, the stored
 // document and the local file.
@@ -34,8 +40,7 @@ const AuthPasswordSchema = z.strictObject({
 /** `authorization-code` (the default): delegated, with an Authorize step; `client-credentials`: app-only. */
 export const OAUTH_FLOWS = ['authorization-code', 'client-credentials'] as const;
 
-/** The Exchange Online resource an app-only token is issued for (SMTP.SendAsApp). */
-export const MICROSOFT_APP_ONLY_SCOPES = ['https://outlook.office365.com/.default'];
+export { MICROSOFT_APP_ONLY_SCOPES } from './presets.js';
 
 const AuthOAuth2Schema = z
   .strictObject({
@@ -69,7 +74,7 @@ const AuthOAuth2Schema = z
       tenant,
       scopes:
         auth.scopes ??
-        (appOnly && auth.provider === 'microsoft' ? MICROSOFT_APP_ONLY_SCOPES : preset?.scopes),
+        (appOnly && auth.provider === 'microsoft' ? [...MICROSOFT_APP_ONLY_SCOPES] : preset?.scopes),
       // App-only has no Authorize step: the authorization endpoint is never used.
       authorizationEndpoint: auth.authorizationEndpoint ?? preset?.authorizationEndpoint,
       tokenEndpoint: auth.tokenEndpoint ?? preset?.tokenEndpoint,
