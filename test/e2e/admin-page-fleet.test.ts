@@ -323,7 +323,9 @@ describe('admin page: credentials that do not expire at night', () => {
     await page.getByLabel('Tenant', { exact: true }).fill('contoso.onmicrosoft.com');
     expect(await page.getByLabel('Scopes', { exact: true }).inputValue()).toContain('SMTP.Send');
     await page.getByLabel('Flow', { exact: true }).selectOption('client-credentials');
-    expect(await page.getByLabel('Scopes', { exact: true }).inputValue()).toBe('https://outlook.office365.com/.default');
+    expect(await page.getByLabel('Scopes', { exact: true }).inputValue()).toBe(
+      'https://outlook.office365.com/.default',
+    );
     await page.getByLabel('Client (application) ID').fill('app-id');
     await page.getByLabel('Mailbox (optional)').fill('alerts@example.com');
     await page.getByLabel('Client certificate (PEM, optional)').fill(pems.cert);
