@@ -44,14 +44,7 @@ export type PublicSmtpAuth =
       clientSecretSet: boolean;
       clientSecretExpiresAt?: string;
       /** App-only with a certificate: the certificate and its facts, the private key only as `privateKeySet`. */
-      clientCertificate?: {
-        certificatePem: string;
-        privateKeySet: boolean;
-        thumbprint?: string;
-        subject?: string;
-        notBefore?: string;
-        notAfter?: string;
-      };
+      clientCertificate?: PublicClientCertificate;
       scopes: string[];
       authorizationEndpoint: string;
       tokenEndpoint: string;
@@ -79,11 +72,34 @@ export interface PublicOAuthStatus {
   lastErrorAt?: string;
 }
 
+/** A client certificate as GET shows it: the private key only as `privateKeySet`. */
+export interface PublicClientCertificate {
+  certificatePem: string;
+  privateKeySet: boolean;
+  thumbprint?: string;
+  subject?: string;
+  notBefore?: string;
+  notAfter?: string;
+}
+
+/** `graph` of GET for `transport: "graph"` (Microsoft Graph sendMail, app-only). */
+export interface PublicGraphSettings {
+  mailbox: string;
+  tenant: string;
+  clientId: string;
+  clientSecretSet: boolean;
+  clientSecretExpiresAt?: string;
+  clientCertificate?: PublicClientCertificate;
+  endpoint?: string;
+  tokenEndpoint?: string;
+}
+
 /** `GET /clusters/{clusterId}/email-config`. */
 export interface PublicEmailConfig {
   clusterId: string;
   sender: string;
-  transport: 'smtp' | 'ses';
+  transport: 'smtp' | 'ses' | 'graph';
+  graph?: PublicGraphSettings;
   smtp?: {
     host: string;
     port: number;

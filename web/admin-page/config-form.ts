@@ -18,7 +18,12 @@ import {
   type SmtpEncryption,
 } from '../../functions/core/config/presets.js';
 import type { FieldIssue, PublicEmailConfig, PublicSmtpAuth } from './api-client.js';
-import type { CredentialHealth, OAuthFlow } from './api-types.js';
+import type {
+  CredentialHealth,
+  OAuthFlow,
+  PublicClientCertificate,
+  PublicGraphSettings,
+} from './api-types.js';
 import { byId, el, input, radio, select, setRadio, status, textArea, value } from './dom.js';
 import { locale, type MessageKey, t, tn, writeRich } from './i18n.js';
 import { PAGE_RELAY_PRESETS } from './relay-presets.js';
@@ -83,6 +88,8 @@ export const formState = {
   flow: 'authorization-code' as OAuthFlow,
   /** The authentication as loaded: what the form has no field for is kept from it (collect). */
   loadedAuth: undefined as PublicSmtpAuth | undefined,
+  /** The Graph settings as loaded: likewise. */
+  loadedGraph: undefined as PublicGraphSettings | undefined,
 };
 
 /**
@@ -127,6 +134,35 @@ function hexThumbprint(base64url: string): string {
   return Array.from(binary, (c) => c.charCodeAt(0).toString(16).padStart(2, '0'))
     .join('')
     .toUpperCase();
+}
+
+/**
+ * The certificate fields under `prefix` (`f-smtp-auth` or `f-graph`): the certificate as GET
+ * shows it, the private key's field empty (write-only) with its set state, and its facts.
+ */
+function fillCertificate(
+  prefix: string,
+  ids: { keyState: string; facts: string },
+  certificate: PublicClientCertificate | undefined,
+): void {
+  textArea(`${prefix}-clientCertificate-certificatePem`).value = certificate?.certificatePem ?? '';
+  textArea(`${prefix}-clientCertificate-privateKeyPem`).value = '';
+  secretState(ids.keyState, certificate?.privateKeySet);
+  byId(ids.facts).textContent =
+    certificate?.thumbprint && certificate.notAfter
+      ? t('certificate.facts', {
+          thumbprint: hexThumbprint(certificate.thumbprint),
+          date: formatDay(certificate.notAfter),
+        })
+      : '';
+}
+
+/** The certificate as typed; the private key left out when empty (the server keeps the stored one). */
+function collectCertificate(prefix: string): { certificatePem: string; privateKeyPem?: string } | undefined {
+  const certificatePem = value(`${prefix}-clientCertificate-certificatePem`);
+  const privateKeyPem = value(`${prefix}-clientCertificate-privateKeyPem`);
+  if (certificatePem === '') return undefined;
+  return { certificatePem, ...(privateKeyPem !== '' ? { privateKeyPem } : {}) };
 }
 
 /** A day as the page's language writes it (UTC: an entered date is 00:00 UTC of that day). */
@@ -240,7 +276,14 @@ export function renderChoices(): void {
     byId('f-smtp-auth-tenant-hint'),
     t('form.tenantHint', { tenant: `\`${MICROSOFT_DEFAULT_TENANT}\`` }),
   );
-  for (const badge of [byId('password-state'), byId('client-secret-state'), byId('private-key-state')]) {
+  const badges = [
+    'password-state',
+    'client-secret-state',
+    'private-key-state',
+    'graph-secret-state',
+    'graph-private-key-state',
+  ];
+  for (const badge of badges.map(byId)) {
     badge.textContent = t(badge.classList.contains('set') ? 'secret.set' : 'secret.notSet');
   }
   showPresetLimits();
@@ -283,17 +326,24 @@ export function fillForm(config: PublicEmailConfig | null): void {
   select('f-smtp-auth-flow').value = oauth2?.flow ?? 'authorization-code';
   formState.flow = chosenFlow();
   fillExpiry('f-smtp-auth-clientSecretExpiresAt', oauth2?.clientSecretExpiresAt);
-  const certificate = oauth2?.clientCertificate;
-  textArea('f-smtp-auth-clientCertificate-certificatePem').value = certificate?.certificatePem ?? '';
-  textArea('f-smtp-auth-clientCertificate-privateKeyPem').value = '';
-  secretState('private-key-state', certificate?.privateKeySet);
-  byId('certificate-facts').textContent =
-    certificate?.thumbprint && certificate.notAfter
-      ? t('certificate.facts', {
-          thumbprint: hexThumbprint(certificate.thumbprint),
-          date: formatDay(certificate.notAfter),
-        })
-      : '';
+  fillCertificate(
+    'f-smtp-auth',
+    { keyState: 'private-key-state', facts: 'certificate-facts' },
+    oauth2?.clientCertificate,
+  );
+  const graph = config?.graph;
+  formState.loadedGraph = graph;
+  for (const key of ['mailbox', 'tenant', 'clientId', 'endpoint', 'tokenEndpoint'] as const) {
+    input(`f-graph-${key}`).value = graph?.[key] ?? '';
+  }
+  input('f-graph-clientSecret').value = '';
+  secretState('graph-secret-state', graph?.clientSecretSet);
+  fillExpiry('f-graph-clientSecretExpiresAt', graph?.clientSecretExpiresAt);
+  fillCertificate(
+    'f-graph',
+    { keyState: 'graph-private-key-state', facts: 'graph-certificate-facts' },
+    graph?.clientCertificate,
+  );
   renderCredentialHealth(config?.credentialHealth);
   input('f-smtp-auth-tenant').value = oauth2?.tenant || '';
   formState.tenant = oauth2?.tenant || '';
@@ -333,9 +383,12 @@ function secretState(id: string, isSet: boolean | undefined): void {
 }
 
 export function updateVisibility(): void {
-  const smtp = radio('transport') !== 'ses';
+  const transport = radio('transport');
+  const smtp = transport === 'smtp';
   byId('f-smtp').hidden = !smtp;
-  byId('ses-note').hidden = smtp;
+  byId('ses-note').hidden = transport !== 'ses';
+  byId('graph-note').hidden = transport !== 'graph';
+  byId('f-graph').hidden = transport !== 'graph';
   const type = radio('smtp.auth.type');
   byId('auth-password').hidden = type !== 'password';
   byId('auth-oauth2').hidden = type !== 'oauth2';
@@ -508,6 +561,7 @@ export interface ConfigBody {
   language: string;
   repeatIntervalMinutes?: number | string;
   grouping?: Partial<Record<'waitSeconds' | 'intervalMinutes', number | string>>;
+  graph?: Record<string, unknown>;
   smtp?: {
     host: string;
     port: number | string;
@@ -517,6 +571,28 @@ export interface ConfigBody {
     auth: Record<string, unknown>;
     limits?: Partial<Record<(typeof LIMIT_FIELDS)[number], number | string>>;
   };
+}
+
+/** Graph settings the form has no field for (set through the API), kept on a save. */
+const KEPT_GRAPH_FIELDS: readonly string[] = ['limits', 'saveToSentItems'];
+
+function collectGraph(): Record<string, unknown> {
+  const graph: Record<string, unknown> = {
+    mailbox: value('f-graph-mailbox'),
+    tenant: value('f-graph-tenant'),
+    clientId: value('f-graph-clientId'),
+  };
+  const loaded = formState.loadedGraph as (PublicGraphSettings & Record<string, unknown>) | undefined;
+  for (const key of KEPT_GRAPH_FIELDS) if (loaded?.[key] !== undefined) graph[key] = loaded[key];
+  const secret = input('f-graph-clientSecret').value;
+  if (secret !== '') graph.clientSecret = secret;
+  const expires = collectExpiry('f-graph-clientSecretExpiresAt');
+  if (expires) graph.clientSecretExpiresAt = expires;
+  const certificate = collectCertificate('f-graph');
+  if (certificate) graph.clientCertificate = certificate;
+  for (const key of ['endpoint', 'tokenEndpoint'])
+    if (value(`f-graph-${key}`)) graph[key] = value(`f-graph-${key}`);
+  return graph;
 }
 
 export function collect(): ConfigBody {
@@ -536,6 +612,7 @@ export function collect(): ConfigBody {
     if (text !== '') grouping[key] = numberOrText(text);
   }
   if (Object.keys(grouping).length > 0) body.grouping = grouping;
+  if (body.transport === 'graph') body.graph = collectGraph();
   if (body.transport !== 'smtp') return body;
   const type = radio('smtp.auth.type');
   let auth: Record<string, unknown> = { type };
@@ -560,12 +637,8 @@ export function collect(): ConfigBody {
     for (const key of keys) {
       if (value(`f-smtp-auth-${key}`)) auth[key] = value(`f-smtp-auth-${key}`);
     }
-    // The private key is write-only: left empty, the server keeps the stored one for this certificate.
-    const certificatePem = value('f-smtp-auth-clientCertificate-certificatePem');
-    const privateKeyPem = value('f-smtp-auth-clientCertificate-privateKeyPem');
-    if (appOnly && certificatePem !== '') {
-      auth.clientCertificate = { certificatePem, ...(privateKeyPem !== '' ? { privateKeyPem } : {}) };
-    }
+    const certificate = appOnly ? collectCertificate('f-smtp-auth') : undefined;
+    if (certificate) auth.clientCertificate = certificate;
   }
   auth = { ...auth, ...keptAuthFields(type, value('f-smtp-auth-provider')) };
   body.smtp = {

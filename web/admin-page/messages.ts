@@ -115,6 +115,28 @@ const en = {
   'form.transport': 'Transport',
   'form.transportSmtp': 'SMTP relay',
   'form.transportSes': 'Amazon SES',
+  'form.transportGraph': 'Microsoft Graph (when SMTP AUTH is off)',
+  'form.graphNote':
+    'Sends through Microsoft Graph `sendMail` as the mailbox, with an app-only token: for Microsoft 365 tenants that turned SMTP AUTH off.',
+  'form.graph': 'Microsoft Graph',
+  'form.graphMailbox': 'Mailbox',
+  'form.graphMailboxHint':
+    'The Exchange Online mailbox the email is sent from (`/users/{mailbox}/sendMail`).',
+  'form.graphTenantHint': 'Directory (tenant) ID or domain; app-only needs the tenant, not `organizations`.',
+  'form.graphEndpoint': 'Graph endpoint',
+  'form.graphEndpointHint':
+    'Empty: `https://graph.microsoft.com`. National clouds have their own, e.g. `https://graph.microsoft.us`.',
+  'form.graphTokenEndpointHint': "Empty: the tenant's token endpoint of the endpoint's cloud.",
+  'graphHelp.summary': 'Microsoft Graph in Entra ID and Exchange Online, step by step',
+  'graphHelp.register':
+    'Register an app (*App registrations › New registration*) and copy its *Application (client) ID* and *Directory (tenant) ID*.',
+  'graphHelp.permission':
+    'Under *API permissions › Add a permission › Microsoft Graph › Application permissions*, add *Mail.Send*, then *Grant admin consent*.',
+  'graphHelp.credential':
+    'Under *Certificates & secrets*, upload a certificate (preferred) or create a client secret, and enter it here with its expiry date.',
+  'graphHelp.policy':
+    '*Mail.Send* lets the app send as any mailbox: limit it to this one in Exchange Online PowerShell, `New-ApplicationAccessPolicy -AppId <client ID> -PolicyScopeGroupId <mail-enabled security group> -AccessRight RestrictAccess`.',
+  'graphHelp.test': 'Save with *Send a test email*: it proves the token, the permission and the mailbox.',
   'form.sesNote': 'Amazon SES sends as the sender, which must be a verified SES identity.',
   'form.relay': 'SMTP relay server',
   'form.preset': 'Relay preset',
@@ -560,6 +582,29 @@ const de: Messages = {
   'form.transport': 'Versand',
   'form.transportSmtp': 'SMTP-Relay-Server',
   'form.transportSes': 'Amazon SES',
+  'form.transportGraph': 'Microsoft Graph (wenn SMTP AUTH aus ist)',
+  'form.graphNote':
+    'Versendet über Microsoft Graph `sendMail` als das Postfach, mit einem Nur-App-Token: für Microsoft-365-Mandanten, die SMTP AUTH abgeschaltet haben.',
+  'form.graph': 'Microsoft Graph',
+  'form.graphMailbox': 'Postfach',
+  'form.graphMailboxHint':
+    'Das Exchange-Online-Postfach, von dem die E-Mail gesendet wird (`/users/{mailbox}/sendMail`).',
+  'form.graphTenantHint':
+    'Verzeichnis-ID (Mandant) oder Domäne; Nur App braucht den Mandanten, nicht `organizations`.',
+  'form.graphEndpoint': 'Graph-Endpunkt',
+  'form.graphEndpointHint':
+    'Leer: `https://graph.microsoft.com`. Nationale Clouds haben einen eigenen, z. B. `https://graph.microsoft.us`.',
+  'form.graphTokenEndpointHint': 'Leer: der Token-Endpunkt des Mandanten in der Cloud des Endpunkts.',
+  'graphHelp.summary': 'Microsoft Graph in Entra ID und Exchange Online, Schritt für Schritt',
+  'graphHelp.register':
+    'Eine App registrieren (*App-Registrierungen › Neue Registrierung*) und ihre *Anwendungs-ID (Client)* und *Verzeichnis-ID (Mandant)* kopieren.',
+  'graphHelp.permission':
+    'Unter *API-Berechtigungen › Berechtigung hinzufügen › Microsoft Graph › Anwendungsberechtigungen* *Mail.Send* hinzufügen, dann *Administratorzustimmung erteilen*.',
+  'graphHelp.credential':
+    'Unter *Zertifikate & Geheimnisse* ein Zertifikat hochladen (empfohlen) oder einen geheimen Clientschlüssel erstellen und ihn hier mit seinem Ablaufdatum eintragen.',
+  'graphHelp.policy':
+    '*Mail.Send* erlaubt der App das Senden als jedes Postfach: in Exchange Online PowerShell auf dieses beschränken, `New-ApplicationAccessPolicy -AppId <Client-ID> -PolicyScopeGroupId <E-Mail-aktivierte Sicherheitsgruppe> -AccessRight RestrictAccess`.',
+  'graphHelp.test': 'Mit *Test-E-Mail senden* speichern: Sie beweist Token, Berechtigung und Postfach.',
   'form.sesNote':
     'Amazon SES versendet im Namen des Absenders; er muss eine verifizierte SES-Identität sein.',
   'form.relay': 'SMTP-Relay-Server',

@@ -94,6 +94,7 @@ export function relayText(item: {
   relay?: string;
 }): string {
   if (item.transport === 'ses') return t('form.transportSes');
+  if (item.transport === 'graph') return item.relay ?? t('form.graph');
   if (!item.smtp) return item.relay ?? '—';
   return `${item.smtp.host}:${item.smtp.port} (${t(ENCRYPTION_SHORT[item.smtp.encryption])})`;
 }
