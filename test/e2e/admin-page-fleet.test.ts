@@ -276,8 +276,8 @@ describe('admin page: credentials that do not expire at night', () => {
     await openCluster(page, 'app-only');
     await page.locator('#oauth-status').filter({ hasText: 'App-only' }).waitFor();
     expect(await page.getByRole('button', { name: 'Authorize' }).isHidden()).toBe(true);
-    expect(await page.getByLabel('Flow').inputValue()).toBe('client-credentials');
-    expect(await page.getByLabel('Client secret expires on (optional)').inputValue()).toBe(
+    expect(await page.locator('#f-smtp').getByLabel('Flow').inputValue()).toBe('client-credentials');
+    expect(await page.locator('#f-smtp').getByLabel('Client secret expires on (optional)').inputValue()).toBe(
       inTenDays.slice(0, 10),
     );
     const health = page.locator('#credential-health');
@@ -285,7 +285,7 @@ describe('admin page: credentials that do not expire at night', () => {
     // The app-only steps are offered, the delegated ones and the redirect URI are not.
     expect(await page.locator('#entra-app-only-help').isVisible()).toBe(true);
     expect(await page.locator('#entra-help').isHidden()).toBe(true);
-    expect(await page.getByLabel('Authorization endpoint').isHidden()).toBe(true);
+    expect(await page.locator('#f-smtp').getByLabel('Authorization endpoint').isHidden()).toBe(true);
 
     await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -319,17 +319,17 @@ describe('admin page: credentials that do not expire at night', () => {
     await page.getByLabel('Sender').fill('alerts@example.com');
     await page.getByLabel('Admin contact email addresses').fill('ops@example.com');
     await page.getByLabel('OAuth2').check();
-    await page.getByLabel('Provider', { exact: true }).selectOption('microsoft');
-    await page.getByLabel('Tenant', { exact: true }).fill('contoso.onmicrosoft.com');
-    expect(await page.getByLabel('Scopes', { exact: true }).inputValue()).toContain('SMTP.Send');
-    await page.getByLabel('Flow', { exact: true }).selectOption('client-credentials');
-    expect(await page.getByLabel('Scopes', { exact: true }).inputValue()).toBe(
+    await page.locator('#f-smtp').getByLabel('Provider', { exact: true }).selectOption('microsoft');
+    await page.locator('#f-smtp').getByLabel('Tenant', { exact: true }).fill('contoso.onmicrosoft.com');
+    expect(await page.locator('#f-smtp').getByLabel('Scopes', { exact: true }).inputValue()).toContain('SMTP.Send');
+    await page.locator('#f-smtp').getByLabel('Flow', { exact: true }).selectOption('client-credentials');
+    expect(await page.locator('#f-smtp').getByLabel('Scopes', { exact: true }).inputValue()).toBe(
       'https://outlook.office365.com/.default',
     );
-    await page.getByLabel('Client (application) ID').fill('app-id');
-    await page.getByLabel('Mailbox (optional)').fill('alerts@example.com');
-    await page.getByLabel('Client certificate (PEM, optional)').fill(pems.cert);
-    await page.getByLabel('Private key of the certificate (PEM)').fill(pems.private);
+    await page.locator('#f-smtp').getByLabel('Client (application) ID').fill('app-id');
+    await page.locator('#f-smtp').getByLabel('Mailbox (optional)').fill('alerts@example.com');
+    await page.locator('#f-smtp').getByLabel('Client certificate (PEM, optional)').fill(pems.cert);
+    await page.locator('#f-smtp').getByLabel('Private key of the certificate (PEM)').fill(pems.private);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('#save-status').filter({ hasText: 'now has a configuration' }).waitFor();
 
@@ -342,7 +342,7 @@ describe('admin page: credentials that do not expire at night', () => {
     });
     expect(JSON.stringify(stored.body)).not.toContain('PRIVATE KEY');
     // After the save: the key's field is empty and marked set, the certificate named as Entra ID lists it.
-    expect(await page.getByLabel('Private key of the certificate (PEM)').inputValue()).toBe('');
+    expect(await page.locator('#f-smtp').getByLabel('Private key of the certificate (PEM)').inputValue()).toBe('');
     expect(await page.locator('#private-key-state').textContent()).toBe('set');
     expect(await page.locator('#certificate-facts').textContent()).toContain(thumbprint);
     expect(await page.locator('#credential-health').textContent()).toMatch(
@@ -369,7 +369,7 @@ describe('admin page: credentials that do not expire at night', () => {
     await signIn(page, runtime.url, ADMIN_TOKEN);
     await openCluster(page, 'password-expiry');
     expect(await page.locator('#credential-health').textContent()).toContain('No expiry is known');
-    await page.getByLabel('Password expires on (optional)').fill(inTwoDays);
+    await page.locator('#f-smtp').getByLabel('Password expires on (optional)').fill(inTwoDays);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
     const stored = await api('GET', '/clusters/password-expiry/email-config');

@@ -45,13 +45,24 @@ export type PublicSmtpAuth =
       clientSecretExpiresAt?: string;
       /** App-only with a certificate: the certificate and its facts, the private key only as `privateKeySet`. */
       clientCertificate?: PublicClientCertificate;
+      /** Flow `service-account`: the key's facts. */
+      serviceAccountKey?: PublicServiceAccountKey;
       scopes: string[];
       authorizationEndpoint: string;
       tokenEndpoint: string;
       user?: string;
     };
 
-export type OAuthFlow = 'authorization-code' | 'client-credentials';
+export type OAuthFlow = 'authorization-code' | 'client-credentials' | 'service-account';
+
+/** A Google service account key as GET shows it: never the private key. */
+export interface PublicServiceAccountKey {
+  clientEmail: string;
+  clientId?: string;
+  privateKeyId: string;
+  projectId?: string;
+  privateKeySet: boolean;
+}
 
 /** `credentialHealth` of GET and of the fleet overview: how long the credentials still work. */
 export interface CredentialHealth {
@@ -64,7 +75,7 @@ export interface CredentialHealth {
 }
 
 export interface PublicOAuthStatus {
-  status: 'authorized' | 'needs-authorization' | 'app-only';
+  status: 'authorized' | 'needs-authorization' | 'app-only' | 'service-account';
   authorizedAt?: string;
   authorizedAs?: string;
   lastRefreshAt?: string;

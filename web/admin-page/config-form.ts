@@ -41,21 +41,26 @@ const PROVIDER_LABELS = {
   custom: 'provider.custom',
 } as const satisfies Record<OAuthProvider, MessageKey>;
 
-/** The flows a provider offers, the default first (Google has no client-credentials grant for Gmail). */
+/**
+ * The flows a provider offers, the default first. Google has no client-credentials grant for
+ * Gmail; its unattended flow is a service account with domain-wide delegation.
+ */
 const FLOWS: Record<OAuthProvider, readonly OAuthFlow[]> = {
   microsoft: ['authorization-code', 'client-credentials'],
-  google: ['authorization-code'],
+  google: ['authorization-code', 'service-account'],
   custom: ['authorization-code', 'client-credentials'],
 };
 
 const FLOW_LABELS = {
   'authorization-code': 'flow.authorization-code',
   'client-credentials': 'flow.client-credentials',
+  'service-account': 'flow.service-account',
 } as const satisfies Record<OAuthFlow, MessageKey>;
 
 const FLOW_HINTS = {
   'authorization-code': 'form.flowHint.authorization-code',
   'client-credentials': 'form.flowHint.client-credentials',
+  'service-account': 'form.flowHint.service-account',
 } as const satisfies Record<OAuthFlow, MessageKey>;
 
 /** What an empty form shows (the schema's defaults for what it leaves unset). */
@@ -272,6 +277,7 @@ export function renderChoices(): void {
   );
   renderFlowChoices();
   input('f-smtp-auth-tenant').placeholder = MICROSOFT_DEFAULT_TENANT;
+  input('f-graph-endpoint').placeholder = 'https://graph.microsoft.com';
   writeRich(
     byId('f-smtp-auth-tenant-hint'),
     t('form.tenantHint', { tenant: `\`${MICROSOFT_DEFAULT_TENANT}\`` }),
@@ -282,6 +288,7 @@ export function renderChoices(): void {
     'private-key-state',
     'graph-secret-state',
     'graph-private-key-state',
+    'service-account-state',
   ];
   for (const badge of badges.map(byId)) {
     badge.textContent = t(badge.classList.contains('set') ? 'secret.set' : 'secret.notSet');
@@ -344,6 +351,16 @@ export function fillForm(config: PublicEmailConfig | null): void {
     { keyState: 'graph-private-key-state', facts: 'graph-certificate-facts' },
     graph?.clientCertificate,
   );
+  const serviceAccount = oauth2?.serviceAccountKey;
+  textArea('f-smtp-auth-serviceAccountKey').value = '';
+  secretState('service-account-state', serviceAccount?.privateKeySet);
+  byId('service-account-facts').textContent = serviceAccount
+    ? t('serviceAccount.facts', {
+        keyId: serviceAccount.privateKeyId,
+        email: serviceAccount.clientEmail,
+        clientId: serviceAccount.clientId ?? '—',
+      })
+    : '';
   renderCredentialHealth(config?.credentialHealth);
   input('f-smtp-auth-tenant').value = oauth2?.tenant || '';
   formState.tenant = oauth2?.tenant || '';
@@ -399,14 +416,29 @@ export function updateVisibility(): void {
   writeRich(byId('f-smtp-auth-flow-hint'), t(FLOW_HINTS[chosenFlow()]));
   byId('entra-help').hidden = provider !== 'microsoft' || appOnly;
   byId('entra-app-only-help').hidden = provider !== 'microsoft' || !appOnly;
-  // App-only has no Authorize step: no authorization endpoint, no redirect URI; a certificate may replace the secret.
-  byId('authorization-endpoint-field').hidden = appOnly;
-  byId('redirect-field').hidden = appOnly;
+  // App-only may authenticate with a certificate instead of the secret.
   byId('auth-certificate').hidden = !appOnly;
-  // A saved app-only configuration says so in the panel; switching to app-only leaves nothing to authorize.
+  const serviceAccount = chosenFlow() === 'service-account';
+  byId('service-account-field').hidden = !serviceAccount;
+  byId('google-service-account-help').hidden = !serviceAccount;
+  // A service account needs no app client of its own: the key names it.
+  for (const id of [
+    'f-smtp-auth-clientId',
+    'f-smtp-auth-clientSecret',
+    'f-smtp-auth-clientSecretExpiresAt',
+  ]) {
+    const field = byId(id).closest('.field');
+    if (field instanceof HTMLElement) field.hidden = serviceAccount;
+  }
+  // Unattended flows (app-only, service account) have no Authorize step: no authorization endpoint,
+  // no redirect URI; a saved one says so in the panel, a switch to one leaves nothing to authorize.
   const loaded = formState.loadedAuth;
-  const savedAppOnly = loaded?.type === 'oauth2' && loaded.flow === 'client-credentials';
-  byId('oauth-panel').hidden = appOnly && !savedAppOnly;
+  const unattended = appOnly || serviceAccount;
+  const savedUnattended =
+    loaded?.type === 'oauth2' && loaded.flow !== undefined && loaded.flow === chosenFlow();
+  byId('oauth-panel').hidden = unattended && !savedUnattended;
+  byId('authorization-endpoint-field').hidden = unattended;
+  byId('redirect-field').hidden = unattended;
   byId('preset-region-field').hidden = value('f-smtp-preset') !== 'amazon-ses';
   // Credentials over an unencrypted connection need the admin's explicit choice.
   byId('insecure-auth-field').hidden = select('f-smtp-encryption').value !== 'none' || type === 'none';
@@ -623,17 +655,32 @@ export function collect(): ConfigBody {
     const expires = collectExpiry('f-smtp-auth-passwordExpiresAt');
     if (expires) auth.passwordExpiresAt = expires;
   } else if (type === 'oauth2') {
-    auth = { type, provider: value('f-smtp-auth-provider'), clientId: value('f-smtp-auth-clientId') };
     const flow = chosenFlow();
     const appOnly = flow === 'client-credentials';
+    const serviceAccount = flow === 'service-account';
+    auth = { type, provider: value('f-smtp-auth-provider') };
+    if (!serviceAccount) auth.clientId = value('f-smtp-auth-clientId');
     if (flow !== 'authorization-code') auth.flow = flow;
     if (auth.provider === 'microsoft' && value('f-smtp-auth-tenant'))
       auth.tenant = value('f-smtp-auth-tenant');
     const secret = input('f-smtp-auth-clientSecret').value;
-    if (secret !== '') auth.clientSecret = secret;
+    if (secret !== '' && !serviceAccount) auth.clientSecret = secret;
     const expires = collectExpiry('f-smtp-auth-clientSecretExpiresAt');
-    if (expires) auth.clientSecretExpiresAt = expires;
-    const keys = ['scopes', 'tokenEndpoint', 'user', ...(appOnly ? [] : ['authorizationEndpoint'])];
+    if (expires && !serviceAccount) auth.clientSecretExpiresAt = expires;
+    if (serviceAccount) {
+      // The key is write-only: left empty, GET's view goes back and the server keeps the stored key.
+      const key = value('f-smtp-auth-serviceAccountKey');
+      const loaded = formState.loadedAuth;
+      const stored = loaded?.type === 'oauth2' ? loaded.serviceAccountKey : undefined;
+      if (key !== '') auth.serviceAccountKey = key;
+      else if (stored) auth.serviceAccountKey = stored;
+    }
+    const keys = [
+      'scopes',
+      'tokenEndpoint',
+      'user',
+      ...(appOnly || serviceAccount ? [] : ['authorizationEndpoint']),
+    ];
     for (const key of keys) {
       if (value(`f-smtp-auth-${key}`)) auth[key] = value(`f-smtp-auth-${key}`);
     }

@@ -188,6 +188,22 @@ const en = {
     'The app signs in as itself with its secret or certificate: no sign-in, no refresh token that can lapse. Needs the *SMTP.SendAsApp* permission and an Exchange service principal (the steps below).',
   'flow.authorization-code': 'Delegated: a user authorizes once',
   'flow.client-credentials': 'App-only: client credentials',
+  'flow.service-account': 'Service account (Google Workspace)',
+  'form.flowHint.service-account':
+    'A service account with domain-wide delegation sends as the mailbox: no sign-in, no refresh token that lapses after 7 days in Testing. Google Workspace only, not personal Gmail.',
+  'form.serviceAccountKey': 'Service account key (JSON)',
+  'form.serviceAccountKeyHint':
+    'The JSON key file from the Cloud console, pasted whole. Never shown again once saved. Leave empty to keep the stored key.',
+  'serviceAccount.facts': 'Key {keyId} of {email} (client ID {clientId}).',
+  'googleSa.summary': 'Service account in Google Cloud and the Admin console, step by step',
+  'googleSa.create':
+    'In the Google Cloud console, *IAM & Admin › Service accounts › Create service account* (no roles needed); note its *Unique ID* (the client ID).',
+  'googleSa.key':
+    'On the service account, *Keys › Add key › Create new key › JSON*, and paste the file above.',
+  'googleSa.delegation':
+    'In the Google Workspace Admin console, *Security › Access and data control › API controls › Manage Domain-wide delegation › Add new*: the client ID, with the scope `https://mail.google.com/`.',
+  'googleSa.mailbox':
+    'Enter the Workspace mailbox to send as under *Mailbox*, then save with *Send a test email*: it proves the key, the delegation and the login.',
   'form.certificatePem': 'Client certificate (PEM, optional)',
   'form.certificatePemHint':
     'Instead of the client secret: the certificate uploaded to the app registration (*Certificates & secrets › Certificates*). Its expiry is read from it and watched.',
@@ -295,6 +311,9 @@ const en = {
   'oauth.appOnly': 'App-only',
   'oauth.appOnlyHint':
     'The client-credentials flow needs no Authorize step: each access token comes from the provider when it is needed. Send a test email to prove the token and the mailbox login.',
+  'oauth.serviceAccount': 'Service account',
+  'oauth.serviceAccountHint':
+    'The service account signs its own token requests with its key, as the mailbox (domain-wide delegation): no Authorize step. Send a test email to prove the key, the delegation and the mailbox login.',
   'oauth.as': 'as {who}',
   'oauth.on': 'on',
   'oauth.lastRefresh': 'Last token refresh:',
@@ -660,6 +679,22 @@ const de: Messages = {
     'Die App meldet sich selbst mit ihrem geheimen Schlüssel oder Zertifikat an: keine Anmeldung, kein Aktualisierungstoken, das verfallen kann. Braucht die Berechtigung *SMTP.SendAsApp* und einen Exchange-Dienstprinzipal (die Schritte unten).',
   'flow.authorization-code': 'Delegiert: ein Benutzer autorisiert einmal',
   'flow.client-credentials': 'Nur App: Client-Anmeldeinformationen',
+  'flow.service-account': 'Dienstkonto (Google Workspace)',
+  'form.flowHint.service-account':
+    'Ein Dienstkonto mit domainweiter Delegierung sendet als das Postfach: keine Anmeldung, kein Aktualisierungstoken, das im Testmodus nach 7 Tagen verfällt. Nur Google Workspace, nicht privates Gmail.',
+  'form.serviceAccountKey': 'Schlüssel des Dienstkontos (JSON)',
+  'form.serviceAccountKeyHint':
+    'Die JSON-Schlüsseldatei aus der Cloud Console, vollständig eingefügt. Nach dem Speichern nie wieder angezeigt. Leer lassen, um den gespeicherten Schlüssel zu behalten.',
+  'serviceAccount.facts': 'Schlüssel {keyId} von {email} (Client-ID {clientId}).',
+  'googleSa.summary': 'Dienstkonto in Google Cloud und der Admin-Konsole, Schritt für Schritt',
+  'googleSa.create':
+    'In der Google Cloud Console *IAM & Verwaltung › Dienstkonten › Dienstkonto erstellen* (keine Rollen nötig); seine *Eindeutige ID* (die Client-ID) notieren.',
+  'googleSa.key':
+    'Beim Dienstkonto *Schlüssel › Schlüssel hinzufügen › Neuen Schlüssel erstellen › JSON*, und die Datei oben einfügen.',
+  'googleSa.delegation':
+    'In der Admin-Konsole von Google Workspace *Sicherheit › Zugriffs- und Datenverwaltung › API-Steuerung › Domainweite Delegierung verwalten › Neu hinzufügen*: die Client-ID, mit dem Bereich `https://mail.google.com/`.',
+  'googleSa.mailbox':
+    'Das Workspace-Postfach, als das gesendet wird, unter *Postfach* eintragen und mit *Test-E-Mail senden* speichern: Sie beweist Schlüssel, Delegierung und Anmeldung.',
   'form.certificatePem': 'Clientzertifikat (PEM, optional)',
   'form.certificatePemHint':
     'Statt des geheimen Clientschlüssels: das in der App-Registrierung hochgeladene Zertifikat (*Zertifikate & Geheimnisse › Zertifikate*). Sein Ablauf wird daraus gelesen und überwacht.',
@@ -771,6 +806,9 @@ const de: Messages = {
   'oauth.appOnly': 'Nur App (App-only)',
   'oauth.appOnlyHint':
     'Der Client-Credentials-Ablauf braucht keine Autorisierung: Jedes Zugriffstoken kommt bei Bedarf vom Anbieter. Eine Test-E-Mail beweist Token und Anmeldung am Postfach.',
+  'oauth.serviceAccount': 'Dienstkonto',
+  'oauth.serviceAccountHint':
+    'Das Dienstkonto signiert seine Tokenanfragen selbst mit seinem Schlüssel, als das Postfach (domainweite Delegierung): keine Autorisierung. Eine Test-E-Mail beweist Schlüssel, Delegierung und Anmeldung am Postfach.',
   'oauth.as': 'als {who}',
   'oauth.on': 'am',
   'oauth.lastRefresh': 'Letzte Token-Erneuerung:',
