@@ -47,7 +47,7 @@ export type PublicSmtpAuth =
     };
 
 export interface PublicOAuthStatus {
-  status: 'authorized' | 'needs-authorization' | 'app-only';
+  status: 'authorized' | 'needs-authorization' | 'app-only' | 'service-account';
   authorizedAt?: string;
   authorizedAs?: string;
   lastRefreshAt?: string;

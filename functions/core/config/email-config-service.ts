@@ -404,13 +404,17 @@ export class EmailConfigService {
           ok: false,
           stage: 'auth',
           message:
-            auth.flow === 'client-credentials'
-              ? 'This app-only OAuth2 client (tenant, client id, secret, certificate or mailbox) is not the saved one: save it, then send the test email'
-              : 'This OAuth2 client (provider, tenant, client id, secret or mailbox) is not the saved one: save it and authorize it, then send the test email',
+            auth.flow === 'service-account'
+              ? 'This service account configuration (key, mailbox or scopes) is not the saved one: save it, then send the test email'
+              : auth.flow === 'client-credentials'
+                ? 'This app-only OAuth2 client (tenant, client id, secret, certificate or mailbox) is not the saved one: save it, then send the test email'
+                : 'This OAuth2 client (provider, tenant, client id, secret or mailbox) is not the saved one: save it and authorize it, then send the test email',
           hint:
-            auth.flow === 'client-credentials'
-              ? 'An app-only OAuth2 relay gets its token with the saved client credentials; a changed client is tested once it is saved (PUT with ?sendTestEmail=true does both).'
-              : 'An OAuth2 relay signs in with the authorization of the saved configuration; a changed client needs its own authorization first.',
+            auth.flow === 'service-account'
+              ? 'A service account gets its token with the saved key; a changed key or mailbox is tested once it is saved (PUT with ?sendTestEmail=true does both).'
+              : auth.flow === 'client-credentials'
+                ? 'An app-only OAuth2 relay gets its token with the saved client credentials; a changed client is tested once it is saved (PUT with ?sendTestEmail=true does both).'
+                : 'An OAuth2 relay signs in with the authorization of the saved configuration; a changed client needs its own authorization first.',
           transient: false,
           recipients: document.config.adminContacts,
           durationMs: 0,
@@ -441,6 +445,7 @@ function sameOAuthClient(a: OAuth2Auth, b: OAuth2Auth): boolean {
       auth.flow,
       auth.clientSecret,
       auth.clientCertificate,
+      auth.serviceAccountKey,
       auth.user,
       [...auth.scopes].sort(),
     ]);
