@@ -71,7 +71,15 @@ export interface ClientCredentialsRequest {
   clientAssertion?: string;
 }
 
+/** The JWT bearer grant (RFC 7523 section 2.1): a Google service account's signed assertion, no client authentication. */
+export interface JwtBearerRequest {
+  tokenEndpoint: string;
+  assertion: string;
+}
+
 export interface TokenClient {
+  /** Throws TokenEndpointError. */
+  jwtBearer(request: JwtBearerRequest): Promise<TokenSet>;
   /** Throws TokenEndpointError. */
   clientCredentials(request: ClientCredentialsRequest): Promise<TokenSet>;
   /** Throws TokenEndpointError. */
