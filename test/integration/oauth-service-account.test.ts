@@ -232,16 +232,17 @@ beforeEach(() => {
 
 describe('a service account with domain-wide delegation', () => {
   it('saves the JSON key (as text) and sends the test email with a token for the mailbox, no Authorize step', async () => {
+    // The first save's test email: the candidate's own key gets the token, nothing stored is needed.
     const saved = await api(
       'PUT',
-      '/clusters/gsa/email-config',
+      '/clusters/gsa/email-config?sendTestEmail=true',
       serviceAccountConfig({ serviceAccountKey: JSON.stringify(jsonKey(delegated)) }),
     );
-    const test = await api('POST', '/clusters/gsa/email-config/test');
     const authorize = await api('GET', '/clusters/gsa/oauth/authorize');
 
     expect(saved.status).toBe(201);
-    expect(test.body).toMatchObject({ ok: true, recipients: ['ops@example.com'] });
+    expect(saved.body.testEmail).toMatchObject({ ok: true, recipients: ['ops@example.com'] });
+    expect(jwtRequests()).toHaveLength(1);
     const [message] = await smtp.waitForMessages(1);
     expect(message?.user).toBe(MAILBOX);
     const request = jwtRequests().at(-1);
@@ -361,6 +362,21 @@ describe('Google’s refusals', () => {
     expect(test.body.hint).toContain(`client ID ${undelegated.clientId}`);
     expect(test.body.hint).toContain(SCOPE);
     expect(smtp.authAttempts).toHaveLength(0);
+  });
+
+  it('an unsaved form is tested with its own key; the saved configuration still sends with its own', async () => {
+    const form = await api(
+      'POST',
+      '/clusters/gsa/email-config/test',
+      serviceAccountConfig({ serviceAccountKey: jsonKey(undelegated) }),
+    );
+    const saved = await api('POST', '/clusters/gsa/email-config/test');
+    const got = await api('GET', '/clusters/gsa/email-config');
+
+    expect(form.body).toMatchObject({ ok: false, stage: 'auth' });
+    expect(form.body.hint).toContain(`client ID ${undelegated.clientId}`);
+    expect(saved.body).toMatchObject({ ok: true });
+    expect(got.body.smtp.auth.serviceAccountKey.clientEmail).toBe(delegated.clientEmail);
   });
 
   it('a user Google does not know: invalid_grant "Invalid email or User ID" with the Workspace mailbox hint', async () => {

@@ -43,14 +43,17 @@ export class AppOnlyTokens {
     const cached = this.cache.get(clusterId);
     if (cached && cached.key === key && this.deps.clock().getTime() < cached.refreshAtMs)
       return cached.accessToken;
-    const pending = this.inFlight.get(clusterId);
+    // Shared only by requests for the same credentials: a test of an unsaved candidate never
+    // gets the token of the saved configuration, nor the other way round.
+    const flight = `${clusterId}\0${key}`;
+    const pending = this.inFlight.get(flight);
     if (pending) return (await pending).accessToken;
     const started = this.fetch(clusterId, auth, key);
     const forget = () => {
-      if (this.inFlight.get(clusterId) === started) this.inFlight.delete(clusterId);
+      if (this.inFlight.get(flight) === started) this.inFlight.delete(flight);
     };
     started.then(forget, forget);
-    this.inFlight.set(clusterId, started);
+    this.inFlight.set(flight, started);
     return (await started).accessToken;
   }
 

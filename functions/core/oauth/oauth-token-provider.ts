@@ -76,7 +76,13 @@ export class OAuthTokenProvider implements AccessTokenSource {
     });
   }
 
-  async accessTokenFor(clusterId: string): Promise<{ user: string; accessToken: string }> {
+  async accessTokenFor(
+    clusterId: string,
+    candidate?: OAuth2Auth,
+  ): Promise<{ user: string; accessToken: string }> {
+    if (candidate && hasNoGrant(candidate) && candidate.user) {
+      return { user: candidate.user, accessToken: await this.appOnly.accessToken(clusterId, candidate) };
+    }
     const document = await this.deps.store.get(clusterId);
     const auth = document && oauthAuthOf(document.config);
     if (!document || !auth) {
