@@ -4,7 +4,7 @@
 // exp) and answers as Google does, and an SMTP server that accepts XOAUTH2 only with a token that
 // endpoint issued for the mailbox that signs in.
 import { generateKeyPairSync, type KeyObject, randomBytes, verify } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -443,7 +443,17 @@ describe('secrets', () => {
       ...tokens.map((t) => Buffer.from(`user=${MAILBOX}\x01auth=Bearer ${t}\x01\x01`).toString('base64')),
     ];
     const everything = [...responses, ...output].join('\n');
+    // At rest: the database (and its write-ahead log) holds the private key sealed only.
+    const files = (await readdir(dataDir)).filter((name) => name.startsWith('notifier.db'));
+    const stored = (await Promise.all(files.map((name) => readFile(join(dataDir, name))))).map((b) =>
+      b.toString('latin1'),
+    );
 
+    expect(files).toContain('notifier.db');
+    expect(stored.join('\n')).toContain(delegated.clientEmail);
+    for (const line of keyBody(delegated.privateKeyPem)) {
+      expect(stored.some((text) => text.includes(line)) ? line : 'sealed').toBe('sealed');
+    }
     expect(tokens.length).toBeGreaterThan(0);
     expect(secrets.length).toBeGreaterThan(30);
     expect(output.join('')).toContain('OAuth2 service account access token fetched');
