@@ -310,4 +310,31 @@ describe('health and hints', () => {
 
     expect(hintFor(failure, parse(body({})))).toMatch(/server’s clock is off/);
   });
+
+  it('an unreachable token endpoint keeps the generic hint (retried), not a service account one', () => {
+    const failure = new DeliveryError({
+      stage: 'auth',
+      transient: true,
+      reason: 'OAUTH_TOKEN_ENDPOINT_UNAVAILABLE',
+      message:
+        'The token endpoint https://oauth2.googleapis.com/token is not available (ECONNREFUSED): connection refused',
+    }).failure;
+
+    expect(hintFor(failure, parse(body({})))).toMatch(/could not be reached .*will be retried/);
+  });
+
+  it('another refusal names the key, the mailbox and the delegation to check', () => {
+    const failure = new DeliveryError({
+      stage: 'auth',
+      transient: false,
+      reason: 'OAUTH_INVALID_CLIENT',
+      message:
+        'The token endpoint https://oauth2.googleapis.com/token answered 401 invalid_client: The OAuth client was not found.',
+    }).failure;
+
+    const hint = hintFor(failure, parse(body({})));
+
+    expect(hint).toContain(CLIENT_EMAIL);
+    expect(hint).toContain(`client ID ${CLIENT_ID}`);
+  });
 });
