@@ -98,12 +98,7 @@ export class AppOnlyTokens {
       if (!(error instanceof TokenEndpointError)) throw error;
       throw this.failed(clusterId, error, redact(error.message, secrets.filter(Boolean)), auth);
     }
-    const lifetimeMs = (tokens.expiresIn ?? this.deps.defaultLifetimeS) * 1000;
-    const entry: Cached = {
-      accessToken: tokens.accessToken,
-      refreshAtMs: started.getTime() + lifetimeMs - Math.min(this.deps.marginMs, lifetimeMs / 2),
-      key,
-    };
+    const entry = this.cached(tokens, started, key);
     this.cache.set(clusterId, entry);
     this.deps.log.info('OAuth2 app-only access token fetched', {
       clusterId,
