@@ -321,7 +321,9 @@ describe('admin page: credentials that do not expire at night', () => {
     await page.getByLabel('OAuth2').check();
     await page.locator('#f-smtp').getByLabel('Provider', { exact: true }).selectOption('microsoft');
     await page.locator('#f-smtp').getByLabel('Tenant', { exact: true }).fill('contoso.onmicrosoft.com');
-    expect(await page.locator('#f-smtp').getByLabel('Scopes', { exact: true }).inputValue()).toContain('SMTP.Send');
+    expect(await page.locator('#f-smtp').getByLabel('Scopes', { exact: true }).inputValue()).toContain(
+      'SMTP.Send',
+    );
     await page.locator('#f-smtp').getByLabel('Flow', { exact: true }).selectOption('client-credentials');
     expect(await page.locator('#f-smtp').getByLabel('Scopes', { exact: true }).inputValue()).toBe(
       'https://outlook.office365.com/.default',
@@ -342,7 +344,9 @@ describe('admin page: credentials that do not expire at night', () => {
     });
     expect(JSON.stringify(stored.body)).not.toContain('PRIVATE KEY');
     // After the save: the key's field is empty and marked set, the certificate named as Entra ID lists it.
-    expect(await page.locator('#f-smtp').getByLabel('Private key of the certificate (PEM)').inputValue()).toBe('');
+    expect(
+      await page.locator('#f-smtp').getByLabel('Private key of the certificate (PEM)').inputValue(),
+    ).toBe('');
     expect(await page.locator('#private-key-state').textContent()).toBe('set');
     expect(await page.locator('#certificate-facts').textContent()).toContain(thumbprint);
     expect(await page.locator('#credential-health').textContent()).toMatch(
