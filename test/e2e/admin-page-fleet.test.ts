@@ -2,7 +2,7 @@
 // and a real SMTP relay: the overview (unhealthy first, sortable), testing the unsaved form,
 // save-only-if-delivered, the history and its restore, delete with confirmation, the unsaved-edit
 // guard, the delivery log's filters, paging and replay, German, and a 390 px phone.
-import { X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -360,6 +360,65 @@ describe('admin page: credentials that do not expire at night', () => {
     await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
     const again = await api('GET', '/clusters/app-only-certificate/email-config');
     expect(again.body.smtp.auth.clientCertificate).toMatchObject({ privateKeySet: true });
+    expect(again.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
+    expect(problems).toEqual([]);
+  });
+
+  it('sets up a Google service account from the form: the JSON key is write-only, its facts are shown, a later save keeps it', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const key = {
+      type: 'service_account',
+      project_id: 'fleet-alerts',
+      private_key_id: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      client_email: 'notifier@fleet-alerts.iam.gserviceaccount.com',
+      client_id: '112233445566778899001',
+      token_uri: 'https://oauth2.googleapis.com/token',
+    };
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'service-account');
+    const smtp = page.locator('#f-smtp');
+    await page.getByLabel('Sender').fill('alerts@example.com');
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com');
+    await smtp.getByLabel('OAuth2').check();
+    await smtp.getByLabel('Provider', { exact: true }).selectOption('google');
+    await smtp.getByLabel('Flow', { exact: true }).selectOption('service-account');
+    // No app client of its own, nothing to authorize: the key names the service account.
+    expect(await smtp.getByLabel('Client (application) ID').isHidden()).toBe(true);
+    expect(await page.locator('#redirect-field').isHidden()).toBe(true);
+    expect(await page.locator('#google-service-account-help').isVisible()).toBe(true);
+    await smtp.getByLabel('Mailbox (optional)').fill('alerts@example.com');
+    await smtp.getByLabel('Service account key (JSON)').fill(JSON.stringify(key, null, 2));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'now has a configuration' }).waitFor();
+
+    const stored = await api('GET', '/clusters/service-account/email-config');
+    expect(stored.body.oauth).toEqual({ status: 'service-account' });
+    expect(stored.body.smtp.auth).toMatchObject({
+      flow: 'service-account',
+      user: 'alerts@example.com',
+      scopes: ['https://mail.google.com/'],
+      serviceAccountKey: {
+        clientEmail: key.client_email,
+        clientId: key.client_id,
+        privateKeyId: key.private_key_id,
+        privateKeySet: true,
+      },
+    });
+    expect(JSON.stringify(stored.body)).not.toContain('PRIVATE KEY');
+    expect(await smtp.getByLabel('Service account key (JSON)').inputValue()).toBe('');
+    expect(await page.locator('#service-account-facts').textContent()).toBe(
+      `Key ${key.private_key_id} of ${key.client_email} (client ID ${key.client_id}).`,
+    );
+    await page.locator('#oauth-status').filter({ hasText: 'Service account' }).waitFor();
+    expect(await page.content()).not.toContain('PRIVATE KEY');
+
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    const again = await api('GET', '/clusters/service-account/email-config');
+    expect(again.body.smtp.auth.serviceAccountKey).toMatchObject({ privateKeySet: true });
     expect(again.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
     expect(problems).toEqual([]);
   });
