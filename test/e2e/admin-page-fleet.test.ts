@@ -423,6 +423,64 @@ describe('admin page: credentials that do not expire at night', () => {
     expect(problems).toEqual([]);
   });
 
+  it('sets up Microsoft Graph from the form: the secret write-only, the endpoints defaulted, its expiry watched', async () => {
+    const inFiveDays = new Date(Date.now() + 5 * 24 * 60 * 60 * 1000 + 60 * 60 * 1000)
+      .toISOString()
+      .slice(0, 10);
+    const secret = 'Graph-App-Secret-Value-42';
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'graph-page');
+    const graph = page.locator('#f-graph');
+    await page.getByLabel('Sender').fill('alerts@contoso.example');
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com');
+    expect(await graph.isHidden()).toBe(true);
+    await page.getByLabel('Microsoft Graph (when SMTP AUTH is off)').check();
+    expect(await graph.isVisible()).toBe(true);
+    expect(await page.locator('#f-smtp').isHidden()).toBe(true);
+    await graph.getByLabel('Mailbox', { exact: true }).fill('alerts@contoso.example');
+    await graph.getByLabel('Tenant', { exact: true }).fill('contoso.onmicrosoft.com');
+    await graph.getByLabel('Client (application) ID').fill('graph-app-id');
+    await graph.getByLabel(/^Client secret (not )?set/).fill(secret);
+    await graph.getByLabel('Client secret expires on (optional)').fill(inFiveDays);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'now has a configuration' }).waitFor();
+
+    const stored = await api('GET', '/clusters/graph-page/email-config');
+    expect(stored.body.transport).toBe('graph');
+    expect(stored.body.smtp).toBeUndefined();
+    expect(stored.body.graph).toMatchObject({
+      mailbox: 'alerts@contoso.example',
+      tenant: 'contoso.onmicrosoft.com',
+      clientId: 'graph-app-id',
+      clientSecretSet: true,
+      clientSecretExpiresAt: inFiveDays,
+      endpoint: 'https://graph.microsoft.com',
+      tokenEndpoint: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token',
+    });
+    expect(JSON.stringify(stored.body)).not.toContain(secret);
+    expect(await graph.getByLabel(/^Client secret (not )?set/).inputValue()).toBe('');
+    expect(await page.locator('#graph-secret-state').textContent()).toBe('set');
+    expect(await page.locator('#credential-health').textContent()).toMatch(
+      /^Expiring The client secret expires in [56] days, on /,
+    );
+    expect(await page.content()).not.toContain(secret);
+
+    // Opened again, the form shows what was saved; a save keeps the stored secret.
+    await context.close();
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'graph-page');
+    expect(await graph.getByLabel('Mailbox', { exact: true }).inputValue()).toBe('alerts@contoso.example');
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    const again = await api('GET', '/clusters/graph-page/email-config');
+    expect(again.body.graph).toMatchObject({ clientSecretSet: true, clientSecretExpiresAt: inFiveDays });
+    expect(again.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
+    expect(problems).toEqual([]);
+  });
+
   it('saves a password’s expiry date from the form and warns in the form once it is near', async () => {
     const inTwoDays = new Date(Date.now() + 2 * 24 * 60 * 60 * 1000 + 60 * 60 * 1000)
       .toISOString()
