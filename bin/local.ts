@@ -45,6 +45,7 @@ const SPEC: CommandSpec = {
     ['DAILY_NOTICE_TIME', 'HH:MM (UTC) of the daily notice, or off (default 08:00)'],
     ['EVENT_CONSUMERS', 'notify invocations at once on the event queue'],
     ['EVENT_LEASE_SECONDS', "notify's claim on an event while it works on it"],
+    ['CREDENTIAL_WARNING_DAYS', "days ahead of a credential's expiry that warnings start (1-90, default 14)"],
     ['LOG_LEVEL', 'DEBUG, INFO, WARN or ERROR (default INFO)'],
   ],
   examples: ['npm start', 'PORT=3100 DATA_DIR=/var/lib/notifier npm start', 'MAIL_OUTBOX=true npm start'],
@@ -119,6 +120,9 @@ await runCli(SPEC, async () => {
     awsRegion: env.AWS_REGION,
     dailyNoticeTime: env.DAILY_NOTICE_TIME,
     eventLeaseSeconds: env.EVENT_LEASE_SECONDS,
+    ...(env.CREDENTIAL_WARNING_DAYS !== undefined
+      ? { credentialWarningDays: env.CREDENTIAL_WARNING_DAYS }
+      : {}),
     eventConsumers: env.EVENT_CONSUMERS,
     ...(env.PUBLIC_BASE_URL ? { publicBaseUrl: env.PUBLIC_BASE_URL } : {}),
     log: createLogger({ logLevel: env.LOG_LEVEL }),

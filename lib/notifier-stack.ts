@@ -86,6 +86,8 @@ export interface NotifierStackProps extends StackProps {
    * public relay addresses only without it.
    */
   readonly allowedRelays?: { readonly cidrs: readonly string[]; readonly hosts: readonly string[] };
+  /** Days ahead of a credential's expiry that warnings start (CREDENTIAL_WARNING_DAYS); the service's 14 when absent. */
+  readonly credentialWarningDays?: number;
   /** The admin API's own domain name (lib/admin-api.ts); the execute-api URL otherwise. */
   readonly customDomain?: CustomDomainProps;
   readonly logRetention: logs.RetentionDays;
@@ -171,6 +173,9 @@ export class NotifierStack extends Stack {
       LEDGER_TABLE_NAME: table.tableName,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ...(props.ses?.configurationSet ? { SES_CONFIGURATION_SET: props.ses.configurationSet } : {}),
+      ...(props.credentialWarningDays !== undefined
+        ? { CREDENTIAL_WARNING_DAYS: String(props.credentialWarningDays) }
+        : {}),
       ...(props.allowedRelays?.cidrs.length
         ? { RELAY_ALLOWED_CIDRS: props.allowedRelays.cidrs.join(',') }
         : {}),

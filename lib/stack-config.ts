@@ -117,6 +117,13 @@ export const StackContextSchema = z
     /** Also route, and offer a policy for, the plain `appliance.failover` source bound to no cluster. */
     legacyPublisher: flag.default(false),
     logRetentionDays: count.default(90),
+    /** Days ahead of a credential's expiry that its health warns and the first warning email goes out. */
+    credentialWarningDays: z.coerce
+      .number({ error: 'must be a whole number of days between 1 and 90' })
+      .int('must be a whole number of days between 1 and 90')
+      .min(1, 'must be a whole number of days between 1 and 90')
+      .max(90, 'must be a whole number of days between 1 and 90')
+      .optional(),
     removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
     apiRateLimit: count.default(20),
     apiBurstLimit: count.default(40),
@@ -396,6 +403,7 @@ export function stackPropsFromContext(
           },
         }
       : {}),
+    ...(c.credentialWarningDays !== undefined ? { credentialWarningDays: c.credentialWarningDays } : {}),
     ...(c.allowedRelayCidrs.length > 0 || c.allowedRelayHosts.length > 0
       ? { allowedRelays: { cidrs: c.allowedRelayCidrs, hosts: c.allowedRelayHosts } }
       : {}),

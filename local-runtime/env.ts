@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SecretsKeyEnvShape } from '../functions/adapters/local/secret-box.js';
 import { ADMIN_TOKEN_ADVICE, adminTokenProblem } from '../functions/shared/admin-token.js';
-import { EventLeaseEnvShape } from '../functions/shared/service-env.js';
+import { CredentialWarningEnvShape, EventLeaseEnvShape } from '../functions/shared/service-env.js';
 import { LOCAL_CONSUMER_DEFAULTS } from './queue-consumer.js';
 
 const flag = z
@@ -38,6 +38,7 @@ export const LocalEnvSchema = z.object({
     .regex(/^(([01]\d|2[0-3]):[0-5]\d|off)$/, 'must be HH:MM (UTC) or "off"')
     .default('08:00'),
   ...EventLeaseEnvShape,
+  ...CredentialWarningEnvShape,
   ...SecretsKeyEnvShape,
   /** Notify invocations at once on the event queue (AWS: the event source mapping's maximum concurrency). */
   EVENT_CONSUMERS: z.coerce.number().int().min(1).max(32).default(LOCAL_CONSUMER_DEFAULTS.concurrency),

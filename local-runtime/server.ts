@@ -16,7 +16,11 @@ import { checkAdminToken, generateAdminToken } from '../functions/shared/admin-t
 import { bearerTokenAuthenticator } from '../functions/shared/auth.js';
 import { jsonResponse } from '../functions/shared/http.js';
 import { anyAuthenticator, publisherTokenAuthenticator } from '../functions/shared/publisher-auth.js';
-import { EventLeaseEnvShape, serviceSettingsOf } from '../functions/shared/service-env.js';
+import {
+  CredentialWarningEnvShape,
+  EventLeaseEnvShape,
+  serviceSettingsOf,
+} from '../functions/shared/service-env.js';
 import { buildAdminPage } from '../web/admin-page/build.js';
 import { adminTokenRoutes } from './admin-token-routes.js';
 import { localContext, toApiGatewayEvent, writeApiGatewayResult } from './api-gateway-event.js';
@@ -47,6 +51,8 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
   eventConsumers?: number;
   /** `EVENT_LEASE_SECONDS`, with the notify function's default. */
   eventLeaseSeconds?: number;
+  /** `CREDENTIAL_WARNING_DAYS`: days ahead of a credential's expiry that warnings start (14 by default). */
+  credentialWarningDays?: number;
 }
 
 export interface LocalRuntime {
@@ -214,6 +220,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ...serviceSettingsOf({
       EVENT_LEASE_SECONDS: EventLeaseEnvShape.EVENT_LEASE_SECONDS.parse(options.eventLeaseSeconds),
       PUBLIC_BASE_URL: publicBaseUrl,
+      CREDENTIAL_WARNING_DAYS: CredentialWarningEnvShape.CREDENTIAL_WARNING_DAYS.parse(
+        options.credentialWarningDays,
+      ),
     }),
     // Notify's "attempt n of N" and its give-up match the queue's maxReceiveCount.
     ...(options.eventDeliveryAttempts !== undefined

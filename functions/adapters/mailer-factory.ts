@@ -1,4 +1,4 @@
-import type { EmailConfig, GraphSettings } from '../core/config/email-config.js';
+import { type EmailConfig, type GraphSettings, hasNoGrant } from '../core/config/email-config.js';
 import { graphScopeOf } from '../core/config/graph-endpoints.js';
 import { effectiveRelayLimits } from '../core/config/presets.js';
 import { DeliveryError, type Mailer, type MailerContext, type MailerFactory } from '../core/mail/mailer.js';
@@ -95,7 +95,12 @@ export class TransportMailerFactory implements MailerFactory {
           message: 'OAuth2 is configured but this service has no OAuth2 token provider',
         });
       }
-      const { user, accessToken } = await tokens.accessTokenFor(context.clusterId);
+      // A test email may be of a configuration not saved yet: a flow without a grant gets its
+      // token from that configuration's own credentials.
+      const { user, accessToken } = await tokens.accessTokenFor(
+        context.clusterId,
+        context.purpose === 'test-email' && hasNoGrant(auth) ? auth : undefined,
+      );
       credentials = { user, accessToken };
     }
     const mailerOptions: SmtpMailerOptions = {

@@ -1,9 +1,11 @@
 // The token endpoint over HTTP (RFC 6749 sections 4.1.3 and 6), with Node's global fetch.
 import { TOKEN_REQUEST_TIMEOUT_MS } from '../core/mail/deadlines.js';
 import { CLIENT_ASSERTION_TYPE } from '../core/oauth/client-assertion.js';
+import { JWT_BEARER_GRANT_TYPE } from '../core/oauth/jwt-bearer-assertion.js';
 import {
   type ClientCredentialsRequest,
   type CodeExchange,
+  type JwtBearerRequest,
   type RefreshRequest,
   type TokenClient,
   TokenEndpointError,
@@ -53,6 +55,13 @@ export class FetchTokenClient implements TokenClient {
       ...(request.clientAssertion
         ? { client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: request.clientAssertion }
         : { client_secret: request.clientSecret ?? '' }),
+    });
+  }
+
+  jwtBearer(request: JwtBearerRequest): Promise<TokenSet> {
+    return this.post(request.tokenEndpoint, {
+      grant_type: JWT_BEARER_GRANT_TYPE,
+      assertion: request.assertion,
     });
   }
 

@@ -90,7 +90,19 @@ const PublicSmtpAuthSchema = z.discriminatedUnion('type', [
     provider: z.enum(OAUTH_PROVIDERS),
     clientId: z.string(),
     clientSecretSet: z.boolean(),
-    flow: z.enum(['authorization-code', 'client-credentials']).optional(),
+    flow: z.enum(['authorization-code', 'client-credentials', 'service-account']).optional(),
+    serviceAccountKey: z
+      .looseObject({
+        clientEmail: z.string(),
+        clientId: z.string().optional(),
+        privateKeyId: z.string(),
+        projectId: z.string().optional(),
+        privateKeySet: z.boolean(),
+      })
+      .optional()
+      .describe(
+        'Flow `service-account`: what the JSON key says; the private key is never returned, only `privateKeySet`',
+      ),
     clientCertificate: z
       .looseObject({
         certificatePem: z.string(),
@@ -158,7 +170,7 @@ export const PublicEmailConfigSchema = z.looseObject({
   repeatIntervalMinutes: z.number().int(),
   grouping: z.looseObject({ waitSeconds: z.number().int(), intervalMinutes: z.number().int() }),
   oauth: z
-    .looseObject({ status: z.enum([...OAUTH_GRANT_STATUSES, 'app-only']) })
+    .looseObject({ status: z.enum([...OAUTH_GRANT_STATUSES, 'app-only', 'service-account']) })
     .optional()
     .describe("For OAuth2 relays: the grant's status, never a token"),
   credentialHealth: CredentialHealthSchema.optional().describe(

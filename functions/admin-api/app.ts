@@ -149,7 +149,11 @@ export function emailConfigHandlers(
       log.info('PUT email-config', { clusterId, created, version, testEmailOk: testEmail?.ok });
       return jsonResponse(
         created ? 201 : 200,
-        { config: toPublicConfig(document), version, ...(testEmail ? { testEmail } : {}) },
+        {
+          config: toPublicConfig(document, service.credentialHealth(document)),
+          version,
+          ...(testEmail ? { testEmail } : {}),
+        },
         { etag: configEtag(version) },
       );
     },
@@ -178,7 +182,7 @@ export function emailConfigHandlers(
       const { document, version } = result;
       return jsonResponse(
         200,
-        { config: toPublicConfig(document), version, restoredFrom },
+        { config: toPublicConfig(document, service.credentialHealth(document)), version, restoredFrom },
         { etag: configEtag(version) },
       );
     },

@@ -43,14 +43,31 @@ export const EventLeaseEnvShape = {
     .default(DEFAULT_LEASE_MS / 1000),
 };
 
+/**
+ * Days ahead of a credential's expiry that its health says `expiring` and the first warning email
+ * goes out (`-c credentialWarningDays`, the same name in the embedded runtime); 14 when unset.
+ */
+export const CredentialWarningEnvShape = {
+  CREDENTIAL_WARNING_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days between 1 and 90' })
+    .int('must be a whole number of days between 1 and 90')
+    .min(1, 'must be a whole number of days between 1 and 90')
+    .max(90, 'must be a whole number of days between 1 and 90')
+    .optional(),
+};
+
 /** The settings `buildServices` takes, from whichever of them a function's environment has. */
 export function serviceSettingsOf(env: {
   EVENT_LEASE_SECONDS?: number;
   PUBLIC_BASE_URL?: string;
   EGRESS_MODE?: 'lambda' | 'vpc';
+  CREDENTIAL_WARNING_DAYS?: number | undefined;
 }): ServiceSettings {
   return {
     ...(env.EGRESS_MODE ? { egress: env.EGRESS_MODE } : {}),
+    ...(env.CREDENTIAL_WARNING_DAYS !== undefined
+      ? { credentialWarningDays: env.CREDENTIAL_WARNING_DAYS }
+      : {}),
     ...(env.EVENT_LEASE_SECONDS !== undefined ? { eventLeaseMs: env.EVENT_LEASE_SECONDS * 1000 } : {}),
     ...(env.PUBLIC_BASE_URL ? { publicBaseUrl: env.PUBLIC_BASE_URL } : {}),
   };
@@ -109,6 +126,7 @@ export const ServiceEnvShape = {
   ...EgressEnvShape,
   ...LedgerEnvShape,
   ...LoggingEnvShape,
+  ...CredentialWarningEnvShape,
 };
 
 /** The event-driven senders (notify, daily notice): the common part plus their metrics. */

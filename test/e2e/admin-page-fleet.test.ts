@@ -2,11 +2,13 @@
 // and a real SMTP relay: the overview (unhealthy first, sortable), testing the unsaved form,
 // save-only-if-delivered, the history and its restore, delete with confirmation, the unsaved-edit
 // guard, the delivery log's filters, paging and replay, German, and a 390 px phone.
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { generate } from 'selfsigned';
 import { CATALOG } from '../../events/catalog.js';
 import { loadSample } from '../../events/samples.js';
 import { createLogger } from '../../functions/shared/logger.js';
@@ -245,8 +247,10 @@ describe('admin page: no credentials in clear', () => {
   });
 });
 
-describe('admin page: settings it has no field for', () => {
-  it('keeps an app-only flow and the secret’s expiry date (set through the API) when the form is saved', async () => {
+describe('admin page: credentials that do not expire at night', () => {
+  it('shows an app-only configuration (set through the API) with its flow, expiry date and credential health, and a save keeps them', async () => {
+    // Ten days from now: the warning is due whatever the day the suite runs.
+    const inTenDays = new Date(Date.now() + 10 * 24 * 60 * 60 * 1000 + 60_000).toISOString();
     const appOnly = {
       sender: 'alerts@example.com',
       smtp: {
@@ -260,7 +264,7 @@ describe('admin page: settings it has no field for', () => {
           flow: 'client-credentials',
           clientId: 'app-id',
           clientSecret: 'App-Only-Secret-Value-42',
-          clientSecretExpiresAt: '2027-06-30',
+          clientSecretExpiresAt: inTenDays,
           user: 'alerts@example.com',
         },
       },
@@ -272,6 +276,16 @@ describe('admin page: settings it has no field for', () => {
     await openCluster(page, 'app-only');
     await page.locator('#oauth-status').filter({ hasText: 'App-only' }).waitFor();
     expect(await page.getByRole('button', { name: 'Authorize' }).isHidden()).toBe(true);
+    expect(await page.locator('#f-smtp').getByLabel('Flow').inputValue()).toBe('client-credentials');
+    expect(await page.locator('#f-smtp').getByLabel('Client secret expires on (optional)').inputValue()).toBe(
+      inTenDays.slice(0, 10),
+    );
+    const health = page.locator('#credential-health');
+    expect(await health.textContent()).toMatch(/^Expiring The client secret expires in 1[01] days, on /);
+    // The app-only steps are offered, the delegated ones and the redirect URI are not.
+    expect(await page.locator('#entra-app-only-help').isVisible()).toBe(true);
+    expect(await page.locator('#entra-help').isHidden()).toBe(true);
+    expect(await page.locator('#f-smtp').getByLabel('Authorization endpoint').isHidden()).toBe(true);
 
     await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -281,10 +295,209 @@ describe('admin page: settings it has no field for', () => {
     expect(stored.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
     expect(stored.body.smtp.auth).toMatchObject({
       flow: 'client-credentials',
-      clientSecretExpiresAt: '2027-06-30',
+      // Sent back as it was entered (a date and time), since its day was not changed.
+      clientSecretExpiresAt: inTenDays,
       clientSecretSet: true,
       user: 'alerts@example.com',
+      scopes: ['https://outlook.office365.com/.default'],
     });
+    expect(stored.body.credentialHealth).toMatchObject({ status: 'expiring', credential: 'client-secret' });
+    expect(problems).toEqual([]);
+  });
+
+  it('sets up app-only with a certificate from the form: the scopes follow the flow, the private key is never shown again', async () => {
+    const pems = await generate([{ name: 'commonName', value: 'appliance-notifier page test' }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+      notBeforeDate: new Date(Date.now() - 24 * 60 * 60 * 1000),
+      notAfterDate: new Date(Date.now() + 400 * 24 * 60 * 60 * 1000),
+    });
+    const thumbprint = new X509Certificate(pems.cert).fingerprint.replace(/:/g, '');
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'app-only-certificate');
+    await page.getByLabel('Sender').fill('alerts@example.com');
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com');
+    await page.getByLabel('OAuth2').check();
+    await page.locator('#f-smtp').getByLabel('Provider', { exact: true }).selectOption('microsoft');
+    await page.locator('#f-smtp').getByLabel('Tenant', { exact: true }).fill('contoso.onmicrosoft.com');
+    expect(await page.locator('#f-smtp').getByLabel('Scopes', { exact: true }).inputValue()).toContain(
+      'SMTP.Send',
+    );
+    await page.locator('#f-smtp').getByLabel('Flow', { exact: true }).selectOption('client-credentials');
+    expect(await page.locator('#f-smtp').getByLabel('Scopes', { exact: true }).inputValue()).toBe(
+      'https://outlook.office365.com/.default',
+    );
+    await page.locator('#f-smtp').getByLabel('Client (application) ID').fill('app-id');
+    await page.locator('#f-smtp').getByLabel('Mailbox (optional)').fill('alerts@example.com');
+    await page.locator('#f-smtp').getByLabel('Client certificate (PEM, optional)').fill(pems.cert);
+    await page.locator('#f-smtp').getByLabel('Private key of the certificate (PEM)').fill(pems.private);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'now has a configuration' }).waitFor();
+
+    const stored = await api('GET', '/clusters/app-only-certificate/email-config');
+    expect(stored.body.smtp.auth).toMatchObject({
+      flow: 'client-credentials',
+      scopes: ['https://outlook.office365.com/.default'],
+      clientSecretSet: false,
+      clientCertificate: { privateKeySet: true },
+    });
+    expect(JSON.stringify(stored.body)).not.toContain('PRIVATE KEY');
+    // After the save: the key's field is empty and marked set, the certificate named as Entra ID lists it.
+    expect(
+      await page.locator('#f-smtp').getByLabel('Private key of the certificate (PEM)').inputValue(),
+    ).toBe('');
+    expect(await page.locator('#private-key-state').textContent()).toBe('set');
+    expect(await page.locator('#certificate-facts').textContent()).toContain(thumbprint);
+    expect(await page.locator('#credential-health').textContent()).toMatch(
+      /^Valid The client certificate is valid until /,
+    );
+    expect(await page.content()).not.toContain('PRIVATE KEY');
+
+    // A later save without the key keeps the stored one.
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    const again = await api('GET', '/clusters/app-only-certificate/email-config');
+    expect(again.body.smtp.auth.clientCertificate).toMatchObject({ privateKeySet: true });
+    expect(again.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
+    expect(problems).toEqual([]);
+  });
+
+  it('sets up a Google service account from the form: the JSON key is write-only, its facts are shown, a later save keeps it', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const key = {
+      type: 'service_account',
+      project_id: 'fleet-alerts',
+      private_key_id: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      client_email: 'notifier@fleet-alerts.iam.gserviceaccount.com',
+      client_id: '112233445566778899001',
+      token_uri: 'https://oauth2.googleapis.com/token',
+    };
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'service-account');
+    const smtp = page.locator('#f-smtp');
+    await page.getByLabel('Sender').fill('alerts@example.com');
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com');
+    await smtp.getByLabel('OAuth2').check();
+    await smtp.getByLabel('Provider', { exact: true }).selectOption('google');
+    await smtp.getByLabel('Flow', { exact: true }).selectOption('service-account');
+    // No app client of its own, nothing to authorize: the key names the service account.
+    expect(await smtp.getByLabel('Client (application) ID').isHidden()).toBe(true);
+    expect(await page.locator('#redirect-field').isHidden()).toBe(true);
+    expect(await page.locator('#google-service-account-help').isVisible()).toBe(true);
+    await smtp.getByLabel('Mailbox (optional)').fill('alerts@example.com');
+    await smtp.getByLabel('Service account key (JSON)').fill(JSON.stringify(key, null, 2));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'now has a configuration' }).waitFor();
+
+    const stored = await api('GET', '/clusters/service-account/email-config');
+    expect(stored.body.oauth).toEqual({ status: 'service-account' });
+    expect(stored.body.smtp.auth).toMatchObject({
+      flow: 'service-account',
+      user: 'alerts@example.com',
+      scopes: ['https://mail.google.com/'],
+      serviceAccountKey: {
+        clientEmail: key.client_email,
+        clientId: key.client_id,
+        privateKeyId: key.private_key_id,
+        privateKeySet: true,
+      },
+    });
+    expect(JSON.stringify(stored.body)).not.toContain('PRIVATE KEY');
+    expect(await smtp.getByLabel('Service account key (JSON)').inputValue()).toBe('');
+    expect(await page.locator('#service-account-facts').textContent()).toBe(
+      `Key ${key.private_key_id} of ${key.client_email} (client ID ${key.client_id}).`,
+    );
+    await page.locator('#oauth-status').filter({ hasText: 'Service account' }).waitFor();
+    expect(await page.content()).not.toContain('PRIVATE KEY');
+
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    const again = await api('GET', '/clusters/service-account/email-config');
+    expect(again.body.smtp.auth.serviceAccountKey).toMatchObject({ privateKeySet: true });
+    expect(again.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
+    expect(problems).toEqual([]);
+  });
+
+  it('sets up Microsoft Graph from the form: the secret write-only, the endpoints defaulted, its expiry watched', async () => {
+    const inFiveDays = new Date(Date.now() + 5 * 24 * 60 * 60 * 1000 + 60 * 60 * 1000)
+      .toISOString()
+      .slice(0, 10);
+    const secret = 'Graph-App-Secret-Value-42';
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'graph-page');
+    const graph = page.locator('#f-graph');
+    await page.getByLabel('Sender').fill('alerts@contoso.example');
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com');
+    expect(await graph.isHidden()).toBe(true);
+    await page.getByLabel('Microsoft Graph (when SMTP AUTH is off)').check();
+    expect(await graph.isVisible()).toBe(true);
+    expect(await page.locator('#f-smtp').isHidden()).toBe(true);
+    await graph.getByLabel('Mailbox', { exact: true }).fill('alerts@contoso.example');
+    await graph.getByLabel('Tenant', { exact: true }).fill('contoso.onmicrosoft.com');
+    await graph.getByLabel('Client (application) ID').fill('graph-app-id');
+    await graph.getByLabel(/^Client secret (not )?set/).fill(secret);
+    await graph.getByLabel('Client secret expires on (optional)').fill(inFiveDays);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'now has a configuration' }).waitFor();
+
+    const stored = await api('GET', '/clusters/graph-page/email-config');
+    expect(stored.body.transport).toBe('graph');
+    expect(stored.body.smtp).toBeUndefined();
+    expect(stored.body.graph).toMatchObject({
+      mailbox: 'alerts@contoso.example',
+      tenant: 'contoso.onmicrosoft.com',
+      clientId: 'graph-app-id',
+      clientSecretSet: true,
+      clientSecretExpiresAt: inFiveDays,
+      endpoint: 'https://graph.microsoft.com',
+      tokenEndpoint: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token',
+    });
+    expect(JSON.stringify(stored.body)).not.toContain(secret);
+    expect(await graph.getByLabel(/^Client secret (not )?set/).inputValue()).toBe('');
+    expect(await page.locator('#graph-secret-state').textContent()).toBe('set');
+    expect(await page.locator('#credential-health').textContent()).toMatch(
+      /^Expiring The client secret expires in [56] days, on /,
+    );
+    expect(await page.content()).not.toContain(secret);
+
+    // Opened again, the form shows what was saved; a save keeps the stored secret.
+    await context.close();
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'graph-page');
+    expect(await graph.getByLabel('Mailbox', { exact: true }).inputValue()).toBe('alerts@contoso.example');
+    await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    const again = await api('GET', '/clusters/graph-page/email-config');
+    expect(again.body.graph).toMatchObject({ clientSecretSet: true, clientSecretExpiresAt: inFiveDays });
+    expect(again.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
+    expect(problems).toEqual([]);
+  });
+
+  it('saves a password’s expiry date from the form and warns in the form once it is near', async () => {
+    const inTwoDays = new Date(Date.now() + 2 * 24 * 60 * 60 * 1000 + 60 * 60 * 1000)
+      .toISOString()
+      .slice(0, 10);
+    expect((await api('PUT', '/clusters/password-expiry/email-config', relayConfig())).status).toBe(201);
+    await newPage();
+    await signIn(page, runtime.url, ADMIN_TOKEN);
+    await openCluster(page, 'password-expiry');
+    expect(await page.locator('#credential-health').textContent()).toContain('No expiry is known');
+    await page.locator('#f-smtp').getByLabel('Password expires on (optional)').fill(inTwoDays);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    const stored = await api('GET', '/clusters/password-expiry/email-config');
+    expect(stored.body.smtp.auth).toMatchObject({ passwordExpiresAt: inTwoDays, passwordSet: true });
+    expect(await page.locator('#credential-health').textContent()).toMatch(
+      /^Expiring The password expires in [23] days, on /,
+    );
     expect(problems).toEqual([]);
   });
 });

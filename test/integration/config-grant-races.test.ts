@@ -68,6 +68,7 @@ function heldTokenEndpoint() {
   const client: TokenClient = {
     exchangeCode: () => Promise.reject(new Error('not used')),
     clientCredentials: () => Promise.reject(new Error('not used')),
+    jwtBearer: () => Promise.reject(new Error('not used')),
     refresh: (request) => {
       requests.push(request);
       entered();

@@ -37,4 +37,18 @@ describe('the settings buildServices takes, in AWS and on one machine', () => {
     expect(unset.egress).toBeUndefined();
     expect(NotifyEnvSchema.safeParse({ ...lambdaEnv, EGRESS_MODE: 'nat' }).success).toBe(false);
   });
+
+  it('reads CREDENTIAL_WARNING_DAYS by the same name in both, and refuses a value out of range by name', () => {
+    const aws = serviceSettingsOf(NotifyEnvSchema.parse({ ...lambdaEnv, CREDENTIAL_WARNING_DAYS: '30' }));
+    const local = serviceSettingsOf(LocalEnvSchema.parse({ CREDENTIAL_WARNING_DAYS: '30' }));
+    expect(aws.credentialWarningDays).toBe(30);
+    expect(local.credentialWarningDays).toBe(30);
+    expect(serviceSettingsOf(LocalEnvSchema.parse({})).credentialWarningDays).toBeUndefined();
+    const refused = LocalEnvSchema.safeParse({ CREDENTIAL_WARNING_DAYS: '0' });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues[0]).toMatchObject({
+      path: ['CREDENTIAL_WARNING_DAYS'],
+      message: 'must be a whole number of days between 1 and 90',
+    });
+  });
 });

@@ -33,21 +33,49 @@ export interface PageConfig {
 /** An SMTP authentication as GET returns it: secrets replaced by whether they are set. */
 export type PublicSmtpAuth =
   | { type: 'none' }
-  | { type: 'password'; username: string; passwordSet: boolean }
+  | { type: 'password'; username: string; passwordSet: boolean; passwordExpiresAt?: string }
   | {
       type: 'oauth2';
       provider: OAuthProvider;
       tenant?: string;
       clientId: string;
+      /** Absent: `authorization-code`. */
+      flow?: OAuthFlow;
       clientSecretSet: boolean;
+      clientSecretExpiresAt?: string;
+      /** App-only with a certificate: the certificate and its facts, the private key only as `privateKeySet`. */
+      clientCertificate?: PublicClientCertificate;
+      /** Flow `service-account`: the key's facts. */
+      serviceAccountKey?: PublicServiceAccountKey;
       scopes: string[];
       authorizationEndpoint: string;
       tokenEndpoint: string;
       user?: string;
     };
 
+export type OAuthFlow = 'authorization-code' | 'client-credentials' | 'service-account';
+
+/** A Google service account key as GET shows it: never the private key. */
+export interface PublicServiceAccountKey {
+  clientEmail: string;
+  clientId?: string;
+  privateKeyId: string;
+  projectId?: string;
+  privateKeySet: boolean;
+}
+
+/** `credentialHealth` of GET and of the fleet overview: how long the credentials still work. */
+export interface CredentialHealth {
+  status: 'ok' | 'expiring' | 'expired' | 'failing';
+  credential?: 'client-secret' | 'client-certificate' | 'password' | 'refresh-token';
+  expiresAt?: string;
+  daysLeft?: number;
+  /** One English sentence; the page says it in its own language from the fields above. */
+  detail: string;
+}
+
 export interface PublicOAuthStatus {
-  status: 'authorized' | 'needs-authorization' | 'app-only';
+  status: 'authorized' | 'needs-authorization' | 'app-only' | 'service-account';
   authorizedAt?: string;
   authorizedAs?: string;
   lastRefreshAt?: string;
@@ -55,11 +83,34 @@ export interface PublicOAuthStatus {
   lastErrorAt?: string;
 }
 
+/** A client certificate as GET shows it: the private key only as `privateKeySet`. */
+export interface PublicClientCertificate {
+  certificatePem: string;
+  privateKeySet: boolean;
+  thumbprint?: string;
+  subject?: string;
+  notBefore?: string;
+  notAfter?: string;
+}
+
+/** `graph` of GET for `transport: "graph"` (Microsoft Graph sendMail, app-only). */
+export interface PublicGraphSettings {
+  mailbox: string;
+  tenant: string;
+  clientId: string;
+  clientSecretSet: boolean;
+  clientSecretExpiresAt?: string;
+  clientCertificate?: PublicClientCertificate;
+  endpoint?: string;
+  tokenEndpoint?: string;
+}
+
 /** `GET /clusters/{clusterId}/email-config`. */
 export interface PublicEmailConfig {
   clusterId: string;
   sender: string;
   transport: 'smtp' | 'ses' | 'graph';
+  graph?: PublicGraphSettings;
   smtp?: {
     host: string;
     port: number;
@@ -79,6 +130,7 @@ export interface PublicEmailConfig {
   repeatIntervalMinutes: number;
   grouping: { waitSeconds: number; intervalMinutes: number };
   oauth?: PublicOAuthStatus;
+  credentialHealth?: CredentialHealth;
   updatedAt?: string;
 }
 

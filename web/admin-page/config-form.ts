@@ -4,6 +4,7 @@
 import {
   DEFAULT_SES_SMTP_REGION,
   effectiveRelayLimits,
+  MICROSOFT_APP_ONLY_SCOPES,
   MICROSOFT_DEFAULT_TENANT,
   matchRelayPreset,
   OAUTH_PROVIDERS,
@@ -17,8 +18,14 @@ import {
   type SmtpEncryption,
 } from '../../functions/core/config/presets.js';
 import type { FieldIssue, PublicEmailConfig, PublicSmtpAuth } from './api-client.js';
-import { byId, el, input, radio, select, setRadio, status, value } from './dom.js';
-import { type MessageKey, t, tn, writeRich } from './i18n.js';
+import type {
+  CredentialHealth,
+  OAuthFlow,
+  PublicClientCertificate,
+  PublicGraphSettings,
+} from './api-types.js';
+import { byId, el, input, radio, select, setRadio, status, textArea, value } from './dom.js';
+import { locale, type MessageKey, t, tn, writeRich } from './i18n.js';
 import { PAGE_RELAY_PRESETS } from './relay-presets.js';
 import { renderOAuth } from './result-views.js';
 
@@ -33,6 +40,28 @@ const PROVIDER_LABELS = {
   google: 'provider.google',
   custom: 'provider.custom',
 } as const satisfies Record<OAuthProvider, MessageKey>;
+
+/**
+ * The flows a provider offers, the default first. Google has no client-credentials grant for
+ * Gmail; its unattended flow is a service account with domain-wide delegation.
+ */
+const FLOWS: Record<OAuthProvider, readonly OAuthFlow[]> = {
+  microsoft: ['authorization-code', 'client-credentials'],
+  google: ['authorization-code', 'service-account'],
+  custom: ['authorization-code', 'client-credentials'],
+};
+
+const FLOW_LABELS = {
+  'authorization-code': 'flow.authorization-code',
+  'client-credentials': 'flow.client-credentials',
+  'service-account': 'flow.service-account',
+} as const satisfies Record<OAuthFlow, MessageKey>;
+
+const FLOW_HINTS = {
+  'authorization-code': 'form.flowHint.authorization-code',
+  'client-credentials': 'form.flowHint.client-credentials',
+  'service-account': 'form.flowHint.service-account',
+} as const satisfies Record<OAuthFlow, MessageKey>;
 
 /** What an empty form shows (the schema's defaults for what it leaves unset). */
 const DEFAULTS = {
@@ -60,41 +89,139 @@ export const formState = {
   dirty: false,
   /** The tenant the preset fields were last filled for. */
   tenant: '',
+  /** The flow the preset fields were last filled for. */
+  flow: 'authorization-code' as OAuthFlow,
   /** The authentication as loaded: what the form has no field for is kept from it (collect). */
   loadedAuth: undefined as PublicSmtpAuth | undefined,
+  /** The Graph settings as loaded: likewise. */
+  loadedGraph: undefined as PublicGraphSettings | undefined,
 };
 
 /**
- * Settings of the authentication this page has no field for yet (saved through the API: the
- * app-only flow and its certificate, the secrets' expiry dates). A save from the page keeps them
- * while the type (and for OAuth2 the provider) stays the same, rather than dropping them unseen.
+ * Settings of the authentication this page has no field for (saved through the API). A save
+ * from the page keeps them while the type (and for OAuth2 the provider) stays the same, rather
+ * than dropping them unseen. Every field it knows of is on the form now; a setting added to the
+ * API before the page learns it goes here.
  */
-const KEPT_AUTH_FIELDS = ['flow', 'clientSecretExpiresAt', 'passwordExpiresAt'] as const;
+const KEPT_AUTH_FIELDS: readonly string[] = [];
 
 function keptAuthFields(type: string, provider: string): Record<string, unknown> {
   const loaded = formState.loadedAuth as (PublicSmtpAuth & Record<string, unknown>) | undefined;
   if (!loaded || loaded.type !== type || (type === 'oauth2' && loaded.provider !== provider)) return {};
   const kept: Record<string, unknown> = {};
   for (const key of KEPT_AUTH_FIELDS) if (loaded[key] !== undefined) kept[key] = loaded[key];
-  // The certificate as GET shows it: the server keeps the stored private key for the same certificate.
-  const certificate = loaded.clientCertificate as { certificatePem?: string } | undefined;
-  if (certificate?.certificatePem) kept.clientCertificate = { certificatePem: certificate.certificatePem };
   return kept;
+}
+
+/** The flow chosen (the provider's only one when it has one). */
+const chosenFlow = (): OAuthFlow => (value('f-smtp-auth-flow') || 'authorization-code') as OAuthFlow;
+
+/**
+ * A date field for an entered expiry. GET may hold a date and time (entered through the API):
+ * the field shows its day, and a save sends it back unchanged unless the day was changed.
+ */
+function fillExpiry(id: string, stored: string | undefined): void {
+  const field = input(id);
+  field.value = stored ? stored.slice(0, 10) : '';
+  field.dataset.stored = stored ?? '';
+}
+
+function collectExpiry(id: string): string | undefined {
+  const field = input(id);
+  const stored = field.dataset.stored ?? '';
+  if (field.value === '') return undefined;
+  return stored.slice(0, 10) === field.value ? stored : field.value;
+}
+
+/** Entra ID lists a certificate by its SHA-1 thumbprint in hex; GET gives it base64url (the `x5t`). */
+function hexThumbprint(base64url: string): string {
+  const binary = atob(base64url.replace(/-/g, '+').replace(/_/g, '/'));
+  return Array.from(binary, (c) => c.charCodeAt(0).toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase();
+}
+
+/**
+ * The certificate fields under `prefix` (`f-smtp-auth` or `f-graph`): the certificate as GET
+ * shows it, the private key's field empty (write-only) with its set state, and its facts.
+ */
+function fillCertificate(
+  prefix: string,
+  ids: { keyState: string; facts: string },
+  certificate: PublicClientCertificate | undefined,
+): void {
+  textArea(`${prefix}-clientCertificate-certificatePem`).value = certificate?.certificatePem ?? '';
+  textArea(`${prefix}-clientCertificate-privateKeyPem`).value = '';
+  secretState(ids.keyState, certificate?.privateKeySet);
+  byId(ids.facts).textContent =
+    certificate?.thumbprint && certificate.notAfter
+      ? t('certificate.facts', {
+          thumbprint: hexThumbprint(certificate.thumbprint),
+          date: formatDay(certificate.notAfter),
+        })
+      : '';
+}
+
+/** The certificate as typed; the private key left out when empty (the server keeps the stored one). */
+function collectCertificate(prefix: string): { certificatePem: string; privateKeyPem?: string } | undefined {
+  const certificatePem = value(`${prefix}-clientCertificate-certificatePem`);
+  const privateKeyPem = value(`${prefix}-clientCertificate-privateKeyPem`);
+  if (certificatePem === '') return undefined;
+  return { certificatePem, ...(privateKeyPem !== '' ? { privateKeyPem } : {}) };
+}
+
+/** A day as the page's language writes it (UTC: an entered date is 00:00 UTC of that day). */
+const formatDay = (iso: string): string =>
+  new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso));
+
+const HEALTH_CLASSES = {
+  ok: 'health-ok',
+  expiring: 'warning',
+  expired: 'health-failing',
+  failing: 'health-failing',
+} as const;
+
+/** The credential health line above the authentication fields, in the page's language. */
+export function renderCredentialHealth(health: CredentialHealth | undefined): void {
+  const line = byId('credential-health');
+  line.replaceChildren();
+  line.hidden = !health;
+  if (!health) return;
+  line.append(
+    el('span', t(`credential.status.${health.status}`), `badge ${HEALTH_CLASSES[health.status]}`),
+    ' ',
+  );
+  const name = t(`credential.kind.${health.credential ?? 'client-secret'}`);
+  const date = health.expiresAt ? formatDay(health.expiresAt) : '';
+  const sentence =
+    health.status === 'failing'
+      ? t('credential.failing')
+      : health.status === 'expired'
+        ? t('credential.expired', { name, date })
+        : health.status === 'expiring'
+          ? tn('credential.expiring', Math.max(health.daysLeft ?? 0, 1), { name, date })
+          : health.expiresAt
+            ? t('credential.okUntil', { name, date })
+            : t('credential.okNoExpiry');
+  line.append(sentence);
 }
 
 const isOAuthProvider = (provider: string): provider is OAuthProvider =>
   (OAUTH_PROVIDERS as readonly string[]).includes(provider);
 
-function formPreset(provider: string, tenant: string): FormPreset | null {
+function formPreset(provider: string, tenant: string, flow: OAuthFlow): FormPreset | null {
   const preset = isOAuthProvider(provider)
     ? oauthPreset(provider, tenant || MICROSOFT_DEFAULT_TENANT)
     : undefined;
   if (!preset) return null;
   const { host, port, encryption } = preset.relay;
+  // App-only asks for the Exchange Online resource (SMTP.SendAsApp), not the delegated scopes.
+  const scopes =
+    flow === 'client-credentials' && provider === 'microsoft' ? MICROSOFT_APP_ONLY_SCOPES : preset.scopes;
   return {
     authorizationEndpoint: preset.authorizationEndpoint,
     tokenEndpoint: preset.tokenEndpoint,
-    scopes: preset.scopes.join(' '),
+    scopes: scopes.join(' '),
     relay: { host, port: String(port), encryption },
   };
 }
@@ -148,16 +275,39 @@ export function renderChoices(): void {
     translated(PROVIDER_LABELS),
     keep('f-smtp-auth-provider', DEFAULTS.provider),
   );
+  renderFlowChoices();
   input('f-smtp-auth-tenant').placeholder = MICROSOFT_DEFAULT_TENANT;
+  input('f-graph-endpoint').placeholder = 'https://graph.microsoft.com';
   writeRich(
     byId('f-smtp-auth-tenant-hint'),
     t('form.tenantHint', { tenant: `\`${MICROSOFT_DEFAULT_TENANT}\`` }),
   );
-  for (const badge of [byId('password-state'), byId('client-secret-state')]) {
+  const badges = [
+    'password-state',
+    'client-secret-state',
+    'private-key-state',
+    'graph-secret-state',
+    'graph-private-key-state',
+    'service-account-state',
+  ];
+  for (const badge of badges.map(byId)) {
     badge.textContent = t(badge.classList.contains('set') ? 'secret.set' : 'secret.notSet');
   }
   showPresetLimits();
   updateLimitsHint();
+}
+
+/** The provider's flows in the page's language; the one chosen stays if the provider offers it. */
+function renderFlowChoices(): void {
+  const provider = value('f-smtp-auth-provider');
+  const flows = isOAuthProvider(provider) ? FLOWS[provider] : FLOWS.custom;
+  const chosen = select('f-smtp-auth-flow').value;
+  fillOptions(
+    select('f-smtp-auth-flow'),
+    flows,
+    translated(FLOW_LABELS),
+    (flows as readonly string[]).includes(chosen) ? chosen : 'authorization-code',
+  );
 }
 
 export function fillForm(config: PublicEmailConfig | null): void {
@@ -177,7 +327,41 @@ export function fillForm(config: PublicEmailConfig | null): void {
   input('f-smtp-auth-username').value = password?.username || '';
   input('f-smtp-auth-password').value = '';
   secretState('password-state', password?.passwordSet);
+  fillExpiry('f-smtp-auth-passwordExpiresAt', password?.passwordExpiresAt);
   select('f-smtp-auth-provider').value = oauth2?.provider || DEFAULTS.provider;
+  renderFlowChoices();
+  select('f-smtp-auth-flow').value = oauth2?.flow ?? 'authorization-code';
+  formState.flow = chosenFlow();
+  fillExpiry('f-smtp-auth-clientSecretExpiresAt', oauth2?.clientSecretExpiresAt);
+  fillCertificate(
+    'f-smtp-auth',
+    { keyState: 'private-key-state', facts: 'certificate-facts' },
+    oauth2?.clientCertificate,
+  );
+  const graph = config?.graph;
+  formState.loadedGraph = graph;
+  for (const key of ['mailbox', 'tenant', 'clientId', 'endpoint', 'tokenEndpoint'] as const) {
+    input(`f-graph-${key}`).value = graph?.[key] ?? '';
+  }
+  input('f-graph-clientSecret').value = '';
+  secretState('graph-secret-state', graph?.clientSecretSet);
+  fillExpiry('f-graph-clientSecretExpiresAt', graph?.clientSecretExpiresAt);
+  fillCertificate(
+    'f-graph',
+    { keyState: 'graph-private-key-state', facts: 'graph-certificate-facts' },
+    graph?.clientCertificate,
+  );
+  const serviceAccount = oauth2?.serviceAccountKey;
+  textArea('f-smtp-auth-serviceAccountKey').value = '';
+  secretState('service-account-state', serviceAccount?.privateKeySet);
+  byId('service-account-facts').textContent = serviceAccount
+    ? t('serviceAccount.facts', {
+        keyId: serviceAccount.privateKeyId,
+        email: serviceAccount.clientEmail,
+        clientId: serviceAccount.clientId ?? '—',
+      })
+    : '';
+  renderCredentialHealth(config?.credentialHealth);
   input('f-smtp-auth-tenant').value = oauth2?.tenant || '';
   formState.tenant = oauth2?.tenant || '';
   input('f-smtp-auth-clientId').value = oauth2?.clientId || '';
@@ -216,14 +400,45 @@ function secretState(id: string, isSet: boolean | undefined): void {
 }
 
 export function updateVisibility(): void {
-  const smtp = radio('transport') !== 'ses';
+  const transport = radio('transport');
+  const smtp = transport === 'smtp';
   byId('f-smtp').hidden = !smtp;
-  byId('ses-note').hidden = smtp;
+  byId('ses-note').hidden = transport !== 'ses';
+  byId('graph-note').hidden = transport !== 'graph';
+  byId('f-graph').hidden = transport !== 'graph';
   const type = radio('smtp.auth.type');
   byId('auth-password').hidden = type !== 'password';
   byId('auth-oauth2').hidden = type !== 'oauth2';
-  byId('tenant-field').hidden = value('f-smtp-auth-provider') !== 'microsoft';
-  byId('entra-help').hidden = value('f-smtp-auth-provider') !== 'microsoft';
+  const provider = value('f-smtp-auth-provider');
+  const appOnly = chosenFlow() === 'client-credentials';
+  byId('tenant-field').hidden = provider !== 'microsoft';
+  byId('flow-field').hidden = select('f-smtp-auth-flow').options.length < 2;
+  writeRich(byId('f-smtp-auth-flow-hint'), t(FLOW_HINTS[chosenFlow()]));
+  byId('entra-help').hidden = provider !== 'microsoft' || appOnly;
+  byId('entra-app-only-help').hidden = provider !== 'microsoft' || !appOnly;
+  // App-only may authenticate with a certificate instead of the secret.
+  byId('auth-certificate').hidden = !appOnly;
+  const serviceAccount = chosenFlow() === 'service-account';
+  byId('service-account-field').hidden = !serviceAccount;
+  byId('google-service-account-help').hidden = !serviceAccount;
+  // A service account needs no app client of its own: the key names it.
+  for (const id of [
+    'f-smtp-auth-clientId',
+    'f-smtp-auth-clientSecret',
+    'f-smtp-auth-clientSecretExpiresAt',
+  ]) {
+    const field = byId(id).closest('.field');
+    if (field instanceof HTMLElement) field.hidden = serviceAccount;
+  }
+  // Unattended flows (app-only, service account) have no Authorize step: no authorization endpoint,
+  // no redirect URI; a saved one says so in the panel, a switch to one leaves nothing to authorize.
+  const loaded = formState.loadedAuth;
+  const unattended = appOnly || serviceAccount;
+  const savedUnattended =
+    loaded?.type === 'oauth2' && loaded.flow !== undefined && loaded.flow === chosenFlow();
+  byId('oauth-panel').hidden = unattended && !savedUnattended;
+  byId('authorization-endpoint-field').hidden = unattended;
+  byId('redirect-field').hidden = unattended;
   byId('preset-region-field').hidden = value('f-smtp-preset') !== 'amazon-ses';
   // Credentials over an unencrypted connection need the admin's explicit choice.
   byId('insecure-auth-field').hidden = select('f-smtp-encryption').value !== 'none' || type === 'none';
@@ -282,10 +497,14 @@ export function onRelayPresetChange(): void {
 }
 
 /** Fills endpoints and scopes from the provider's preset where they are empty or still the previous preset. */
-export function applyPreset(previousProvider: string | null, previousTenant: string): FormPreset | null {
+export function applyPreset(
+  previousProvider: string | null,
+  previousTenant: string,
+  previousFlow: OAuthFlow = formState.flow,
+): FormPreset | null {
   const provider = value('f-smtp-auth-provider');
-  const before = previousProvider ? formPreset(previousProvider, previousTenant) : null;
-  const next = formPreset(provider, value('f-smtp-auth-tenant'));
+  const before = previousProvider ? formPreset(previousProvider, previousTenant, previousFlow) : null;
+  const next = formPreset(provider, value('f-smtp-auth-tenant'), chosenFlow());
   for (const key of PRESET_FIELDS) {
     const field = input(`f-smtp-auth-${key}`);
     const current = field.value.trim();
@@ -296,6 +515,7 @@ export function applyPreset(previousProvider: string | null, previousTenant: str
 
 /** A new provider or tenant: its preset, and its relay where none is entered yet. */
 export function onProviderChange(previous: string): void {
+  renderFlowChoices();
   const next = applyPreset(previous, formState.tenant);
   // The provider's relay replaces an empty host or another preset's, never a relay of the admin's own.
   // A tenant typed (the same provider) fills only an empty host.
@@ -306,6 +526,15 @@ export function onProviderChange(previous: string): void {
     syncRelayPreset();
   }
   formState.tenant = value('f-smtp-auth-tenant');
+  formState.flow = chosenFlow();
+  updateVisibility();
+}
+
+/** Another flow: its scopes replace the previous flow's preset (never scopes of the admin's own). */
+export function onFlowChange(): void {
+  const provider = value('f-smtp-auth-provider');
+  applyPreset(provider, formState.tenant, formState.flow);
+  formState.flow = chosenFlow();
   updateVisibility();
 }
 
@@ -364,6 +593,7 @@ export interface ConfigBody {
   language: string;
   repeatIntervalMinutes?: number | string;
   grouping?: Partial<Record<'waitSeconds' | 'intervalMinutes', number | string>>;
+  graph?: Record<string, unknown>;
   smtp?: {
     host: string;
     port: number | string;
@@ -373,6 +603,28 @@ export interface ConfigBody {
     auth: Record<string, unknown>;
     limits?: Partial<Record<(typeof LIMIT_FIELDS)[number], number | string>>;
   };
+}
+
+/** Graph settings the form has no field for (set through the API), kept on a save. */
+const KEPT_GRAPH_FIELDS: readonly string[] = ['limits', 'saveToSentItems'];
+
+function collectGraph(): Record<string, unknown> {
+  const graph: Record<string, unknown> = {
+    mailbox: value('f-graph-mailbox'),
+    tenant: value('f-graph-tenant'),
+    clientId: value('f-graph-clientId'),
+  };
+  const loaded = formState.loadedGraph as (PublicGraphSettings & Record<string, unknown>) | undefined;
+  for (const key of KEPT_GRAPH_FIELDS) if (loaded?.[key] !== undefined) graph[key] = loaded[key];
+  const secret = input('f-graph-clientSecret').value;
+  if (secret !== '') graph.clientSecret = secret;
+  const expires = collectExpiry('f-graph-clientSecretExpiresAt');
+  if (expires) graph.clientSecretExpiresAt = expires;
+  const certificate = collectCertificate('f-graph');
+  if (certificate) graph.clientCertificate = certificate;
+  for (const key of ['endpoint', 'tokenEndpoint'])
+    if (value(`f-graph-${key}`)) graph[key] = value(`f-graph-${key}`);
+  return graph;
 }
 
 export function collect(): ConfigBody {
@@ -392,6 +644,7 @@ export function collect(): ConfigBody {
     if (text !== '') grouping[key] = numberOrText(text);
   }
   if (Object.keys(grouping).length > 0) body.grouping = grouping;
+  if (body.transport === 'graph') body.graph = collectGraph();
   if (body.transport !== 'smtp') return body;
   const type = radio('smtp.auth.type');
   let auth: Record<string, unknown> = { type };
@@ -399,15 +652,40 @@ export function collect(): ConfigBody {
     auth = { type, username: value('f-smtp-auth-username') };
     const password = input('f-smtp-auth-password').value;
     if (password !== '') auth.password = password;
+    const expires = collectExpiry('f-smtp-auth-passwordExpiresAt');
+    if (expires) auth.passwordExpiresAt = expires;
   } else if (type === 'oauth2') {
-    auth = { type, provider: value('f-smtp-auth-provider'), clientId: value('f-smtp-auth-clientId') };
+    const flow = chosenFlow();
+    const appOnly = flow === 'client-credentials';
+    const serviceAccount = flow === 'service-account';
+    auth = { type, provider: value('f-smtp-auth-provider') };
+    if (!serviceAccount) auth.clientId = value('f-smtp-auth-clientId');
+    if (flow !== 'authorization-code') auth.flow = flow;
     if (auth.provider === 'microsoft' && value('f-smtp-auth-tenant'))
       auth.tenant = value('f-smtp-auth-tenant');
     const secret = input('f-smtp-auth-clientSecret').value;
-    if (secret !== '') auth.clientSecret = secret;
-    for (const key of ['scopes', 'authorizationEndpoint', 'tokenEndpoint', 'user']) {
+    if (secret !== '' && !serviceAccount) auth.clientSecret = secret;
+    const expires = collectExpiry('f-smtp-auth-clientSecretExpiresAt');
+    if (expires && !serviceAccount) auth.clientSecretExpiresAt = expires;
+    if (serviceAccount) {
+      // The key is write-only: left empty, GET's view goes back and the server keeps the stored key.
+      const key = value('f-smtp-auth-serviceAccountKey');
+      const loaded = formState.loadedAuth;
+      const stored = loaded?.type === 'oauth2' ? loaded.serviceAccountKey : undefined;
+      if (key !== '') auth.serviceAccountKey = key;
+      else if (stored) auth.serviceAccountKey = stored;
+    }
+    const keys = [
+      'scopes',
+      'tokenEndpoint',
+      'user',
+      ...(appOnly || serviceAccount ? [] : ['authorizationEndpoint']),
+    ];
+    for (const key of keys) {
       if (value(`f-smtp-auth-${key}`)) auth[key] = value(`f-smtp-auth-${key}`);
     }
+    const certificate = appOnly ? collectCertificate('f-smtp-auth') : undefined;
+    if (certificate) auth.clientCertificate = certificate;
   }
   auth = { ...auth, ...keptAuthFields(type, value('f-smtp-auth-provider')) };
   body.smtp = {

@@ -14,11 +14,17 @@ export const input = (id: string): HTMLInputElement => element(id, HTMLInputElem
 export const select = (id: string): HTMLSelectElement => element(id, HTMLSelectElement);
 export const button = (id: string): HTMLButtonElement => element(id, HTMLButtonElement);
 export const form = (id: string): HTMLFormElement => element(id, HTMLFormElement);
+export const textArea = (id: string): HTMLTextAreaElement => element(id, HTMLTextAreaElement);
 
 /** The trimmed value of a text field or select. */
 export function value(id: string): string {
   const node = document.getElementById(id);
-  if (node instanceof HTMLInputElement || node instanceof HTMLSelectElement) return node.value.trim();
+  if (
+    node instanceof HTMLInputElement ||
+    node instanceof HTMLSelectElement ||
+    node instanceof HTMLTextAreaElement
+  )
+    return node.value.trim();
   throw new Error(`#${id} is missing or not a form field`);
 }
 

@@ -25,6 +25,7 @@ import {
   differences,
   fillForm,
   formState,
+  onFlowChange,
   onProviderChange,
   onRelayPresetChange,
   renderChoices,
@@ -608,7 +609,14 @@ function bind(): void {
   configForm.addEventListener('submit', save);
   const markDirty = (event: Event) => {
     const target = event.target;
-    if (!(target instanceof HTMLInputElement || target instanceof HTMLSelectElement)) return;
+    if (
+      !(
+        target instanceof HTMLInputElement ||
+        target instanceof HTMLSelectElement ||
+        target instanceof HTMLTextAreaElement
+      )
+    )
+      return;
     if (!['send-test', 'only-if-delivered', 'redirect-uri'].includes(target.id)) formState.dirty = true;
     if (target.id === 'send-test') byId('only-if-delivered-field').hidden = !input('send-test').checked;
     if (target.name === 'transport' || target.name === 'smtp.auth.type') {
@@ -625,6 +633,7 @@ function bind(): void {
     provider = providerField.value;
   });
   input('f-smtp-auth-tenant').addEventListener('input', () => onProviderChange(provider));
+  select('f-smtp-auth-flow').addEventListener('change', onFlowChange);
   for (const id of ['f-smtp-host', 'f-smtp-limits-maxConnections', 'f-smtp-limits-messagesPerMinute']) {
     input(id).addEventListener('input', updateLimitsHint);
   }

@@ -115,6 +115,28 @@ const en = {
   'form.transport': 'Transport',
   'form.transportSmtp': 'SMTP relay',
   'form.transportSes': 'Amazon SES',
+  'form.transportGraph': 'Microsoft Graph (when SMTP AUTH is off)',
+  'form.graphNote':
+    'Sends through Microsoft Graph `sendMail` as the mailbox, with an app-only token: for Microsoft 365 tenants that turned SMTP AUTH off.',
+  'form.graph': 'Microsoft Graph',
+  'form.graphMailbox': 'Mailbox',
+  'form.graphMailboxHint':
+    'The Exchange Online mailbox the email is sent from (`/users/{mailbox}/sendMail`).',
+  'form.graphTenantHint': 'Directory (tenant) ID or domain; app-only needs the tenant, not `organizations`.',
+  'form.graphEndpoint': 'Graph endpoint',
+  'form.graphEndpointHint':
+    'Empty: `https://graph.microsoft.com`. National clouds have their own, e.g. `https://graph.microsoft.us`.',
+  'form.graphTokenEndpointHint': "Empty: the tenant's token endpoint of the endpoint's cloud.",
+  'graphHelp.summary': 'Microsoft Graph in Entra ID and Exchange Online, step by step',
+  'graphHelp.register':
+    'Register an app (*App registrations › New registration*) and copy its *Application (client) ID* and *Directory (tenant) ID*.',
+  'graphHelp.permission':
+    'Under *API permissions › Add a permission › Microsoft Graph › Application permissions*, add *Mail.Send*, then *Grant admin consent*.',
+  'graphHelp.credential':
+    'Under *Certificates & secrets*, upload a certificate (preferred) or create a client secret, and enter it here with its expiry date.',
+  'graphHelp.policy':
+    '*Mail.Send* lets the app send as any mailbox: limit it to this one in Exchange Online PowerShell, `New-ApplicationAccessPolicy -AppId <client ID> -PolicyScopeGroupId <mail-enabled security group> -AccessRight RestrictAccess`.',
+  'graphHelp.test': 'Save with *Send a test email*: it proves the token, the permission and the mailbox.',
   'form.sesNote': 'Amazon SES sends as the sender, which must be a verified SES identity.',
   'form.relay': 'SMTP relay server',
   'form.preset': 'Relay preset',
@@ -153,6 +175,42 @@ const en = {
   'form.tokenEndpoint': 'Token endpoint',
   'form.mailbox': 'Mailbox (optional)',
   'form.mailboxHint': 'The mailbox that signs in to the relay; default: the account that authorizes.',
+  'form.passwordExpiresAt': 'Password expires on (optional)',
+  'form.passwordExpiresAtHint':
+    'When the relay’s password policy ends this password. The admin contacts are warned ahead of it (14 days by default), in the daily notice and by email.',
+  'form.clientSecretExpiresAt': 'Client secret expires on (optional)',
+  'form.clientSecretExpiresAtHint':
+    'As Entra ID shows it under *Certificates & secrets* (*Expires*). The admin contacts are warned ahead of it (14 days by default), in the daily notice and by email.',
+  'form.flow': 'Flow',
+  'form.flowHint.authorization-code':
+    'An admin signs in once with the mailbox (Authorize); the refresh token then keeps working while it is used. It ends with a password change, a revoked grant, or after 90 days unused (Microsoft).',
+  'form.flowHint.client-credentials':
+    'The app signs in as itself with its secret or certificate: no sign-in, no refresh token that can lapse. Needs the *SMTP.SendAsApp* permission and an Exchange service principal (the steps below).',
+  'flow.authorization-code': 'Delegated: a user authorizes once',
+  'flow.client-credentials': 'App-only: client credentials',
+  'flow.service-account': 'Service account (Google Workspace)',
+  'form.flowHint.service-account':
+    'A service account with domain-wide delegation sends as the mailbox: no sign-in, no refresh token that lapses after 7 days in Testing. Google Workspace only, not personal Gmail.',
+  'form.serviceAccountKey': 'Service account key (JSON)',
+  'form.serviceAccountKeyHint':
+    'The JSON key file from the Cloud console, pasted whole. Never shown again once saved. Leave empty to keep the stored key.',
+  'serviceAccount.facts': 'Key {keyId} of {email} (client ID {clientId}).',
+  'googleSa.summary': 'Service account in Google Cloud and the Admin console, step by step',
+  'googleSa.create':
+    'In the Google Cloud console, *IAM & Admin › Service accounts › Create service account* (no roles needed); note its *Unique ID* (the client ID).',
+  'googleSa.key':
+    'On the service account, *Keys › Add key › Create new key › JSON*, and paste the file above.',
+  'googleSa.delegation':
+    'In the Google Workspace Admin console, *Security › Access and data control › API controls › Manage Domain-wide delegation › Add new*: the client ID, with the scope `https://mail.google.com/`.',
+  'googleSa.mailbox':
+    'Enter the Workspace mailbox to send as under *Mailbox*, then save with *Send a test email*: it proves the key, the delegation and the login.',
+  'form.certificatePem': 'Client certificate (PEM, optional)',
+  'form.certificatePemHint':
+    'Instead of the client secret: the certificate uploaded to the app registration (*Certificates & secrets › Certificates*). Its expiry is read from it and watched.',
+  'form.privateKeyPem': 'Private key of the certificate (PEM)',
+  'form.privateKeyPemHint':
+    'Unencrypted PKCS#8 or RSA PEM. Never shown again once saved. Leave empty to keep the stored key.',
+  'certificate.facts': 'Thumbprint {thumbprint}, valid until {date}.',
   'form.redirectUri': "Redirect URI for the provider's app registration",
   'form.copy': 'Copy',
   'form.copied': 'Copied the redirect URI.',
@@ -187,6 +245,19 @@ const en = {
   'entra.smtpAuth':
     'The mailbox must have authenticated SMTP (SMTP AUTH) enabled in the Microsoft 365 admin center.',
 
+  'entraApp.summary': 'App-only in Entra ID and Exchange Online, step by step',
+  'entraApp.register':
+    'Register an app (*App registrations › New registration*) and copy its *Application (client) ID* and *Directory (tenant) ID*. Enter the tenant ID or domain above: app-only needs the tenant, not `organizations`.',
+  'entraApp.permission':
+    'Under *API permissions › Add a permission › APIs my organization uses › Office 365 Exchange Online › Application permissions*, add *SMTP.SendAsApp*, then *Grant admin consent*.',
+  'entraApp.credential':
+    'Under *Certificates & secrets*, upload a certificate (preferred) or create a client secret, and enter it here with its expiry date.',
+  'entraApp.servicePrincipal':
+    'In Exchange Online PowerShell, register the app: `New-ServicePrincipal -AppId <client ID> -ObjectId <object ID from Enterprise applications>`.',
+  'entraApp.mailbox':
+    'Let it send as the mailbox: `Add-MailboxPermission -Identity <mailbox> -User <service principal ID> -AccessRights FullAccess`, and enter that mailbox as *Mailbox* here.',
+  'entraApp.test':
+    'Save with *Send a test email*: it proves the token and the XOAUTH2 login. The mailbox needs authenticated SMTP enabled; where the tenant turned SMTP AUTH off, use Microsoft Graph instead.',
   'encryption.tls': 'TLS (implicit, from the first byte)',
   'encryption.starttls': 'STARTTLS (required)',
   'encryption.none': 'None',
@@ -216,6 +287,21 @@ const en = {
   'limits.inEffect': 'In effect: {limits}.',
   'limits.wait': 'Emails wait rather than exceed these limits.',
 
+  'credential.status.ok': 'Valid',
+  'credential.status.expiring': 'Expiring',
+  'credential.status.expired': 'Expired',
+  'credential.status.failing': 'Refused',
+  'credential.kind.client-secret': 'The client secret',
+  'credential.kind.client-certificate': 'The client certificate',
+  'credential.kind.password': 'The password',
+  'credential.kind.refresh-token': 'The refresh token',
+  'credential.okUntil': '{name} is valid until {date}.',
+  'credential.okNoExpiry': 'No expiry is known: enter the expiry date to be warned before it.',
+  'credential.expiring.one': '{name} expires in {count} day, on {date}: renew it now.',
+  'credential.expiring.other': '{name} expires in {count} days, on {date}: renew it now.',
+  'credential.expired': '{name} expired on {date}: no alert gets through with it until it is renewed.',
+  'credential.failing':
+    'The provider refused the credentials: no alert gets through until they are renewed (the authorization below names the reason).',
   'oauth.title': 'Authorization',
   'oauth.authorize': 'Authorize',
   'oauth.authorizeAgain': 'Authorize again',
@@ -225,6 +311,9 @@ const en = {
   'oauth.appOnly': 'App-only',
   'oauth.appOnlyHint':
     'The client-credentials flow needs no Authorize step: each access token comes from the provider when it is needed. Send a test email to prove the token and the mailbox login.',
+  'oauth.serviceAccount': 'Service account',
+  'oauth.serviceAccountHint':
+    'The service account signs its own token requests with its key, as the mailbox (domain-wide delegation): no Authorize step. Send a test email to prove the key, the delegation and the mailbox login.',
   'oauth.as': 'as {who}',
   'oauth.on': 'on',
   'oauth.lastRefresh': 'Last token refresh:',
@@ -514,6 +603,29 @@ const de: Messages = {
   'form.transport': 'Versand',
   'form.transportSmtp': 'SMTP-Relay-Server',
   'form.transportSes': 'Amazon SES',
+  'form.transportGraph': 'Microsoft Graph (wenn SMTP AUTH aus ist)',
+  'form.graphNote':
+    'Versendet über Microsoft Graph `sendMail` als das Postfach, mit einem Nur-App-Token: für Microsoft-365-Mandanten, die SMTP AUTH abgeschaltet haben.',
+  'form.graph': 'Microsoft Graph',
+  'form.graphMailbox': 'Postfach',
+  'form.graphMailboxHint':
+    'Das Exchange-Online-Postfach, von dem die E-Mail gesendet wird (`/users/{mailbox}/sendMail`).',
+  'form.graphTenantHint':
+    'Verzeichnis-ID (Mandant) oder Domäne; Nur App braucht den Mandanten, nicht `organizations`.',
+  'form.graphEndpoint': 'Graph-Endpunkt',
+  'form.graphEndpointHint':
+    'Leer: `https://graph.microsoft.com`. Nationale Clouds haben einen eigenen, z. B. `https://graph.microsoft.us`.',
+  'form.graphTokenEndpointHint': 'Leer: der Token-Endpunkt des Mandanten in der Cloud des Endpunkts.',
+  'graphHelp.summary': 'Microsoft Graph in Entra ID und Exchange Online, Schritt für Schritt',
+  'graphHelp.register':
+    'Eine App registrieren (*App-Registrierungen › Neue Registrierung*) und ihre *Anwendungs-ID (Client)* und *Verzeichnis-ID (Mandant)* kopieren.',
+  'graphHelp.permission':
+    'Unter *API-Berechtigungen › Berechtigung hinzufügen › Microsoft Graph › Anwendungsberechtigungen* *Mail.Send* hinzufügen, dann *Administratorzustimmung erteilen*.',
+  'graphHelp.credential':
+    'Unter *Zertifikate & Geheimnisse* ein Zertifikat hochladen (empfohlen) oder einen geheimen Clientschlüssel erstellen und ihn hier mit seinem Ablaufdatum eintragen.',
+  'graphHelp.policy':
+    '*Mail.Send* erlaubt der App das Senden als jedes Postfach: in Exchange Online PowerShell auf dieses beschränken, `New-ApplicationAccessPolicy -AppId <Client-ID> -PolicyScopeGroupId <E-Mail-aktivierte Sicherheitsgruppe> -AccessRight RestrictAccess`.',
+  'graphHelp.test': 'Mit *Test-E-Mail senden* speichern: Sie beweist Token, Berechtigung und Postfach.',
   'form.sesNote':
     'Amazon SES versendet im Namen des Absenders; er muss eine verifizierte SES-Identität sein.',
   'form.relay': 'SMTP-Relay-Server',
@@ -556,6 +668,42 @@ const de: Messages = {
   'form.mailbox': 'Postfach (optional)',
   'form.mailboxHint':
     'Das Postfach, das sich am Relay-Server anmeldet; ohne Angabe das Konto, das die Autorisierung erteilt.',
+  'form.passwordExpiresAt': 'Passwort läuft ab am (optional)',
+  'form.passwordExpiresAtHint':
+    'Wann die Passwortrichtlinie des Relay-Servers dieses Passwort beendet. Die Admin-Kontakte werden vorher gewarnt (standardmäßig 14 Tage), in der täglichen Mitteilung und per E-Mail.',
+  'form.clientSecretExpiresAt': 'Geheimer Clientschlüssel läuft ab am (optional)',
+  'form.clientSecretExpiresAtHint':
+    'Wie Entra ID es unter *Zertifikate & Geheimnisse* (*Gültig bis*) zeigt. Die Admin-Kontakte werden vorher gewarnt (standardmäßig 14 Tage), in der täglichen Mitteilung und per E-Mail.',
+  'form.flow': 'Ablauf',
+  'form.flowHint.authorization-code':
+    'Ein Admin meldet sich einmal mit dem Postfach an (Autorisieren); das Aktualisierungstoken funktioniert dann, solange es benutzt wird. Es endet mit einer Passwortänderung, einer widerrufenen Zustimmung oder nach 90 Tagen ohne Nutzung (Microsoft).',
+  'form.flowHint.client-credentials':
+    'Die App meldet sich selbst mit ihrem geheimen Schlüssel oder Zertifikat an: keine Anmeldung, kein Aktualisierungstoken, das verfallen kann. Braucht die Berechtigung *SMTP.SendAsApp* und einen Exchange-Dienstprinzipal (die Schritte unten).',
+  'flow.authorization-code': 'Delegiert: ein Benutzer autorisiert einmal',
+  'flow.client-credentials': 'Nur App: Client-Anmeldeinformationen',
+  'flow.service-account': 'Dienstkonto (Google Workspace)',
+  'form.flowHint.service-account':
+    'Ein Dienstkonto mit domainweiter Delegierung sendet als das Postfach: keine Anmeldung, kein Aktualisierungstoken, das im Testmodus nach 7 Tagen verfällt. Nur Google Workspace, nicht privates Gmail.',
+  'form.serviceAccountKey': 'Schlüssel des Dienstkontos (JSON)',
+  'form.serviceAccountKeyHint':
+    'Die JSON-Schlüsseldatei aus der Cloud Console, vollständig eingefügt. Nach dem Speichern nie wieder angezeigt. Leer lassen, um den gespeicherten Schlüssel zu behalten.',
+  'serviceAccount.facts': 'Schlüssel {keyId} von {email} (Client-ID {clientId}).',
+  'googleSa.summary': 'Dienstkonto in Google Cloud und der Admin-Konsole, Schritt für Schritt',
+  'googleSa.create':
+    'In der Google Cloud Console *IAM & Verwaltung › Dienstkonten › Dienstkonto erstellen* (keine Rollen nötig); seine *Eindeutige ID* (die Client-ID) notieren.',
+  'googleSa.key':
+    'Beim Dienstkonto *Schlüssel › Schlüssel hinzufügen › Neuen Schlüssel erstellen › JSON*, und die Datei oben einfügen.',
+  'googleSa.delegation':
+    'In der Admin-Konsole von Google Workspace *Sicherheit › Zugriffs- und Datenverwaltung › API-Steuerung › Domainweite Delegierung verwalten › Neu hinzufügen*: die Client-ID, mit dem Bereich `https://mail.google.com/`.',
+  'googleSa.mailbox':
+    'Das Workspace-Postfach, als das gesendet wird, unter *Postfach* eintragen und mit *Test-E-Mail senden* speichern: Sie beweist Schlüssel, Delegierung und Anmeldung.',
+  'form.certificatePem': 'Clientzertifikat (PEM, optional)',
+  'form.certificatePemHint':
+    'Statt des geheimen Clientschlüssels: das in der App-Registrierung hochgeladene Zertifikat (*Zertifikate & Geheimnisse › Zertifikate*). Sein Ablauf wird daraus gelesen und überwacht.',
+  'form.privateKeyPem': 'Privater Schlüssel des Zertifikats (PEM)',
+  'form.privateKeyPemHint':
+    'Unverschlüsseltes PKCS#8- oder RSA-PEM. Nach dem Speichern nie wieder angezeigt. Leer lassen, um den gespeicherten Schlüssel zu behalten.',
+  'certificate.facts': 'Fingerabdruck {thumbprint}, gültig bis {date}.',
   'form.redirectUri': 'Umleitungs-URI für die App-Registrierung beim Anbieter',
   'form.copy': 'Kopieren',
   'form.copied': 'Die Umleitungs-URI ist kopiert.',
@@ -592,6 +740,19 @@ const de: Messages = {
   'entra.smtpAuth':
     'Für das Postfach muss authentifiziertes SMTP (SMTP AUTH) im Microsoft 365 Admin Center aktiviert sein.',
 
+  'entraApp.summary': 'Nur App in Entra ID und Exchange Online, Schritt für Schritt',
+  'entraApp.register':
+    'Eine App registrieren (*App-Registrierungen › Neue Registrierung*) und ihre *Anwendungs-ID (Client)* und *Verzeichnis-ID (Mandant)* kopieren. Oben die Mandanten-ID oder Domäne eintragen: Nur App braucht den Mandanten, nicht `organizations`.',
+  'entraApp.permission':
+    'Unter *API-Berechtigungen › Berechtigung hinzufügen › Von meiner Organisation verwendete APIs › Office 365 Exchange Online › Anwendungsberechtigungen* *SMTP.SendAsApp* hinzufügen, dann *Administratorzustimmung erteilen*.',
+  'entraApp.credential':
+    'Unter *Zertifikate & Geheimnisse* ein Zertifikat hochladen (empfohlen) oder einen geheimen Clientschlüssel erstellen und ihn hier mit seinem Ablaufdatum eintragen.',
+  'entraApp.servicePrincipal':
+    'In Exchange Online PowerShell die App registrieren: `New-ServicePrincipal -AppId <Client-ID> -ObjectId <Objekt-ID aus Unternehmensanwendungen>`.',
+  'entraApp.mailbox':
+    'Ihr das Senden als Postfach erlauben: `Add-MailboxPermission -Identity <Postfach> -User <ID des Dienstprinzipals> -AccessRights FullAccess`, und dieses Postfach hier als *Postfach* eintragen.',
+  'entraApp.test':
+    'Mit *Test-E-Mail senden* speichern: Sie beweist Token und XOAUTH2-Anmeldung. Das Postfach braucht aktiviertes authentifiziertes SMTP; wo der Mandant SMTP AUTH abgeschaltet hat, stattdessen Microsoft Graph verwenden.',
   'encryption.tls': 'TLS (implizit, ab dem ersten Byte)',
   'encryption.starttls': 'STARTTLS (erforderlich)',
   'encryption.none': 'Keine',
@@ -621,6 +782,23 @@ const de: Messages = {
   'limits.inEffect': 'Es gilt: {limits}.',
   'limits.wait': 'E-Mails warten, statt diese Grenzen zu überschreiten.',
 
+  'credential.status.ok': 'Gültig',
+  'credential.status.expiring': 'Läuft ab',
+  'credential.status.expired': 'Abgelaufen',
+  'credential.status.failing': 'Abgelehnt',
+  'credential.kind.client-secret': 'Der geheime Clientschlüssel',
+  'credential.kind.client-certificate': 'Das Clientzertifikat',
+  'credential.kind.password': 'Das Passwort',
+  'credential.kind.refresh-token': 'Das Aktualisierungstoken',
+  'credential.okUntil': '{name} ist gültig bis {date}.',
+  'credential.okNoExpiry':
+    'Kein Ablaufdatum bekannt: bitte das Ablaufdatum eintragen, um vorher gewarnt zu werden.',
+  'credential.expiring.one': '{name} läuft in {count} Tag ab, am {date}: bitte jetzt erneuern.',
+  'credential.expiring.other': '{name} läuft in {count} Tagen ab, am {date}: bitte jetzt erneuern.',
+  'credential.expired':
+    '{name} ist am {date} abgelaufen: Bis zur Erneuerung kommt damit keine Warnmeldung an.',
+  'credential.failing':
+    'Der Anbieter hat die Anmeldedaten abgelehnt: Bis zur Erneuerung kommt keine Warnmeldung an (die Autorisierung unten nennt den Grund).',
   'oauth.title': 'Autorisierung',
   'oauth.authorize': 'Autorisieren',
   'oauth.authorizeAgain': 'Erneut autorisieren',
@@ -630,6 +808,9 @@ const de: Messages = {
   'oauth.appOnly': 'Nur App (App-only)',
   'oauth.appOnlyHint':
     'Der Client-Credentials-Ablauf braucht keine Autorisierung: Jedes Zugriffstoken kommt bei Bedarf vom Anbieter. Eine Test-E-Mail beweist Token und Anmeldung am Postfach.',
+  'oauth.serviceAccount': 'Dienstkonto',
+  'oauth.serviceAccountHint':
+    'Das Dienstkonto signiert seine Tokenanfragen selbst mit seinem Schlüssel, als das Postfach (domainweite Delegierung): keine Autorisierung. Eine Test-E-Mail beweist Schlüssel, Delegierung und Anmeldung am Postfach.',
   'oauth.as': 'als {who}',
   'oauth.on': 'am',
   'oauth.lastRefresh': 'Letzte Token-Erneuerung:',

@@ -13,6 +13,7 @@ import {
   type FleetOverviewResponse,
   type HealthFinding,
 } from './api-client.js';
+import type { PublicOAuthStatus } from './api-types.js';
 import { conditionTitleOf, outcomeText } from './delivery-log.js';
 import { actionButton, byId, el, labelledCell, status, when } from './dom.js';
 import { type MessageKey, t, tn } from './i18n.js';
@@ -87,6 +88,13 @@ const ENCRYPTION_SHORT = {
   none: 'encryptionShort.none',
 } as const satisfies Record<SmtpEncryption, MessageKey>;
 
+const OAUTH_STATUS_LABELS = {
+  authorized: 'oauth.authorized',
+  'app-only': 'oauth.appOnly',
+  'service-account': 'oauth.serviceAccount',
+  'needs-authorization': 'oauth.needs',
+} as const satisfies Record<PublicOAuthStatus['status'], MessageKey>;
+
 /** `host:port (encryption)` in the page's language, or Amazon SES. */
 export function relayText(item: {
   transport?: string;
@@ -94,6 +102,7 @@ export function relayText(item: {
   relay?: string;
 }): string {
   if (item.transport === 'ses') return t('form.transportSes');
+  if (item.transport === 'graph') return item.relay ?? t('form.graph');
   if (!item.smtp) return item.relay ?? '—';
   return `${item.smtp.host}:${item.smtp.port} (${t(ENCRYPTION_SHORT[item.smtp.encryption])})`;
 }
@@ -197,11 +206,7 @@ export function fleetOverview(deps: OverviewDeps) {
             'oauth',
             el(
               'span',
-              item.oauth.status === 'authorized'
-                ? t('oauth.authorized')
-                : item.oauth.status === 'app-only'
-                  ? t('oauth.appOnly')
-                  : t('oauth.needs'),
+              t(OAUTH_STATUS_LABELS[item.oauth.status]),
               item.oauth.status === 'needs-authorization' ? 'bad' : 'good',
             ),
           )

@@ -118,10 +118,11 @@ export function renderOAuth(config: PublicEmailConfig | null): void {
     return;
   }
   const oauth = config.oauth ?? { status: 'needs-authorization' };
-  if (oauth.status === 'app-only') {
-    // The client-credentials flow: each token comes from the provider when needed.
-    statusLine.append(el('span', t('oauth.appOnly'), 'good'));
-    detail.append(t('oauth.appOnlyHint'));
+  if (oauth.status === 'app-only' || oauth.status === 'service-account') {
+    // The client-credentials and JWT-bearer flows: each token comes from the provider when needed.
+    const appOnly = oauth.status === 'app-only';
+    statusLine.append(el('span', t(appOnly ? 'oauth.appOnly' : 'oauth.serviceAccount'), 'good'));
+    detail.append(t(appOnly ? 'oauth.appOnlyHint' : 'oauth.serviceAccountHint'));
     authorize.hidden = true;
     return;
   }

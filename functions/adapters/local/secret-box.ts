@@ -191,6 +191,7 @@ export const CONFIG_SECRET_FIELDS: readonly SecretField[] = [
   ['config', 'smtp', 'auth', 'password'],
   ['config', 'smtp', 'auth', 'clientSecret'],
   ['config', 'smtp', 'auth', 'clientCertificate', 'privateKeyPem'],
+  ['config', 'smtp', 'auth', 'serviceAccountKey', 'private_key'],
   ['config', 'graph', 'clientSecret'],
   ['config', 'graph', 'clientCertificate', 'privateKeyPem'],
   // Documents from before grants had their own table may still carry one.

@@ -10,7 +10,7 @@ const PRIVATE_KEY_PEM = /-----BEGIN (?:RSA )?PRIVATE KEY-----/;
 const ENCRYPTED_KEY_PEM =
   /-----BEGIN (?:ENCRYPTED PRIVATE KEY|RSA PRIVATE KEY-----\s*Proc-Type: 4,ENCRYPTED)/;
 
-function parsePrivateKey(pem: string): KeyObject | string {
+export function parsePrivateKey(pem: string): KeyObject | string {
   if (ENCRYPTED_KEY_PEM.test(pem)) return 'is an encrypted private key: export it without a passphrase';
   if (!PRIVATE_KEY_PEM.test(pem)) return 'must be a PEM private key ("-----BEGIN PRIVATE KEY-----")';
   try {

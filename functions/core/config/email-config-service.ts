@@ -20,7 +20,7 @@ import {
   type VersionPrecondition,
 } from './config-precondition.js';
 import { type ConfigStore, checkedStoredForm } from './config-store.js';
-import type { EmailConfig, OAuth2Auth } from './email-config.js';
+import { type EmailConfig, hasNoGrant, type OAuth2Auth } from './email-config.js';
 import { type PublicEmailConfig, toPublicConfig } from './public-config.js';
 import { keepStoredSecrets, missingSecrets } from './secrets.js';
 import {
@@ -386,17 +386,19 @@ export class EmailConfigService {
   }
 
   /**
-   * Tests a configuration that is not stored (yet). XOAUTH2 takes its access token from the
-   * stored configuration's client and grant, so an OAuth2 configuration whose authentication
-   * differs from the stored one cannot be tested before it is saved and authorized: the result
-   * says so (stage `auth`) instead of testing with the stored client.
+   * Tests a configuration that is not stored (yet). Delegated XOAUTH2 takes its access token
+   * from the stored configuration's client and grant, so such a configuration whose
+   * authentication differs from the stored one cannot be tested before it is saved and
+   * authorized: the result says so (stage `auth`) instead of testing with the stored client.
+   * The flows without a grant (app-only, a service account) are tested with the candidate's own
+   * credentials.
    */
   private async testCandidate(
     document: StoredEmailConfig,
     previous: StoredEmailConfig | undefined,
   ): Promise<TestEmailResult> {
     const auth = document.config.smtp?.auth;
-    if (document.config.transport === 'smtp' && auth?.type === 'oauth2') {
+    if (document.config.transport === 'smtp' && auth?.type === 'oauth2' && !hasNoGrant(auth)) {
       const before = previous?.config.transport === 'smtp' ? previous.config.smtp?.auth : undefined;
       if (before?.type !== 'oauth2' || !sameOAuthClient(before, auth)) {
         const at = this.deps.clock().toISOString();
@@ -404,13 +406,8 @@ export class EmailConfigService {
           ok: false,
           stage: 'auth',
           message:
-            auth.flow === 'client-credentials'
-              ? 'This app-only OAuth2 client (tenant, client id, secret, certificate or mailbox) is not the saved one: save it, then send the test email'
-              : 'This OAuth2 client (provider, tenant, client id, secret or mailbox) is not the saved one: save it and authorize it, then send the test email',
-          hint:
-            auth.flow === 'client-credentials'
-              ? 'An app-only OAuth2 relay gets its token with the saved client credentials; a changed client is tested once it is saved (PUT with ?sendTestEmail=true does both).'
-              : 'An OAuth2 relay signs in with the authorization of the saved configuration; a changed client needs its own authorization first.',
+            'This OAuth2 client (provider, tenant, client id, secret or mailbox) is not the saved one: save it and authorize it, then send the test email',
+          hint: 'An OAuth2 relay signs in with the authorization of the saved configuration; a changed client needs its own authorization first.',
           transient: false,
           recipients: document.config.adminContacts,
           durationMs: 0,
@@ -441,6 +438,7 @@ function sameOAuthClient(a: OAuth2Auth, b: OAuth2Auth): boolean {
       auth.flow,
       auth.clientSecret,
       auth.clientCertificate,
+      auth.serviceAccountKey,
       auth.user,
       [...auth.scopes].sort(),
     ]);

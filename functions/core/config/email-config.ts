@@ -22,7 +22,14 @@ import {
   graphTokenEndpointOf,
   MULTI_TENANT_ALIASES,
 } from './graph-endpoints.js';
-import { MICROSOFT_DEFAULT_TENANT, OAUTH_PROVIDERS, oauthPreset, SMTP_ENCRYPTIONS } from './presets.js';
+import {
+  MICROSOFT_APP_ONLY_SCOPES,
+  MICROSOFT_DEFAULT_TENANT,
+  OAUTH_PROVIDERS,
+  oauthPreset,
+  SMTP_ENCRYPTIONS,
+} from './presets.js';
+import { ServiceAccountKeySchema } from './service-account-key.js';
 
 // The configuration document an admin writes: one schema for the API body, the stored
 // document and the local file.
@@ -38,24 +45,35 @@ const AuthPasswordSchema = z.strictObject({
   ...readOnly,
 });
 
-/** `authorization-code` (the default): delegated, with an Authorize step; `client-credentials`: app-only. */
-export const OAUTH_FLOWS = ['authorization-code', 'client-credentials'] as const;
+/**
+ * `authorization-code` (the default): delegated, with an Authorize step; `client-credentials`:
+ * app-only (Microsoft); `service-account`: a Google service account with domain-wide delegation.
+ */
+export const OAUTH_FLOWS = ['authorization-code', 'client-credentials', 'service-account'] as const;
 
-/** The Exchange Online resource an app-only token is issued for (SMTP.SendAsApp). */
-export const MICROSOFT_APP_ONLY_SCOPES = ['https://outlook.office365.com/.default'];
+/** The flows without a grant to authorize: the token comes from the saved credentials alone. */
+export const hasNoGrant = (auth: { flow?: string | undefined }) =>
+  auth.flow === 'client-credentials' || auth.flow === 'service-account';
+
+export { MICROSOFT_APP_ONLY_SCOPES } from './presets.js';
 
 const AuthOAuth2Schema = z
   .strictObject({
     type: z.literal('oauth2'),
     /** Absent: `authorization-code`. */
-    flow: z.enum(OAUTH_FLOWS, { error: 'must be "authorization-code" or "client-credentials"' }).optional(),
+    flow: z
+      .enum(OAUTH_FLOWS, { error: 'must be "authorization-code", "client-credentials" or "service-account"' })
+      .optional(),
     provider: z.enum(OAUTH_PROVIDERS, { error: 'must be one of microsoft, google, custom' }),
     tenant: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$/, 'must be a tenant ID, a domain, "organizations" or "common"')
       .optional(),
-    clientId: singleLine(256),
+    /** Required, except for flow `service-account` (the key's client_id). */
+    clientId: singleLine(256).optional(),
     clientSecret: SecretSchema,
+    /** Flow `service-account` only: the service account's JSON key (write-only private key). */
+    serviceAccountKey: ServiceAccountKeySchema.optional(),
     /** Client-credentials flow only: authenticate with a certificate (a private-key JWT assertion) instead of the secret. */
     clientCertificate: ClientCertificateSchema.optional(),
     /** When the client secret expires, as the provider shows it (credential health warns ahead of it). */
@@ -71,18 +89,38 @@ const AuthOAuth2Schema = z
     const tenant = auth.provider === 'microsoft' ? (auth.tenant ?? MICROSOFT_DEFAULT_TENANT) : auth.tenant;
     const preset = oauthPreset(auth.provider, tenant);
     const appOnly = auth.flow === 'client-credentials';
+    const serviceAccount = auth.flow === 'service-account';
     const resolved = {
       ...auth,
+      // A service account's client ID is its key's (checked in checkServiceAccount).
+      clientId:
+        auth.clientId ?? auth.serviceAccountKey?.client_id ?? auth.serviceAccountKey?.client_email ?? '',
       tenant,
       scopes:
         auth.scopes ??
-        (appOnly && auth.provider === 'microsoft' ? MICROSOFT_APP_ONLY_SCOPES : preset?.scopes),
+        (appOnly && auth.provider === 'microsoft' ? [...MICROSOFT_APP_ONLY_SCOPES] : preset?.scopes),
       // App-only has no Authorize step: the authorization endpoint is never used.
       authorizationEndpoint: auth.authorizationEndpoint ?? preset?.authorizationEndpoint,
-      tokenEndpoint: auth.tokenEndpoint ?? preset?.tokenEndpoint,
+      tokenEndpoint:
+        auth.tokenEndpoint ??
+        (serviceAccount ? auth.serviceAccountKey?.token_uri : undefined) ??
+        preset?.tokenEndpoint,
     };
+    if (serviceAccount) checkServiceAccount(auth, ctx);
+    else {
+      if (auth.clientId === undefined)
+        ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'is required' });
+      if (auth.serviceAccountKey !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['serviceAccountKey'],
+          message:
+            'is for flow "service-account" only (a Google service account with domain-wide delegation)',
+        });
+      }
+    }
     if (appOnly) checkAppOnly(auth, ctx);
-    else if (auth.clientCertificate !== undefined) {
+    else if (auth.clientCertificate !== undefined && !serviceAccount) {
       ctx.addIssue({
         code: 'custom',
         path: ['clientCertificate'],
@@ -130,6 +168,47 @@ function checkAppOnly(
       message: 'is required for flow "client-credentials": the mailbox the app sends from (XOAUTH2 user)',
     });
   }
+}
+
+function checkServiceAccount(
+  auth: {
+    provider: string;
+    clientId?: string | undefined;
+    user?: string | undefined;
+    clientSecret?: string | undefined;
+    clientSecretExpiresAt?: unknown;
+    clientCertificate?: unknown;
+    serviceAccountKey?: { client_id?: string | undefined } | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (auth.provider !== 'google') {
+    issue(
+      'flow',
+      'is for provider "google" only: a service account with domain-wide delegation is Google Workspace’s',
+    );
+  }
+  if (auth.user === undefined) {
+    issue(
+      'user',
+      'is required for flow "service-account": the Google Workspace mailbox the service account sends as (the token’s subject, and the XOAUTH2 user)',
+    );
+  }
+  if (auth.serviceAccountKey === undefined) {
+    issue(
+      'serviceAccountKey',
+      'is required for flow "service-account": the service account’s JSON key (IAM & Admin > Service accounts > Keys > Add key > JSON)',
+    );
+  }
+  const keyClientId = auth.serviceAccountKey?.client_id;
+  if (auth.clientId !== undefined && keyClientId !== undefined && auth.clientId !== keyClientId) {
+    issue('clientId', `must be the service account key’s client_id (${keyClientId}), or left out`);
+  }
+  const unused = 'is not used by flow "service-account": the service account’s key signs the token request';
+  if (auth.clientSecret !== undefined) issue('clientSecret', unused);
+  if (auth.clientSecretExpiresAt !== undefined) issue('clientSecretExpiresAt', unused);
+  if (auth.clientCertificate !== undefined) issue('clientCertificate', unused);
 }
 
 const AuthSchema = z.discriminatedUnion('type', [AuthNoneSchema, AuthPasswordSchema, AuthOAuth2Schema], {

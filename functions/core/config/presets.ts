@@ -15,6 +15,9 @@ export interface OAuthPreset {
 
 export const MICROSOFT_DEFAULT_TENANT = 'organizations';
 
+/** The Exchange Online resource an app-only token is issued for (SMTP.SendAsApp). */
+export const MICROSOFT_APP_ONLY_SCOPES: readonly string[] = ['https://outlook.office365.com/.default'];
+
 // ------------------------------------------------------------------ relay presets
 
 /** The relays the admin page offers to fill host, port and encryption for ("custom" fills nothing). */

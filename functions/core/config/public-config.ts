@@ -8,6 +8,7 @@ import {
   type SmtpSettings,
 } from './email-config.js';
 import { type EffectiveRelayLimits, effectiveRelayLimits } from './presets.js';
+import { type ServiceAccountKeyFacts, serviceAccountKeyFacts } from './service-account-key.js';
 import { grantMatches, type OAuthGrantStatus, type StoredEmailConfig } from './stored-config.js';
 
 type PasswordAuth = Extract<SmtpAuth, { type: 'password' }>;
@@ -17,10 +18,12 @@ type OAuth2Auth = Extract<SmtpAuth, { type: 'oauth2' }>;
 export type PublicSmtpAuth =
   | Extract<SmtpAuth, { type: 'none' }>
   | (Omit<PasswordAuth, 'password'> & { passwordSet: boolean })
-  | (Omit<OAuth2Auth, 'clientSecret' | 'clientCertificate'> & {
+  | (Omit<OAuth2Auth, 'clientSecret' | 'clientCertificate' | 'serviceAccountKey'> & {
       clientSecretSet: boolean;
       /** App-only with a certificate: the certificate and what it says; the private key only as `privateKeySet`. */
       clientCertificate?: { certificatePem: string; privateKeySet: boolean } & Partial<CertificateFacts>;
+      /** Flow `service-account`: what the JSON key says; the private key only as `privateKeySet`. */
+      serviceAccountKey?: ServiceAccountKeyFacts;
     });
 
 /** The configuration as the API returns it (GET, and PUT's `config`). */
@@ -79,8 +82,11 @@ export function toPublicConfig(
 }
 
 export interface PublicOAuthStatus {
-  /** `app-only`: the client-credentials flow, which has no grant to authorize. */
-  status: OAuthGrantStatus | 'app-only';
+  /**
+   * `app-only`: the client-credentials flow; `service-account`: a Google service account with
+   * domain-wide delegation. Neither has a grant to authorize.
+   */
+  status: OAuthGrantStatus | 'app-only' | 'service-account';
   authorizedAt?: string;
   authorizedAs?: string;
   lastRefreshAt?: string;
@@ -91,6 +97,7 @@ export interface PublicOAuthStatus {
 function publicOAuth(stored: StoredEmailConfig): PublicOAuthStatus {
   const auth = stored.config.smtp?.auth;
   if (auth?.type === 'oauth2' && auth.flow === 'client-credentials') return { status: 'app-only' };
+  if (auth?.type === 'oauth2' && auth.flow === 'service-account') return { status: 'service-account' };
   const grant = stored.oauth && grantMatches(stored.oauth, stored.config) ? stored.oauth : undefined;
   if (!grant) return { status: 'needs-authorization' };
   // Listed field by field: a field added to the grant later stays private until it is added here.
@@ -114,7 +121,7 @@ function publicAuth(auth: SmtpAuth): PublicSmtpAuth {
       return { ...rest, passwordSet: Boolean(password) };
     }
     case 'oauth2': {
-      const { clientSecret, clientCertificate, ...rest } = auth;
+      const { clientSecret, clientCertificate, serviceAccountKey, ...rest } = auth;
       return {
         ...rest,
         clientSecretSet: Boolean(clientSecret),
@@ -127,6 +134,7 @@ function publicAuth(auth: SmtpAuth): PublicSmtpAuth {
               },
             }
           : {}),
+        ...(serviceAccountKey ? { serviceAccountKey: serviceAccountKeyFacts(serviceAccountKey) } : {}),
       };
     }
   }

@@ -14,6 +14,22 @@ export function keepStoredSecrets(input: EmailConfig, previous: EmailConfig | un
   if (auth.type === 'password' && before.type === 'password' && auth.password === undefined) {
     return withAuth(input, { ...auth, password: before.password });
   }
+  if (auth.type === 'oauth2' && before.type === 'oauth2' && auth.flow === 'service-account') {
+    // A service account key sent back without its private key (GET's view) keeps the stored
+    // one, only for the same key of the same service account.
+    const key = auth.serviceAccountKey;
+    const stored = before.serviceAccountKey;
+    return key &&
+      key.private_key === undefined &&
+      stored?.private_key &&
+      stored.client_email === key.client_email &&
+      stored.private_key_id === key.private_key_id
+      ? withAuth(input, {
+          ...auth,
+          serviceAccountKey: { ...stored, ...key, private_key: stored.private_key },
+        })
+      : input;
+  }
   if (auth.type === 'oauth2' && before.type === 'oauth2') {
     // A certificate saved without its key keeps the stored key, only for the same certificate:
     // a key never pairs with a certificate it was not checked against.
@@ -46,6 +62,17 @@ export function missingSecrets(config: EmailConfig): FieldIssue[] {
   const auth = config.smtp?.auth;
   if (auth?.type === 'password' && !auth.password) {
     return [{ path: 'smtp.auth.password', message: 'is required (no password is stored yet)' }];
+  }
+  if (auth?.type === 'oauth2' && auth.flow === 'service-account') {
+    return auth.serviceAccountKey?.private_key
+      ? []
+      : [
+          {
+            path: 'smtp.auth.serviceAccountKey.private_key',
+            message:
+              'is required (no private key is stored for this service account key yet): save the whole JSON key file',
+          },
+        ];
   }
   if (auth?.type === 'oauth2' && auth.flow === 'client-credentials') {
     if (auth.clientCertificate && !auth.clientCertificate.privateKeyPem) {
@@ -91,7 +118,11 @@ export function secretsOf(configOrDocument: EmailConfig | StoredEmailConfig | un
   const auth = configOrDocument?.smtp?.auth;
   if (auth?.type === 'password') return auth.password ? [auth.password] : [];
   if (auth?.type === 'oauth2') {
-    return [auth.clientSecret, auth.clientCertificate?.privateKeyPem].filter((s): s is string => Boolean(s));
+    return [
+      auth.clientSecret,
+      auth.clientCertificate?.privateKeyPem,
+      auth.serviceAccountKey?.private_key,
+    ].filter((s): s is string => Boolean(s));
   }
   return [];
 }

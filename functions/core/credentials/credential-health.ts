@@ -266,6 +266,13 @@ export function credentialHealth(input: CredentialHealthInput): CredentialHealth
       RANK[a.status] - RANK[b.status] || Date.parse(a.expiresAt ?? '') - Date.parse(b.expiresAt ?? ''),
   )[0];
   if (worst) return worst;
+  if (auth.type === 'oauth2' && auth.flow === 'service-account') {
+    return {
+      status: 'ok',
+      detail:
+        'A Google service account key does not expire unless an organization policy limits its lifetime; the daily notice’s token request proves it still works',
+    };
+  }
   return {
     status: 'ok',
     detail:

@@ -122,7 +122,12 @@ export function clusterHealth(input: ClusterHealthInput): ClusterHealth {
       text: `The last test email failed at stage ${stage}`,
     });
   }
-  if (config.oauth && config.oauth.status !== 'authorized' && config.oauth.status !== 'app-only') {
+  if (
+    config.oauth &&
+    config.oauth.status !== 'authorized' &&
+    config.oauth.status !== 'app-only' &&
+    config.oauth.status !== 'service-account'
+  ) {
     failing.push({ finding: { code: 'oauth-needs-authorization' }, text: 'OAuth2 needs to be authorized' });
   }
   const credentials = config.credentialHealth;

@@ -208,6 +208,54 @@ const APP_ONLY_RULES: Rule[] = [
       : undefined,
 ];
 
+// A Google service account with domain-wide delegation (the JWT bearer grant): Google's answers.
+const serviceAccountOf = (facts: Facts) => {
+  const auth = facts.config.smtp?.auth;
+  return auth?.type === 'oauth2' && auth.flow === 'service-account' ? auth : undefined;
+};
+
+const GOOGLE_SMTP_SCOPE = 'https://mail.google.com/';
+
+function delegationSteps(auth: NonNullable<ReturnType<typeof serviceAccountOf>>): string {
+  const clientId = auth.serviceAccountKey?.client_id ?? auth.clientId;
+  return `In the Google Workspace Admin console (admin.google.com): Security > Access and data control > API controls > Manage Domain Wide Delegation, add a new API client with the client ID ${clientId} (the service account’s unique ID, client_id in its JSON key) and the OAuth scope ${auth.scopes.join(',')}. A new delegation can take from minutes up to 24 hours to apply.`;
+}
+
+const SERVICE_ACCOUNT_RULES: Rule[] = [
+  (facts) => {
+    const auth = serviceAccountOf(facts);
+    if (!auth || facts.failure.stage !== 'auth' || !facts.failure.reason?.startsWith('OAUTH_'))
+      return undefined;
+    const { message } = facts.failure;
+    const account = auth.serviceAccountKey?.client_email ?? 'the service account';
+    if (/\bunauthorized_client\b/.test(message)) {
+      return `Google refused to let ${account} act for ${mailboxOf(facts)} (unauthorized_client): domain-wide delegation is not set up for this service account, or not with this scope. ${delegationSteps(auth)}`;
+    }
+    if (/Invalid email or User ID|Not a valid email/i.test(message)) {
+      return `Google does not know ${mailboxOf(facts)} as a user (invalid_grant: Invalid email or User ID): user must be the primary address of a mailbox of the Google Workspace organization that set up the domain-wide delegation (not an alias, a group or a consumer @gmail.com address).`;
+    }
+    if (/Invalid JWT Signature/i.test(message)) {
+      const keyId = auth.serviceAccountKey?.private_key_id;
+      return `Google did not accept the key’s signature (invalid_grant: Invalid JWT Signature): the key${keyId ? ` ${keyId}` : ''} of ${account} was deleted or disabled in the Google Cloud console (IAM & Admin > Service accounts > Keys), or it is not this service account’s key. Create a new JSON key for the service account and save it here.`;
+    }
+    if (/short-lived token|reasonable timeframe|\biat\b|\bexp\b/i.test(message)) {
+      return 'Google refused the token request’s time stamps (invalid_grant: Invalid JWT: Token must be a short-lived token…): this server’s clock is off; synchronize it (NTP). Delivery will be retried.';
+    }
+    if (/account not found|disabled/i.test(message)) {
+      return `Google does not know ${account}, or it is disabled (invalid_grant): check the service account in the Google Cloud console (IAM & Admin > Service accounts), enable it or create a new one with a new JSON key, and save the key here.`;
+    }
+    if (facts.failure.reason === 'OAUTH_TOKEN_ENDPOINT_UNAVAILABLE') return undefined;
+    if (facts.failure.reason === 'OAUTH_TOKEN_ENDPOINT_BAD_RESPONSE') return undefined;
+    return `Google refused the service account’s token request; its answer says why. Check that the JSON key of ${account} is still active (Google Cloud console: IAM & Admin > Service accounts > Keys), that user is a mailbox of the Workspace domain, and the domain-wide delegation. ${delegationSteps(auth)}`;
+  },
+  (facts) => {
+    const auth = serviceAccountOf(facts);
+    return auth && facts.failure.stage === 'auth' && facts.code === 535
+      ? `Gmail refused the service account’s token for ${mailboxOf(facts)}${facts.enhancedCode ? ` (535 ${facts.enhancedCode})` : ''}. SMTP needs the full scope ${GOOGLE_SMTP_SCOPE} in the domain-wide delegation (gmail.send is not enough for SMTP), and user must be the mailbox that signs in. ${delegationSteps(auth)}`
+      : undefined;
+  },
+];
+
 // OAuth2 token endpoint reasons (the token provider's OAUTH_* reasons), before anything SMTP.
 const OAUTH_RULES: Rule[] = [
   ({ failure }) =>
@@ -282,6 +330,7 @@ function deadlineHint(facts: Facts): string {
 // First match wins: provider-specific codes before generic ones, the reason before the stage.
 const RULES: Rule[] = [
   ...APP_ONLY_RULES,
+  ...SERVICE_ACCOUNT_RULES,
   ...OAUTH_RULES,
   // The relay address policy (relay-address-policy.ts), before anything was connected to.
   ({ failure }) =>

@@ -1,12 +1,15 @@
-// App-only access tokens (the client-credentials grant, Microsoft's SMTP.SendAsApp): fetched
-// when needed, cached in memory until shortly before they expire, never stored. No grant, no
-// Authorize step: the client's secret or certificate is all it takes.
+// App-only access tokens (the client-credentials grant, Microsoft's SMTP.SendAsApp; the JWT
+// bearer grant of a Google service account with domain-wide delegation): fetched when needed,
+// cached in memory until shortly before they expire, never stored. No grant, no Authorize step:
+// the client's secret or certificate, or the service account's key, is all it takes.
 
 import { createHash } from 'node:crypto';
 import { redact } from '../../kernel/text.js';
+import type { OAuth2Auth } from '../config/email-config.js';
 import { DeliveryError, type DeliveryStage } from '../mail/mailer.js';
 import type { Clock, Log } from '../ports.js';
 import { clientAssertion } from './client-assertion.js';
+import { jwtBearerAssertion } from './jwt-bearer-assertion.js';
 import { type TokenClient, TokenEndpointError, type TokenSet } from './oauth-ports.js';
 
 export interface AppOnlyTokensDeps {
@@ -20,8 +23,8 @@ export interface AppOnlyTokensDeps {
 }
 
 /**
- * What the client-credentials grant needs: an app-only `smtp.auth` (OAuth2Auth) and the `graph`
- * block both provide it.
+ * What the grants need: an app-only or service-account `smtp.auth` (OAuth2Auth) and the `graph`
+ * block (client credentials, for Graph's scope) both provide it.
  */
 export interface AppOnlyCredential {
   tokenEndpoint: string;
@@ -29,8 +32,10 @@ export interface AppOnlyCredential {
   scopes: string[];
   clientSecret?: string | undefined;
   clientCertificate?: { privateKeyPem?: string | undefined; certificatePem: string } | undefined;
-  /** The mailbox the token is used for (part of the cache key). */
+  /** The mailbox the token is used for (part of the cache key; the service account's `sub`). */
   user?: string | undefined;
+  flow?: OAuth2Auth['flow'];
+  serviceAccountKey?: OAuth2Auth['serviceAccountKey'];
 }
 
 interface Cached {
@@ -60,14 +65,17 @@ export class AppOnlyTokens {
     const cached = this.cache.get(clusterId);
     if (cached && cached.key === key && this.deps.clock().getTime() < cached.refreshAtMs)
       return cached.accessToken;
-    const pending = this.inFlight.get(clusterId);
+    // Shared only by requests for the same credentials: a test of an unsaved candidate never
+    // gets the token of the saved configuration, nor the other way round.
+    const flight = `${clusterId}\0${key}`;
+    const pending = this.inFlight.get(flight);
     if (pending) return (await pending).accessToken;
     const started = this.fetch(clusterId, auth, key);
     const forget = () => {
-      if (this.inFlight.get(clusterId) === started) this.inFlight.delete(clusterId);
+      if (this.inFlight.get(flight) === started) this.inFlight.delete(flight);
     };
     started.then(forget, forget);
-    this.inFlight.set(clusterId, started);
+    this.inFlight.set(flight, started);
     return (await started).accessToken;
   }
 
@@ -76,6 +84,7 @@ export class AppOnlyTokens {
   }
 
   private async fetch(clusterId: string, auth: AppOnlyCredential, key: string): Promise<Cached> {
+    if (auth.flow === 'service-account') return this.fetchForServiceAccount(clusterId, auth, key);
     const started = this.deps.clock();
     const certificate = auth.clientCertificate;
     const secrets = [auth.clientSecret ?? '', certificate?.privateKeyPem ?? ''];
@@ -116,14 +125,9 @@ export class AppOnlyTokens {
     } catch (error) {
       this.cache.delete(clusterId);
       if (!(error instanceof TokenEndpointError)) throw error;
-      throw this.failed(clusterId, error, redact(error.message, secrets.filter(Boolean)));
+      throw this.failed(clusterId, error, redact(error.message, secrets.filter(Boolean)), auth);
     }
-    const lifetimeMs = (tokens.expiresIn ?? this.deps.defaultLifetimeS) * 1000;
-    const entry: Cached = {
-      accessToken: tokens.accessToken,
-      refreshAtMs: started.getTime() + lifetimeMs - Math.min(this.deps.marginMs, lifetimeMs / 2),
-      key,
-    };
+    const entry = this.cached(tokens, started, key);
     this.cache.set(clusterId, entry);
     this.deps.log.info('OAuth2 app-only access token fetched', {
       clusterId,
@@ -133,7 +137,67 @@ export class AppOnlyTokens {
     return entry;
   }
 
-  private failed(clusterId: string, error: TokenEndpointError, message: string): DeliveryError {
+  /** The JWT bearer grant: the service account asks for a token for the mailbox (`sub`) it impersonates. */
+  private async fetchForServiceAccount(
+    clusterId: string,
+    auth: AppOnlyCredential,
+    key: string,
+  ): Promise<Cached> {
+    const started = this.deps.clock();
+    const serviceAccount = auth.serviceAccountKey;
+    const secrets = [serviceAccount?.private_key ?? ''];
+    let tokens: TokenSet;
+    try {
+      if (!serviceAccount?.private_key) {
+        throw authError(
+          'OAUTH_INVALID_CLIENT',
+          'No private key is stored for the service account: save its JSON key (serviceAccountKey)',
+        );
+      }
+      if (!auth.user)
+        throw authError('OAUTH_INVALID_CLIENT', 'No mailbox (user) is configured for the service account');
+      const assertion = jwtBearerAssertion({
+        issuer: serviceAccount.client_email,
+        subject: auth.user,
+        scopes: auth.scopes,
+        audience: auth.tokenEndpoint,
+        privateKeyPem: serviceAccount.private_key,
+        keyId: serviceAccount.private_key_id,
+        now: started,
+      });
+      secrets.push(assertion);
+      tokens = await this.deps.tokens.jwtBearer({ tokenEndpoint: auth.tokenEndpoint, assertion });
+    } catch (error) {
+      this.cache.delete(clusterId);
+      if (!(error instanceof TokenEndpointError)) throw error;
+      throw this.failed(clusterId, error, redact(error.message, secrets.filter(Boolean)), auth);
+    }
+    const entry = this.cached(tokens, started, key);
+    this.cache.set(clusterId, entry);
+    this.deps.log.info('OAuth2 service account access token fetched', {
+      clusterId,
+      serviceAccount: serviceAccount.client_email,
+      keyId: serviceAccount.private_key_id,
+      expiresInSeconds: tokens.expiresIn,
+    });
+    return entry;
+  }
+
+  private cached(tokens: TokenSet, started: Date, key: string): Cached {
+    const lifetimeMs = (tokens.expiresIn ?? this.deps.defaultLifetimeS) * 1000;
+    return {
+      accessToken: tokens.accessToken,
+      refreshAtMs: started.getTime() + lifetimeMs - Math.min(this.deps.marginMs, lifetimeMs / 2),
+      key,
+    };
+  }
+
+  private failed(
+    clusterId: string,
+    error: TokenEndpointError,
+    message: string,
+    auth?: AppOnlyCredential,
+  ): DeliveryError {
     const { failure } = error;
     if (failure.kind === 'unavailable') {
       this.deps.log.warn('OAuth2 token endpoint unavailable', { clusterId, reason: failure.reason });
@@ -147,12 +211,15 @@ export class AppOnlyTokens {
       return authError('OAUTH_TOKEN_ENDPOINT_BAD_RESPONSE', message, false, this.stage);
     }
     const aadsts = aadstsCode(failure.description ?? '');
-    this.deps.log.warn('OAuth2 client-credentials grant refused', {
-      clusterId,
-      error: failure.error,
-      status: failure.status,
-      ...(aadsts ? { aadsts } : {}),
-    });
+    this.deps.log.warn(
+      `OAuth2 ${auth?.flow === 'service-account' ? 'service account (JWT bearer)' : 'client-credentials'} grant refused`,
+      {
+        clusterId,
+        error: failure.error,
+        status: failure.status,
+        ...(aadsts ? { aadsts } : {}),
+      },
+    );
     const reason =
       failure.error === 'invalid_client' || failure.error === 'unauthorized_client'
         ? 'OAUTH_INVALID_CLIENT'
@@ -183,6 +250,11 @@ function credentialKey(auth: AppOnlyCredential): string {
         auth.clientSecret,
         auth.clientCertificate?.privateKeyPem,
         auth.clientCertificate?.certificatePem,
+        // A service account's token is for its key and the mailbox it impersonates (auth.user above).
+        auth.flow,
+        auth.serviceAccountKey?.client_email,
+        auth.serviceAccountKey?.private_key_id,
+        auth.serviceAccountKey?.private_key,
       ]),
     )
     .digest('base64url');

@@ -1,5 +1,6 @@
-import { createPrivateKey, randomUUID, sign } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { certificateFacts } from '../config/client-certificate.js';
+import { signRs256Jwt } from './jws.js';
 
 // The private-key JWT client assertion (RFC 7523 section 2.2, OpenID Connect
 // `private_key_jwt`) that Microsoft Entra ID accepts for certificate credentials: RS256, the
@@ -18,8 +19,6 @@ export interface ClientAssertionInput {
   now: Date;
 }
 
-const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
 export function clientAssertion(input: ClientAssertionInput): string {
   const facts = certificateFacts(input.certificatePem);
   if (!facts) throw new Error('clientAssertion: the certificate is not readable');
@@ -34,8 +33,5 @@ export function clientAssertion(input: ClientAssertionInput): string {
     nbf: issuedAt,
     exp: issuedAt + ASSERTION_LIFETIME_S,
   };
-  const signingInput = `${b64url(header)}.${b64url(claims)}`;
-  const key = createPrivateKey({ key: input.privateKeyPem, format: 'pem' });
-  const signature = sign('RSA-SHA256', Buffer.from(signingInput), key).toString('base64url');
-  return `${signingInput}.${signature}`;
+  return signRs256Jwt(header, claims, input.privateKeyPem);
 }

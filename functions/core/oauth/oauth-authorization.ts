@@ -95,6 +95,11 @@ export class OAuthAuthorizationService {
         `Cluster "${clusterId}" does not use OAuth2: set smtp.auth.type to "oauth2" (with provider, clientId and clientSecret) and save the configuration before authorizing`,
       );
     }
+    if (auth.flow === 'service-account') {
+      throw new OAuthNotApplicableError(
+        `Cluster "${clusterId}" uses a Google service account (flow "service-account"): it needs no Authorize step; send a test email to check the token and the mailbox`,
+      );
+    }
     if (auth.flow === 'client-credentials') {
       throw new OAuthNotApplicableError(
         `Cluster "${clusterId}" uses the app-only flow (client-credentials): it needs no Authorize step; send a test email to check the token and the mailbox`,

@@ -1,3 +1,5 @@
+import type { OAuth2Auth } from '../config/email-config.js';
+
 // The ports of the OAuth2 redirect flow. Adapters: a DynamoDB and an SQLite state store, and a
 // token client over fetch. Core never imports them.
 
@@ -71,7 +73,15 @@ export interface ClientCredentialsRequest {
   clientAssertion?: string;
 }
 
+/** The JWT bearer grant (RFC 7523 section 2.1): a Google service account's signed assertion, no client authentication. */
+export interface JwtBearerRequest {
+  tokenEndpoint: string;
+  assertion: string;
+}
+
 export interface TokenClient {
+  /** Throws TokenEndpointError. */
+  jwtBearer(request: JwtBearerRequest): Promise<TokenSet>;
   /** Throws TokenEndpointError. */
   clientCredentials(request: ClientCredentialsRequest): Promise<TokenSet>;
   /** Throws TokenEndpointError. */
@@ -126,7 +136,12 @@ export function endpointForDisplay(endpoint: string): string {
 /** Where the mailer gets XOAUTH2 credentials; implemented by OAuthTokenProvider. */
 export interface AccessTokenSource {
   /** Throws DeliveryError (stage `auth`) when no access token can be had. */
-  accessTokenFor(clusterId: string): Promise<{ user: string; accessToken: string }>;
+  /**
+   * `candidate`: an authentication not saved yet (the test email of a form or of a save), used
+   * only by the flows without a grant (app-only, a service account), whose token needs nothing
+   * stored; the other flows always use the stored configuration and its grant.
+   */
+  accessTokenFor(clusterId: string, candidate?: OAuth2Auth): Promise<{ user: string; accessToken: string }>;
   /** Forgets a cached access token, e.g. after the relay rejected it. */
   invalidate(clusterId: string): void;
   /** App-only tokens for `transport: "graph"` (a failure is a DeliveryError at stage `token`). */

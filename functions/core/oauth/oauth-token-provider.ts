@@ -4,7 +4,7 @@
 
 import { redact } from '../../kernel/text.js';
 import type { ConfigStore } from '../config/config-store.js';
-import type { EmailConfig, OAuth2Auth } from '../config/email-config.js';
+import { type EmailConfig, hasNoGrant, type OAuth2Auth } from '../config/email-config.js';
 import { parseMailbox } from '../config/field-schemas.js';
 import { grantMatches, type OAuthGrant } from '../config/stored-config.js';
 import { DeliveryError } from '../mail/mailer.js';
@@ -86,14 +86,20 @@ export class OAuthTokenProvider implements AccessTokenSource {
     });
   }
 
-  async accessTokenFor(clusterId: string): Promise<{ user: string; accessToken: string }> {
+  async accessTokenFor(
+    clusterId: string,
+    candidate?: OAuth2Auth,
+  ): Promise<{ user: string; accessToken: string }> {
+    if (candidate && hasNoGrant(candidate) && candidate.user) {
+      return { user: candidate.user, accessToken: await this.appOnly.accessToken(clusterId, candidate) };
+    }
     const document = await this.deps.store.get(clusterId);
     const auth = document && oauthAuthOf(document.config);
     if (!document || !auth) {
       throw authError(OAUTH_REASONS.notAuthorized, `Cluster "${clusterId}" is not configured for OAuth2`);
     }
-    if (auth.flow === 'client-credentials') {
-      // The schema requires the mailbox for this flow; the grant store is not involved.
+    if (hasNoGrant(auth)) {
+      // App-only or a service account: the schema requires the mailbox; the grant store is not involved.
       const user = xoauth2User(auth, undefined, document.config);
       return { user, accessToken: await this.appOnly.accessToken(clusterId, auth) };
     }
