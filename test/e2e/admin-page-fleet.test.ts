@@ -471,7 +471,9 @@ describe('admin page: credentials that do not expire at night', () => {
     await newPage();
     await signIn(page, runtime.url, ADMIN_TOKEN);
     await openCluster(page, 'graph-page');
-    expect(await graph.getByLabel('Mailbox', { exact: true }).inputValue()).toBe('alerts@contoso.example');
+    // The locator above belongs to the closed page.
+    const reopened = page.locator('#f-graph');
+    expect(await reopened.getByLabel('Mailbox', { exact: true }).inputValue()).toBe('alerts@contoso.example');
     await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
