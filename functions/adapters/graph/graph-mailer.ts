@@ -100,6 +100,7 @@ export class GraphMailer implements Mailer {
       let response = await this.post(raw, token, deadline.signal, deadlineMs, secrets);
       if (response.status === 401) {
         // Revoked early, or issued before a permission changed: one new token, one more try.
+        await response.body?.cancel().catch(() => {});
         token = await this.options.accessToken(true);
         secrets.push(token);
         response = await this.post(raw, token, deadline.signal, deadlineMs, secrets);
