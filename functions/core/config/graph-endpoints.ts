@@ -15,7 +15,7 @@ const LOGIN_HOSTS: Record<string, string> = {
 /** Tenants that name no directory: app-only tokens are issued by one tenant, so they cannot be used. */
 export const MULTI_TENANT_ALIASES = ['common', 'organizations', 'consumers'] as const;
 
-/** 5 concurrent requests per mailbox is Exchange's limit for Graph mail; one is kept in reserve. */
+/** Exchange Online allows an app 4 concurrent Graph requests per mailbox (the Outlook service limit). */
 export const GRAPH_DEFAULT_MAX_CONNECTIONS = 4;
 /** Exchange Online's sending limit: 30 messages per minute per mailbox. */
 export const GRAPH_DEFAULT_MESSAGES_PER_MINUTE = 30;
