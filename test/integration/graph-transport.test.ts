@@ -17,7 +17,12 @@ import { loadSample } from '../../events/samples.js';
 import { TransportMailerFactory } from '../../functions/adapters/mailer-factory.js';
 import { createAdminApiHandler } from '../../functions/admin-api/app.js';
 import { EmailConfigSchema } from '../../functions/core/config/email-config.js';
-import { DeliveryError, type DeliveryFailure, type MailerContext } from '../../functions/core/mail/mailer.js';
+import {
+  DeliveryError,
+  type DeliveryFailure,
+  type MailerContext,
+  type SendOptions,
+} from '../../functions/core/mail/mailer.js';
 import type { RelayGate } from '../../functions/core/mail/relay-gate.js';
 import { bearerTokenAuthenticator } from '../../functions/shared/auth.js';
 import { createLogger } from '../../functions/shared/logger.js';
@@ -92,7 +97,8 @@ async function graphHandler(req: IncomingMessage, res: ServerResponse): Promise<
   const mailbox = decodeURIComponent(match[1]);
   concurrency.now++;
   concurrency.max = Math.max(concurrency.max, concurrency.now);
-  res.on('finish', () => concurrency.now--);
+  // 'close', not 'finish': a request the client cancelled is never finished, but it does end.
+  res.on('close', () => concurrency.now--);
   if (graphDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, graphDelayMs));
   const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
   const claims = bearer ? provider.verifyAccessToken(bearer) : undefined;
@@ -184,16 +190,20 @@ async function sendDirect(
   clusterId: string,
   block: Record<string, unknown> = {},
   purpose: MailerContext['purpose'] = 'test-email',
+  options: SendOptions = {},
 ): Promise<{ failure?: DeliveryFailure; messageId?: string }> {
   const config = EmailConfigSchema.parse(graphConfig(block));
   const mailer = await factory.forConfig(config, { clusterId, purpose });
   try {
-    const receipt = await mailer.send({
-      from: config.sender,
-      to: ['ops@example.com'],
-      subject: 'direct',
-      text: 'direct send',
-    });
+    const receipt = await mailer.send(
+      {
+        from: config.sender,
+        to: ['ops@example.com'],
+        subject: 'direct',
+        text: 'direct send',
+      },
+      options,
+    );
     return { messageId: receipt.messageId };
   } catch (error) {
     if (error instanceof DeliveryError) return { failure: error.failure };
@@ -457,6 +467,41 @@ describe('Graph’s errors', () => {
     });
     expect(test.body).toMatchObject({ ok: false, stage: 'send', code: 504, transient: true });
     expect(test.body.hint).toContain('unavailable for the moment');
+  });
+
+  it('an endpoint nothing listens on: transient GRAPH_UNREACHABLE at stage send, with the reachability hint', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+
+    const direct = await sendDirect('graph-unreachable', { endpoint: deadUrl });
+    expect(direct.failure).toMatchObject({ stage: 'send', transient: true, reason: 'GRAPH_UNREACHABLE' });
+    expect(direct.failure?.message).toMatch(/^Cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+
+    expect((await save('graph-unreachable', graphConfig({ endpoint: deadUrl }))).status).toBe(201);
+    const test = await testEmail('graph-unreachable');
+    expect(test.body).toMatchObject({ ok: false, stage: 'send', transient: true });
+    expect(test.body.hint).toContain('could not be reached: check graph.endpoint');
+  });
+
+  it('a Graph that does not answer within the send deadline: the request is cancelled, transient DEADLINE_EXCEEDED', async () => {
+    graphDelayMs = 3000;
+    try {
+      const started = Date.now();
+      const direct = await sendDirect('graph', {}, 'test-email', { deadlineMs: 500 });
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(direct.failure).toMatchObject({ stage: 'send', transient: true, reason: 'DEADLINE_EXCEEDED' });
+      expect(direct.failure?.message).toMatch(
+        /^No answer from 127\.0\.0\.1:\d+ within .*: the sendMail request was cancelled$/,
+      );
+    } finally {
+      graphDelayMs = 0;
+    }
+    // The cancelled request is still being held by the slow endpoint: wait (bounded) until it ends.
+    for (let i = 0; i < 50 && concurrency.now > 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(concurrency.now).toBe(0);
   });
 
   it('429 with Retry-After: waitMs, the mailbox backs off for every sender, then it is delivered', async () => {
