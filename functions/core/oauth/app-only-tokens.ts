@@ -38,6 +38,12 @@ export interface AppOnlyCredential {
   serviceAccountKey?: OAuth2Auth['serviceAccountKey'];
 }
 
+/** A grant's token, and what its log line says (never a secret). */
+interface Granted {
+  tokens: TokenSet;
+  logged: { message: string; fields: Record<string, unknown> };
+}
+
 interface Cached {
   accessToken: string;
   refreshAtMs: number;
@@ -84,103 +90,114 @@ export class AppOnlyTokens {
   }
 
   private async fetch(clusterId: string, auth: AppOnlyCredential, key: string): Promise<Cached> {
-    if (auth.flow === 'service-account') return this.fetchForServiceAccount(clusterId, auth, key);
     const started = this.deps.clock();
-    const certificate = auth.clientCertificate;
-    const secrets = [auth.clientSecret ?? '', certificate?.privateKeyPem ?? ''];
-    let tokens: TokenSet;
+    // What a grant puts here is redacted from the token endpoint's error messages.
+    const secrets: string[] = [];
+    let granted: Granted;
     try {
-      if (certificate && !certificate.privateKeyPem) {
-        throw authError(
-          'OAUTH_INVALID_CLIENT',
-          'No private key is stored for the client certificate: save clientCertificate.privateKeyPem',
-          false,
-          this.stage,
-        );
-      }
-      if (!certificate && !auth.clientSecret) {
-        throw authError(
-          'OAUTH_INVALID_CLIENT',
-          'No client secret or client certificate is stored',
-          false,
-          this.stage,
-        );
-      }
-      const assertion =
-        certificate?.privateKeyPem &&
-        clientAssertion({
-          clientId: auth.clientId,
-          tokenEndpoint: auth.tokenEndpoint,
-          privateKeyPem: certificate.privateKeyPem,
-          certificatePem: certificate.certificatePem,
-          now: started,
-        });
-      if (assertion) secrets.push(assertion);
-      tokens = await this.deps.tokens.clientCredentials({
-        tokenEndpoint: auth.tokenEndpoint,
-        clientId: auth.clientId,
-        scopes: auth.scopes,
-        ...(assertion ? { clientAssertion: assertion } : { clientSecret: auth.clientSecret ?? '' }),
-      });
+      granted =
+        auth.flow === 'service-account'
+          ? await this.serviceAccountGrant(auth, started, secrets)
+          : await this.clientCredentialsGrant(auth, started, secrets);
     } catch (error) {
       this.cache.delete(clusterId);
       if (!(error instanceof TokenEndpointError)) throw error;
       throw this.failed(clusterId, error, redact(error.message, secrets.filter(Boolean)), auth);
     }
+    const { tokens, logged } = granted;
     const entry = this.cached(tokens, started, key);
     this.cache.set(clusterId, entry);
-    this.deps.log.info('OAuth2 app-only access token fetched', {
-      clusterId,
-      clientAuthentication: certificate ? 'certificate' : 'secret',
-      expiresInSeconds: tokens.expiresIn,
-    });
+    this.deps.log.info(logged.message, { clusterId, ...logged.fields, expiresInSeconds: tokens.expiresIn });
     return entry;
   }
 
-  /** The JWT bearer grant: the service account asks for a token for the mailbox (`sub`) it impersonates. */
-  private async fetchForServiceAccount(
-    clusterId: string,
+  /** The client-credentials grant, with the client secret or a certificate's client assertion. */
+  private async clientCredentialsGrant(
     auth: AppOnlyCredential,
-    key: string,
-  ): Promise<Cached> {
-    const started = this.deps.clock();
-    const serviceAccount = auth.serviceAccountKey;
-    const secrets = [serviceAccount?.private_key ?? ''];
-    let tokens: TokenSet;
-    try {
-      if (!serviceAccount?.private_key) {
-        throw authError(
-          'OAUTH_INVALID_CLIENT',
-          'No private key is stored for the service account: save its JSON key (serviceAccountKey)',
-        );
-      }
-      if (!auth.user)
-        throw authError('OAUTH_INVALID_CLIENT', 'No mailbox (user) is configured for the service account');
-      const assertion = jwtBearerAssertion({
-        issuer: serviceAccount.client_email,
-        subject: auth.user,
-        scopes: auth.scopes,
-        audience: auth.tokenEndpoint,
-        privateKeyPem: serviceAccount.private_key,
-        keyId: serviceAccount.private_key_id,
-        now: started,
-      });
-      secrets.push(assertion);
-      tokens = await this.deps.tokens.jwtBearer({ tokenEndpoint: auth.tokenEndpoint, assertion });
-    } catch (error) {
-      this.cache.delete(clusterId);
-      if (!(error instanceof TokenEndpointError)) throw error;
-      throw this.failed(clusterId, error, redact(error.message, secrets.filter(Boolean)), auth);
+    now: Date,
+    secrets: string[],
+  ): Promise<Granted> {
+    const certificate = auth.clientCertificate;
+    secrets.push(auth.clientSecret ?? '', certificate?.privateKeyPem ?? '');
+    if (certificate && !certificate.privateKeyPem) {
+      throw authError(
+        'OAUTH_INVALID_CLIENT',
+        'No private key is stored for the client certificate: save clientCertificate.privateKeyPem',
+        false,
+        this.stage,
+      );
     }
-    const entry = this.cached(tokens, started, key);
-    this.cache.set(clusterId, entry);
-    this.deps.log.info('OAuth2 service account access token fetched', {
-      clusterId,
-      serviceAccount: serviceAccount.client_email,
-      keyId: serviceAccount.private_key_id,
-      expiresInSeconds: tokens.expiresIn,
+    if (!certificate && !auth.clientSecret) {
+      throw authError(
+        'OAUTH_INVALID_CLIENT',
+        'No client secret or client certificate is stored',
+        false,
+        this.stage,
+      );
+    }
+    const assertion =
+      certificate?.privateKeyPem &&
+      clientAssertion({
+        clientId: auth.clientId,
+        tokenEndpoint: auth.tokenEndpoint,
+        privateKeyPem: certificate.privateKeyPem,
+        certificatePem: certificate.certificatePem,
+        now,
+      });
+    if (assertion) secrets.push(assertion);
+    const tokens = await this.deps.tokens.clientCredentials({
+      tokenEndpoint: auth.tokenEndpoint,
+      clientId: auth.clientId,
+      scopes: auth.scopes,
+      ...(assertion ? { clientAssertion: assertion } : { clientSecret: auth.clientSecret ?? '' }),
     });
-    return entry;
+    return {
+      tokens,
+      logged: {
+        message: 'OAuth2 app-only access token fetched',
+        fields: { clientAuthentication: certificate ? 'certificate' : 'secret' },
+      },
+    };
+  }
+
+  /** The JWT bearer grant: the service account asks for a token for the mailbox (`sub`) it impersonates. */
+  private async serviceAccountGrant(auth: AppOnlyCredential, now: Date, secrets: string[]): Promise<Granted> {
+    const serviceAccount = auth.serviceAccountKey;
+    secrets.push(serviceAccount?.private_key ?? '');
+    if (!serviceAccount?.private_key) {
+      throw authError(
+        'OAUTH_INVALID_CLIENT',
+        'No private key is stored for the service account: save its JSON key (serviceAccountKey)',
+        false,
+        this.stage,
+      );
+    }
+    if (!auth.user) {
+      throw authError(
+        'OAUTH_INVALID_CLIENT',
+        'No mailbox (user) is configured for the service account',
+        false,
+        this.stage,
+      );
+    }
+    const assertion = jwtBearerAssertion({
+      issuer: serviceAccount.client_email,
+      subject: auth.user,
+      scopes: auth.scopes,
+      audience: auth.tokenEndpoint,
+      privateKeyPem: serviceAccount.private_key,
+      keyId: serviceAccount.private_key_id,
+      now,
+    });
+    secrets.push(assertion);
+    const tokens = await this.deps.tokens.jwtBearer({ tokenEndpoint: auth.tokenEndpoint, assertion });
+    return {
+      tokens,
+      logged: {
+        message: 'OAuth2 service account access token fetched',
+        fields: { serviceAccount: serviceAccount.client_email, keyId: serviceAccount.private_key_id },
+      },
+    };
   }
 
   private cached(tokens: TokenSet, started: Date, key: string): Cached {
