@@ -110,6 +110,7 @@ export function buildServices(adapters: Adapters, settings: ServiceSettings): Se
     mailers,
     clock,
     log,
+    deliveries: ledger,
     ...mailSettings,
   });
   return {

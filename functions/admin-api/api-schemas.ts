@@ -74,7 +74,7 @@ const CredentialHealthSchema = z
     detail: z.string().describe('One English sentence: what and what to do'),
   })
   .describe(
-    'The worst of the credentials: `failing` (the provider refused the grant: `invalid_grant`, `AADSTS…`), `expired`, `expiring` (within 14 days), `ok`',
+    'The worst of the credentials: `failing` (the provider refused the grant, or for app-only, a service account and Graph the latest delivery: `invalid_grant`, `invalid_client`, `AADSTS…`), `expired`, `expiring` (within the warning days, 14 by default), `ok`',
   );
 
 const PublicSmtpAuthSchema = z.discriminatedUnion('type', [

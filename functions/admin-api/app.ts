@@ -106,7 +106,7 @@ export function emailConfigHandlers(
   return {
     getEmailConfig: async (event) => {
       const { document, version } = await service.current(clusterIdParam(event));
-      const health = service.credentialHealth(document);
+      const health = await service.credentialHealth(document);
       return jsonResponse(
         200,
         { ...toPublicConfig(document, health), version },
@@ -150,7 +150,7 @@ export function emailConfigHandlers(
       return jsonResponse(
         created ? 201 : 200,
         {
-          config: toPublicConfig(document, service.credentialHealth(document)),
+          config: toPublicConfig(document, await service.credentialHealth(document)),
           version,
           ...(testEmail ? { testEmail } : {}),
         },
@@ -182,7 +182,7 @@ export function emailConfigHandlers(
       const { document, version } = result;
       return jsonResponse(
         200,
-        { config: toPublicConfig(document, service.credentialHealth(document)), version, restoredFrom },
+        { config: toPublicConfig(document, await service.credentialHealth(document)), version, restoredFrom },
         { etag: configEtag(version) },
       );
     },

@@ -75,6 +75,18 @@ async function emit(
   expect(answer.status).toBe(200);
 }
 
+/**
+ * Waits for the save's status line to say `text`; if the page shows its error summary instead,
+ * fails with what it says (a save that was refused, not a slow one).
+ */
+async function savedWith(text: string): Promise<void> {
+  const status = page.locator('#save-status').filter({ hasText: text });
+  await status.or(page.locator('#error-summary:not([hidden])')).first().waitFor({ timeout: 20_000 });
+  if (await page.locator('#error-summary').isVisible()) {
+    throw new Error(`The page did not save: ${await page.locator('#error-summary').innerText()}`);
+  }
+}
+
 /** One attribute of every element a locator matches, in document order. */
 async function attributes(locator: ReturnType<Page['locator']>, name: string): Promise<Array<string | null>> {
   return Promise.all((await locator.all()).map((node) => node.getAttribute(name)));
@@ -289,7 +301,7 @@ describe('admin page: credentials that do not expire at night', () => {
 
     await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    await savedWith('Saved.');
 
     const stored = await api('GET', '/clusters/app-only/email-config');
     expect(stored.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
@@ -333,7 +345,7 @@ describe('admin page: credentials that do not expire at night', () => {
     await page.locator('#f-smtp').getByLabel('Client certificate (PEM, optional)').fill(pems.cert);
     await page.locator('#f-smtp').getByLabel('Private key of the certificate (PEM)').fill(pems.private);
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('#save-status').filter({ hasText: 'now has a configuration' }).waitFor();
+    await savedWith('now has a configuration');
 
     const stored = await api('GET', '/clusters/app-only-certificate/email-config');
     expect(stored.body.smtp.auth).toMatchObject({
@@ -357,7 +369,7 @@ describe('admin page: credentials that do not expire at night', () => {
     // A later save without the key keeps the stored one.
     await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    await savedWith('Saved.');
     const again = await api('GET', '/clusters/app-only-certificate/email-config');
     expect(again.body.smtp.auth.clientCertificate).toMatchObject({ privateKeySet: true });
     expect(again.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
@@ -391,7 +403,7 @@ describe('admin page: credentials that do not expire at night', () => {
     await smtp.getByLabel('Mailbox (optional)').fill('alerts@example.com');
     await smtp.getByLabel('Service account key (JSON)').fill(JSON.stringify(key, null, 2));
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('#save-status').filter({ hasText: 'now has a configuration' }).waitFor();
+    await savedWith('now has a configuration');
 
     const stored = await api('GET', '/clusters/service-account/email-config');
     expect(stored.body.oauth).toEqual({ status: 'service-account' });
@@ -416,7 +428,7 @@ describe('admin page: credentials that do not expire at night', () => {
 
     await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    await savedWith('Saved.');
     const again = await api('GET', '/clusters/service-account/email-config');
     expect(again.body.smtp.auth.serviceAccountKey).toMatchObject({ privateKeySet: true });
     expect(again.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
@@ -444,7 +456,7 @@ describe('admin page: credentials that do not expire at night', () => {
     await graph.getByLabel(/^Client secret (not )?set/).fill(secret);
     await graph.getByLabel('Client secret expires on (optional)').fill(inFiveDays);
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('#save-status').filter({ hasText: 'now has a configuration' }).waitFor();
+    await savedWith('now has a configuration');
 
     const stored = await api('GET', '/clusters/graph-page/email-config');
     expect(stored.body.transport).toBe('graph');
@@ -476,7 +488,7 @@ describe('admin page: credentials that do not expire at night', () => {
     expect(await reopened.getByLabel('Mailbox', { exact: true }).inputValue()).toBe('alerts@contoso.example');
     await page.getByLabel('Admin contact email addresses').fill('ops@example.com oncall@example.com');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    await savedWith('Saved.');
     const again = await api('GET', '/clusters/graph-page/email-config');
     expect(again.body.graph).toMatchObject({ clientSecretSet: true, clientSecretExpiresAt: inFiveDays });
     expect(again.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
@@ -494,7 +506,7 @@ describe('admin page: credentials that do not expire at night', () => {
     expect(await page.locator('#credential-health').textContent()).toContain('No expiry is known');
     await page.locator('#f-smtp').getByLabel('Password expires on (optional)').fill(inTwoDays);
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('#save-status').filter({ hasText: 'Saved.' }).waitFor();
+    await savedWith('Saved.');
     const stored = await api('GET', '/clusters/password-expiry/email-config');
     expect(stored.body.smtp.auth).toMatchObject({ passwordExpiresAt: inTwoDays, passwordSet: true });
     expect(await page.locator('#credential-health').textContent()).toMatch(
@@ -601,9 +613,10 @@ describe('admin page: the fleet overview', () => {
     const dialog = page.getByRole('dialog');
     await dialog.filter({ hasText: 'The form of cluster guarded has changes that are not saved.' }).waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
+    // The page puts the cluster's address back once the dialog has closed.
+    await page.waitForURL((url) => url.hash === '#cluster=guarded');
     expect(await page.locator('#cluster-view').isVisible()).toBe(true);
     expect(await page.getByLabel('Sender').inputValue()).toBe('unsaved@example.com');
-    expect(new URL(page.url()).hash).toBe('#cluster=guarded');
 
     await page.getByRole('link', { name: 'All clusters' }).click();
     await dialog.getByRole('button', { name: 'Discard changes' }).click();

@@ -391,6 +391,27 @@ describe('transport graph with a client secret', () => {
     expect(test.body.message).toContain('AADSTS7000215');
     expect(test.body.hint).toMatch(/Value .*not its Secret ID/);
     expect(graphRequests.length).toBe(before);
+
+    // No grant keeps the refusal: the credential health reads it from the last test email.
+    const view = await call({ method: 'GET', path: '/clusters/bad-secret/email-config', headers: admin });
+    const health = view.body.credentialHealth as { status: string; detail: string };
+    expect(health).toMatchObject({ status: 'failing', credential: 'client-secret' });
+    expect(health.detail).toMatch(/^The provider refused the OAuth2 client secret \(AADSTS7000215\) on /);
+    const fleet = await call({ method: 'GET', path: '/clusters', headers: admin });
+    const items = fleet.body.items as Array<{
+      clusterId: string;
+      credentialHealth?: unknown;
+      findings?: unknown;
+    }>;
+    const item = items.find((entry) => entry.clusterId === 'bad-secret');
+    expect(item?.credentialHealth).toMatchObject({ status: 'failing' });
+    expect(item?.findings).toContainEqual(expect.objectContaining({ code: 'credential-expired' }));
+
+    // The right secret, saved: a delivered test email clears it.
+    await save('bad-secret', graphConfig());
+    expect((await testEmail('bad-secret')).body).toMatchObject({ ok: true });
+    const fixed = await call({ method: 'GET', path: '/clusters/bad-secret/email-config', headers: admin });
+    expect(fixed.body.credentialHealth).toMatchObject({ status: 'ok' });
   });
 });
 

@@ -8,6 +8,7 @@ import {
   credentialHealth,
   credentialHealthOf,
   daysLeft,
+  sendEvidenceOf,
   thresholdReached,
 } from '../../functions/core/credentials/credential-health.js';
 import {
@@ -152,6 +153,96 @@ describe('credentialHealth of the OAuth2 grant', () => {
       }),
     };
     expect(credentialHealthOf(stored, new Date('2026-12-01T00:00:00Z'))?.status).toBe('ok');
+  });
+});
+
+describe('credentialHealth of a configuration without a grant: the latest delivery decides', () => {
+  const appOnly = oauth({
+    flow: 'client-credentials',
+    tenant: 'contoso.onmicrosoft.com',
+    user: 'alerts@example.com',
+    clientSecretExpiresAt: undefined,
+  });
+  const graph = EmailConfigSchema.parse({
+    sender: 'alerts@contoso.example',
+    transport: 'graph',
+    graph: {
+      mailbox: 'alerts@contoso.example',
+      tenant: 'contoso.onmicrosoft.com',
+      clientId: 'graph-app',
+      clientSecret: SECRET,
+    },
+    adminContacts: 'ops@example.com',
+  });
+  const savedAt = '2026-11-20T00:00:00.000Z';
+  const now = new Date('2026-12-01T12:00:00.000Z');
+  const refused = {
+    outcome: 'failed',
+    at: '2026-11-30T08:00:00.000Z',
+    reason:
+      'auth failed: The token endpoint refused the request: invalid_client: AADSTS7000222: The provided client secret keys for app are expired.',
+  };
+  const sent = { outcome: 'sent', at: '2026-11-30T09:00:00.000Z' };
+
+  it.each([
+    ['app-only SMTP', appOnly],
+    ['transport graph', graph],
+  ])(
+    '%s: a refusal in the latest delivery is failing, naming the code, the day and what to check',
+    (_what, config) => {
+      const stored = { ...storedConfig('c1', config), updatedAt: savedAt };
+      const health = credentialHealthOf(stored, now, undefined, sendEvidenceOf([refused]));
+      expect(health).toMatchObject({ status: 'failing', credential: 'client-secret' });
+      expect(health?.detail).toBe(
+        'The provider refused the OAuth2 client secret (AADSTS7000222) on 2026-11-30, and nothing has been delivered since: check the client secret and the permission’s admin consent in the Entra ID app registration, then send a test email',
+      );
+    },
+  );
+
+  it('a delivery that went out afterwards clears it; one from before the last save does not count', () => {
+    const stored = { ...storedConfig('c1', appOnly), updatedAt: savedAt };
+    expect(credentialHealthOf(stored, now, undefined, sendEvidenceOf([refused, sent]))?.status).toBe('ok');
+    const resaved = { ...stored, updatedAt: '2026-11-30T08:30:00.000Z' };
+    expect(credentialHealthOf(resaved, now, undefined, sendEvidenceOf([refused]))?.status).toBe('ok');
+  });
+
+  it('a failure that is not the provider’s refusal (a relay down) says nothing of the credentials', () => {
+    const stored = { ...storedConfig('c1', appOnly), updatedAt: savedAt };
+    const down = {
+      outcome: 'failed',
+      at: '2026-11-30T10:00:00.000Z',
+      reason: 'connect failed: ECONNREFUSED',
+    };
+    expect(credentialHealthOf(stored, now, undefined, sendEvidenceOf([refused, sent, down]))?.status).toBe(
+      'ok',
+    );
+  });
+
+  it('counts the last test email of a saved configuration, never one of an unsaved form', () => {
+    const stored = { ...storedConfig('c1', appOnly), updatedAt: savedAt };
+    const test = (of: object) => ({
+      ok: false,
+      at: '2026-11-30T11:00:00.000Z',
+      message: 'unauthorized_client: Client is unauthorized to retrieve access tokens using this method',
+      of,
+    });
+    expect(
+      credentialHealthOf(stored, now, undefined, sendEvidenceOf([sent], test({ version: 3 }))),
+    ).toMatchObject({ status: 'failing' });
+    expect(
+      credentialHealthOf(stored, now, undefined, sendEvidenceOf([sent], test({ unsaved: true })))?.status,
+    ).toBe('ok');
+  });
+
+  it('a delegated grant keeps its own record: deliveries do not make it failing', () => {
+    const stored = {
+      ...storedConfig('c1', oauth()),
+      updatedAt: savedAt,
+      oauth: authorizedGrant(REFRESH),
+    };
+    expect(credentialHealthOf(stored, aheadOf(100 * DAY), undefined, sendEvidenceOf([refused]))?.status).toBe(
+      'ok',
+    );
   });
 });
 

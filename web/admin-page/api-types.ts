@@ -67,7 +67,7 @@ export interface PublicServiceAccountKey {
 /** `credentialHealth` of GET and of the fleet overview: how long the credentials still work. */
 export interface CredentialHealth {
   status: 'ok' | 'expiring' | 'expired' | 'failing';
-  credential?: 'client-secret' | 'client-certificate' | 'password' | 'refresh-token';
+  credential?: 'client-secret' | 'client-certificate' | 'password' | 'refresh-token' | 'service-account-key';
   expiresAt?: string;
   daysLeft?: number;
   /** One English sentence; the page says it in its own language from the fields above. */

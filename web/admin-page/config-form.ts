@@ -202,7 +202,9 @@ export function renderCredentialHealth(health: CredentialHealth | undefined): vo
           ? tn('credential.expiring', Math.max(health.daysLeft ?? 0, 1), { name, date })
           : health.expiresAt
             ? t('credential.okUntil', { name, date })
-            : t('credential.okNoExpiry');
+            : health.credential === 'service-account-key'
+              ? t('credential.okServiceAccount')
+              : t('credential.okNoExpiry');
   line.append(sentence);
 }
 

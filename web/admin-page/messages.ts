@@ -295,13 +295,16 @@ const en = {
   'credential.kind.client-certificate': 'The client certificate',
   'credential.kind.password': 'The password',
   'credential.kind.refresh-token': 'The refresh token',
+  'credential.kind.service-account-key': 'The service account key',
+  'credential.okServiceAccount':
+    'A service account key does not expire unless an organization policy limits it; each token request proves it works.',
   'credential.okUntil': '{name} is valid until {date}.',
   'credential.okNoExpiry': 'No expiry is known: enter the expiry date to be warned before it.',
   'credential.expiring.one': '{name} expires in {count} day, on {date}: renew it now.',
   'credential.expiring.other': '{name} expires in {count} days, on {date}: renew it now.',
   'credential.expired': '{name} expired on {date}: no alert gets through with it until it is renewed.',
   'credential.failing':
-    'The provider refused the credentials: no alert gets through until they are renewed (the authorization below names the reason).',
+    'The provider refused the credentials: no alert gets through until they are renewed (the delivery log and the authorization below name the reason).',
   'oauth.title': 'Authorization',
   'oauth.authorize': 'Authorize',
   'oauth.authorizeAgain': 'Authorize again',
@@ -790,6 +793,9 @@ const de: Messages = {
   'credential.kind.client-certificate': 'Das Clientzertifikat',
   'credential.kind.password': 'Das Passwort',
   'credential.kind.refresh-token': 'Das Aktualisierungstoken',
+  'credential.kind.service-account-key': 'Der Schlüssel des Dienstkontos',
+  'credential.okServiceAccount':
+    'Ein Dienstkonto-Schlüssel läuft nicht ab, außer eine Organisationsrichtlinie begrenzt ihn; jede Tokenanfrage beweist, dass er funktioniert.',
   'credential.okUntil': '{name} ist gültig bis {date}.',
   'credential.okNoExpiry':
     'Kein Ablaufdatum bekannt: bitte das Ablaufdatum eintragen, um vorher gewarnt zu werden.',
@@ -798,7 +804,7 @@ const de: Messages = {
   'credential.expired':
     '{name} ist am {date} abgelaufen: Bis zur Erneuerung kommt damit keine Warnmeldung an.',
   'credential.failing':
-    'Der Anbieter hat die Anmeldedaten abgelehnt: Bis zur Erneuerung kommt keine Warnmeldung an (die Autorisierung unten nennt den Grund).',
+    'Der Anbieter hat die Anmeldedaten abgelehnt: Bis zur Erneuerung kommt keine Warnmeldung an (das Zustellprotokoll und die Autorisierung unten nennen den Grund).',
   'oauth.title': 'Autorisierung',
   'oauth.authorize': 'Autorisieren',
   'oauth.authorizeAgain': 'Erneut autorisieren',

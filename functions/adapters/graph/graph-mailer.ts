@@ -4,7 +4,8 @@
 // the Message-ID and the X-Appliance-Notifier-* headers are those of the SMTP relay and SES.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type GraphSettings, graphLimitsOf } from '../../core/config/email-config.js';
+import type { GraphSettings } from '../../core/config/email-config.js';
+import { graphLimitsOf } from '../../core/config/graph-endpoints.js';
 import { formatSeconds, GRAPH_REQUEST_TIMEOUT_MS, SEND_DEADLINE_MS } from '../../core/mail/deadlines.js';
 import { DEADLINE_EXCEEDED } from '../../core/mail/diagnostics.js';
 import { GRAPH_REASONS } from '../../core/mail/graph-diagnostics.js';

@@ -1,8 +1,13 @@
 import { NotFoundError, ValidationError } from '../../kernel/field-issues.js';
-import { type CredentialHealth, credentialHealthOf } from '../credentials/credential-health.js';
+import {
+  type CredentialHealth,
+  credentialHealthOf,
+  sendEvidenceOf,
+} from '../credentials/credential-health.js';
 import type { EgressMode } from '../mail/diagnostics.js';
 import type { MailerFactory } from '../mail/mailer.js';
 import { sendTestEmail, type TestEmailResult } from '../mail/test-email.js';
+import type { DeliveryLedger } from '../notify/delivery-ledger.js';
 import { currentGrant, type GrantStore, updateGrant, withGrant } from '../oauth/grant-store.js';
 import type { Clock, Log } from '../ports.js';
 import {
@@ -46,7 +51,12 @@ export interface EmailConfigServiceDeps {
   publicBaseUrl?: string;
   /** Days ahead of a credential's expiry that its health says `expiring` (DEFAULT_CREDENTIAL_WARNING_DAYS). */
   credentialWarningDays?: number;
+  /** The delivery log: the credential health of a configuration without a grant reads its latest deliveries. */
+  deliveries?: Pick<DeliveryLedger, 'list'>;
 }
+
+/** How many of the latest deliveries the credential health looks at (the newest decides). */
+const EVIDENCE_RECORDS = 10;
 
 export interface SaveOptions {
   /** Who saves (the authenticated principal), kept with the version; `unknown` when not given. */
@@ -256,9 +266,21 @@ export class EmailConfigService {
     }
   }
 
-  /** The credential health of a document `current` returned (its grant included), as of now. */
-  credentialHealth(document: StoredEmailConfig): CredentialHealth | undefined {
-    return credentialHealthOf(document, this.deps.clock(), this.deps.credentialWarningDays);
+  /**
+   * The credential health of a document `current` returned (its grant included), as of now; for
+   * a configuration without a grant, with what its latest deliveries and test email say.
+   */
+  async credentialHealth(document: StoredEmailConfig): Promise<CredentialHealth | undefined> {
+    const [records, lastTest] = await Promise.all([
+      this.deps.deliveries?.list(document.clusterId, { limit: EVIDENCE_RECORDS }) ?? [],
+      this.deps.history.lastTest(document.clusterId),
+    ]);
+    return credentialHealthOf(
+      document,
+      this.deps.clock(),
+      this.deps.credentialWarningDays,
+      sendEvidenceOf(records, lastTest),
+    );
   }
 
   /** The configuration and its version (see resolveCurrent), with the cluster's grant in `oauth`. */

@@ -15,13 +15,7 @@ import {
   singleLine,
   wholeNumber,
 } from './field-schemas.js';
-import {
-  GRAPH_DEFAULT_MAX_CONNECTIONS,
-  GRAPH_DEFAULT_MESSAGES_PER_MINUTE,
-  graphEndpointOf,
-  graphTokenEndpointOf,
-  MULTI_TENANT_ALIASES,
-} from './graph-endpoints.js';
+import { graphEndpointOf, graphTokenEndpointOf, MULTI_TENANT_ALIASES } from './graph-endpoints.js';
 import {
   MICROSOFT_APP_ONLY_SCOPES,
   MICROSOFT_DEFAULT_TENANT,
@@ -321,22 +315,7 @@ export const GraphSettingsSchema = z
     };
   });
 
-/** The limits Graph sending keeps to per mailbox: `graph.limits`, else Exchange Online's. */
-export function graphLimitsOf(graph: { limits?: { maxConnections?: number; messagesPerMinute?: number } }): {
-  maxConnections: number;
-  messagesPerMinute: number;
-  source: 'configured' | 'default';
-} {
-  const configured = graph.limits ?? {};
-  return {
-    maxConnections: configured.maxConnections ?? GRAPH_DEFAULT_MAX_CONNECTIONS,
-    messagesPerMinute: configured.messagesPerMinute ?? GRAPH_DEFAULT_MESSAGES_PER_MINUTE,
-    source:
-      configured.maxConnections !== undefined || configured.messagesPerMinute !== undefined
-        ? 'configured'
-        : 'default',
-  };
-}
+export { graphLimitsOf } from './graph-endpoints.js';
 
 export const DEFAULT_REPEAT_INTERVAL_MINUTES = 240;
 

@@ -35,3 +35,20 @@ export function graphTokenEndpointOf(endpoint: string, tenant: string): string {
   const login = LOGIN_HOSTS[host] ?? LOGIN_HOSTS['graph.microsoft.com'];
   return `${login}/${encodeURIComponent(tenant)}/oauth2/v2.0/token`;
 }
+
+/** The limits Graph sending keeps to per mailbox: `graph.limits`, else Exchange Online's. */
+export function graphLimitsOf(graph: { limits?: { maxConnections?: number; messagesPerMinute?: number } }): {
+  maxConnections: number;
+  messagesPerMinute: number;
+  source: 'configured' | 'default';
+} {
+  const configured = graph.limits ?? {};
+  return {
+    maxConnections: configured.maxConnections ?? GRAPH_DEFAULT_MAX_CONNECTIONS,
+    messagesPerMinute: configured.messagesPerMinute ?? GRAPH_DEFAULT_MESSAGES_PER_MINUTE,
+    source:
+      configured.maxConnections !== undefined || configured.messagesPerMinute !== undefined
+        ? 'configured'
+        : 'default',
+  };
+}

@@ -11,7 +11,13 @@ export const CREDENTIAL_HEALTH_STATUSES = ['ok', 'expiring', 'expired', 'failing
 export type CredentialHealthStatus = (typeof CREDENTIAL_HEALTH_STATUSES)[number];
 
 /** Which credential a health or a warning is about. */
-export const CREDENTIAL_KINDS = ['client-secret', 'client-certificate', 'password', 'refresh-token'] as const;
+export const CREDENTIAL_KINDS = [
+  'client-secret',
+  'client-certificate',
+  'password',
+  'refresh-token',
+  'service-account-key',
+] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 export interface CredentialHealth {
@@ -58,6 +64,8 @@ export interface CredentialGrantFacts {
 export interface CredentialHealthInput {
   config: EmailConfig;
   grant?: CredentialGrantFacts | undefined;
+  /** For a configuration without a grant: the provider's refusal in its latest delivery (providerRefusal). */
+  refusal?: { error: string; at: string } | undefined;
   now: Date;
   warningDays?: number;
 }
@@ -75,6 +83,7 @@ const NAMES: Record<CredentialKind, string> = {
   'client-certificate': 'The OAuth2 client certificate',
   password: 'The relay password',
   'refresh-token': 'The OAuth2 refresh token',
+  'service-account-key': 'The Google service account key',
 };
 
 const RENEW: Record<CredentialKind, string> = {
@@ -84,6 +93,8 @@ const RENEW: Record<CredentialKind, string> = {
     'create a new certificate, upload it to the app registration (Entra ID: Certificates & secrets), then save it here with its private key',
   password: 'change the password at the relay, then save it here with its passwordExpiresAt',
   'refresh-token': 'click Authorize again',
+  'service-account-key':
+    'create a new JSON key for the service account in the Google Cloud console, then save it here',
 };
 
 /** The credentials of the configuration whose end is known. */
@@ -221,32 +232,59 @@ export function expiryHealth(expiry: CredentialExpiry, now: Date, warningDays: n
 
 const RANK: Record<CredentialHealthStatus, number> = { failing: 0, expired: 1, expiring: 2, ok: 3 };
 
+/** The worst of several healths: the lowest rank, then the earliest expiry. */
+function worstOf(healths: CredentialHealth[]): CredentialHealth | undefined {
+  return healths.sort(
+    (a, b) =>
+      RANK[a.status] - RANK[b.status] || Date.parse(a.expiresAt ?? '') - Date.parse(b.expiresAt ?? ''),
+  )[0];
+}
+
 /**
- * The cluster's credential health: the worst of its credentials (a refused grant, then the
- * earliest expiry). Undefined where there is no credential to watch (SES, a relay without
- * authentication).
+ * The credential a configuration without a grant signs in with (app-only SMTP, a Google
+ * service account, transport graph): there is no grant to keep its last refusal, so that comes
+ * from the deliveries (`refusal`). Undefined for the delegated flow and for passwords.
+ */
+function unattendedCredential(config: EmailConfig): { kind: CredentialKind; advice: string } | undefined {
+  const graph = config.transport === 'graph' ? config.graph : undefined;
+  const auth = config.transport === 'smtp' ? config.smtp?.auth : undefined;
+  if (auth?.type === 'oauth2' && auth.flow === 'service-account') {
+    return {
+      kind: 'service-account-key',
+      advice:
+        'check that the key is still active in the Google Cloud console and that the domain-wide delegation (client ID and scope) is in place, then send a test email',
+    };
+  }
+  const client = graph ?? (auth?.type === 'oauth2' && auth.flow === 'client-credentials' ? auth : undefined);
+  if (!client) return undefined;
+  const certificate = client.clientCertificate !== undefined;
+  return {
+    kind: certificate ? 'client-certificate' : 'client-secret',
+    advice: `check the ${certificate ? 'certificate' : 'client secret'} and the permission’s admin consent in the Entra ID app registration, then send a test email`,
+  };
+}
+
+/**
+ * The cluster's credential health: the worst of its credentials (a refused grant or, for a
+ * configuration without a grant, a refusal in its latest delivery; then the earliest expiry).
+ * Undefined where there is no credential to watch (SES, a relay without authentication).
  */
 export function credentialHealth(input: CredentialHealthInput): CredentialHealth | undefined {
   const { config, grant, now } = input;
   const warningDays = input.warningDays ?? DEFAULT_CREDENTIAL_WARNING_DAYS;
-  if (config.transport === 'graph' && config.graph) {
-    const graphHealths = credentialExpiries(config).map((expiry) => expiryHealth(expiry, now, warningDays));
-    const graphWorst = graphHealths.sort(
-      (a, b) =>
-        RANK[a.status] - RANK[b.status] || Date.parse(a.expiresAt ?? '') - Date.parse(b.expiresAt ?? ''),
-    )[0];
-    return (
-      graphWorst ?? {
-        status: 'ok',
-        detail:
-          'No expiry is known for the Microsoft Graph client secret: enter graph.clientSecretExpiresAt to be warned before it expires',
-      }
-    );
-  }
   const auth = config.transport === 'smtp' ? config.smtp?.auth : undefined;
-  if (!auth || auth.type === 'none') return undefined;
+  const graph = config.transport === 'graph' ? config.graph : undefined;
+  if (!graph && (!auth || auth.type === 'none')) return undefined;
 
-  const refusal = auth.type === 'oauth2' ? grantRefusal(grant) : undefined;
+  const unattended = unattendedCredential(config);
+  if (unattended && input.refusal) {
+    return {
+      status: 'failing',
+      credential: unattended.kind,
+      detail: `The provider refused ${NAMES[unattended.kind].replace(/^The /, 'the ')} (${input.refusal.error}) on ${dateOf(new Date(input.refusal.at))}, and nothing has been delivered since: ${unattended.advice}`,
+    };
+  }
+  const refusal = !unattended && auth?.type === 'oauth2' ? grantRefusal(grant) : undefined;
   if (refusal) {
     const when = grant?.lastErrorAt ? ` on ${dateOf(new Date(grant.lastErrorAt))}` : '';
     return {
@@ -260,26 +298,68 @@ export function credentialHealth(input: CredentialHealthInput): CredentialHealth
     };
   }
 
-  const healths = credentialExpiries(config, grant).map((expiry) => expiryHealth(expiry, now, warningDays));
-  const worst = healths.sort(
-    (a, b) =>
-      RANK[a.status] - RANK[b.status] || Date.parse(a.expiresAt ?? '') - Date.parse(b.expiresAt ?? ''),
-  )[0];
+  const worst = worstOf(
+    credentialExpiries(config, grant).map((expiry) => expiryHealth(expiry, now, warningDays)),
+  );
   if (worst) return worst;
-  if (auth.type === 'oauth2' && auth.flow === 'service-account') {
+  if (unattended?.kind === 'service-account-key') {
     return {
       status: 'ok',
+      credential: 'service-account-key',
       detail:
         'A Google service account key does not expire unless an organization policy limits its lifetime; the daily notice’s token request proves it still works',
     };
   }
   return {
     status: 'ok',
-    detail:
-      auth.type === 'password'
+    detail: graph
+      ? 'No expiry is known for the Microsoft Graph client secret: enter graph.clientSecretExpiresAt to be warned before it expires'
+      : auth?.type === 'password'
         ? 'No expiry is known for the relay password: enter smtp.auth.passwordExpiresAt to be warned before it expires'
         : 'No expiry is known for the OAuth2 client secret: enter smtp.auth.clientSecretExpiresAt to be warned before it expires',
   };
+}
+
+/** What a delivery says of the credentials it was sent with. */
+export interface SendEvidence {
+  at: string;
+  ok: boolean;
+  /** Why it failed (the delivery log's reason, the test email's message). */
+  text?: string | undefined;
+}
+
+/** The provider's words for a refused client, key or grant: Entra ID's AADSTS code first, else OAuth2's error. */
+const PROVIDER_REFUSALS = [/\bAADSTS\d{5,8}\b/, /\b(?:invalid_client|unauthorized_client|invalid_grant)\b/];
+
+/**
+ * The provider's refusal in the latest delivery, if that failed for it: what a configuration
+ * without a grant has instead of the grant's last error. A later delivery that went out clears it.
+ */
+export function providerRefusal(evidence: SendEvidence[]): { error: string; at: string } | undefined {
+  const latest = evidence
+    .filter((item) => Number.isFinite(Date.parse(item.at)))
+    .sort((a, b) => Date.parse(b.at) - Date.parse(a.at))[0];
+  if (!latest || latest.ok) return undefined;
+  const text = latest.text ?? '';
+  const error = PROVIDER_REFUSALS.map((pattern) => pattern.exec(text)?.[0]).find(Boolean);
+  return error ? { error, at: latest.at } : undefined;
+}
+
+/**
+ * The deliveries that tried the cluster's credentials: sent and failed events and daily notices,
+ * and the last test email of a saved configuration (a form's test says nothing of what is stored).
+ */
+export function sendEvidenceOf(
+  records: ReadonlyArray<{ outcome: string; at: string; reason?: string | undefined }>,
+  lastTest?: { ok: boolean; at: string; message?: string | undefined; of: object },
+): SendEvidence[] {
+  const evidence: SendEvidence[] = records
+    .filter((record) => record.outcome === 'sent' || record.outcome === 'failed')
+    .map((record) => ({ at: record.at, ok: record.outcome === 'sent', text: record.reason }));
+  if (lastTest && !('unsaved' in lastTest.of)) {
+    evidence.push({ at: lastTest.at, ok: lastTest.ok, text: lastTest.message });
+  }
+  return evidence;
 }
 
 /**
@@ -300,17 +380,26 @@ export function thresholdReached(
   return reached.length > 0 ? Math.min(...reached) : undefined;
 }
 
-/** The credential health of a stored document (its grant in `oauth`, used only while it belongs to the configuration). */
+/**
+ * The credential health of a stored document (its grant in `oauth`, used only while it belongs
+ * to the configuration), and for a configuration without a grant what its latest deliveries say
+ * (sendEvidenceOf).
+ */
 export function credentialHealthOf(
   document: StoredEmailConfig,
   now: Date,
   warningDays?: number,
+  evidence: SendEvidence[] = [],
 ): CredentialHealth | undefined {
   const grant = document.oauth && grantMatches(document.oauth, document.config) ? document.oauth : undefined;
+  // A refusal from before the configuration was last saved was of other credentials.
+  const since = Date.parse(document.updatedAt);
+  const refusal = providerRefusal(evidence.filter((item) => !(Date.parse(item.at) < since)));
   return credentialHealth({
     config: document.config,
     grant,
     now,
+    ...(refusal ? { refusal } : {}),
     ...(warningDays !== undefined ? { warningDays } : {}),
   });
 }

@@ -10,12 +10,14 @@ const NAMES: Record<Language, Record<CredentialKind, string>> = {
     'client-certificate': 'The OAuth2 client certificate',
     password: 'The relay password',
     'refresh-token': 'The OAuth2 refresh token',
+    'service-account-key': 'The Google service account key',
   },
   de: {
     'client-secret': 'Der geheime Clientschlüssel (OAuth2)',
     'client-certificate': 'Das Clientzertifikat (OAuth2)',
     password: 'Das Passwort für den Relay-Server',
     'refresh-token': 'Das OAuth2-Aktualisierungstoken',
+    'service-account-key': 'Der Schlüssel des Google-Dienstkontos',
   },
 };
 
@@ -27,6 +29,8 @@ const RENEW: Record<Language, Record<CredentialKind, string>> = {
       'create a new certificate, upload it to the app registration and save it with its private key on the admin page',
     password: 'change the password at the relay and save it on the admin page with its expiry date',
     'refresh-token': 'click Authorize on the admin page again',
+    'service-account-key':
+      'create a new JSON key for the service account in the Google Cloud console and save it on the admin page',
   },
   de: {
     'client-secret':
@@ -36,6 +40,8 @@ const RENEW: Record<Language, Record<CredentialKind, string>> = {
     password:
       'bitte das Passwort am Relay-Server ändern und es mit seinem Ablaufdatum auf der Admin-Seite speichern',
     'refresh-token': 'bitte auf der Admin-Seite erneut auf „Autorisieren“ klicken',
+    'service-account-key':
+      'bitte in der Google Cloud Console einen neuen JSON-Schlüssel für das Dienstkonto erstellen und ihn auf der Admin-Seite speichern',
   },
 };
 
@@ -51,9 +57,11 @@ function days(count: number, language: Language): string {
 export function credentialSentence(health: CredentialHealth, language: Language): string | undefined {
   if (health.status === 'ok') return undefined;
   if (health.status === 'failing') {
+    // A refused grant: Authorize again; a refused app, certificate or key: renew that.
+    const renew = RENEW[language][health.credential ?? 'refresh-token'];
     return language === 'de'
-      ? `Der Anbieter hat die OAuth2-Anmeldedaten abgelehnt: ${RENEW.de['refresh-token']}; bis dahin kommen keine Warnmeldungen an. Die Admin-Seite nennt den Grund.`
-      : `The provider refused the OAuth2 credentials: ${RENEW.en['refresh-token']}; until then no alert gets through. The admin page has the reason.`;
+      ? `Der Anbieter hat die OAuth2-Anmeldedaten abgelehnt: ${renew}; bis dahin kommen keine Warnmeldungen an. Die Admin-Seite nennt den Grund.`
+      : `The provider refused the OAuth2 credentials: ${renew}; until then no alert gets through. The admin page has the reason.`;
   }
   const kind = health.credential ?? 'client-secret';
   const name = NAMES[language][kind];

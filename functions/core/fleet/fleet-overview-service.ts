@@ -2,7 +2,7 @@ import { NotFoundError } from '../../kernel/field-issues.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { EmailConfigService } from '../config/email-config-service.js';
 import { toPublicConfig } from '../config/public-config.js';
-import { credentialHealthOf } from '../credentials/credential-health.js';
+import { credentialHealthOf, sendEvidenceOf } from '../credentials/credential-health.js';
 import type { DeliveryLedger } from '../notify/delivery-ledger.js';
 import type { Clock, Log } from '../ports.js';
 import {
@@ -80,7 +80,15 @@ export class FleetOverviewService {
         this.deps.ledger.list(clusterId, { limit }),
       ]);
       return clusterHealth({
-        config: toPublicConfig(document, credentialHealthOf(document, now, this.deps.credentialWarningDays)),
+        config: toPublicConfig(
+          document,
+          credentialHealthOf(
+            document,
+            now,
+            this.deps.credentialWarningDays,
+            sendEvidenceOf(records, lastTestEmail),
+          ),
+        ),
         ...(lastTestEmail ? { lastTestEmail } : {}),
         records,
         limit,
