@@ -99,7 +99,7 @@ const RENEW: Record<CredentialKind, string> = {
 
 /** The credentials of the configuration whose end is known. */
 export function credentialExpiries(config: EmailConfig, grant?: CredentialGrantFacts): CredentialExpiry[] {
-  if (config.transport === 'graph' && config.graph) return graphExpiries(config.graph);
+  if (config.transport === 'graph' && config.graph) return known(clientExpiries(config.graph));
   const auth = config.transport === 'smtp' ? config.smtp?.auth : undefined;
   const expiries: CredentialExpiry[] = [];
   if (auth?.type === 'password' && auth.passwordExpiresAt) {
@@ -110,24 +110,7 @@ export function credentialExpiries(config: EmailConfig, grant?: CredentialGrantF
     });
   }
   if (auth?.type === 'oauth2') {
-    if (auth.clientSecretExpiresAt) {
-      expiries.push({
-        credential: 'client-secret',
-        expiresAt: expiryInstant(auth.clientSecretExpiresAt),
-        basis: 'entered',
-      });
-    }
-    // A certificate's end is in the certificate itself (its notAfter): nothing to enter.
-    const certificate = auth.clientCertificate?.certificatePem
-      ? certificateFacts(auth.clientCertificate.certificatePem)
-      : undefined;
-    if (certificate) {
-      expiries.push({
-        credential: 'client-certificate',
-        expiresAt: new Date(certificate.notAfter),
-        basis: 'certificate',
-      });
-    }
+    expiries.push(...clientExpiries(auth));
     if (grant && grant.status === 'authorized') {
       const ends: CredentialExpiry[] = [];
       if (grant.refreshTokenExpiresAt) {
@@ -150,21 +133,30 @@ export function credentialExpiries(config: EmailConfig, grant?: CredentialGrantF
       if (first) expiries.push(first);
     }
   }
-  return expiries.filter((expiry) => Number.isFinite(expiry.expiresAt.getTime()));
+  return known(expiries);
 }
 
-/** transport "graph": the client secret's entered expiry and the certificate's notAfter, as for app-only SMTP. */
-function graphExpiries(graph: NonNullable<EmailConfig['graph']>): CredentialExpiry[] {
+const known = (expiries: CredentialExpiry[]) =>
+  expiries.filter((expiry) => Number.isFinite(expiry.expiresAt.getTime()));
+
+/**
+ * An OAuth2 client's own credentials (`smtp.auth`, or the `graph` block): the client secret's
+ * entered expiry, and the certificate's, which is in the certificate itself (its notAfter).
+ */
+function clientExpiries(client: {
+  clientSecretExpiresAt?: string | undefined;
+  clientCertificate?: { certificatePem: string } | undefined;
+}): CredentialExpiry[] {
   const expiries: CredentialExpiry[] = [];
-  if (graph.clientSecretExpiresAt) {
+  if (client.clientSecretExpiresAt) {
     expiries.push({
       credential: 'client-secret',
-      expiresAt: expiryInstant(graph.clientSecretExpiresAt),
+      expiresAt: expiryInstant(client.clientSecretExpiresAt),
       basis: 'entered',
     });
   }
-  const certificate = graph.clientCertificate?.certificatePem
-    ? certificateFacts(graph.clientCertificate.certificatePem)
+  const certificate = client.clientCertificate?.certificatePem
+    ? certificateFacts(client.clientCertificate.certificatePem)
     : undefined;
   if (certificate) {
     expiries.push({
@@ -173,7 +165,7 @@ function graphExpiries(graph: NonNullable<EmailConfig['graph']>): CredentialExpi
       basis: 'certificate',
     });
   }
-  return expiries.filter((expiry) => Number.isFinite(expiry.expiresAt.getTime()));
+  return expiries;
 }
 
 /** Whole days left, rounded up: 14 days and a minute is 15, exactly 14 days is 14, expired is 0 or less. */
