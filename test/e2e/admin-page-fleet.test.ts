@@ -478,7 +478,12 @@ describe('admin page: credentials that do not expire at night', () => {
     );
     expect(await page.content()).not.toContain(secret);
 
-    // Opened again, the form shows what was saved; a save keeps the stored secret.
+    // Limits set through the API (the page has no field for them), GET's view sent back as it is.
+    const view = stored.body;
+    const limited = { ...view, graph: { ...view.graph, limits: { messagesPerMinute: 10 } } };
+    expect((await api('PUT', '/clusters/graph-page/email-config', limited)).status).toBe(200);
+
+    // Opened again, the form shows what was saved; a save keeps the stored secret and the limits.
     await context.close();
     await newPage();
     await signIn(page, runtime.url, ADMIN_TOKEN);
@@ -490,7 +495,11 @@ describe('admin page: credentials that do not expire at night', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await savedWith('Saved.');
     const again = await api('GET', '/clusters/graph-page/email-config');
-    expect(again.body.graph).toMatchObject({ clientSecretSet: true, clientSecretExpiresAt: inFiveDays });
+    expect(again.body.graph).toMatchObject({
+      clientSecretSet: true,
+      clientSecretExpiresAt: inFiveDays,
+      limits: { messagesPerMinute: 10 },
+    });
     expect(again.body.adminContacts).toEqual(['ops@example.com', 'oncall@example.com']);
     expect(problems).toEqual([]);
   });

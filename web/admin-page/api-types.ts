@@ -103,6 +103,8 @@ export interface PublicGraphSettings {
   clientCertificate?: PublicClientCertificate;
   endpoint?: string;
   tokenEndpoint?: string;
+  /** What the admin set through the API (the page has no field for it); GET also shows `effectiveLimits`. */
+  limits?: { maxConnections?: number; messagesPerMinute?: number };
 }
 
 /** `GET /clusters/{clusterId}/email-config`. */

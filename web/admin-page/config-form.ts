@@ -97,22 +97,6 @@ export const formState = {
   loadedGraph: undefined as PublicGraphSettings | undefined,
 };
 
-/**
- * Settings of the authentication this page has no field for (saved through the API). A save
- * from the page keeps them while the type (and for OAuth2 the provider) stays the same, rather
- * than dropping them unseen. Every field it knows of is on the form now; a setting added to the
- * API before the page learns it goes here.
- */
-const KEPT_AUTH_FIELDS: readonly string[] = [];
-
-function keptAuthFields(type: string, provider: string): Record<string, unknown> {
-  const loaded = formState.loadedAuth as (PublicSmtpAuth & Record<string, unknown>) | undefined;
-  if (!loaded || loaded.type !== type || (type === 'oauth2' && loaded.provider !== provider)) return {};
-  const kept: Record<string, unknown> = {};
-  for (const key of KEPT_AUTH_FIELDS) if (loaded[key] !== undefined) kept[key] = loaded[key];
-  return kept;
-}
-
 /** The flow chosen (the provider's only one when it has one). */
 const chosenFlow = (): OAuthFlow => (value('f-smtp-auth-flow') || 'authorization-code') as OAuthFlow;
 
@@ -607,17 +591,15 @@ export interface ConfigBody {
   };
 }
 
-/** Graph settings the form has no field for (set through the API), kept on a save. */
-const KEPT_GRAPH_FIELDS: readonly string[] = ['limits', 'saveToSentItems'];
-
 function collectGraph(): Record<string, unknown> {
   const graph: Record<string, unknown> = {
     mailbox: value('f-graph-mailbox'),
     tenant: value('f-graph-tenant'),
     clientId: value('f-graph-clientId'),
   };
-  const loaded = formState.loadedGraph as (PublicGraphSettings & Record<string, unknown>) | undefined;
-  for (const key of KEPT_GRAPH_FIELDS) if (loaded?.[key] !== undefined) graph[key] = loaded[key];
+  // The per-mailbox limits have no field here (set through the API): a save keeps them.
+  const limits = formState.loadedGraph?.limits;
+  if (limits) graph.limits = limits;
   const secret = input('f-graph-clientSecret').value;
   if (secret !== '') graph.clientSecret = secret;
   const expires = collectExpiry('f-graph-clientSecretExpiresAt');
@@ -689,7 +671,6 @@ export function collect(): ConfigBody {
     const certificate = appOnly ? collectCertificate('f-smtp-auth') : undefined;
     if (certificate) auth.clientCertificate = certificate;
   }
-  auth = { ...auth, ...keptAuthFields(type, value('f-smtp-auth-provider')) };
   body.smtp = {
     host: value('f-smtp-host'),
     port: numberOrText(value('f-smtp-port')),
