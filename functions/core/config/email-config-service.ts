@@ -2,6 +2,7 @@ import { NotFoundError, ValidationError } from '../../kernel/field-issues.js';
 import {
   type CredentialHealth,
   credentialHealthOf,
+  healthReadsDeliveries,
   sendEvidenceOf,
 } from '../credentials/credential-health.js';
 import type { EgressMode } from '../mail/diagnostics.js';
@@ -271,16 +272,14 @@ export class EmailConfigService {
    * a configuration without a grant, with what its latest deliveries and test email say.
    */
   async credentialHealth(document: StoredEmailConfig): Promise<CredentialHealth | undefined> {
-    const [records, lastTest] = await Promise.all([
-      this.deps.deliveries?.list(document.clusterId, { limit: EVIDENCE_RECORDS }) ?? [],
-      this.deps.history.lastTest(document.clusterId),
-    ]);
-    return credentialHealthOf(
-      document,
-      this.deps.clock(),
-      this.deps.credentialWarningDays,
-      sendEvidenceOf(records, lastTest),
-    );
+    // Only a configuration without a grant needs its deliveries: no reads for the others.
+    const evidence = healthReadsDeliveries(document.config)
+      ? await Promise.all([
+          this.deps.deliveries?.list(document.clusterId, { limit: EVIDENCE_RECORDS }) ?? [],
+          this.deps.history.lastTest(document.clusterId),
+        ]).then(([records, lastTest]) => sendEvidenceOf(records, lastTest))
+      : [];
+    return credentialHealthOf(document, this.deps.clock(), this.deps.credentialWarningDays, evidence);
   }
 
   /** The configuration and its version (see resolveCurrent), with the cluster's grant in `oauth`. */

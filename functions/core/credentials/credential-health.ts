@@ -237,6 +237,10 @@ function worstOf(healths: CredentialHealth[]): CredentialHealth | undefined {
  * service account, transport graph): there is no grant to keep its last refusal, so that comes
  * from the deliveries (`refusal`). Undefined for the delegated flow and for passwords.
  */
+/** Whether the credential health of this configuration reads its deliveries (it has no grant to read). */
+export const healthReadsDeliveries = (config: EmailConfig): boolean =>
+  unattendedCredential(config) !== undefined;
+
 function unattendedCredential(config: EmailConfig): { kind: CredentialKind; advice: string } | undefined {
   const graph = config.transport === 'graph' ? config.graph : undefined;
   const auth = config.transport === 'smtp' ? config.smtp?.auth : undefined;
