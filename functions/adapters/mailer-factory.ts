@@ -1,6 +1,7 @@
 import { type EmailConfig, type GraphSettings, hasNoGrant } from '../core/config/email-config.js';
 import { graphScopeOf } from '../core/config/graph-endpoints.js';
 import { effectiveRelayLimits } from '../core/config/presets.js';
+import { secretsOf } from '../core/config/secrets.js';
 import { DeliveryError, type Mailer, type MailerContext, type MailerFactory } from '../core/mail/mailer.js';
 import type { RelayAddressPolicy } from '../core/mail/relay-address-policy.js';
 import { type RelayGate, relayIdentity } from '../core/mail/relay-gate.js';
@@ -75,7 +76,7 @@ export class TransportMailerFactory implements MailerFactory {
 
   async forConfig(config: EmailConfig, context: MailerContext): Promise<Mailer> {
     if (this.options.outbox) return this.options.outbox();
-    if (config.transport === 'graph' && config.graph) return this.graphMailer(config.graph, context);
+    if (config.transport === 'graph' && config.graph) return this.graphMailer(config, config.graph, context);
     if (config.transport === 'ses' || !config.smtp) {
       this.sesMailer ??= Promise.resolve(this.options.ses());
       return this.sesMailer;
@@ -153,7 +154,11 @@ export class TransportMailerFactory implements MailerFactory {
     };
   }
   /** transport "graph": Microsoft Graph sendMail with an app-only token, paced per mailbox for notifications. */
-  private async graphMailer(graph: GraphSettings, context: MailerContext): Promise<Mailer> {
+  private async graphMailer(
+    config: EmailConfig,
+    graph: GraphSettings,
+    context: MailerContext,
+  ): Promise<Mailer> {
     const tokens = this.options.oauthTokens?.graphTokens;
     if (!tokens) {
       throw new DeliveryError({
@@ -180,9 +185,7 @@ export class TransportMailerFactory implements MailerFactory {
         if (renew) tokens.invalidate(clusterId);
         return tokens.accessToken(clusterId, credential);
       },
-      secrets: [graph.clientSecret, graph.clientCertificate?.privateKeyPem].filter((s): s is string =>
-        Boolean(s),
-      ),
+      secrets: secretsOf(config),
       ...(this.options.smtpDeadlineMs !== undefined ? { deadlineMs: this.options.smtpDeadlineMs } : {}),
       ...(this.options.graphFetch ? { fetch: this.options.graphFetch } : {}),
       ...(gate && context.purpose !== 'test-email' ? { pacing: { gate, holder: graphHolder } } : {}),
