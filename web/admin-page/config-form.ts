@@ -25,7 +25,7 @@ import type {
   PublicGraphSettings,
 } from './api-types.js';
 import { byId, el, input, radio, select, setRadio, status, textArea, value } from './dom.js';
-import { locale, type MessageKey, t, tn, writeRich } from './i18n.js';
+import { formatDay, type MessageKey, t, tn, writeRich } from './i18n.js';
 import { PAGE_RELAY_PRESETS } from './relay-presets.js';
 import { renderOAuth } from './result-views.js';
 
@@ -146,6 +146,16 @@ function fillCertificate(
       : '';
 }
 
+/** The client secret as typed (left out when empty: the stored one is kept) and its expiry date. */
+function collectClientSecret(prefix: string): { clientSecret?: string; clientSecretExpiresAt?: string } {
+  const secret = input(`${prefix}-clientSecret`).value;
+  const expires = collectExpiry(`${prefix}-clientSecretExpiresAt`);
+  return {
+    ...(secret !== '' ? { clientSecret: secret } : {}),
+    ...(expires ? { clientSecretExpiresAt: expires } : {}),
+  };
+}
+
 /** The certificate as typed; the private key left out when empty (the server keeps the stored one). */
 function collectCertificate(prefix: string): { certificatePem: string; privateKeyPem?: string } | undefined {
   const certificatePem = value(`${prefix}-clientCertificate-certificatePem`);
@@ -153,10 +163,6 @@ function collectCertificate(prefix: string): { certificatePem: string; privateKe
   if (certificatePem === '') return undefined;
   return { certificatePem, ...(privateKeyPem !== '' ? { privateKeyPem } : {}) };
 }
-
-/** A day as the page's language writes it (UTC: an entered date is 00:00 UTC of that day). */
-const formatDay = (iso: string): string =>
-  new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso));
 
 const HEALTH_CLASSES = {
   ok: 'health-ok',
@@ -600,10 +606,7 @@ function collectGraph(): Record<string, unknown> {
   // The per-mailbox limits have no field here (set through the API): a save keeps them.
   const limits = formState.loadedGraph?.limits;
   if (limits) graph.limits = limits;
-  const secret = input('f-graph-clientSecret').value;
-  if (secret !== '') graph.clientSecret = secret;
-  const expires = collectExpiry('f-graph-clientSecretExpiresAt');
-  if (expires) graph.clientSecretExpiresAt = expires;
+  Object.assign(graph, collectClientSecret('f-graph'));
   const certificate = collectCertificate('f-graph');
   if (certificate) graph.clientCertificate = certificate;
   for (const key of ['endpoint', 'tokenEndpoint'])
@@ -643,14 +646,12 @@ export function collect(): ConfigBody {
     const appOnly = flow === 'client-credentials';
     const serviceAccount = flow === 'service-account';
     auth = { type, provider: value('f-smtp-auth-provider') };
-    if (!serviceAccount) auth.clientId = value('f-smtp-auth-clientId');
     if (flow !== 'authorization-code') auth.flow = flow;
     if (auth.provider === 'microsoft' && value('f-smtp-auth-tenant'))
       auth.tenant = value('f-smtp-auth-tenant');
-    const secret = input('f-smtp-auth-clientSecret').value;
-    if (secret !== '' && !serviceAccount) auth.clientSecret = secret;
-    const expires = collectExpiry('f-smtp-auth-clientSecretExpiresAt');
-    if (expires && !serviceAccount) auth.clientSecretExpiresAt = expires;
+    // A service account needs no app client of its own: the key names it.
+    if (!serviceAccount)
+      Object.assign(auth, { clientId: value('f-smtp-auth-clientId') }, collectClientSecret('f-smtp-auth'));
     if (serviceAccount) {
       // The key is write-only: left empty, GET's view goes back and the server keeps the stored key.
       const key = value('f-smtp-auth-serviceAccountKey');

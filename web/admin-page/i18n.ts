@@ -118,3 +118,8 @@ export function formatTime(date: Date): string {
     timeZoneName: 'short',
   });
 }
+
+/** A day in the page's language (UTC: an entered expiry date is 00:00 UTC of that day). */
+export function formatDay(iso: string): string {
+  return new Date(iso).toLocaleDateString(locale(), { dateStyle: 'long', timeZone: 'UTC' });
+}
